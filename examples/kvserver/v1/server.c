@@ -9,6 +9,9 @@
  * the rest when poll() says the socket is writable; while a client leaves
  * more than KV_OUT_HIGH bytes unread, its input is not read.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include "server.h"
 
 #include <errno.h>

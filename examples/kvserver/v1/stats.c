@@ -1,4 +1,7 @@
 /* stats.c - definition of the statistics global. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include "stats.h"
 
 #include <string.h>

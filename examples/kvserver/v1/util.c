@@ -1,4 +1,7 @@
 /* util.c - logging and allocation helpers. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include "util.h"
 
 #include <errno.h>

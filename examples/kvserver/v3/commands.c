@@ -4,6 +4,9 @@
  * command (any case) and is looked up in a table that gives its arity and
  * its handler. Values are single words.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include "commands.h"
 
 #include <errno.h>

@@ -8,6 +8,9 @@
  * to functions of server.c, which an update can replace. This file is the
  * same in every version.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>

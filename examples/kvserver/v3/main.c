@@ -6,6 +6,9 @@
  * port), prints "listening on PORT" once ready and serves until SIGINT or
  * SIGTERM. See README.md for the protocol.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

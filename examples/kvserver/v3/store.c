@@ -6,6 +6,9 @@
  * before it compares keys, and growing the table (doubling it when there are
  * more than two keys per bucket on average) needs no rehashing of strings.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include "store.h"
 
 #include <stdlib.h>

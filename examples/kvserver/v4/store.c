@@ -8,6 +8,9 @@
  * Expired keys are removed lazily: by the lookup that meets one, and by a
  * sweep of the whole table in store_count once any key was given an expiry.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
+#endif
 #include "store.h"
 
 #include <stdlib.h>
