@@ -1,0 +1,55 @@
+/* dsu.h - the interface between an updatable C program and libdsu.
+ *
+ * A program built with dsu-cc includes this header (dsu-cc puts it on the
+ * include path) and marks the places where an update may happen:
+ *
+ *     while (running) {
+ *         DSU_UPDATE_POINT();
+ *         handle_next_request();
+ *     }
+ *
+ * An update requested with `dsu apply PID PATCH` is applied at the next
+ * update point the program reaches. Programs that sleep in poll/select/epoll
+ * add dsu_update_fd() to their descriptor set: it becomes readable while an
+ * update is pending, so the loop wakes up and reaches its update point.
+ *
+ * Everything here is plain C and safe to include from any translation unit.
+ */
+#ifndef DSU_DSU_H
+#define DSU_DSU_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Non-zero while an update request waits for an update point. Read with
+ * acquire semantics by DSU_UPDATE_POINT; written only by libdsu. */
+extern volatile int __dsu_update_pending;
+
+/* Slow path of DSU_UPDATE_POINT: applies the pending update, if any. */
+void __dsu_update_point(const char *file, int line);
+
+/* An update point: cheap (one load and a branch) when no update is pending. */
+#define DSU_UPDATE_POINT()                                                     \
+  do {                                                                         \
+    if (__builtin_expect(                                                      \
+            __atomic_load_n(&__dsu_update_pending, __ATOMIC_ACQUIRE), 0))      \
+      __dsu_update_point(__FILE__, __LINE__);                                  \
+  } while (0)
+
+/* A descriptor that is readable while an update is pending. Add it to a
+ * poll/select/epoll set; the program need not read from it. Returns -1 if the
+ * runtime is not active (for example the control socket could not be made). */
+int dsu_update_fd(void);
+
+/* The version id of the code the process runs now (a hex string). */
+const char *dsu_current_version(void);
+
+/* Number of updates applied to this process so far. */
+int dsu_update_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSU_DSU_H */

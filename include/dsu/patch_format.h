@@ -1,0 +1,60 @@
+/* patch_format.h - the on-disk format of a dsu patch, shared by `dsu patch`
+ * (which writes it) and libdsu (which checks and loads it).
+ *
+ *   struct dsu_patch_header     fixed size, little-endian
+ *   payload                     a shared object with the new code and data
+ *   plan                        the patch plan as text (for `dsu status`)
+ *
+ * The runtime checks the header (magic, format, sizes, both hashes) and the
+ * base version before any byte of the payload is mapped. The shared object
+ * exports `__dsu_patch_info`, which lists the slots to rebind at commit.
+ */
+#ifndef DSU_PATCH_FORMAT_H
+#define DSU_PATCH_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DSU_PATCH_MAGIC "DSUPATCH"
+#define DSU_PATCH_FORMAT 1
+#define DSU_PATCH_ABI 1
+#define DSU_VERSION_ID_SIZE 32
+
+struct dsu_patch_header {
+  char magic[8];
+  uint32_t format;
+  uint32_t header_size;
+  char base_version[DSU_VERSION_ID_SIZE];   /* NUL-padded hex */
+  char target_version[DSU_VERSION_ID_SIZE]; /* NUL-padded hex */
+  uint64_t payload_size;
+  uint64_t payload_hash; /* dsu_fnv1a64 of the payload */
+  uint64_t plan_size;
+  uint64_t header_hash; /* dsu_fnv1a64 of this header with this field 0 */
+};
+
+/* One slot to point at a new body when the update commits. */
+struct dsu_rebind {
+  void **slot;
+  void *body;
+  const char *name;
+};
+
+struct dsu_patch_info {
+  uint32_t abi;
+  uint32_t nrebind;
+  const struct dsu_rebind *rebind;
+  const char *base_version;
+  const char *target_version;
+};
+
+static inline uint64_t dsu_fnv1a64(const void *data, size_t size) {
+  const unsigned char *p = (const unsigned char *)data;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < size; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+#endif /* DSU_PATCH_FORMAT_H */

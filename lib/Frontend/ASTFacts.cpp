@@ -1,0 +1,265 @@
+//===- ASTFacts.cpp - the C-level half of the program model ---------------===//
+//
+// Walks a parsed translation unit and records what LLVM IR no longer says:
+//
+//  * struct/union types declared outside system headers, with field names,
+//    C types, offsets and sizes, and a structural hash. The hash follows
+//    fields held by value (nested structs, arrays) and stops at pointers,
+//    which contribute only the pointee's name: a change to `struct item`
+//    changes the hash of `struct list { struct item first; }` but not of
+//    `struct item *head`, because the pointer's storage does not change.
+//  * the canonical C signature of every function defined here, and the C type
+//    of every global, so that identities are stable under typedef renames;
+//  * allocation sites: calls to malloc, calloc, realloc and named wrappers
+//    whose size argument contains sizeof(T) (or sizeof an expression of type
+//    T), which is how the runtime will later know the type of heap objects;
+//  * update points: calls to __dsu_update_point, which DSU_UPDATE_POINT()
+//    expands to.
+//
+//===----------------------------------------------------------------------===//
+#include "ASTFactsConsumer.h"
+#include "dsu/Support/Hash.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/RecordLayout.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Basic/SourceManager.h"
+#include <set>
+
+using namespace clang;
+using namespace dsu;
+
+namespace {
+
+class TypeHasher {
+public:
+  explicit TypeHasher(ASTContext &Ctx) : Ctx(Ctx) {}
+
+  /// Structural hash text of a type as held by value.
+  std::string structural(QualType T) {
+    T = T.getCanonicalType();
+    if (const auto *RT = T->getAs<RecordType>()) {
+      const RecordDecl *RD = RT->getDecl()->getDefinition();
+      std::string Name = recordName(RT->getDecl());
+      if (!RD)
+        return "incomplete " + Name;
+      if (InProgress.count(RD))
+        return "recursive " + Name;
+      InProgress.insert(RD);
+      const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
+      std::string S = Name + "{size=" + std::to_string(L.getSize().getQuantity());
+      unsigned I = 0;
+      for (const FieldDecl *F : RD->fields()) {
+        S += ";" + F->getNameAsString() + "@" +
+             std::to_string(L.getFieldOffset(I++)) + ":" +
+             structural(F->getType());
+        if (F->isBitField())
+          S += ":bits" + std::to_string(F->getBitWidthValue(Ctx));
+      }
+      InProgress.erase(RD);
+      return S + "}";
+    }
+    if (const auto *AT = Ctx.getAsConstantArrayType(T))
+      return "[" + std::to_string(AT->getSize().getZExtValue()) + "]" +
+             structural(AT->getElementType());
+    if (T->isArrayType())
+      return "[]" + structural(Ctx.getAsArrayType(T)->getElementType());
+    if (const auto *PT = T->getAs<PointerType>())
+      return "*" + nominal(PT->getPointeeType());
+    return T.getAsString();
+  }
+
+  std::string nominal(QualType T) {
+    T = T.getCanonicalType();
+    if (const auto *RT = T->getAs<RecordType>())
+      return recordName(RT->getDecl());
+    return T.getAsString();
+  }
+
+  static std::string recordName(const RecordDecl *RD) {
+    if (!RD->getName().empty())
+      return (RD->isUnion() ? "union " : "struct ") + RD->getNameAsString();
+    if (const TypedefNameDecl *TD = RD->getTypedefNameForAnonDecl())
+      return TD->getNameAsString();
+    return "anonymous";
+  }
+
+private:
+  ASTContext &Ctx;
+  std::set<const RecordDecl *> InProgress;
+};
+
+class FactsVisitor : public RecursiveASTVisitor<FactsVisitor> {
+public:
+  FactsVisitor(ASTContext &Ctx, ASTFacts &Facts)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), Facts(Facts), Hasher(Ctx) {
+    Allocators = {"malloc", "calloc", "realloc", "reallocarray"};
+    for (const std::string &A : Facts.ExtraAllocators)
+      Allocators.insert(A);
+  }
+
+  bool shouldVisitImplicitCode() const { return false; }
+
+  void place(SourceLocation Loc, std::string &File, unsigned &Line) {
+    PresumedLoc P = SM.getPresumedLoc(SM.getExpansionLoc(Loc));
+    if (P.isValid()) {
+      File = P.getFilename();
+      Line = P.getLine();
+    }
+  }
+
+  bool TraverseFunctionDecl(FunctionDecl *FD) {
+    const FunctionDecl *Saved = CurrentFunction;
+    if (FD->doesThisDeclarationHaveABody())
+      CurrentFunction = FD;
+    bool R = RecursiveASTVisitor::TraverseFunctionDecl(FD);
+    CurrentFunction = Saved;
+    return R;
+  }
+
+  bool VisitFunctionDecl(FunctionDecl *FD) {
+    if (!FD->doesThisDeclarationHaveABody())
+      return true;
+    ASTFacts::Function F;
+    F.Name = FD->getNameAsString();
+    F.Signature = FD->getType().getCanonicalType().getAsString();
+    place(FD->getLocation(), F.File, F.Line);
+    Facts.Functions[F.Name] = F;
+    return true;
+  }
+
+  bool VisitVarDecl(VarDecl *VD) {
+    if (!VD->hasGlobalStorage() || isa<ParmVarDecl>(VD))
+      return true;
+    if (VD->hasExternalStorage() && !VD->hasInit())
+      return true; // a declaration only
+    ASTFacts::Global G;
+    if (VD->isStaticLocal()) {
+      const auto *FD = dyn_cast<FunctionDecl>(VD->getParentFunctionOrMethod());
+      if (!FD)
+        return true;
+      G.IRName = FD->getNameAsString() + "." + VD->getNameAsString();
+    } else {
+      G.IRName = VD->getNameAsString();
+    }
+    G.Type = VD->getType().getCanonicalType().getAsString();
+    G.TypeHash = toHex(hashString(Hasher.structural(VD->getType())));
+    G.IsConst = VD->getType().isConstQualified();
+    place(VD->getLocation(), G.File, G.Line);
+    Facts.Globals.emplace(G.IRName, G);
+    return true;
+  }
+
+  bool VisitRecordDecl(RecordDecl *RD) {
+    if (!RD->isCompleteDefinition() || RD->isInvalidDecl())
+      return true;
+    if (SM.isInSystemHeader(SM.getExpansionLoc(RD->getLocation())))
+      return true;
+    std::string Name = TypeHasher::recordName(RD);
+    if (Name == "anonymous" || !SeenTypes.insert(Name).second)
+      return true;
+    if (RD->isDependentType())
+      return true;
+    dsu::TypeInfo T;
+    T.Name = Name;
+    T.IsUnion = RD->isUnion();
+    const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
+    T.Size = L.getSize().getQuantity();
+    T.Align = L.getAlignment().getQuantity();
+    unsigned I = 0;
+    for (const FieldDecl *FD : RD->fields()) {
+      FieldInfo F;
+      F.Name = FD->getNameAsString();
+      F.Type = FD->getType().getCanonicalType().getAsString();
+      F.TypeHash = toHex(hashString(Hasher.structural(FD->getType())));
+      F.OffsetBits = L.getFieldOffset(I++);
+      F.IsBitField = FD->isBitField();
+      F.SizeBits = F.IsBitField ? FD->getBitWidthValue(Ctx)
+                   : FD->getType()->isIncompleteType()
+                       ? 0
+                       : Ctx.getTypeSize(FD->getType());
+      T.Fields.push_back(F);
+    }
+    QualType QT = Ctx.getRecordType(RD);
+    T.Hash = toHex(hashString(Hasher.structural(QT)));
+    place(RD->getLocation(), T.File, T.Line);
+    Facts.Types.push_back(T);
+    return true;
+  }
+
+  /// The type named by sizeof somewhere inside E, if any.
+  std::optional<QualType> sizeofType(const Expr *E) {
+    if (!E)
+      return std::nullopt;
+    E = E->IgnoreParenImpCasts();
+    if (const auto *U = dyn_cast<UnaryExprOrTypeTraitExpr>(E))
+      if (U->getKind() == UETT_SizeOf)
+        return U->getTypeOfArgument();
+    for (const Stmt *Child : E->children())
+      if (const auto *CE = dyn_cast_or_null<Expr>(Child))
+        if (auto T = sizeofType(CE))
+          return T;
+    return std::nullopt;
+  }
+
+  bool VisitCallExpr(CallExpr *CE) {
+    const FunctionDecl *Callee = CE->getDirectCallee();
+    if (!Callee || !CurrentFunction)
+      return true;
+    std::string Name = Callee->getNameAsString();
+    if (Name == "__dsu_update_point") {
+      UpdatePointInfo U;
+      U.Function = CurrentFunction->getNameAsString();
+      place(CE->getBeginLoc(), U.File, U.Line);
+      Facts.UpdatePoints.push_back(U);
+      return true;
+    }
+    if (!Allocators.count(Name))
+      return true;
+    for (const Expr *Arg : CE->arguments()) {
+      if (auto T = sizeofType(Arg)) {
+        AllocSite A;
+        A.Function = CurrentFunction->getNameAsString();
+        A.Allocator = Name;
+        QualType QT = T->getCanonicalType();
+        if (const auto *RT = QT->getAs<RecordType>())
+          A.Type = TypeHasher::recordName(RT->getDecl());
+        else
+          A.Type = QT.getAsString();
+        place(CE->getBeginLoc(), A.File, A.Line);
+        Facts.AllocSites.push_back(A);
+        break;
+      }
+    }
+    return true;
+  }
+
+private:
+  ASTContext &Ctx;
+  SourceManager &SM;
+  ASTFacts &Facts;
+  TypeHasher Hasher;
+  std::set<std::string> Allocators;
+  std::set<std::string> SeenTypes;
+  const FunctionDecl *CurrentFunction = nullptr;
+};
+
+class FactsConsumer : public ASTConsumer {
+public:
+  explicit FactsConsumer(ASTFacts &Facts) : Facts(Facts) {}
+  void HandleTranslationUnit(ASTContext &Ctx) override {
+    if (Ctx.getDiagnostics().hasErrorOccurred())
+      return;
+    FactsVisitor V(Ctx, Facts);
+    V.TraverseDecl(Ctx.getTranslationUnitDecl());
+  }
+
+private:
+  ASTFacts &Facts;
+};
+
+} // namespace
+
+std::unique_ptr<ASTConsumer> dsu::createASTFactsConsumer(ASTFacts &Facts) {
+  return std::make_unique<FactsConsumer>(Facts);
+}

@@ -1,0 +1,200 @@
+#include "dsu/Model/Model.h"
+#include "dsu/Support/Hash.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+using namespace dsu;
+using json = nlohmann::json;
+
+// JSON mapping. Keys are short but readable; the format is versioned by the
+// record magic in Manifest.cpp.
+namespace dsu {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
+                                                OffsetBits, SizeBits,
+                                                IsBitField)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
+                                                Align, Fields, Hash, File, Line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
+                                                Symbol, Signature, BodyHash,
+                                                Managed, File, Line, Callees,
+                                                Globals)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
+                                                IsConst, Symbol, Type, TypeHash,
+                                                InitHash, Size, File, Line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AllocSite, Function, File, Line,
+                                                Allocator, Type)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
+                                                Line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
+                                                Functions, Globals, Types,
+                                                AllocSites, UpdatePoints)
+} // namespace dsu
+
+void TUModel::canonicalize() {
+  auto BySymbol = [](const auto &A, const auto &B) {
+    return A.Symbol < B.Symbol;
+  };
+  std::sort(Functions.begin(), Functions.end(), BySymbol);
+  std::sort(Globals.begin(), Globals.end(), BySymbol);
+  std::sort(Types.begin(), Types.end(),
+            [](const TypeInfo &A, const TypeInfo &B) { return A.Name < B.Name; });
+  auto ByPlace = [](const auto &A, const auto &B) {
+    return std::tie(A.File, A.Line, A.Function) <
+           std::tie(B.File, B.Line, B.Function);
+  };
+  std::sort(AllocSites.begin(), AllocSites.end(), ByPlace);
+  std::sort(UpdatePoints.begin(), UpdatePoints.end(), ByPlace);
+  for (FunctionInfo &F : Functions) {
+    std::sort(F.Callees.begin(), F.Callees.end());
+    F.Callees.erase(std::unique(F.Callees.begin(), F.Callees.end()),
+                    F.Callees.end());
+    std::sort(F.Globals.begin(), F.Globals.end());
+    F.Globals.erase(std::unique(F.Globals.begin(), F.Globals.end()),
+                    F.Globals.end());
+  }
+}
+
+std::string TUModel::toJSON() const {
+  json J = *this;
+  return J.dump();
+}
+
+llvm::Expected<TUModel> TUModel::fromJSON(llvm::StringRef Text) {
+  try {
+    json J = json::parse(Text.begin(), Text.end());
+    return J.get<TUModel>();
+  } catch (const std::exception &E) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   std::string("corrupt program model: ") +
+                                       E.what());
+  }
+}
+
+std::string ProgramModel::versionId() const {
+  // Hash the semantic content only, in a canonical order.
+  std::vector<std::string> Lines;
+  for (const TUModel &TU : TUs) {
+    for (const FunctionInfo &F : TU.Functions)
+      Lines.push_back("f " + F.Symbol + " " + F.BodyHash);
+    for (const GlobalInfo &G : TU.Globals)
+      Lines.push_back("g " + G.Symbol + " " + G.TypeHash + " " + G.InitHash);
+    for (const TypeInfo &T : TU.Types)
+      Lines.push_back("t " + T.Name + " " + T.Hash);
+  }
+  std::sort(Lines.begin(), Lines.end());
+  Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());
+  StableHasher H;
+  for (const std::string &L : Lines)
+    H.add(L);
+  return H.hex(16);
+}
+
+std::string ProgramModel::dump() const {
+  std::vector<const TUModel *> Sorted;
+  for (const TUModel &TU : TUs)
+    Sorted.push_back(&TU);
+  std::sort(Sorted.begin(), Sorted.end(),
+            [](auto *A, auto *B) { return A->TU < B->TU; });
+  std::string Out;
+  llvm::raw_string_ostream OS(Out);
+  OS << "version " << versionId() << "\n";
+  for (const TUModel *TU : Sorted) {
+    TUModel C = *TU;
+    C.canonicalize();
+    OS << "tu " << C.TU << " tag=" << C.TUTag << "\n";
+    for (const FunctionInfo &F : C.Functions) {
+      OS << "  function " << F.Name << (F.IsStatic ? " static" : "")
+         << (F.Managed ? "" : " unmanaged") << " sym=" << F.Symbol
+         << " sig=\"" << F.Signature << "\" body=" << F.BodyHash << "\n";
+      for (const std::string &Callee : F.Callees)
+        OS << "    calls " << Callee << "\n";
+      for (const std::string &G : F.Globals)
+        OS << "    uses " << G << "\n";
+    }
+    for (const GlobalInfo &G : C.Globals)
+      OS << "  global " << G.Name << (G.IsStatic ? " static" : "")
+         << (G.IsConst ? " const" : "") << " sym=" << G.Symbol << " type=\""
+         << G.Type << "\" size=" << G.Size
+         << " init=" << (G.InitHash.empty() ? "-" : G.InitHash) << "\n";
+    for (const TypeInfo &T : C.Types) {
+      OS << "  type " << T.Name << " size=" << T.Size << " align=" << T.Align
+         << " hash=" << T.Hash << "\n";
+      for (const FieldInfo &F : T.Fields)
+        OS << "    field " << F.Name << " \"" << F.Type << "\" @"
+           << F.OffsetBits / 8 << (F.IsBitField ? " bits" : "") << " size="
+           << (F.IsBitField ? F.SizeBits : F.SizeBits / 8) << "\n";
+    }
+    for (const UpdatePointInfo &U : C.UpdatePoints)
+      OS << "  update-point " << U.Function << " " << U.File << ":" << U.Line
+         << "\n";
+    for (const AllocSite &A : C.AllocSites)
+      OS << "  alloc " << A.Allocator << " \"" << A.Type << "\" in "
+         << A.Function << " " << A.File << ":" << A.Line << "\n";
+  }
+  return Out;
+}
+
+std::map<std::string, const FunctionInfo *>
+ProgramModel::functionsBySymbol() const {
+  std::map<std::string, const FunctionInfo *> M;
+  for (const TUModel &TU : TUs)
+    for (const FunctionInfo &F : TU.Functions)
+      M[F.Symbol] = &F;
+  return M;
+}
+
+std::map<std::string, const GlobalInfo *> ProgramModel::globalsBySymbol() const {
+  std::map<std::string, const GlobalInfo *> M;
+  for (const TUModel &TU : TUs)
+    for (const GlobalInfo &G : TU.Globals)
+      M[G.Symbol] = &G;
+  return M;
+}
+
+std::map<std::string, const TypeInfo *> ProgramModel::typesByName() const {
+  std::map<std::string, const TypeInfo *> M;
+  for (const TUModel &TU : TUs)
+    for (const TypeInfo &T : TU.Types)
+      M.emplace(T.Name, &T);
+  return M;
+}
+
+std::map<std::string, std::string> ProgramModel::externalSymbols() const {
+  std::map<std::string, std::string> M;
+  for (const TUModel &TU : TUs) {
+    for (const FunctionInfo &F : TU.Functions)
+      if (!F.IsStatic && F.Managed)
+        M[F.Name] = F.Symbol;
+    for (const GlobalInfo &G : TU.Globals)
+      if (!G.IsStatic)
+        M[G.Name] = G.Symbol;
+  }
+  return M;
+}
+
+llvm::Error ProgramModel::validate() const {
+  std::map<std::string, std::string> SeenTU;
+  std::map<std::string, std::string> SeenSymbol;
+  for (const TUModel &TU : TUs) {
+    auto [It, New] = SeenTU.emplace(TU.TU, TU.Source);
+    if (!New)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "translation units '" + It->second + "' and '" + TU.Source +
+              "' have the same identity '" + TU.TU +
+              "'; give one of them another with -fdsu-tu-name=NAME");
+    for (const FunctionInfo &F : TU.Functions) {
+      auto [S, NewSym] = SeenSymbol.emplace(F.Symbol, TU.Source);
+      if (!NewSym)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "function '" + F.Name + "' is defined in both '" + S->second +
+                "' and '" + TU.Source + "'");
+    }
+  }
+  return llvm::Error::success();
+}

@@ -1,0 +1,148 @@
+//===- Model.h - the program model --------------------------------*- C++ -*-===//
+//
+// The program model is what dsu knows about one build of a program: every
+// function and global with its stable identity, every struct/union type with
+// its layout, the update points, the direct call graph and the typed
+// allocation sites. dsu-cc computes one model per translation unit (TUModel),
+// stores it in the object file, and the link step gathers them into the
+// program's model (ProgramModel), whose hash is the build's version id.
+//
+// Identity and symbols. A function is identified by its name, plus its
+// translation unit when it is static. Its *symbol* additionally encodes what
+// makes it a different entity when it changes: the C signature for functions,
+// the type for mutable globals, and type plus initialiser for const globals.
+// Two builds that agree on a symbol agree on the entity's interface, which is
+// what lets a patch built from two fresh builds link against a process that
+// reached the old version through earlier patches.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSU_MODEL_MODEL_H
+#define DSU_MODEL_MODEL_H
+
+#include "llvm/Support/Error.h"
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dsu {
+
+struct FieldInfo {
+  std::string Name;
+  std::string Type;     ///< C spelling of the field's type.
+  std::string TypeHash; ///< Structural hash (see TypeInfo::Hash).
+  uint64_t OffsetBits = 0;
+  uint64_t SizeBits = 0;
+  bool IsBitField = false;
+  bool operator==(const FieldInfo &) const = default;
+};
+
+/// A struct or union type with its layout.
+struct TypeInfo {
+  std::string Name; ///< "struct item", "union u", or a typedef name for an
+                    ///< anonymous record ("kv_stats_t").
+  bool IsUnion = false;
+  uint64_t Size = 0; ///< Bytes.
+  uint64_t Align = 0;
+  std::vector<FieldInfo> Fields;
+  /// Structural hash: field names, types and layout, recursing into fields
+  /// held by value and stopping at pointers (which name their pointee only).
+  std::string Hash;
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const TypeInfo &) const = default;
+};
+
+struct FunctionInfo {
+  std::string Name;      ///< C name.
+  bool IsStatic = false; ///< Internal linkage: identity includes the TU.
+  std::string Symbol;    ///< Identity symbol (the stable entry point).
+  std::string Signature; ///< C function type, e.g. "int (int, char **)".
+  std::string BodyHash;  ///< Hash of the body and all it depends on.
+  bool Managed = true;   ///< Reached through an indirection slot.
+  std::string File;
+  unsigned Line = 0;
+  std::vector<std::string> Callees; ///< Direct callees (symbols or names).
+  std::vector<std::string> Globals; ///< Globals it references (symbols).
+  bool operator==(const FunctionInfo &) const = default;
+};
+
+struct GlobalInfo {
+  std::string Name;      ///< C name; "fn.var" for function-local statics.
+  bool IsStatic = false; ///< Internal linkage: identity includes the TU.
+  bool IsConst = false;
+  std::string Symbol;
+  std::string Type; ///< C spelling.
+  std::string TypeHash;
+  std::string InitHash; ///< Hash of the initialiser ("" if none).
+  uint64_t Size = 0;
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const GlobalInfo &) const = default;
+};
+
+/// A call to an allocator whose size argument names a type with sizeof.
+struct AllocSite {
+  std::string Function;
+  std::string File;
+  unsigned Line = 0;
+  std::string Allocator; ///< malloc, calloc, realloc or a wrapper.
+  std::string Type;      ///< The type named by sizeof.
+  bool operator==(const AllocSite &) const = default;
+};
+
+struct UpdatePointInfo {
+  std::string Function; ///< Symbol of the enclosing function.
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const UpdatePointInfo &) const = default;
+};
+
+/// The model of one translation unit.
+struct TUModel {
+  std::string Source; ///< The source path as given to dsu-cc.
+  std::string TU;     ///< Stable TU identity (see docs/update-model.md).
+  std::string TUTag;  ///< Short hash of TU, used inside static symbols.
+  std::vector<FunctionInfo> Functions;
+  std::vector<GlobalInfo> Globals;
+  std::vector<TypeInfo> Types;
+  std::vector<AllocSite> AllocSites;
+  std::vector<UpdatePointInfo> UpdatePoints;
+
+  /// Sorts every list so that dumps and hashes are stable.
+  void canonicalize();
+  std::string toJSON() const;
+  static llvm::Expected<TUModel> fromJSON(llvm::StringRef Text);
+  bool operator==(const TUModel &) const = default;
+};
+
+/// The model of a linked program: its translation units.
+class ProgramModel {
+public:
+  std::vector<TUModel> TUs;
+
+  /// The version id: a hash of every entity's symbol and content hashes.
+  /// Paths and line numbers do not take part, so rebuilding the same sources
+  /// elsewhere gives the same id.
+  std::string versionId() const;
+
+  /// Stable, sorted text form for tests and debugging.
+  std::string dump() const;
+
+  /// All functions and globals by symbol (last definition wins).
+  std::map<std::string, const FunctionInfo *> functionsBySymbol() const;
+  std::map<std::string, const GlobalInfo *> globalsBySymbol() const;
+  /// Types by name; the first definition seen.
+  std::map<std::string, const TypeInfo *> typesByName() const;
+  /// Plain (external) name -> identity symbol, for functions and globals that
+  /// have external linkage. Used to bind patch references made by name.
+  std::map<std::string, std::string> externalSymbols() const;
+
+  /// Checks invariants that the link step relies on: no two TUs share an
+  /// identity, no external name is defined twice.
+  llvm::Error validate() const;
+};
+
+} // namespace dsu
+
+#endif

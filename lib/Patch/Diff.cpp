@@ -1,0 +1,241 @@
+#include "dsu/Patch/Diff.h"
+
+#include "llvm/Support/raw_ostream.h"
+#include <map>
+#include <nlohmann/json.hpp>
+
+using namespace dsu;
+
+const char *dsu::kindName(PatchPlan::FunctionChangeKind K) {
+  switch (K) {
+  case PatchPlan::FunctionChangeKind::Changed:
+    return "changed";
+  case PatchPlan::FunctionChangeKind::SignatureChanged:
+    return "signature-changed";
+  case PatchPlan::FunctionChangeKind::Added:
+    return "added";
+  case PatchPlan::FunctionChangeKind::Removed:
+    return "removed";
+  }
+  return "?";
+}
+
+const char *dsu::kindName(PatchPlan::GlobalChangeKind K) {
+  switch (K) {
+  case PatchPlan::GlobalChangeKind::Added:
+    return "added";
+  case PatchPlan::GlobalChangeKind::Removed:
+    return "removed";
+  case PatchPlan::GlobalChangeKind::ConstReplaced:
+    return "const-replaced";
+  case PatchPlan::GlobalChangeKind::InitialiserChangedKept:
+    return "initialiser-changed-value-kept";
+  case PatchPlan::GlobalChangeKind::TypeChanged:
+    return "type-changed";
+  }
+  return "?";
+}
+
+namespace {
+template <typename T> struct Keyed {
+  const T *Entity;
+  std::string TU;
+};
+
+template <typename T>
+std::map<std::string, Keyed<T>>
+byIdentity(const ProgramModel &P, std::vector<T> TUModel::*List) {
+  std::map<std::string, Keyed<T>> M;
+  for (const TUModel &TU : P.TUs)
+    for (const T &E : TU.*List) {
+      if constexpr (std::is_same_v<T, FunctionInfo>)
+        if (!E.Managed)
+          continue;
+      std::string Key = E.IsStatic ? TU.TU + "::" + E.Name : E.Name;
+      M[Key] = {&E, E.IsStatic ? TU.TU : ""};
+    }
+  return M;
+}
+
+std::string describeTypeChange(const TypeInfo &Old, const TypeInfo &New) {
+  std::map<std::string, const FieldInfo *> OldFields, NewFields;
+  for (const FieldInfo &F : Old.Fields)
+    OldFields[F.Name] = &F;
+  for (const FieldInfo &F : New.Fields)
+    NewFields[F.Name] = &F;
+  std::vector<std::string> Parts;
+  for (const FieldInfo &F : New.Fields)
+    if (!OldFields.count(F.Name))
+      Parts.push_back("field '" + F.Name + "' added");
+  for (const FieldInfo &F : Old.Fields) {
+    auto It = NewFields.find(F.Name);
+    if (It == NewFields.end())
+      Parts.push_back("field '" + F.Name + "' removed");
+    else if (It->second->Type != F.Type)
+      Parts.push_back("field '" + F.Name + "' changed from '" + F.Type +
+                      "' to '" + It->second->Type + "'");
+    else if (It->second->OffsetBits != F.OffsetBits)
+      Parts.push_back("field '" + F.Name + "' moved");
+    else if (It->second->TypeHash != F.TypeHash)
+      Parts.push_back("field '" + F.Name + "' has a changed type");
+  }
+  if (Old.Size != New.Size)
+    Parts.push_back("size " + std::to_string(Old.Size) + " -> " +
+                    std::to_string(New.Size));
+  std::string S;
+  for (size_t I = 0; I < Parts.size(); ++I)
+    S += (I ? ", " : "") + Parts[I];
+  return S.empty() ? "layout changed" : S;
+}
+} // namespace
+
+PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
+  PatchPlan Plan;
+  Plan.BaseVersion = Old.versionId();
+  Plan.TargetVersion = New.versionId();
+  using FK = PatchPlan::FunctionChangeKind;
+  using GK = PatchPlan::GlobalChangeKind;
+
+  auto OldF = byIdentity(Old, &TUModel::Functions);
+  auto NewF = byIdentity(New, &TUModel::Functions);
+  for (const auto &[Key, N] : NewF) {
+    const FunctionInfo &NF = *N.Entity;
+    PatchPlan::FunctionChange C{FK::Added, NF.Name, N.TU, "", NF.Symbol, "",
+                                NF.Signature, NF.File, NF.Line};
+    auto It = OldF.find(Key);
+    if (It != OldF.end()) {
+      const FunctionInfo &OF = *It->second.Entity;
+      C.OldSymbol = OF.Symbol;
+      C.OldSignature = OF.Signature;
+      if (OF.Symbol != NF.Symbol)
+        C.Kind = FK::SignatureChanged;
+      else if (OF.BodyHash != NF.BodyHash)
+        C.Kind = FK::Changed;
+      else
+        continue;
+    }
+    Plan.Functions.push_back(C);
+  }
+  for (const auto &[Key, O] : OldF)
+    if (!NewF.count(Key))
+      Plan.Functions.push_back({FK::Removed, O.Entity->Name, O.TU,
+                                O.Entity->Symbol, "", O.Entity->Signature, "",
+                                O.Entity->File, O.Entity->Line});
+
+  auto OldG = byIdentity(Old, &TUModel::Globals);
+  auto NewG = byIdentity(New, &TUModel::Globals);
+  for (const auto &[Key, N] : NewG) {
+    const GlobalInfo &NG = *N.Entity;
+    PatchPlan::GlobalChange C{GK::Added, NG.Name, N.TU, "", NG.Symbol, "",
+                              NG.Type};
+    auto It = OldG.find(Key);
+    if (It != OldG.end()) {
+      const GlobalInfo &OG = *It->second.Entity;
+      C.OldSymbol = OG.Symbol;
+      C.OldType = OG.Type;
+      if (OG.Symbol == NG.Symbol) {
+        if (OG.InitHash == NG.InitHash)
+          continue;
+        C.Kind = GK::InitialiserChangedKept;
+      } else if (OG.IsConst && NG.IsConst) {
+        C.Kind = GK::ConstReplaced;
+      } else {
+        C.Kind = GK::TypeChanged;
+        Plan.Refusals.push_back(
+            "global '" + NG.Name + "'" + (N.TU.empty() ? "" : " in " + N.TU) +
+            " changed type from '" + OG.Type + "' to '" + NG.Type +
+            "': this needs a state transformation, which dsu patch does not "
+            "support yet");
+      }
+    }
+    Plan.Globals.push_back(C);
+  }
+  for (const auto &[Key, O] : OldG)
+    if (!NewG.count(Key))
+      Plan.Globals.push_back({GK::Removed, O.Entity->Name, O.TU,
+                              O.Entity->Symbol, "", O.Entity->Type, ""});
+
+  auto OldT = Old.typesByName();
+  auto NewT = New.typesByName();
+  for (const auto &[Name, NT] : NewT) {
+    auto It = OldT.find(Name);
+    if (It == OldT.end() || It->second->Hash == NT->Hash)
+      continue;
+    std::string Detail = describeTypeChange(*It->second, *NT);
+    Plan.Types.push_back({Name, Detail});
+    Plan.Refusals.push_back("type '" + Name + "' changed (" + Detail +
+                            "): this needs a state transformation, which dsu "
+                            "patch does not support yet");
+  }
+
+  auto ByName = [](const auto &A, const auto &B) {
+    return std::tie(A.Name, A.TU, A.NewSymbol, A.OldSymbol) <
+           std::tie(B.Name, B.TU, B.NewSymbol, B.OldSymbol);
+  };
+  std::sort(Plan.Functions.begin(), Plan.Functions.end(), ByName);
+  std::sort(Plan.Globals.begin(), Plan.Globals.end(), ByName);
+  std::sort(Plan.Refusals.begin(), Plan.Refusals.end());
+  return Plan;
+}
+
+std::string PatchPlan::dump() const {
+  std::string Out;
+  llvm::raw_string_ostream OS(Out);
+  OS << "patch " << BaseVersion << " -> " << TargetVersion << "\n";
+  for (const FunctionChange &F : Functions) {
+    OS << "function " << kindName(F.Kind) << " " << F.Name;
+    if (!F.TU.empty())
+      OS << " (static in " << F.TU << ")";
+    if (F.Kind == FunctionChangeKind::SignatureChanged)
+      OS << ": '" << F.OldSignature << "' -> '" << F.NewSignature << "'";
+    OS << "\n";
+  }
+  for (const GlobalChange &G : Globals) {
+    OS << "global " << kindName(G.Kind) << " " << G.Name;
+    if (!G.TU.empty())
+      OS << " (static in " << G.TU << ")";
+    if (G.Kind == GlobalChangeKind::TypeChanged)
+      OS << ": '" << G.OldType << "' -> '" << G.NewType << "'";
+    if (G.Kind == GlobalChangeKind::InitialiserChangedKept)
+      OS << ": the running value is kept";
+    if (G.Kind == GlobalChangeKind::ConstReplaced)
+      OS << ": the new value replaces the old";
+    OS << "\n";
+  }
+  for (const TypeChange &T : Types)
+    OS << "type changed " << T.Name << ": " << T.Detail << "\n";
+  for (const std::string &R : Refusals)
+    OS << "refused: " << R << "\n";
+  if (empty())
+    OS << "no changes\n";
+  return Out;
+}
+
+std::string PatchPlan::toJSON() const {
+  nlohmann::ordered_json J;
+  J["base"] = BaseVersion;
+  J["target"] = TargetVersion;
+  J["functions"] = nlohmann::json::array();
+  for (const FunctionChange &F : Functions)
+    J["functions"].push_back({{"kind", kindName(F.Kind)},
+                              {"name", F.Name},
+                              {"tu", F.TU},
+                              {"old_symbol", F.OldSymbol},
+                              {"new_symbol", F.NewSymbol},
+                              {"old_signature", F.OldSignature},
+                              {"new_signature", F.NewSignature}});
+  J["globals"] = nlohmann::json::array();
+  for (const GlobalChange &G : Globals)
+    J["globals"].push_back({{"kind", kindName(G.Kind)},
+                            {"name", G.Name},
+                            {"tu", G.TU},
+                            {"old_symbol", G.OldSymbol},
+                            {"new_symbol", G.NewSymbol},
+                            {"old_type", G.OldType},
+                            {"new_type", G.NewType}});
+  J["types"] = nlohmann::json::array();
+  for (const TypeChange &T : Types)
+    J["types"].push_back({{"name", T.Name}, {"detail", T.Detail}});
+  J["refusals"] = Refusals;
+  return J.dump(2);
+}

@@ -1,0 +1,297 @@
+//===- PatchBuilder.cpp - from two builds to a loadable patch ---------------===//
+//
+// The new build carries, for each translation unit, its module after
+// identities were assigned (see Transform.h). The patch is those modules,
+// cut down to what the update brings and linked against the running process:
+//
+//  1. References by plain name to the program's external functions and
+//     globals are bound to identity symbols, so they reach the entity of the
+//     right signature or type even if earlier patches changed it.
+//  2. Functions that changed or are new keep their bodies; every other
+//     function becomes a declaration of the process's symbol. Globals the
+//     process already has become declarations too (the running values are
+//     shared); new globals and replaced const globals keep their
+//     definitions. Constructors are dropped: no patch code runs before
+//     commit.
+//  3. The modules are linked into one, slots are installed as for an
+//     executable but position-independent, with slots and trampolines
+//     defined only for functions the process does not have yet, and a table
+//     `__dsu_patch_info` lists the slots to rebind at commit.
+//  4. clang-19 compiles it to a shared object (no start files, so no init
+//     code), which is wrapped in the patch file format.
+//
+//===----------------------------------------------------------------------===//
+#include "dsu/Patch/PatchBuilder.h"
+#include "dsu/Patch/PatchFile.h"
+#include "dsu/Support/Hash.h"
+#include "dsu/Support/Process.h"
+#include "dsu/Transform/Transform.h"
+
+extern "C" {
+#include "dsu/patch_format.h"
+}
+
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/IPO/GlobalDCE.h"
+
+using namespace dsu;
+using namespace llvm;
+
+namespace {
+
+struct Selection {
+  std::set<std::string> Rebind;      ///< Changed: new body, existing slot.
+  std::set<std::string> DefineNew;   ///< Added: new slot and trampoline.
+  std::set<std::string> Managed;     ///< Every managed function of New.
+  std::set<std::string> OldGlobals;  ///< Globals the process already has.
+  std::map<std::string, std::string> External; ///< Plain name -> symbol.
+  std::vector<std::string> Warnings;
+};
+
+void bindPlainNames(Module &M, const Selection &S) {
+  std::vector<GlobalValue *> Decls;
+  for (GlobalValue &GV : M.global_values())
+    if (GV.isDeclaration() && S.External.count(GV.getName().str()))
+      Decls.push_back(&GV);
+  for (GlobalValue *GV : Decls) {
+    const std::string &Symbol = S.External.at(GV->getName().str());
+    if (Symbol == GV->getName())
+      continue;
+    GlobalValue *Target = M.getNamedValue(Symbol);
+    if (!Target) {
+      if (auto *F = dyn_cast<Function>(GV))
+        Target = Function::Create(F->getFunctionType(),
+                                  GlobalValue::ExternalLinkage, Symbol, M);
+      else
+        Target = new GlobalVariable(
+            M, cast<GlobalVariable>(GV)->getValueType(),
+            cast<GlobalVariable>(GV)->isConstant(),
+            GlobalValue::ExternalLinkage, nullptr, Symbol);
+    }
+    GV->replaceAllUsesWith(Target);
+    GV->eraseFromParent();
+  }
+}
+
+void selectContents(Module &M, Selection &S) {
+  bindPlainNames(M, S);
+  for (Function &F : M) {
+    if (F.isDeclaration() || !S.Managed.count(F.getName().str()))
+      continue;
+    const std::string Name = F.getName().str();
+    if (!S.Rebind.count(Name) && !S.DefineNew.count(Name))
+      F.deleteBody();
+  }
+  for (GlobalVariable &G : M.globals()) {
+    if (G.isDeclaration() || G.hasLocalLinkage() ||
+        G.getName().starts_with("llvm."))
+      continue;
+    if (S.OldGlobals.count(G.getName().str())) {
+      G.setInitializer(nullptr);
+      G.setLinkage(GlobalValue::ExternalLinkage);
+    }
+  }
+  for (const char *Name : {"llvm.global_ctors", "llvm.global_dtors"})
+    if (GlobalVariable *G = M.getNamedGlobal(Name)) {
+      S.Warnings.push_back(std::string("dropped ") +
+                           (Name[12] == 'c' ? "constructors" : "destructors") +
+                           " of " + M.getModuleIdentifier() +
+                           ": patches run no code before commit");
+      G->eraseFromParent();
+    }
+  if (!M.getModuleInlineAsm().empty()) {
+    S.Warnings.push_back("dropped module-level assembly of " +
+                         M.getModuleIdentifier());
+    M.setModuleInlineAsm("");
+  }
+}
+
+void makePositionIndependent(Module &M) {
+  for (GlobalValue &GV : M.global_values())
+    if (!GV.hasLocalLinkage())
+      GV.setDSOLocal(false);
+  SmallVector<Module::ModuleFlagEntry, 8> Flags;
+  M.getModuleFlagsMetadata(Flags);
+  if (NamedMDNode *N = M.getModuleFlagsMetadata())
+    M.eraseNamedMetadata(N);
+  for (const Module::ModuleFlagEntry &E : Flags) {
+    StringRef Key = E.Key->getString();
+    if (Key == "PIC Level" || Key == "PIE Level")
+      continue;
+    M.addModuleFlag(E.Behavior, Key, E.Val);
+  }
+  M.setPICLevel(PICLevel::BigPIC);
+}
+
+Constant *stringConstant(Module &M, StringRef S, const Twine &Name) {
+  Constant *Init = ConstantDataArray::getString(M.getContext(), S);
+  return new GlobalVariable(M, Init->getType(), true,
+                            GlobalValue::PrivateLinkage, Init, Name);
+}
+
+void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
+                  const Selection &S, const PatchPlan &Plan) {
+  LLVMContext &Ctx = M.getContext();
+  PointerType *Ptr = PointerType::getUnqual(Ctx);
+  Type *I32 = Type::getInt32Ty(Ctx);
+  StructType *RebindTy = StructType::get(Ctx, {Ptr, Ptr, Ptr});
+  std::vector<Constant *> Entries;
+  for (const std::string &Symbol : S.Rebind) {
+    auto It = Bodies.find(Symbol);
+    if (It == Bodies.end())
+      continue;
+    Constant *Slot = M.getNamedGlobal("__dsu_slot." + Symbol);
+    Constant *Body = M.getFunction(It->second);
+    Entries.push_back(ConstantStruct::get(
+        RebindTy, {Slot, Body, stringConstant(M, Symbol, "__dsu_name")}));
+  }
+  ArrayType *ArrTy = ArrayType::get(RebindTy, Entries.size());
+  auto *Table =
+      new GlobalVariable(M, ArrTy, true, GlobalValue::PrivateLinkage,
+                         ConstantArray::get(ArrTy, Entries), "__dsu_rebinds");
+  StructType *InfoTy = StructType::get(Ctx, {I32, I32, Ptr, Ptr, Ptr});
+  Constant *Info = ConstantStruct::get(
+      InfoTy, {ConstantInt::get(I32, DSU_PATCH_ABI),
+               ConstantInt::get(I32, Entries.size()), Table,
+               stringConstant(M, Plan.BaseVersion, "__dsu_base"),
+               stringConstant(M, Plan.TargetVersion, "__dsu_target")});
+  new GlobalVariable(M, InfoTy, true, GlobalValue::ExternalLinkage, Info,
+                     "__dsu_patch_info");
+}
+
+void removeDeadGlobals(Module &M) {
+  LoopAnalysisManager LAM;
+  FunctionAnalysisManager FAM;
+  CGSCCAnalysisManager CGAM;
+  ModuleAnalysisManager MAM;
+  PassBuilder PB;
+  PB.registerModuleAnalyses(MAM);
+  PB.registerCGSCCAnalyses(CGAM);
+  PB.registerFunctionAnalyses(FAM);
+  PB.registerLoopAnalyses(LAM);
+  PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
+  ModulePassManager MPM;
+  MPM.addPass(GlobalDCEPass());
+  MPM.run(M, MAM);
+}
+
+Error failure(const Twine &Why) {
+  return createStringError(inconvertibleErrorCode(), Why);
+}
+
+} // namespace
+
+Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
+                                      const PatchPlan &Plan,
+                                      const PatchBuildOptions &Opts) {
+  if (!Plan.Refusals.empty()) {
+    std::string Why = "the patch needs changes dsu cannot apply:";
+    for (const std::string &R : Plan.Refusals)
+      Why += "\n  " + R;
+    return failure(Why);
+  }
+  Selection S;
+  for (const PatchPlan::FunctionChange &F : Plan.Functions) {
+    using K = PatchPlan::FunctionChangeKind;
+    if (F.Kind == K::Changed)
+      S.Rebind.insert(F.NewSymbol);
+    else if (F.Kind == K::Added || F.Kind == K::SignatureChanged)
+      S.DefineNew.insert(F.NewSymbol);
+  }
+  for (const TUModel &TU : New.Model.TUs)
+    for (const FunctionInfo &F : TU.Functions)
+      if (F.Managed)
+        S.Managed.insert(F.Symbol);
+  for (const TUModel &TU : Old.Model.TUs)
+    for (const GlobalInfo &G : TU.Globals)
+      S.OldGlobals.insert(G.Symbol);
+  S.External = New.Model.externalSymbols();
+
+  LLVMContext Ctx;
+  auto Merged = std::make_unique<Module>("dsu-patch", Ctx);
+  Linker L(*Merged);
+  for (const TURecord &R : New.Records) {
+    auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, R.Model.TU), Ctx);
+    if (!M)
+      return failure("corrupt bitcode for " + R.Model.TU + " in " + New.Path +
+                     ": " + toString(M.takeError()));
+    (*M)->setModuleIdentifier(R.Model.TU);
+    if (Merged->getTargetTriple().empty()) {
+      Merged->setTargetTriple((*M)->getTargetTriple());
+      Merged->setDataLayout((*M)->getDataLayout());
+    }
+    selectContents(**M, S);
+    if (L.linkInModule(std::move(*M)))
+      return failure("cannot link the patch's code for " + R.Model.TU);
+  }
+
+  SlotOptions SO;
+  SO.Managed = S.Managed;
+  SO.DefineHere = S.DefineNew;
+  SO.BodySuffix =
+      ".p" + toHex(hashString(Plan.BaseVersion + Plan.TargetVersion), 8);
+  SO.PIC = true;
+  SO.PlainAliases = false;
+  auto Bodies = installSlots(*Merged, SO);
+  addPatchInfo(*Merged, Bodies, S, Plan);
+  makePositionIndependent(*Merged);
+  removeDeadGlobals(*Merged);
+
+  std::string VerifyErrors;
+  raw_string_ostream VOS(VerifyErrors);
+  if (verifyModule(*Merged, &VOS))
+    return failure("internal error: the patch module is invalid:\n" +
+                   VerifyErrors);
+
+  auto Tmp = TempDir::create("dsu-patch");
+  if (!Tmp)
+    return Tmp.takeError();
+  std::string Dir = Opts.KeepDir.empty() ? Tmp->path() : Opts.KeepDir;
+  if (!Opts.KeepDir.empty())
+    sys::fs::create_directories(Dir);
+  std::string BcPath = Dir + "/patch.bc", SoPath = Dir + "/patch.so";
+  {
+    std::error_code EC;
+    raw_fd_ostream OS(BcPath, EC);
+    if (EC)
+      return failure(BcPath + ": " + EC.message());
+    WriteBitcodeToFile(*Merged, OS);
+  }
+  if (!Opts.KeepDir.empty()) {
+    std::error_code EC;
+    raw_fd_ostream OS(Dir + "/patch.ll", EC);
+    if (!EC)
+      Merged->print(OS, nullptr);
+  }
+  std::string Output;
+  auto Rc = runProgramCapture(
+      clangPath(),
+      {clangPath(), "-shared", "-fPIC", Opts.OptLevel, "-nostartfiles",
+       "-Wno-unused-command-line-argument", "-o", SoPath, BcPath},
+      Output);
+  if (!Rc)
+    return Rc.takeError();
+  if (*Rc != 0)
+    return failure("compiling the patch failed:\n" + Output);
+  auto So = readFile(SoPath);
+  if (!So)
+    return So.takeError();
+  if (Opts.Verbose)
+    for (const std::string &W : S.Warnings)
+      errs() << "dsu patch: warning: " << W << "\n";
+  PatchFile P;
+  P.BaseVersion = Plan.BaseVersion;
+  P.TargetVersion = Plan.TargetVersion;
+  P.SharedObject = std::move(*So);
+  P.Plan = Plan.dump();
+  return encodePatchFile(P);
+}

@@ -1,0 +1,79 @@
+//===- Diff.h - what changed between two builds --------------------*- C++ -*-===//
+//
+// The patch plan: the differences between the program models of two builds,
+// classified by what an update must do about each. Entities are matched by
+// identity (name, plus translation unit for statics); their symbols then say
+// whether the interface changed (see Model.h).
+//
+//   function, same symbol, other body hash   changed: rebind its slot
+//   function, other symbol                   signature changed: a new
+//                                            function; the old one stays for
+//                                            frames and pointers still using it
+//   function only in the new build           added
+//   function only in the old build           removed (kept, unreachable from
+//                                            new code)
+//   const global, other symbol               replaced: new definition wins
+//   mutable global, same symbol              kept, running value (even if its
+//                                            initialiser changed)
+//   mutable global, other symbol             state change (type changed)
+//   global only in the new build             added, from its initialiser
+//   struct/union type with other layout      state change
+//
+// State changes are refused until the state-transformation support lands.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSU_PATCH_DIFF_H
+#define DSU_PATCH_DIFF_H
+
+#include "dsu/Model/Model.h"
+#include <string>
+#include <vector>
+
+namespace dsu {
+
+struct PatchPlan {
+  enum class FunctionChangeKind { Changed, SignatureChanged, Added, Removed };
+  enum class GlobalChangeKind {
+    Added,
+    Removed,
+    ConstReplaced,
+    InitialiserChangedKept,
+    TypeChanged
+  };
+  struct FunctionChange {
+    FunctionChangeKind Kind;
+    std::string Name, TU, OldSymbol, NewSymbol, OldSignature, NewSignature;
+    std::string File;
+    unsigned Line = 0;
+  };
+  struct GlobalChange {
+    GlobalChangeKind Kind;
+    std::string Name, TU, OldSymbol, NewSymbol, OldType, NewType;
+  };
+  struct TypeChange {
+    std::string Name;
+    std::string Detail;
+  };
+
+  std::string BaseVersion, TargetVersion;
+  std::vector<FunctionChange> Functions;
+  std::vector<GlobalChange> Globals;
+  std::vector<TypeChange> Types;
+  /// Why the patch cannot be applied (empty when it can).
+  std::vector<std::string> Refusals;
+
+  bool empty() const {
+    return Functions.empty() && Globals.empty() && Types.empty();
+  }
+  std::string dump() const;
+  std::string toJSON() const;
+};
+
+PatchPlan diffModels(const ProgramModel &Old, const ProgramModel &New);
+
+const char *kindName(PatchPlan::FunctionChangeKind K);
+const char *kindName(PatchPlan::GlobalChangeKind K);
+
+} // namespace dsu
+
+#endif

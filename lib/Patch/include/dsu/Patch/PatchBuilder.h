@@ -1,0 +1,26 @@
+//===- PatchBuilder.h - building a patch from two builds -----------*- C++ -*-===//
+#ifndef DSU_PATCH_PATCHBUILDER_H
+#define DSU_PATCH_PATCHBUILDER_H
+
+#include "dsu/Model/Manifest.h"
+#include "dsu/Patch/Diff.h"
+#include "llvm/Support/Error.h"
+#include <string>
+
+namespace dsu {
+
+struct PatchBuildOptions {
+  std::string KeepDir; ///< If set, the patch module (.ll) and .so stay here.
+  std::string OptLevel = "-O2";
+  bool Verbose = false;
+};
+
+/// Builds the patch file that takes a process from Old to New. Fails with
+/// the plan's refusals if the plan needs a state change.
+llvm::Expected<std::string> buildPatch(const Build &Old, const Build &New,
+                                       const PatchPlan &Plan,
+                                       const PatchBuildOptions &Opts);
+
+} // namespace dsu
+
+#endif

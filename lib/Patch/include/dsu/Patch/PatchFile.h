@@ -1,0 +1,26 @@
+//===- PatchFile.h - reading and writing patch files ---------------*- C++ -*-===//
+//
+// The format is defined in include/dsu/patch_format.h, shared with libdsu.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSU_PATCH_PATCHFILE_H
+#define DSU_PATCH_PATCHFILE_H
+
+#include "llvm/Support/Error.h"
+#include <string>
+
+namespace dsu {
+
+struct PatchFile {
+  std::string BaseVersion, TargetVersion;
+  std::string SharedObject; ///< The payload.
+  std::string Plan;         ///< PatchPlan::dump() text.
+};
+
+std::string encodePatchFile(const PatchFile &P);
+/// Performs the same checks as the runtime does before loading.
+llvm::Expected<PatchFile> decodePatchFile(llvm::StringRef Bytes);
+
+} // namespace dsu
+
+#endif

@@ -1,0 +1,191 @@
+//===- Identities.cpp - stable symbols for every function and global -------===//
+//
+// Each function and global defined in the translation unit gets the symbol
+//
+//     <name>[.<tu-tag>].dsu.<content-hash>
+//
+// where the TU tag appears for internal-linkage entities (statics, including
+// function-local statics, which clang already names "<function>.<var>") and
+// the content hash covers what makes the entity a different one when it
+// changes: the C signature of a function, the type of a mutable global, the
+// type and initialiser of a const global. Every definition becomes external
+// so that patches can link to it; clang's private constants (string literals)
+// stay private and are copied into patches with the code that uses them.
+//
+// Entities with other linkages (weak, linkonce, available_externally) are
+// left alone and recorded as unmanaged: their definitions may be replaced by
+// the linker, so they have no single identity to update.
+//
+//===----------------------------------------------------------------------===//
+#include "dsu/Support/Hash.h"
+#include "dsu/Transform/Transform.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/GlobalAlias.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace dsu;
+
+std::string dsu::tuIdentity(StringRef SourcePath, StringRef Override) {
+  if (!Override.empty())
+    return Override.str();
+  // A relative path below the working directory names the TU (src/util.c);
+  // anything else is known by its file name, so that v1/main.c and
+  // v2/main.c are the same translation unit.
+  if (!sys::path::is_absolute(SourcePath)) {
+    SmallString<128> P(SourcePath);
+    sys::path::remove_dots(P, /*remove_dot_dot=*/true);
+    if (!StringRef(P).starts_with(".."))
+      return std::string(P);
+  }
+  return sys::path::filename(SourcePath).str();
+}
+
+static bool isOurs(StringRef Name) {
+  return Name.starts_with("__dsu") || Name.starts_with("llvm.");
+}
+
+static bool managedLinkage(GlobalValue::LinkageTypes L) {
+  return L == GlobalValue::ExternalLinkage ||
+         L == GlobalValue::InternalLinkage || L == GlobalValue::CommonLinkage;
+}
+
+static std::string irTypeText(Type *T) {
+  std::string S;
+  raw_string_ostream OS(S);
+  T->print(OS);
+  return S;
+}
+
+Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
+                                        StringRef Source, StringRef TU) {
+  TUModel Model;
+  Model.Source = Source.str();
+  Model.TU = TU.str();
+  Model.TUTag = toHex(hashString(TU), 8);
+  std::map<std::string, std::string> SymbolOfCName;
+
+  for (Function &F : M) {
+    if (F.isDeclaration() || F.isIntrinsic() || isOurs(F.getName()))
+      continue;
+    FunctionInfo Info;
+    Info.Name = F.getName().str();
+    Info.IsStatic = F.hasLocalLinkage();
+    auto Fact = Facts.Functions.find(Info.Name);
+    Info.Signature = Fact != Facts.Functions.end()
+                         ? Fact->second.Signature
+                         : irTypeText(F.getFunctionType());
+    if (Fact != Facts.Functions.end()) {
+      Info.File = Fact->second.File;
+      Info.Line = Fact->second.Line;
+    }
+    bool HasAliasUser = any_of(F.users(), [](const User *U) {
+      return isa<GlobalAlias>(U);
+    });
+    Info.Managed = managedLinkage(F.getLinkage()) &&
+                   !F.hasFnAttribute(Attribute::AlwaysInline) && !HasAliasUser;
+    if (!Info.Managed) {
+      if (!F.hasLocalLinkage())
+        Model.Functions.push_back(std::move(Info));
+      continue;
+    }
+    std::string Base = Info.IsStatic ? Info.Name + "." + Model.TUTag : Info.Name;
+    Info.Symbol =
+        Base + ".dsu." + toHex(hashString(Info.Signature), 10);
+    SymbolOfCName[Info.Name] = Info.Symbol;
+    F.setName(Info.Symbol);
+    F.setLinkage(GlobalValue::ExternalLinkage);
+    F.setVisibility(GlobalValue::DefaultVisibility);
+    F.setUnnamedAddr(GlobalValue::UnnamedAddr::None);
+    Model.Functions.push_back(std::move(Info));
+  }
+
+  for (GlobalVariable &G : M.globals()) {
+    if (G.isDeclaration() || G.hasPrivateLinkage() || isOurs(G.getName()) ||
+        !managedLinkage(G.getLinkage()) || G.isThreadLocal())
+      continue;
+    GlobalInfo Info;
+    Info.Name = G.getName().str();
+    Info.IsStatic = G.hasLocalLinkage();
+    auto Fact = Facts.Globals.find(Info.Name);
+    if (Fact != Facts.Globals.end()) {
+      Info.Type = Fact->second.Type;
+      Info.TypeHash = Fact->second.TypeHash;
+      Info.IsConst = Fact->second.IsConst || G.isConstant();
+      Info.File = Fact->second.File;
+      Info.Line = Fact->second.Line;
+    } else {
+      Info.Type = irTypeText(G.getValueType());
+      Info.TypeHash = toHex(hashString(Info.Type));
+      Info.IsConst = G.isConstant();
+    }
+    Info.Size = M.getDataLayout().getTypeAllocSize(G.getValueType());
+    if (G.hasInitializer())
+      Info.InitHash = hashConstant(*G.getInitializer());
+    std::string Identity = Info.TypeHash;
+    if (Info.IsConst)
+      Identity += "/" + Info.InitHash;
+    std::string Base = Info.IsStatic ? Info.Name + "." + Model.TUTag : Info.Name;
+    Info.Symbol = Base + ".dsu." + toHex(hashString(Identity), 10);
+    G.setName(Info.Symbol);
+    if (G.hasCommonLinkage())
+      G.setInitializer(Constant::getNullValue(G.getValueType()));
+    G.setLinkage(GlobalValue::ExternalLinkage);
+    G.setVisibility(GlobalValue::DefaultVisibility);
+    G.setUnnamedAddr(GlobalValue::UnnamedAddr::None);
+    Model.Globals.push_back(std::move(Info));
+  }
+
+  // Bodies are hashed after every rename, so references contribute symbols.
+  std::map<std::string, FunctionInfo *> BySymbol;
+  for (FunctionInfo &Info : Model.Functions)
+    if (!Info.Symbol.empty())
+      BySymbol[Info.Symbol] = &Info;
+  for (Function &F : M) {
+    auto It = BySymbol.find(F.getName().str());
+    if (It == BySymbol.end() || F.isDeclaration())
+      continue;
+    FunctionInfo &Info = *It->second;
+    Info.BodyHash = hashFunctionBody(F);
+    for (const BasicBlock &BB : F)
+      for (const Instruction &I : BB) {
+        if (const auto *CB = dyn_cast<CallBase>(&I))
+          if (const Function *Callee = CB->getCalledFunction())
+            if (!Callee->isIntrinsic())
+              Info.Callees.push_back(Callee->getName().str());
+        for (const Use &Op : I.operands()) {
+          const auto *G = dyn_cast<GlobalVariable>(Op.get()->stripPointerCasts());
+          if (G && !G->hasPrivateLinkage() && !isOurs(G->getName()))
+            Info.Globals.push_back(G->getName().str());
+        }
+      }
+  }
+  // Unmanaged external functions still need a symbol for the model.
+  for (FunctionInfo &Info : Model.Functions)
+    if (Info.Symbol.empty())
+      Info.Symbol = Info.Name;
+
+  auto SymbolOf = [&](const std::string &CName) {
+    auto It = SymbolOfCName.find(CName);
+    return It == SymbolOfCName.end() ? CName : It->second;
+  };
+  for (const UpdatePointInfo &U : Facts.UpdatePoints) {
+    UpdatePointInfo Copy = U;
+    Copy.Function = SymbolOf(U.Function);
+    Model.UpdatePoints.push_back(Copy);
+  }
+  for (const AllocSite &A : Facts.AllocSites) {
+    AllocSite Copy = A;
+    Copy.Function = SymbolOf(A.Function);
+    Model.AllocSites.push_back(Copy);
+  }
+  Model.Types = Facts.Types;
+  Model.canonicalize();
+  return Model;
+}

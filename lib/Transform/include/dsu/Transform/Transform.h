@@ -1,0 +1,80 @@
+//===- Transform.h - making a translation unit updatable ----------*- C++ -*-===//
+//
+// Two rewrites of the LLVM module of one translation unit.
+//
+// assignIdentities() gives every function and global defined in the module
+// its identity symbol (see Model.h) and external linkage, so that static
+// entities of different translation units cannot collide and a patch can
+// link against them, then hashes every body and fills in the TU's model.
+// Its output is what dsu-cc stores in the object for later patches.
+//
+// installSlots() makes calls reach the newest version of a function: every
+// managed function F gets a slot (a pointer variable, __dsu_slot.F) holding
+// its current body, and a trampoline under F's symbol that jumps through the
+// slot. Direct calls load the slot and call through it; every other use of F
+// (address taken, function pointers in static data) takes the trampoline's
+// address, which never changes, so pointers stored by version 1 run the
+// newest body. An update rebinds slots; frames already running keep their
+// old bodies, as the update model requires.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSU_TRANSFORM_TRANSFORM_H
+#define DSU_TRANSFORM_TRANSFORM_H
+
+#include "dsu/Frontend/ClangFrontend.h"
+#include "dsu/Model/Model.h"
+#include "llvm/IR/Module.h"
+#include <map>
+#include <set>
+#include <string>
+
+namespace dsu {
+
+/// The identity of a translation unit: stable across versions of the program
+/// built in different directories.
+std::string tuIdentity(llvm::StringRef SourcePath, llvm::StringRef Override);
+
+/// Renames, relinks and hashes; returns the TU's program model.
+llvm::Expected<TUModel> assignIdentities(llvm::Module &M,
+                                         const ASTFacts &Facts,
+                                         llvm::StringRef Source,
+                                         llvm::StringRef TU);
+
+struct SlotOptions {
+  /// Functions (by symbol) reached through slots. Definitions among them
+  /// become bodies; declarations are functions defined elsewhere.
+  std::set<std::string> Managed;
+  /// Managed functions whose slot and trampoline this module defines.
+  std::set<std::string> DefineHere;
+  /// Suffix appended to a body's symbol.
+  std::string BodySuffix = ".body";
+  /// Position-independent trampolines (patches and shared objects).
+  bool PIC = false;
+  /// Add plain-name aliases for external functions and globals (executable
+  /// builds, so that crt1 finds main and non-dsu code finds our symbols).
+  bool PlainAliases = true;
+  /// Plain names of external definitions (for aliases).
+  std::map<std::string, std::string> PlainNameOf;
+};
+
+/// Installs slots and trampolines. Returns, for each managed function defined
+/// in M, its symbol mapped to the body's new name.
+std::map<std::string, std::string> installSlots(llvm::Module &M,
+                                                const SlotOptions &Opts);
+
+/// SlotOptions for an executable's translation unit with model TU.
+SlotOptions executableSlotOptions(const TUModel &TU);
+
+/// Appends an object-file section holding Bytes, via module-level assembly
+/// that includes the file at Path (which must exist until codegen).
+void embedSection(llvm::Module &M, llvm::StringRef Section,
+                  llvm::StringRef Path);
+
+/// Hash of a function's body (see IRHash.cpp).
+std::string hashFunctionBody(const llvm::Function &F);
+/// Hash of a constant (initialisers).
+std::string hashConstant(const llvm::Constant &C);
+
+} // namespace dsu
+
+#endif

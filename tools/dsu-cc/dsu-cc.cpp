@@ -1,0 +1,52 @@
+//===- dsu-cc.cpp - the updatable C compiler driver ------------------------===//
+//
+// Usage: dsu-cc [clang options] FILE... (a drop-in for cc; see --dsu-help).
+// All logic lives in lib/Driver; this file finds the runtime next to itself.
+//
+//===----------------------------------------------------------------------===//
+#include "dsu/Driver/CompilerDriver.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+static const char *Help = R"(usage: dsu-cc [options] file...
+
+A C compiler driver (clang-19) that builds programs which can be updated
+while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
+-W*, -l, -L, -pthread, -fPIC, ...) and these of its own:
+
+  -fdsu-keep[=DIR]        keep the rewritten LLVM IR (FILE.o.dsu.ll) and the
+                          translation unit's model (FILE.o.dsu.model)
+  -fdsu-tu-name=NAME      identity of the translation unit (default: its path
+                          relative to the working directory, or its file name)
+  -fdsu-allocator=A[,B]   functions that allocate like malloc (typed sites)
+  -fdsu-verbose           say what each step produced
+  --dsu-help              this text
+
+Modes that produce no updatable object (-E, -S, -M, --version, ...) and
+non-C inputs are passed to clang-19 unchanged.
+)";
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM X(argc, argv);
+  std::vector<std::string> Args(argv, argv + argc);
+  for (const std::string &A : Args)
+    if (A == "--dsu-help") {
+      llvm::outs() << Help;
+      return 0;
+    }
+  std::string Self =
+      llvm::sys::fs::getMainExecutable(argv[0], (void *)&main);
+  llvm::SmallString<256> Root(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(Self)));
+  dsu::DriverConfig Config;
+  Config.IncludeDir = (Root + "/include").str();
+  Config.LibDir = (Root + "/lib").str();
+  if (const char *Env = getenv("DSU_HOME")) {
+    Config.IncludeDir = std::string(Env) + "/include";
+    Config.LibDir = std::string(Env) + "/lib";
+  }
+  return dsu::runCompilerDriver(Args, Config);
+}

@@ -1,0 +1,242 @@
+//===- Commands.cpp - argument handling for the dsu subcommands -----------===//
+//
+// Thin: each command parses its arguments, calls the libraries and prints.
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+
+#include "dsu/Control/ControlClient.h"
+#include "dsu/Model/Manifest.h"
+#include "dsu/Patch/Diff.h"
+#include "dsu/Patch/PatchBuilder.h"
+#include "dsu/Patch/PatchFile.h"
+#include "dsu/Support/Process.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sys/stat.h>
+
+using namespace dsu;
+using namespace llvm;
+
+namespace {
+
+int error(const Twine &Msg) {
+  errs() << "dsu: error: " << Msg << "\n";
+  return 1;
+}
+
+/// Splits Args (after the subcommand) into positionals and --options.
+struct Parsed {
+  std::vector<std::string> Positional;
+  std::map<std::string, std::string> Options;
+  std::string Unknown;
+};
+
+Parsed parseArgs(const ArgList &Args, const std::set<std::string> &Flags,
+                 const std::set<std::string> &Valued) {
+  Parsed P;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    const std::string &A = Args[I];
+    if (A.size() > 1 && A[0] == '-') {
+      std::string Name = A, Value;
+      if (size_t Eq = A.find('='); Eq != std::string::npos) {
+        Name = A.substr(0, Eq);
+        Value = A.substr(Eq + 1);
+        if (Valued.count(Name)) {
+          P.Options[Name] = Value;
+          continue;
+        }
+      }
+      if (Flags.count(A)) {
+        P.Options[A] = "1";
+      } else if (Valued.count(A) && I + 1 < Args.size()) {
+        P.Options[A] = Args[++I];
+      } else if (P.Unknown.empty()) {
+        P.Unknown = A;
+      }
+      continue;
+    }
+    P.Positional.push_back(A);
+  }
+  return P;
+}
+
+Expected<Build> loadBuild(const std::string &Path) {
+  if (!sys::fs::exists(Path))
+    return createStringError(inconvertibleErrorCode(),
+                             Path + ": no such file");
+  return readBuild(Path);
+}
+
+bool parsePid(const std::string &S, int &Pid) {
+  char *End = nullptr;
+  long V = strtol(S.c_str(), &End, 10);
+  if (S.empty() || *End || V <= 0 || V > INT32_MAX)
+    return false;
+  Pid = int(V);
+  return true;
+}
+
+} // namespace
+
+int dsu::runDiffCommand(const ArgList &Args) {
+  Parsed P = parseArgs(Args, {"--json"}, {});
+  if (!P.Unknown.empty())
+    return error("diff: unknown option '" + P.Unknown + "'");
+  if (P.Positional.size() != 2)
+    return error("usage: dsu diff OLD NEW [--json]");
+  auto Old = loadBuild(P.Positional[0]);
+  if (!Old)
+    return error(toString(Old.takeError()));
+  auto New = loadBuild(P.Positional[1]);
+  if (!New)
+    return error(toString(New.takeError()));
+  PatchPlan Plan = diffModels(Old->Model, New->Model);
+  outs() << (P.Options.count("--json") ? Plan.toJSON() + "\n" : Plan.dump());
+  return 0;
+}
+
+int dsu::runPatchCommand(const ArgList &Args) {
+  Parsed P = parseArgs(Args, {"-v", "--verbose"}, {"-o", "--keep"});
+  if (!P.Unknown.empty())
+    return error("patch: unknown option '" + P.Unknown + "'");
+  if (P.Positional.size() != 2 || !P.Options.count("-o"))
+    return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] [-v]");
+  auto Old = loadBuild(P.Positional[0]);
+  if (!Old)
+    return error(toString(Old.takeError()));
+  auto New = loadBuild(P.Positional[1]);
+  if (!New)
+    return error(toString(New.takeError()));
+  PatchPlan Plan = diffModels(Old->Model, New->Model);
+  PatchBuildOptions Opts;
+  Opts.KeepDir = P.Options.count("--keep") ? P.Options["--keep"] : "";
+  Opts.Verbose = P.Options.count("-v") || P.Options.count("--verbose");
+  auto Bytes = buildPatch(*Old, *New, Plan, Opts);
+  if (!Bytes)
+    return error(toString(Bytes.takeError()));
+  const std::string &Out = P.Options["-o"];
+  if (Error E = writeFile(Out, *Bytes))
+    return error(toString(std::move(E)));
+  // The runtime refuses patches that others could have tampered with.
+  chmod(Out.c_str(), 0644);
+  if (Opts.Verbose)
+    errs() << Plan.dump();
+  size_t Changed = 0;
+  for (const auto &F : Plan.Functions)
+    Changed += F.Kind != PatchPlan::FunctionChangeKind::Removed;
+  outs() << "dsu: wrote " << Out << " (" << Plan.BaseVersion << " -> "
+         << Plan.TargetVersion << ", " << Changed << " functions, "
+         << Plan.Globals.size() << " global changes, " << Bytes->size()
+         << " bytes)\n";
+  return 0;
+}
+
+int dsu::runApplyCommand(const ArgList &Args) {
+  Parsed P = parseArgs(Args, {}, {"--timeout"});
+  if (!P.Unknown.empty())
+    return error("apply: unknown option '" + P.Unknown + "'");
+  if (P.Positional.size() != 2)
+    return error("usage: dsu apply PID PATCH [--timeout SECONDS]");
+  int Pid;
+  if (!parsePid(P.Positional[0], Pid))
+    return error("apply: '" + P.Positional[0] + "' is not a process id");
+  double Timeout = 10;
+  if (P.Options.count("--timeout")) {
+    char *End;
+    Timeout = strtod(P.Options["--timeout"].c_str(), &End);
+    if (*End || Timeout <= 0)
+      return error("apply: --timeout takes a positive number of seconds");
+  }
+  SmallString<256> Patch(P.Positional[1]);
+  if (!sys::fs::exists(Patch))
+    return error(Patch + ": no such file");
+  sys::fs::make_absolute(Patch);
+  // Check the file here too, for a message that names the file before the
+  // process is bothered. The runtime checks again: it trusts nobody.
+  if (auto Bytes = readFile(Patch)) {
+    if (auto Decoded = decodePatchFile(*Bytes); !Decoded)
+      return error(Patch + ": " + toString(Decoded.takeError()));
+  } else {
+    return error(toString(Bytes.takeError()));
+  }
+  int TimeoutMs = int(Timeout * 1000);
+  auto Reply = sendControlRequest(
+      Pid, "APPLY " + std::to_string(TimeoutMs) + " " + std::string(Patch),
+      TimeoutMs + 5000);
+  if (!Reply)
+    return error("apply: " + toString(Reply.takeError()));
+  if (StringRef(*Reply).starts_with("OK ")) {
+    outs() << "dsu: " << StringRef(*Reply).drop_front(3) << "\n";
+    return 0;
+  }
+  return error("apply: process " + Twine(Pid) + " refused the patch: " +
+               (StringRef(*Reply).starts_with("ERR ")
+                    ? StringRef(*Reply).drop_front(4)
+                    : StringRef(*Reply)));
+}
+
+int dsu::runStatusCommand(const ArgList &Args) {
+  Parsed P = parseArgs(Args, {"--json"}, {});
+  if (!P.Unknown.empty())
+    return error("status: unknown option '" + P.Unknown + "'");
+  int Pid;
+  if (P.Positional.size() != 1 || !parsePid(P.Positional[0], Pid))
+    return error("usage: dsu status PID [--json]");
+  auto Reply = sendControlRequest(Pid, "STATUS", 5000);
+  if (!Reply)
+    return error("status: " + toString(Reply.takeError()));
+  if (P.Options.count("--json")) {
+    outs() << *Reply << "\n";
+    return 0;
+  }
+  auto J = nlohmann::json::parse(*Reply, nullptr, false);
+  if (J.is_discarded())
+    return error("status: unexpected reply: " + *Reply);
+  outs() << "pid " << J.value("pid", 0) << "\n";
+  outs() << "version " << J.value("version", std::string()) << "\n";
+  outs() << "built as " << J.value("built_version", std::string()) << "\n";
+  for (const auto &U : J["updates"]) {
+    time_t When = U.value("time", 0);
+    char Buf[64];
+    strftime(Buf, sizeof(Buf), "%Y-%m-%d %H:%M:%S", localtime(&When));
+    outs() << "update " << U.value("from", std::string()) << " -> "
+           << U.value("to", std::string()) << " at " << Buf << " ("
+           << U.value("patch", std::string()) << ", "
+           << U.value("rebinds", 0) << " functions, pause "
+           << U.value("pause_ns", 0ull) << " ns, at "
+           << U.value("at", std::string()) << ")\n";
+  }
+  if (J["pending"].is_null())
+    outs() << "pending none\n";
+  else
+    outs() << "pending " << J["pending"].value("patch", std::string())
+           << " (requested by pid " << J["pending"].value("requester", 0)
+           << ", waiting " << J["pending"].value("waiting_ms", 0ull)
+           << " ms)\n";
+  return 0;
+}
+
+int dsu::runModelCommand(const ArgList &Args) {
+  Parsed P = parseArgs(Args, {}, {});
+  if (!P.Unknown.empty())
+    return error("model: unknown option '" + P.Unknown + "'");
+  if (P.Positional.size() != 1)
+    return error("usage: dsu model PROGRAM-OR-OBJECT");
+  auto Records = readTURecords(P.Positional[0]);
+  if (!Records)
+    return error(toString(Records.takeError()));
+  if (Records->empty())
+    return error(P.Positional[0] + ": not built with dsu-cc");
+  ProgramModel M;
+  for (TURecord &R : *Records)
+    M.TUs.push_back(std::move(R.Model));
+  outs() << M.dump();
+  return 0;
+}

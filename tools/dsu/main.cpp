@@ -1,0 +1,66 @@
+//===- main.cpp - the dsu command-line tool ---------------------------------===//
+#include "Commands.h"
+#ifdef DSU_HAVE_SYMEX
+#include "SymexCommand.h"
+#endif
+
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+static const char *Usage = R"(usage: dsu COMMAND [ARGS]
+
+Live updates of programs built with dsu-cc:
+  patch OLD NEW -o PATCH [--keep DIR] [-v]
+                     build the patch that updates a process running the
+                     build OLD to the build NEW
+  diff OLD NEW [--json]
+                     print the patch plan: what changed and what an update
+                     does about it
+  apply PID PATCH [--timeout SECONDS]
+                     apply PATCH to the running process PID at its next
+                     update point (default timeout 10 s); exits 0 only if
+                     the update was applied
+  status PID [--json]
+                     the process's version, updates applied, pending request
+  model PROGRAM      print the program model stored in a build or object
+)"
+#ifdef DSU_HAVE_SYMEX
+                            R"(
+Verification:
+  symex FILE.c... [OPTIONS] [-- CLANG-FLAGS]
+                     symbolically execute a C program (dsu symex --help)
+  replay CASE FILE.c... [-- CLANG-FLAGS]
+                     run a program natively on a test case from symex
+)"
+#endif
+    ;
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM X(argc, argv);
+  if (argc < 2 || std::string(argv[1]) == "--help" ||
+      std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
+    llvm::outs() << Usage;
+    return argc < 2 ? 1 : 0;
+  }
+  std::string Cmd = argv[1];
+  dsu::ArgList Args(argv + 1, argv + argc);
+  if (Cmd == "patch")
+    return dsu::runPatchCommand(Args);
+  if (Cmd == "diff")
+    return dsu::runDiffCommand(Args);
+  if (Cmd == "apply")
+    return dsu::runApplyCommand(Args);
+  if (Cmd == "status")
+    return dsu::runStatusCommand(Args);
+  if (Cmd == "model")
+    return dsu::runModelCommand(Args);
+#ifdef DSU_HAVE_SYMEX
+  if (Cmd == "symex")
+    return dsuSymexMain(argc - 1, argv + 1);
+  if (Cmd == "replay")
+    return dsuReplayMain(argc - 1, argv + 1);
+#endif
+  llvm::errs() << "dsu: error: unknown command '" << Cmd
+               << "' (see dsu --help)\n";
+  return 1;
+}
