@@ -1,0 +1,70 @@
+# Helpers for end-to-end tests: build programs with dsu-cc, run them with a
+# line-oriented stdin we control, apply patches, compare outputs.
+# Each test script sources this file; it needs DSU_BIN (the tools directory).
+set -u
+: "${DSU_BIN:?DSU_BIN must name the directory of dsu-cc and dsu}"
+DSU_CC="$DSU_BIN/dsu-cc"
+DSU="$DSU_BIN/dsu"
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/dsu-e2e.XXXXXX")
+export DSU_RUNTIME_DIR="$WORK/run"
+mkdir -m 700 "$DSU_RUNTIME_DIR"
+FAILURES=0
+CHECKS=0
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  if [ "$FAILURES" -eq 0 ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
+pass() { echo "ok: $*"; }
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  CHECKS=$((CHECKS + 1))
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+
+# build NAME SRC... : builds $WORK/NAME with dsu-cc -O2
+build() {
+  local name=$1; shift
+  "$DSU_CC" -O2 -o "$WORK/$name" "$@" > "$WORK/$name.build.log" 2>&1 ||
+    { cat "$WORK/$name.build.log"; fail "dsu-cc could not build $name"; finish; }
+}
+
+# make_patch OLD NEW PATCH
+make_patch() {
+  "$DSU" patch "$WORK/$1" "$WORK/$2" -o "$WORK/$3" > "$WORK/$3.log" 2>&1 ||
+    { cat "$WORK/$3.log"; fail "dsu patch $1 $2"; finish; }
+}
+
+# start NAME : runs $WORK/NAME with stdin from a fifo; sets PID; send with `send`
+start() {
+  local name=$1
+  rm -f "$WORK/$name.in"
+  mkfifo "$WORK/$name.in"
+  "$WORK/$name" < "$WORK/$name.in" > "$WORK/$name.out" 2> "$WORK/$name.err" &
+  PID=$!
+  PIDS+=("$PID")
+  exec 7> "$WORK/$name.in"
+  # Wait for the control socket so requests never race the constructor.
+  for _ in $(seq 100); do [ -S "$DSU_RUNTIME_DIR/$PID.sock" ] && break; sleep 0.02; done
+}
+send() { printf '%s\n' "$@" >&7; }
+# wait_lines FILE N : waits until FILE has at least N lines (max 5 s)
+wait_lines() {
+  for _ in $(seq 250); do
+    [ "$(wc -l < "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+stop() { exec 7>&-; wait "$PID" 2>/dev/null; }
+
+finish() {
+  echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
+  [ "$FAILURES" -eq 0 ] && exit 0 || exit 1
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Live code updates of real processes: a function on the stack keeps its old
+# body, recursion, function-pointer tables in const static data, added and
+# removed functions, variadic functions, `dsu status`.
+source "$(dirname "$0")/lib.sh"
+P="$E2E_DIR/programs"
+
+# --- on-stack function and recursion
+build onstack1 "$P/onstack/v1/main.c"
+build onstack2 "$P/onstack/v2/main.c"
+make_patch onstack1 onstack2 onstack.patch
+"$DSU" diff "$WORK/onstack1" "$WORK/onstack2" > "$WORK/onstack.diff"
+check "diff names the three changed functions" \
+  bash -c "grep -c '^function changed' '$WORK/onstack.diff' | grep -qx 3"
+start onstack1
+send 3
+wait_lines "$WORK/onstack1.out" 1
+"$DSU" apply "$PID" "$WORK/onstack.patch" --timeout 5 > "$WORK/apply1.log" 2>&1 &
+AP=$!
+sleep 0.3
+send 3 4
+check "apply succeeds" wait "$AP"
+wait_lines "$WORK/onstack1.out" 3
+"$DSU" status "$PID" > "$WORK/status.txt"
+stop
+printf 'serve1 v1 6\nserve1 v2 12\nserve1 v2 20\n' > "$WORK/onstack.expected"
+check "on-stack serve() keeps its body, its callees are new" \
+  cmp "$WORK/onstack1.out" "$WORK/onstack.expected"
+check "status lists the update" contains "$WORK/status.txt" "update "
+check "status shows the new version" \
+  contains "$WORK/status.txt" "version $("$DSU" model "$WORK/onstack2" | head -1 | cut -d' ' -f2)"
+
+# --- dispatch table, added/removed functions, varargs
+build dispatch1 "$P/dispatch/v1/main.c"
+build dispatch2 "$P/dispatch/v2/main.c"
+make_patch dispatch1 dispatch2 dispatch.patch
+"$DSU" diff "$WORK/dispatch1" "$WORK/dispatch2" > "$WORK/dispatch.diff"
+check "diff: do_sub added" contains "$WORK/dispatch.diff" "function added do_sub"
+check "diff: do_old removed" contains "$WORK/dispatch.diff" "function removed do_old"
+check "diff: const table replaced" contains "$WORK/dispatch.diff" "global const-replaced cmds"
+"$DSU" diff --json "$WORK/dispatch1" "$WORK/dispatch2" > "$WORK/dispatch.json"
+check "diff --json is JSON" python3 -c "import json,sys; json.load(open('$WORK/dispatch.json'))"
+start dispatch1
+send "add 2 3" "mul 2 3" "old 5 1"
+wait_lines "$WORK/dispatch1.out" 3
+"$DSU" apply "$PID" "$WORK/dispatch.patch" > "$WORK/apply2.log" 2>&1 &
+AP=$!
+sleep 0.3
+send "add 2 3"
+check "apply succeeds" wait "$AP"
+send "mul 2 3" "sub 5 1" "old 5 1"
+wait_lines "$WORK/dispatch1.out" 7
+stop
+cat > "$WORK/dispatch.expected" <<'OUT'
+add=5 (1)
+mul=6 (2)
+old=-996 (3)
+v2: add=5 (4)
+v2: mul=60 (5)
+v2: sub=4 (6)
+v2: unknown old (7)
+OUT
+check "dispatch output after update" cmp "$WORK/dispatch1.out" "$WORK/dispatch.expected"
+finish

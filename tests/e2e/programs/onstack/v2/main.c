@@ -1,0 +1,25 @@
+/* serve() is on the stack for the whole run. After the update it keeps its
+ * old body (it still prints "serve1"), while every call it makes reaches the
+ * new code: label() and the recursive depth_sum() change in v2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <dsu.h>
+
+static int depth_sum(int n) { return n == 0 ? 0 : 2 * n + depth_sum(n - 1); }
+
+static const char *label(void) { return "v2"; }
+
+static void serve(void) {
+  char line[64];
+  while (fgets(line, sizeof line, stdin)) {
+    DSU_UPDATE_POINT();
+    int n = atoi(line);
+    printf("serve2 %s %d\n", label(), depth_sum(n));
+  }
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  serve();
+  return 0;
+}
