@@ -18,6 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+: >"$tmp/server.out"
 "$server" -p 0 -b 127.0.0.1 >"$tmp/server.out" 2>"$tmp/server.err" &
 pid=$!
 port=

@@ -7,7 +7,8 @@
  * one "ERROR line too long" and the rest of that line is skipped. Replies are
  * appended to an output buffer that is written as far as the socket takes it,
  * the rest when poll() says the socket is writable; while a client leaves
- * more than KV_OUT_HIGH bytes unread, its input is not read.
+ * more than KV_OUT_HIGH bytes unread, no more of its lines are served and
+ * its input is not read.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, getaddrinfo, strcasecmp */
@@ -157,12 +158,13 @@ static int conn_flush(struct conn *c)
     return 0;
 }
 
-/* Hands every complete line in the input buffer to the line handler. */
-static void conn_process(struct conn *c)
+/* Hands the complete lines in the input buffer to the line handler, while
+ * less than limit bytes of output wait. */
+static void conn_process(struct conn *c, size_t limit)
 {
     size_t start = 0;
 
-    while (!c->closing && start < c->inlen) {
+    while (!c->closing && start < c->inlen && c->outlen - c->outoff < limit) {
         char *line = c->in + start;
         char *nl = memchr(line, '\n', c->inlen - start);
         size_t len;
@@ -186,7 +188,7 @@ static void conn_process(struct conn *c)
     }
     memmove(c->in, c->in + start, c->inlen - start);
     c->inlen -= start;
-    if (c->inlen == KV_MAX_LINE) {
+    if (c->inlen == KV_MAX_LINE && !memchr(c->in, '\n', c->inlen)) {
         if (!c->discarding)
             conn_reply(c, "ERROR line too long");
         c->discarding = 1;
@@ -194,9 +196,11 @@ static void conn_process(struct conn *c)
     }
 }
 
-/* The client closed its side: a last line without newline still counts. */
+/* The client closed its side: serve the lines left (at most one buffer),
+ * and a last line without newline still counts. */
 static void conn_eof(struct conn *c)
 {
+    conn_process(c, (size_t)-1);
     if (!c->closing && !c->discarding && c->inlen > 0) {
         c->in[c->inlen] = '\0';
         if (c->in[c->inlen - 1] == '\r')
@@ -212,6 +216,12 @@ static int conn_read(struct conn *c)
 {
     ssize_t r;
 
+    if (c->inlen == KV_MAX_LINE) {
+        /* Full of lines held back while output was waiting. */
+        conn_process(c, KV_OUT_HIGH);
+        if (c->inlen == KV_MAX_LINE || c->closing)
+            return 0;
+    }
     if (c->inlen == c->incap) {
         size_t n = c->incap ? c->incap * 2 : KV_IN_INITIAL;
 
@@ -233,7 +243,7 @@ static int conn_read(struct conn *c)
     }
     stats.bytes_in += (unsigned long)r;
     c->inlen += (size_t)r;
-    conn_process(c);
+    conn_process(c, KV_OUT_HIGH);
     return 0;
 }
 
@@ -283,6 +293,19 @@ void server_conn_event(int fd, short revents)
     if (conn_flush(c) < 0) {
         conn_free(c);
         return;
+    }
+    while (!c->closing && c->inlen > 0 && c->outoff == c->outlen) {
+        /* Output drained: serve lines held back by backpressure, until
+         * output waits again or no complete line is left. */
+        size_t before = c->inlen;
+
+        conn_process(c, KV_OUT_HIGH);
+        if (conn_flush(c) < 0) {
+            conn_free(c);
+            return;
+        }
+        if (c->inlen == before)
+            break;
     }
     if (c->closing && c->outoff == c->outlen)
         conn_free(c);
