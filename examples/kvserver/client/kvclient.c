@@ -2,8 +2,8 @@
  *
  * usage: kvclient [-e] [-t SECONDS] HOST PORT
  *
- * Reads commands from stdin, one per line. Empty lines and lines starting
- * with '#' are skipped. Each command is sent, and its reply line (every
+ * Reads commands from stdin, one per line. Blank lines (which the server
+ * does not answer) and lines starting with '#' are skipped. Each command is sent, and its reply line (every
  * kvserver command has exactly one) is printed on stdout; with -e the
  * command is echoed first as "> COMMAND". Stops after QUIT or at the end of
  * stdin. Fails (exit 1) if the server closes the connection early or does
@@ -118,6 +118,14 @@ static int print_reply(int fd)
     }
 }
 
+/* Lines the server would not answer: empty or blank. */
+static int is_blank(const char *line)
+{
+    while (*line == ' ' || *line == '\t' || *line == '\r')
+        line++;
+    return *line == '\0';
+}
+
 static int is_quit(const char *line)
 {
     while (*line == ' ' || *line == '\t')
@@ -166,7 +174,7 @@ int main(int argc, char **argv)
     while ((len = getline(&line, &cap, stdin)) >= 0) {
         if (len > 0 && line[len - 1] == '\n')
             line[--len] = '\0';
-        if (len == 0 || line[0] == '#')
+        if (is_blank(line) || line[0] == '#')
             continue;
         if (echo) {
             printf("> %s\n", line);
