@@ -1,0 +1,438 @@
+//===- Expr.cpp - Values of the symbolic executor ---------------------------===//
+//
+// Constant folding first, Z3 terms second: every operation checks whether
+// all operands are concrete and, if so, computes with APInt (matching LLVM's
+// semantics bit for bit, including the results LLVM leaves to poison, which
+// are computed here as Z3 would so that both agree). Mixed operations turn
+// the concrete operand into a numeral. A small peephole keeps pointer
+// arithmetic readable: (c1 + e) + c2 becomes (c1+c2) + e, so an address built
+// by nested GEPs keeps its base object's address as a visible numeral (the
+// memory model uses it to pick the object a symbolic pointer points into).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Expr.h"
+
+#include "llvm/ADT/SmallString.h"
+#include <algorithm>
+#include <iterator>
+
+#include <cassert>
+#include <cstdio>
+
+using namespace dsu::symex;
+using llvm::APInt;
+
+static void ignoreZ3Error(Z3_context, Z3_error_code Code) {
+  std::fprintf(stderr, "symex: internal error: z3 error code %d\n", Code);
+}
+
+ExprContext::ExprContext() {
+  Z3_config Cfg = Z3_mk_config();
+  Z3_set_param_value(Cfg, "model", "true");
+  Ctx = Z3_mk_context(Cfg);
+  Z3_del_config(Cfg);
+  Z3_set_error_handler(Ctx, ignoreZ3Error);
+}
+
+ExprContext::~ExprContext() { Z3_del_context(Ctx); }
+
+Z3_sort ExprContext::bvSort(unsigned Width) {
+  auto &S = Sorts[Width];
+  if (!S)
+    S = Z3_mk_bv_sort(Ctx, Width);
+  return S;
+}
+
+Z3_ast ExprContext::numeral(const APInt &V) {
+  unsigned W = V.getBitWidth();
+  if (W <= 64)
+    return Z3_mk_unsigned_int64(Ctx, V.getZExtValue(), bvSort(W));
+  llvm::SmallString<64> S;
+  V.toStringUnsigned(S, 10);
+  return Z3_mk_numeral(Ctx, S.c_str(), bvSort(W));
+}
+
+Z3_ast ExprContext::variable(llvm::StringRef Name, unsigned Width) {
+  Z3_symbol Sym = Z3_mk_string_symbol(Ctx, Name.str().c_str());
+  Z3_ast V = Z3_mk_const(Ctx, Sym, bvSort(Width));
+  VarById[id(V)] = V;
+  return V;
+}
+
+bool ExprContext::isBool(Z3_ast E) const {
+  return Z3_get_sort_kind(Ctx, Z3_get_sort(Ctx, E)) == Z3_BOOL_SORT;
+}
+
+unsigned ExprContext::width(Z3_ast E) const {
+  Z3_sort S = Z3_get_sort(Ctx, E);
+  if (Z3_get_sort_kind(Ctx, S) == Z3_BOOL_SORT)
+    return 1;
+  return Z3_get_bv_sort_size(Ctx, S);
+}
+
+bool ExprContext::numeralValue(Z3_ast E, APInt &V) const {
+  if (Z3_get_ast_kind(Ctx, E) != Z3_NUMERAL_AST)
+    return false;
+  unsigned W = width(E);
+  uint64_t U;
+  if (W <= 64 && Z3_get_numeral_uint64(Ctx, E, &U)) {
+    V = APInt(W, U);
+    return true;
+  }
+  V = APInt(W, Z3_get_numeral_string(Ctx, E), 10);
+  return true;
+}
+
+std::string ExprContext::str(Z3_ast E) const {
+  return Z3_ast_to_string(Ctx, E);
+}
+
+const std::vector<unsigned> &ExprContext::variables(Z3_ast E) {
+  unsigned Id = id(E);
+  auto It = VarCache.find(Id);
+  if (It != VarCache.end())
+    return *It->second;
+  auto Result = std::make_unique<std::vector<unsigned>>();
+  if (Z3_get_ast_kind(Ctx, E) == Z3_APP_AST) {
+    Z3_app App = Z3_to_app(Ctx, E);
+    unsigned N = Z3_get_app_num_args(Ctx, App);
+    Z3_func_decl D = Z3_get_app_decl(Ctx, App);
+    if (N == 0 && Z3_get_decl_kind(Ctx, D) == Z3_OP_UNINTERPRETED) {
+      Result->push_back(Id);
+      VarById[Id] = E;
+    } else {
+      for (unsigned I = 0; I < N; ++I) {
+        const auto &Sub = variables(Z3_get_app_arg(Ctx, App, I));
+        std::vector<unsigned> Merged;
+        Merged.reserve(Result->size() + Sub.size());
+        std::set_union(Result->begin(), Result->end(), Sub.begin(), Sub.end(),
+                       std::back_inserter(Merged));
+        Result->swap(Merged);
+      }
+    }
+  }
+  auto &Slot = VarCache[Id];
+  Slot = std::move(Result);
+  return *Slot;
+}
+
+//===----------------------------------------------------------------------===//
+// ExprBuilder
+//===----------------------------------------------------------------------===//
+
+Z3_ast ExprBuilder::bv(const SVal &V) {
+  if (V.isConcrete())
+    return Ctx.numeral(V.value());
+  if (Ctx.isBool(V.sym()))
+    return Z3_mk_ite(Z, V.sym(), Ctx.numeral(APInt(1, 1)),
+                     Ctx.numeral(APInt(1, 0)));
+  return V.sym();
+}
+
+Z3_ast ExprBuilder::boolean(const SVal &V) {
+  assert(V.width() == 1 && "boolean of a non-i1 value");
+  if (V.isConcrete())
+    return Ctx.boolVal(V.value().getBoolValue());
+  if (Ctx.isBool(V.sym()))
+    return V.sym();
+  return Z3_mk_eq(Z, V.sym(), Ctx.numeral(APInt(1, 1)));
+}
+
+SVal ExprBuilder::wrap(Z3_ast E) {
+  if (Ctx.isBool(E)) {
+    if (Z3_get_bool_value(Z, E) == Z3_L_TRUE)
+      return SVal::concrete(1, 1);
+    if (Z3_get_bool_value(Z, E) == Z3_L_FALSE)
+      return SVal::concrete(1, 0);
+    return SVal::symbolic(E, 1);
+  }
+  APInt V;
+  if (Ctx.numeralValue(E, V))
+    return SVal::concrete(V);
+  unsigned W = Ctx.width(E);
+  if (W == 1)
+    return SVal::symbolic(Z3_mk_eq(Z, E, Ctx.numeral(APInt(1, 1))), 1);
+  return SVal::symbolic(E, W);
+}
+
+#define BINARY(NAME, FOLD, MK)                                                 \
+  SVal ExprBuilder::NAME(const SVal &A, const SVal &B) {                       \
+    assert(A.width() == B.width() && "width mismatch");                        \
+    if (A.isConcrete() && B.isConcrete()) {                                    \
+      const APInt &X = A.value(), &Y = B.value();                              \
+      return SVal::concrete(FOLD);                                             \
+    }                                                                          \
+    return wrap(MK(Z, bv(A), bv(B)));                                          \
+  }
+
+BINARY(mul, X * Y, Z3_mk_bvmul)
+BINARY(udiv, Y.isZero() ? APInt::getAllOnes(X.getBitWidth()) : X.udiv(Y),
+       Z3_mk_bvudiv)
+BINARY(sdiv,
+       Y.isZero() ? (X.isNegative() ? APInt(X.getBitWidth(), 1)
+                                    : APInt::getAllOnes(X.getBitWidth()))
+                  : X.sdiv(Y),
+       Z3_mk_bvsdiv)
+BINARY(urem, Y.isZero() ? X : X.urem(Y), Z3_mk_bvurem)
+BINARY(srem, Y.isZero() ? X : X.srem(Y), Z3_mk_bvsrem)
+BINARY(shl,
+       Y.uge(X.getBitWidth()) ? APInt(X.getBitWidth(), 0)
+                              : X.shl((unsigned)Y.getZExtValue()),
+       Z3_mk_bvshl)
+BINARY(lshr,
+       Y.uge(X.getBitWidth()) ? APInt(X.getBitWidth(), 0)
+                              : X.lshr((unsigned)Y.getZExtValue()),
+       Z3_mk_bvlshr)
+BINARY(ashr,
+       Y.uge(X.getBitWidth())
+           ? (X.isNegative() ? APInt::getAllOnes(X.getBitWidth())
+                             : APInt(X.getBitWidth(), 0))
+           : X.ashr((unsigned)Y.getZExtValue()),
+       Z3_mk_bvashr)
+#undef BINARY
+
+static bool splitAddend(ExprContext &Ctx, Z3_ast E, APInt &C, Z3_ast &Rest) {
+  Z3_context Z = Ctx.z3();
+  if (Z3_get_ast_kind(Z, E) != Z3_APP_AST)
+    return false;
+  Z3_app App = Z3_to_app(Z, E);
+  if (Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App)) != Z3_OP_BADD ||
+      Z3_get_app_num_args(Z, App) != 2)
+    return false;
+  if (Ctx.numeralValue(Z3_get_app_arg(Z, App, 0), C)) {
+    Rest = Z3_get_app_arg(Z, App, 1);
+    return true;
+  }
+  return false;
+}
+
+SVal ExprBuilder::add(const SVal &A, const SVal &B) {
+  assert(A.width() == B.width() && "width mismatch");
+  if (A.isConcrete() && B.isConcrete())
+    return SVal::concrete(A.value() + B.value());
+  if (A.width() == 1)
+    return xorOp(A, B);
+  const SVal &Con = A.isConcrete() ? A : B;
+  const SVal &Sym = A.isConcrete() ? B : A;
+  if (Con.isConcrete()) {
+    if (Con.value().isZero())
+      return Sym;
+    APInt C;
+    Z3_ast Rest;
+    if (splitAddend(Ctx, Sym.sym(), C, Rest)) {
+      APInt Sum = C + Con.value();
+      if (Sum.isZero())
+        return wrap(Rest);
+      return wrap(Z3_mk_bvadd(Z, Ctx.numeral(Sum), Rest));
+    }
+    return wrap(Z3_mk_bvadd(Z, Ctx.numeral(Con.value()), Sym.sym()));
+  }
+  return wrap(Z3_mk_bvadd(Z, bv(A), bv(B)));
+}
+
+SVal ExprBuilder::sub(const SVal &A, const SVal &B) {
+  if (A.isConcrete() && B.isConcrete())
+    return SVal::concrete(A.value() - B.value());
+  if (B.isConcrete())
+    return add(A, SVal::concrete(-B.value()));
+  return wrap(Z3_mk_bvsub(Z, bv(A), bv(B)));
+}
+
+SVal ExprBuilder::andOp(const SVal &A, const SVal &B) {
+  if (A.isConcrete() && B.isConcrete())
+    return SVal::concrete(A.value() & B.value());
+  if (A.width() == 1) {
+    Z3_ast Args[2] = {boolean(A), boolean(B)};
+    return wrap(Z3_mk_and(Z, 2, Args));
+  }
+  return wrap(Z3_mk_bvand(Z, bv(A), bv(B)));
+}
+
+SVal ExprBuilder::orOp(const SVal &A, const SVal &B) {
+  if (A.isConcrete() && B.isConcrete())
+    return SVal::concrete(A.value() | B.value());
+  if (A.width() == 1) {
+    Z3_ast Args[2] = {boolean(A), boolean(B)};
+    return wrap(Z3_mk_or(Z, 2, Args));
+  }
+  return wrap(Z3_mk_bvor(Z, bv(A), bv(B)));
+}
+
+SVal ExprBuilder::xorOp(const SVal &A, const SVal &B) {
+  if (A.isConcrete() && B.isConcrete())
+    return SVal::concrete(A.value() ^ B.value());
+  if (A.width() == 1)
+    return wrap(Z3_mk_xor(Z, boolean(A), boolean(B)));
+  return wrap(Z3_mk_bvxor(Z, bv(A), bv(B)));
+}
+
+SVal ExprBuilder::notOp(const SVal &A) {
+  if (A.isConcrete())
+    return SVal::concrete(~A.value());
+  if (A.width() == 1)
+    return wrap(Z3_mk_not(Z, boolean(A)));
+  return wrap(Z3_mk_bvnot(Z, bv(A)));
+}
+
+SVal ExprBuilder::cmp(CmpKind K, const SVal &A, const SVal &B) {
+  assert(A.width() == B.width() && "width mismatch");
+  if (A.isConcrete() && B.isConcrete()) {
+    const APInt &X = A.value(), &Y = B.value();
+    bool R = false;
+    switch (K) {
+    case CmpKind::Eq:
+      R = X == Y;
+      break;
+    case CmpKind::Ne:
+      R = X != Y;
+      break;
+    case CmpKind::Ult:
+      R = X.ult(Y);
+      break;
+    case CmpKind::Ule:
+      R = X.ule(Y);
+      break;
+    case CmpKind::Ugt:
+      R = X.ugt(Y);
+      break;
+    case CmpKind::Uge:
+      R = X.uge(Y);
+      break;
+    case CmpKind::Slt:
+      R = X.slt(Y);
+      break;
+    case CmpKind::Sle:
+      R = X.sle(Y);
+      break;
+    case CmpKind::Sgt:
+      R = X.sgt(Y);
+      break;
+    case CmpKind::Sge:
+      R = X.sge(Y);
+      break;
+    }
+    return SVal::concrete(1, R);
+  }
+  if (A.width() == 1 && (K == CmpKind::Eq || K == CmpKind::Ne)) {
+    Z3_ast E = Z3_mk_eq(Z, boolean(A), boolean(B));
+    return wrap(K == CmpKind::Eq ? E : Z3_mk_not(Z, E));
+  }
+  Z3_ast X = bv(A), Y = bv(B);
+  Z3_ast E = nullptr;
+  switch (K) {
+  case CmpKind::Eq:
+    E = Z3_mk_eq(Z, X, Y);
+    break;
+  case CmpKind::Ne:
+    E = Z3_mk_not(Z, Z3_mk_eq(Z, X, Y));
+    break;
+  case CmpKind::Ult:
+    E = Z3_mk_bvult(Z, X, Y);
+    break;
+  case CmpKind::Ule:
+    E = Z3_mk_bvule(Z, X, Y);
+    break;
+  case CmpKind::Ugt:
+    E = Z3_mk_bvugt(Z, X, Y);
+    break;
+  case CmpKind::Uge:
+    E = Z3_mk_bvuge(Z, X, Y);
+    break;
+  case CmpKind::Slt:
+    E = Z3_mk_bvslt(Z, X, Y);
+    break;
+  case CmpKind::Sle:
+    E = Z3_mk_bvsle(Z, X, Y);
+    break;
+  case CmpKind::Sgt:
+    E = Z3_mk_bvsgt(Z, X, Y);
+    break;
+  case CmpKind::Sge:
+    E = Z3_mk_bvsge(Z, X, Y);
+    break;
+  }
+  return wrap(E);
+}
+
+SVal ExprBuilder::zext(const SVal &A, unsigned W) {
+  if (W == A.width())
+    return A;
+  if (A.isConcrete())
+    return SVal::concrete(A.value().zext(W));
+  if (A.width() == 1)
+    return wrap(Z3_mk_ite(Z, boolean(A), Ctx.numeral(APInt(W, 1)),
+                          Ctx.numeral(APInt(W, 0))));
+  return wrap(Z3_mk_zero_ext(Z, W - A.width(), bv(A)));
+}
+
+SVal ExprBuilder::sext(const SVal &A, unsigned W) {
+  if (W == A.width())
+    return A;
+  if (A.isConcrete())
+    return SVal::concrete(A.value().sext(W));
+  if (A.width() == 1)
+    return wrap(Z3_mk_ite(Z, boolean(A), Ctx.numeral(APInt::getAllOnes(W)),
+                          Ctx.numeral(APInt(W, 0))));
+  return wrap(Z3_mk_sign_ext(Z, W - A.width(), bv(A)));
+}
+
+SVal ExprBuilder::trunc(const SVal &A, unsigned W) {
+  if (W == A.width())
+    return A;
+  if (A.isConcrete())
+    return SVal::concrete(A.value().trunc(W));
+  return wrap(Z3_mk_extract(Z, W - 1, 0, bv(A)));
+}
+
+SVal ExprBuilder::zextOrTrunc(const SVal &A, unsigned W) {
+  return W >= A.width() ? zext(A, W) : trunc(A, W);
+}
+
+SVal ExprBuilder::sextOrTrunc(const SVal &A, unsigned W) {
+  return W >= A.width() ? sext(A, W) : trunc(A, W);
+}
+
+SVal ExprBuilder::select(const SVal &Cond, const SVal &T, const SVal &F) {
+  if (Cond.isConcrete())
+    return Cond.value().getBoolValue() ? T : F;
+  if (T.isConcrete() && F.isConcrete() && T.value() == F.value())
+    return T;
+  if (T.width() == 1)
+    return wrap(Z3_mk_ite(Z, boolean(Cond), boolean(T), boolean(F)));
+  return wrap(Z3_mk_ite(Z, boolean(Cond), bv(T), bv(F)));
+}
+
+SVal ExprBuilder::extract(const SVal &A, unsigned Lo, unsigned W) {
+  if (Lo == 0 && W == A.width())
+    return A;
+  if (A.isConcrete())
+    return SVal::concrete(A.value().extractBits(W, Lo));
+  return wrap(Z3_mk_extract(Z, Lo + W - 1, Lo, bv(A)));
+}
+
+SVal ExprBuilder::concat(const SVal &Hi, const SVal &Lo) {
+  if (Hi.isConcrete() && Lo.isConcrete()) {
+    APInt R = Hi.value().zext(Hi.width() + Lo.width()).shl(Lo.width());
+    R |= Lo.value().zext(Hi.width() + Lo.width());
+    return SVal::concrete(R);
+  }
+  return wrap(Z3_mk_concat(Z, bv(Hi), bv(Lo)));
+}
+
+SVal ExprBuilder::insert(const SVal &A, unsigned Lo, const SVal &V) {
+  unsigned W = A.width(), VW = V.width();
+  if (Lo == 0 && VW == W)
+    return V;
+  if (A.isConcrete() && V.isConcrete()) {
+    APInt R = A.value();
+    R.insertBits(V.value(), Lo);
+    return SVal::concrete(R);
+  }
+  SVal R = V;
+  if (Lo > 0)
+    R = concat(R, extract(A, 0, Lo));
+  if (Lo + VW < W)
+    R = concat(extract(A, Lo + VW, W - Lo - VW), R);
+  return R;
+}

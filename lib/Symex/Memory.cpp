@@ -1,0 +1,157 @@
+//===- Memory.cpp - Object contents: flat bytes and array terms -----------===//
+//
+// See Memory.h for the model. Reads at concrete offsets from flat objects are
+// the fast path: all-concrete bytes fold to an APInt, bytes 0..N-1 of one
+// N-byte term return that term, anything else becomes a concat of byte
+// terms. Everything else goes through the array term.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Memory.h"
+
+#include <cassert>
+
+using namespace dsu::symex;
+using llvm::APInt;
+
+const MemObject *AddressSpace::find(uint64_t Addr) const {
+  auto It = Objects.upper_bound(Addr);
+  if (It == Objects.begin())
+    return nullptr;
+  --It;
+  return It->second->contains(Addr) ? It->second.get() : nullptr;
+}
+
+const MemObject *AddressSpace::nearest(uint64_t Addr) const {
+  auto It = Objects.upper_bound(Addr);
+  if (It == Objects.begin())
+    return nullptr;
+  --It;
+  return It->second.get();
+}
+
+MemObject &AddressSpace::writable(uint64_t Base) {
+  auto &P = Objects.at(Base);
+  if (P.use_count() > 1)
+    P = std::make_shared<MemObject>(*P);
+  P->CachedArray = nullptr;
+  return *P;
+}
+
+Z3_ast MemoryOps::byteTerm(const Byte &Bt) {
+  ExprContext &C = B.context();
+  if (!Bt.E)
+    return C.numeral(APInt(8, Bt.Val));
+  Z3_ast E = Bt.E;
+  if (C.isBool(E))
+    E = B.bv(SVal::symbolic(E, 1));
+  if (C.width(E) == 8)
+    return E;
+  return Z3_mk_extract(C.z3(), Bt.Idx * 8 + 7, Bt.Idx * 8, E);
+}
+
+Z3_ast MemoryOps::arrayOf(const MemObject &O) {
+  if (O.Array)
+    return O.Array;
+  if (O.CachedArray)
+    return O.CachedArray;
+  ExprContext &C = B.context();
+  Z3_context Z = C.z3();
+  Z3_sort Idx = C.bvSort(64);
+  Z3_ast A = Z3_mk_const_array(Z, Idx, C.numeral(APInt(8, 0)));
+  for (uint64_t I = 0; I < O.Bytes.size(); ++I) {
+    const Byte &Bt = O.Bytes[I];
+    if (!Bt.E && Bt.Val == 0)
+      continue;
+    A = Z3_mk_store(Z, A, C.numeral(APInt(64, I)), byteTerm(Bt));
+  }
+  O.CachedArray = A;
+  return A;
+}
+
+SVal MemoryOps::readByte(const MemObject &O, uint64_t Off) {
+  return read(O, SVal::concrete(64, Off), 1);
+}
+
+SVal MemoryOps::read(const MemObject &O, const SVal &Offset, unsigned N) {
+  ExprContext &C = B.context();
+  Z3_context Z = C.z3();
+  if (Offset.isConcrete() && !O.Array) {
+    uint64_t Off = Offset.zext();
+    assert(Off + N <= O.Bytes.size() && "read out of bounds");
+    bool AllConcrete = true;
+    for (unsigned I = 0; I < N; ++I)
+      AllConcrete &= !O.Bytes[Off + I].E;
+    if (AllConcrete) {
+      APInt V(N * 8, 0);
+      for (unsigned I = 0; I < N; ++I)
+        V.insertBits(APInt(8, O.Bytes[Off + I].Val), I * 8);
+      return SVal::concrete(V);
+    }
+    Z3_ast E0 = O.Bytes[Off].E;
+    bool Whole = E0 && C.width(E0) == N * 8;
+    for (unsigned I = 0; Whole && I < N; ++I)
+      Whole = O.Bytes[Off + I].E == E0 && O.Bytes[Off + I].Idx == I;
+    if (Whole)
+      return B.wrap(E0);
+    Z3_ast R = byteTerm(O.Bytes[Off]);
+    for (unsigned I = 1; I < N; ++I)
+      R = Z3_mk_concat(Z, byteTerm(O.Bytes[Off + I]), R);
+    return B.wrap(C.simplify(R));
+  }
+  Z3_ast A = arrayOf(O);
+  Z3_ast Base = B.bv(Offset);
+  Z3_ast R = nullptr;
+  for (unsigned I = 0; I < N; ++I) {
+    Z3_ast Idx = I ? Z3_mk_bvadd(Z, Base, C.numeral(APInt(64, I))) : Base;
+    Z3_ast Sel = Z3_mk_select(Z, A, Idx);
+    R = R ? Z3_mk_concat(Z, Sel, R) : Sel;
+  }
+  if (Offset.isConcrete())
+    R = C.simplify(R);
+  return B.wrap(R);
+}
+
+void MemoryOps::writeByte(MemObject &O, uint64_t Off, const SVal &V) {
+  write(O, SVal::concrete(64, Off), V);
+}
+
+void MemoryOps::write(MemObject &O, const SVal &Offset, const SVal &V) {
+  ExprContext &C = B.context();
+  Z3_context Z = C.z3();
+  unsigned N = V.width() / 8;
+  assert(V.width() % 8 == 0 && "store of a non-byte-sized value");
+  O.CachedArray = nullptr;
+  if (Offset.isConcrete() && !O.Array) {
+    uint64_t Off = Offset.zext();
+    assert(Off + N <= O.Bytes.size() && "write out of bounds");
+    if (V.isConcrete()) {
+      for (unsigned I = 0; I < N; ++I) {
+        Byte &Bt = O.Bytes[Off + I];
+        Bt.E = nullptr;
+        Bt.Val = (uint8_t)V.value().extractBitsAsZExtValue(8, I * 8);
+      }
+    } else {
+      Z3_ast E = B.bv(V);
+      for (unsigned I = 0; I < N; ++I) {
+        Byte &Bt = O.Bytes[Off + I];
+        Bt.E = E;
+        Bt.Idx = I;
+      }
+    }
+    return;
+  }
+  // Switch to the array form and store each byte.
+  Z3_ast A = arrayOf(O);
+  O.CachedArray = nullptr;
+  Z3_ast Base = B.bv(Offset);
+  Z3_ast Val = B.bv(V);
+  for (unsigned I = 0; I < N; ++I) {
+    Z3_ast Idx = I ? Z3_mk_bvadd(Z, Base, C.numeral(APInt(64, I))) : Base;
+    Z3_ast Bt = N == 1 ? Val : Z3_mk_extract(Z, I * 8 + 7, I * 8, Val);
+    A = Z3_mk_store(Z, A, Idx, Bt);
+  }
+  O.Array = A;
+  O.Bytes.clear();
+  O.Bytes.shrink_to_fit();
+}

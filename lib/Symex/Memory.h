@@ -1,0 +1,102 @@
+//===- Memory.h - Objects and address spaces --------------------*- C++ -*-===//
+//
+// Memory is a set of objects (globals, stack slots, heap blocks, argv and
+// variadic argument areas), each at a concrete base address that is never
+// reused in a run, with red zones between them, so an address determines
+// its object and a stale pointer still names the freed object it came from.
+//
+// An object's contents are a vector of bytes. A byte is concrete, or byte
+// Idx of a symbolic term (stored lazily: storing a symbolic i32 records the
+// term four times with indices 0..3, and loading the same four bytes back
+// returns the term itself, with no extract/concat). Once a store goes to a
+// symbolic offset, the object switches to an array form: a Z3 array term
+// (BV64 -> BV8) that later stores update with `store` and loads read with
+// `select`. Loads at symbolic offsets from flat objects build that array
+// term on the fly (cached until the next write).
+//
+// States share objects copy-on-write: an address space maps base address
+// to a shared_ptr, and the first write through a shared pointer clones it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSU_SYMEX_MEMORY_H
+#define DSU_SYMEX_MEMORY_H
+
+#include "Expr.h"
+
+#include "llvm/IR/Value.h"
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsu::symex {
+
+enum class ObjectKind { Global, Stack, Heap, Argv, VarArgs };
+
+struct Byte {
+  Z3_ast E = nullptr; ///< Null: concrete byte Val. Else byte Idx of E.
+  uint32_t Idx = 0;
+  uint8_t Val = 0;
+};
+
+struct MemObject {
+  uint64_t Base = 0;
+  uint64_t Size = 0;
+  ObjectKind Kind = ObjectKind::Heap;
+  std::string Name;
+  const llvm::Value *Site = nullptr; ///< The alloca, global or call.
+  bool Alive = true;
+  bool ReadOnly = false;
+  std::vector<Byte> Bytes; ///< Flat form (when Array is null).
+  Z3_ast Array = nullptr;  ///< Array form.
+  mutable Z3_ast CachedArray = nullptr;
+
+  bool contains(uint64_t Addr) const {
+    return Addr >= Base && Addr - Base < Size;
+  }
+  /// One past the end counts for the nearest-object search.
+  bool containsOrEnds(uint64_t Addr) const {
+    return Addr >= Base && Addr - Base <= Size;
+  }
+};
+
+class AddressSpace {
+public:
+  void bind(std::shared_ptr<MemObject> O) { Objects[O->Base] = std::move(O); }
+  /// The object containing \p Addr, or null.
+  const MemObject *find(uint64_t Addr) const;
+  /// The object containing \p Addr or the last one below it, or null.
+  const MemObject *nearest(uint64_t Addr) const;
+  const MemObject *byBase(uint64_t Base) const {
+    auto It = Objects.find(Base);
+    return It == Objects.end() ? nullptr : It->second.get();
+  }
+  /// A private copy of the object at \p Base (copy-on-write).
+  MemObject &writable(uint64_t Base);
+
+private:
+  std::map<uint64_t, std::shared_ptr<MemObject>> Objects;
+};
+
+/// Reads and writes object contents, building terms where needed.
+class MemoryOps {
+public:
+  explicit MemoryOps(ExprBuilder &B) : B(B) {}
+  /// Reads \p N bytes at \p Offset (64-bit) as a little-endian value.
+  SVal read(const MemObject &O, const SVal &Offset, unsigned N);
+  /// Writes \p V (a multiple of 8 bits) at \p Offset.
+  void write(MemObject &O, const SVal &Offset, const SVal &V);
+  /// Reads one byte at a concrete offset.
+  SVal readByte(const MemObject &O, uint64_t Off);
+  void writeByte(MemObject &O, uint64_t Off, const SVal &V);
+
+private:
+  Z3_ast arrayOf(const MemObject &O);
+  Z3_ast byteTerm(const Byte &B);
+  ExprBuilder &B;
+};
+
+} // namespace dsu::symex
+
+#endif

@@ -1,0 +1,273 @@
+//===- Solver.cpp - Independence slicing, query cache and Z3 --------------===//
+//
+// Independence. A path condition is a conjunction of constraints over the
+// bytes of the symbolic objects. A question about expression e only depends
+// on the constraints that are transitively connected to e's variables:
+// starting from vars(e), repeatedly add every constraint that shares a
+// variable with the set collected so far, and its variables, until nothing
+// changes. The other constraints are satisfiable on their own (every path
+// condition is), over disjoint variables, so dropping them changes neither
+// the answer nor the values of e's variables in a model. Programs that read
+// several independent inputs (a request's fields, the update flag) get much
+// smaller queries this way.
+//
+// Cache. After slicing, the question is keyed by the sorted ids of its
+// constraints plus the ids of the expression and of the wanted terms (Z3
+// terms are hash-consed, so equal terms have equal ids). Forked paths ask
+// the same questions again and again: both sides of a branch re-check
+// constraints that their common prefix already checked.
+//
+// Z3. Each question gets a fresh assertion set (solver reset) and a timeout;
+// an unknown answer is reported as such, never guessed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Solver.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+using namespace dsu::symex;
+using llvm::APInt;
+
+Solver::~Solver() = default;
+
+void dsu::symex::printQuery(llvm::raw_ostream &OS, ExprContext &Ctx,
+                            const Query &Q) {
+  Z3_context Z = Ctx.z3();
+  std::set<std::string> Decls;
+  std::vector<std::string> Asserts;
+  auto Add = [&](Z3_ast E) {
+    for (unsigned Id : Ctx.variables(E)) {
+      Z3_ast V = Ctx.variableById(Id);
+      std::string Name =
+          Z3_get_symbol_string(Z, Z3_get_decl_name(Z, Z3_get_app_decl(
+                                                          Z, Z3_to_app(Z, V))));
+      Decls.insert("(declare-fun |" + Name + "| () (_ BitVec " +
+                   std::to_string(Ctx.width(V)) + "))");
+    }
+    Asserts.push_back("(assert " + Ctx.str(E) + ")");
+  };
+  for (Z3_ast C : Q.Constraints)
+    Add(C);
+  if (Q.Expr)
+    Add(Q.Expr);
+  std::sort(Asserts.begin(), Asserts.end());
+  for (const auto &D : Decls)
+    OS << D << "\n";
+  for (const auto &A : Asserts) {
+    // Keep one assertion per line: Z3 pretty-prints long terms over lines.
+    for (char C : A)
+      OS << (C == '\n' ? ' ' : C);
+    OS << "\n";
+  }
+  OS << "(check-sat)\n";
+}
+
+namespace {
+
+class Z3Solver : public Solver {
+public:
+  Z3Solver(ExprContext &Ctx, const SolverOptions &O, SolverStats &Stats)
+      : Ctx(Ctx), Opts(O), Stats(Stats) {
+    Z3_context Z = Ctx.z3();
+    S = Z3_mk_solver(Z);
+    Z3_solver_inc_ref(Z, S);
+    Z3_params P = Z3_mk_params(Z);
+    Z3_params_inc_ref(Z, P);
+    Z3_params_set_uint(Z, P, Z3_mk_string_symbol(Z, "timeout"), O.TimeoutMs);
+    Z3_solver_set_params(Z, S, P);
+    Z3_params_dec_ref(Z, P);
+  }
+  ~Z3Solver() override { Z3_solver_dec_ref(Ctx.z3(), S); }
+
+  llvm::Expected<SatResult> check(const Query &Q,
+                                  llvm::ArrayRef<Z3_ast> Wanted,
+                                  std::vector<APInt> *Values) override {
+    Z3_context Z = Ctx.z3();
+    ++Stats.Z3Queries;
+    auto Start = std::chrono::steady_clock::now();
+    Z3_solver_reset(Z, S);
+    for (Z3_ast C : Q.Constraints)
+      Z3_solver_assert(Z, S, C);
+    if (Q.Expr)
+      Z3_solver_assert(Z, S, Q.Expr);
+    Z3_lbool R = Z3_solver_check(Z, S);
+    SatResult Result = R == Z3_L_TRUE    ? SatResult::Sat
+                       : R == Z3_L_FALSE ? SatResult::Unsat
+                                         : SatResult::Unknown;
+    if (Result == SatResult::Sat && Values) {
+      Z3_model M = Z3_solver_get_model(Z, S);
+      Z3_model_inc_ref(Z, M);
+      Values->clear();
+      for (Z3_ast W : Wanted) {
+        Z3_ast Out = nullptr;
+        APInt V(Ctx.width(W), 0);
+        if (Z3_model_eval(Z, M, W, true, &Out) && Out)
+          Ctx.numeralValue(Out, V);
+        Values->push_back(V);
+      }
+      Z3_model_dec_ref(Z, M);
+    }
+    Stats.Z3Seconds += std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - Start)
+                           .count();
+    if (Opts.Dump) {
+      *Opts.Dump << "; query " << Stats.Z3Queries << "\n";
+      printQuery(*Opts.Dump, Ctx, Q);
+      *Opts.Dump << "; "
+                 << (Result == SatResult::Sat     ? "sat"
+                     : Result == SatResult::Unsat ? "unsat"
+                                                  : "unknown")
+                 << "\n";
+    }
+    return Result;
+  }
+
+private:
+  ExprContext &Ctx;
+  SolverOptions Opts;
+  SolverStats &Stats;
+  Z3_solver S;
+};
+
+class CachingSolver : public Solver {
+public:
+  CachingSolver(std::unique_ptr<Solver> Next, ExprContext &Ctx,
+                SolverStats &Stats)
+      : Next(std::move(Next)), Ctx(Ctx), Stats(Stats) {}
+
+  llvm::Expected<SatResult> check(const Query &Q,
+                                  llvm::ArrayRef<Z3_ast> Wanted,
+                                  std::vector<APInt> *Values) override {
+    std::vector<unsigned> Key;
+    Key.reserve(Q.Constraints.size() + Wanted.size() + 2);
+    for (Z3_ast C : Q.Constraints)
+      Key.push_back(Ctx.id(C));
+    std::sort(Key.begin(), Key.end());
+    Key.erase(std::unique(Key.begin(), Key.end()), Key.end());
+    Key.push_back(~0u);
+    Key.push_back(Q.Expr ? Ctx.id(Q.Expr) : ~0u);
+    if (Values)
+      for (Z3_ast W : Wanted)
+        Key.push_back(Ctx.id(W));
+    auto It = Cache.find(Key);
+    if (It != Cache.end()) {
+      ++Stats.CacheHits;
+      if (Values)
+        *Values = It->second.Values;
+      return It->second.Result;
+    }
+    std::vector<APInt> Local;
+    auto R = Next->check(Q, Wanted, Values ? &Local : nullptr);
+    if (!R)
+      return R.takeError();
+    if (*R != SatResult::Unknown) {
+      Entry &E = Cache[Key];
+      E.Result = *R;
+      E.Values = Local;
+    }
+    if (Values)
+      *Values = std::move(Local);
+    return *R;
+  }
+
+private:
+  struct Entry {
+    SatResult Result;
+    std::vector<APInt> Values;
+  };
+  std::unique_ptr<Solver> Next;
+  ExprContext &Ctx;
+  SolverStats &Stats;
+  std::map<std::vector<unsigned>, Entry> Cache;
+};
+
+class IndependentSolver : public Solver {
+public:
+  IndependentSolver(std::unique_ptr<Solver> Next, ExprContext &Ctx,
+                    SolverStats &Stats)
+      : Next(std::move(Next)), Ctx(Ctx), Stats(Stats) {}
+
+  llvm::Expected<SatResult> check(const Query &Q,
+                                  llvm::ArrayRef<Z3_ast> Wanted,
+                                  std::vector<APInt> *Values) override {
+    Stats.ConstraintsIn += Q.Constraints.size();
+    std::set<unsigned> Vars;
+    auto AddVars = [&](Z3_ast E) {
+      const auto &V = Ctx.variables(E);
+      Vars.insert(V.begin(), V.end());
+    };
+    if (Q.Expr)
+      AddVars(Q.Expr);
+    for (Z3_ast W : Wanted)
+      AddVars(W);
+    std::vector<bool> Taken(Q.Constraints.size(), false);
+    bool Changed = true;
+    while (Changed) {
+      Changed = false;
+      for (size_t I = 0; I < Q.Constraints.size(); ++I) {
+        if (Taken[I])
+          continue;
+        const auto &V = Ctx.variables(Q.Constraints[I]);
+        bool Shares = V.empty() || llvm::any_of(V, [&](unsigned X) {
+                        return Vars.count(X);
+                      });
+        if (!Shares)
+          continue;
+        Taken[I] = true;
+        size_t Before = Vars.size();
+        Vars.insert(V.begin(), V.end());
+        Changed |= Vars.size() != Before;
+      }
+    }
+    std::vector<Z3_ast> Slice;
+    for (size_t I = 0; I < Q.Constraints.size(); ++I)
+      if (Taken[I])
+        Slice.push_back(Q.Constraints[I]);
+    Stats.SlicedAway += Q.Constraints.size() - Slice.size();
+    Query Sliced;
+    Sliced.Constraints = Slice;
+    Sliced.Expr = Q.Expr;
+    return Next->check(Sliced, Wanted, Values);
+  }
+
+private:
+  std::unique_ptr<Solver> Next;
+  ExprContext &Ctx;
+  SolverStats &Stats;
+};
+
+class CountingSolver : public Solver {
+public:
+  CountingSolver(std::unique_ptr<Solver> Next, SolverStats &Stats)
+      : Next(std::move(Next)), Stats(Stats) {}
+  llvm::Expected<SatResult> check(const Query &Q,
+                                  llvm::ArrayRef<Z3_ast> Wanted,
+                                  std::vector<APInt> *Values) override {
+    ++Stats.Queries;
+    return Next->check(Q, Wanted, Values);
+  }
+
+private:
+  std::unique_ptr<Solver> Next;
+  SolverStats &Stats;
+};
+
+} // namespace
+
+std::unique_ptr<Solver> dsu::symex::createSolver(ExprContext &Ctx,
+                                                 const SolverOptions &O,
+                                                 SolverStats &Stats) {
+  std::unique_ptr<Solver> S = std::make_unique<Z3Solver>(Ctx, O, Stats);
+  if (O.Cache)
+    S = std::make_unique<CachingSolver>(std::move(S), Ctx, Stats);
+  if (O.Independence)
+    S = std::make_unique<IndependentSolver>(std::move(S), Ctx, Stats);
+  return std::make_unique<CountingSolver>(std::move(S), Stats);
+}

@@ -1,0 +1,59 @@
+//===- State.h - One path of the exploration --------------------*- C++ -*-===//
+//
+// An execution state is everything one path owns: its call stack (with the
+// values of the instructions each frame has executed), its memory, its path
+// condition, the symbolic objects it created and the output it produced.
+// Forking copies the state; memory objects are shared copy-on-write.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSU_SYMEX_STATE_H
+#define DSU_SYMEX_STATE_H
+
+#include "Memory.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/IR/BasicBlock.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/InstrTypes.h"
+#include <vector>
+
+namespace dsu::symex {
+
+struct Frame {
+  const llvm::Function *F = nullptr;
+  const llvm::BasicBlock *BB = nullptr;
+  llvm::BasicBlock::const_iterator PC;
+  const llvm::Instruction *Cur = nullptr; ///< Executing (or calling) now.
+  const llvm::CallBase *Caller = nullptr; ///< In the frame below.
+  llvm::DenseMap<const llvm::Value *, SVal> Locals;
+  std::vector<uint64_t> Allocas;
+  uint64_t VarArgs = 0;
+  llvm::DenseMap<const llvm::BasicBlock *, uint64_t> Visits;
+};
+
+struct SymbolicObject {
+  std::string Name;
+  std::vector<Z3_ast> Vars; ///< One 8-bit variable per byte.
+  bool IsStdin = false;
+};
+
+struct ExecutionState {
+  uint64_t Id = 0;
+  std::vector<Frame> Stack;
+  AddressSpace Mem;
+  std::vector<Z3_ast> Constraints;
+  std::vector<SymbolicObject> Symbolics;
+  std::vector<Byte> Output;
+  uint64_t Instructions = 0;
+  uint64_t SinceCovNew = 0;
+  unsigned Depth = 0;
+  bool Terminated = false;
+  ExecutionState *ForkedFrom = nullptr;
+
+  Frame &top() { return Stack.back(); }
+};
+
+} // namespace dsu::symex
+
+#endif
