@@ -1,0 +1,349 @@
+//===- DiffTest.cpp - dsuPatch: classifying the changes between builds ----===//
+#include "TestUtil.h"
+#include "dsu/Patch/Diff.h"
+
+#include "gtest/gtest.h"
+#include <nlohmann/json.hpp>
+
+using namespace dsu;
+using namespace dsu::test;
+using FK = PatchPlan::FunctionChangeKind;
+using GK = PatchPlan::GlobalChangeKind;
+
+namespace {
+
+FunctionInfo fn(std::string Name, std::string Symbol, std::string Body,
+                std::string Sig = "void (void)", bool IsStatic = false) {
+  FunctionInfo F;
+  F.Name = std::move(Name);
+  F.Symbol = std::move(Symbol);
+  F.BodyHash = std::move(Body);
+  F.Signature = std::move(Sig);
+  F.IsStatic = IsStatic;
+  return F;
+}
+
+GlobalInfo gv(std::string Name, std::string Symbol, std::string Type,
+              std::string Init, bool IsConst = false, bool IsStatic = false) {
+  GlobalInfo G;
+  G.Name = std::move(Name);
+  G.Symbol = std::move(Symbol);
+  G.Type = std::move(Type);
+  G.TypeHash = "th-" + G.Type;
+  G.InitHash = std::move(Init);
+  G.IsConst = IsConst;
+  G.IsStatic = IsStatic;
+  return G;
+}
+
+TUModel tu(std::string Name) {
+  TUModel T;
+  T.TU = Name;
+  T.Source = Name;
+  T.TUTag = "tag-" + Name;
+  return T;
+}
+
+TypeInfo type(std::string Name, uint64_t Size, std::string Hash,
+              std::vector<FieldInfo> Fields) {
+  TypeInfo T;
+  T.Name = std::move(Name);
+  T.Size = Size;
+  T.Align = 4;
+  T.Hash = std::move(Hash);
+  T.Fields = std::move(Fields);
+  return T;
+}
+
+FieldInfo field(std::string Name, std::string Type, uint64_t Offset,
+                uint64_t Size, std::string Hash = "") {
+  return {std::move(Name), Type, Hash.empty() ? "h-" + Type : Hash, Offset,
+          Size, false};
+}
+
+/// Old and new builds exercising every function and global kind that does
+/// not need a state change.
+std::pair<ProgramModel, ProgramModel> codeOnlyChange() {
+  TUModel OldMain = tu("main.c"), OldUtil = tu("util.c");
+  OldMain.Functions = {
+      fn("run", "run.dsu.1", "body-run-1"),
+      fn("parse", "parse.dsu.1", "body-parse", "int (char *)"),
+      fn("gone", "gone.dsu.1", "body-gone"),
+      fn("same", "same.dsu.1", "body-same"),
+      fn("helper", "helper.tag-main.c.dsu.1", "body-helper-main", "void (void)",
+         true)};
+  FunctionInfo Inl = fn("inl", "inl", "body-inl");
+  Inl.Managed = false;
+  OldMain.Functions.push_back(Inl);
+  OldUtil.Functions = {fn("helper", "helper.tag-util.c.dsu.1",
+                          "body-helper-util-1", "void (void)", true)};
+  OldMain.Globals = {gv("limit", "limit.dsu.1", "const int", "i10", true),
+                     gv("count", "count.dsu.1", "int", "i0"),
+                     gv("oldg", "oldg.dsu.1", "int", ""),
+                     gv("keep", "keep.dsu.1", "int", "i1")};
+
+  TUModel NewMain = tu("main.c"), NewUtil = tu("util.c");
+  NewMain.Functions = {
+      fn("run", "run.dsu.1", "body-run-2"),
+      fn("parse", "parse.dsu.2", "body-parse", "int (const char *)"),
+      fn("same", "same.dsu.1", "body-same"),
+      fn("fresh", "fresh.dsu.1", "body-fresh"),
+      fn("helper", "helper.tag-main.c.dsu.1", "body-helper-main", "void (void)",
+         true)};
+  NewUtil.Functions = {fn("helper", "helper.tag-util.c.dsu.1",
+                          "body-helper-util-2", "void (void)", true)};
+  NewMain.Globals = {gv("limit", "limit.dsu.2", "const int", "i20", true),
+                     gv("count", "count.dsu.1", "int", "i5"),
+                     gv("newg", "newg.dsu.1", "long", "i7"),
+                     gv("keep", "keep.dsu.1", "int", "i1")};
+  ProgramModel Old, New;
+  Old.TUs = {OldMain, OldUtil};
+  New.TUs = {NewUtil, NewMain};
+  return {Old, New};
+}
+
+} // namespace
+
+TEST(DiffTest, IdenticalBuildsHaveNoChanges) {
+  auto [Old, New] = codeOnlyChange();
+  PatchPlan P = diffModels(Old, Old);
+  EXPECT_TRUE(P.empty());
+  EXPECT_TRUE(P.Refusals.empty());
+  EXPECT_EQ(P.BaseVersion, P.TargetVersion);
+  EXPECT_EQ(P.dump(), "patch " + Old.versionId() + " -> " + Old.versionId() +
+                          "\nno changes\n");
+}
+
+TEST(DiffTest, ClassifiesCodeChanges) {
+  auto [Old, New] = codeOnlyChange();
+  PatchPlan P = diffModels(Old, New);
+  EXPECT_EQ(P.BaseVersion, Old.versionId());
+  EXPECT_EQ(P.TargetVersion, New.versionId());
+  EXPECT_TRUE(P.Refusals.empty());
+  EXPECT_TRUE(P.Types.empty());
+
+  ASSERT_EQ(P.Functions.size(), 5u);
+  const auto &F = P.Functions;
+  EXPECT_EQ(F[0].Name, "fresh");
+  EXPECT_EQ(F[0].Kind, FK::Added);
+  EXPECT_EQ(F[0].OldSymbol, "");
+  EXPECT_EQ(F[0].NewSymbol, "fresh.dsu.1");
+  EXPECT_EQ(F[1].Name, "gone");
+  EXPECT_EQ(F[1].Kind, FK::Removed);
+  EXPECT_EQ(F[1].OldSymbol, "gone.dsu.1");
+  EXPECT_EQ(F[1].NewSymbol, "");
+  // Statics are matched within their TU: only util.c's helper changed.
+  EXPECT_EQ(F[2].Name, "helper");
+  EXPECT_EQ(F[2].Kind, FK::Changed);
+  EXPECT_EQ(F[2].TU, "util.c");
+  EXPECT_EQ(F[2].OldSymbol, "helper.tag-util.c.dsu.1");
+  EXPECT_EQ(F[2].NewSymbol, "helper.tag-util.c.dsu.1");
+  EXPECT_EQ(F[3].Name, "parse");
+  EXPECT_EQ(F[3].Kind, FK::SignatureChanged);
+  EXPECT_EQ(F[3].OldSymbol, "parse.dsu.1");
+  EXPECT_EQ(F[3].NewSymbol, "parse.dsu.2");
+  EXPECT_EQ(F[3].OldSignature, "int (char *)");
+  EXPECT_EQ(F[3].NewSignature, "int (const char *)");
+  EXPECT_EQ(F[4].Name, "run");
+  EXPECT_EQ(F[4].Kind, FK::Changed);
+  EXPECT_EQ(F[4].TU, "");
+
+  ASSERT_EQ(P.Globals.size(), 4u);
+  const auto &G = P.Globals;
+  EXPECT_EQ(G[0].Name, "count");
+  EXPECT_EQ(G[0].Kind, GK::InitialiserChangedKept);
+  EXPECT_EQ(G[1].Name, "limit");
+  EXPECT_EQ(G[1].Kind, GK::ConstReplaced);
+  EXPECT_EQ(G[1].OldSymbol, "limit.dsu.1");
+  EXPECT_EQ(G[1].NewSymbol, "limit.dsu.2");
+  EXPECT_EQ(G[2].Name, "newg");
+  EXPECT_EQ(G[2].Kind, GK::Added);
+  EXPECT_EQ(G[3].Name, "oldg");
+  EXPECT_EQ(G[3].Kind, GK::Removed);
+}
+
+TEST(DiffTest, DumpIsExact) {
+  auto [Old, New] = codeOnlyChange();
+  PatchPlan P = diffModels(Old, New);
+  EXPECT_EQ(P.dump(),
+            "patch " + Old.versionId() + " -> " + New.versionId() + "\n" +
+                "function added fresh\n"
+                "function removed gone\n"
+                "function changed helper (static in util.c)\n"
+                "function signature-changed parse: 'int (char *)' -> "
+                "'int (const char *)'\n"
+                "function changed run\n"
+                "global initialiser-changed-value-kept count: the running "
+                "value is kept\n"
+                "global const-replaced limit: the new value replaces the old\n"
+                "global added newg\n"
+                "global removed oldg\n");
+}
+
+TEST(DiffTest, JSONParses) {
+  auto [Old, New] = codeOnlyChange();
+  PatchPlan P = diffModels(Old, New);
+  auto J = nlohmann::json::parse(P.toJSON());
+  EXPECT_EQ(J["base"], Old.versionId());
+  EXPECT_EQ(J["target"], New.versionId());
+  ASSERT_EQ(J["functions"].size(), 5u);
+  EXPECT_EQ(J["functions"][3]["kind"], "signature-changed");
+  EXPECT_EQ(J["functions"][3]["name"], "parse");
+  EXPECT_EQ(J["functions"][3]["old_symbol"], "parse.dsu.1");
+  EXPECT_EQ(J["functions"][3]["new_signature"], "int (const char *)");
+  EXPECT_EQ(J["functions"][2]["tu"], "util.c");
+  ASSERT_EQ(J["globals"].size(), 4u);
+  EXPECT_EQ(J["globals"][0]["kind"], "initialiser-changed-value-kept");
+  EXPECT_EQ(J["globals"][1]["kind"], "const-replaced");
+  EXPECT_TRUE(J["types"].is_array());
+  EXPECT_TRUE(J["types"].empty());
+  EXPECT_TRUE(J["refusals"].is_array());
+  EXPECT_TRUE(J["refusals"].empty());
+}
+
+TEST(DiffTest, StaticFunctionMovedBetweenTUs) {
+  TUModel A = tu("a.c"), B = tu("b.c");
+  A.Functions = {fn("aux", "aux.tag-a.c.dsu.1", "x", "void (void)", true)};
+  ProgramModel Old, New;
+  Old.TUs = {A, B};
+  TUModel A2 = tu("a.c"), B2 = tu("b.c");
+  B2.Functions = {fn("aux", "aux.tag-b.c.dsu.1", "x", "void (void)", true)};
+  New.TUs = {A2, B2};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.Functions.size(), 2u);
+  EXPECT_EQ(P.Functions[0].Kind, FK::Removed);
+  EXPECT_EQ(P.Functions[0].TU, "a.c");
+  EXPECT_EQ(P.Functions[1].Kind, FK::Added);
+  EXPECT_EQ(P.Functions[1].TU, "b.c");
+}
+
+TEST(DiffTest, MutableGlobalTypeChangeIsRefused) {
+  TUModel O = tu("store.c"), N = tu("store.c");
+  O.Globals = {gv("table", "table.dsu.1", "int[16]", "z"),
+               gv("cache", "cache.tag.dsu.1", "short", "z", false, true)};
+  N.Globals = {gv("table", "table.dsu.2", "int[32]", "z"),
+               gv("cache", "cache.tag.dsu.2", "long", "z", false, true)};
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.Globals.size(), 2u);
+  EXPECT_EQ(P.Globals[0].Kind, GK::TypeChanged);
+  EXPECT_EQ(P.Globals[1].Kind, GK::TypeChanged);
+  ASSERT_EQ(P.Refusals.size(), 2u);
+  EXPECT_EQ(P.Refusals[0],
+            "global 'cache' in store.c changed type from 'short' to 'long': "
+            "this needs a state transformation, which dsu patch does not "
+            "support yet");
+  EXPECT_EQ(P.Refusals[1],
+            "global 'table' changed type from 'int[16]' to 'int[32]': this "
+            "needs a state transformation, which dsu patch does not support "
+            "yet");
+  std::string Dump = P.dump();
+  EXPECT_NE(Dump.find("global type-changed cache (static in store.c): "
+                      "'short' -> 'long'\n"),
+            std::string::npos)
+      << Dump;
+  EXPECT_NE(Dump.find("refused: global 'table' changed type"),
+            std::string::npos)
+      << Dump;
+}
+
+TEST(DiffTest, ConstToMutableIsATypeChange) {
+  TUModel O = tu("m.c"), N = tu("m.c");
+  O.Globals = {gv("flag", "flag.dsu.1", "const int", "i1", true)};
+  N.Globals = {gv("flag", "flag.dsu.2", "int", "i1", false)};
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.Globals.size(), 1u);
+  EXPECT_EQ(P.Globals[0].Kind, GK::TypeChanged);
+  EXPECT_EQ(P.Refusals.size(), 1u);
+}
+
+TEST(DiffTest, StructChangeIsRefusedNamingTypeAndField) {
+  TUModel O = tu("kv.c"), N = tu("kv.c");
+  O.Types = {type("struct item", 8, "h1",
+                  {field("key", "int", 0, 32), field("val", "int", 32, 32)}),
+             type("struct stable", 4, "hs", {field("x", "int", 0, 32)})};
+  N.Types = {type("struct item", 24, "h2",
+                  {field("key", "int", 0, 32), field("val", "long", 64, 64),
+                   field("extra", "int", 128, 32)}),
+             type("struct stable", 4, "hs", {field("x", "int", 0, 32)}),
+             type("struct brand_new", 4, "hn", {field("y", "int", 0, 32)})};
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.Types.size(), 1u);
+  EXPECT_EQ(P.Types[0].Name, "struct item");
+  EXPECT_EQ(P.Types[0].Detail, "field 'extra' added, field 'val' changed from "
+                               "'int' to 'long', size 8 -> 24");
+  ASSERT_EQ(P.Refusals.size(), 1u);
+  EXPECT_EQ(P.Refusals[0],
+            "type 'struct item' changed (field 'extra' added, field 'val' "
+            "changed from 'int' to 'long', size 8 -> 24): this needs a state "
+            "transformation, which dsu patch does not support yet");
+  EXPECT_FALSE(P.empty());
+  EXPECT_NE(P.dump().find("type changed struct item: field 'extra' added"),
+            std::string::npos);
+}
+
+TEST(DiffTest, StructChangeDetails) {
+  auto Detail = [](TypeInfo O, TypeInfo N) {
+    ProgramModel Old, New;
+    Old.TUs = {tu("t.c")};
+    New.TUs = {tu("t.c")};
+    Old.TUs[0].Types = {O};
+    New.TUs[0].Types = {N};
+    PatchPlan P = diffModels(Old, New);
+    return P.Types.size() == 1 ? P.Types[0].Detail : std::string("<none>");
+  };
+  EXPECT_EQ(Detail(type("struct s", 8, "a",
+                        {field("a", "int", 0, 32), field("b", "int", 32, 32)}),
+                   type("struct s", 4, "b", {field("b", "int", 0, 32)})),
+            "field 'a' removed, field 'b' moved, size 8 -> 4");
+  // A nested struct held by value changed: same spelling, other hash.
+  EXPECT_EQ(Detail(type("struct outer", 8, "a",
+                        {field("in", "struct inner", 0, 64, "ih1")}),
+                   type("struct outer", 8, "b",
+                        {field("in", "struct inner", 0, 64, "ih2")})),
+            "field 'in' has a changed type");
+  EXPECT_EQ(Detail(type("struct s", 8, "a", {field("a", "int", 0, 32)}),
+                   type("struct s", 8, "b", {field("a", "int", 0, 32)})),
+            "layout changed");
+  EXPECT_EQ(Detail(type("struct s", 8, "same", {field("a", "int", 0, 32)}),
+                   type("struct s", 8, "same", {field("z", "long", 0, 64)})),
+            "<none>"); // matched by hash only
+}
+
+TEST(DiffTest, UnmanagedFunctionsAreIgnored) {
+  TUModel O = tu("m.c"), N = tu("m.c");
+  FunctionInfo W = fn("weakfn", "weakfn", "w1");
+  W.Managed = false;
+  O.Functions = {W};
+  W.BodyHash = "w2";
+  N.Functions = {W};
+  FunctionInfo W2 = fn("other", "other", "o");
+  W2.Managed = false;
+  N.Functions.push_back(W2);
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  PatchPlan P = diffModels(Old, New);
+  EXPECT_TRUE(P.Functions.empty());
+}
+
+TEST(DiffTest, KindNames) {
+  EXPECT_STREQ(kindName(FK::Changed), "changed");
+  EXPECT_STREQ(kindName(FK::SignatureChanged), "signature-changed");
+  EXPECT_STREQ(kindName(FK::Added), "added");
+  EXPECT_STREQ(kindName(FK::Removed), "removed");
+  EXPECT_STREQ(kindName(GK::Added), "added");
+  EXPECT_STREQ(kindName(GK::Removed), "removed");
+  EXPECT_STREQ(kindName(GK::ConstReplaced), "const-replaced");
+  EXPECT_STREQ(kindName(GK::InitialiserChangedKept),
+               "initialiser-changed-value-kept");
+  EXPECT_STREQ(kindName(GK::TypeChanged), "type-changed");
+}
