@@ -13,6 +13,7 @@
 #include "Symex.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/DerivedTypes.h"
 #include "llvm/IRReader/IRReader.h"
 #include "llvm/Linker/Linker.h"
 #include "llvm/Support/FileSystem.h"
@@ -154,13 +155,19 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
     if (L->linkInModule(std::move(*M)))
       return fail(F + ": error: cannot link (duplicate definitions?)");
   }
+  // The engine falls back to these byte loops of the libc model when a
+  // memcpy/memmove/memset size or pointer is symbolic: make them "needed".
+  {
+    Type *Ptr = PointerType::getUnqual(Ctx);
+    Type *I64 = Type::getInt64Ty(Ctx), *I32 = Type::getInt32Ty(Ctx);
+    Program->getOrInsertFunction("__dsu_memcpy_loop", Ptr, Ptr, Ptr, I64);
+    Program->getOrInsertFunction("__dsu_memmove_loop", Ptr, Ptr, Ptr, I64);
+    Program->getOrInsertFunction("__dsu_memset_loop", Ptr, Ptr, I32, I64);
+  }
   auto Libc = Load(LibcSrc, true);
   if (!Libc)
     return Libc.takeError();
   if (L->linkInModule(std::move(*Libc), Linker::Flags::LinkOnlyNeeded))
     return fail("error: cannot link the libc model");
-  // The engine's primitives must stay declarations even when the model
-  // defines helpers around them; nothing to do here, but keep the loop
-  // helpers the engine calls for symbolic sizes.
   return std::move(Program);
 }

@@ -143,7 +143,7 @@ private:
     S.top().Locals[I] = std::move(V);
   }
   void executeCall(ExecutionState &S, const CallBase *CB);
-  void callExternal(ExecutionState &S, const CallBase *CB, const Function *F,
+  void callExternal(ExecutionState &S, const CallBase *CB, StringRef Name,
                     std::vector<SVal> &Args);
   void callIntrinsic(ExecutionState &S, const CallBase *CB, const Function *F,
                      std::vector<SVal> &Args);
@@ -775,8 +775,11 @@ void Executor::callFunction(ExecutionState &S, const CallBase *Call,
   Fr.Caller = Call;
   unsigned I = 0;
   for (const Argument &A : F->args()) {
-    if (I < Args.size())
-      Fr.Locals[&A] = Args[I];
+    if (I < Args.size()) {
+      unsigned W = bitsOf(A.getType());
+      Fr.Locals[&A] =
+          Args[I].width() == W ? Args[I] : B.zextOrTrunc(Args[I], W);
+    }
     ++I;
   }
   S.Stack.push_back(std::move(Fr));
@@ -1546,7 +1549,7 @@ void Executor::executeCall(ExecutionState &S, const CallBase *Call) {
       if (F->isIntrinsic())
         callIntrinsic(S, Call, F, Args);
       else
-        callExternal(S, Call, F, Args);
+        callExternal(S, Call, F->getName(), Args);
       return;
     }
     callFunction(S, Call, F, std::move(Args));
@@ -1581,7 +1584,7 @@ void Executor::executeCall(ExecutionState &S, const CallBase *Call) {
         if (It->second->isIntrinsic())
           callIntrinsic(*T, Call, It->second, A);
         else
-          callExternal(*T, Call, It->second, A);
+          callExternal(*T, Call, It->second->getName(), A);
       } else {
         callFunction(*T, Call, It->second, Args);
       }
@@ -1723,8 +1726,7 @@ bool Executor::copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src,
 }
 
 void Executor::callExternal(ExecutionState &S, const CallBase *Call,
-                            const Function *F, std::vector<SVal> &Args) {
-  StringRef Name = F->getName();
+                            StringRef Name, std::vector<SVal> &Args) {
   auto Arg = [&](unsigned I) {
     return I < Args.size() ? Args[I] : SVal::concrete(64, 0);
   };
@@ -1981,12 +1983,7 @@ void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
                        : F->getIntrinsicID() == Intrinsic::memmove
                            ? "memmove"
                            : "memset";
-    Function *Model = M.getFunction(Name);
-    if (!Model) {
-      terminateEarly(S, std::string("no declaration of ") + Name);
-      return;
-    }
-    callExternal(S, Call, Model, A);
+    callExternal(S, Call, Name, A);
     return;
   }
   case Intrinsic::vastart: {

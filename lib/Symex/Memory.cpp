@@ -14,6 +14,9 @@
 using namespace dsu::symex;
 using llvm::APInt;
 
+/// Largest flat object read at a symbolic offset through an ite chain.
+static constexpr uint64_t IteLimit = 4096;
+
 const MemObject *AddressSpace::find(uint64_t Addr) const {
   auto It = Objects.upper_bound(Addr);
   if (It == Objects.begin())
@@ -98,6 +101,24 @@ SVal MemoryOps::read(const MemObject &O, const SVal &Offset, unsigned N) {
     for (unsigned I = 1; I < N; ++I)
       R = Z3_mk_concat(Z, byteTerm(O.Bytes[Off + I]), R);
     return B.wrap(C.simplify(R));
+  }
+  if (!O.Array && !Offset.isConcrete() && O.Bytes.size() <= IteLimit &&
+      O.Bytes.size() >= N) {
+    // A flat object read at a symbolic offset: an if-then-else chain over
+    // the possible start positions. Z3 bit-blasts such chains much faster
+    // than it decides array terms built from hundreds of stores (measured:
+    // a 768-byte ctype table went from seconds per query to milliseconds).
+    Z3_ast Off = B.bv(Offset);
+    Z3_ast R = nullptr;
+    for (uint64_t I = O.Bytes.size() - N + 1; I-- > 0;) {
+      Z3_ast V = B.bv(read(O, SVal::concrete(64, I), N));
+      if (!R) {
+        R = V;
+        continue;
+      }
+      R = Z3_mk_ite(Z, Z3_mk_eq(Z, Off, C.numeral(APInt(64, I))), V, R);
+    }
+    return B.wrap(R);
   }
   Z3_ast A = arrayOf(O);
   Z3_ast Base = B.bv(Offset);
