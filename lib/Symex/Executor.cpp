@@ -1063,6 +1063,8 @@ void Executor::executeBinary(ExecutionState &S, const BinaryOperator *I) {
   case Instruction::Shl:
   case Instruction::LShr:
   case Instruction::AShr: {
+    if (!Opts.OvershiftIsError)
+      break;
     SVal Over =
         B.cmp(CmpKind::Uge, R, SVal::concrete(R.width(), R.width()));
     if (Over.isConcrete()) {
@@ -2059,6 +2061,30 @@ void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
     Agg = B.insert(Agg, 0, Res);
     Agg = B.insert(Agg, (unsigned)Off * 8, Ovf);
     Ret(Agg);
+    return;
+  }
+  case Intrinsic::uadd_sat:
+  case Intrinsic::usub_sat:
+  case Intrinsic::sadd_sat:
+  case Intrinsic::ssub_sat: {
+    SVal X = Args[0], Y = Args[1];
+    unsigned W = X.width();
+    auto ID = F->getIntrinsicID();
+    bool Signed = ID == Intrinsic::sadd_sat || ID == Intrinsic::ssub_sat;
+    bool Add = ID == Intrinsic::uadd_sat || ID == Intrinsic::sadd_sat;
+    SVal WX = Signed ? B.sext(X, W + 1) : B.zext(X, W + 1);
+    SVal WY = Signed ? B.sext(Y, W + 1) : B.zext(Y, W + 1);
+    SVal Wide = Add ? B.add(WX, WY) : B.sub(WX, WY);
+    APInt Max = Signed ? APInt::getSignedMaxValue(W) : APInt::getMaxValue(W);
+    APInt Min = Signed ? APInt::getSignedMinValue(W) : APInt::getMinValue(W);
+    SVal WMax = SVal::concrete(Signed ? Max.sext(W + 1) : Max.zext(W + 1));
+    SVal WMin = SVal::concrete(Signed ? Min.sext(W + 1) : Min.zext(W + 1));
+    CmpKind Gt = Signed ? CmpKind::Sgt : CmpKind::Ugt;
+    CmpKind Lt = Signed ? CmpKind::Slt : CmpKind::Ult;
+    SVal R = B.select(B.cmp(Gt, Wide, WMax), SVal::concrete(Max),
+                      B.select(B.cmp(Lt, Wide, WMin), SVal::concrete(Min),
+                               B.trunc(Wide, W)));
+    Ret(R);
     return;
   }
   case Intrinsic::bswap: {

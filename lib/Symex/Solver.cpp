@@ -62,8 +62,17 @@ void dsu::symex::printQuery(llvm::raw_ostream &OS, ExprContext &Ctx,
     OS << D << "\n";
   for (const auto &A : Asserts) {
     // Keep one assertion per line: Z3 pretty-prints long terms over lines.
-    for (char C : A)
-      OS << (C == '\n' ? ' ' : C);
+    bool Space = false;
+    for (char C : A) {
+      if (C == '\n' || C == ' ') {
+        Space = true;
+        continue;
+      }
+      if (Space)
+        OS << ' ';
+      Space = false;
+      OS << C;
+    }
     OS << "\n";
   }
   OS << "(check-sat)\n";

@@ -69,6 +69,9 @@ struct Options {
   unsigned Seed = 1;
   bool Progress = true;
   bool PathCases = false; ///< Report a test case for every completed path.
+  /// Report shifts by >= the bit width (C undefined behaviour). Turn off for
+  /// optimized IR, where such shifts yield an unused poison value.
+  bool OvershiftIsError = true;
   llvm::raw_ostream *QueryDump = nullptr;
 };
 

@@ -7,12 +7,14 @@
 # Every error test case written must reproduce under dsu replay.
 set -u
 driver=$1 prog=$2 out=$3
+shift 3
+extra="$*"   # more dsu symex options (e.g. another --search)
 rm -rf "$out"; mkdir -p "$out"
 args=$(sed -n 's|^// ARGS: ||p' "$prog")
 want=$(sed -n 's|^// VERDICT: ||p' "$prog")
 kind=$(sed -n 's|^// KIND: ||p' "$prog")
 # shellcheck disable=SC2086
-"$driver" symex --quiet --output-dir "$out/cases" $args "$prog" >"$out/log" 2>"$out/err"
+"$driver" symex --quiet --output-dir "$out/cases" $args $extra "$prog" >"$out/log" 2>"$out/err"
 status=$?
 cat "$out/log"
 last=$(tail -n 1 "$out/log")
@@ -29,7 +31,7 @@ if [ "$want" = error ]; then
   n=0
   for c in "$out"/cases/error-*.case; do
     n=$((n + 1))
-    "$driver" replay "$c" "$prog" >"$out/replay.log" 2>&1
+    "$driver" replay "$c" "$prog" -- $(sed -n 's|^// CFLAGS: ||p' "$prog") >"$out/replay.log" 2>&1
     rs=$?
     if [ $rs -ne 1 ]; then
       echo "FAIL: $c did not reproduce (status $rs)"; cat "$c"; cat "$out/replay.log"; exit 1

@@ -75,6 +75,8 @@ int dsuSymexMain(int argc, char **argv) {
 
   CLI::App App("dsu symex: explore a C program symbolically from main",
                "dsu symex");
+  App.option_defaults()->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeLast);
   std::vector<std::string> Files;
   std::string Search = "dfs", OutDir = "symex-out", DumpQueries, DumpIR;
   double MaxTime = 0;
@@ -155,6 +157,9 @@ int dsuSymexMain(int argc, char **argv) {
   O.Seed = Seed;
   O.Progress = !Quiet;
   O.PathCases = WritePaths;
+  // At -O0 an IR shift is a C shift; optimized IR may shift speculatively
+  // and discard the (poison) result, which is not an error.
+  O.OvershiftIsError = !O1;
   std::unique_ptr<raw_fd_ostream> QueryFile;
   if (!DumpQueries.empty()) {
     std::error_code EC;

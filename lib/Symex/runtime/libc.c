@@ -304,6 +304,15 @@ W int memcmp(const void *a, const void *b, size_t n) {
       return x[i] - y[i];
   return 0;
 }
+W int bcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
+W char *stpcpy(char *d, const char *s) {
+  while ((*d = *s++))
+    ++d;
+  return d;
+}
+W void *mempcpy(void *d, const void *s, size_t n) {
+  return (char *)memcpy(d, s, n) + n;
+}
 W void *memchr(const void *s, int c, size_t n) {
   const unsigned char *p = s;
   for (size_t i = 0; i < n; ++i)
