@@ -158,3 +158,93 @@ TEST(SymexTestCase, RoundTrips) {
   EXPECT_EQ(*P->Stdin, *T.Stdin);
   EXPECT_EQ(P->Output, T.Output);
 }
+
+//===-- The engine through its library interface -----------------------===//
+
+static std::unique_ptr<llvm::Module> compile(llvm::LLVMContext &Ctx,
+                                             const std::string &Name) {
+  CompileOptions CO;
+  CO.Clang = DSU_CLANG_PATH;
+  auto M = compileProgram(
+      Ctx, {std::string(DSU_SYMEX_TEST_DIR) + "/programs/" + Name}, CO);
+  if (!M) {
+    ADD_FAILURE() << llvm::toString(M.takeError());
+    return nullptr;
+  }
+  return std::move(*M);
+}
+
+TEST(SymexEngine, MagicValueTestCaseHoldsTheMagic) {
+  llvm::LLVMContext Ctx;
+  auto M = compile(Ctx, "magic.c");
+  ASSERT_TRUE(M);
+  Options O;
+  O.Progress = false;
+  auto R = runSymex(*M, O);
+  ASSERT_TRUE(!!R);
+  EXPECT_EQ(R->V, Verdict::Error);
+  ASSERT_EQ(R->Errors.size(), 1u);
+  const ErrorReport &E = R->Errors[0];
+  EXPECT_EQ(E.Kind, "assertion");
+  EXPECT_EQ(E.Where.Line, 11u);
+  ASSERT_EQ(E.Case.Objects.size(), 1u);
+  EXPECT_EQ(E.Case.Objects[0].Name, "x");
+  std::vector<uint8_t> Magic = {0xde, 0xc0, 0xad, 0x1b};
+  EXPECT_EQ(E.Case.Objects[0].Bytes, Magic);
+}
+
+TEST(SymexEngine, EveryStrategyProvesTheSort) {
+  for (SearchKind K : {SearchKind::DFS, SearchKind::BFS,
+                       SearchKind::RandomPath, SearchKind::Coverage}) {
+    llvm::LLVMContext Ctx;
+    auto M = compile(Ctx, "sort_holds.c");
+    ASSERT_TRUE(M);
+    Options O;
+    O.Progress = false;
+    O.Search = K;
+    auto R = runSymex(*M, O);
+    ASSERT_TRUE(!!R);
+    EXPECT_EQ(R->V, Verdict::Holds);
+    EXPECT_EQ(R->Stats.PathsCompleted, 120u); // 5! orderings
+  }
+}
+
+TEST(SymexEngine, BoundsMakeTheVerdictUnknown) {
+  llvm::LLVMContext Ctx;
+  auto M = compile(Ctx, "loop_bound.c");
+  ASSERT_TRUE(M);
+  Options O;
+  O.Progress = false;
+  O.MaxLoopIterations = 3;
+  auto R = runSymex(*M, O);
+  ASSERT_TRUE(!!R);
+  EXPECT_EQ(R->V, Verdict::Unknown);
+  EXPECT_NE(R->Reason.find("loop bound"), std::string::npos);
+  Options P;
+  P.Progress = false;
+  P.MaxPaths = 2;
+  llvm::LLVMContext Ctx2;
+  auto M2 = compile(Ctx2, "sort_holds.c");
+  R = runSymex(*M2, P);
+  ASSERT_TRUE(!!R);
+  EXPECT_EQ(R->V, Verdict::Unknown);
+  EXPECT_EQ(R->Reason, "max-paths reached");
+}
+
+TEST(SymexEngine, CacheAnswersWithoutChangingTheVerdict) {
+  uint64_t Z3With = 0, Z3Without = 0;
+  for (bool Cache : {true, false}) {
+    llvm::LLVMContext Ctx;
+    auto M = compile(Ctx, "merged_broken.c");
+    ASSERT_TRUE(M);
+    Options O;
+    O.Progress = false;
+    O.SymStdin = 8;
+    O.QueryCache = Cache;
+    auto R = runSymex(*M, O);
+    ASSERT_TRUE(!!R);
+    EXPECT_EQ(R->V, Verdict::Error);
+    (Cache ? Z3With : Z3Without) = R->Stats.Z3Queries;
+  }
+  EXPECT_LT(Z3With * 2, Z3Without);
+}
