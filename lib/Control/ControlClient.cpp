@@ -76,7 +76,8 @@ Expected<std::string> dsu::sendControlRequest(int Pid,
     if (R == 0) {
       close(Fd);
       return failure("process " + Twine(Pid) + " did not answer within " +
-                     Twine(TimeoutMs / 1000) + " s");
+                     (TimeoutMs % 1000 == 0 ? Twine(TimeoutMs / 1000) + " s"
+                                            : Twine(TimeoutMs) + " ms"));
     }
     ssize_t N = read(Fd, Buf, sizeof(Buf));
     if (N < 0 && errno == EINTR)

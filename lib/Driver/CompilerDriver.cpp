@@ -4,14 +4,20 @@
 #include "dsu/Support/Process.h"
 #include "dsu/Transform/Transform.h"
 
+#include "dsu/Analysis/UpdateReach.h"
+
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 
 using namespace dsu;
 using namespace llvm;
@@ -70,6 +76,7 @@ struct ParsedCommand {
   std::string TUName;
   std::vector<std::string> Allocators;
   bool Verbose = false;
+  bool DirectCalls = true;
 };
 
 ParsedCommand parse(const std::vector<std::string> &Args) {
@@ -103,6 +110,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
       P.Verbose = true;
       continue;
     }
+    if (A == "-fdsu-no-direct-calls") {
+      P.DirectCalls = false;
+      continue;
+    }
     if (SeparateValueOptions.count(A) && I + 1 < Args.size()) {
       std::string V = Args[++I];
       if (isLinkOnly(A)) {
@@ -132,6 +143,32 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
     P.LinkArgs.push_back(A);
   }
   return P;
+}
+
+/// The options that matter when compiling a TU's LLVM module to an object:
+/// optimisation, debug info, code generation and target flags.
+std::vector<std::string> codegenOptions(const std::vector<std::string> &All) {
+  std::vector<std::string> Out;
+  for (size_t I = 0; I < All.size(); ++I) {
+    StringRef A = All[I];
+    if (A == "-target" || A == "-arch") {
+      if (I + 1 < All.size()) {
+        Out.push_back(All[I]);
+        Out.push_back(All[++I]);
+      }
+      continue;
+    }
+    if (SeparateValueOptions.count(All[I])) {
+      ++I; // a preprocessor or linker option with its value
+      continue;
+    }
+    if (A.starts_with("-fmacro-prefix-map") || A.starts_with("-fdsu"))
+      continue;
+    if (A.starts_with("-O") || A.starts_with("-g") || A.starts_with("-f") ||
+        A.starts_with("-m") || A.starts_with("--target=") || A == "-pthread")
+      Out.push_back(All[I]);
+  }
+  return Out;
 }
 
 std::string objectNameFor(StringRef Source) {
@@ -176,6 +213,7 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
            << toString(Model.takeError()) << "\n";
     return 1;
   }
+  Model->CompileOptions = codegenOptions(P.CompileOptions);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;
@@ -224,23 +262,8 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
 }
 
 /// Writes the assembly that defines the version id for the link.
-Expected<std::string> writeVersionObject(const std::vector<std::string> &Inputs,
+Expected<std::string> writeVersionObject(const std::string &Id,
                                          const TempDir &Tmp) {
-  ProgramModel Program;
-  for (const std::string &In : Inputs) {
-    if (!sys::fs::exists(In))
-      continue;
-    auto Records = readTURecords(In);
-    if (!Records) {
-      consumeError(Records.takeError()); // not an object: the linker decides
-      continue;
-    }
-    for (TURecord &R : *Records)
-      Program.TUs.push_back(std::move(R.Model));
-  }
-  if (Error E = Program.validate())
-    return std::move(E);
-  std::string Id = Program.versionId();
   std::string Asm = "\t.section .rodata\n\t.globl __dsu_program_version\n"
                     "\t.type __dsu_program_version,@object\n"
                     "__dsu_program_version:\n\t.asciz \"" +
@@ -251,6 +274,148 @@ Expected<std::string> writeVersionObject(const std::vector<std::string> &Inputs,
   if (Error E = writeFile(Path, Asm))
     return std::move(E);
   return Path;
+}
+
+/// An object file given to the link, with the TUs it holds.
+struct LinkObject {
+  std::string Path;
+  std::vector<TURecord> Records;
+  std::string Replacement; ///< Regenerated object, if any.
+};
+
+/// Compiles one TU's stored module again, now that the whole program is
+/// known: functions that are never active at an update point call their own
+/// TU's functions directly (lib/Analysis/UpdateReach.cpp).
+Error regenerateObject(LinkObject &Obj, const TUModel &Updated,
+                       const TempDir &Tmp, unsigned Index, bool Keep) {
+  LLVMContext Ctx;
+  const TURecord &R = Obj.Records.front();
+  auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, Updated.Source), Ctx);
+  if (!M)
+    return M.takeError();
+  std::string Base = Tmp.file("link" + std::to_string(Index));
+  if (Error E = writeFile(Base + ".rec", encodeTURecord(Updated, R.Bitcode)))
+    return E;
+  SlotOptions Opts = executableSlotOptions(Updated);
+  Opts.PIC = (*M)->getPICLevel() != PICLevel::NotPIC &&
+             (*M)->getPIELevel() == PIELevel::Default;
+  installSlots(**M, Opts);
+  embedSection(**M, TUSectionName, Base + ".rec");
+  {
+    std::error_code EC;
+    raw_fd_ostream OS(Base + ".bc", EC);
+    if (EC)
+      return createStringError(EC, Base + ".bc: " + EC.message());
+    WriteBitcodeToFile(**M, OS);
+  }
+  if (Keep) {
+    std::error_code EC;
+    raw_fd_ostream OS(Obj.Path + ".dsu.linked.ll", EC);
+    if (!EC)
+      (*M)->print(OS, nullptr);
+  }
+  std::vector<std::string> Args = {clangPath()};
+  for (const std::string &O : Updated.CompileOptions)
+    Args.push_back(O);
+  for (const char *A : {"-Wno-unused-command-line-argument",
+                        "-Wno-override-module", "-c", "-x", "ir"})
+    Args.push_back(A);
+  Args.push_back(Base + ".bc");
+  Args.push_back("-o");
+  Args.push_back(Base + ".o");
+  std::string Output;
+  auto Rc = runProgramCapture(clangPath(), Args, Output);
+  if (!Rc)
+    return Rc.takeError();
+  if (*Rc != 0)
+    return createStringError(inconvertibleErrorCode(),
+                             "regenerating " + Obj.Path + " failed:\n" +
+                                 Output);
+  Obj.Replacement = Base + ".o";
+  return Error::success();
+}
+
+/// Reads the program's models from the link inputs, decides which functions
+/// call directly, regenerates the objects that benefit, and returns the
+/// version id. Objects that were regenerated get Replacement set.
+Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
+                                  const std::vector<std::string> &Archives,
+                                  const TempDir &Tmp, bool DirectCalls,
+                                  bool Keep, bool Verbose) {
+  ProgramModel Program;
+  for (LinkObject &O : Objects) {
+    auto Records = readTURecords(O.Path);
+    if (!Records) {
+      consumeError(Records.takeError()); // not an object: the linker decides
+      continue;
+    }
+    O.Records = std::move(*Records);
+    for (const TURecord &R : O.Records)
+      Program.TUs.push_back(R.Model);
+  }
+  size_t FromObjects = Program.TUs.size();
+  for (const std::string &A : Archives) {
+    auto Records = readTURecords(A);
+    if (!Records) {
+      consumeError(Records.takeError());
+      continue;
+    }
+    for (TURecord &R : *Records)
+      Program.TUs.push_back(std::move(R.Model));
+  }
+  if (Error E = Program.validate())
+    return std::move(E);
+  if (!DirectCalls)
+    return Program.versionId();
+
+  markDirectCalls(Program);
+  // Objects from archives, and objects holding several TUs, keep the code
+  // they were compiled with: their models must say so.
+  for (size_t I = FromObjects; I < Program.TUs.size(); ++I)
+    for (FunctionInfo &F : Program.TUs[I].Functions)
+      F.DirectCalls = false;
+  size_t TUIndex = 0;
+  std::vector<std::pair<LinkObject *, const TUModel *>> Work;
+  for (LinkObject &O : Objects) {
+    size_t N = O.Records.size();
+    bool Single = N == 1;
+    bool Any = false;
+    for (size_t I = 0; I < N; ++I)
+      for (FunctionInfo &F : Program.TUs[TUIndex + I].Functions) {
+        if (!Single)
+          F.DirectCalls = false;
+        Any |= F.DirectCalls;
+      }
+    if (Single && Any)
+      Work.push_back({&O, &Program.TUs[TUIndex]});
+    TUIndex += N;
+  }
+  // Regenerate in parallel; each job is an independent clang process.
+  std::vector<Error> Errors;
+  std::mutex Lock;
+  std::atomic<size_t> Next{0};
+  unsigned Threads =
+      std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
+                                      Work.size()));
+  std::vector<std::thread> Pool;
+  for (unsigned T = 0; T < Threads; ++T)
+    Pool.emplace_back([&] {
+      for (size_t I; (I = Next++) < Work.size();) {
+        if (Error E = regenerateObject(*Work[I].first, *Work[I].second, Tmp,
+                                       unsigned(I), Keep)) {
+          std::lock_guard<std::mutex> G(Lock);
+          Errors.push_back(std::move(E));
+        }
+      }
+    });
+  for (std::thread &T : Pool)
+    T.join();
+  for (Error &E : Errors)
+    return std::move(E);
+  if (Verbose)
+    errs() << "dsu-cc: link: " << Work.size()
+           << " translation units regenerated with direct calls\n";
+  return Program.versionId();
 }
 
 } // namespace
@@ -304,20 +469,37 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
     return 0;
 
   // Link: our objects in place of the sources, the version id, the runtime.
+  std::vector<LinkObject> LinkObjects;
+  std::vector<std::string> Archives;
+  std::vector<std::pair<size_t, size_t>> ObjectAt; // link index -> object
   std::vector<std::string> Link = {Clang};
-  std::vector<std::string> Inputs;
   for (size_t I = 0, S = 0; I < P.LinkArgs.size(); ++I) {
-    if (S < P.SourceLinkIndex.size() && P.SourceLinkIndex[S] == I) {
-      Link.push_back(Objects[S]);
-      Inputs.push_back(Objects[S]);
-      ++S;
+    std::string Arg = P.LinkArgs[I];
+    if (S < P.SourceLinkIndex.size() && P.SourceLinkIndex[S] == I)
+      Arg = Objects[S++];
+    else if (Arg.empty() || Arg[0] == '-' || !sys::fs::exists(Arg) ||
+             (I > 0 && SeparateValueOptions.count(P.LinkArgs[I - 1]))) {
+      Link.push_back(Arg);
       continue;
     }
-    Link.push_back(P.LinkArgs[I]);
-    if (!P.LinkArgs[I].empty() && P.LinkArgs[I][0] != '-')
-      Inputs.push_back(P.LinkArgs[I]);
+    if (StringRef(Arg).ends_with(".a")) {
+      Archives.push_back(Arg);
+    } else {
+      ObjectAt.push_back({Link.size(), LinkObjects.size()});
+      LinkObjects.push_back({Arg, {}, ""});
+    }
+    Link.push_back(Arg);
   }
-  auto VersionAsm = writeVersionObject(Inputs, *Tmp);
+  auto VersionId = prepareLink(LinkObjects, Archives, *Tmp, P.DirectCalls,
+                               P.Keep, P.Verbose);
+  if (!VersionId) {
+    errs() << "dsu-cc: error: " << toString(VersionId.takeError()) << "\n";
+    return 1;
+  }
+  for (auto [LinkIndex, ObjIndex] : ObjectAt)
+    if (!LinkObjects[ObjIndex].Replacement.empty())
+      Link[LinkIndex] = LinkObjects[ObjIndex].Replacement;
+  auto VersionAsm = writeVersionObject(*VersionId, *Tmp);
   if (!VersionAsm) {
     errs() << "dsu-cc: error: " << toString(VersionAsm.takeError()) << "\n";
     return 1;

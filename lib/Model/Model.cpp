@@ -21,7 +21,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
                                                 Symbol, Signature, BodyHash,
                                                 Managed, File, Line, Callees,
-                                                Globals)
+                                                Globals, AddressTaken,
+                                                IndirectCalls, DirectCalls)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
                                                 IsConst, Symbol, Type, TypeHash,
                                                 InitHash, Size, File, Line)
@@ -31,7 +32,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
                                                 Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
                                                 Functions, Globals, Types,
-                                                AllocSites, UpdatePoints)
+                                                AllocSites, UpdatePoints,
+                                                AddressTakenExternals,
+                                                CompileOptions)
 } // namespace dsu
 
 void TUModel::canonicalize() {
@@ -48,6 +51,10 @@ void TUModel::canonicalize() {
   };
   std::sort(AllocSites.begin(), AllocSites.end(), ByPlace);
   std::sort(UpdatePoints.begin(), UpdatePoints.end(), ByPlace);
+  std::sort(AddressTakenExternals.begin(), AddressTakenExternals.end());
+  AddressTakenExternals.erase(
+      std::unique(AddressTakenExternals.begin(), AddressTakenExternals.end()),
+      AddressTakenExternals.end());
   for (FunctionInfo &F : Functions) {
     std::sort(F.Callees.begin(), F.Callees.end());
     F.Callees.erase(std::unique(F.Callees.begin(), F.Callees.end()),
@@ -79,7 +86,8 @@ std::string ProgramModel::versionId() const {
   std::vector<std::string> Lines;
   for (const TUModel &TU : TUs) {
     for (const FunctionInfo &F : TU.Functions)
-      Lines.push_back("f " + F.Symbol + " " + F.BodyHash);
+      Lines.push_back("f " + F.Symbol + " " + F.BodyHash +
+                      (F.DirectCalls ? " direct" : ""));
     for (const GlobalInfo &G : TU.Globals)
       Lines.push_back("g " + G.Symbol + " " + G.TypeHash + " " + G.InitHash);
     for (const TypeInfo &T : TU.Types)
@@ -108,7 +116,10 @@ std::string ProgramModel::dump() const {
     OS << "tu " << C.TU << " tag=" << C.TUTag << "\n";
     for (const FunctionInfo &F : C.Functions) {
       OS << "  function " << F.Name << (F.IsStatic ? " static" : "")
-         << (F.Managed ? "" : " unmanaged") << " sym=" << F.Symbol
+         << (F.Managed ? "" : " unmanaged")
+         << (F.DirectCalls ? " direct-calls" : "")
+         << (F.AddressTaken ? " address-taken" : "")
+         << (F.IndirectCalls ? " indirect-calls" : "") << " sym=" << F.Symbol
          << " sig=\"" << F.Signature << "\" body=" << F.BodyHash << "\n";
       for (const std::string &Callee : F.Callees)
         OS << "    calls " << Callee << "\n";
@@ -188,6 +199,10 @@ llvm::Error ProgramModel::validate() const {
               "' have the same identity '" + TU.TU +
               "'; give one of them another with -fdsu-tu-name=NAME");
     for (const FunctionInfo &F : TU.Functions) {
+      // Weak and inline definitions may appear in several TUs; the linker
+      // picks one and dsu does not update them.
+      if (!F.Managed)
+        continue;
       auto [S, NewSym] = SeenSymbol.emplace(F.Symbol, TU.Source);
       if (!NewSym)
         return llvm::createStringError(

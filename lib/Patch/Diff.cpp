@@ -2,6 +2,7 @@
 
 #include "llvm/Support/raw_ostream.h"
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 using namespace dsu;
@@ -116,6 +117,53 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     }
     Plan.Functions.push_back(C);
   }
+  // Direct callers of rebuilt functions must be rebuilt: their old code may
+  // have the old callee inlined or call its old body directly.
+  {
+    std::map<std::string, const FunctionInfo *> NewBySymbol =
+        New.functionsBySymbol();
+    std::map<std::string, PatchPlan::FunctionChange> Extra;
+    std::set<std::string> Rebuilt;
+    for (const PatchPlan::FunctionChange &C : Plan.Functions)
+      if (C.Kind == FK::Changed)
+        Rebuilt.insert(C.NewSymbol);
+    for (const auto &[Key, O] : OldF) {
+      const FunctionInfo &OF = *O.Entity;
+      auto N = NewBySymbol.find(OF.Symbol);
+      if (N != NewBySymbol.end() && !Rebuilt.count(OF.Symbol) &&
+          N->second->DirectCalls != OF.DirectCalls) {
+        Rebuilt.insert(OF.Symbol);
+        Extra[OF.Symbol] = {FK::Changed, OF.Name, O.TU, OF.Symbol, OF.Symbol,
+                            OF.Signature, OF.Signature, OF.File, OF.Line,
+                            "its calling mode changed"};
+      }
+    }
+    bool Grew = true;
+    while (Grew) {
+      Grew = false;
+      for (const auto &[Key, O] : OldF) {
+        const FunctionInfo &OF = *O.Entity;
+        if (!OF.DirectCalls || Rebuilt.count(OF.Symbol) ||
+            !NewBySymbol.count(OF.Symbol))
+          continue;
+        for (const std::string &Callee : OF.Callees)
+          if (Rebuilt.count(Callee)) {
+            size_t Dot = Callee.find('.');
+            Extra[OF.Symbol] = {FK::Changed, OF.Name, O.TU, OF.Symbol,
+                                OF.Symbol, OF.Signature, OF.Signature,
+                                OF.File, OF.Line,
+                                "calls " + Callee.substr(0, Dot) +
+                                    " directly"};
+            Rebuilt.insert(OF.Symbol);
+            Grew = true;
+            break;
+          }
+      }
+    }
+    for (auto &[Symbol, C] : Extra)
+      Plan.Functions.push_back(C);
+  }
+
   for (const auto &[Key, O] : OldF)
     if (!NewF.count(Key))
       Plan.Functions.push_back({FK::Removed, O.Entity->Name, O.TU,
@@ -188,6 +236,8 @@ std::string PatchPlan::dump() const {
       OS << " (static in " << F.TU << ")";
     if (F.Kind == FunctionChangeKind::SignatureChanged)
       OS << ": '" << F.OldSignature << "' -> '" << F.NewSignature << "'";
+    if (!F.Reason.empty())
+      OS << " (rebuilt: " << F.Reason << ")";
     OS << "\n";
   }
   for (const GlobalChange &G : Globals) {
@@ -223,7 +273,8 @@ std::string PatchPlan::toJSON() const {
                               {"old_symbol", F.OldSymbol},
                               {"new_symbol", F.NewSymbol},
                               {"old_signature", F.OldSignature},
-                              {"new_signature", F.NewSignature}});
+                              {"new_signature", F.NewSignature},
+                              {"reason", F.Reason}});
   J["globals"] = nlohmann::json::array();
   for (const GlobalChange &G : Globals)
     J["globals"].push_back({{"kind", kindName(G.Kind)},

@@ -72,7 +72,8 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
   std::map<std::string, std::string> SymbolOfCName;
 
   for (Function &F : M) {
-    if (F.isDeclaration() || F.isIntrinsic() || isOurs(F.getName()))
+    if (F.isDeclaration() || F.isIntrinsic() || isOurs(F.getName()) ||
+        F.hasAvailableExternallyLinkage())
       continue;
     FunctionInfo Info;
     Info.Name = F.getName().str();
@@ -153,12 +154,17 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
       continue;
     FunctionInfo &Info = *It->second;
     Info.BodyHash = hashFunctionBody(F);
+    Info.AddressTaken = F.hasAddressTaken();
     for (const BasicBlock &BB : F)
       for (const Instruction &I : BB) {
-        if (const auto *CB = dyn_cast<CallBase>(&I))
-          if (const Function *Callee = CB->getCalledFunction())
+        if (const auto *CB = dyn_cast<CallBase>(&I)) {
+          if (const Function *Callee = CB->getCalledFunction()) {
             if (!Callee->isIntrinsic())
               Info.Callees.push_back(Callee->getName().str());
+          } else if (!CB->isInlineAsm()) {
+            Info.IndirectCalls = true;
+          }
+        }
         for (const Use &Op : I.operands()) {
           const auto *G = dyn_cast<GlobalVariable>(Op.get()->stripPointerCasts());
           if (G && !G->hasPrivateLinkage() && !isOurs(G->getName()))
@@ -170,6 +176,10 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
   for (FunctionInfo &Info : Model.Functions)
     if (Info.Symbol.empty())
       Info.Symbol = Info.Name;
+
+  for (const Function &F : M)
+    if (F.isDeclaration() && !F.isIntrinsic() && F.hasAddressTaken())
+      Model.AddressTakenExternals.push_back(F.getName().str());
 
   auto SymbolOf = [&](const std::string &CName) {
     auto It = SymbolOfCName.find(CName);

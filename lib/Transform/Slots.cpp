@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 #include "dsu/Transform/Transform.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalAlias.h"
 #include "llvm/IR/IRBuilder.h"
@@ -36,6 +37,8 @@ SlotOptions dsu::executableSlotOptions(const TUModel &TU) {
       continue;
     Opts.Managed.insert(F.Symbol);
     Opts.DefineHere.insert(F.Symbol);
+    if (F.DirectCalls)
+      Opts.DirectCallers.insert(F.Symbol);
     if (!F.IsStatic)
       Opts.PlainNameOf[F.Symbol] = F.Name;
   }
@@ -64,6 +67,15 @@ std::map<std::string, std::string> dsu::installSlots(Module &M,
   LLVMContext &Ctx = M.getContext();
   PointerType *Ptr = PointerType::getUnqual(Ctx);
   std::string Asm;
+  // Bodies are renamed as we go; remember whose body each function is.
+  std::map<const Function *, std::string> SymbolOfBody;
+  auto CallerSymbol = [&](const Function *Caller) -> std::string {
+    auto It = SymbolOfBody.find(Caller);
+    return It != SymbolOfBody.end() ? It->second : Caller->getName().str();
+  };
+  for (const std::string &Symbol : Opts.Managed)
+    if (Function *F = M.getFunction(Symbol); F && !F->isDeclaration())
+      SymbolOfBody[F] = Symbol;
   for (const std::string &Symbol : Opts.Managed) {
     Function *F = M.getFunction(Symbol);
     if (!F)
@@ -85,9 +97,18 @@ std::map<std::string, std::string> dsu::installSlots(Module &M,
     }
     // Direct calls go through the slot.
     SmallVector<CallBase *, 8> Calls;
+    SmallPtrSet<const User *, 8> KeepDirect;
     for (Use &U : F->uses())
-      if (auto *CB = dyn_cast<CallBase>(U.getUser()); CB && CB->isCallee(&U))
+      if (auto *CB = dyn_cast<CallBase>(U.getUser()); CB && CB->isCallee(&U)) {
+        // Callers that are never active at an update point call bodies of
+        // their own module directly, so the optimiser may inline them.
+        if (HasBody &&
+            Opts.DirectCallers.count(CallerSymbol(CB->getFunction()))) {
+          KeepDirect.insert(CB);
+          continue;
+        }
         Calls.push_back(CB);
+      }
     for (CallBase *CB : Calls) {
       IRBuilder<> B(CB);
       LoadInst *Target = B.CreateAlignedLoad(Ptr, Slot, Align(8),
@@ -97,7 +118,10 @@ std::map<std::string, std::string> dsu::installSlots(Module &M,
     if (HasBody) {
       // Everything else takes the stable address. Block addresses must keep
       // naming the body they belong to.
-      F->replaceUsesWithIf(Trampoline, [](Use &U) {
+      F->replaceUsesWithIf(Trampoline, [&](Use &U) {
+        if (KeepDirect.count(U.getUser()) &&
+            cast<CallBase>(U.getUser())->isCallee(&U))
+          return false;
         return !isa<BlockAddress>(U.getUser());
       });
     }

@@ -61,4 +61,30 @@ v2: sub=4 (6)
 v2: unknown old (7)
 OUT
 check "dispatch output after update" cmp "$WORK/dispatch1.out" "$WORK/dispatch.expected"
+# --- direct calls and inlining: a changed callee rebuilds its direct callers
+build inlined1 "$P/inlined/v1/main.c"
+build inlined2 "$P/inlined/v2/main.c"
+"$DSU" model "$WORK/inlined1" > "$WORK/inlined.model"
+check "functions never active at an update point call directly" \
+  bash -c "grep -q 'function score static direct-calls' '$WORK/inlined.model'"
+check "main, which holds the update point, calls through slots" \
+  bash -c "grep 'function main ' '$WORK/inlined.model' | grep -vq direct-calls"
+"$DSU" diff "$WORK/inlined1" "$WORK/inlined2" > "$WORK/inlined.diff"
+check "diff rebuilds score, which calls weight directly" \
+  contains "$WORK/inlined.diff" "function changed score (static in main.c) (rebuilt: calls weight directly)"
+check "diff rebuilds handle, which calls score directly" \
+  contains "$WORK/inlined.diff" "function changed handle (static in main.c) (rebuilt: calls score directly)"
+make_patch inlined1 inlined2 inlined.patch
+start inlined1
+send 5
+wait_lines "$WORK/inlined1.out" 1
+"$DSU" apply "$PID" "$WORK/inlined.patch" > "$WORK/apply3.log" 2>&1 &
+AP=$!
+sleep 0.3
+send 5
+check "apply succeeds" wait "$AP"
+wait_lines "$WORK/inlined1.out" 2
+stop
+printf '11\n16\n' > "$WORK/inlined.expected"
+check "the new weight() is used even where it was inlined" cmp "$WORK/inlined1.out" "$WORK/inlined.expected"
 finish

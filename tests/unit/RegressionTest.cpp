@@ -1,7 +1,6 @@
-//===- KnownBugsTest.cpp - library bugs found by the unit tests -----------===//
+//===- RegressionTest.cpp - library bugs found by the unit tests -----------===//
 //
-// Each test here fails until the library it names is fixed; see the comment
-// on each for the expected behaviour.
+// Reproducers of bugs the unit tests found; each failed before its fix.
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
@@ -31,7 +30,7 @@ int runDriver(const std::vector<std::string> &Args, std::string &Err) {
 // appear in several translation units. At -O2 glibc's <stdlib.h> gives every
 // TU that calls atoi an available_externally definition of atoi, so two TUs
 // calling atoi cannot be linked by dsu-cc.
-TEST(KnownBugs, ValidateRejectsUnmanagedDefinitionsInTwoTUs) {
+TEST(Regression, ValidateRejectsUnmanagedDefinitionsInTwoTUs) {
   ProgramModel P;
   for (const char *Name : {"a.c", "b.c"}) {
     TUModel TU;
@@ -45,7 +44,7 @@ TEST(KnownBugs, ValidateRejectsUnmanagedDefinitionsInTwoTUs) {
   EXPECT_EQ(errorText(P.validate()), "");
 }
 
-TEST(KnownBugs, TwoTUsCallingAtoiAtO2DoNotLink) {
+TEST(Regression, TwoTUsCallingAtoiAtO2DoNotLink) {
   TempDir D = makeTempDir();
   std::string A = writeSource(D, "a.c", "#include <stdlib.h>\n"
                                         "int parse_a(const char *s) { return atoi(s); }\n");
@@ -59,7 +58,7 @@ TEST(KnownBugs, TwoTUsCallingAtoiAtO2DoNotLink) {
 
 // Same root cause with a C99 inline function from a shared header, and with
 // weak definitions (the linker picks one; the model must not refuse).
-TEST(KnownBugs, InlineHeaderFunctionInTwoTUsDoesNotLink) {
+TEST(Regression, InlineHeaderFunctionInTwoTUsDoesNotLink) {
   TempDir D = makeTempDir();
   writeSource(D, "sq.h", "inline int sq(int x) { return x * x; }\n");
   // c.c holds the external definition (C99 6.7.4); a.c and b.c only see
@@ -75,7 +74,7 @@ TEST(KnownBugs, InlineHeaderFunctionInTwoTUsDoesNotLink) {
   EXPECT_EQ(runDriver({"-O2", A, B, C, "-o", D.file("prog")}, Err), 0) << Err;
 }
 
-TEST(KnownBugs, WeakFunctionInTwoTUsDoesNotLink) {
+TEST(Regression, WeakFunctionInTwoTUsDoesNotLink) {
   TempDir D = makeTempDir();
   std::string A = writeSource(D, "a.c", "__attribute__((weak)) int hook(void) { return 1; }\n"
                                         "int f(void) { return hook(); }\n");

@@ -23,6 +23,8 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
                           relative to the working directory, or its file name)
   -fdsu-allocator=A[,B]   functions that allocate like malloc (typed sites)
   -fdsu-verbose           say what each step produced
+  -fdsu-no-direct-calls   route every call through its slot (no link-time
+                          recompilation; slower code, smaller patches)
   --dsu-help              this text
 
 Modes that produce no updatable object (-E, -S, -M, --version, ...) and

@@ -64,6 +64,13 @@ struct FunctionInfo {
   unsigned Line = 0;
   std::vector<std::string> Callees; ///< Direct callees (symbols or names).
   std::vector<std::string> Globals; ///< Globals it references (symbols).
+  bool AddressTaken = false;  ///< Used other than as a direct callee.
+  bool IndirectCalls = false; ///< Calls through function pointers.
+  /// Decided at link time (see lib/Analysis): the function can never be on
+  /// the stack at an update point, so its calls to functions of its own
+  /// translation unit are direct (and may be inlined). A patch that changes
+  /// such a callee must rebuild this function too.
+  bool DirectCalls = false;
   bool operator==(const FunctionInfo &) const = default;
 };
 
@@ -108,6 +115,11 @@ struct TUModel {
   std::vector<TypeInfo> Types;
   std::vector<AllocSite> AllocSites;
   std::vector<UpdatePointInfo> UpdatePoints;
+  /// External functions (by plain name) whose address this TU takes.
+  std::vector<std::string> AddressTakenExternals;
+  /// The compile options (no inputs or outputs), to regenerate the object at
+  /// link time.
+  std::vector<std::string> CompileOptions;
 
   /// Sorts every list so that dumps and hashes are stable.
   void canonicalize();

@@ -19,6 +19,11 @@
 //   global only in the new build             added, from its initialiser
 //   struct/union type with other layout      state change
 //
+// A function that calls a changed function directly (it was compiled with
+// direct calls, see lib/Analysis/UpdateReach.cpp) is rebuilt too, and so,
+// transitively, are its direct callers; so is a function whose calling mode
+// changed between the builds.
+//
 // State changes are refused until the state-transformation support lands.
 //
 //===----------------------------------------------------------------------===//
@@ -45,6 +50,9 @@ struct PatchPlan {
     std::string Name, TU, OldSymbol, NewSymbol, OldSignature, NewSignature;
     std::string File;
     unsigned Line = 0;
+    /// Why a function whose body did not change is rebuilt (empty if its
+    /// body changed).
+    std::string Reason;
   };
   struct GlobalChange {
     GlobalChangeKind Kind;

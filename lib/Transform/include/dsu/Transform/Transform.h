@@ -55,6 +55,9 @@ struct SlotOptions {
   bool PlainAliases = true;
   /// Plain names of external definitions (for aliases).
   std::map<std::string, std::string> PlainNameOf;
+  /// Functions (by symbol) whose calls to bodies in this module stay direct
+  /// (see lib/Analysis/UpdateReach.cpp).
+  std::set<std::string> DirectCallers;
 };
 
 /// Installs slots and trampolines. Returns, for each managed function defined

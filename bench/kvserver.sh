@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Throughput of the example key-value server built with dsu-cc against the
+# same sources built with plain clang-19 -O2 (linked with libdsu, so both
+# have the same update points and runtime: the difference is the updatable
+# compilation). Alternates the two builds ROUNDS times and reports medians.
+# usage: bench/kvserver.sh [SECONDS-PER-RUN] [ROUNDS]
+source "$(dirname "$0")/common.sh"
+SECS=${1:-3}
+ROUNDS=${2:-3}
+EX="$ROOT/examples/kvserver"
+make -s -C "$EX" VERSION=v1 CC="$BIN/dsu-cc" BUILD="$WORK/dsu" > /dev/null
+make -s -C "$EX" VERSION=v1 CC="$CLANG" BUILD="$WORK/plain" DSU_LIBDIR="$ROOT/build/lib" > /dev/null
+cc -O2 -o "$WORK/kvload" "$EX/client/kvload.c"
+run() { # run BUILD -> prints rps
+  "$WORK/$1/v1/kvserver" -p 0 > "$WORK/srv.out" 2>/dev/null &
+  local pid=$!
+  for _ in $(seq 100); do grep -q '^listening on' "$WORK/srv.out" && break; sleep 0.05; done
+  local port; port=$(sed -n 's/^listening on //p' "$WORK/srv.out")
+  "$WORK/kvload" "$port" 4 --requests 10000 --keys 10000 --fill > /dev/null
+  "$WORK/kvload" "$port" 8 "$SECS" --keys 10000 --set-ratio 0.1 --pipeline 16 | tail -1 |
+    sed -n 's/.*rps=\([0-9.]*\).*/\1/p'
+  local rss; rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+  echo "$rss" >> "$WORK/rss.$1"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+for _ in $(seq "$ROUNDS"); do
+  run plain >> "$WORK/rps.plain"
+  run dsu >> "$WORK/rps.dsu"
+done
+RP=$(median < "$WORK/rps.plain"); RD=$(median < "$WORK/rps.dsu")
+MP=$(median < "$WORK/rss.plain"); MD=$(median < "$WORK/rss.dsu")
+echo "kvserver throughput (median of $ROUNDS x ${SECS}s, 8 connections, pipeline 16): plain $RP rps, dsu-cc $RD rps, ratio $(ratio "$RD" "$RP")"
+echo "kvserver peak RSS: plain ${MP} kB, dsu-cc ${MD} kB, ratio $(ratio "$MD" "$MP")"
