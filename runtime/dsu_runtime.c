@@ -28,6 +28,7 @@
  * commit leaves the process exactly as it was.
  */
 #include "dsu.h"
+#include "dsu_internal.h"
 #include "patch_format.h"
 
 #include <dlfcn.h>
@@ -56,13 +57,19 @@ DSU_EXPORT volatile int __dsu_update_pending;
 /* Defined by the dsu-cc link step. */
 extern const char __dsu_program_version[] __attribute__((weak));
 
-enum request_state { REQ_NONE, REQ_LOADING, REQ_PENDING, REQ_DONE };
+enum request_state { REQ_NONE, REQ_LOADING, REQ_PENDING, REQ_DONE, REQ_FAILED };
 
 struct request {
   enum request_state state;
   void *handle;
   int memfd;
   const struct dsu_patch_info *info;
+  const struct dsu_type_xform *types;
+  const struct dsu_global_xform *globals;
+  const struct dsu_pointer_field *fields;
+  const struct dsu_global_pointer *gptrs;
+  struct dsu_transform_stats stats;
+  char failure[1024];
   char path[PATH_MAX];
   pid_t requester;
   uint64_t requested_ns;
@@ -125,6 +132,19 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
   pthread_mutex_lock(&lock);
   if (req.state == REQ_PENDING) {
     const struct dsu_patch_info *info = req.info;
+    if ((req.types || req.globals) &&
+        dsu_transform_state(req.types, req.globals, req.fields, req.gptrs,
+                            &req.stats, req.failure,
+                            sizeof req.failure) != 0) {
+      /* Nothing changed: the old version goes on. */
+      snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
+      req.state = REQ_FAILED;
+      __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
+      drain_event_fd();
+      pthread_cond_broadcast(&committed);
+      pthread_mutex_unlock(&lock);
+      return;
+    }
     for (uint32_t i = 0; i < info->nrebind; i++)
       __atomic_store_n(info->rebind[i].slot, info->rebind[i].body,
                        __ATOMIC_RELEASE);
@@ -324,6 +344,12 @@ static int load_patch(const char *path, char *err, size_t errsize) {
   req.handle = handle;
   req.memfd = mfd;
   req.info = info;
+  req.types = dlsym(handle, "__dsu_type_xforms");
+  req.globals = dlsym(handle, "__dsu_global_xforms");
+  req.fields = dlsym(handle, "__dsu_pointer_fields");
+  req.gptrs = dlsym(handle, "__dsu_global_pointers");
+  memset(&req.stats, 0, sizeof req.stats);
+  req.failure[0] = 0;
   rc = 0;
 out:
   free(buf);
@@ -410,10 +436,32 @@ static void handle_apply(int c, pid_t peer, const char *args) {
     snprintf(name, sizeof name, "/proc/self/fd/%d", mfd);
     if (!dlopen(name, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL))
       warn("cannot make patch symbols global: %s", dlerror());
-    reply(c, "OK applied %s -> %s at %s, %u functions rebound, pause %llu ns, "
-             "waited %llu ms",
+    struct dsu_transform_stats st = req.stats;
+    reply(c, "OK applied %s -> %s at %s, %u functions rebound, %zu objects "
+             "and %zu globals transformed, %zu pointers redirected, pause "
+             "%llu ns, waited %llu ms",
           info->base_version, info->target_version, where, info->nrebind,
-          (unsigned long long)pause, (unsigned long long)(waited / 1000000));
+          st.objects, st.globals, st.pointers, (unsigned long long)pause,
+          (unsigned long long)(waited / 1000000));
+    return;
+  }
+  if (req.state == REQ_FAILED) {
+    char why[1024], where[192];
+    snprintf(why, sizeof why, "%s", req.failure);
+    snprintf(where, sizeof where, "%s", req.where);
+    void *handle = req.handle;
+    int mfd = req.memfd;
+    req.state = REQ_NONE;
+    req.handle = NULL;
+    req.info = NULL;
+    char running[DSU_VERSION_ID_SIZE + 1];
+    snprintf(running, sizeof running, "%s", current_version);
+    pthread_mutex_unlock(&lock);
+    dlclose(handle);
+    close(mfd);
+    reply(c, "ERR the update was rolled back at %s: %s; the process still "
+             "runs version %s",
+          where, why, running);
     return;
   }
   /* Timed out: withdraw before anything changed. */

@@ -18,6 +18,7 @@
 #define DSU_PATCH_MAGIC "DSUPATCH"
 #define DSU_PATCH_FORMAT 1
 #define DSU_PATCH_ABI 1
+#define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
 
 struct dsu_patch_header {
@@ -45,6 +46,43 @@ struct dsu_patch_info {
   const struct dsu_rebind *rebind;
   const char *base_version;
   const char *target_version;
+};
+
+/* State transformation tables, exported by patches that change types or
+ * global types (generated C, see lib/Patch/Transformers.cpp). Each table is
+ * an array ending with an entry whose first member is NULL.
+ *
+ * Heap objects are known by the tag their allocation site gave them: the
+ * type's name and a hash of its layout ("struct item#1a2b3c4d"). */
+typedef int (*dsu_xform_fn)(void *new_object, const void *old_object);
+
+struct dsu_type_xform {
+  const char *old_tag;
+  const char *new_tag;
+  size_t old_size, new_size;
+  dsu_xform_fn fn; /* 0 on success */
+};
+
+/* A global whose type changed: new storage, filled from the old. */
+struct dsu_global_xform {
+  const char *name;
+  void *old_addr;
+  void *new_addr;
+  int (*fn)(void); /* 0 on success */
+};
+
+/* Where pointers to relocated objects may live in objects tagged `tag`:
+ * at `offset`, or (offset == (size_t)-1) in every pointer-sized slot. */
+struct dsu_pointer_field {
+  const char *tag;
+  size_t offset;
+  const char *where; /* "struct item.next", for messages */
+};
+
+/* A pointer to a relocated object held by a global at addr. */
+struct dsu_global_pointer {
+  void *addr;
+  const char *where;
 };
 
 static inline uint64_t dsu_fnv1a64(const void *data, size_t size) {

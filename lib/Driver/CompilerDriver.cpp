@@ -214,6 +214,8 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
     return 1;
   }
   Model->CompileOptions = codegenOptions(P.CompileOptions);
+  // Heap tracking is part of the stored module, so patches track too.
+  instrumentAllocations(M, *Model);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;

@@ -89,6 +89,49 @@ private:
   std::set<const RecordDecl *> InProgress;
 };
 
+/// Collects the record types a function body mentions, through pointers,
+/// arrays and typedefs.
+class TypesUsedCollector : public RecursiveASTVisitor<TypesUsedCollector> {
+public:
+  explicit TypesUsedCollector(std::set<std::string> &Out) : Out(Out) {}
+
+  void addType(QualType T) {
+    if (T.isNull())
+      return;
+    const Type *Ty = T.getCanonicalType().getTypePtr();
+    if (!Seen.insert(Ty).second)
+      return;
+    if (const auto *RT = dyn_cast<RecordType>(Ty)) {
+      Out.insert(TypeHasher::recordName(RT->getDecl()));
+      return;
+    }
+    if (const auto *PT = dyn_cast<PointerType>(Ty))
+      return addType(PT->getPointeeType());
+    if (const auto *AT = dyn_cast<ArrayType>(Ty))
+      return addType(AT->getElementType());
+    if (const auto *FT = dyn_cast<FunctionProtoType>(Ty)) {
+      addType(FT->getReturnType());
+      for (QualType P : FT->param_types())
+        addType(P);
+    }
+  }
+  bool VisitExpr(Expr *E) {
+    addType(E->getType());
+    if (auto *U = dyn_cast<UnaryExprOrTypeTraitExpr>(E))
+      if (U->isArgumentType())
+        addType(U->getArgumentType());
+    return true;
+  }
+  bool VisitDeclaratorDecl(DeclaratorDecl *D) {
+    addType(D->getType());
+    return true;
+  }
+
+private:
+  std::set<std::string> &Out;
+  std::set<const Type *> Seen;
+};
+
 class FactsVisitor : public RecursiveASTVisitor<FactsVisitor> {
 public:
   FactsVisitor(ASTContext &Ctx, ASTFacts &Facts)
@@ -124,6 +167,9 @@ public:
     F.Name = FD->getNameAsString();
     F.Signature = FD->getType().getCanonicalType().getAsString();
     place(FD->getLocation(), F.File, F.Line);
+    TypesUsedCollector Collector(F.TypesUsed);
+    Collector.addType(FD->getType());
+    Collector.TraverseStmt(FD->getBody());
     Facts.Functions[F.Name] = F;
     return true;
   }
@@ -182,6 +228,17 @@ public:
     }
     QualType QT = Ctx.getRecordType(RD);
     T.Hash = toHex(hashString(Hasher.structural(QT)));
+    {
+      llvm::raw_string_ostream OS(T.Definition);
+      PrintingPolicy Policy(Ctx.getLangOpts());
+      Policy.SuppressTagKeyword = false;
+      Policy.IncludeTagDefinition = false;
+      Policy.PrintCanonicalTypes = true;
+      RD->print(OS, Policy);
+      if (RD->getName().empty())
+        T.Definition = "typedef " + T.Definition + " " + Name;
+      T.Definition += ";";
+    }
     place(RD->getLocation(), T.File, T.Line);
     Facts.Types.push_back(T);
     return true;
@@ -227,6 +284,8 @@ public:
         else
           A.Type = QT.getAsString();
         place(CE->getBeginLoc(), A.File, A.Line);
+        A.Column = SM.getPresumedLoc(SM.getExpansionLoc(CE->getBeginLoc()))
+                       .getColumn();
         Facts.AllocSites.push_back(A);
         break;
       }

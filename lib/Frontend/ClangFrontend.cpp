@@ -103,6 +103,11 @@ dsu::compileToIR(const std::vector<std::string> &DriverArgs,
   // before the optimiser inlines or folds them. emitObject() turns the
   // passes back on.
   CI.getCodeGenOpts().DisableLLVMPasses = true;
+  // Allocation sites are matched to their calls by line and column, so the
+  // module needs source locations even when the user asked for no debug
+  // information; this kind emits none into the object.
+  if (CI.getCodeGenOpts().getDebugInfo() == llvm::codegenoptions::NoDebugInfo)
+    CI.getCodeGenOpts().setDebugInfo(llvm::codegenoptions::LocTrackingOnly);
   TU.Facts.ExtraAllocators = ExtraAllocators;
   FactsAndIRAction Action(TU.Context.get(), TU.Facts);
   if (!CI.ExecuteAction(Action))

@@ -17,17 +17,19 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
                                                 OffsetBits, SizeBits,
                                                 IsBitField)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
-                                                Align, Fields, Hash, File, Line)
+                                                Align, Fields, Hash, File, Line,
+                                                Definition)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
                                                 Symbol, Signature, BodyHash,
                                                 Managed, File, Line, Callees,
                                                 Globals, AddressTaken,
-                                                IndirectCalls, DirectCalls)
+                                                IndirectCalls, DirectCalls,
+                                                TypesUsed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
                                                 IsConst, Symbol, Type, TypeHash,
                                                 InitHash, Size, File, Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AllocSite, Function, File, Line,
-                                                Allocator, Type)
+                                                Allocator, Type, Column)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
                                                 Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
@@ -59,10 +61,20 @@ void TUModel::canonicalize() {
     std::sort(F.Callees.begin(), F.Callees.end());
     F.Callees.erase(std::unique(F.Callees.begin(), F.Callees.end()),
                     F.Callees.end());
+    std::sort(F.TypesUsed.begin(), F.TypesUsed.end());
+    F.TypesUsed.erase(std::unique(F.TypesUsed.begin(), F.TypesUsed.end()),
+                      F.TypesUsed.end());
     std::sort(F.Globals.begin(), F.Globals.end());
     F.Globals.erase(std::unique(F.Globals.begin(), F.Globals.end()),
                     F.Globals.end());
   }
+}
+
+std::string dsu::allocationTag(const std::string &Type, const TUModel &TU) {
+  for (const TypeInfo &T : TU.Types)
+    if (T.Name == Type)
+      return Type + "#" + T.Hash.substr(0, 8);
+  return Type + "#" + toHex(hashString(Type), 8);
 }
 
 std::string TUModel::toJSON() const {

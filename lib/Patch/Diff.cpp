@@ -75,10 +75,10 @@ std::string describeTypeChange(const TypeInfo &Old, const TypeInfo &New) {
     else if (It->second->Type != F.Type)
       Parts.push_back("field '" + F.Name + "' changed from '" + F.Type +
                       "' to '" + It->second->Type + "'");
-    else if (It->second->OffsetBits != F.OffsetBits)
-      Parts.push_back("field '" + F.Name + "' moved");
     else if (It->second->TypeHash != F.TypeHash)
       Parts.push_back("field '" + F.Name + "' has a changed type");
+    else if (It->second->OffsetBits != F.OffsetBits)
+      Parts.push_back("field '" + F.Name + "' moved");
   }
   if (Old.Size != New.Size)
     Parts.push_back("size " + std::to_string(Old.Size) + " -> " +
@@ -189,11 +189,6 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
         C.Kind = GK::ConstReplaced;
       } else {
         C.Kind = GK::TypeChanged;
-        Plan.Refusals.push_back(
-            "global '" + NG.Name + "'" + (N.TU.empty() ? "" : " in " + N.TU) +
-            " changed type from '" + OG.Type + "' to '" + NG.Type +
-            "': this needs a state transformation, which dsu patch does not "
-            "support yet");
       }
     }
     Plan.Globals.push_back(C);
@@ -211,9 +206,6 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
       continue;
     std::string Detail = describeTypeChange(*It->second, *NT);
     Plan.Types.push_back({Name, Detail});
-    Plan.Refusals.push_back("type '" + Name + "' changed (" + Detail +
-                            "): this needs a state transformation, which dsu "
-                            "patch does not support yet");
   }
 
   auto ByName = [](const auto &A, const auto &B) {

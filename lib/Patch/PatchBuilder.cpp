@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/PatchFile.h"
+#include "dsu/Patch/Transformers.h"
 #include "dsu/Support/Hash.h"
 #include "dsu/Support/Process.h"
 #include "dsu/Transform/Transform.h"
@@ -272,12 +273,44 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
     if (!EC)
       Merged->print(OS, nullptr);
   }
+  std::vector<std::string> Compile = {
+      clangPath(),  "-shared", "-fPIC", Opts.OptLevel, "-nostartfiles",
+      "-Wno-unused-command-line-argument", "-o", SoPath, BcPath};
+  if (needsStateTransformation(Plan)) {
+    std::string Source;
+    if (!Opts.TransformersIn.empty()) {
+      auto Text = readFile(Opts.TransformersIn);
+      if (!Text)
+        return Text.takeError();
+      Source = std::move(*Text);
+    } else {
+      auto Generated = generateTransformers(Old.Model, New.Model, Plan);
+      if (!Generated)
+        return Generated.takeError();
+      Source = std::move(*Generated);
+    }
+    if (!Opts.TransformersOut.empty() && Opts.TransformersIn.empty()) {
+      std::string Target = Opts.TransformersOut;
+      if (sys::fs::exists(Target)) {
+        auto Existing = readFile(Target);
+        if (Existing && *Existing != Source)
+          Target += ".new"; // never overwrite the user's edits
+      }
+      if (Error E = writeFile(Target, Source))
+        return std::move(E);
+      errs() << "dsu patch: transformers written to " << Target << "\n";
+    }
+    std::string XPath = Dir + "/transformers.c";
+    if (Error E = writeFile(XPath, Source))
+      return std::move(E);
+    Compile.push_back("-I" + Opts.IncludeDir);
+    Compile.push_back("-std=gnu11");
+    Compile.push_back("-x");
+    Compile.push_back("c");
+    Compile.push_back(XPath);
+  }
   std::string Output;
-  auto Rc = runProgramCapture(
-      clangPath(),
-      {clangPath(), "-shared", "-fPIC", Opts.OptLevel, "-nostartfiles",
-       "-Wno-unused-command-line-argument", "-o", SoPath, BcPath},
-      Output);
+  auto Rc = runProgramCapture(clangPath(), Compile, Output);
   if (!Rc)
     return Rc.takeError();
   if (*Rc != 0)

@@ -85,6 +85,8 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     if (Fact != Facts.Functions.end()) {
       Info.File = Fact->second.File;
       Info.Line = Fact->second.Line;
+      Info.TypesUsed.assign(Fact->second.TypesUsed.begin(),
+                            Fact->second.TypesUsed.end());
     }
     bool HasAliasUser = any_of(F.users(), [](const User *U) {
       return isa<GlobalAlias>(U);

@@ -74,6 +74,15 @@ Expected<Build> loadBuild(const std::string &Path) {
   return readBuild(Path);
 }
 
+/// BIN/../include, where <dsu/patch_format.h> is.
+std::string includeDir() {
+  if (const char *Env = getenv("DSU_HOME"))
+    return std::string(Env) + "/include";
+  std::string Self = sys::fs::getMainExecutable("dsu", (void *)&includeDir);
+  return (sys::path::parent_path(sys::path::parent_path(Self)) + "/include")
+      .str();
+}
+
 bool parsePid(const std::string &S, int &Pid) {
   char *End = nullptr;
   long V = strtol(S.c_str(), &End, 10);
@@ -103,11 +112,13 @@ int dsu::runDiffCommand(const ArgList &Args) {
 }
 
 int dsu::runPatchCommand(const ArgList &Args) {
-  Parsed P = parseArgs(Args, {"-v", "--verbose"}, {"-o", "--keep"});
+  Parsed P = parseArgs(Args, {"-v", "--verbose"},
+                       {"-o", "--keep", "--transformers", "--emit-transformers"});
   if (!P.Unknown.empty())
     return error("patch: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2 || !P.Options.count("-o"))
-    return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] [-v]");
+    return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] "
+                 "[--emit-transformers FILE.c] [--transformers FILE.c] [-v]");
   auto Old = loadBuild(P.Positional[0]);
   if (!Old)
     return error(toString(Old.takeError()));
@@ -118,6 +129,9 @@ int dsu::runPatchCommand(const ArgList &Args) {
   PatchBuildOptions Opts;
   Opts.KeepDir = P.Options.count("--keep") ? P.Options["--keep"] : "";
   Opts.Verbose = P.Options.count("-v") || P.Options.count("--verbose");
+  Opts.TransformersIn = P.Options["--transformers"];
+  Opts.TransformersOut = P.Options["--emit-transformers"];
+  Opts.IncludeDir = includeDir();
   auto Bytes = buildPatch(*Old, *New, Plan, Opts);
   if (!Bytes)
     return error(toString(Bytes.takeError()));

@@ -11,8 +11,12 @@ static const char *Usage = R"(usage: dsu COMMAND [ARGS]
 
 Live updates of programs built with dsu-cc:
   patch OLD NEW -o PATCH [--keep DIR] [-v]
+        [--emit-transformers FILE.c] [--transformers FILE.c]
                      build the patch that updates a process running the
-                     build OLD to the build NEW
+                     build OLD to the build NEW; when types or global types
+                     changed, write the generated state transformers to
+                     FILE.c (FILE.c.new if FILE.c exists with other
+                     contents), or use the edited FILE.c instead
   diff OLD NEW [--json]
                      print the patch plan: what changed and what an update
                      does about it

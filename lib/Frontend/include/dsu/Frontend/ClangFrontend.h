@@ -20,6 +20,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@ struct ASTFacts {
     std::string Signature; ///< Canonical C type, typedefs resolved.
     std::string File;
     unsigned Line = 0;
+    std::set<std::string> TypesUsed;
   };
   struct Global {
     std::string IRName; ///< Name clang gives it ("fn.var" for local statics).

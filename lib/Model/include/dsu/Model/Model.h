@@ -50,6 +50,8 @@ struct TypeInfo {
   std::string Hash;
   std::string File;
   unsigned Line = 0;
+  /// The C definition as clang prints it (for transformer files).
+  std::string Definition;
   bool operator==(const TypeInfo &) const = default;
 };
 
@@ -71,6 +73,9 @@ struct FunctionInfo {
   /// translation unit are direct (and may be inlined). A patch that changes
   /// such a callee must rebuild this function too.
   bool DirectCalls = false;
+  /// Struct and union types the body mentions in any way (values, pointers,
+  /// fields, sizeof): what an active frame of it may hold across an update.
+  std::vector<std::string> TypesUsed;
   bool operator==(const FunctionInfo &) const = default;
 };
 
@@ -95,6 +100,7 @@ struct AllocSite {
   unsigned Line = 0;
   std::string Allocator; ///< malloc, calloc, realloc or a wrapper.
   std::string Type;      ///< The type named by sizeof.
+  unsigned Column = 0;
   bool operator==(const AllocSite &) const = default;
 };
 
@@ -127,6 +133,10 @@ struct TUModel {
   static llvm::Expected<TUModel> fromJSON(llvm::StringRef Text);
   bool operator==(const TUModel &) const = default;
 };
+
+/// The tag the runtime gives heap objects allocated as `Type` ("struct item",
+/// "struct entry *"): the name and a hash of its layout as TU knows it.
+std::string allocationTag(const std::string &Type, const TUModel &TU);
 
 /// The model of a linked program: its translation units.
 class ProgramModel {

@@ -15,17 +15,18 @@
 //   const global, other symbol               replaced: new definition wins
 //   mutable global, same symbol              kept, running value (even if its
 //                                            initialiser changed)
-//   mutable global, other symbol             state change (type changed)
+//   mutable global, other symbol             type changed: new storage,
+//                                            filled by its transformer
 //   global only in the new build             added, from its initialiser
-//   struct/union type with other layout      state change
+//   struct/union type with other layout      changed: objects transformed
+//                                            (see Transformers.h)
 //
 // A function that calls a changed function directly (it was compiled with
 // direct calls, see lib/Analysis/UpdateReach.cpp) is rebuilt too, and so,
 // transitively, are its direct callers; so is a function whose calling mode
 // changed between the builds.
 //
-// State changes are refused until the state-transformation support lands.
-//
+
 //===----------------------------------------------------------------------===//
 #ifndef DSU_PATCH_DIFF_H
 #define DSU_PATCH_DIFF_H

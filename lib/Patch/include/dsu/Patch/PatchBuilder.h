@@ -13,6 +13,13 @@ struct PatchBuildOptions {
   std::string KeepDir; ///< If set, the patch module (.ll) and .so stay here.
   std::string OptLevel = "-O2";
   bool Verbose = false;
+  /// Use this C file instead of the generated transformers.
+  std::string TransformersIn;
+  /// Write the generated transformers here (FILE.new if FILE exists and
+  /// differs, so that edits are never lost).
+  std::string TransformersOut;
+  /// Where <dsu/patch_format.h> lives (BIN/../include).
+  std::string IncludeDir;
 };
 
 /// Builds the patch file that takes a process from Old to New. Fails with

@@ -73,6 +73,10 @@ SlotOptions executableSlotOptions(const TUModel &TU);
 void embedSection(llvm::Module &M, llvm::StringRef Section,
                   llvm::StringRef Path);
 
+/// Adds heap tracking around allocation sites, free and realloc (see
+/// Allocations.cpp). Returns the number of typed sites instrumented.
+unsigned instrumentAllocations(llvm::Module &M, const TUModel &TU);
+
 /// Hash of a function's body (see IRHash.cpp).
 std::string hashFunctionBody(const llvm::Function &F);
 /// Hash of a constant (initialisers).

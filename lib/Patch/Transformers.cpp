@@ -1,0 +1,458 @@
+//===- Transformers.cpp - generating state transformers -------------------===//
+//
+// A patch that changes struct types or the types of globals carries C code
+// that turns old state into new state, and tables that tell the runtime where
+// that state lives (include/dsu/patch_format.h). This file writes that C.
+//
+// Types. Both versions of every changed type are declared, the old ones
+// renamed with a "__old" suffix (`struct item__old`), together with the
+// unchanged types they hold by value. Definitions come from the program model
+// (clang prints them with canonical types, so no typedef or header is
+// needed). For each changed type the default transformer copies fields by
+// name: scalars and pointers by assignment (converting integer widths),
+// arrays element by element up to the shorter length, nested changed types
+// through their own transformer, unchanged nested types by copy. New fields
+// stay zero; removed fields are dropped. Pointers are copied as they are: the
+// runtime redirects those that point to relocated objects afterwards.
+//
+// Globals. A global whose type changed has new storage in the patch; its
+// transformer fills it from the old storage, which it reaches by symbol.
+//
+// Where pointers live. For every type of the new program, the offsets of the
+// fields that may point to an object of a changed type, through nested
+// structs and arrays; allocations of pointer arrays; and every global that
+// holds such pointers. A `void *` anywhere in the program could hold such a
+// pointer unseen, so the patch is refused, naming it: the tool never guesses.
+//
+// Safety. A function that may be active at an update point (its frame on the
+// stack) and mentions a changed type or global could hold a pointer to an old
+// object across the update; such patches are refused, naming the function.
+//
+//===----------------------------------------------------------------------===//
+#include "dsu/Patch/Transformers.h"
+#include "dsu/Analysis/UpdateReach.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <regex>
+#include <set>
+
+using namespace dsu;
+using namespace llvm;
+
+namespace {
+
+Error failure(const Twine &Why) {
+  return createStringError(inconvertibleErrorCode(), Why);
+}
+
+/// A C type spelled canonically, split into what the generator needs.
+struct CType {
+  std::string Base;           ///< Without the outermost array dimension.
+  std::optional<uint64_t> N;  ///< Outermost array length.
+  bool isPointer() const { return Base.find('*') != std::string::npos; }
+  bool isRecord() const {
+    return !isPointer() && (StringRef(Base).starts_with("struct ") ||
+                            StringRef(Base).starts_with("union "));
+  }
+};
+
+CType parseType(StringRef T) {
+  CType C;
+  T = T.trim();
+  size_t Open = T.find('[');
+  // "int (*)[4]" is a pointer to an array: the bracket is inside parentheses.
+  if (Open != StringRef::npos && T.find('(') == StringRef::npos) {
+    size_t Close = T.find(']', Open);
+    uint64_t N = 0;
+    if (!T.substr(Open + 1, Close - Open - 1).getAsInteger(10, N))
+      C.N = N;
+    C.Base = (T.substr(0, Open).rtrim() + T.substr(Close + 1)).str();
+  } else {
+    C.Base = T.str();
+  }
+  return C;
+}
+
+/// The name of the record a pointer type points to ("struct item *" ->
+/// "struct item"), if it points to one directly.
+std::string pointee(StringRef T) {
+  T = T.trim();
+  if (!T.consume_back("*"))
+    return "";
+  T = T.rtrim();
+  if (T.ends_with("*") || T.contains('('))
+    return "";
+  if (T.consume_front("const "))
+    T = T.trim();
+  return T.str();
+}
+
+std::string mangle(StringRef Name) {
+  std::string S;
+  for (char C : Name)
+    S += isalnum(static_cast<unsigned char>(C)) ? C : '_';
+  return S;
+}
+
+class Generator {
+public:
+  Generator(const ProgramModel &Old, const ProgramModel &New,
+            const PatchPlan &Plan)
+      : Old(Old), New(New), Plan(Plan), OldTypes(Old.typesByName()),
+        NewTypes(New.typesByName()) {
+    for (const PatchPlan::TypeChange &T : Plan.Types)
+      Changed.insert(T.Name);
+  }
+
+  Expected<std::string> run();
+
+private:
+  const ProgramModel &Old, &New;
+  const PatchPlan &Plan;
+  std::map<std::string, const TypeInfo *> OldTypes, NewTypes;
+  std::set<std::string> Changed;
+  std::string Out;
+  std::set<std::string> Declared;
+
+  std::string oldName(const std::string &Type) const {
+    return Changed.count(Type) ? Type + "__old" : Type;
+  }
+  /// Renames every changed type in a C spelling to its old name.
+  std::string renameOld(std::string Text) const {
+    for (const std::string &T : Changed) {
+      std::regex Word("(^|[^A-Za-z0-9_])" + T + "(?![A-Za-z0-9_])");
+      Text = std::regex_replace(Text, Word, "$1" + T + "__old");
+    }
+    return Text;
+  }
+
+  Error declare(const std::string &Name, bool OldVersion);
+  std::string copy(const std::string &N, const std::string &O,
+                   const std::string &NewType, const std::string &OldType,
+                   int Depth);
+  void pointerOffsets(const std::string &Type, uint64_t Base,
+                      const std::string &Where,
+                      std::vector<std::pair<uint64_t, std::string>> &Out,
+                      int Depth);
+  Error checkUntyped();
+  Error checkActiveFunctions();
+};
+
+Error Generator::declare(const std::string &Name, bool OldVersion) {
+  std::string Key = (OldVersion ? "old " : "new ") + Name;
+  if (OldVersion && !Changed.count(Name))
+    Key = "new " + Name; // unchanged types are declared once
+  if (!Declared.insert(Key).second)
+    return Error::success();
+  const auto &Types = OldVersion && Changed.count(Name) ? OldTypes : NewTypes;
+  auto It = Types.find(Name);
+  if (It == Types.end())
+    return failure("cannot generate a transformer: the definition of '" +
+                   Name + "' is not in the program model");
+  const TypeInfo &T = *It->second;
+  if (T.Definition.empty() || T.Definition.find("(unnamed") != std::string::npos ||
+      T.Definition.find("(anonymous") != std::string::npos)
+    return failure("cannot generate a transformer for '" + Name +
+                   "': it holds an anonymous struct or union by value");
+  // Types held by value must be complete first.
+  for (const FieldInfo &F : T.Fields) {
+    CType C = parseType(F.Type);
+    if (C.isRecord() && (NewTypes.count(C.Base) || OldTypes.count(C.Base)))
+      if (Error E = declare(C.Base, OldVersion && Changed.count(Name)))
+        return E;
+  }
+  Out += (OldVersion && Changed.count(Name) ? renameOld(T.Definition)
+                                            : T.Definition) +
+         "\n";
+  return Error::success();
+}
+
+/// C statements that fill new lvalue N from old lvalue O.
+std::string Generator::copy(const std::string &N, const std::string &O,
+                            const std::string &NewType,
+                            const std::string &OldType, int Depth) {
+  CType NT = parseType(NewType), OT = parseType(OldType);
+  std::string Ind(2 * Depth + 2, ' ');
+  if (NT.N || OT.N) {
+    if (!NT.N || !OT.N)
+      return Ind + "/* " + N + ": array and non-array, left zero */\n";
+    std::string I = "i" + std::to_string(Depth);
+    uint64_t Count = std::min(*NT.N, *OT.N);
+    return Ind + "for (size_t " + I + " = 0; " + I + " < " +
+           std::to_string(Count) + "; " + I + "++) {\n" +
+           copy(N + "[" + I + "]", O + "[" + I + "]", NT.Base, OT.Base,
+                Depth + 1) +
+           Ind + "}\n";
+  }
+  if (NT.isRecord() || OT.isRecord()) {
+    StringRef OldBase = OT.Base;
+    OldBase.consume_back("__old");
+    if (NT.Base != OldBase)
+      return Ind + "/* " + N + ": '" + OldType + "' -> '" + NewType +
+             "' has no default conversion, left zero */\n";
+    if (Changed.count(NT.Base))
+      return Ind + "if (__dsu_xform_" + mangle(NT.Base) + "(&" + N + ", &" +
+             O + ")) return -1;\n";
+    return Ind + "memcpy(&" + N + ", &" + O + ", sizeof " + N + ");\n";
+  }
+  return Ind + N + " = (__typeof__(" + N + "))" + O + ";\n";
+}
+
+void Generator::pointerOffsets(
+    const std::string &Type, uint64_t Base, const std::string &Where,
+    std::vector<std::pair<uint64_t, std::string>> &Result, int Depth) {
+  if (Depth > 16)
+    return;
+  CType C = parseType(Type);
+  if (C.N) {
+    auto Elem = NewTypes.find(C.Base);
+    uint64_t Size = 8;
+    if (C.isRecord()) {
+      if (Elem == NewTypes.end())
+        return;
+      Size = Elem->second->Size;
+    } else if (!C.isPointer()) {
+      return;
+    }
+    for (uint64_t I = 0; I < *C.N; ++I)
+      pointerOffsets(C.Base, Base + I * Size,
+                     Where + "[" + std::to_string(I) + "]", Result, Depth + 1);
+    return;
+  }
+  if (C.isPointer()) {
+    if (Changed.count(pointee(C.Base)))
+      Result.push_back({Base, Where});
+    return;
+  }
+  if (C.isRecord()) {
+    auto It = NewTypes.find(C.Base);
+    if (It == NewTypes.end() || It->second->IsUnion)
+      return;
+    for (const FieldInfo &F : It->second->Fields)
+      if (!F.IsBitField)
+        pointerOffsets(F.Type, Base + F.OffsetBits / 8, Where + "." + F.Name,
+                       Result, Depth + 1);
+  }
+}
+
+Error Generator::checkUntyped() {
+  auto IsUntyped = [](StringRef T) {
+    CType C = parseType(T);
+    return C.Base == "void *" || C.Base == "const void *";
+  };
+  for (const auto &[Name, T] : NewTypes)
+    for (const FieldInfo &F : T->Fields)
+      if (IsUntyped(F.Type))
+        return failure("cannot relocate objects of " + *Changed.begin() +
+                       ": field '" + Name + "." + F.Name +
+                       "' is a 'void *' that could point to one unseen");
+  for (const TUModel &TU : New.TUs)
+    for (const GlobalInfo &G : TU.Globals)
+      if (IsUntyped(G.Type))
+        return failure("cannot relocate objects of " + *Changed.begin() +
+                       ": global '" + G.Name +
+                       "' is a 'void *' that could point to one unseen");
+  return Error::success();
+}
+
+Error Generator::checkActiveFunctions() {
+  std::set<std::string> Active = functionsActiveAtUpdatePoints(Old);
+  std::set<std::string> ChangedGlobals;
+  for (const PatchPlan::GlobalChange &G : Plan.Globals)
+    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged)
+      ChangedGlobals.insert(G.OldSymbol);
+  for (const TUModel &TU : Old.TUs)
+    for (const FunctionInfo &F : TU.Functions) {
+      if (!Active.count(F.Symbol))
+        continue;
+      for (const std::string &T : F.TypesUsed)
+        if (Changed.count(T))
+          return failure("function '" + F.Name + "' (" + F.File + ":" +
+                         std::to_string(F.Line) +
+                         ") may be active at an update point and uses " + T +
+                         ", which this patch changes");
+      for (const std::string &G : F.Globals)
+        if (ChangedGlobals.count(G))
+          return failure("function '" + F.Name + "' (" + F.File + ":" +
+                         std::to_string(F.Line) +
+                         ") may be active at an update point and uses global '" +
+                         G.substr(0, G.find('.')) +
+                         "', whose type this patch changes");
+    }
+  return Error::success();
+}
+
+Expected<std::string> Generator::run() {
+  if (Error E = checkActiveFunctions())
+    return std::move(E);
+  if (!Changed.empty())
+    if (Error E = checkUntyped())
+      return std::move(E);
+
+  Out += "/* State transformers for the patch " + Plan.BaseVersion + " -> " +
+         Plan.TargetVersion +
+         ".\n * Generated by dsu patch; edit and pass back with "
+         "--transformers FILE.\n * Old definitions carry the suffix __old. A "
+         "transformer returns 0 on success;\n * anything else rolls the "
+         "update back. */\n";
+  Out += "#include <stddef.h>\n#include <string.h>\n#include "
+         "<dsu/patch_format.h>\n\n";
+  Out += "\n/* Old and new definitions. */\n";
+  for (const std::string &T : Changed) {
+    if (Error E = declare(T, true))
+      return std::move(E);
+    if (Error E = declare(T, false))
+      return std::move(E);
+  }
+  // Globals of changed types may involve types not declared yet.
+  for (const PatchPlan::GlobalChange &G : Plan.Globals) {
+    if (G.Kind != PatchPlan::GlobalChangeKind::TypeChanged)
+      continue;
+    for (const std::string *T : {&G.OldType, &G.NewType}) {
+      CType C = parseType(*T);
+      if (C.isRecord())
+        if (Error E = declare(C.Base, T == &G.OldType))
+          return std::move(E);
+    }
+  }
+
+  Out += "\n/* Type transformers. */\n";
+  for (const std::string &T : Changed)
+    Out += "static int __dsu_xform_" + mangle(T) + "(void *, const void *);\n";
+  for (const std::string &T : Changed) {
+    const TypeInfo &NT = *NewTypes.at(T);
+    const TypeInfo &OT = *OldTypes.at(T);
+    Out += "static int __dsu_xform_" + mangle(T) +
+           "(void *new_object, const void *old_object) {\n";
+    Out += "  " + T + " *n = new_object;\n  const " + oldName(T) +
+           " *o = old_object;\n";
+    if (NT.IsUnion || OT.IsUnion) {
+      Out += "  memcpy(n, o, sizeof *n < sizeof *o ? sizeof *n : sizeof *o);\n";
+    } else {
+      std::map<std::string, const FieldInfo *> OldFields;
+      for (const FieldInfo &F : OT.Fields)
+        OldFields[F.Name] = &F;
+      for (const FieldInfo &F : NT.Fields) {
+        auto It = OldFields.find(F.Name);
+        if (F.Name.empty())
+          continue;
+        if (It == OldFields.end()) {
+          Out += "  /* " + F.Name + ": new, zero */\n";
+          continue;
+        }
+        Out += copy("n->" + F.Name, "o->" + F.Name, F.Type,
+                    renameOld(It->second->Type), 0);
+      }
+      for (const FieldInfo &F : OT.Fields)
+        if (!NT.Fields.empty() &&
+            std::none_of(NT.Fields.begin(), NT.Fields.end(),
+                         [&](const FieldInfo &N) { return N.Name == F.Name; }))
+          Out += "  /* " + F.Name + ": removed */\n";
+    }
+    Out += "  (void)n;\n  (void)o;\n  return 0;\n}\n";
+  }
+
+  Out += "\n/* Globals whose type changed: new storage, filled from the old. */\n";
+  std::string GlobalTable;
+  unsigned K = 0;
+  auto Declarator = [](const std::string &Type, const std::string &Name) {
+    CType C = parseType(Type);
+    return C.Base + " " + Name +
+           (C.N ? "[" + std::to_string(*C.N) + "]" : std::string());
+  };
+  for (const PatchPlan::GlobalChange &G : Plan.Globals) {
+    if (G.Kind != PatchPlan::GlobalChangeKind::TypeChanged)
+      continue;
+    if (G.OldType.find('(') != std::string::npos ||
+        G.NewType.find('(') != std::string::npos)
+      return failure("cannot generate a transformer for global '" + G.Name +
+                     "' of type '" + G.NewType + "'");
+    std::string Id = std::to_string(K++);
+    Out += "extern " + Declarator(renameOld(G.OldType), "__dsu_old_" + Id) +
+           " __asm__(\"" + G.OldSymbol + "\");\n";
+    Out += "extern " + Declarator(G.NewType, "__dsu_new_" + Id) +
+           " __asm__(\"" + G.NewSymbol + "\");\n";
+    Out += "static int __dsu_global_" + Id + "(void) {\n";
+    Out += copy("__dsu_new_" + Id, "__dsu_old_" + Id, G.NewType,
+                renameOld(G.OldType), 0);
+    Out += "  return 0;\n}\n";
+    GlobalTable += "  {\"" + G.Name + "\", (void *)&__dsu_old_" + Id +
+                   ", (void *)&__dsu_new_" + Id + ", __dsu_global_" + Id +
+                   "},\n";
+  }
+
+  Out += "\n/* Tables read by the runtime at commit. */\n";
+  Out += "const struct dsu_type_xform __dsu_type_xforms[] = {\n";
+  for (const std::string &T : Changed) {
+    const TypeInfo &NT = *NewTypes.at(T);
+    const TypeInfo &OT = *OldTypes.at(T);
+    Out += "  {\"" + T + "#" + OT.Hash.substr(0, 8) + "\", \"" + T + "#" +
+           NT.Hash.substr(0, 8) + "\", sizeof(" + oldName(T) + "), sizeof(" +
+           T + "), __dsu_xform_" + mangle(T) + "},\n";
+  }
+  Out += "  {0, 0, 0, 0, 0}};\n";
+  Out += "const struct dsu_global_xform __dsu_global_xforms[] = {\n" +
+         GlobalTable + "  {0, 0, 0, 0}};\n";
+
+  // Pointer fields of every type, and pointer arrays from allocation sites.
+  Out += "const struct dsu_pointer_field __dsu_pointer_fields[] = {\n";
+  for (const auto &[Name, T] : NewTypes) {
+    std::vector<std::pair<uint64_t, std::string>> Offsets;
+    pointerOffsets(Name, 0, Name, Offsets, 0);
+    for (const auto &[Offset, Where] : Offsets)
+      Out += "  {\"" + Name + "#" + T->Hash.substr(0, 8) + "\", " +
+             std::to_string(Offset) + ", \"" + Where + "\"},\n";
+  }
+  std::set<std::string> ArrayTags;
+  for (const ProgramModel *P : {&Old, &New})
+    for (const TUModel &TU : P->TUs)
+      for (const AllocSite &A : TU.AllocSites)
+        if (Changed.count(pointee(A.Type)))
+          ArrayTags.insert(allocationTag(A.Type, TU));
+  for (const std::string &Tag : ArrayTags)
+    Out += "  {\"" + Tag + "\", (size_t)-1, \"an array of pointers (" +
+           Tag.substr(0, Tag.find('#')) + ")\"},\n";
+  Out += "  {0, 0, 0}};\n";
+
+  // Globals holding pointers to relocated objects.
+  std::string Externs, Table;
+  unsigned G = 0;
+  std::set<std::string> NewGlobalsDone;
+  for (const TUModel &TU : New.TUs)
+    for (const GlobalInfo &Gl : TU.Globals) {
+      if (!NewGlobalsDone.insert(Gl.Symbol).second)
+        continue;
+      std::vector<std::pair<uint64_t, std::string>> Offsets;
+      pointerOffsets(Gl.Type, 0, Gl.Name, Offsets, 0);
+      if (Offsets.empty())
+        continue;
+      std::string Id = "__dsu_gp_" + std::to_string(G++);
+      Externs += "extern char " + Id + "[] __asm__(\"" + Gl.Symbol + "\");\n";
+      for (const auto &[Offset, Where] : Offsets)
+        Table += "  {" + Id + " + " + std::to_string(Offset) + ", \"global " +
+                 Where + "\"},\n";
+    }
+  Out += Externs;
+  Out += "const struct dsu_global_pointer __dsu_global_pointers[] = {\n" +
+         Table + "  {0, 0}};\n";
+  return Out;
+}
+
+} // namespace
+
+bool dsu::needsStateTransformation(const PatchPlan &Plan) {
+  if (!Plan.Types.empty())
+    return true;
+  for (const PatchPlan::GlobalChange &G : Plan.Globals)
+    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged)
+      return true;
+  return false;
+}
+
+Expected<std::string> dsu::generateTransformers(const ProgramModel &Old,
+                                                const ProgramModel &New,
+                                                const PatchPlan &Plan) {
+  return Generator(Old, New, Plan).run();
+}

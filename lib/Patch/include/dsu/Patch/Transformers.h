@@ -1,0 +1,25 @@
+//===- Transformers.h - state transformers for a patch -------------*- C++ -*-===//
+#ifndef DSU_PATCH_TRANSFORMERS_H
+#define DSU_PATCH_TRANSFORMERS_H
+
+#include "dsu/Model/Model.h"
+#include "dsu/Patch/Diff.h"
+#include "llvm/Support/Error.h"
+#include <string>
+
+namespace dsu {
+
+/// True if the plan changes a type or a global's type.
+bool needsStateTransformation(const PatchPlan &Plan);
+
+/// Generates the C source of the default transformers and of the tables the
+/// runtime reads (see include/dsu/patch_format.h). Fails, naming the type,
+/// field or function, where the tool cannot account for every reference to
+/// an object it would move.
+llvm::Expected<std::string> generateTransformers(const ProgramModel &Old,
+                                                 const ProgramModel &New,
+                                                 const PatchPlan &Plan);
+
+} // namespace dsu
+
+#endif

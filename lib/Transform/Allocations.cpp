@@ -1,0 +1,123 @@
+//===- Allocations.cpp - typed heap tracking at allocation sites ------------===//
+//
+// The runtime can only transform heap objects it knows about. The frontend
+// found the allocation sites whose size names a type with sizeof (Model.h,
+// AllocSite); here each such call is followed by
+//
+//     __dsu_track_alloc(result, size, "struct item#1a2b3c4d")
+//
+// where the tag names the type and its layout hash, so that objects made by
+// old and new code are told apart. Every free() is preceded by
+// __dsu_track_free(p) and every realloc() followed by __dsu_track_realloc,
+// typed or not, so the table never holds a stale address. Calls are matched
+// to sites by file name, line and column of their debug location (dsu-cc
+// always keeps locations, see ClangFrontend.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "dsu/Model/Model.h"
+#include "dsu/Transform/Transform.h"
+
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Path.h"
+
+#include <map>
+#include <tuple>
+
+using namespace llvm;
+using namespace dsu;
+
+namespace {
+using SiteKey = std::tuple<std::string, unsigned, unsigned>;
+
+SiteKey keyOf(StringRef File, unsigned Line, unsigned Col) {
+  return {sys::path::filename(File).str(), Line, Col};
+}
+} // namespace
+
+unsigned dsu::instrumentAllocations(Module &M, const TUModel &TU) {
+  std::map<SiteKey, const AllocSite *> Sites;
+  for (const AllocSite &A : TU.AllocSites)
+    Sites[keyOf(A.File, A.Line, A.Column)] = &A;
+  LLVMContext &Ctx = M.getContext();
+  PointerType *Ptr = PointerType::getUnqual(Ctx);
+  Type *SizeT = M.getDataLayout().getIntPtrType(Ctx);
+  FunctionCallee TrackAlloc = M.getOrInsertFunction(
+      "__dsu_track_alloc", Type::getVoidTy(Ctx), Ptr, SizeT, Ptr);
+  FunctionCallee TrackFree =
+      M.getOrInsertFunction("__dsu_track_free", Type::getVoidTy(Ctx), Ptr);
+  FunctionCallee TrackRealloc =
+      M.getOrInsertFunction("__dsu_track_realloc", Type::getVoidTy(Ctx), Ptr,
+                            Ptr, SizeT, Ptr);
+  std::map<std::string, Constant *> Tags;
+  auto TagFor = [&](const std::string &Type) -> Constant * {
+    std::string Tag = allocationTag(Type, TU);
+    auto It = Tags.find(Tag);
+    if (It != Tags.end())
+      return It->second;
+    IRBuilder<> B(Ctx);
+    Constant *C = ConstantDataArray::getString(Ctx, Tag);
+    auto *G = new GlobalVariable(M, C->getType(), true,
+                                 GlobalValue::PrivateLinkage, C, "__dsu_tag");
+    G->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    return Tags[Tag] = G;
+  };
+  auto AsSize = [&](IRBuilder<> &B, Value *V) {
+    return B.CreateZExtOrTrunc(V, SizeT);
+  };
+
+  unsigned Tracked = 0;
+  std::vector<CallInst *> Calls;
+  for (Function &F : M)
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        if (auto *CI = dyn_cast<CallInst>(&I))
+          if (Function *Callee = CI->getCalledFunction())
+            if (!Callee->isIntrinsic() &&
+                !Callee->getName().starts_with("__dsu"))
+              Calls.push_back(CI);
+  for (CallInst *CI : Calls) {
+    StringRef Name = CI->getCalledFunction()->getName();
+    if (Name == "free" && CI->arg_size() == 1) {
+      IRBuilder<> B(CI);
+      B.CreateCall(TrackFree, {CI->getArgOperand(0)});
+      continue;
+    }
+    const AllocSite *Site = nullptr;
+    if (const DebugLoc &DL = CI->getDebugLoc()) {
+      auto It = Sites.find(keyOf(DL->getFilename(), DL->getLine(),
+                                 DL->getColumn()));
+      if (It != Sites.end() && It->second->Allocator == Name)
+        Site = It->second;
+    }
+    bool IsRealloc = Name.contains("realloc");
+    if (!Site && !(IsRealloc && (Name == "realloc" || Name == "reallocarray")))
+      continue;
+    if (!CI->getType()->isPointerTy())
+      continue;
+    IRBuilder<> B(CI->getNextNode());
+    Constant *Tag = Site ? TagFor(Site->Type) : ConstantPointerNull::get(Ptr);
+    std::vector<Value *> IntArgs;
+    Value *OldPtr = nullptr;
+    for (Value *A : CI->args()) {
+      if (A->getType()->isIntegerTy())
+        IntArgs.push_back(A);
+      else if (A->getType()->isPointerTy() && !OldPtr)
+        OldPtr = A;
+    }
+    if (IntArgs.empty())
+      continue;
+    Value *Size = AsSize(B, IntArgs[0]);
+    if (Name.contains("calloc") || Name == "reallocarray")
+      if (IntArgs.size() >= 2)
+        Size = B.CreateMul(Size, AsSize(B, IntArgs[1]));
+    if (IsRealloc && OldPtr)
+      B.CreateCall(TrackRealloc, {OldPtr, CI, Size, Tag});
+    else
+      B.CreateCall(TrackAlloc, {CI, Size, Tag});
+    ++Tracked;
+  }
+  return Tracked;
+}
