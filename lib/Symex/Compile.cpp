@@ -116,8 +116,7 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
   TempDir Tmp;
   if (std::error_code EC =
           sys::fs::createUniqueDirectory("dsu-symex", Tmp.Path))
-    return fail("error: cannot create a temporary directory: " +
-                EC.message());
+    return fail("error: cannot create a temporary directory: " + EC.message());
   SmallString<256> Inc(Tmp.Path);
   sys::path::append(Inc, "include");
   if (Error E = writeKleeHeader(Inc))
@@ -130,7 +129,8 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
   std::unique_ptr<Module> Program;
   std::unique_ptr<Linker> L;
   unsigned Index = 0;
-  auto Load = [&](StringRef Src, bool Runtime) -> Expected<std::unique_ptr<Module>> {
+  auto Load = [&](StringRef Src,
+                  bool Runtime) -> Expected<std::unique_ptr<Module>> {
     if (!sys::fs::exists(Src))
       return fail(Src + ": error: no such file");
     SmallString<256> Out(Tmp.Path);

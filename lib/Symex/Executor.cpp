@@ -310,8 +310,8 @@ Error Executor::initialize(ExecutionState &S) {
     Args.push_back(SVal::concrete(bitsOf(Main->getArg(0)->getType()), 1));
   if (Main->arg_size() >= 2) {
     const char Prog[] = "program";
-    uint64_t Str = newObject(S, sizeof Prog, ObjectKind::Argv, "argv[0]",
-                             nullptr);
+    uint64_t Str =
+        newObject(S, sizeof Prog, ObjectKind::Argv, "argv[0]", nullptr);
     MemObject &SO = S.Mem.writable(Str);
     for (size_t I = 0; I < sizeof Prog; ++I)
       SO.Bytes[I].Val = Prog[I];
@@ -541,8 +541,8 @@ ExecutionState *Executor::clone(ExecutionState &S) {
   return N;
 }
 
-std::pair<ExecutionState *, ExecutionState *>
-Executor::fork(ExecutionState &S, Z3_ast Cond) {
+std::pair<ExecutionState *, ExecutionState *> Executor::fork(ExecutionState &S,
+                                                             Z3_ast Cond) {
   Z3_context Z = Ctx.z3();
   Cond = Ctx.simplify(Cond);
   if (Z3_get_bool_value(Z, Cond) == Z3_L_TRUE)
@@ -662,9 +662,9 @@ void Executor::terminateExit(ExecutionState &S, int Code) {
       CB.OnPath(T);
   }
   terminate(S);
-  if (Opts.MaxPaths && Stats.PathsCompleted + Stats.PathsErrored +
-                               Stats.PathsEarly >=
-                           Opts.MaxPaths) {
+  if (Opts.MaxPaths &&
+      Stats.PathsCompleted + Stats.PathsErrored + Stats.PathsEarly >=
+          Opts.MaxPaths) {
     Stop = true;
     if (StopReason.empty())
       StopReason = "max-paths reached";
@@ -746,8 +746,7 @@ void Executor::transfer(ExecutionState &S, const BasicBlock *To) {
   ++Visits;
   if (Opts.MaxLoopIterations && Visits > Opts.MaxLoopIterations + 1) {
     terminateEarly(S, "loop bound (--max-loop-iterations " +
-                          std::to_string(Opts.MaxLoopIterations) +
-                          ") reached");
+                          std::to_string(Opts.MaxLoopIterations) + ") reached");
     return;
   }
   F.BB = To;
@@ -860,8 +859,8 @@ void Executor::accessError(ExecutionState &S, uint64_t Addr, uint64_t N,
                     std::to_string(N) + " bytes";
   if (Near) {
     int64_t Off = (int64_t)(Addr - Near->Base);
-    Msg += " at offset " + std::to_string(Off) + " of '" + Near->Name +
-           "' (" + std::to_string(Near->Size) + " bytes)";
+    Msg += " at offset " + std::to_string(Off) + " of '" + Near->Name + "' (" +
+           std::to_string(Near->Size) + " bytes)";
   }
   terminateError(S, "out-of-bounds", Msg);
 }
@@ -881,8 +880,7 @@ bool Executor::checkObject(ExecutionState &S, const MemObject &O, uint64_t N,
     return false;
   }
   if (Write && O.ReadOnly) {
-    terminateError(S, "read-only", "write to constant object '" + O.Name +
-                                       "'");
+    terminateError(S, "read-only", "write to constant object '" + O.Name + "'");
     return false;
   }
   return true;
@@ -928,7 +926,8 @@ void Executor::access(ExecutionState &S, const SVal &Addr, uint64_t N,
   // The object the pointer was derived from, when its base is visible.
   APInt C;
   const MemObject *Cand = nullptr;
-  Z3_app App = Z3_get_ast_kind(Z, AE) == Z3_APP_AST ? Z3_to_app(Z, AE) : nullptr;
+  Z3_app App =
+      Z3_get_ast_kind(Z, AE) == Z3_APP_AST ? Z3_to_app(Z, AE) : nullptr;
   if (App && Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App)) == Z3_OP_BADD &&
       Z3_get_app_num_args(Z, App) == 2 &&
       Ctx.numeralValue(Z3_get_app_arg(Z, App, 0), C)) {
@@ -1065,8 +1064,7 @@ void Executor::executeBinary(ExecutionState &S, const BinaryOperator *I) {
   case Instruction::AShr: {
     if (!Opts.OvershiftIsError)
       break;
-    SVal Over =
-        B.cmp(CmpKind::Uge, R, SVal::concrete(R.width(), R.width()));
+    SVal Over = B.cmp(CmpKind::Uge, R, SVal::concrete(R.width(), R.width()));
     if (Over.isConcrete()) {
       if (Over.value().getBoolValue()) {
         terminateError(S, "overshift",
@@ -1208,8 +1206,8 @@ void Executor::executeFloat(ExecutionState &S, const Instruction *I) {
       break;
     case FCmpInst::FCMP_ONE:
     case FCmpInst::FCMP_UNE:
-      Res = (C != APFloat::cmpEqual && !Uno) ||
-            (Uno && P == FCmpInst::FCMP_UNE);
+      Res =
+          (C != APFloat::cmpEqual && !Uno) || (Uno && P == FCmpInst::FCMP_UNE);
       break;
     case FCmpInst::FCMP_OLT:
     case FCmpInst::FCMP_ULT:
@@ -1323,7 +1321,8 @@ void Executor::executeSwitch(ExecutionState &S, const SwitchInst *I) {
   const BasicBlock *Def = I->getDefaultDest();
   Z3_ast DefCond = Z3_mk_and(Z, NotAny.size(), NotAny.data());
   if (Conds.count(Def)) {
-    Z3_ast Args[2] = {DefCond, Z3_mk_or(Z, Conds[Def].size(), Conds[Def].data())};
+    Z3_ast Args[2] = {DefCond,
+                      Z3_mk_or(Z, Conds[Def].size(), Conds[Def].data())};
     DefCond = Z3_mk_or(Z, 2, Args);
     Targets.erase(std::find(Targets.begin(), Targets.end(), Def));
   }
@@ -1576,8 +1575,9 @@ void Executor::executeCall(ExecutionState &S, const CallBase *Call) {
     }
     if (T) {
       if (It == FuncByAddr.end()) {
-        terminateError(*T, V.getZExtValue() < NullLimit ? "null-dereference"
-                                                        : "bad-function-pointer",
+        terminateError(*T,
+                       V.getZExtValue() < NullLimit ? "null-dereference"
+                                                    : "bad-function-pointer",
                        "call through " +
                            std::string(V.isZero() ? "a null" : "an invalid") +
                            " function pointer");
@@ -1763,8 +1763,8 @@ void Executor::callExternal(ExecutionState &S, const CallBase *Call,
     SVal V = freshSymbolic(S, ObjName.empty() ? "unnamed" : ObjName, 4);
     if (Range) {
       SVal Lo = B.trunc(Arg(0), 32), Hi = B.trunc(Arg(1), 32);
-      SVal InRange = B.andOp(B.cmp(CmpKind::Sge, V, Lo),
-                             B.cmp(CmpKind::Slt, V, Hi));
+      SVal InRange =
+          B.andOp(B.cmp(CmpKind::Sge, V, Lo), B.cmp(CmpKind::Slt, V, Hi));
       bool May = false;
       Z3_ast C = B.boolean(InRange);
       if (!mayBeTrue(S, C, May) || !May) {
@@ -1815,8 +1815,7 @@ void Executor::callExternal(ExecutionState &S, const CallBase *Call,
                    Msg.empty() ? "error reported" : Msg);
     return;
   }
-  if (Name == "__assert_fail" || Name == "__assert_rtn" ||
-      Name == "__assert") {
+  if (Name == "__assert_fail" || Name == "__assert_rtn" || Name == "__assert") {
     terminateError(S, "assertion",
                    "assertion failed: " + readString(S, Arg(0)));
     return;
@@ -1981,10 +1980,9 @@ void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
   case Intrinsic::memmove:
   case Intrinsic::memset: {
     std::vector<SVal> A = {Args[0], Args[1], Args[2]};
-    const char *Name = F->getIntrinsicID() == Intrinsic::memcpy ? "memcpy"
-                       : F->getIntrinsicID() == Intrinsic::memmove
-                           ? "memmove"
-                           : "memset";
+    const char *Name = F->getIntrinsicID() == Intrinsic::memcpy    ? "memcpy"
+                       : F->getIntrinsicID() == Intrinsic::memmove ? "memmove"
+                                                                   : "memset";
     callExternal(S, Call, Name, A);
     return;
   }
@@ -2081,9 +2079,9 @@ void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
     SVal WMin = SVal::concrete(Signed ? Min.sext(W + 1) : Min.zext(W + 1));
     CmpKind Gt = Signed ? CmpKind::Sgt : CmpKind::Ugt;
     CmpKind Lt = Signed ? CmpKind::Slt : CmpKind::Ult;
-    SVal R = B.select(B.cmp(Gt, Wide, WMax), SVal::concrete(Max),
-                      B.select(B.cmp(Lt, Wide, WMin), SVal::concrete(Min),
-                               B.trunc(Wide, W)));
+    SVal R = B.select(
+        B.cmp(Gt, Wide, WMax), SVal::concrete(Max),
+        B.select(B.cmp(Lt, Wide, WMin), SVal::concrete(Min), B.trunc(Wide, W)));
     Ret(R);
     return;
   }
@@ -2140,9 +2138,9 @@ void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
 //===----------------------------------------------------------------------===//
 
 void Executor::progress(bool Final) {
-  double T = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           Start)
-                 .count();
+  double T =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+          .count();
   if (!Final && T - LastProgress < 2.0)
     return;
   LastProgress = T;
@@ -2205,9 +2203,9 @@ Expected<RunResult> Executor::run() {
   Stats.SolverSeconds = SStats.Z3Seconds;
   Stats.LinesTotal = LineKeys.size();
   Stats.LinesCovered = LinesCovered;
-  Stats.Seconds = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - Start)
-                      .count();
+  Stats.Seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+          .count();
   Result.Stats = Stats;
   if (!Result.Errors.empty()) {
     Result.V = Verdict::Error;
@@ -2218,8 +2216,8 @@ Expected<RunResult> Executor::run() {
     Reasons.push_back(StopReason);
   for (auto &[R, N] : EarlyReasons)
     if (N)
-      Reasons.push_back(R + (N > 1 ? " on " + std::to_string(N) + " paths"
-                                   : ""));
+      Reasons.push_back(R +
+                        (N > 1 ? " on " + std::to_string(N) + " paths" : ""));
   for (auto &[What, N] : Concretizations)
     Reasons.push_back("symbolic " + What + " concretized" +
                       (N > 1 ? " " + std::to_string(N) + " times" : ""));

@@ -1,4 +1,5 @@
-//===- Expr.cpp - Values of the symbolic executor ---------------------------===//
+//===- Expr.cpp - Values of the symbolic executor
+//---------------------------===//
 //
 // Constant folding first, Z3 terms second: every operation checks whether
 // all operands are concrete and, if so, computes with APInt (matching LLVM's
@@ -166,7 +167,7 @@ SVal ExprBuilder::wrap(Z3_ast E) {
     return wrap(MK(Z, bv(A), bv(B)));                                          \
   }
 
-BINARY(mul, X * Y, Z3_mk_bvmul)
+BINARY(mul, X *Y, Z3_mk_bvmul)
 BINARY(udiv, Y.isZero() ? APInt::getAllOnes(X.getBitWidth()) : X.udiv(Y),
        Z3_mk_bvudiv)
 BINARY(sdiv,

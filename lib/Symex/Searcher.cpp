@@ -56,8 +56,8 @@ public:
   ExecutionState *select() override { return States.front(); }
   void update(ExecutionState *Current, llvm::ArrayRef<ExecutionState *> Added,
               llvm::ArrayRef<ExecutionState *> Removed) override {
-    bool CurrentRemoved = std::find(Removed.begin(), Removed.end(), Current) !=
-                          Removed.end();
+    bool CurrentRemoved =
+        std::find(Removed.begin(), Removed.end(), Current) != Removed.end();
     if (!Added.empty() && Current && !CurrentRemoved) {
       auto It = std::find(States.begin(), States.end(), Current);
       if (It != States.end()) {

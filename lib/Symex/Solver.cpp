@@ -45,9 +45,8 @@ void dsu::symex::printQuery(llvm::raw_ostream &OS, ExprContext &Ctx,
   auto Add = [&](Z3_ast E) {
     for (unsigned Id : Ctx.variables(E)) {
       Z3_ast V = Ctx.variableById(Id);
-      std::string Name =
-          Z3_get_symbol_string(Z, Z3_get_decl_name(Z, Z3_get_app_decl(
-                                                          Z, Z3_to_app(Z, V))));
+      std::string Name = Z3_get_symbol_string(
+          Z, Z3_get_decl_name(Z, Z3_get_app_decl(Z, Z3_to_app(Z, V))));
       Decls.insert("(declare-fun |" + Name + "| () (_ BitVec " +
                    std::to_string(Ctx.width(V)) + "))");
     }
@@ -95,8 +94,7 @@ public:
   }
   ~Z3Solver() override { Z3_solver_dec_ref(Ctx.z3(), S); }
 
-  llvm::Expected<SatResult> check(const Query &Q,
-                                  llvm::ArrayRef<Z3_ast> Wanted,
+  llvm::Expected<SatResult> check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
                                   std::vector<APInt> *Values) override {
     Z3_context Z = Ctx.z3();
     ++Stats.Z3Queries;
@@ -123,9 +121,9 @@ public:
       }
       Z3_model_dec_ref(Z, M);
     }
-    Stats.Z3Seconds += std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - Start)
-                           .count();
+    Stats.Z3Seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+            .count();
     if (Opts.Dump) {
       *Opts.Dump << "; query " << Stats.Z3Queries << "\n";
       printQuery(*Opts.Dump, Ctx, Q);
@@ -151,8 +149,7 @@ public:
                 SolverStats &Stats)
       : Next(std::move(Next)), Ctx(Ctx), Stats(Stats) {}
 
-  llvm::Expected<SatResult> check(const Query &Q,
-                                  llvm::ArrayRef<Z3_ast> Wanted,
+  llvm::Expected<SatResult> check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
                                   std::vector<APInt> *Values) override {
     std::vector<unsigned> Key;
     Key.reserve(Q.Constraints.size() + Wanted.size() + 2);
@@ -203,8 +200,7 @@ public:
                     SolverStats &Stats)
       : Next(std::move(Next)), Ctx(Ctx), Stats(Stats) {}
 
-  llvm::Expected<SatResult> check(const Query &Q,
-                                  llvm::ArrayRef<Z3_ast> Wanted,
+  llvm::Expected<SatResult> check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
                                   std::vector<APInt> *Values) override {
     Stats.ConstraintsIn += Q.Constraints.size();
     std::set<unsigned> Vars;
@@ -256,8 +252,7 @@ class CountingSolver : public Solver {
 public:
   CountingSolver(std::unique_ptr<Solver> Next, SolverStats &Stats)
       : Next(std::move(Next)), Stats(Stats) {}
-  llvm::Expected<SatResult> check(const Query &Q,
-                                  llvm::ArrayRef<Z3_ast> Wanted,
+  llvm::Expected<SatResult> check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
                                   std::vector<APInt> *Values) override {
     ++Stats.Queries;
     return Next->check(Q, Wanted, Values);

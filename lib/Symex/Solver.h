@@ -42,9 +42,9 @@ public:
   virtual ~Solver();
   /// Decides \p Q. When the answer is Sat and \p Values is non-null, it
   /// receives one value per term of \p Wanted (bit-vector terms).
-  virtual llvm::Expected<SatResult>
-  check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
-        std::vector<llvm::APInt> *Values) = 0;
+  virtual llvm::Expected<SatResult> check(const Query &Q,
+                                          llvm::ArrayRef<Z3_ast> Wanted,
+                                          std::vector<llvm::APInt> *Values) = 0;
 };
 
 struct SolverOptions {

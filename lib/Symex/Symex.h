@@ -27,7 +27,8 @@
 
 namespace dsu::symex {
 
-//===-- Compilation --------------------------------------------------------===//
+//===-- Compilation
+//--------------------------------------------------------===//
 
 struct CompileOptions {
   std::string Clang;                   ///< clang-19 binary.
@@ -50,7 +51,8 @@ llvm::StringRef kleeHeaderSource();
 /// Writes <Dir>/klee/klee.h so `-I Dir` finds <klee/klee.h>.
 llvm::Error writeKleeHeader(llvm::StringRef Dir);
 
-//===-- Exploration ---------------------------------------------------------===//
+//===-- Exploration
+//---------------------------------------------------------===//
 
 enum class SearchKind { DFS, BFS, RandomPath, Coverage };
 
@@ -144,7 +146,8 @@ struct Callbacks {
 llvm::Expected<RunResult> runSymex(llvm::Module &M, const Options &O,
                                    const Callbacks &CB = {});
 
-//===-- Test cases ----------------------------------------------------------===//
+//===-- Test cases
+//----------------------------------------------------------===//
 
 std::string formatTestCase(const TestCase &C);
 llvm::Expected<TestCase> parseTestCase(llvm::StringRef Text);

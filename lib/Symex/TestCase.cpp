@@ -105,8 +105,8 @@ std::string dsu::symex::formatTestCase(const TestCase &C) {
     R += "object " + O.Name + " " + std::to_string(O.Bytes.size()) + " " +
          hex(O.Bytes) + "\n";
   if (C.Stdin)
-    R += "stdin " + std::to_string(C.Stdin->size()) + " " + hex(*C.Stdin) +
-         "\n";
+    R +=
+        "stdin " + std::to_string(C.Stdin->size()) + " " + hex(*C.Stdin) + "\n";
   R += "output " + escape(C.Output) + "\n";
   return R;
 }

@@ -194,8 +194,8 @@ TEST(SymexEngine, MagicValueTestCaseHoldsTheMagic) {
 }
 
 TEST(SymexEngine, EveryStrategyProvesTheSort) {
-  for (SearchKind K : {SearchKind::DFS, SearchKind::BFS,
-                       SearchKind::RandomPath, SearchKind::Coverage}) {
+  for (SearchKind K : {SearchKind::DFS, SearchKind::BFS, SearchKind::RandomPath,
+                       SearchKind::Coverage}) {
     llvm::LLVMContext Ctx;
     auto M = compile(Ctx, "sort_holds.c");
     ASSERT_TRUE(M);

@@ -75,8 +75,7 @@ int dsuSymexMain(int argc, char **argv) {
 
   CLI::App App("dsu symex: explore a C program symbolically from main",
                "dsu symex");
-  App.option_defaults()->multi_option_policy(
-      CLI::MultiOptionPolicy::TakeLast);
+  App.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::vector<std::string> Files;
   std::string Search = "dfs", OutDir = "symex-out", DumpQueries, DumpIR;
   double MaxTime = 0;
@@ -221,18 +220,16 @@ int dsuSymexMain(int argc, char **argv) {
     outs() << format("  instructions: %llu (%.0f/s), forks: %llu\n",
                      (unsigned long long)S.Instructions, S.Instructions / Secs,
                      (unsigned long long)S.Forks);
-    outs() << format("  solver: %llu queries, %llu cache hits, %llu to z3 "
-                     "in %.3fs, %llu of %llu constraints sliced away\n",
-                     (unsigned long long)S.Queries,
-                     (unsigned long long)S.CacheHits,
-                     (unsigned long long)S.Z3Queries, S.SolverSeconds,
-                     (unsigned long long)S.SlicedAway,
-                     (unsigned long long)S.ConstraintsIn);
-    outs() << format("  coverage: %llu of %llu lines (%.1f%%)\n",
-                     (unsigned long long)S.LinesCovered,
-                     (unsigned long long)S.LinesTotal,
-                     S.LinesTotal ? 100.0 * S.LinesCovered / S.LinesTotal
-                                  : 100.0);
+    outs() << format(
+        "  solver: %llu queries, %llu cache hits, %llu to z3 "
+        "in %.3fs, %llu of %llu constraints sliced away\n",
+        (unsigned long long)S.Queries, (unsigned long long)S.CacheHits,
+        (unsigned long long)S.Z3Queries, S.SolverSeconds,
+        (unsigned long long)S.SlicedAway, (unsigned long long)S.ConstraintsIn);
+    outs() << format(
+        "  coverage: %llu of %llu lines (%.1f%%)\n",
+        (unsigned long long)S.LinesCovered, (unsigned long long)S.LinesTotal,
+        S.LinesTotal ? 100.0 * S.LinesCovered / S.LinesTotal : 100.0);
     outs() << format("  time: %.3fs\n", S.Seconds);
   }
   switch (R->V) {
@@ -331,8 +328,8 @@ int dsuReplayMain(int argc, char **argv) {
   }
 
   auto Build = [&](bool Sanitize) {
-    std::vector<std::string> Args = {DSU_CLANG_PATH, "-g", "-O0", "-w",
-                                     "-I",           std::string(Inc)};
+    std::vector<std::string> Args = {DSU_CLANG_PATH, "-g", "-O0",
+                                     "-w",           "-I", std::string(Inc)};
     if (Sanitize) {
       Args.push_back("-fsanitize=address,shift-exponent,integer-divide-by-"
                      "zero");
