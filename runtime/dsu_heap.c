@@ -175,10 +175,10 @@ size_t dsu_heap_tracked(void) {
 struct moved {
   uintptr_t old_addr;
   size_t old_size; /* whole object */
-  size_t old_elem, new_elem;
   void *new_obj;
   size_t new_size;
   const char *new_tag;
+  size_t new_elem; /* element size of the new layout */
 };
 
 struct fixup {
@@ -205,23 +205,38 @@ static int push(struct vec *v, const void *item) {
   return 0;
 }
 
-static int by_old_addr(const void *a, const void *b) {
-  uintptr_t x = ((const struct moved *)a)->old_addr;
-  uintptr_t y = ((const struct moved *)b)->old_addr;
-  return (x > y) - (x < y);
+/* Old element address -> new element address, for every element of every
+ * relocated object and every global given new storage. Open addressing. */
+struct remap {
+  uintptr_t *old_addr;
+  void **new_addr;
+  size_t cap;
+};
+
+static int remap_init(struct remap *m, size_t elements) {
+  size_t cap = 1024;
+  while (cap < elements * 2)
+    cap *= 2;
+  m->old_addr = calloc(cap, sizeof *m->old_addr);
+  m->new_addr = malloc(cap * sizeof *m->new_addr);
+  m->cap = cap;
+  return m->old_addr && m->new_addr ? 0 : -1;
 }
 
-static const struct moved *lookup_moved(const struct vec *m, uintptr_t v) {
-  const struct moved *a = m->data;
-  size_t lo = 0, hi = m->n;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (a[mid].old_addr + a[mid].old_size <= v)
-      lo = mid + 1;
-    else if (a[mid].old_addr > v)
-      hi = mid;
-    else
-      return &a[mid];
+static void remap_put(struct remap *m, uintptr_t old, void *new_addr) {
+  size_t j = (size_t)((uint64_t)old * 0x9e3779b97f4a7c15ull >> 17) & (m->cap - 1);
+  while (m->old_addr[j] && m->old_addr[j] != old)
+    j = (j + 1) & (m->cap - 1);
+  m->old_addr[j] = old;
+  m->new_addr[j] = new_addr;
+}
+
+static void *remap_get(const struct remap *m, uintptr_t old) {
+  size_t j = (size_t)((uint64_t)old * 0x9e3779b97f4a7c15ull >> 17) & (m->cap - 1);
+  while (m->old_addr[j]) {
+    if (m->old_addr[j] == old)
+      return m->new_addr[j];
+    j = (j + 1) & (m->cap - 1);
   }
   return NULL;
 }
@@ -234,27 +249,78 @@ static void on_xform_crash(int sig) {
   siglongjmp(xform_jump, 1);
 }
 
-/* Runs fn under crash protection. Returns 0, its non-zero result, or -1000
- * minus the signal number if it crashed. */
-static int guarded(dsu_xform_fn fn, void *n, const void *o, int (*gfn)(void)) {
-  struct sigaction sa, old_segv, old_bus, old_fpe;
+static struct sigaction saved_segv, saved_bus, saved_fpe;
+
+/* Crash protection for the whole transformation: installed once, because
+ * three sigaction calls per object would dominate the pause. */
+static void protect_begin(void) {
+  struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_xform_crash;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_NODEFER;
-  sigaction(SIGSEGV, &sa, &old_segv);
-  sigaction(SIGBUS, &sa, &old_bus);
-  sigaction(SIGFPE, &sa, &old_fpe);
-  int rc;
+  sa.sa_flags = SA_NODEFER; /* the handler leaves by siglongjmp */
+  sigaction(SIGSEGV, &sa, &saved_segv);
+  sigaction(SIGBUS, &sa, &saved_bus);
+  sigaction(SIGFPE, &sa, &saved_fpe);
+}
+
+static void protect_end(void) {
+  sigaction(SIGSEGV, &saved_segv, NULL);
+  sigaction(SIGBUS, &saved_bus, NULL);
+  sigaction(SIGFPE, &saved_fpe, NULL);
+}
+
+/* Runs fn. Returns 0, its non-zero result, or -1000 minus the signal number
+ * if it crashed. No signal mask is saved (SA_NODEFER keeps it unchanged), so
+ * this costs no system call. */
+static int guarded(dsu_xform_fn fn, void *n, const void *o, int (*gfn)(void)) {
   xform_signal = 0;
-  if (sigsetjmp(xform_jump, 1) == 0)
-    rc = fn ? fn(n, o) : gfn();
-  else
-    rc = -1000 - (int)xform_signal;
-  sigaction(SIGSEGV, &old_segv, NULL);
-  sigaction(SIGBUS, &old_bus, NULL);
-  sigaction(SIGFPE, &old_fpe, NULL);
-  return rc;
+  if (sigsetjmp(xform_jump, 0) == 0)
+    return fn ? fn(n, o) : gfn();
+  return -1000 - (int)xform_signal;
+}
+
+static int tag_is(const char *tag, const char *want) {
+  return tag == want || (tag && want && strcmp(tag, want) == 0);
+}
+
+/* Tags are compared by string, but the same few tag pointers recur for every
+ * object; remember what each pointer resolved to. */
+#define TAG_CACHE 128
+struct tag_cache {
+  const char *tag[TAG_CACHE];
+  int value[TAG_CACHE];
+  int n;
+};
+
+static int cached(struct tag_cache *c, const char *tag, int *value) {
+  for (int i = 0; i < c->n; i++)
+    if (c->tag[i] == tag) {
+      *value = c->value[i];
+      return 1;
+    }
+  return 0;
+}
+
+static void remember(struct tag_cache *c, const char *tag, int value) {
+  if (c->n < TAG_CACHE) {
+    c->tag[c->n] = tag;
+    c->value[c->n++] = value;
+  }
+}
+
+/* Index of the type transformer for objects tagged `tag`, or -1. */
+static int xform_index(struct tag_cache *c, const struct dsu_type_xform *types,
+                       const char *tag) {
+  int which;
+  if (cached(c, tag, &which))
+    return which;
+  which = -1;
+  for (int k = 0; types && types[k].old_tag; k++)
+    if (tag_is(tag, types[k].old_tag))
+      which = k;
+  remember(c, tag, which);
+  return which;
 }
 
 static void describe_failure(char *err, size_t size, const char *what, int rc) {
@@ -265,9 +331,6 @@ static void describe_failure(char *err, size_t size, const char *what, int rc) {
     snprintf(err, size, "the transformer of %s failed (returned %d)", what, rc);
 }
 
-static int tag_is(const char *tag, const char *want) {
-  return tag == want || (tag && want && strcmp(tag, want) == 0);
-}
 
 int dsu_transform_state(const struct dsu_type_xform *types,
                         const struct dsu_global_xform *globals,
@@ -277,49 +340,51 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                         size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
+  struct remap map = {0, 0, 0};
+  struct entry *new_table = NULL;
   int rc = -1;
   memset(stats, 0, sizeof *stats);
   pthread_mutex_lock(&heap_lock);
+  protect_begin();
 
-  /* 1. Heap objects of changed types. */
-  for (const struct dsu_type_xform *t = types; t && t->old_tag; t++) {
-    for (size_t i = 0; i < capacity; i++) {
-      struct entry *e = &table[i];
-      if (e->addr <= 1 || !tag_is(e->tag, t->old_tag))
-        continue;
-      size_t n = t->old_size ? e->size / t->old_size : 0;
-      if (n == 0 || n * t->old_size != e->size) {
-        snprintf(err, errsize,
-                 "a heap object of %s at %p has %zu bytes, not a multiple of "
-                 "the type's %zu: it cannot be transformed",
-                 t->old_tag, (void *)e->addr, e->size, t->old_size);
-        goto abort;
-      }
-      void *obj = calloc(n, t->new_size);
-      if (!obj) {
-        snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
-        goto abort;
-      }
-      struct moved m = {e->addr, e->size, t->old_size, t->new_size, obj,
-                        n * t->new_size, t->new_tag};
-      if (push(&moved, &m) != 0) {
-        free(obj);
-        snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
-        goto abort;
-      }
-      for (size_t k = 0; k < n; k++) {
-        int r = guarded(t->fn, (char *)obj + k * t->new_size,
-                        (const char *)e->addr + k * t->old_size, NULL);
-        if (r != 0) {
-          describe_failure(err, errsize, t->new_tag, r);
-          goto abort;
-        }
-      }
-      stats->objects += n;
+  /* 1. Heap objects of changed types, into new private objects. */
+  struct tag_cache xform_of = {{0}, {0}, 0};
+  size_t elements = 0;
+  for (size_t i = 0; i < capacity; i++) {
+    struct entry *e = &table[i];
+    if (e->addr <= 1)
+      continue;
+    int which = xform_index(&xform_of, types, e->tag);
+    if (which < 0)
+      continue;
+    const struct dsu_type_xform *t = &types[which];
+    size_t n = t->old_size ? e->size / t->old_size : 0;
+    if (n == 0 || n * t->old_size != e->size) {
+      snprintf(err, errsize,
+               "a heap object of %s at %p has %zu bytes, not a multiple of "
+               "the type's %zu: it cannot be transformed",
+               t->old_tag, (void *)e->addr, e->size, t->old_size);
+      goto abort;
     }
+    void *obj = calloc(n, t->new_size);
+    struct moved m = {e->addr, e->size, obj, n * t->new_size, t->new_tag,
+                      t->new_size};
+    if (!obj || push(&moved, &m) != 0) {
+      free(obj);
+      snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
+      goto abort;
+    }
+    for (size_t k = 0; k < n; k++) {
+      int r = guarded(t->fn, (char *)obj + k * t->new_size,
+                      (const char *)e->addr + k * t->old_size, NULL);
+      if (r != 0) {
+        describe_failure(err, errsize, t->new_tag, r);
+        goto abort;
+      }
+    }
+    elements += n;
   }
-  if (moved.n)
-    qsort(moved.data, moved.n, sizeof(struct moved), by_old_addr);
+  stats->objects = elements;
 
   /* 2. Globals whose type changed. */
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
@@ -331,24 +396,36 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     stats->globals++;
   }
 
-  /* 3. Pointers to relocated objects. */
-  if (moved.n) {
+  /* 3. Pointers to relocated objects: every place that may hold one must
+   * hold null or the start of a relocated element; anything else is a
+   * reference the update cannot account for. */
+  if (remap_init(&map, elements + stats->globals) != 0) {
+    snprintf(err, errsize, "out of memory fixing pointers");
+    goto abort;
+  }
+  for (size_t i = 0; i < moved.n; i++) {
+    struct moved *m = &((struct moved *)moved.data)[i];
+    size_t old_elem = m->old_size / (m->new_size / m->new_elem);
+    for (size_t off = 0, k = 0; off < m->old_size; off += old_elem, k++)
+      remap_put(&map, m->old_addr + off, (char *)m->new_obj + k * m->new_elem);
+  }
+  for (const struct dsu_global_xform *g = globals; g && g->name; g++)
+    remap_put(&map, (uintptr_t)g->old_addr, g->new_addr);
+  if (elements || stats->globals) {
 #define CHECK_SLOT(slot_addr, where_text)                                      \
   do {                                                                         \
-    uintptr_t v_ = (uintptr_t) * (void *const *)(slot_addr);                   \
-    const struct moved *m_ = lookup_moved(&moved, v_);                         \
-    if (m_) {                                                                  \
-      size_t off_ = v_ - m_->old_addr;                                         \
-      if (off_ % m_->old_elem != 0) {                                          \
+    void *v_ = *(void *const *)(slot_addr);                                    \
+    if (v_) {                                                                  \
+      void *to_ = remap_get(&map, (uintptr_t)v_);                              \
+      if (!to_) {                                                              \
         snprintf(err, errsize,                                                 \
-                 "%s points into the middle of a %s object (offset %zu): "     \
-                 "the update cannot account for it",                           \
-                 where_text, m_->new_tag, off_ % m_->old_elem);                \
+                 "%s holds %p, which is not the start of an object dsu knows " \
+                 "(allocated at a typed site or a global): the update cannot " \
+                 "account for it",                                             \
+                 where_text, v_);                                              \
         goto abort;                                                            \
       }                                                                        \
-      struct fixup f_ = {(void **)(slot_addr),                                 \
-                         (char *)m_->new_obj +                                 \
-                             (off_ / m_->old_elem) * m_->new_elem};            \
+      struct fixup f_ = {(void **)(slot_addr), to_};                           \
       if (push(&fix, &f_) != 0) {                                              \
         snprintf(err, errsize, "out of memory fixing pointers");              \
         goto abort;                                                            \
@@ -357,16 +434,34 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   } while (0)
     for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++)
       CHECK_SLOT(g->addr, g->where);
-    /* Fields of tracked objects: relocated ones (new layout, new tags) and
-     * the others (tags unchanged). */
+    struct tag_cache fields_of = {{0}, {0}, 0}; /* tag -> has pointer fields */
     for (size_t i = 0; i < capacity; i++) {
       struct entry *e = &table[i];
       if (e->addr <= 1)
         continue;
-      const struct moved *self = lookup_moved(&moved, e->addr);
-      char *base = self ? (char *)self->new_obj : (char *)e->addr;
-      size_t size = self ? self->new_size : e->size;
-      const char *tag = self ? self->new_tag : e->tag;
+      char *base = (char *)e->addr;
+      size_t size = e->size;
+      const char *tag = e->tag;
+      size_t elem = 0;
+      int self_moved = xform_index(&xform_of, types, e->tag);
+      if (self_moved >= 0) {
+        base = remap_get(&map, e->addr);
+        const struct dsu_type_xform *t = &types[self_moved];
+        size = (e->size / t->old_size) * t->new_size;
+        tag = t->new_tag;
+        elem = t->new_size;
+      }
+      int has_fields;
+      if (!cached(&fields_of, tag, &has_fields)) {
+        has_fields = 0;
+        for (const struct dsu_pointer_field *f = fields; f && f->tag; f++)
+          has_fields |= tag_is(tag, f->tag);
+        remember(&fields_of, tag, has_fields);
+      }
+      if (!has_fields)
+        continue;
+      if (!elem)
+        elem = size;
       for (const struct dsu_pointer_field *f = fields; f && f->tag; f++) {
         if (!tag_is(tag, f->tag))
           continue;
@@ -375,14 +470,6 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                off += sizeof(void *))
             CHECK_SLOT(base + off, f->where);
         } else {
-          /* Arrays of the type: the field repeats every element. */
-          size_t elem = self ? self->new_elem : 0;
-          for (const struct dsu_type_xform *t = types; !elem && t && t->old_tag;
-               t++)
-            if (tag_is(t->new_tag, tag))
-              elem = t->new_size;
-          if (!elem)
-            elem = size;
           for (size_t at = 0; at + elem <= size; at += elem)
             if (f->offset + sizeof(void *) <= elem)
               CHECK_SLOT(base + at + f->offset, f->where);
@@ -391,28 +478,53 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     }
 #undef CHECK_SLOT
   }
+  protect_end();
 
-  /* 4. Commit. */
+  /* 4. Commit: from here on nothing can fail. */
+  new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
+  if (capacity && !new_table) {
+    snprintf(err, errsize, "out of memory committing");
+    goto abort_unprotected;
+  }
   for (size_t i = 0; i < fix.n; i++) {
     struct fixup *f = &((struct fixup *)fix.data)[i];
     *f->where = f->value;
   }
   stats->pointers = fix.n;
-  for (size_t i = 0; i < moved.n; i++) {
-    struct moved *m = &((struct moved *)moved.data)[i];
-    remove_locked(m->old_addr);
-    free((void *)m->old_addr);
-    insert_locked((uintptr_t)m->new_obj, m->new_size, m->new_tag);
+  {
+    /* Rebuild the table with new addresses and tags in one pass. */
+    struct entry *old = table;
+    size_t old_cap = capacity;
+    table = new_table;
+    used = live = 0;
+    for (size_t i = 0; i < old_cap; i++) {
+      if (old[i].addr <= 1)
+        continue;
+      int which = xform_index(&xform_of, types, old[i].tag);
+      if (which >= 0) {
+        const struct dsu_type_xform *t = &types[which];
+        insert_locked((uintptr_t)remap_get(&map, old[i].addr),
+                      (old[i].size / t->old_size) * t->new_size, t->new_tag);
+        free((void *)old[i].addr);
+      } else {
+        insert_locked(old[i].addr, old[i].size, old[i].tag);
+      }
+    }
+    free(old);
   }
   rc = 0;
   goto out;
 
 abort:
+  protect_end();
+abort_unprotected:
   for (size_t i = 0; i < moved.n; i++)
     free(((struct moved *)moved.data)[i].new_obj);
 out:
   pthread_mutex_unlock(&heap_lock);
   free(moved.data);
   free(fix.data);
+  free(map.old_addr);
+  free(map.new_addr);
   return rc;
 }
