@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 EX="$E2E_DIR/../../examples/kvserver"
 cc -O2 -o "$WORK/kvclient" "$EX/client/kvclient.c"
 cc -O2 -o "$WORK/kvload" "$EX/client/kvload.c"
-for v in v1 v2 v3; do
+for v in v1 v2 v3 v4; do
   make -s -C "$EX" VERSION=$v CC="$DSU_CC" BUILD="$WORK/build" > "$WORK/make-$v.log" 2>&1
   check "make CC=dsu-cc builds kvserver $v" test -x "$WORK/build/$v/kvserver"
   sh "$EX/sessions/play.sh" "$WORK/build/$v/kvserver" "$WORK/kvclient" \
@@ -43,4 +43,28 @@ printf 'VERSION v3 updates=2\n1\nOK\nVALUE 1 v\n' > "$WORK/after.expected"
 check "the server now speaks v3" cmp "$WORK/after.txt" "$WORK/after.expected"
 kill -TERM "$PID"; wait "$PID"
 check "the server shuts down cleanly after updates" test $? -eq 0
+
+# v3 -> v4 changes struct entry (a new expiry field moves `next`) and the
+# type of the statistics global, on a server holding 100,000 keys.
+"$DSU" patch "$WORK/build/v3/kvserver" "$WORK/build/v4/kvserver" -o "$WORK/34.patch" > "$WORK/34.log" 2>&1
+check "the state-changing patch v3 -> v4 builds" test $? -eq 0
+"$WORK/build/v3/kvserver" -p 0 > "$WORK/server4.out" 2> "$WORK/server4.err" &
+PID=$!; PIDS+=("$PID")
+for _ in $(seq 100); do grep -q '^listening on' "$WORK/server4.out" && break; sleep 0.05; done
+PORT=$(sed -n 's/^listening on //p' "$WORK/server4.out")
+"$WORK/kvload" "$PORT" 4 --requests 100000 --keys 100000 --fill > "$WORK/fill4.log" 2>&1
+check "100,000 keys stored in v3" test $? -eq 0
+"$DSU" apply "$PID" "$WORK/34.patch" > "$WORK/apply34.log" 2>&1
+check "v3 -> v4 applied" test $? -eq 0
+check "every entry was transformed" contains "$WORK/apply34.log" "100000 objects and 1 globals transformed"
+"$WORK/kvload" "$PORT" 4 --requests 100000 --keys 100000 --check > "$WORK/check4.log" 2>&1
+check "every key and value survived the type change" test $? -eq 0
+printf 'VERSION\nEXPIRE key:7 100\nTTL key:7\nTTL key:8\nCOUNT\n' | "$WORK/kvclient" 127.0.0.1 "$PORT" > "$WORK/after4.txt"
+printf 'VERSION v4 updates=1\nOK\nTTL 100\nTTL -1\n100000\n' > "$WORK/after4.expected"
+check "old entries work with the new expiry commands" cmp "$WORK/after4.txt" "$WORK/after4.expected"
+printf 'STATS\n' | "$WORK/kvclient" 127.0.0.1 "$PORT" > "$WORK/stats4.txt"
+check "the statistics global kept its counts in its new type" \
+  bash -c "grep -q 'sets=100000 .*expired=0' '$WORK/stats4.txt'"
+kill -TERM "$PID"; wait "$PID"
+check "the server shuts down cleanly after the state change" test $? -eq 0
 finish

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# State changes applied live: changed struct and union types and global
+# types, with generated and user transformers; rollback on a failing or
+# crashing transformer; refusal where dsu cannot account for references.
+source "$(dirname "$0")/lib.sh"
+P="$E2E_DIR/programs"
+
+# update_at_next_line NAME PATCH LOG : asks for the update, sends the line
+# that reaches the update point, and waits for dsu apply's verdict.
+apply_with() {
+  local patch=$1 log=$2
+  "$DSU" apply "$PID" "$WORK/$patch" --timeout 5 > "$WORK/$log" 2>&1 &
+  local ap=$!
+  sleep 0.3
+  send s
+  wait "$ap"
+}
+
+# --- every kind of state survives the default transformers
+build state1 "$P/state/v1/main.c"
+build state2 "$P/state/v2/main.c"
+"$DSU" diff "$WORK/state1" "$WORK/state2" > "$WORK/state.diff"
+check "diff: the nested type changes with its member" \
+  contains "$WORK/state.diff" "type changed struct node: field 'p' has a changed type"
+check "diff: the union change" contains "$WORK/state.diff" "type changed union val: field 'l' added"
+check "diff: the global of a changed type" \
+  contains "$WORK/state.diff" "global type-changed recs (static in main.c)"
+"$DSU" patch "$WORK/state1" "$WORK/state2" -o "$WORK/state.patch" \
+  --emit-transformers "$WORK/xform.c" > "$WORK/patch.log" 2>&1
+check "patch with generated transformers" test -s "$WORK/state.patch"
+check "the transformer file shows old definitions" contains "$WORK/xform.c" "struct point__old {"
+start state1
+send b s
+wait_lines "$WORK/state1.out" 6
+apply_with state.patch apply.log
+check "the state-changing update applies" test $? -eq 0
+check "apply reports the transformed objects" contains "$WORK/apply.log" "21 objects and 1 globals transformed"
+send f s
+wait_lines "$WORK/state1.out" 18
+stop
+cat > "$WORK/state.expected" <<'OUT'
+list: (5,25) (4,16) (3,9) (2,4) (1,1)
+buckets: 1:(100,-1) 2:(200,-2) 3:(300,-3) 4:(400,-4) 5:(500,-5)
+tree: 20 30 40 50 60 70 80 
+pts: (10,20) (11,21) (12,22) (13,23)
+favorite: (12,22) last: (5,25)
+recs: 7 2.5 -1 tags 1 2 3
+list: (5,25,0) (4,16,0) (3,9,0) (2,4,0) (1,1,0)
+buckets: 1:(100,-1) 2:(200,-2) 3:(300,-3) 4:(400,-4) 5:(500,-5)
+tree: 20/0 30/0 40/0 50/0 60/0 70/0 80/0 
+pts: (10,20) (11,21) (12,22) (13,23)
+favorite: (12,22) last: (5,25)
+recs: 7 2.5 -1 tags 1 2 3
+list: (5,25,0) (4,16,0) (3,9,0) (2,4,0) (1,1,0)
+buckets: 1:(100,-1) 2:(200,-2) 3:(300,-3) 4:(400,-4) 5:(500,-5)
+tree: 20/0 30/0 40/0 50/0 60/0 70/0 80/0 
+pts: (10,20) (11,21) (1012,22) (13,23)
+favorite: (1012,22) last: (5,25)
+recs: 7 2.5 -1 tags 1 2 3
+OUT
+check "lists, chains, tree, arrays, unions and inner pointers survive" \
+  cmp "$WORK/state1.out" "$WORK/state.expected"
+
+# --- a user transformer: the new count field computed from the old key
+sed 's|  /\* count: new, zero \*/|  n->count = o->key / 10;|' "$WORK/xform.c" > "$WORK/user.c"
+check "the user edit is in place" contains "$WORK/user.c" "n->count = o->key / 10;"
+"$DSU" patch "$WORK/state1" "$WORK/state2" -o "$WORK/user.patch" --transformers "$WORK/user.c" > /dev/null 2>&1
+start state1
+send b
+apply_with user.patch user.log
+check "the update with a user transformer applies" test $? -eq 0
+wait_lines "$WORK/state1.out" 6
+stop
+check "the user transformer ran" contains "$WORK/state1.out" "tree: 20/2 30/3 40/4 50/5 60/6 70/7 80/8 "
+
+# --- regenerating does not overwrite edits
+cp "$WORK/user.c" "$WORK/edited.c"
+"$DSU" patch "$WORK/state1" "$WORK/state2" -o "$WORK/again.patch" --emit-transformers "$WORK/edited.c" > "$WORK/regen.log" 2>&1
+check "an edited transformer file is kept" cmp "$WORK/edited.c" "$WORK/user.c"
+check "the regenerated one goes beside it" test -s "$WORK/edited.c.new"
+
+# --- a failing and a crashing transformer roll the update back
+for kind in fail crash; do
+  if [ $kind = fail ]; then body='if (o->key == 60) return 7;'; else body='if (o->key == 60) *(volatile int *)0 = 1;'; fi
+  sed "s|  /\\* count: new, zero \\*/|  $body|" "$WORK/xform.c" > "$WORK/$kind.c"
+  "$DSU" patch "$WORK/state1" "$WORK/state2" -o "$WORK/$kind.patch" --transformers "$WORK/$kind.c" > /dev/null 2>&1
+  start state1
+  send b
+  apply_with $kind.patch $kind.log
+  check "a ${kind}ing transformer makes dsu apply fail" test $? -ne 0
+  send s
+  wait_lines "$WORK/state1.out" 12
+  stop
+  check "the update with a ${kind}ing transformer is rolled back" contains "$WORK/$kind.log" "rolled back"
+  check "the process still runs version 1 with its data ($kind)" \
+    bash -c "[ \"\$(sed -n 7,12p '$WORK/state1.out')\" = \"\$(sed -n 1,6p '$WORK/state.expected')\" ]"
+done
+check "a failing transformer's result is named" contains "$WORK/fail.log" "failed (returned 7)"
+check "a crashing transformer's signal is named" contains "$WORK/crash.log" "crashed (signal 11)"
+
+# --- refusals
+build untyped1 "$P/untyped/v1/main.c"
+build untyped2 "$P/untyped/v2/main.c"
+"$DSU" patch "$WORK/untyped1" "$WORK/untyped2" -o "$WORK/untyped.patch" > "$WORK/untyped.log" 2>&1
+check "a void * that may hold a changed object is refused" test $? -ne 0
+check "the refusal names the field" contains "$WORK/untyped.log" "field 'struct slot.data' is a 'void *'"
+build active1 "$P/active/v1/main.c"
+build active2 "$P/active/v2/main.c"
+"$DSU" patch "$WORK/active1" "$WORK/active2" -o "$WORK/active.patch" > "$WORK/active.log" 2>&1
+check "a changed type used by a function active at the update point is refused" test $? -ne 0
+check "the refusal names the function and type" \
+  contains "$WORK/active.log" "function 'main'"
+finish
