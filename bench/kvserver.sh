@@ -10,6 +10,7 @@ ROUNDS=${2:-3}
 EX="$ROOT/examples/kvserver"
 make -s -C "$EX" VERSION=v1 CC="$BIN/dsu-cc" BUILD="$WORK/dsu" > /dev/null
 make -s -C "$EX" VERSION=v1 CC="$CLANG" BUILD="$WORK/plain" DSU_LIBDIR="$ROOT/build/lib" > /dev/null
+make -s -C "$EX" VERSION=v1 CC="$BIN/dsu-cc" CFLAGS="-O2 -fdsu-no-heap-tracking" BUILD="$WORK/notrack" > /dev/null
 cc -O2 -o "$WORK/kvload" "$EX/client/kvload.c"
 run() { # run BUILD -> prints rps
   "$WORK/$1/v1/kvserver" -p 0 > "$WORK/srv.out" 2>/dev/null &
@@ -26,8 +27,11 @@ run() { # run BUILD -> prints rps
 for _ in $(seq "$ROUNDS"); do
   run plain >> "$WORK/rps.plain"
   run dsu >> "$WORK/rps.dsu"
+  run notrack >> "$WORK/rps.notrack"
 done
+RN=$(median < "$WORK/rps.notrack"); MN=$(median < "$WORK/rss.notrack")
 RP=$(median < "$WORK/rps.plain"); RD=$(median < "$WORK/rps.dsu")
 MP=$(median < "$WORK/rss.plain"); MD=$(median < "$WORK/rss.dsu")
 echo "kvserver throughput (median of $ROUNDS x ${SECS}s, 8 connections, pipeline 16): plain $RP rps, dsu-cc $RD rps, ratio $(ratio "$RD" "$RP")"
 echo "kvserver peak RSS: plain ${MP} kB, dsu-cc ${MD} kB, ratio $(ratio "$MD" "$MP")"
+echo "kvserver without heap tracking (-fdsu-no-heap-tracking): $RN rps, ratio $(ratio "$RN" "$RP"); peak RSS ${MN} kB, ratio $(ratio "$MN" "$MP")"

@@ -179,6 +179,7 @@ struct moved {
   size_t new_size;
   const char *new_tag;
   size_t new_elem; /* element size of the new layout */
+  int which;       /* index of the type transformer */
 };
 
 struct fixup {
@@ -229,6 +230,18 @@ static void remap_put(struct remap *m, uintptr_t old, void *new_addr) {
     j = (j + 1) & (m->cap - 1);
   m->old_addr[j] = old;
   m->new_addr[j] = new_addr;
+}
+
+static const struct remap *active_map; /* during a transformation */
+
+static void *remap_get(const struct remap *m, uintptr_t old);
+
+/* For transformers: where an object (or an element of an array) moves. */
+DSU_EXPORT void *dsu_relocated(const void *old) {
+  if (!old || !active_map)
+    return (void *)old;
+  void *to = remap_get(active_map, (uintptr_t)old);
+  return to ? to : (void *)old;
 }
 
 static void *remap_get(const struct remap *m, uintptr_t old) {
@@ -368,23 +381,53 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     }
     void *obj = calloc(n, t->new_size);
     struct moved m = {e->addr, e->size, obj, n * t->new_size, t->new_tag,
-                      t->new_size};
+                      t->new_size, which};
     if (!obj || push(&moved, &m) != 0) {
       free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
     }
+    elements += n;
+  }
+  stats->objects = elements;
+
+  /* Every new address is known before any transformer runs, so that
+   * dsu_relocated() can answer for objects not transformed yet. New
+   * addresses map to themselves: a transformer may store them. */
+  size_t nglobals = 0;
+  for (const struct dsu_global_xform *g = globals; g && g->name; g++)
+    nglobals++;
+  if (remap_init(&map, 2 * (elements + nglobals)) != 0) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  for (size_t i = 0; i < moved.n; i++) {
+    struct moved *m = &((struct moved *)moved.data)[i];
+    size_t old_elem = m->old_size / (m->new_size / m->new_elem);
+    for (size_t off = 0, k = 0; off < m->old_size; off += old_elem, k++) {
+      void *to = (char *)m->new_obj + k * m->new_elem;
+      remap_put(&map, m->old_addr + off, to);
+      remap_put(&map, (uintptr_t)to, to);
+    }
+  }
+  for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
+    remap_put(&map, (uintptr_t)g->old_addr, g->new_addr);
+    remap_put(&map, (uintptr_t)g->new_addr, g->new_addr);
+  }
+  active_map = &map;
+  for (size_t i = 0; i < moved.n; i++) {
+    struct moved *m = &((struct moved *)moved.data)[i];
+    const struct dsu_type_xform *t = &types[m->which];
+    size_t n = m->new_size / m->new_elem;
     for (size_t k = 0; k < n; k++) {
-      int r = guarded(t->fn, (char *)obj + k * t->new_size,
-                      (const char *)e->addr + k * t->old_size, NULL);
+      int r = guarded(t->fn, (char *)m->new_obj + k * t->new_size,
+                      (const char *)m->old_addr + k * t->old_size, NULL);
       if (r != 0) {
         describe_failure(err, errsize, t->new_tag, r);
         goto abort;
       }
     }
-    elements += n;
   }
-  stats->objects = elements;
 
   /* 2. Globals whose type changed. */
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
@@ -399,18 +442,6 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   /* 3. Pointers to relocated objects: every place that may hold one must
    * hold null or the start of a relocated element; anything else is a
    * reference the update cannot account for. */
-  if (remap_init(&map, elements + stats->globals) != 0) {
-    snprintf(err, errsize, "out of memory fixing pointers");
-    goto abort;
-  }
-  for (size_t i = 0; i < moved.n; i++) {
-    struct moved *m = &((struct moved *)moved.data)[i];
-    size_t old_elem = m->old_size / (m->new_size / m->new_elem);
-    for (size_t off = 0, k = 0; off < m->old_size; off += old_elem, k++)
-      remap_put(&map, m->old_addr + off, (char *)m->new_obj + k * m->new_elem);
-  }
-  for (const struct dsu_global_xform *g = globals; g && g->name; g++)
-    remap_put(&map, (uintptr_t)g->old_addr, g->new_addr);
   if (elements || stats->globals) {
 #define CHECK_SLOT(slot_addr, where_text)                                      \
   do {                                                                         \
@@ -479,6 +510,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
 #undef CHECK_SLOT
   }
   protect_end();
+  active_map = NULL;
 
   /* 4. Commit: from here on nothing can fail. */
   new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
@@ -517,6 +549,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
 
 abort:
   protect_end();
+  active_map = NULL;
 abort_unprotected:
   for (size_t i = 0; i < moved.n; i++)
     free(((struct moved *)moved.data)[i].new_obj);

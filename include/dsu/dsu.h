@@ -48,6 +48,19 @@ const char *dsu_current_version(void);
 /* Number of updates applied to this process so far. */
 int dsu_update_count(void);
 
+/* For state transformers: the new address of an object (or array element)
+ * that the update relocates, or `old` itself if it does not move. Valid
+ * while transformers run. Pointers held in fields typed as pointers to a
+ * changed type are redirected by dsu anyway; this is for the others. */
+void *dsu_relocated(const void *old);
+
+/* Annotates a `void *` field or global with the type it points to, so that
+ * dsu can redirect it when objects of that type move:
+ *     void *data DSU_POINTS_TO(struct item);
+ * Without it, a patch that relocates objects is refused while such a field
+ * exists, since it could hold a pointer dsu cannot see. */
+#define DSU_POINTS_TO(type) __attribute__((annotate("dsu_points_to:" #type)))
+
 #ifdef __cplusplus
 }
 #endif

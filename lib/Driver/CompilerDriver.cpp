@@ -77,6 +77,7 @@ struct ParsedCommand {
   std::vector<std::string> Allocators;
   bool Verbose = false;
   bool DirectCalls = true;
+  bool HeapTracking = true;
 };
 
 ParsedCommand parse(const std::vector<std::string> &Args) {
@@ -112,6 +113,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
     }
     if (A == "-fdsu-no-direct-calls") {
       P.DirectCalls = false;
+      continue;
+    }
+    if (A == "-fdsu-no-heap-tracking") {
+      P.HeapTracking = false;
       continue;
     }
     if (SeparateValueOptions.count(A) && I + 1 < Args.size()) {
@@ -215,7 +220,8 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   }
   Model->CompileOptions = codegenOptions(P.CompileOptions);
   // Heap tracking is part of the stored module, so patches track too.
-  instrumentAllocations(M, *Model);
+  if (P.HeapTracking)
+    instrumentAllocations(M, *Model);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;

@@ -21,6 +21,7 @@
 #include "dsu/Support/Hash.h"
 
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
 #include "clang/AST/RecordLayout.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
@@ -220,6 +221,11 @@ public:
       F.TypeHash = toHex(hashString(Hasher.structural(FD->getType())));
       F.OffsetBits = L.getFieldOffset(I++);
       F.IsBitField = FD->isBitField();
+      for (const auto *Attr : FD->specific_attrs<AnnotateAttr>()) {
+        StringRef Note = Attr->getAnnotation();
+        if (Note.consume_front("dsu_points_to:"))
+          F.PointsTo = Note.trim().str();
+      }
       F.SizeBits = F.IsBitField ? FD->getBitWidthValue(Ctx)
                    : FD->getType()->isIncompleteType()
                        ? 0

@@ -15,7 +15,7 @@ using json = nlohmann::json;
 namespace dsu {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
                                                 OffsetBits, SizeBits,
-                                                IsBitField)
+                                                IsBitField, PointsTo)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
                                                 Align, Fields, Hash, File, Line,
                                                 Definition)

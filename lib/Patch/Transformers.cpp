@@ -230,10 +230,17 @@ void Generator::pointerOffsets(
     auto It = NewTypes.find(C.Base);
     if (It == NewTypes.end() || It->second->IsUnion)
       return;
-    for (const FieldInfo &F : It->second->Fields)
-      if (!F.IsBitField)
-        pointerOffsets(F.Type, Base + F.OffsetBits / 8, Where + "." + F.Name,
-                       Result, Depth + 1);
+    for (const FieldInfo &F : It->second->Fields) {
+      if (F.IsBitField)
+        continue;
+      if (!F.PointsTo.empty()) { // void * annotated with DSU_POINTS_TO
+        if (Changed.count(F.PointsTo))
+          Result.push_back({Base + F.OffsetBits / 8, Where + "." + F.Name});
+        continue;
+      }
+      pointerOffsets(F.Type, Base + F.OffsetBits / 8, Where + "." + F.Name,
+                     Result, Depth + 1);
+    }
   }
 }
 
@@ -244,10 +251,12 @@ Error Generator::checkUntyped() {
   };
   for (const auto &[Name, T] : NewTypes)
     for (const FieldInfo &F : T->Fields)
-      if (IsUntyped(F.Type))
+      if (IsUntyped(F.Type) && F.PointsTo.empty())
         return failure("cannot relocate objects of " + *Changed.begin() +
                        ": field '" + Name + "." + F.Name +
-                       "' is a 'void *' that could point to one unseen");
+                       "' is a 'void *' that could point to one unseen "
+                       "(annotate it with DSU_POINTS_TO(type) if you know "
+                       "what it points to)");
   for (const TUModel &TU : New.TUs)
     for (const GlobalInfo &G : TU.Globals)
       if (IsUntyped(G.Type))

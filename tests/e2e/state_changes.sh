@@ -62,7 +62,9 @@ check "lists, chains, tree, arrays, unions and inner pointers survive" \
   cmp "$WORK/state1.out" "$WORK/state.expected"
 
 # --- a user transformer: the new count field computed from the old key
-sed 's|  /\* count: new, zero \*/|  n->count = o->key / 10;|' "$WORK/xform.c" > "$WORK/user.c"
+# It also checks that dsu_relocated() knows where the left child moves.
+sed -e 's|  /\* count: new, zero \*/|  n->count = o->key / 10;\n  if (o->left \&\& dsu_relocated(o->left) == (void *)o->left) return 9;|' \
+    -e 's|#include <string.h>|#include <string.h>\n#include <dsu.h>|' "$WORK/xform.c" > "$WORK/user.c"
 check "the user edit is in place" contains "$WORK/user.c" "n->count = o->key / 10;"
 "$DSU" patch "$WORK/state1" "$WORK/state2" -o "$WORK/user.patch" --transformers "$WORK/user.c" > /dev/null 2>&1
 start state1
@@ -104,6 +106,22 @@ build untyped2 "$P/untyped/v2/main.c"
 "$DSU" patch "$WORK/untyped1" "$WORK/untyped2" -o "$WORK/untyped.patch" > "$WORK/untyped.log" 2>&1
 check "a void * that may hold a changed object is refused" test $? -ne 0
 check "the refusal names the field" contains "$WORK/untyped.log" "field 'struct slot.data' is a 'void *'"
+check "the refusal says how to annotate it" contains "$WORK/untyped.log" "DSU_POINTS_TO"
+build annotated1 "$P/annotated/v1/main.c"
+build annotated2 "$P/annotated/v2/main.c"
+make_patch annotated1 annotated2 annotated.patch
+start annotated1
+send a b
+wait_lines "$WORK/annotated1.out" 2
+"$DSU" apply "$PID" "$WORK/annotated.patch" --timeout 5 > "$WORK/annotated.log" 2>&1 &
+AP=$!
+sleep 0.3
+send p
+check "an annotated void * does not block the update" wait "$AP"
+wait_lines "$WORK/annotated1.out" 4
+stop
+printf '97\n98\nslot 1: 97+0\nslot 2: 98+0\n' > "$WORK/annotated.expected"
+check "the annotated pointers reach the relocated objects" cmp "$WORK/annotated1.out" "$WORK/annotated.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 "$DSU" patch "$WORK/active1" "$WORK/active2" -o "$WORK/active.patch" > "$WORK/active.log" 2>&1

@@ -34,6 +34,8 @@ struct FieldInfo {
   uint64_t OffsetBits = 0;
   uint64_t SizeBits = 0;
   bool IsBitField = false;
+  /// For `void *` fields annotated with DSU_POINTS_TO(type): the type.
+  std::string PointsTo;
   bool operator==(const FieldInfo &) const = default;
 };
 
