@@ -18,8 +18,12 @@ run() { # run BUILD -> prints rps
   for _ in $(seq 100); do grep -q '^listening on' "$WORK/srv.out" && break; sleep 0.05; done
   local port; port=$(sed -n 's/^listening on //p' "$WORK/srv.out")
   "$WORK/kvload" "$port" 4 --requests 10000 --keys 10000 --fill > /dev/null
-  "$WORK/kvload" "$port" 8 "$SECS" --keys 10000 --set-ratio 0.1 --pipeline 16 | tail -1 |
-    sed -n 's/.*rps=\([0-9.]*\).*/\1/p'
+  local t0; t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  "$WORK/kvload" "$port" 8 "$SECS" --keys 10000 --set-ratio 0.1 --pipeline 16 | tail -1 > "$WORK/last"
+  local t1; t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  local req; req=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' "$WORK/last")
+  awk -v t=$((t1 - t0)) -v n="$req" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f\n", t / hz * 1e9 / n}' >> "$WORK/cpu.$1"
+  sed -n 's/.*rps=\([0-9.]*\).*/\1/p' "$WORK/last"
   local rss; rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
   echo "$rss" >> "$WORK/rss.$1"
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -30,8 +34,10 @@ for _ in $(seq "$ROUNDS"); do
   run notrack >> "$WORK/rps.notrack"
 done
 RN=$(median < "$WORK/rps.notrack"); MN=$(median < "$WORK/rss.notrack")
+CP=$(median < "$WORK/cpu.plain"); CD=$(median < "$WORK/cpu.dsu"); CN=$(median < "$WORK/cpu.notrack")
 RP=$(median < "$WORK/rps.plain"); RD=$(median < "$WORK/rps.dsu")
 MP=$(median < "$WORK/rss.plain"); MD=$(median < "$WORK/rss.dsu")
 echo "kvserver throughput (median of $ROUNDS x ${SECS}s, 8 connections, pipeline 16): plain $RP rps, dsu-cc $RD rps, ratio $(ratio "$RD" "$RP")"
 echo "kvserver peak RSS: plain ${MP} kB, dsu-cc ${MD} kB, ratio $(ratio "$MD" "$MP")"
+echo "kvserver server CPU per request (user+sys, the steadier figure): plain ${CP} ns, dsu-cc ${CD} ns (ratio $(ratio "$CD" "$CP")), without heap tracking ${CN} ns (ratio $(ratio "$CN" "$CP"))"
 echo "kvserver without heap tracking (-fdsu-no-heap-tracking): $RN rps, ratio $(ratio "$RN" "$RP"); peak RSS ${MN} kB, ratio $(ratio "$MN" "$MP")"

@@ -5,8 +5,11 @@
  * sizeof: after the call, __dsu_track_alloc records the object's address,
  * size and tag (type name and layout hash). Every free() and realloc() in
  * dsu-built code tells the table too. The table is an open-addressing hash
- * map from address to entry, guarded by one mutex; it costs a few dozen
- * nanoseconds per tracked allocation and a lookup per free.
+ * map from address to entry, guarded by one mutex. Most frees are of
+ * untracked memory (strings, buffers), so a presence filter (a byte counter
+ * per hash bucket of addresses, read without the lock) lets them skip the
+ * lock and the table: a free costs one load unless its bucket holds a
+ * tracked object.
  *
  * Transformation, at commit, for a patch that changes types:
  *
@@ -50,6 +53,33 @@ static struct entry *table;
 static size_t capacity; /* power of two */
 static size_t used;     /* live + deleted */
 static size_t live;
+
+#define PRESENCE_BITS 18
+static unsigned char presence[1u << PRESENCE_BITS];
+
+static size_t presence_of(uintptr_t a) {
+  return (size_t)(((uint64_t)a >> 4) * 0x9e3779b97f4a7c15ull >>
+                  (64 - PRESENCE_BITS));
+}
+
+/* May p be tracked? False means certainly not. Called without the lock: p
+ * is being freed by its owner, so no thread can be inserting p now. */
+static int maybe_tracked(const void *p) {
+  return __atomic_load_n(&presence[presence_of((uintptr_t)p)],
+                         __ATOMIC_RELAXED) != 0;
+}
+
+static void presence_add(uintptr_t a) {
+  unsigned char *c = &presence[presence_of(a)];
+  if (*c < 255)
+    __atomic_store_n(c, (unsigned char)(*c + 1), __ATOMIC_RELAXED);
+}
+
+static void presence_remove(uintptr_t a) {
+  unsigned char *c = &presence[presence_of(a)];
+  if (*c > 0 && *c < 255) /* a saturated counter stays: always probe */
+    __atomic_store_n(c, (unsigned char)(*c - 1), __ATOMIC_RELAXED);
+}
 
 static size_t slot_of(uintptr_t a) {
   uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
@@ -102,6 +132,7 @@ static void insert_locked(uintptr_t a, size_t size, const char *tag) {
   table[j].size = size;
   table[j].tag = tag;
   live++;
+  presence_add(a);
 }
 
 static struct entry *find_locked(uintptr_t a) {
@@ -121,6 +152,7 @@ static void remove_locked(uintptr_t a) {
   if (e) {
     e->addr = 1;
     live--;
+    presence_remove(a);
   }
 }
 
@@ -133,7 +165,7 @@ DSU_EXPORT void __dsu_track_alloc(void *p, size_t size, const char *tag) {
 }
 
 DSU_EXPORT void __dsu_track_free(void *p) {
-  if (!p)
+  if (!p || !maybe_tracked(p))
     return;
   pthread_mutex_lock(&heap_lock);
   remove_locked((uintptr_t)p);
@@ -143,6 +175,8 @@ DSU_EXPORT void __dsu_track_free(void *p) {
 /* After p = realloc(old, size): keeps the tag of old unless tag is given. */
 DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
                                     const char *tag) {
+  if (!tag && (!old || !maybe_tracked(old)))
+    return; /* untyped realloc of untracked memory */
   pthread_mutex_lock(&heap_lock);
   if (!p && size) { /* failed: old is untouched */
     pthread_mutex_unlock(&heap_lock);
@@ -156,6 +190,7 @@ DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
         t = e->tag;
       e->addr = 1;
       live--;
+      presence_remove((uintptr_t)old);
     }
   }
   if (p && t)
@@ -529,6 +564,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     size_t old_cap = capacity;
     table = new_table;
     used = live = 0;
+    memset(presence, 0, sizeof presence);
     for (size_t i = 0; i < old_cap; i++) {
       if (old[i].addr <= 1)
         continue;
