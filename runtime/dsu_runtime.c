@@ -155,7 +155,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     req.pause_ns = now_ns() - start;
     snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
     snprintf(h->to, sizeof h->to, "%s", current_version);
-    snprintf(h->patch, sizeof h->patch, "%s", req.path);
+    snprintf(h->patch, sizeof h->patch, "%.255s", req.path);
     snprintf(h->where, sizeof h->where, "%s", req.where);
     h->when = time(NULL);
     h->pause_ns = req.pause_ns;
@@ -191,10 +191,12 @@ static int fail(char *err, size_t size, const char *fmt, ...) {
   return -1;
 }
 
-static int read_all(int fd, char *buf, size_t size) {
+/* Reads (writing == 0) or writes all of buf, retrying on EINTR. */
+static int transfer_all(int fd, char *buf, size_t size, int writing) {
   size_t done = 0;
   while (done < size) {
-    ssize_t n = read(fd, buf + done, size - done);
+    ssize_t n = writing ? write(fd, buf + done, size - done)
+                        : read(fd, buf + done, size - done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
@@ -204,17 +206,12 @@ static int read_all(int fd, char *buf, size_t size) {
   return 0;
 }
 
+static int read_all(int fd, char *buf, size_t size) {
+  return transfer_all(fd, buf, size, 0);
+}
+
 static int write_all(int fd, const char *buf, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = write(fd, buf + done, size - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    done += (size_t)n;
-  }
-  return 0;
+  return transfer_all(fd, (char *)buf, size, 1);
 }
 
 /* Checks the patch at path and loads it. On success fills req.handle,

@@ -280,7 +280,7 @@ Expected<std::string> writeVersionObject(const std::string &Id,
                     Id + "\"\n\t.section .note.GNU-stack,\"\",@progbits\n";
   std::string Path = Tmp.file("dsu-version.s");
   if (Error E = writeFile(Path, Asm))
-    return std::move(E);
+    return E;
   return Path;
 }
 
@@ -372,7 +372,7 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
       Program.TUs.push_back(std::move(R.Model));
   }
   if (Error E = Program.validate())
-    return std::move(E);
+    return E;
   if (!DirectCalls)
     return Program.versionId();
 

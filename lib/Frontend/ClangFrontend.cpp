@@ -115,7 +115,7 @@ dsu::compileToIR(const std::vector<std::string> &DriverArgs,
   TU.Module = Action.takeModule();
   if (!TU.Module)
     return createStringError(inconvertibleErrorCode(), "compilation failed");
-  return std::move(TU);
+  return TU;
 }
 
 Error CompiledTU::emitObject(llvm::Module &M, StringRef OutPath) {

@@ -96,10 +96,10 @@ Expected<std::vector<TURecord>> dsu::readTURecords(StringRef Path) {
         continue;
       }
       if (Error E = collectFromObject(**Obj, Records))
-        return std::move(E);
+        return E;
     }
     if (Err)
-      return std::move(Err);
+      return Err;
     return Records;
   }
   auto Obj = object::ObjectFile::createObjectFile(Ref);
@@ -108,7 +108,7 @@ Expected<std::vector<TURecord>> dsu::readTURecords(StringRef Path) {
                              Path + ": not an object file or executable: " +
                                  toString(Obj.takeError()));
   if (Error E = collectFromObject(**Obj, Records))
-    return std::move(E);
+    return E;
   return Records;
 }
 

@@ -297,12 +297,12 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
           Target += ".new"; // never overwrite the user's edits
       }
       if (Error E = writeFile(Target, Source))
-        return std::move(E);
+        return E;
       errs() << "dsu patch: transformers written to " << Target << "\n";
     }
     std::string XPath = Dir + "/transformers.c";
     if (Error E = writeFile(XPath, Source))
-      return std::move(E);
+      return E;
     Compile.push_back("-I" + Opts.IncludeDir);
     Compile.push_back("-std=gnu11");
     Compile.push_back("-x");

@@ -295,10 +295,10 @@ Error Generator::checkActiveFunctions() {
 
 Expected<std::string> Generator::run() {
   if (Error E = checkActiveFunctions())
-    return std::move(E);
+    return E;
   if (!Changed.empty())
     if (Error E = checkUntyped())
-      return std::move(E);
+      return E;
 
   Out += "/* State transformers for the patch " + Plan.BaseVersion + " -> " +
          Plan.TargetVersion +
@@ -311,9 +311,9 @@ Expected<std::string> Generator::run() {
   Out += "\n/* Old and new definitions. */\n";
   for (const std::string &T : Changed) {
     if (Error E = declare(T, true))
-      return std::move(E);
+      return E;
     if (Error E = declare(T, false))
-      return std::move(E);
+      return E;
   }
   // Globals of changed types may involve types not declared yet.
   for (const PatchPlan::GlobalChange &G : Plan.Globals) {
@@ -323,7 +323,7 @@ Expected<std::string> Generator::run() {
       CType C = parseType(*T);
       if (C.isRecord())
         if (Error E = declare(C.Base, T == &G.OldType))
-          return std::move(E);
+          return E;
     }
   }
 

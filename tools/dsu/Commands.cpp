@@ -83,6 +83,18 @@ std::string includeDir() {
       .str();
 }
 
+/// The OLD and NEW builds of diff and patch.
+Expected<std::pair<Build, Build>> loadBuilds(const std::string &OldPath,
+                                             const std::string &NewPath) {
+  auto Old = loadBuild(OldPath);
+  if (!Old)
+    return Old.takeError();
+  auto New = loadBuild(NewPath);
+  if (!New)
+    return New.takeError();
+  return std::make_pair(std::move(*Old), std::move(*New));
+}
+
 bool parsePid(const std::string &S, int &Pid) {
   char *End = nullptr;
   long V = strtol(S.c_str(), &End, 10);
@@ -100,13 +112,11 @@ int dsu::runDiffCommand(const ArgList &Args) {
     return error("diff: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2)
     return error("usage: dsu diff OLD NEW [--json]");
-  auto Old = loadBuild(P.Positional[0]);
-  if (!Old)
-    return error(toString(Old.takeError()));
-  auto New = loadBuild(P.Positional[1]);
-  if (!New)
-    return error(toString(New.takeError()));
-  PatchPlan Plan = diffModels(Old->Model, New->Model);
+  auto Builds = loadBuilds(P.Positional[0], P.Positional[1]);
+  if (!Builds)
+    return error(toString(Builds.takeError()));
+  auto &[Old, New] = *Builds;
+  PatchPlan Plan = diffModels(Old.Model, New.Model);
   outs() << (P.Options.count("--json") ? Plan.toJSON() + "\n" : Plan.dump());
   return 0;
 }
@@ -119,20 +129,18 @@ int dsu::runPatchCommand(const ArgList &Args) {
   if (P.Positional.size() != 2 || !P.Options.count("-o"))
     return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] "
                  "[--emit-transformers FILE.c] [--transformers FILE.c] [-v]");
-  auto Old = loadBuild(P.Positional[0]);
-  if (!Old)
-    return error(toString(Old.takeError()));
-  auto New = loadBuild(P.Positional[1]);
-  if (!New)
-    return error(toString(New.takeError()));
-  PatchPlan Plan = diffModels(Old->Model, New->Model);
+  auto Builds = loadBuilds(P.Positional[0], P.Positional[1]);
+  if (!Builds)
+    return error(toString(Builds.takeError()));
+  auto &[Old, New] = *Builds;
+  PatchPlan Plan = diffModels(Old.Model, New.Model);
   PatchBuildOptions Opts;
   Opts.KeepDir = P.Options.count("--keep") ? P.Options["--keep"] : "";
   Opts.Verbose = P.Options.count("-v") || P.Options.count("--verbose");
   Opts.TransformersIn = P.Options["--transformers"];
   Opts.TransformersOut = P.Options["--emit-transformers"];
   Opts.IncludeDir = includeDir();
-  auto Bytes = buildPatch(*Old, *New, Plan, Opts);
+  auto Bytes = buildPatch(Old, New, Plan, Opts);
   if (!Bytes)
     return error(toString(Bytes.takeError()));
   const std::string &Out = P.Options["-o"];
