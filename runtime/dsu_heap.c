@@ -446,6 +446,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     }
   }
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
+    if (!g->old_addr || !g->new_addr)
+      continue; /* a state transformer of the user's: no storage moves */
     remap_put(&map, (uintptr_t)g->old_addr, g->new_addr);
     remap_put(&map, (uintptr_t)g->new_addr, g->new_addr);
   }

@@ -402,6 +402,8 @@ Expected<std::string> Generator::run() {
            T + "), __dsu_xform_" + mangle(T) + "},\n";
   }
   Out += "  {0, 0, 0, 0, 0}};\n";
+  Out += "/* A global state transformer of your own goes here too, as\n"
+         " * {\"state\", 0, 0, my_function}: it runs after the globals above. */\n";
   Out += "const struct dsu_global_xform __dsu_global_xforms[] = {\n" +
          GlobalTable + "  {0, 0, 0, 0}};\n";
 

@@ -122,6 +122,22 @@ wait_lines "$WORK/annotated1.out" 4
 stop
 printf '97\n98\nslot 1: 97+0\nslot 2: 98+0\n' > "$WORK/annotated.expected"
 check "the annotated pointers reach the relocated objects" cmp "$WORK/annotated1.out" "$WORK/annotated.expected"
+# --- a typedef'd anonymous struct
+build anon1 "$P/anon/v1/main.c"
+build anon2 "$P/anon/v2/main.c"
+make_patch anon1 anon2 anon.patch
+start anon1
+send a a
+wait_lines "$WORK/anon1.out" 2
+"$DSU" apply "$PID" "$WORK/anon.patch" --timeout 5 > "$WORK/anon.log" 2>&1 &
+AP=$!
+sleep 0.3
+send a
+check "a typedef'd anonymous struct is transformed" wait "$AP"
+wait_lines "$WORK/anon1.out" 3
+stop
+printf '1 0\n2 0\n3 0 0\n' > "$WORK/anon.expected"
+check "its values survive" cmp "$WORK/anon1.out" "$WORK/anon.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 "$DSU" patch "$WORK/active1" "$WORK/active2" -o "$WORK/active.patch" > "$WORK/active.log" 2>&1
