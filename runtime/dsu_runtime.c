@@ -125,9 +125,59 @@ static void drain_event_fd(void) {
     }
 }
 
+/* ------------------------------------------ systematic update testing */
+
+/* `dsu test` runs a program once per update point it reaches, with the
+ * update applied at that point. Set by the environment at start-up:
+ *   DSU_TEST_COUNT_FILE=F            count the update points reached, write
+ *                                    the count to F at exit
+ *   DSU_TEST_UPDATE_AT=K DSU_TEST_PATCH=P
+ *                                    apply P at the K-th update point, as
+ *                                    `dsu apply` would, but synchronously
+ * Both keep __dsu_update_pending set so that every update point is seen. */
+static long test_update_at;
+static const char *test_patch;
+static const char *test_count_file;
+static long test_reached;
+
+static int load_patch(const char *path, char *err, size_t errsize);
+
+static void test_write_count(void) {
+  FILE *f = fopen(test_count_file, "w");
+  if (f) {
+    fprintf(f, "%ld\n", test_reached);
+    fclose(f);
+  }
+}
+
+static void test_update_point(const char *file, int line) {
+  long n = __atomic_add_fetch(&test_reached, 1, __ATOMIC_RELAXED);
+  if (n != test_update_at)
+    return;
+  char err[1024];
+  pthread_mutex_lock(&lock);
+  int idle = req.state == REQ_NONE;
+  pthread_mutex_unlock(&lock);
+  if (!idle)
+    return;
+  if (load_patch(test_patch, err, sizeof err) != 0) {
+    fprintf(stderr, "dsu: test: the update at update point %ld (%s:%d) "
+                    "failed: %s\n",
+            n, file, line, err);
+    _exit(97);
+  }
+  pthread_mutex_lock(&lock);
+  snprintf(req.path, sizeof req.path, "%s", test_patch);
+  req.state = REQ_PENDING;
+  req.requested_ns = now_ns();
+  pthread_mutex_unlock(&lock);
+}
+
 /* ---------------------------------------------------------------- commit */
 
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
+  if (test_update_at > 0 || test_count_file)
+    test_update_point(file, line);
   uint64_t start = now_ns();
   pthread_mutex_lock(&lock);
   if (req.state == REQ_PENDING) {
@@ -138,6 +188,11 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
                             sizeof req.failure) != 0) {
       /* Nothing changed: the old version goes on. */
       snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
+      if (test_update_at > 0) {
+        fprintf(stderr, "dsu: test: the update at %s was rolled back: %s\n",
+                req.where, req.failure);
+        _exit(97);
+      }
       req.state = REQ_FAILED;
       __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
       drain_event_fd();
@@ -162,8 +217,12 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     h->rebinds = info->nrebind;
     nhistory++;
     update_count++;
-    req.state = REQ_DONE;
-    __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
+    req.state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
+    if (test_update_at > 0)
+      fprintf(stderr, "dsu: test: updated at update point %ld (%s)\n",
+              test_update_at, req.where);
+    __atomic_store_n(&__dsu_update_pending, test_count_file ? 1 : 0,
+                     __ATOMIC_RELEASE);
     drain_event_fd();
     pthread_cond_broadcast(&committed);
   }
@@ -693,6 +752,15 @@ __attribute__((constructor)) static void dsu_runtime_init(void) {
   if (__dsu_program_version)
     snprintf(built_version, sizeof built_version, "%s", __dsu_program_version);
   snprintf(current_version, sizeof current_version, "%s", built_version);
+  test_patch = getenv("DSU_TEST_PATCH");
+  test_count_file = getenv("DSU_TEST_COUNT_FILE");
+  if (test_patch && getenv("DSU_TEST_UPDATE_AT"))
+    test_update_at = atol(getenv("DSU_TEST_UPDATE_AT"));
+  if (test_update_at > 0 || test_count_file) {
+    __dsu_update_pending = 1;
+    if (test_count_file)
+      atexit(test_write_count);
+  }
   if (getenv("DSU_DISABLE"))
     return;
   start_control();

@@ -276,7 +276,9 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
   std::vector<std::string> Compile = {
       clangPath(),  "-shared", "-fPIC", Opts.OptLevel, "-nostartfiles",
       "-Wno-unused-command-line-argument", "-o", SoPath, BcPath};
-  if (needsStateTransformation(Plan)) {
+  // A user's transformer file is used even when no type changed: it may
+  // carry a state transformer that moves values between globals.
+  if (needsStateTransformation(Plan) || !Opts.TransformersIn.empty()) {
     std::string Source;
     if (!Opts.TransformersIn.empty()) {
       auto Text = readFile(Opts.TransformersIn);

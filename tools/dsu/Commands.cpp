@@ -6,6 +6,7 @@
 #include "Commands.h"
 
 #include "dsu/Control/ControlClient.h"
+#include "dsu/Control/UpdateTesting.h"
 #include "dsu/Model/Manifest.h"
 #include "dsu/Patch/Diff.h"
 #include "dsu/Patch/PatchBuilder.h"
@@ -13,9 +14,11 @@
 #include "dsu/Support/Process.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -261,4 +264,48 @@ int dsu::runModelCommand(const ArgList &Args) {
     M.TUs.push_back(std::move(R.Model));
   outs() << M.dump();
   return 0;
+}
+
+int dsu::runTestCommand(const ArgList &Args) {
+  // dsu test PROGRAM PATCH --input FILE [--expected FILE] [--timeout S]
+  //          [-- PROGRAM-ARGS...]
+  ArgList Own(Args.begin(), std::find(Args.begin(), Args.end(), "--"));
+  ArgList ProgramArgs;
+  if (Own.size() < Args.size())
+    ProgramArgs.assign(Args.begin() + Own.size() + 1, Args.end());
+  Parsed P = parseArgs(Own, {"-q"}, {"--input", "--expected", "--timeout"});
+  if (!P.Unknown.empty())
+    return error("test: unknown option '" + P.Unknown + "'");
+  if (P.Positional.size() != 2 || !P.Options.count("--input"))
+    return error("usage: dsu test PROGRAM PATCH --input FILE [--expected FILE] "
+                 "[--timeout SECONDS] [-- PROGRAM-ARGS...]");
+  UpdateTestOptions Opts;
+  Opts.Program = P.Positional[0];
+  Opts.Patch = P.Positional[1];
+  Opts.Input = P.Options["--input"];
+  Opts.Expected = P.Options["--expected"];
+  Opts.Args = ProgramArgs;
+  if (P.Options.count("--timeout"))
+    Opts.TimeoutSeconds = unsigned(std::max(1L, atol(P.Options["--timeout"].c_str())));
+  for (const std::string *F : {&Opts.Program, &Opts.Patch, &Opts.Input})
+    if (!sys::fs::exists(*F))
+      return error(*F + ": no such file");
+  bool Quiet = P.Options.count("-q");
+  auto Report = runUpdateTests(Opts, [&](const UpdateTestRun &R) {
+    if (!Quiet || !R.Passed)
+      outs() << (R.Passed ? "PASS" : "FAIL") << " update at point "
+             << R.UpdatePoint << (R.Passed ? "" : ": " + R.Difference)
+             << "\n";
+  });
+  if (!Report)
+    return error("test: " + toString(Report.takeError()));
+  size_t Failed = 0;
+  for (const UpdateTestRun &R : Report->Runs)
+    Failed += !R.Passed;
+  outs() << "dsu test: " << Report->UpdatePoints
+         << " update points reached; " << (Report->Runs.size() + 1)
+         << " runs in " << format("%.3f", Report->Seconds) << " s\n";
+  outs() << (Report->Runs.size() - Failed) << " passed, " << Failed
+         << " failed\n";
+  return Failed ? 1 : 0;
 }

@@ -12,6 +12,7 @@ int runDiffCommand(const ArgList &Args);
 int runApplyCommand(const ArgList &Args);
 int runStatusCommand(const ArgList &Args);
 int runModelCommand(const ArgList &Args);
+int runTestCommand(const ArgList &Args);
 } // namespace dsu
 
 #endif

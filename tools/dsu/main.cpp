@@ -27,6 +27,11 @@ Live updates of programs built with dsu-cc:
   status PID [--json]
                      the process's version, updates applied, pending request
   model PROGRAM      print the program model stored in a build or object
+  test PROGRAM PATCH --input FILE [--expected FILE] [--timeout S] [-q]
+       [-- ARGS...]  run PROGRAM on FILE once without an update, to count
+                     the update points it reaches, then once per update
+                     point with PATCH applied there; compare each output
+                     with FILE (default: the output without an update)
 )"
 #ifdef DSU_HAVE_SYMEX
                             R"(
@@ -58,6 +63,8 @@ int main(int argc, char **argv) {
     return dsu::runStatusCommand(Args);
   if (Cmd == "model")
     return dsu::runModelCommand(Args);
+  if (Cmd == "test")
+    return dsu::runTestCommand(Args);
 #ifdef DSU_HAVE_SYMEX
   if (Cmd == "symex")
     return dsuSymexMain(argc - 1, argv + 1);
