@@ -63,6 +63,16 @@ wait_lines() {
   return 1
 }
 stop() { exec 7>&-; wait "$PID" 2>/dev/null; }
+# apply_during PATCH LOG LINE : asks the running program ($PID) for the
+# update, sends LINE (which reaches the update point) and returns dsu apply's
+# exit status.
+apply_during() {
+  "$DSU" apply "$PID" "$WORK/$1" --timeout 5 > "$WORK/$2" 2>&1 &
+  local ap=$!
+  sleep 0.3
+  send "$3"
+  wait "$ap"
+}
 
 finish() {
   echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"

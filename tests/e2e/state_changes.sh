@@ -5,16 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 P="$E2E_DIR/programs"
 
-# update_at_next_line NAME PATCH LOG : asks for the update, sends the line
-# that reaches the update point, and waits for dsu apply's verdict.
-apply_with() {
-  local patch=$1 log=$2
-  "$DSU" apply "$PID" "$WORK/$patch" --timeout 5 > "$WORK/$log" 2>&1 &
-  local ap=$!
-  sleep 0.3
-  send s
-  wait "$ap"
-}
+apply_with() { apply_during "$1" "$2" s; }
 
 # --- every kind of state survives the default transformers
 build state1 "$P/state/v1/main.c"
@@ -113,11 +104,8 @@ make_patch annotated1 annotated2 annotated.patch
 start annotated1
 send a b
 wait_lines "$WORK/annotated1.out" 2
-"$DSU" apply "$PID" "$WORK/annotated.patch" --timeout 5 > "$WORK/annotated.log" 2>&1 &
-AP=$!
-sleep 0.3
-send p
-check "an annotated void * does not block the update" wait "$AP"
+apply_during annotated.patch annotated.log p
+check "an annotated void * does not block the update" test $? -eq 0
 wait_lines "$WORK/annotated1.out" 4
 stop
 printf '97\n98\nslot 1: 97+0\nslot 2: 98+0\n' > "$WORK/annotated.expected"
@@ -129,11 +117,8 @@ make_patch anon1 anon2 anon.patch
 start anon1
 send a a
 wait_lines "$WORK/anon1.out" 2
-"$DSU" apply "$PID" "$WORK/anon.patch" --timeout 5 > "$WORK/anon.log" 2>&1 &
-AP=$!
-sleep 0.3
-send a
-check "a typedef'd anonymous struct is transformed" wait "$AP"
+apply_during anon.patch anon.log a
+check "a typedef'd anonymous struct is transformed" test $? -eq 0
 wait_lines "$WORK/anon1.out" 3
 stop
 printf '1 0\n2 0\n3 0 0\n' > "$WORK/anon.expected"
