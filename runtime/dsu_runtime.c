@@ -68,6 +68,11 @@ struct request {
   const struct dsu_global_xform *globals;
   const struct dsu_pointer_field *fields;
   const struct dsu_global_pointer *gptrs;
+  const struct dsu_unsafe_point *unsafe;
+  char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
+  unsigned force_line;
+  int forced;
+  char blocked[1200]; /* the last unsafe point that deferred the update */
   struct dsu_transform_stats stats;
   char failure[1024];
   char path[PATH_MAX];
@@ -182,6 +187,25 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
   pthread_mutex_lock(&lock);
   if (req.state == REQ_PENDING) {
     const struct dsu_patch_info *info = req.info;
+    /* An unsafe point defers the update to a later one, unless the
+     * requester forced this one. */
+    const char *base = file ? strrchr(file, '/') : NULL;
+    base = base ? base + 1 : (file ? file : "?");
+    for (const struct dsu_unsafe_point *u = req.unsafe; u && u->file; u++) {
+      if (u->line != (uint32_t)line || strcmp(u->file, base) != 0)
+        continue;
+      if (req.force_line == (unsigned)line &&
+          strcmp(req.force_file, base) == 0) {
+        req.forced = 1;
+        snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
+                 u->reason);
+        break;
+      }
+      snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
+               u->reason);
+      pthread_mutex_unlock(&lock);
+      return;
+    }
     if ((req.types || req.globals) &&
         dsu_transform_state(req.types, req.globals, req.fields, req.gptrs,
                             &req.stats, req.failure,
@@ -404,6 +428,7 @@ static int load_patch(const char *path, char *err, size_t errsize) {
   req.globals = dlsym(handle, "__dsu_global_xforms");
   req.fields = dlsym(handle, "__dsu_pointer_fields");
   req.gptrs = dlsym(handle, "__dsu_global_pointers");
+  req.unsafe = dlsym(handle, "__dsu_unsafe_points");
   memset(&req.stats, 0, sizeof req.stats);
   req.failure[0] = 0;
   rc = 0;
@@ -428,7 +453,8 @@ static void reply(int c, const char *fmt, ...) {
   (void)write_all(c, buf, (size_t)n);
 }
 
-static void handle_apply(int c, pid_t peer, const char *args) {
+/* APPLY TIMEOUT_MS PATH, or with force: APPLYF TIMEOUT_MS FILE:LINE PATH */
+static void handle_apply(int c, pid_t peer, const char *args, int force) {
   char *end;
   long timeout_ms = strtol(args, &end, 10);
   if (end == args || *end != ' ' || timeout_ms <= 0) {
@@ -436,6 +462,20 @@ static void handle_apply(int c, pid_t peer, const char *args) {
     return;
   }
   const char *path = end + 1;
+  char force_file[256] = "";
+  unsigned force_line = 0;
+  if (force) {
+    const char *sp = strchr(path, ' ');
+    const char *colon = sp ? memchr(path, ':', (size_t)(sp - path)) : NULL;
+    if (!colon || (size_t)(colon - path) >= sizeof force_file) {
+      reply(c, "ERR malformed request");
+      return;
+    }
+    memcpy(force_file, path, (size_t)(colon - path));
+    force_file[colon - path] = 0;
+    force_line = (unsigned)strtoul(colon + 1, NULL, 10);
+    path = sp + 1;
+  }
   pthread_mutex_lock(&lock);
   if (req.state != REQ_NONE) {
     reply(c, "ERR busy: an update requested by pid %d (%s) is in progress",
@@ -446,6 +486,10 @@ static void handle_apply(int c, pid_t peer, const char *args) {
   req.state = REQ_LOADING;
   req.requester = peer;
   snprintf(req.path, sizeof req.path, "%s", path);
+  snprintf(req.force_file, sizeof req.force_file, "%s", force_file);
+  req.force_line = force_line;
+  req.forced = 0;
+  req.blocked[0] = 0;
   pthread_mutex_unlock(&lock);
 
   char err[1024];
@@ -493,12 +537,16 @@ static void handle_apply(int c, pid_t peer, const char *args) {
     if (!dlopen(name, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL))
       warn("cannot make patch symbols global: %s", dlerror());
     struct dsu_transform_stats st = req.stats;
+    char forced[1300] = "";
+    if (req.forced)
+      snprintf(forced, sizeof forced,
+               "; FORCED at an update point found unsafe: %.1200s", req.blocked);
     reply(c, "OK applied %s -> %s at %s, %u functions rebound, %zu objects "
              "and %zu globals transformed, %zu pointers redirected, pause "
-             "%llu ns, waited %llu ms",
+             "%llu ns, waited %llu ms%s",
           info->base_version, info->target_version, where, info->nrebind,
           st.objects, st.globals, st.pointers, (unsigned long long)pause,
-          (unsigned long long)(waited / 1000000));
+          (unsigned long long)(waited / 1000000), forced);
     return;
   }
   if (req.state == REQ_FAILED) {
@@ -530,13 +578,21 @@ static void handle_apply(int c, pid_t peer, const char *args) {
   drain_event_fd();
   char running[DSU_VERSION_ID_SIZE + 1];
   snprintf(running, sizeof running, "%s", current_version);
+  char blocked[sizeof req.blocked];
+  snprintf(blocked, sizeof blocked, "%s", req.blocked);
   pthread_mutex_unlock(&lock);
   dlclose(handle);
   close(mfd);
-  reply(c,
-        "ERR timed out after %.1f s: the program reached no update point; it "
-        "still runs version %s",
-        timeout_ms / 1000.0, running);
+  if (blocked[0])
+    reply(c,
+          "ERR timed out after %.1f s: the update is unsafe at every update "
+          "point reached (last %s); it still runs version %s",
+          timeout_ms / 1000.0, blocked, running);
+  else
+    reply(c,
+          "ERR timed out after %.1f s: the program reached no update point; "
+          "it still runs version %s",
+          timeout_ms / 1000.0, running);
 }
 
 static void json_string(char *out, size_t size, const char *s) {
@@ -630,7 +686,9 @@ static void *serve_connection(void *arg) {
   }
   line[n] = 0;
   if (strncmp(line, "APPLY ", 6) == 0)
-    handle_apply(c, cred.pid, line + 6);
+    handle_apply(c, cred.pid, line + 6, 0);
+  else if (strncmp(line, "APPLYF ", 7) == 0)
+    handle_apply(c, cred.pid, line + 7, 1);
   else if (strcmp(line, "STATUS") == 0)
     handle_status(c);
   else

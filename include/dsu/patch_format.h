@@ -79,6 +79,15 @@ struct dsu_pointer_field {
   const char *where; /* "struct item.next", for messages */
 };
 
+/* An update point where the patch must not be applied (a function that may
+ * be active there uses what the patch changes). Exported by the patch as
+ * __dsu_unsafe_points, ending with a NULL file. */
+struct dsu_unsafe_point {
+  const char *file; /* as __FILE__ spells it: the file name */
+  uint32_t line;
+  const char *reason;
+};
+
 /* A pointer to a relocated object held by a global at addr. */
 struct dsu_global_pointer {
   void *addr;

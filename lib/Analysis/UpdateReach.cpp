@@ -85,6 +85,22 @@ std::set<std::string> dsu::functionsActiveAtUpdatePoints(const ProgramModel &P) 
   return Active;
 }
 
+std::set<std::string> dsu::functionsActiveAt(const ProgramModel &P,
+                                             const UpdatePointInfo &U) {
+  // The same fixpoint as above, seeded with one update point.
+  ProgramModel One;
+  One.TUs = P.TUs;
+  for (TUModel &TU : One.TUs)
+    TU.UpdatePoints.clear();
+  for (TUModel &TU : One.TUs)
+    for (const FunctionInfo &F : TU.Functions)
+      if (F.Symbol == U.Function) {
+        TU.UpdatePoints.push_back(U);
+        return functionsActiveAtUpdatePoints(One);
+      }
+  return {U.Function};
+}
+
 size_t dsu::markDirectCalls(ProgramModel &P) {
   std::set<std::string> Active = functionsActiveAtUpdatePoints(P);
   size_t Marked = 0;

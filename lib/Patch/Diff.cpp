@@ -1,4 +1,7 @@
 #include "dsu/Patch/Diff.h"
+#include "dsu/Analysis/UpdateReach.h"
+
+#include "llvm/Support/Path.h"
 
 #include "llvm/Support/raw_ostream.h"
 #include <map>
@@ -208,6 +211,51 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     Plan.Types.push_back({Name, Detail});
   }
 
+  // Safety at each update point of the old build.
+  {
+    std::set<std::string> ChangedTypes, ChangedGlobals;
+    for (const PatchPlan::TypeChange &T : Plan.Types)
+      ChangedTypes.insert(T.Name);
+    for (const PatchPlan::GlobalChange &G : Plan.Globals)
+      if (G.Kind == GK::TypeChanged)
+        ChangedGlobals.insert(G.OldSymbol);
+    auto OldBySymbol = Old.functionsBySymbol();
+    for (const TUModel &TU : Old.TUs)
+      for (const UpdatePointInfo &U : TU.UpdatePoints) {
+        PatchPlan::PointSafety S;
+        S.File = llvm::sys::path::filename(U.File).str();
+        S.Line = U.Line;
+        if (!ChangedTypes.empty() || !ChangedGlobals.empty())
+          for (const std::string &Sym : functionsActiveAt(Old, U)) {
+            auto It = OldBySymbol.find(Sym);
+            if (It == OldBySymbol.end())
+              continue;
+            const FunctionInfo &F = *It->second;
+            std::string Where = "function '" + F.Name + "' (" +
+                                llvm::sys::path::filename(F.File).str() + ":" +
+                                std::to_string(F.Line) + ")";
+            for (const std::string &T : F.TypesUsed)
+              if (S.Safe && ChangedTypes.count(T)) {
+                S.Safe = false;
+                S.Reason = Where + ", which may be active here, uses " + T +
+                           ", which this patch changes";
+              }
+            for (const std::string &G : F.Globals)
+              if (S.Safe && ChangedGlobals.count(G)) {
+                S.Safe = false;
+                S.Reason = Where + ", which may be active here, uses global '" +
+                           G.substr(0, G.find('.')) +
+                           "', whose type this patch changes";
+              }
+          }
+        Plan.Points.push_back(S);
+      }
+    std::sort(Plan.Points.begin(), Plan.Points.end(),
+              [](const auto &A, const auto &B) {
+                return std::tie(A.File, A.Line) < std::tie(B.File, B.Line);
+              });
+  }
+
   auto ByName = [](const auto &A, const auto &B) {
     return std::tie(A.Name, A.TU, A.NewSymbol, A.OldSymbol) <
            std::tie(B.Name, B.TU, B.NewSymbol, B.OldSymbol);
@@ -246,6 +294,10 @@ std::string PatchPlan::dump() const {
   }
   for (const TypeChange &T : Types)
     OS << "type changed " << T.Name << ": " << T.Detail << "\n";
+  for (const PointSafety &P : Points)
+    if (!P.Safe)
+      OS << "update-point " << P.File << ":" << P.Line << " unsafe: "
+         << P.Reason << "\n";
   for (const std::string &R : Refusals)
     OS << "refused: " << R << "\n";
   if (empty())
@@ -279,6 +331,12 @@ std::string PatchPlan::toJSON() const {
   J["types"] = nlohmann::json::array();
   for (const TypeChange &T : Types)
     J["types"].push_back({{"name", T.Name}, {"detail", T.Detail}});
+  J["update_points"] = nlohmann::json::array();
+  for (const PointSafety &P : Points)
+    J["update_points"].push_back({{"file", P.File},
+                                  {"line", P.Line},
+                                  {"safe", P.Safe},
+                                  {"reason", P.Reason}});
   J["refusals"] = Refusals;
   return J.dump(2);
 }

@@ -167,6 +167,21 @@ void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
                stringConstant(M, Plan.TargetVersion, "__dsu_target")});
   new GlobalVariable(M, InfoTy, true, GlobalValue::ExternalLinkage, Info,
                      "__dsu_patch_info");
+
+  // struct dsu_unsafe_point __dsu_unsafe_points[] (patch_format.h).
+  StructType *PointTy = StructType::get(Ctx, {Ptr, I32, Ptr});
+  std::vector<Constant *> Points;
+  for (const PatchPlan::PointSafety &P : Plan.Points)
+    if (!P.Safe)
+      Points.push_back(ConstantStruct::get(
+          PointTy, {stringConstant(M, P.File, "__dsu_file"),
+                    ConstantInt::get(I32, P.Line),
+                    stringConstant(M, P.Reason, "__dsu_reason")}));
+  Points.push_back(Constant::getNullValue(PointTy));
+  ArrayType *PointsTy = ArrayType::get(PointTy, Points.size());
+  new GlobalVariable(M, PointsTy, true, GlobalValue::ExternalLinkage,
+                     ConstantArray::get(PointsTy, Points),
+                     "__dsu_unsafe_points");
 }
 
 void removeDeadGlobals(Module &M) {

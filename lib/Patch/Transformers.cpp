@@ -24,13 +24,11 @@
 // holds such pointers. A `void *` anywhere in the program could hold such a
 // pointer unseen, so the patch is refused, naming it: the tool never guesses.
 //
-// Safety. A function that may be active at an update point (its frame on the
-// stack) and mentions a changed type or global could hold a pointer to an old
-// object across the update; such patches are refused, naming the function.
+// Safety (whether an update point may take the patch) is in the plan, see
+// Diff.cpp; the runtime skips unsafe points.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/Transformers.h"
-#include "dsu/Analysis/UpdateReach.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -137,7 +135,6 @@ private:
                       std::vector<std::pair<uint64_t, std::string>> &Out,
                       int Depth);
   Error checkUntyped();
-  Error checkActiveFunctions();
 };
 
 Error Generator::declare(const std::string &Name, bool OldVersion) {
@@ -266,36 +263,7 @@ Error Generator::checkUntyped() {
   return Error::success();
 }
 
-Error Generator::checkActiveFunctions() {
-  std::set<std::string> Active = functionsActiveAtUpdatePoints(Old);
-  std::set<std::string> ChangedGlobals;
-  for (const PatchPlan::GlobalChange &G : Plan.Globals)
-    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged)
-      ChangedGlobals.insert(G.OldSymbol);
-  for (const TUModel &TU : Old.TUs)
-    for (const FunctionInfo &F : TU.Functions) {
-      if (!Active.count(F.Symbol))
-        continue;
-      for (const std::string &T : F.TypesUsed)
-        if (Changed.count(T))
-          return failure("function '" + F.Name + "' (" + F.File + ":" +
-                         std::to_string(F.Line) +
-                         ") may be active at an update point and uses " + T +
-                         ", which this patch changes");
-      for (const std::string &G : F.Globals)
-        if (ChangedGlobals.count(G))
-          return failure("function '" + F.Name + "' (" + F.File + ":" +
-                         std::to_string(F.Line) +
-                         ") may be active at an update point and uses global '" +
-                         G.substr(0, G.find('.')) +
-                         "', whose type this patch changes");
-    }
-  return Error::success();
-}
-
 Expected<std::string> Generator::run() {
-  if (Error E = checkActiveFunctions())
-    return E;
   if (!Changed.empty())
     if (Error E = checkUntyped())
       return E;

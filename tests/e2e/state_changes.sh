@@ -125,8 +125,13 @@ printf '1 0\n2 0\n3 0 0\n' > "$WORK/anon.expected"
 check "its values survive" cmp "$WORK/anon1.out" "$WORK/anon.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
-"$DSU" patch "$WORK/active1" "$WORK/active2" -o "$WORK/active.patch" > "$WORK/active.log" 2>&1
-check "a changed type used by a function active at the update point is refused" test $? -ne 0
+make_patch active1 active2 active.patch
+start active1
+send x
+wait_lines "$WORK/active1.out" 1
+apply_during active.patch active.log x
+check "a changed type used by a function active at the only update point is refused" test $? -ne 0
 check "the refusal names the function and type" \
-  contains "$WORK/active.log" "function 'main'"
+  contains "$WORK/active.log" "function 'main' (main.c:13), which may be active here, uses struct counter"
+stop
 finish

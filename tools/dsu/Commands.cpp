@@ -164,11 +164,16 @@ int dsu::runPatchCommand(const ArgList &Args) {
 }
 
 int dsu::runApplyCommand(const ArgList &Args) {
-  Parsed P = parseArgs(Args, {}, {"--timeout"});
+  Parsed P = parseArgs(Args, {}, {"--timeout", "--force-at"});
   if (!P.Unknown.empty())
     return error("apply: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2)
-    return error("usage: dsu apply PID PATCH [--timeout SECONDS]");
+    return error("usage: dsu apply PID PATCH [--timeout SECONDS] "
+                 "[--force-at FILE:LINE]");
+  std::string Force = P.Options["--force-at"];
+  if (!Force.empty() && (Force.find(':') == std::string::npos ||
+                         Force.find(' ') != std::string::npos))
+    return error("apply: --force-at takes FILE:LINE of an update point");
   int Pid;
   if (!parsePid(P.Positional[0], Pid))
     return error("apply: '" + P.Positional[0] + "' is not a process id");
@@ -192,8 +197,14 @@ int dsu::runApplyCommand(const ArgList &Args) {
     return error(toString(Bytes.takeError()));
   }
   int TimeoutMs = int(Timeout * 1000);
+  if (!Force.empty())
+    errs() << "dsu: WARNING: the update may be applied at " << Force
+           << " even if dsu found it unsafe there; the process may be "
+              "corrupted\n";
   auto Reply = sendControlRequest(
-      Pid, "APPLY " + std::to_string(TimeoutMs) + " " + std::string(Patch),
+      Pid,
+      (Force.empty() ? "APPLY " : "APPLYF ") + std::to_string(TimeoutMs) +
+          " " + (Force.empty() ? "" : Force + " ") + std::string(Patch),
       TimeoutMs + 5000);
   if (!Reply)
     return error("apply: " + toString(Reply.takeError()));

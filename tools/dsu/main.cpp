@@ -20,10 +20,12 @@ Live updates of programs built with dsu-cc:
   diff OLD NEW [--json]
                      print the patch plan: what changed and what an update
                      does about it
-  apply PID PATCH [--timeout SECONDS]
+  apply PID PATCH [--timeout SECONDS] [--force-at FILE:LINE]
                      apply PATCH to the running process PID at its next
-                     update point (default timeout 10 s); exits 0 only if
-                     the update was applied
+                     update point where it is safe (default timeout 10 s);
+                     exits 0 only if the update was applied; --force-at
+                     also allows the update point FILE:LINE although dsu
+                     found it unsafe there (the process may be corrupted)
   status PID [--json]
                      the process's version, updates applied, pending request
   model PROGRAM      print the program model stored in a build or object

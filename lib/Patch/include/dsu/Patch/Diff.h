@@ -64,7 +64,18 @@ struct PatchPlan {
     std::string Detail;
   };
 
+  /// Whether the patch may be applied at an update point of the old build:
+  /// no function that may be active there uses a type the patch changes or a
+  /// global whose type it changes (the update would break type safety).
+  struct PointSafety {
+    std::string File; ///< File name, as __FILE__ spells it at run time.
+    unsigned Line = 0;
+    bool Safe = true;
+    std::string Reason;
+  };
+
   std::string BaseVersion, TargetVersion;
+  std::vector<PointSafety> Points;
   std::vector<FunctionChange> Functions;
   std::vector<GlobalChange> Globals;
   std::vector<TypeChange> Types;
