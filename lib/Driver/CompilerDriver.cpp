@@ -78,6 +78,7 @@ struct ParsedCommand {
   bool Verbose = false;
   bool DirectCalls = true;
   bool HeapTracking = true;
+  bool LoopExtraction = true;
 };
 
 ParsedCommand parse(const std::vector<std::string> &Args) {
@@ -113,6 +114,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
     }
     if (A == "-fdsu-no-direct-calls") {
       P.DirectCalls = false;
+      continue;
+    }
+    if (A == "-fdsu-no-loop-extraction") {
+      P.LoopExtraction = false;
       continue;
     }
     if (A == "-fdsu-no-heap-tracking") {
@@ -212,6 +217,10 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
     return 1;
   }
   Module &M = TU->module();
+  // The loop holding an update point calls its body through a slot, so a
+  // change to it takes effect at the next iteration.
+  if (P.LoopExtraction)
+    extractUpdateLoops(M);
   auto Model = assignIdentities(M, TU->facts(), Source, TUName);
   if (!Model) {
     errs() << "dsu-cc: error: " << Source << ": "

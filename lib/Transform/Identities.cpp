@@ -78,8 +78,14 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     FunctionInfo Info;
     Info.Name = F.getName().str();
     Info.IsStatic = F.hasLocalLinkage();
-    auto Fact = Facts.Functions.find(Info.Name);
-    Info.Signature = Fact != Facts.Functions.end()
+    // Extracted loop bodies ("main.loop0") take their enclosing function's
+    // facts for the types they use.
+    std::string FactName = Info.Name;
+    if (size_t Dot = FactName.find(".loop"); Dot != std::string::npos &&
+                                             !Facts.Functions.count(FactName))
+      FactName = FactName.substr(0, Dot);
+    auto Fact = Facts.Functions.find(FactName);
+    Info.Signature = Fact != Facts.Functions.end() && FactName == Info.Name
                          ? Fact->second.Signature
                          : irTypeText(F.getFunctionType());
     if (Fact != Facts.Functions.end()) {
@@ -187,11 +193,29 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     auto It = SymbolOfCName.find(CName);
     return It == SymbolOfCName.end() ? CName : It->second;
   };
-  for (const UpdatePointInfo &U : Facts.UpdatePoints) {
-    UpdatePointInfo Copy = U;
-    Copy.Function = SymbolOf(U.Function);
-    Model.UpdatePoints.push_back(Copy);
-  }
+  // Update points as the module has them (loop extraction may have moved
+  // them): the enclosing function, and the file and line DSU_UPDATE_POINT()
+  // passes. The AST's list gives the full path of the file.
+  std::map<unsigned, std::string> PathOfLine;
+  for (const UpdatePointInfo &U : Facts.UpdatePoints)
+    PathOfLine[U.Line] = U.File;
+  if (Function *UP = M.getFunction("__dsu_update_point"))
+    for (User *Usr : UP->users())
+      if (auto *CB = dyn_cast<CallBase>(Usr); CB && CB->arg_size() == 2) {
+        UpdatePointInfo U;
+        U.Function = CB->getFunction()->getName().str();
+        if (auto *Line = dyn_cast<ConstantInt>(CB->getArgOperand(1)))
+          U.Line = unsigned(Line->getZExtValue());
+        auto It = PathOfLine.find(U.Line);
+        if (It != PathOfLine.end())
+          U.File = It->second;
+        else if (auto *G = dyn_cast<GlobalVariable>(
+                     CB->getArgOperand(0)->stripPointerCasts());
+                 G && G->hasInitializer())
+          if (auto *S = dyn_cast<ConstantDataSequential>(G->getInitializer()))
+            U.File = S->getAsCString().str();
+        Model.UpdatePoints.push_back(U);
+      }
   for (const AllocSite &A : Facts.AllocSites) {
     AllocSite Copy = A;
     Copy.Function = SymbolOf(A.Function);

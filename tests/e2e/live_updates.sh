@@ -23,9 +23,14 @@ check "apply succeeds" wait "$AP"
 wait_lines "$WORK/onstack1.out" 3
 "$DSU" status "$PID" > "$WORK/status.txt"
 stop
-printf 'serve1 v1 6\nserve1 v2 12\nserve1 v2 20\n' > "$WORK/onstack.expected"
-check "on-stack serve() keeps its body, its callees are new" \
+# The update happens at the update point of the second request: the rest of
+# that iteration runs in the old loop body (still "serve1") but its calls
+# reach the new label() and depth_sum(); the next iteration runs the new
+# body, since dsu-cc extracted the loop body into serve.loop0.
+printf 'serve1 v1 6\nserve1 v2 12\nserve2 v2 20\n' > "$WORK/onstack.expected"
+check "the running iteration keeps its body, its calls and the next iteration are new" \
   cmp "$WORK/onstack1.out" "$WORK/onstack.expected"
+check "the loop body is its own function" contains "$WORK/onstack.diff" "function changed serve.loop0"
 check "status lists the update" contains "$WORK/status.txt" "update "
 check "status shows the new version" \
   contains "$WORK/status.txt" "version $("$DSU" model "$WORK/onstack2" | head -1 | cut -d' ' -f2)"
@@ -61,6 +66,25 @@ v2: sub=4 (6)
 v2: unknown old (7)
 OUT
 check "dispatch output after update" cmp "$WORK/dispatch1.out" "$WORK/dispatch.expected"
+# --- loop extraction: main's own loop changes
+build loop1 "$P/loop/v1/main.c"
+build loop2 "$P/loop/v2/main.c"
+"$DSU" diff "$WORK/loop1" "$WORK/loop2" > "$WORK/loop.diff"
+check "only the extracted loop body changed" \
+  bash -c "[ \"\$(grep '^function' '$WORK/loop.diff')\" = 'function changed main.loop0 (static in main.c)' ]"
+make_patch loop1 loop2 loop.patch
+start loop1
+send hello
+wait_lines "$WORK/loop1.out" 1
+apply_during loop.patch loop.log world
+check "apply succeeds" test $? -eq 0
+send again quit
+wait_lines "$WORK/loop1.out" 4
+stop
+printf 'v1 line 1: hello\nv1 line 2: world\nv2 line 3: 5 chars\nbye after 4 lines\n' > "$WORK/loop.expected"
+check "the next iteration of main's loop runs the new body, with main's locals" \
+  cmp "$WORK/loop1.out" "$WORK/loop.expected"
+
 # --- direct calls and inlining: a changed callee rebuilds its direct callers
 build inlined1 "$P/inlined/v1/main.c"
 build inlined2 "$P/inlined/v2/main.c"

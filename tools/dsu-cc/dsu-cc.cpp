@@ -25,6 +25,10 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
   -fdsu-verbose           say what each step produced
   -fdsu-no-direct-calls   route every call through its slot (no link-time
                           recompilation; slower code, smaller patches)
+  -fdsu-no-loop-extraction
+                          keep loops that hold update points in their
+                          function (a change to them then waits for the next
+                          call of that function)
   -fdsu-no-heap-tracking  do not record typed heap objects (patches that
                           change types then cannot find them)
   --dsu-help              this text

@@ -73,6 +73,10 @@ SlotOptions executableSlotOptions(const TUModel &TU);
 void embedSection(llvm::Module &M, llvm::StringRef Section,
                   llvm::StringRef Path);
 
+/// Moves the body of every loop that contains an update point into a
+/// function of its own (see LoopExtraction.cpp). Returns how many.
+unsigned extractUpdateLoops(llvm::Module &M);
+
 /// Adds heap tracking around allocation sites, free and realloc (see
 /// Allocations.cpp). Returns the number of typed sites instrumented.
 unsigned instrumentAllocations(llvm::Module &M, const TUModel &TU);

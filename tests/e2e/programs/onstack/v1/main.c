@@ -1,6 +1,8 @@
-/* serve() is on the stack for the whole run. After the update it keeps its
- * old body (it still prints "serve1"), while every call it makes reaches the
- * new code: label() and the recursive depth_sum() change in v2. */
+/* serve() is on the stack for the whole run. The iteration running at the
+ * update finishes in its old body (it still prints "serve1"), while every
+ * call it makes reaches the new code: label() and the recursive depth_sum()
+ * change in v2. The next iteration runs v2's loop body, which dsu-cc moved
+ * into a function of its own (loop extraction). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <dsu.h>
