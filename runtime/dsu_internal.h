@@ -23,4 +23,17 @@ int dsu_transform_state(const struct dsu_type_xform *types,
 /* Number of heap objects tracked now. */
 size_t dsu_heap_tracked(void);
 
+/* The runtime's lock (dsu_runtime.c), shared with dsu_threads.c. */
+#include <pthread.h>
+extern pthread_mutex_t dsu_lock;
+extern volatile int __dsu_update_pending;
+
+/* Quiescence of multi-threaded programs (dsu_threads.c). */
+void dsu_threads_init(void);
+int dsu_threads_quiesce(int (*still_pending)(void));
+void dsu_threads_release(void);
+void dsu_threads_wake(void);
+void dsu_threads_describe_running(char *out, size_t size);
+void dsu_threads_after_fork(void);
+
 #endif

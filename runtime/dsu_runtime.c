@@ -93,7 +93,7 @@ struct history_entry {
   unsigned rebinds;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t dsu_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t committed = PTHREAD_COND_INITIALIZER;
 static struct request req;
 static char built_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
@@ -160,9 +160,9 @@ static void test_update_point(const char *file, int line) {
   if (n != test_update_at)
     return;
   char err[1024];
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   int idle = req.state == REQ_NONE;
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
   if (!idle)
     return;
   if (load_patch(test_patch, err, sizeof err) != 0) {
@@ -171,20 +171,22 @@ static void test_update_point(const char *file, int line) {
             n, file, line, err);
     _exit(97);
   }
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   snprintf(req.path, sizeof req.path, "%s", test_patch);
   req.state = REQ_PENDING;
   req.requested_ns = now_ns();
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
 }
 
 /* ---------------------------------------------------------------- commit */
+
+static int request_pending(void) { return req.state == REQ_PENDING; }
 
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
   if (test_update_at > 0 || test_count_file)
     test_update_point(file, line);
   uint64_t start = now_ns();
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   if (req.state == REQ_PENDING) {
     const struct dsu_patch_info *info = req.info;
     /* An unsafe point defers the update to a later one, unless the
@@ -203,7 +205,12 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       }
       snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
                u->reason);
-      pthread_mutex_unlock(&lock);
+      pthread_mutex_unlock(&dsu_lock);
+      return;
+    }
+    /* Other threads must be at update points or in safe blocking calls. */
+    if (!dsu_threads_quiesce(request_pending)) {
+      pthread_mutex_unlock(&dsu_lock);
       return;
     }
     if ((req.types || req.globals) &&
@@ -220,8 +227,9 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       req.state = REQ_FAILED;
       __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
       drain_event_fd();
+      dsu_threads_release();
       pthread_cond_broadcast(&committed);
-      pthread_mutex_unlock(&lock);
+      pthread_mutex_unlock(&dsu_lock);
       return;
     }
     for (uint32_t i = 0; i < info->nrebind; i++)
@@ -248,9 +256,10 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     __atomic_store_n(&__dsu_update_pending, test_count_file ? 1 : 0,
                      __ATOMIC_RELEASE);
     drain_event_fd();
+    dsu_threads_release();
     pthread_cond_broadcast(&committed);
   }
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
 }
 
 DSU_EXPORT int dsu_update_fd(void) { return event_fd; }
@@ -258,9 +267,9 @@ DSU_EXPORT int dsu_update_fd(void) { return event_fd; }
 DSU_EXPORT const char *dsu_current_version(void) { return current_version; }
 
 DSU_EXPORT int dsu_update_count(void) {
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   int n = update_count;
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
   return n;
 }
 
@@ -373,11 +382,11 @@ static int load_patch(const char *path, char *err, size_t errsize) {
   }
   hdr.base_version[DSU_VERSION_ID_SIZE - 1] = 0;
   hdr.target_version[DSU_VERSION_ID_SIZE - 1] = 0;
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   int wrong_base = strcmp(hdr.base_version, current_version) != 0;
   char running[DSU_VERSION_ID_SIZE + 1];
   snprintf(running, sizeof running, "%s", current_version);
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
   if (wrong_base) {
     fail(err, errsize,
          "patch %s is for version %s but the process runs version %s", path,
@@ -476,11 +485,11 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
     force_line = (unsigned)strtoul(colon + 1, NULL, 10);
     path = sp + 1;
   }
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   if (req.state != REQ_NONE) {
     reply(c, "ERR busy: an update requested by pid %d (%s) is in progress",
           (int)req.requester, req.path);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&dsu_lock);
     return;
   }
   req.state = REQ_LOADING;
@@ -490,18 +499,18 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
   req.force_line = force_line;
   req.forced = 0;
   req.blocked[0] = 0;
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
 
   char err[1024];
   if (load_patch(path, err, sizeof err) != 0) {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&dsu_lock);
     req.state = REQ_NONE;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&dsu_lock);
     reply(c, "ERR %s", err);
     return;
   }
 
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   req.state = REQ_PENDING;
   req.requested_ns = now_ns();
   __atomic_store_n(&__dsu_update_pending, 1, __ATOMIC_RELEASE);
@@ -518,7 +527,7 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
     deadline.tv_nsec -= 1000000000L;
   }
   while (req.state == REQ_PENDING) {
-    int rc = pthread_cond_timedwait(&committed, &lock, &deadline);
+    int rc = pthread_cond_timedwait(&committed, &dsu_lock, &deadline);
     if (rc == ETIMEDOUT)
       break;
   }
@@ -530,7 +539,7 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
     snprintf(where, sizeof where, "%s", req.where);
     int mfd = req.memfd;
     req.state = REQ_NONE;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&dsu_lock);
     /* Later patches may link against this one's new functions and globals. */
     char name[64];
     snprintf(name, sizeof name, "/proc/self/fd/%d", mfd);
@@ -560,7 +569,7 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
     req.info = NULL;
     char running[DSU_VERSION_ID_SIZE + 1];
     snprintf(running, sizeof running, "%s", current_version);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&dsu_lock);
     dlclose(handle);
     close(mfd);
     reply(c, "ERR the update was rolled back at %s: %s; the process still "
@@ -580,7 +589,10 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
   snprintf(running, sizeof running, "%s", current_version);
   char blocked[sizeof req.blocked];
   snprintf(blocked, sizeof blocked, "%s", req.blocked);
-  pthread_mutex_unlock(&lock);
+  char running_threads[512];
+  dsu_threads_describe_running(running_threads, sizeof running_threads);
+  dsu_threads_wake();
+  pthread_mutex_unlock(&dsu_lock);
   dlclose(handle);
   close(mfd);
   if (blocked[0])
@@ -588,6 +600,12 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
           "ERR timed out after %.1f s: the update is unsafe at every update "
           "point reached (last %s); it still runs version %s",
           timeout_ms / 1000.0, blocked, running);
+  else if (running_threads[0])
+    reply(c,
+          "ERR timed out after %.1f s: not every thread reached an update "
+          "point or a safe blocking call (still running: %s); it still runs "
+          "version %s",
+          timeout_ms / 1000.0, running_threads, running);
   else
     reply(c,
           "ERR timed out after %.1f s: the program reached no update point; "
@@ -624,7 +642,7 @@ static void handle_status(int c) {
       n += (size_t)k_;                                                         \
   } while (0)
   char esc[600];
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&dsu_lock);
   OUT("{\"pid\":%d,\"version\":\"%s\",\"built_version\":\"%s\",\"updates\":[",
       (int)getpid(), current_version, built_version);
   int first = nhistory > MAX_HISTORY ? nhistory - MAX_HISTORY : 0;
@@ -650,7 +668,7 @@ static void handle_status(int c) {
     OUT("null");
   }
   OUT("}");
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&dsu_lock);
   reply(c, "%s", buf);
   free(buf);
 #undef OUT
@@ -798,7 +816,8 @@ static void after_fork_in_child(void) {
     close(event_fd);
   listen_fd = event_fd = -1;
   socket_path[0] = 0;
-  pthread_mutex_init(&lock, NULL);
+  pthread_mutex_init(&dsu_lock, NULL);
+  dsu_threads_after_fork();
   pthread_cond_init(&committed, NULL);
   memset(&req, 0, sizeof req);
   __dsu_update_pending = 0;
@@ -810,6 +829,7 @@ __attribute__((constructor)) static void dsu_runtime_init(void) {
   if (__dsu_program_version)
     snprintf(built_version, sizeof built_version, "%s", __dsu_program_version);
   snprintf(current_version, sizeof current_version, "%s", built_version);
+  dsu_threads_init();
   test_patch = getenv("DSU_TEST_PATCH");
   test_count_file = getenv("DSU_TEST_COUNT_FILE");
   if (test_patch && getenv("DSU_TEST_UPDATE_AT"))

@@ -231,6 +231,7 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   // Heap tracking is part of the stored module, so patches track too.
   if (P.HeapTracking)
     instrumentAllocations(M, *Model);
+  instrumentThreads(M);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;

@@ -77,6 +77,10 @@ void embedSection(llvm::Module &M, llvm::StringRef Section,
 /// function of its own (see LoopExtraction.cpp). Returns how many.
 unsigned extractUpdateLoops(llvm::Module &M);
 
+/// Routes pthread_create through the runtime and brackets the blocking calls
+/// it knows to be safe to be parked in (see Threads.cpp).
+unsigned instrumentThreads(llvm::Module &M);
+
 /// Adds heap tracking around allocation sites, free and realloc (see
 /// Allocations.cpp). Returns the number of typed sites instrumented.
 unsigned instrumentAllocations(llvm::Module &M, const TUModel &TU);

@@ -1,0 +1,224 @@
+/* dsu_threads.c - quiescence for multi-threaded programs.
+ *
+ * An update may commit only when every thread of the program is either at an
+ * update point or parked in a blocking call known to be safe (poll, select,
+ * epoll_wait, accept, read, recv, condition waits, sleeps): then no thread
+ * is in the middle of code that the update changes under it.
+ *
+ * dsu-cc routes pthread_create through __dsu_pthread_create, which registers
+ * the new thread, and brackets the blocking calls with __dsu_block_enter /
+ * __dsu_block_leave. A thread that reaches an update point while an update
+ * is pending marks itself there and waits until all others are quiescent;
+ * the last one to get there commits. Whether a thread may leave a blocking
+ * call while the commit runs is settled Dekker-style: the committer raises
+ * `committing` and then reads every thread's state; a leaving thread marks
+ * itself running and then reads `committing`; with sequentially consistent
+ * accesses at least one of them sees the other, and the leaver parks again
+ * until the commit is over. If the request times out, the control thread
+ * withdraws it and names the threads that never got there.
+ */
+#include "dsu_internal.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DSU_EXPORT __attribute__((visibility("default")))
+
+enum { T_RUNNING, T_AT_POINT, T_BLOCKED };
+
+struct dsu_thread {
+  int state;
+  pid_t tid;
+  char name[96];
+  const char *blocked_in;
+  struct dsu_thread *next;
+};
+
+static struct dsu_thread *threads; /* guarded by dsu_lock */
+static int nthreads;
+static int committing;
+static __thread struct dsu_thread *self;
+static pthread_cond_t threads_changed = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t commit_done = PTHREAD_COND_INITIALIZER;
+static pthread_key_t exit_key;
+
+static void unregister_thread(void *p) {
+  struct dsu_thread *t = p;
+  pthread_mutex_lock(&dsu_lock);
+  for (struct dsu_thread **pp = &threads; *pp; pp = &(*pp)->next)
+    if (*pp == t) {
+      *pp = t->next;
+      nthreads--;
+      break;
+    }
+  pthread_cond_broadcast(&threads_changed);
+  pthread_mutex_unlock(&dsu_lock);
+  free(t);
+}
+
+static struct dsu_thread *register_thread(const char *name) {
+  struct dsu_thread *t = calloc(1, sizeof *t);
+  if (!t)
+    return NULL;
+  t->tid = (pid_t)syscall(SYS_gettid);
+  snprintf(t->name, sizeof t->name, "%s", name);
+  pthread_mutex_lock(&dsu_lock);
+  t->next = threads;
+  threads = t;
+  nthreads++;
+  pthread_mutex_unlock(&dsu_lock);
+  self = t;
+  pthread_setspecific(exit_key, t);
+  return t;
+}
+
+void dsu_threads_init(void) {
+  pthread_key_create(&exit_key, unregister_thread);
+  register_thread("main");
+}
+
+struct start {
+  void *(*fn)(void *);
+  void *arg;
+};
+
+static void *thread_start(void *p) {
+  struct start s = *(struct start *)p;
+  free(p);
+  Dl_info info;
+  const char *name = "thread";
+  if (dladdr((void *)s.fn, &info) && info.dli_sname)
+    name = info.dli_sname;
+  char clean[96];
+  snprintf(clean, sizeof clean, "%s", name);
+  char *dot = strchr(clean, '.'); /* identity symbols: name.tag.dsu.hash */
+  if (dot)
+    *dot = 0;
+  register_thread(clean);
+  return s.fn(s.arg);
+}
+
+DSU_EXPORT int __dsu_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                    void *(*fn)(void *), void *arg) {
+  struct start *s = malloc(sizeof *s);
+  if (!s)
+    return pthread_create(thread, attr, fn, arg);
+  s->fn = fn;
+  s->arg = arg;
+  int rc = pthread_create(thread, attr, thread_start, s);
+  if (rc != 0)
+    free(s);
+  return rc;
+}
+
+DSU_EXPORT void __dsu_block_enter(const char *call) {
+  struct dsu_thread *t = self;
+  if (!t)
+    return;
+  t->blocked_in = call;
+  __atomic_store_n(&t->state, T_BLOCKED, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&__dsu_update_pending, __ATOMIC_SEQ_CST) &&
+      nthreads > 1) {
+    pthread_mutex_lock(&dsu_lock);
+    pthread_cond_broadcast(&threads_changed);
+    pthread_mutex_unlock(&dsu_lock);
+  }
+}
+
+DSU_EXPORT void __dsu_block_leave(void) {
+  struct dsu_thread *t = self;
+  if (!t)
+    return;
+  for (;;) {
+    __atomic_store_n(&t->state, T_RUNNING, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&committing, __ATOMIC_SEQ_CST))
+      return;
+    __atomic_store_n(&t->state, T_BLOCKED, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&dsu_lock);
+    while (__atomic_load_n(&committing, __ATOMIC_SEQ_CST))
+      pthread_cond_wait(&commit_done, &dsu_lock);
+    pthread_mutex_unlock(&dsu_lock);
+  }
+}
+
+static int all_quiescent(void) {
+  for (struct dsu_thread *t = threads; t; t = t->next)
+    if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING)
+      return 0;
+  return 1;
+}
+
+/* Called by __dsu_update_point with dsu_lock held and an update pending.
+ * Returns 1 when this thread should commit now (committing is raised), 0
+ * when the request went away meanwhile. */
+int dsu_threads_quiesce(int (*still_pending)(void)) {
+  struct dsu_thread *t = self;
+  if (nthreads <= 1 || !t)
+    return 1;
+  __atomic_store_n(&t->state, T_AT_POINT, __ATOMIC_SEQ_CST);
+  pthread_cond_broadcast(&threads_changed);
+  for (;;) {
+    if (!still_pending()) {
+      __atomic_store_n(&t->state, T_RUNNING, __ATOMIC_SEQ_CST);
+      return 0;
+    }
+    __atomic_store_n(&committing, 1, __ATOMIC_SEQ_CST);
+    if (all_quiescent())
+      return 1;
+    __atomic_store_n(&committing, 0, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&commit_done);
+    /* Threads leaving blocking calls do not signal; look again soon. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 2000000;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&threads_changed, &dsu_lock, &ts);
+  }
+}
+
+/* After the commit (or a failed one), with dsu_lock held. */
+void dsu_threads_release(void) {
+  if (self)
+    __atomic_store_n(&self->state, T_RUNNING, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&committing, 0, __ATOMIC_SEQ_CST);
+  pthread_cond_broadcast(&commit_done);
+  pthread_cond_broadcast(&threads_changed);
+}
+
+/* Wakes threads waiting at update points (request withdrawn). */
+void dsu_threads_wake(void) { pthread_cond_broadcast(&threads_changed); }
+
+/* Names the threads that are neither at an update point nor blocked. */
+void dsu_threads_describe_running(char *out, size_t size) {
+  size_t n = 0;
+  out[0] = 0;
+  for (struct dsu_thread *t = threads; t && n + 1 < size; t = t->next)
+    if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING) {
+      int k = snprintf(out + n, size - n, "%sthread %d (%s)", n ? ", " : "",
+                       (int)t->tid, t->name);
+      if (k < 0)
+        break;
+      n += (size_t)k;
+    }
+}
+
+/* In a child after fork: only the forking thread exists. */
+void dsu_threads_after_fork(void) {
+  threads = self;
+  if (self) {
+    self->next = NULL;
+    self->tid = (pid_t)syscall(SYS_gettid);
+  }
+  nthreads = self ? 1 : 0;
+  committing = 0;
+  pthread_cond_init(&threads_changed, NULL);
+  pthread_cond_init(&commit_done, NULL);
+}
