@@ -116,9 +116,16 @@ DSU_EXPORT int __dsu_pthread_create(pthread_t *thread, const pthread_attr_t *att
   return rc;
 }
 
+/* A single-threaded program needs none of this: its only thread is the one
+ * at the update point. (No thread can appear while the only one is blocked.)
+ * This keeps the cost of a read() or poll() to one load. */
+static int single_threaded(void) {
+  return __atomic_load_n(&nthreads, __ATOMIC_RELAXED) <= 1;
+}
+
 DSU_EXPORT void __dsu_block_enter(const char *call) {
   struct dsu_thread *t = self;
-  if (!t)
+  if (!t || single_threaded())
     return;
   t->blocked_in = call;
   __atomic_store_n(&t->state, T_BLOCKED, __ATOMIC_SEQ_CST);
@@ -132,7 +139,8 @@ DSU_EXPORT void __dsu_block_enter(const char *call) {
 
 DSU_EXPORT void __dsu_block_leave(void) {
   struct dsu_thread *t = self;
-  if (!t)
+  if (!t || (single_threaded() &&
+             __atomic_load_n(&t->state, __ATOMIC_RELAXED) == T_RUNNING))
     return;
   for (;;) {
     __atomic_store_n(&t->state, T_RUNNING, __ATOMIC_SEQ_CST);
