@@ -61,45 +61,47 @@ static void unregister_thread(void *p) {
   free(t);
 }
 
-static struct dsu_thread *register_thread(const char *name) {
+/* Adds a thread record. The creating thread does it, before the new thread
+ * exists, so that no thread is ever unaccounted for: otherwise the creator
+ * could block (say in accept()) while it still believes it is alone, and
+ * stay marked as running. */
+static struct dsu_thread *add_thread(const char *name) {
   struct dsu_thread *t = calloc(1, sizeof *t);
   if (!t)
     return NULL;
-  t->tid = (pid_t)syscall(SYS_gettid);
   snprintf(t->name, sizeof t->name, "%s", name);
   pthread_mutex_lock(&dsu_lock);
   t->next = threads;
   threads = t;
   nthreads++;
   pthread_mutex_unlock(&dsu_lock);
+  return t;
+}
+
+/* Called by the thread the record describes. */
+static void become(struct dsu_thread *t) {
+  if (!t)
+    return;
+  t->tid = (pid_t)syscall(SYS_gettid);
   self = t;
   pthread_setspecific(exit_key, t);
-  return t;
 }
 
 void dsu_threads_init(void) {
   pthread_key_create(&exit_key, unregister_thread);
-  register_thread("main");
+  become(add_thread("main"));
 }
 
 struct start {
   void *(*fn)(void *);
   void *arg;
+  struct dsu_thread *record;
 };
 
 static void *thread_start(void *p) {
   struct start s = *(struct start *)p;
   free(p);
-  Dl_info info;
-  const char *name = "thread";
-  if (dladdr((void *)s.fn, &info) && info.dli_sname)
-    name = info.dli_sname;
-  char clean[96];
-  snprintf(clean, sizeof clean, "%s", name);
-  char *dot = strchr(clean, '.'); /* identity symbols: name.tag.dsu.hash */
-  if (dot)
-    *dot = 0;
-  register_thread(clean);
+  become(s.record);
   return s.fn(s.arg);
 }
 
@@ -108,11 +110,24 @@ DSU_EXPORT int __dsu_pthread_create(pthread_t *thread, const pthread_attr_t *att
   struct start *s = malloc(sizeof *s);
   if (!s)
     return pthread_create(thread, attr, fn, arg);
+  Dl_info info;
+  const char *name = "thread";
+  if (dladdr((void *)fn, &info) && info.dli_sname)
+    name = info.dli_sname;
+  char clean[96];
+  snprintf(clean, sizeof clean, "%s", name);
+  char *dot = strchr(clean, '.'); /* identity symbols: name.tag.dsu.hash */
+  if (dot)
+    *dot = 0;
   s->fn = fn;
   s->arg = arg;
+  s->record = add_thread(clean);
   int rc = pthread_create(thread, attr, thread_start, s);
-  if (rc != 0)
+  if (rc != 0) {
+    if (s->record)
+      unregister_thread(s->record);
     free(s);
+  }
   return rc;
 }
 
