@@ -38,4 +38,20 @@ wait_lines "$WORK/th1.out" 4
 stop
 printf 'spinning\n5 -> 25\nstopped\n6 -> 216\n' > "$WORK/spin.expected"
 check "version 1 until then, version 2 after" cmp "$WORK/th1.out" "$WORK/spin.expected"
+
+# Regression: main blocks in read() right after creating its only worker;
+# the update commits through the worker's update point while main waits.
+build race1 "$E2E_DIR/programs/race/v1/main.c" -pthread
+build race2 "$E2E_DIR/programs/race/v2/main.c" -pthread
+make_patch race1 race2 race.patch
+start race1
+send 1
+wait_lines "$WORK/race1.out" 1
+"$DSU" apply "$PID" "$WORK/race.patch" --timeout 3 > "$WORK/race.log" 2>&1
+check "the update commits while main is blocked in read()" test $? -eq 0
+send 1
+wait_lines "$WORK/race1.out" 2
+stop
+printf '2\n101\n' > "$WORK/race.expected"
+check "main's next request runs the new code" cmp "$WORK/race1.out" "$WORK/race.expected"
 finish
