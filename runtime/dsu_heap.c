@@ -438,7 +438,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   }
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
-    size_t old_elem = m->old_size / (m->new_size / m->new_elem);
+    size_t old_elem = types[m->which].old_size;
     for (size_t off = 0, k = 0; off < m->old_size; off += old_elem, k++) {
       void *to = (char *)m->new_obj + k * m->new_elem;
       remap_put(&map, m->old_addr + off, to);

@@ -462,6 +462,26 @@ static void reply(int c, const char *fmt, ...) {
   (void)write_all(c, buf, (size_t)n);
 }
 
+/* A request that did not commit: forgotten under dsu_lock, its patch
+ * unloaded after the lock is released. */
+struct loaded_patch {
+  void *handle;
+  int memfd;
+};
+
+static struct loaded_patch forget_request_locked(void) {
+  struct loaded_patch p = {req.handle, req.memfd};
+  req.state = REQ_NONE;
+  req.handle = NULL;
+  req.info = NULL;
+  return p;
+}
+
+static void unload_patch(struct loaded_patch p) {
+  dlclose(p.handle);
+  close(p.memfd);
+}
+
 /* APPLY TIMEOUT_MS PATH, or with force: APPLYF TIMEOUT_MS FILE:LINE PATH */
 static void handle_apply(int c, pid_t peer, const char *args, int force) {
   char *end;
@@ -562,27 +582,18 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
     char why[1024], where[192];
     snprintf(why, sizeof why, "%s", req.failure);
     snprintf(where, sizeof where, "%s", req.where);
-    void *handle = req.handle;
-    int mfd = req.memfd;
-    req.state = REQ_NONE;
-    req.handle = NULL;
-    req.info = NULL;
+    struct loaded_patch patch = forget_request_locked();
     char running[DSU_VERSION_ID_SIZE + 1];
     snprintf(running, sizeof running, "%s", current_version);
     pthread_mutex_unlock(&dsu_lock);
-    dlclose(handle);
-    close(mfd);
+    unload_patch(patch);
     reply(c, "ERR the update was rolled back at %s: %s; the process still "
              "runs version %s",
           where, why, running);
     return;
   }
   /* Timed out: withdraw before anything changed. */
-  void *handle = req.handle;
-  int mfd = req.memfd;
-  req.state = REQ_NONE;
-  req.handle = NULL;
-  req.info = NULL;
+  struct loaded_patch patch = forget_request_locked();
   __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
   drain_event_fd();
   char running[DSU_VERSION_ID_SIZE + 1];
@@ -593,8 +604,7 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
   dsu_threads_describe_running(running_threads, sizeof running_threads);
   dsu_threads_wake();
   pthread_mutex_unlock(&dsu_lock);
-  dlclose(handle);
-  close(mfd);
+  unload_patch(patch);
   if (blocked[0])
     reply(c,
           "ERR timed out after %.1f s: the update is unsafe at every update "

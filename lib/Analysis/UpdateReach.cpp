@@ -31,7 +31,9 @@
 
 using namespace dsu;
 
-std::set<std::string> dsu::functionsActiveAtUpdatePoints(const ProgramModel &P) {
+/// The fixpoint described above, starting from the functions in Active.
+static std::set<std::string> activeFrom(const ProgramModel &P,
+                                        std::set<std::string> Active) {
   std::map<std::string, const FunctionInfo *> Defined = P.functionsBySymbol();
   std::map<std::string, std::string> External = P.externalSymbols();
   auto Resolve = [&](const std::string &Name) -> std::string {
@@ -41,11 +43,8 @@ std::set<std::string> dsu::functionsActiveAtUpdatePoints(const ProgramModel &P) 
     return It == External.end() ? std::string() : It->second;
   };
 
-  std::set<std::string> Active;
   std::set<std::string> AddressTaken;
   for (const TUModel &TU : P.TUs) {
-    for (const UpdatePointInfo &U : TU.UpdatePoints)
-      Active.insert(U.Function);
     for (const FunctionInfo &F : TU.Functions)
       if (F.AddressTaken || !F.Managed)
         AddressTaken.insert(F.Symbol);
@@ -85,20 +84,17 @@ std::set<std::string> dsu::functionsActiveAtUpdatePoints(const ProgramModel &P) 
   return Active;
 }
 
+std::set<std::string> dsu::functionsActiveAtUpdatePoints(const ProgramModel &P) {
+  std::set<std::string> Seeds;
+  for (const TUModel &TU : P.TUs)
+    for (const UpdatePointInfo &U : TU.UpdatePoints)
+      Seeds.insert(U.Function);
+  return activeFrom(P, std::move(Seeds));
+}
+
 std::set<std::string> dsu::functionsActiveAt(const ProgramModel &P,
                                              const UpdatePointInfo &U) {
-  // The same fixpoint as above, seeded with one update point.
-  ProgramModel One;
-  One.TUs = P.TUs;
-  for (TUModel &TU : One.TUs)
-    TU.UpdatePoints.clear();
-  for (TUModel &TU : One.TUs)
-    for (const FunctionInfo &F : TU.Functions)
-      if (F.Symbol == U.Function) {
-        TU.UpdatePoints.push_back(U);
-        return functionsActiveAtUpdatePoints(One);
-      }
-  return {U.Function};
+  return activeFrom(P, {U.Function});
 }
 
 size_t dsu::markDirectCalls(ProgramModel &P) {

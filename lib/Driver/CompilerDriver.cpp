@@ -245,8 +245,7 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
     return 1;
   }
   SlotOptions Opts = executableSlotOptions(*Model);
-  Opts.PIC = M.getPICLevel() != PICLevel::NotPIC &&
-             M.getPIELevel() == PIELevel::Default;
+  Opts.PIC = isSharedObjectCode(M);
   installSlots(M, Opts);
   embedSection(M, TUSectionName, RecordPath);
 
@@ -315,8 +314,7 @@ Error regenerateObject(LinkObject &Obj, const TUModel &Updated,
   if (Error E = writeFile(Base + ".rec", encodeTURecord(Updated, R.Bitcode)))
     return E;
   SlotOptions Opts = executableSlotOptions(Updated);
-  Opts.PIC = (*M)->getPICLevel() != PICLevel::NotPIC &&
-             (*M)->getPIELevel() == PIELevel::Default;
+  Opts.PIC = isSharedObjectCode(**M);
   installSlots(**M, Opts);
   embedSection(**M, TUSectionName, Base + ".rec");
   {

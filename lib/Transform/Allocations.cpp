@@ -57,7 +57,6 @@ unsigned dsu::instrumentAllocations(Module &M, const TUModel &TU) {
     auto It = Tags.find(Tag);
     if (It != Tags.end())
       return It->second;
-    IRBuilder<> B(Ctx);
     Constant *C = ConstantDataArray::getString(Ctx, Tag);
     auto *G = new GlobalVariable(M, C->getType(), true,
                                  GlobalValue::PrivateLinkage, C, "__dsu_tag");

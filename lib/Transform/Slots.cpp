@@ -30,6 +30,11 @@
 using namespace llvm;
 using namespace dsu;
 
+bool dsu::isSharedObjectCode(const Module &M) {
+  return M.getPICLevel() != PICLevel::NotPIC &&
+         M.getPIELevel() == PIELevel::Default;
+}
+
 SlotOptions dsu::executableSlotOptions(const TUModel &TU) {
   SlotOptions Opts;
   for (const FunctionInfo &F : TU.Functions) {

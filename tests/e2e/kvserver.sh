@@ -18,10 +18,7 @@ done
 "$DSU" patch "$WORK/build/v2/kvserver" "$WORK/build/v3/kvserver" -o "$WORK/23.patch" > /dev/null
 check "patches built" test -s "$WORK/12.patch" -a -s "$WORK/23.patch"
 
-"$WORK/build/v1/kvserver" -p 0 > "$WORK/server.out" 2> "$WORK/server.err" &
-PID=$!; PIDS+=("$PID")
-for _ in $(seq 100); do grep -q '^listening on' "$WORK/server.out" && break; sleep 0.05; done
-PORT=$(sed -n 's/^listening on //p' "$WORK/server.out")
+start_server "$WORK/build/v1/kvserver" server
 "$WORK/kvload" "$PORT" 4 --requests 10000 --keys 10000 --fill > "$WORK/fill.log" 2>&1
 check "10,000 keys stored" test $? -eq 0
 # Load from 8 other connections while both updates happen.
@@ -48,10 +45,7 @@ check "the server shuts down cleanly after updates" test $? -eq 0
 # type of the statistics global, on a server holding 100,000 keys.
 "$DSU" patch "$WORK/build/v3/kvserver" "$WORK/build/v4/kvserver" -o "$WORK/34.patch" > "$WORK/34.log" 2>&1
 check "the state-changing patch v3 -> v4 builds" test $? -eq 0
-"$WORK/build/v3/kvserver" -p 0 > "$WORK/server4.out" 2> "$WORK/server4.err" &
-PID=$!; PIDS+=("$PID")
-for _ in $(seq 100); do grep -q '^listening on' "$WORK/server4.out" && break; sleep 0.05; done
-PORT=$(sed -n 's/^listening on //p' "$WORK/server4.out")
+start_server "$WORK/build/v3/kvserver" server4
 "$WORK/kvload" "$PORT" 4 --requests 100000 --keys 100000 --fill > "$WORK/fill4.log" 2>&1
 check "100,000 keys stored in v3" test $? -eq 0
 "$DSU" apply "$PID" "$WORK/34.patch" > "$WORK/apply34.log" 2>&1

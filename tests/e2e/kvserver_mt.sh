@@ -8,10 +8,7 @@ build mt2 -pthread "$EX/kvserver-mt/v2/main.c"
 make_patch mt1 mt2 mt.patch
 cc -O2 -o "$WORK/kvload" "$EX/kvserver/client/kvload.c"
 cc -O2 -o "$WORK/kvclient" "$EX/kvserver/client/kvclient.c"
-"$WORK/mt1" -p 0 > "$WORK/server.out" 2> "$WORK/server.err" &
-PID=$!; PIDS+=("$PID")
-for _ in $(seq 100); do grep -q '^listening on' "$WORK/server.out" && break; sleep 0.05; done
-PORT=$(sed -n 's/^listening on //p' "$WORK/server.out")
+start_server "$WORK/mt1" server
 "$WORK/kvload" "$PORT" 4 --requests 10000 --keys 10000 --fill > "$WORK/fill.log" 2>&1
 check "10,000 keys stored" test $? -eq 0
 "$WORK/kvload" "$PORT" 8 3 --keys 10000 --set-ratio 0.2 > "$WORK/load.log" 2>&1 &

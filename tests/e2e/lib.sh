@@ -54,6 +54,16 @@ start() {
   for _ in $(seq 100); do [ -S "$DSU_RUNTIME_DIR/$PID.sock" ] && break; sleep 0.02; done
 }
 send() { printf '%s\n' "$@" >&7; }
+
+# start_server BINARY LOG : starts a server that prints "listening on PORT"
+# (given -p 0); sets PID and PORT. Its output goes to $WORK/LOG.out/.err.
+start_server() {
+  "$1" -p 0 > "$WORK/$2.out" 2> "$WORK/$2.err" &
+  PID=$!
+  PIDS+=("$PID")
+  for _ in $(seq 100); do grep -q '^listening on' "$WORK/$2.out" && break; sleep 0.05; done
+  PORT=$(sed -n 's/^listening on //p' "$WORK/$2.out")
+}
 # wait_lines FILE N : waits until FILE has at least N lines (max 5 s)
 wait_lines() {
   for _ in $(seq 250); do

@@ -65,6 +65,10 @@ struct SlotOptions {
 std::map<std::string, std::string> installSlots(llvm::Module &M,
                                                 const SlotOptions &Opts);
 
+/// Whether M is compiled for a shared object (PIC but not PIE), where
+/// trampolines must reach slots through the GOT.
+bool isSharedObjectCode(const llvm::Module &M);
+
 /// SlotOptions for an executable's translation unit with model TU.
 SlotOptions executableSlotOptions(const TUModel &TU);
 
