@@ -74,6 +74,7 @@ struct ParsedCommand {
   std::string KeepDir;
   bool Keep = false;
   std::string TUName;
+  std::string TURoot;
   std::vector<std::string> Allocators;
   bool Verbose = false;
   bool DirectCalls = true;
@@ -101,6 +102,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
     }
     if (StringRef(A).starts_with("-fdsu-tu-name=")) {
       P.TUName = A.substr(strlen("-fdsu-tu-name="));
+      continue;
+    }
+    if (StringRef(A).starts_with("-fdsu-tu-root=")) {
+      P.TURoot = A.substr(strlen("-fdsu-tu-root="));
       continue;
     }
     if (StringRef(A).starts_with("-fdsu-allocator=")) {
@@ -195,15 +200,14 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   for (const std::string &O : P.CompileOptions)
     DriverArgs.push_back(O);
   DriverArgs.push_back("-I" + Config.IncludeDir);
-  std::string TUName = tuIdentity(Source, P.TUName);
+  std::string TUName = tuIdentity(Source, P.TUName, P.TURoot);
   // __FILE__ spells the TU identity, so that building v1/main.c and
   // v2/main.c does not make every function that mentions __FILE__ (update
   // points, assertions) look changed.
-  if (TUName != Source && P.TUName.empty()) {
-    StringRef Dir = sys::path::parent_path(Source);
-    if (!Dir.empty())
-      DriverArgs.push_back("-fmacro-prefix-map=" + Dir.str() + "/=");
-  }
+  if (P.TUName.empty() && StringRef(Source).ends_with(TUName) &&
+      Source.size() > TUName.size())
+    DriverArgs.push_back("-fmacro-prefix-map=" +
+                         Source.substr(0, Source.size() - TUName.size()) + "=");
   DriverArgs.push_back("-c");
   DriverArgs.push_back(Source);
   DriverArgs.push_back("-o");

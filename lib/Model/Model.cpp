@@ -209,7 +209,9 @@ llvm::Error ProgramModel::validate() const {
           llvm::inconvertibleErrorCode(),
           "translation units '" + It->second + "' and '" + TU.Source +
               "' have the same identity '" + TU.TU +
-              "'; give one of them another with -fdsu-tu-name=NAME");
+              "'; build with -fdsu-tu-root=DIR (the source root) so that units "
+              "are named by their path below it, or give one of them another "
+              "name with -fdsu-tu-name=NAME");
     for (const FunctionInfo &F : TU.Functions) {
       // Weak and inline definitions may appear in several TUs; the linker
       // picks one and dsu does not update them.

@@ -40,6 +40,11 @@ const char *dsu::kindName(PatchPlan::GlobalChangeKind K) {
   return "?";
 }
 
+std::string dsu::describeGlobal(const std::string &Name,
+                                const std::string &TU) {
+  return "'" + Name + "'" + (TU.empty() ? "" : " (static in " + TU + ")");
+}
+
 namespace {
 template <typename T> struct Keyed {
   const T *Entity;
@@ -196,10 +201,24 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     }
     Plan.Globals.push_back(C);
   }
-  for (const auto &[Key, O] : OldG)
-    if (!NewG.count(Key))
-      Plan.Globals.push_back({GK::Removed, O.Entity->Name, O.TU,
-                              O.Entity->Symbol, "", O.Entity->Type, ""});
+  // A mutable global that disappears while a global of the same name
+  // appears elsewhere (a renamed file, a static moved to another file) is
+  // the same variable to the program: the update would start it from its
+  // initialiser and drop the running value.
+  std::multimap<std::string, const Keyed<GlobalInfo> *> AddedByName;
+  for (const auto &[Key, N] : NewG)
+    if (!OldG.count(Key) && !N.Entity->IsConst)
+      AddedByName.emplace(N.Entity->Name, &N);
+  for (const auto &[Key, O] : OldG) {
+    if (NewG.count(Key))
+      continue;
+    Plan.Globals.push_back({GK::Removed, O.Entity->Name, O.TU,
+                            O.Entity->Symbol, "", O.Entity->Type, ""});
+    auto Same = AddedByName.find(O.Entity->Name);
+    if (!O.Entity->IsConst && Same != AddedByName.end())
+      Plan.StateLosses.push_back(
+          {O.Entity->Name, O.TU, Same->second->TU});
+  }
 
   auto OldT = Old.typesByName();
   auto NewT = New.typesByName();
@@ -263,6 +282,10 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
   std::sort(Plan.Functions.begin(), Plan.Functions.end(), ByName);
   std::sort(Plan.Globals.begin(), Plan.Globals.end(), ByName);
   std::sort(Plan.Refusals.begin(), Plan.Refusals.end());
+  std::sort(Plan.StateLosses.begin(), Plan.StateLosses.end(),
+            [](const auto &A, const auto &B) {
+              return std::tie(A.Name, A.OldTU) < std::tie(B.Name, B.OldTU);
+            });
   return Plan;
 }
 
@@ -298,6 +321,10 @@ std::string PatchPlan::dump() const {
     if (!P.Safe)
       OS << "update-point " << P.File << ":" << P.Line << " unsafe: "
          << P.Reason << "\n";
+  for (const StateLoss &L : StateLosses)
+    OS << "state-lost " << describeGlobal(L.Name, L.OldTU)
+       << ": the new build has " << describeGlobal(L.Name, L.NewTU)
+       << " instead, which would start from its initialiser\n";
   for (const std::string &R : Refusals)
     OS << "refused: " << R << "\n";
   if (empty())
@@ -337,6 +364,10 @@ std::string PatchPlan::toJSON() const {
                                   {"line", P.Line},
                                   {"safe", P.Safe},
                                   {"reason", P.Reason}});
+  J["state_losses"] = nlohmann::json::array();
+  for (const StateLoss &L : StateLosses)
+    J["state_losses"].push_back(
+        {{"name", L.Name}, {"old_tu", L.OldTU}, {"new_tu", L.NewTU}});
   J["refusals"] = Refusals;
   return J.dump(2);
 }

@@ -215,6 +215,20 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       Why += "\n  " + R;
     return failure(Why);
   }
+  {
+    std::string Lost;
+    for (const PatchPlan::StateLoss &L : Plan.StateLosses)
+      if (!Opts.AllowStateLoss.count(L.Name))
+        Lost += "\n  " + describeGlobal(L.Name, L.OldTU) +
+                " would lose its running value: the new build defines " +
+                describeGlobal(L.Name, L.NewTU) + " instead";
+    if (!Lost.empty())
+      return failure(
+          "the update would drop running state:" + Lost +
+          "\nif a source file was renamed or moved, build both versions with "
+          "the same unit name (-fdsu-tu-name=NAME); to start these from their "
+          "initialisers anyway, pass --allow-state-loss NAME[,NAME...]");
+  }
   Selection S;
   for (const PatchPlan::FunctionChange &F : Plan.Functions) {
     using K = PatchPlan::FunctionChangeKind;

@@ -26,23 +26,31 @@
 #include "llvm/IR/GlobalAlias.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
 using namespace dsu;
 
-std::string dsu::tuIdentity(StringRef SourcePath, StringRef Override) {
+std::string dsu::tuIdentity(StringRef SourcePath, StringRef Override,
+                            StringRef Root) {
   if (!Override.empty())
     return Override.str();
-  // A relative path below the working directory names the TU (src/util.c);
-  // anything else is known by its file name, so that v1/main.c and
-  // v2/main.c are the same translation unit.
-  if (!sys::path::is_absolute(SourcePath)) {
-    SmallString<128> P(SourcePath);
-    sys::path::remove_dots(P, /*remove_dot_dot=*/true);
-    if (!StringRef(P).starts_with(".."))
-      return std::string(P);
+  // A TU is known by its file name, so that v1/store.c and v2/store.c, or
+  // the same file built from another working directory, are the same unit
+  // and keep their statics. Programs with two files of the same name give a
+  // source root, below which the relative path names the unit
+  // (-fdsu-tu-root=v1 makes v1/src/util.c "src/util.c").
+  if (!Root.empty()) {
+    SmallString<256> Abs(SourcePath), RootAbs(Root);
+    sys::fs::make_absolute(Abs);
+    sys::fs::make_absolute(RootAbs);
+    sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+    sys::path::remove_dots(RootAbs, /*remove_dot_dot=*/true);
+    StringRef Rel(Abs);
+    if (Rel.consume_front(RootAbs) && Rel.consume_front("/") && !Rel.empty())
+      return Rel.str();
   }
   return sys::path::filename(SourcePath).str();
 }

@@ -27,6 +27,7 @@ check() { # check DESCRIPTION COMMAND...
   if "$@"; then pass "$what"; else fail "$what"; fi
 }
 contains() { grep -qF -- "$2" "$1"; }
+not_contains() { ! grep -qF -- "$2" "$1"; }
 
 # build NAME SRC... : builds $WORK/NAME with dsu-cc -O2
 build() {

@@ -80,9 +80,11 @@ std::string verify(llvm::Module &M) {
 } // namespace
 
 TEST(TUIdentityTest, Rules) {
-  EXPECT_EQ(tuIdentity("src/util.c", ""), "src/util.c");
-  EXPECT_EQ(tuIdentity("./src/./util.c", ""), "src/util.c");
-  EXPECT_EQ(tuIdentity("src/../lib/x.c", ""), "lib/x.c");
+  EXPECT_EQ(tuIdentity("src/util.c", ""), "util.c");
+  EXPECT_EQ(tuIdentity("v1/store.c", ""), tuIdentity("v2/store.c", ""));
+  EXPECT_EQ(tuIdentity("v1/src/util.c", "", "v1"), "src/util.c");
+  EXPECT_EQ(tuIdentity("./v2/./src/util.c", "", "v2/"), "src/util.c");
+  EXPECT_EQ(tuIdentity("other/util.c", "", "v1"), "util.c");
   EXPECT_EQ(tuIdentity("main.c", ""), "main.c");
   EXPECT_EQ(tuIdentity("/abs/v1/main.c", ""), "main.c");
   EXPECT_EQ(tuIdentity("../v2/main.c", ""), "main.c");

@@ -19,8 +19,11 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
 
   -fdsu-keep[=DIR]        keep the rewritten LLVM IR (FILE.o.dsu.ll) and the
                           translation unit's model (FILE.o.dsu.model)
-  -fdsu-tu-name=NAME      identity of the translation unit (default: its path
-                          relative to the working directory, or its file name)
+  -fdsu-tu-name=NAME      identity of the translation unit (default: its file
+                          name, so v1/store.c and v2/store.c are one unit)
+  -fdsu-tu-root=DIR       name units by their path below DIR (for programs
+                          with two files of the same name: src/util.c and
+                          lib/util.c); give each version its own root
   -fdsu-allocator=A[,B]   functions that allocate like malloc (typed sites)
   -fdsu-verbose           say what each step produced
   -fdsu-no-direct-calls   route every call through its slot (no link-time

@@ -13,6 +13,7 @@
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Support/Process.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -126,12 +127,14 @@ int dsu::runDiffCommand(const ArgList &Args) {
 
 int dsu::runPatchCommand(const ArgList &Args) {
   Parsed P = parseArgs(Args, {"-v", "--verbose"},
-                       {"-o", "--keep", "--transformers", "--emit-transformers"});
+                       {"-o", "--keep", "--transformers", "--emit-transformers",
+                        "--allow-state-loss"});
   if (!P.Unknown.empty())
     return error("patch: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2 || !P.Options.count("-o"))
     return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] "
-                 "[--emit-transformers FILE.c] [--transformers FILE.c] [-v]");
+                 "[--emit-transformers FILE.c] [--transformers FILE.c] "
+                 "[--allow-state-loss NAME[,NAME...]] [-v]");
   auto Builds = loadBuilds(P.Positional[0], P.Positional[1]);
   if (!Builds)
     return error(toString(Builds.takeError()));
@@ -143,6 +146,9 @@ int dsu::runPatchCommand(const ArgList &Args) {
   Opts.TransformersIn = P.Options["--transformers"];
   Opts.TransformersOut = P.Options["--emit-transformers"];
   Opts.IncludeDir = includeDir();
+  for (StringRef Name : split(P.Options["--allow-state-loss"], ','))
+    if (!Name.empty())
+      Opts.AllowStateLoss.insert(Name.str());
   auto Bytes = buildPatch(Old, New, Plan, Opts);
   if (!Bytes)
     return error(toString(Bytes.takeError()));

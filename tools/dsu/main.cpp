@@ -12,11 +12,15 @@ static const char *Usage = R"(usage: dsu COMMAND [ARGS]
 Live updates of programs built with dsu-cc:
   patch OLD NEW -o PATCH [--keep DIR] [-v]
         [--emit-transformers FILE.c] [--transformers FILE.c]
+        [--allow-state-loss NAME[,NAME...]]
                      build the patch that updates a process running the
                      build OLD to the build NEW; when types or global types
                      changed, write the generated state transformers to
                      FILE.c (FILE.c.new if FILE.c exists with other
-                     contents), or use the edited FILE.c instead
+                     contents), or use the edited FILE.c instead; a global
+                     whose running value the update would drop (its file
+                     renamed, a static moved) is refused unless named in
+                     --allow-state-loss
   diff OLD NEW [--json]
                      print the patch plan: what changed and what an update
                      does about it

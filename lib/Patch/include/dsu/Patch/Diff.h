@@ -20,6 +20,9 @@
 //   global only in the new build             added, from its initialiser
 //   struct/union type with other layout      changed: objects transformed
 //                                            (see Transformers.h)
+//   mutable global removed while the new     state lost: refused unless the
+//   build has one of that name elsewhere     user allows it by name (a
+//   (a renamed file, a static moved)         renamed file, a moved static)
 //
 // A function that calls a changed function directly (it was compiled with
 // direct calls, see lib/Analysis/UpdateReach.cpp) is rebuilt too, and so,
@@ -79,11 +82,21 @@ struct PatchPlan {
   std::vector<FunctionChange> Functions;
   std::vector<GlobalChange> Globals;
   std::vector<TypeChange> Types;
+  /// A mutable global of the old build that the new build no longer has
+  /// under its identity although it defines a global of the same name
+  /// elsewhere (a renamed source file, a static moved to another file):
+  /// applying the patch would drop its running value. `dsu patch` refuses
+  /// unless the user allows it by name.
+  struct StateLoss {
+    std::string Name, OldTU, NewTU;
+  };
+  std::vector<StateLoss> StateLosses;
   /// Why the patch cannot be applied (empty when it can).
   std::vector<std::string> Refusals;
 
   bool empty() const {
-    return Functions.empty() && Globals.empty() && Types.empty();
+    return Functions.empty() && Globals.empty() && Types.empty() &&
+           StateLosses.empty();
   }
   std::string dump() const;
   std::string toJSON() const;
@@ -93,6 +106,9 @@ PatchPlan diffModels(const ProgramModel &Old, const ProgramModel &New);
 
 const char *kindName(PatchPlan::FunctionChangeKind K);
 const char *kindName(PatchPlan::GlobalChangeKind K);
+
+/// "'NAME' (static in TU)" or "'NAME'", as messages name a global.
+std::string describeGlobal(const std::string &Name, const std::string &TU);
 
 } // namespace dsu
 

@@ -5,6 +5,7 @@
 #include "dsu/Model/Manifest.h"
 #include "dsu/Patch/Diff.h"
 #include "llvm/Support/Error.h"
+#include <set>
 #include <string>
 
 namespace dsu {
@@ -20,6 +21,9 @@ struct PatchBuildOptions {
   std::string TransformersOut;
   /// Where <dsu/patch_format.h> lives (BIN/../include).
   std::string IncludeDir;
+  /// Globals (by C name) whose running value the user lets the update drop
+  /// (see PatchPlan::StateLoss); any other state loss is refused.
+  std::set<std::string> AllowStateLoss;
 };
 
 /// Builds the patch file that takes a process from Old to New. Fails with

@@ -31,8 +31,11 @@
 namespace dsu {
 
 /// The identity of a translation unit: stable across versions of the program
-/// built in different directories.
-std::string tuIdentity(llvm::StringRef SourcePath, llvm::StringRef Override);
+/// built in different directories. Override (-fdsu-tu-name) wins; else the
+/// path relative to Root (-fdsu-tu-root) if the source lies below it; else
+/// the file name.
+std::string tuIdentity(llvm::StringRef SourcePath, llvm::StringRef Override,
+                       llvm::StringRef Root = "");
 
 /// Renames, relinks and hashes; returns the TU's program model.
 llvm::Expected<TUModel> assignIdentities(llvm::Module &M,
