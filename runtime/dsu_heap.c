@@ -16,12 +16,23 @@
  *  1. every tracked object whose tag is the old tag of a changed type (arrays
  *     allocated with calloc(n, sizeof(T)) hold n elements) gets a new object
  *     of the new size, filled element by element by the type's transformer;
- *  2. every global whose type changed gets its new storage filled;
+ *  2. every global whose type changed gets its new storage filled; a global
+ *     array of a changed struct moves element by element;
  *  3. every place that may hold a pointer to a relocated object (fields of
- *     tracked objects, globals, as listed by the patch) is read; a pointer to
- *     the start of an old element is redirected to the new one; a pointer
- *     into the middle of an old object cannot be accounted for, so the update
- *     is refused, naming the place;
+ *     tracked objects, globals, arrays of pointers, as listed by the patch)
+ *     is read, whenever the patch changes a type, even if nothing was found
+ *     to move: a pointer typed as pointing to a changed type must lead to a
+ *     relocated element, or the update is refused naming the place (an
+ *     object dsu never saw, in a pool or a slab, must not meet new code in
+ *     its old layout). A pointer into the middle of a relocated element
+ *     moves with the field it points into when the new layout keeps that
+ *     field (relocate(): exact starts by hash, the rest by binary search
+ *     over the sorted ranges of old objects), and is refused otherwise.
+ *     Pointers to types that changed types hold by value (a list link, a
+ *     char buffer) are redirected when they point into a relocated object
+ *     and left alone when they do not. Arrays of void * are scanned too: a
+ *     slot that leads into a relocated object is refused, since nothing
+ *     says that slot is a pointer;
  *  4. only if all of that succeeded: the redirections are written, the table
  *     is updated and the old objects are freed. Before that point the program
  *     cannot see anything: new objects are private, writes are recorded.
@@ -270,13 +281,16 @@ static void remap_put(struct remap *m, uintptr_t old, void *new_addr) {
 static const struct remap *active_map; /* during a transformation */
 
 static void *remap_get(const struct remap *m, uintptr_t old);
+static int relocate(const struct remap *m, uintptr_t v, void **to);
+enum { NOT_MOVED, MOVED, UNMAPPABLE };
 
 /* For transformers: where an object (or an element of an array) moves. */
 DSU_EXPORT void *dsu_relocated(const void *old) {
-  if (!old || !active_map)
+  void *to;
+  if (!old || !active_map ||
+      relocate(active_map, (uintptr_t)old, &to) != MOVED)
     return (void *)old;
-  void *to = remap_get(active_map, (uintptr_t)old);
-  return to ? to : (void *)old;
+  return to;
 }
 
 static void *remap_get(const struct remap *m, uintptr_t old) {
@@ -287,6 +301,80 @@ static void *remap_get(const struct remap *m, uintptr_t old) {
     j = (j + 1) & (m->cap - 1);
   }
   return NULL;
+}
+
+/* Every relocated object and global as a range of old addresses, sorted, for
+ * pointers that do not point at the start of an element: a pointer into the
+ * middle of an element moves with the field it points into, if the new
+ * layout keeps that field (dsu_field_move); otherwise it cannot be accounted
+ * for. */
+struct block {
+  uintptr_t old_start;
+  size_t old_len, old_elem;
+  char *new_start;
+  size_t new_elem;
+  const struct dsu_field_move *moves; /* NULL: only element starts move */
+};
+
+static struct block *blocks;
+static size_t nblocks;
+
+static int block_order(const void *a, const void *b) {
+  uintptr_t x = ((const struct block *)a)->old_start;
+  uintptr_t y = ((const struct block *)b)->old_start;
+  return x < y ? -1 : x > y;
+}
+
+/* The block holding old address v, or NULL. */
+static const struct block *block_of(uintptr_t v) {
+  size_t lo = 0, hi = nblocks;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (blocks[mid].old_start <= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return NULL;
+  const struct block *b = &blocks[lo - 1];
+  return v - b->old_start < b->old_len ? b : NULL;
+}
+
+/* Where old address v goes: *to is set and MOVED returned when v lies in a
+ * relocated object at a place the new layout keeps; NOT_MOVED when v lies in
+ * no relocated object; UNMAPPABLE when it lies in one, at a place that has
+ * no counterpart (a removed or retyped field). */
+static int relocate(const struct remap *m, uintptr_t v, void **to) {
+  void *exact = remap_get(m, v);
+  if (exact) {
+    *to = exact;
+    return MOVED;
+  }
+  const struct block *b = block_of(v);
+  if (!b)
+    return NOT_MOVED;
+  size_t off = (size_t)(v - b->old_start);
+  size_t k = off / b->old_elem, in = off % b->old_elem;
+  char *elem = b->new_start + k * b->new_elem;
+  if (in == 0) {
+    *to = elem;
+    return MOVED;
+  }
+  for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
+    if (in >= f->old_offset && in - f->old_offset < f->size) {
+      *to = elem + f->new_offset + (in - f->old_offset);
+      return MOVED;
+    }
+  return UNMAPPABLE;
+}
+
+static int add_block(struct vec *v, uintptr_t old_start, size_t old_len,
+                     size_t old_elem, void *new_start, size_t new_elem,
+                     const struct dsu_field_move *moves) {
+  struct block b = {old_start, old_len, old_elem ? old_elem : old_len,
+                    new_start, new_elem ? new_elem : old_len, moves};
+  return old_len ? push(v, &b) : 0;
 }
 
 static sigjmp_buf xform_jump;
@@ -389,6 +477,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
   struct remap map = {0, 0, 0};
+  struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct entry *new_table = NULL;
   int rc = -1;
   memset(stats, 0, sizeof *stats);
@@ -430,19 +519,27 @@ int dsu_transform_state(const struct dsu_type_xform *types,
    * dsu_relocated() can answer for objects not transformed yet. New
    * addresses map to themselves: a transformer may store them. */
   size_t nglobals = 0;
-  for (const struct dsu_global_xform *g = globals; g && g->name; g++)
+  for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
     nglobals++;
+    if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
+      nglobals += g->old_size / types[g->elem_type - 1].old_size;
+  }
   if (remap_init(&map, 2 * (elements + nglobals)) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
-    size_t old_elem = types[m->which].old_size;
-    for (size_t off = 0, k = 0; off < m->old_size; off += old_elem, k++) {
+    const struct dsu_type_xform *t = &types[m->which];
+    for (size_t off = 0, k = 0; off < m->old_size; off += t->old_size, k++) {
       void *to = (char *)m->new_obj + k * m->new_elem;
       remap_put(&map, m->old_addr + off, to);
       remap_put(&map, (uintptr_t)to, to);
+    }
+    if (add_block(&blockv, m->old_addr, m->old_size, t->old_size, m->new_obj,
+                  t->new_size, t->moves) != 0) {
+      snprintf(err, errsize, "out of memory transforming");
+      goto abort;
     }
   }
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
@@ -450,7 +547,32 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       continue; /* a state transformer of the user's: no storage moves */
     remap_put(&map, (uintptr_t)g->old_addr, g->new_addr);
     remap_put(&map, (uintptr_t)g->new_addr, g->new_addr);
+    /* A global array of a changed struct: each element (and each kept
+     * field of it) moves to its counterpart. */
+    const struct dsu_type_xform *t = NULL;
+    if (g->elem_type > 0 && types) {
+      t = &types[g->elem_type - 1];
+      if (!t->old_size || !t->new_size || g->old_size % t->old_size ||
+          g->new_size % t->new_size ||
+          g->old_size / t->old_size != g->new_size / t->new_size)
+        t = NULL;
+    }
+    if (t)
+      for (size_t k = 1; k < g->old_size / t->old_size; k++) {
+        void *to = (char *)g->new_addr + k * t->new_size;
+        remap_put(&map, (uintptr_t)g->old_addr + k * t->old_size, to);
+        remap_put(&map, (uintptr_t)to, to);
+      }
+    if (add_block(&blockv, (uintptr_t)g->old_addr, g->old_size,
+                  t ? t->old_size : 0, g->new_addr, t ? t->new_size : 0,
+                  t ? t->moves : NULL) != 0) {
+      snprintf(err, errsize, "out of memory transforming");
+      goto abort;
+    }
   }
+  qsort(blockv.data, blockv.n, sizeof(struct block), block_order);
+  blocks = blockv.data;
+  nblocks = blockv.n;
   active_map = &map;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
@@ -479,17 +601,26 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   /* 3. Pointers to relocated objects: every place that may hold one must
    * hold null or the start of a relocated element; anything else is a
    * reference the update cannot account for. */
-  if (elements || stats->globals) {
-#define CHECK_SLOT(slot_addr, where_text)                                      \
+  /* Run whenever a type changed, even if no object was found: typed
+   * pointers to objects dsu never saw (a pool, a slab) must be refused, not
+   * left to the new code. */
+  if (elements || stats->globals || (types && types[0].old_tag)) {
+#define CHECK_SLOT(slot_addr, where_text, inner)                               \
   do {                                                                         \
-    void *v_ = *(void *const *)(slot_addr);                                    \
+    void *v_ = *(void *const *)(slot_addr), *to_ = NULL;                       \
     if (v_) {                                                                  \
-      void *to_ = remap_get(&map, (uintptr_t)v_);                              \
-      if (!to_) {                                                              \
+      int r_ = relocate(&map, (uintptr_t)v_, &to_);                            \
+      if (r_ == NOT_MOVED && (inner))                                          \
+        break; /* a pointer to an object that does not move */                \
+      if (r_ != MOVED) {                                                       \
         snprintf(err, errsize,                                                 \
-                 "%s holds %p, which is not the start of an object dsu knows " \
-                 "(allocated at a typed site or a global): the update cannot " \
-                 "account for it",                                             \
+                 r_ == UNMAPPABLE                                              \
+                     ? "%s holds %p, which points into a relocated object at " \
+                       "a place its new layout does not keep: the update "     \
+                       "cannot account for it"                                 \
+                     : "%s holds %p, which is not an object dsu knows "        \
+                       "(allocated at a typed site or a global) of a type "    \
+                       "this patch changes: the update cannot account for it", \
                  where_text, v_);                                              \
         goto abort;                                                            \
       }                                                                        \
@@ -501,7 +632,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     }                                                                          \
   } while (0)
     for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++)
-      CHECK_SLOT(g->addr, g->where);
+      CHECK_SLOT(g->addr, g->where, g->inner);
     struct tag_cache fields_of = {{0}, {0}, 0}; /* tag -> has pointer fields */
     for (size_t i = 0; i < capacity; i++) {
       struct entry *e = &table[i];
@@ -533,14 +664,29 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       for (const struct dsu_pointer_field *f = fields; f && f->tag; f++) {
         if (!tag_is(tag, f->tag))
           continue;
-        if (f->offset == (size_t)-1) {
+        if (f->offset == (size_t)-2) {
+          /* Untyped pointers: nothing says a slot holds a pointer, so one
+           * that leads into a relocated object is refused, not redirected. */
+          for (size_t off = 0; off + sizeof(void *) <= size;
+               off += sizeof(void *)) {
+            void *v = *(void *const *)(base + off), *to;
+            if (v && relocate(&map, (uintptr_t)v, &to) != NOT_MOVED) {
+              snprintf(err, errsize,
+                       "%s holds %p, a pointer into a relocated object, but "
+                       "its slots are untyped: the update cannot account for "
+                       "it (give the array a pointer type)",
+                       f->where, v);
+              goto abort;
+            }
+          }
+        } else if (f->offset == (size_t)-1) {
           for (size_t off = 0; off + sizeof(void *) <= size;
                off += sizeof(void *))
-            CHECK_SLOT(base + off, f->where);
+            CHECK_SLOT(base + off, f->where, f->inner);
         } else {
           for (size_t at = 0; at + elem <= size; at += elem)
             if (f->offset + sizeof(void *) <= elem)
-              CHECK_SLOT(base + at + f->offset, f->where);
+              CHECK_SLOT(base + at + f->offset, f->where, f->inner);
         }
       }
     }
@@ -548,6 +694,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   }
   protect_end();
   active_map = NULL;
+  blocks = NULL;
+  nblocks = 0;
 
   /* 4. Commit: from here on nothing can fail. */
   new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
@@ -588,6 +736,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
 abort:
   protect_end();
   active_map = NULL;
+  blocks = NULL;
+  nblocks = 0;
 abort_unprotected:
   for (size_t i = 0; i < moved.n; i++)
     free(((struct moved *)moved.data)[i].new_obj);
@@ -595,6 +745,7 @@ out:
   pthread_mutex_unlock(&heap_lock);
   free(moved.data);
   free(fix.data);
+  free(blockv.data);
   free(map.old_addr);
   free(map.new_addr);
   return rc;

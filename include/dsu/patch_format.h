@@ -17,7 +17,7 @@
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
 #define DSU_PATCH_FORMAT 1
-#define DSU_PATCH_ABI 1
+#define DSU_PATCH_ABI 2
 #define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
 
@@ -56,27 +56,43 @@ struct dsu_patch_info {
  * type's name and a hash of its layout ("struct item#1a2b3c4d"). */
 typedef int (*dsu_xform_fn)(void *new_object, const void *old_object);
 
+/* A field that keeps its name and representation across a type change: a
+ * pointer into it (at old_offset + d, d < size) moves to new_offset + d. */
+struct dsu_field_move {
+  size_t old_offset, new_offset, size; /* a zero size ends the list */
+};
+
 struct dsu_type_xform {
   const char *old_tag;
   const char *new_tag;
   size_t old_size, new_size;
   dsu_xform_fn fn; /* 0 on success */
+  const struct dsu_field_move *moves; /* for pointers into the middle */
 };
 
-/* A global whose type changed: new storage, filled from the old. */
+/* A global whose type changed: new storage, filled from the old. When it is
+ * a changed struct or an array of one, elem_type is 1 + the index of that
+ * type in __dsu_type_xforms (pointers to its elements and their fields
+ * follow them); otherwise 0 (only pointers to its start follow it). */
 struct dsu_global_xform {
   const char *name;
   void *old_addr;
   void *new_addr;
   int (*fn)(void); /* 0 on success */
+  size_t old_size, new_size;
+  int elem_type;
 };
 
 /* Where pointers to relocated objects may live in objects tagged `tag`:
- * at `offset`, or (offset == (size_t)-1) in every pointer-sized slot. */
+ * at `offset`, or (offset == (size_t)-1) in every pointer-sized slot, or
+ * (offset == (size_t)-2) in every slot of an array of untyped pointers,
+ * where a pointer into a relocated object is refused (dsu cannot know that
+ * the slot holds a pointer and not some other value). */
 struct dsu_pointer_field {
   const char *tag;
   size_t offset;
   const char *where; /* "struct item.next", for messages */
+  int inner; /* see dsu_global_pointer */
 };
 
 /* An update point where the patch must not be applied (a function that may
@@ -92,6 +108,11 @@ struct dsu_unsafe_point {
 struct dsu_global_pointer {
   void *addr;
   const char *where;
+  /* 0: typed as a pointer to a changed type, so it must lead to an object
+   * dsu relocates (or be null). 1: a pointer to a type that changed types
+   * hold by value (a list link, a char buffer): it is redirected if it
+   * points into a relocated object and left alone otherwise. */
+  int inner;
 };
 
 static inline uint64_t dsu_fnv1a64(const void *data, size_t size) {

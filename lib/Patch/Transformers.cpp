@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/Transformers.h"
 
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
@@ -87,6 +88,13 @@ std::string pointee(StringRef T) {
   return T.str();
 }
 
+/// "char []", "void *[0]": a flexible array member (or the zero-length
+/// array that GNU C used for one).
+bool isFlexibleArray(StringRef T) {
+  T = T.trim();
+  return T.ends_with("[]") || T.ends_with("[0]");
+}
+
 std::string mangle(StringRef Name) {
   std::string S;
   for (char C : Name)
@@ -130,9 +138,18 @@ private:
   std::string copy(const std::string &N, const std::string &O,
                    const std::string &NewType, const std::string &OldType,
                    int Depth);
+  /// A place that may hold a pointer to (or into) a relocated object.
+  struct PointerSlot {
+    uint64_t Offset;
+    std::string Where;
+    bool Inner; ///< Points to a type held by value in a changed type.
+  };
+  /// Types that changed types hold by value (fields, array elements,
+  /// recursively): a pointer to one may point into a relocated object.
+  std::set<std::string> Embedded;
+  void collectEmbedded(const std::string &Type, int Depth);
   void pointerOffsets(const std::string &Type, uint64_t Base,
-                      const std::string &Where,
-                      std::vector<std::pair<uint64_t, std::string>> &Out,
+                      const std::string &Where, std::vector<PointerSlot> &Out,
                       int Depth);
   Error checkUntyped();
 };
@@ -197,9 +214,28 @@ std::string Generator::copy(const std::string &N, const std::string &O,
   return Ind + N + " = (__typeof__(" + N + "))" + O + ";\n";
 }
 
-void Generator::pointerOffsets(
-    const std::string &Type, uint64_t Base, const std::string &Where,
-    std::vector<std::pair<uint64_t, std::string>> &Result, int Depth) {
+void Generator::collectEmbedded(const std::string &Type, int Depth) {
+  if (Depth > 16)
+    return;
+  for (const auto *Types : {&OldTypes, &NewTypes}) {
+    auto It = Types->find(Type);
+    if (It == Types->end())
+      continue;
+    for (const FieldInfo &F : It->second->Fields) {
+      CType C = parseType(F.Type);
+      while (C.N) // multi-dimensional arrays
+        C = parseType(C.Base);
+      if (C.isPointer() || F.IsBitField || !Embedded.insert(C.Base).second)
+        continue;
+      if (C.isRecord())
+        collectEmbedded(C.Base, Depth + 1);
+    }
+  }
+}
+
+void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
+                               const std::string &Where,
+                               std::vector<PointerSlot> &Result, int Depth) {
   if (Depth > 16)
     return;
   CType C = parseType(Type);
@@ -219,8 +255,11 @@ void Generator::pointerOffsets(
     return;
   }
   if (C.isPointer()) {
-    if (Changed.count(pointee(C.Base)))
-      Result.push_back({Base, Where});
+    std::string To = pointee(C.Base);
+    if (Changed.count(To))
+      Result.push_back({Base, Where, false});
+    else if (Embedded.count(To))
+      Result.push_back({Base, Where, true});
     return;
   }
   if (C.isRecord()) {
@@ -232,7 +271,8 @@ void Generator::pointerOffsets(
         continue;
       if (!F.PointsTo.empty()) { // void * annotated with DSU_POINTS_TO
         if (Changed.count(F.PointsTo))
-          Result.push_back({Base + F.OffsetBits / 8, Where + "." + F.Name});
+          Result.push_back(
+              {Base + F.OffsetBits / 8, Where + "." + F.Name, false});
         continue;
       }
       pointerOffsets(F.Type, Base + F.OffsetBits / 8, Where + "." + F.Name,
@@ -319,6 +359,13 @@ Expected<std::string> Generator::run() {
           Out += "  /* " + F.Name + ": new, zero */\n";
           continue;
         }
+        if (isFlexibleArray(F.Type) || isFlexibleArray(It->second->Type)) {
+          // Trailing data has no size in the type: the runtime refuses
+          // objects that carry any (their size is not a multiple of the
+          // type's), so only objects without it reach this transformer.
+          Out += "  /* " + F.Name + ": flexible array member, no data */\n";
+          continue;
+        }
         Out += copy("n->" + F.Name, "o->" + F.Name, F.Type,
                     renameOld(It->second->Type), 0);
       }
@@ -355,34 +402,64 @@ Expected<std::string> Generator::run() {
     Out += copy("__dsu_new_" + Id, "__dsu_old_" + Id, G.NewType,
                 renameOld(G.OldType), 0);
     Out += "  return 0;\n}\n";
+    // Pointers to its elements (and into them) follow it when its elements
+    // are of a changed type.
+    unsigned ElemType = 0;
+    CType NC = parseType(G.NewType);
+    if (NC.isRecord() && NC.Base == parseType(G.OldType).Base &&
+        Changed.count(NC.Base))
+      ElemType = 1 + std::distance(Changed.begin(), Changed.find(NC.Base));
     GlobalTable += "  {\"" + G.Name + "\", (void *)&__dsu_old_" + Id +
                    ", (void *)&__dsu_new_" + Id + ", __dsu_global_" + Id +
-                   "},\n";
+                   ", sizeof __dsu_old_" + Id + ", sizeof __dsu_new_" + Id +
+                   ", " + std::to_string(ElemType) + "},\n";
   }
 
   Out += "\n/* Tables read by the runtime at commit. */\n";
+  // Fields that keep their representation, for pointers into the middle of
+  // a relocated object (a list head embedded in it, a key buffer).
+  for (const std::string &T : Changed) {
+    const TypeInfo &NT = *NewTypes.at(T);
+    const TypeInfo &OT = *OldTypes.at(T);
+    Out += "static const struct dsu_field_move __dsu_moves_" + mangle(T) +
+           "[] = {\n";
+    for (const FieldInfo &F : NT.Fields)
+      for (const FieldInfo &O : OT.Fields)
+        if (!F.Name.empty() && O.Name == F.Name && O.Type == F.Type &&
+            O.TypeHash == F.TypeHash && O.SizeBits == F.SizeBits &&
+            !F.IsBitField && !O.IsBitField && F.SizeBits % 8 == 0 &&
+            F.SizeBits > 0 && !NT.IsUnion && !OT.IsUnion)
+          Out += "  {" + std::to_string(O.OffsetBits / 8) + ", " +
+                 std::to_string(F.OffsetBits / 8) + ", " +
+                 std::to_string(F.SizeBits / 8) + "}, /* " + F.Name + " */\n";
+    Out += "  {0, 0, 0}};\n";
+  }
   Out += "const struct dsu_type_xform __dsu_type_xforms[] = {\n";
   for (const std::string &T : Changed) {
     const TypeInfo &NT = *NewTypes.at(T);
     const TypeInfo &OT = *OldTypes.at(T);
     Out += "  {\"" + T + "#" + OT.Hash.substr(0, 8) + "\", \"" + T + "#" +
            NT.Hash.substr(0, 8) + "\", sizeof(" + oldName(T) + "), sizeof(" +
-           T + "), __dsu_xform_" + mangle(T) + "},\n";
+           T + "), __dsu_xform_" + mangle(T) + ", __dsu_moves_" + mangle(T) +
+           "},\n";
   }
-  Out += "  {0, 0, 0, 0, 0}};\n";
+  Out += "  {0, 0, 0, 0, 0, 0}};\n";
   Out += "/* A global state transformer of your own goes here too, as\n"
          " * {\"state\", 0, 0, my_function}: it runs after the globals above. */\n";
   Out += "const struct dsu_global_xform __dsu_global_xforms[] = {\n" +
-         GlobalTable + "  {0, 0, 0, 0}};\n";
+         GlobalTable + "  {0, 0, 0, 0, 0, 0, 0}};\n";
 
   // Pointer fields of every type, and pointer arrays from allocation sites.
   Out += "const struct dsu_pointer_field __dsu_pointer_fields[] = {\n";
+  for (const std::string &T : Changed)
+    collectEmbedded(T, 0);
   for (const auto &[Name, T] : NewTypes) {
-    std::vector<std::pair<uint64_t, std::string>> Offsets;
+    std::vector<PointerSlot> Offsets;
     pointerOffsets(Name, 0, Name, Offsets, 0);
-    for (const auto &[Offset, Where] : Offsets)
+    for (const PointerSlot &P : Offsets)
       Out += "  {\"" + Name + "#" + T->Hash.substr(0, 8) + "\", " +
-             std::to_string(Offset) + ", \"" + Where + "\"},\n";
+             std::to_string(P.Offset) + ", \"" + P.Where + "\", " +
+             (P.Inner ? "1" : "0") + "},\n";
   }
   std::set<std::string> ArrayTags;
   for (const ProgramModel *P : {&Old, &New})
@@ -393,7 +470,21 @@ Expected<std::string> Generator::run() {
   for (const std::string &Tag : ArrayTags)
     Out += "  {\"" + Tag + "\", (size_t)-1, \"an array of pointers (" +
            Tag.substr(0, Tag.find('#')) + ")\"},\n";
-  Out += "  {0, 0, 0}};\n";
+  // Arrays of void * (a server's table of connections) may hold pointers to
+  // relocated objects that nothing types: the runtime refuses if one does.
+  std::set<std::string> UntypedTags;
+  if (!Changed.empty())
+    for (const ProgramModel *P : {&Old, &New})
+      for (const TUModel &TU : P->TUs)
+        for (const AllocSite &A : TU.AllocSites)
+          if (parseType(A.Type).Base == "void *")
+            UntypedTags.insert(allocationTag(A.Type, TU) + "\", (size_t)-2, \"" +
+                               "an array of void * allocated at " +
+                               sys::path::filename(A.File).str() + ":" +
+                               std::to_string(A.Line));
+  for (const std::string &Entry : UntypedTags)
+    Out += "  {\"" + Entry + "\"},\n";
+  Out += "  {0, 0, 0, 0}};\n";
 
   // Globals holding pointers to relocated objects.
   std::string Externs, Table;
@@ -403,19 +494,20 @@ Expected<std::string> Generator::run() {
     for (const GlobalInfo &Gl : TU.Globals) {
       if (!NewGlobalsDone.insert(Gl.Symbol).second)
         continue;
-      std::vector<std::pair<uint64_t, std::string>> Offsets;
+      std::vector<PointerSlot> Offsets;
       pointerOffsets(Gl.Type, 0, Gl.Name, Offsets, 0);
       if (Offsets.empty())
         continue;
       std::string Id = "__dsu_gp_" + std::to_string(G++);
       Externs += "extern char " + Id + "[] __asm__(\"" + Gl.Symbol + "\");\n";
-      for (const auto &[Offset, Where] : Offsets)
-        Table += "  {" + Id + " + " + std::to_string(Offset) + ", \"global " +
-                 Where + "\"},\n";
+      for (const PointerSlot &P : Offsets)
+        Table += "  {" + Id + " + " + std::to_string(P.Offset) +
+                 ", \"global " + P.Where + "\", " + (P.Inner ? "1" : "0") +
+                 "},\n";
     }
   Out += Externs;
   Out += "const struct dsu_global_pointer __dsu_global_pointers[] = {\n" +
-         Table + "  {0, 0}};\n";
+         Table + "  {0, 0, 0}};\n";
   return Out;
 }
 

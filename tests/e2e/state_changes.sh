@@ -123,6 +123,88 @@ wait_lines "$WORK/anon1.out" 3
 stop
 printf '1 0\n2 0\n3 0 0\n' > "$WORK/anon.expected"
 check "its values survive" cmp "$WORK/anon1.out" "$WORK/anon.expected"
+# --- objects inside a global array: pointers to any element follow it
+build pool1 "$P/pool/v1/main.c"
+build pool2 "$P/pool/v2/main.c"
+make_patch pool1 pool2 pool.patch
+start pool1
+send "a 1 10" "a 2 20" "a 5 50" "a 6 60" "a 3 30" p
+wait_lines "$WORK/pool1.out" 5
+apply_during pool.patch pool.log p
+check "a global pool of a changed type is updated" test $? -eq 0
+send p
+wait_lines "$WORK/pool1.out" 15
+stop
+cat > "$WORK/pool.expected" <<'OUT'
+0:
+1: 5=50 1=10
+2: 6=60 2=20
+3: 3=30
+newest 3=30
+0:
+1: 5=50 1=10
+2: 6=60 2=20
+3: 3=30
+newest 3=30
+0:
+1: 5=50/0 1=10/0
+2: 6=60/0 2=20/0
+3: 3=30/0
+newest 3=30
+OUT
+check "pointers to every element of the pool were redirected" \
+  cmp "$WORK/pool1.out" "$WORK/pool.expected"
+
+# --- objects dsu never saw allocated (cut out of malloc'd slab pages): the
+# typed pointers that lead to them are checked even when nothing else moves
+build slab1 "$P/slab/v1/main.c"
+build slab2 "$P/slab/v2/main.c"
+make_patch slab1 slab2 slab.patch
+start slab1
+send "a apple 1" "a banana 2" "a cherry 3" p
+wait_lines "$WORK/slab1.out" 4
+apply_during slab.patch slab.log p
+check "objects of a changed type that dsu cannot account for are refused" \
+  test $? -ne 0
+check "the refusal names the pointer that leads to them" \
+  contains "$WORK/slab.log" "global heads["
+send p
+wait_lines "$WORK/slab1.out" 12
+stop
+check "the process kept serving its old version unharmed" \
+  test "$(sed -n 1,4p "$WORK/slab1.out")" = "$(sed -n 9,12p "$WORK/slab1.out")"
+# --- pointers into the middle of moved objects (an embedded list link, a
+# char * into a name) follow them; a table of void * holding them is refused
+build embedded1 "$P/embedded/v1/main.c"
+build embedded2 "$P/embedded/v2/main.c"
+make_patch embedded1 embedded2 embedded.patch
+start embedded1
+send "c alpha" "c beta" "c gamma" p
+wait_lines "$WORK/embedded1.out" 1
+apply_during embedded.patch embedded.log p
+check "objects with inner pointers to them are updated" test $? -eq 0
+send "c delta" p
+wait_lines "$WORK/embedded1.out" 3
+stop
+cat > "$WORK/embedded.expected" <<'OUT'
+gamma/5 beta/4 alpha/3 | current gamma/5 gamma
+gamma/5 beta/4 alpha/3 | current gamma/5 gamma
+delta/6/0 gamma/5/0 beta/4/0 alpha/3/0 | current delta/6 delta
+OUT
+check "pointers into the middle of moved objects were redirected" \
+  cmp "$WORK/embedded1.out" "$WORK/embedded.expected"
+start embedded1
+send "c alpha" "c beta" t p
+wait_lines "$WORK/embedded1.out" 1
+apply_during embedded.patch embedded2.log p
+check "a void * table that holds moved objects is refused" test $? -ne 0
+check "the refusal names the table's allocation site" \
+  contains "$WORK/embedded2.log" "an array of void * allocated at main.c:43"
+send p
+wait_lines "$WORK/embedded1.out" 3
+stop
+check "the refused process keeps serving" \
+  test "$(sed -n 3p "$WORK/embedded1.out")" = "beta/4 alpha/3 | current beta/4 beta"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

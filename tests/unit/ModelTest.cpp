@@ -272,8 +272,9 @@ TEST(ProgramModelTest, ValidateRejectsDuplicateTUIdentity) {
   P.TUs.push_back(smallTU("main.c", "v2/main.c"));
   EXPECT_EQ(errorText(P.validate()),
             "translation units 'v1/main.c' and 'v2/main.c' have the same "
-            "identity 'main.c'; give one of them another with "
-            "-fdsu-tu-name=NAME");
+            "identity 'main.c'; build with -fdsu-tu-root=DIR (the source "
+            "root) so that units are named by their path below it, or give "
+            "one of them another name with -fdsu-tu-name=NAME");
 }
 
 TEST(ProgramModelTest, ValidateRejectsDuplicateFunctionSymbol) {

@@ -86,10 +86,17 @@ TEST(TransformersTest, DefaultTransformerCopiesByNameAndListsPointers) {
             std::string::npos);
   EXPECT_NE(S.find("{\"struct item#11111111\", \"struct item#22222222\", "
                    "sizeof(struct item__old), sizeof(struct item), "
-                   "__dsu_xform_struct_item}"),
+                   "__dsu_xform_struct_item, __dsu_moves_struct_item}"),
             std::string::npos)
       << S;
-  EXPECT_NE(S.find("{\"struct item#22222222\", 16, \"struct item.next\"}"),
+  EXPECT_NE(S.find("{\"struct item#22222222\", 16, \"struct item.next\", 0}"),
+            std::string::npos)
+      << S;
+  // id changed from int to long and next moved to another offset: a pointer
+  // into the middle of an old item has no place in the new one (only a
+  // pointer to its start does).
+  EXPECT_NE(S.find("__dsu_moves_struct_item[] = {\n  {8, 16, 8}, /* next "
+                   "*/\n  {0, 0, 0}};"),
             std::string::npos)
       << S;
   EXPECT_NE(S.find("__asm__(\"head.tag.dsu.1\")"), std::string::npos);
@@ -112,7 +119,7 @@ TEST(TransformersTest, VoidPointerFieldIsRefusedUnlessAnnotated) {
   V.New.TUs[0].Types.back().Fields[0].PointsTo = "struct item";
   auto D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
-  EXPECT_NE(D->find("{\"struct holder#33333333\", 0, \"struct holder.data\"}"),
+  EXPECT_NE(D->find("{\"struct holder#33333333\", 0, \"struct holder.data\", 0}"),
             std::string::npos)
       << *D;
 }
