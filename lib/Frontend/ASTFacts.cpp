@@ -25,12 +25,21 @@
 #include "clang/AST/RecordLayout.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
+#include <map>
 #include <set>
 
 using namespace clang;
 using namespace dsu;
 
 namespace {
+
+/// "void *[0]" -> "void *[]": GNU C's zero-length array and C99's flexible
+/// array member are one layout, spelled one way.
+std::string flexibleArraySpelling(std::string T) {
+  if (StringRef(T).ends_with("[0]"))
+    T.replace(T.size() - 3, 3, "[]");
+  return T;
+}
 
 class TypeHasher {
 public:
@@ -60,9 +69,12 @@ public:
       InProgress.erase(RD);
       return S + "}";
     }
+    // A zero-length array is GNU C's flexible array member: the same
+    // layout as `[]`, so the two spellings hash alike.
     if (const auto *AT = Ctx.getAsConstantArrayType(T))
-      return "[" + std::to_string(AT->getSize().getZExtValue()) + "]" +
-             structural(AT->getElementType());
+      if (AT->getSize().getZExtValue() != 0)
+        return "[" + std::to_string(AT->getSize().getZExtValue()) + "]" +
+               structural(AT->getElementType());
     if (T->isArrayType())
       return "[]" + structural(Ctx.getAsArrayType(T)->getElementType());
     if (const auto *PT = T->getAs<PointerType>())
@@ -217,7 +229,8 @@ public:
     for (const FieldDecl *FD : RD->fields()) {
       FieldInfo F;
       F.Name = FD->getNameAsString();
-      F.Type = FD->getType().getCanonicalType().getAsString();
+      F.Type = flexibleArraySpelling(
+          FD->getType().getCanonicalType().getAsString());
       F.TypeHash = toHex(hashString(Hasher.structural(FD->getType())));
       F.OffsetBits = L.getFieldOffset(I++);
       F.IsBitField = FD->isBitField();
@@ -248,6 +261,26 @@ public:
     place(RD->getLocation(), T.File, T.Line);
     Facts.Types.push_back(T);
     return true;
+  }
+
+  /// Typedef names of records, so that types can be matched by any name.
+  bool VisitTypedefNameDecl(TypedefNameDecl *TD) {
+    QualType U = TD->getUnderlyingType().getCanonicalType();
+    if (const auto *RT = U->getAs<RecordType>()) {
+      std::string Record = TypeHasher::recordName(RT->getDecl());
+      if (Record != TD->getNameAsString() && Record != "anonymous")
+        Aliases[Record].insert(TD->getNameAsString());
+    }
+    return true;
+  }
+
+  /// Gives each type the typedef names seen for it anywhere in the TU.
+  void attachAliases() {
+    for (dsu::TypeInfo &T : Facts.Types) {
+      auto It = Aliases.find(T.Name);
+      if (It != Aliases.end())
+        T.Aliases.assign(It->second.begin(), It->second.end());
+    }
   }
 
   /// The type named by sizeof somewhere inside E, if any.
@@ -306,6 +339,7 @@ private:
   TypeHasher Hasher;
   std::set<std::string> Allocators;
   std::set<std::string> SeenTypes;
+  std::map<std::string, std::set<std::string>> Aliases;
   const FunctionDecl *CurrentFunction = nullptr;
 };
 
@@ -317,6 +351,7 @@ public:
       return;
     FactsVisitor V(Ctx, Facts);
     V.TraverseDecl(Ctx.getTranslationUnitDecl());
+    V.attachAliases();
   }
 
 private:

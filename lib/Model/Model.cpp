@@ -18,7 +18,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
                                                 IsBitField, PointsTo)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
                                                 Align, Fields, Hash, File, Line,
-                                                Definition)
+                                                Definition, Aliases)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
                                                 Symbol, Signature, BodyHash,
                                                 Managed, File, Line, Callees,
@@ -145,7 +145,10 @@ std::string ProgramModel::dump() const {
          << " init=" << (G.InitHash.empty() ? "-" : G.InitHash) << "\n";
     for (const TypeInfo &T : C.Types) {
       OS << "  type " << T.Name << " size=" << T.Size << " align=" << T.Align
-         << " hash=" << T.Hash << "\n";
+         << " hash=" << T.Hash;
+      for (const std::string &A : T.Aliases)
+        OS << " alias=" << A;
+      OS << "\n";
       for (const FieldInfo &F : T.Fields)
         OS << "    field " << F.Name << " \"" << F.Type << "\" @"
            << F.OffsetBits / 8 << (F.IsBitField ? " bits" : "") << " size="

@@ -227,14 +227,45 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     if (It == OldT.end() || It->second->Hash == NT->Hash)
       continue;
     std::string Detail = describeTypeChange(*It->second, *NT);
-    Plan.Types.push_back({Name, Detail});
+    Plan.Types.push_back({Name, Detail, ""});
+  }
+  // A type may be known by another name in the other build: `typedef struct
+  // {...} conn` that becomes `typedef struct conn {...} conn`. Types that
+  // found no partner by name are matched through any name they share; even
+  // with the same fields such a type has new tags, so it is transformed.
+  {
+    auto Names = [](const TypeInfo &T) {
+      std::set<std::string> S(T.Aliases.begin(), T.Aliases.end());
+      S.insert(T.Name);
+      return S;
+    };
+    std::map<std::string, std::vector<std::string>> OldByAnyName;
+    for (const auto &[Name, OT] : OldT)
+      if (!NewT.count(Name))
+        for (const std::string &A : Names(*OT))
+          OldByAnyName[A].push_back(Name);
+    std::set<std::string> Taken;
+    for (const auto &[Name, NT] : NewT) {
+      if (OldT.count(Name))
+        continue;
+      std::set<std::string> Candidates;
+      for (const std::string &A : Names(*NT))
+        if (auto It = OldByAnyName.find(A); It != OldByAnyName.end())
+          Candidates.insert(It->second.begin(), It->second.end());
+      if (Candidates.size() != 1 || !Taken.insert(*Candidates.begin()).second)
+        continue;
+      const TypeInfo &OT = *OldT.at(*Candidates.begin());
+      Plan.Types.push_back({Name,
+                            "was " + OT.Name + ", " + describeTypeChange(OT, *NT),
+                            OT.Name});
+    }
   }
 
   // Safety at each update point of the old build.
   {
     std::set<std::string> ChangedTypes, ChangedGlobals;
     for (const PatchPlan::TypeChange &T : Plan.Types)
-      ChangedTypes.insert(T.Name);
+      ChangedTypes.insert(T.oldName()); // old functions use old names
     for (const PatchPlan::GlobalChange &G : Plan.Globals)
       if (G.Kind == GK::TypeChanged)
         ChangedGlobals.insert(G.OldSymbol);
@@ -357,7 +388,8 @@ std::string PatchPlan::toJSON() const {
                             {"new_type", G.NewType}});
   J["types"] = nlohmann::json::array();
   for (const TypeChange &T : Types)
-    J["types"].push_back({{"name", T.Name}, {"detail", T.Detail}});
+    J["types"].push_back(
+        {{"name", T.Name}, {"old_name", T.oldName()}, {"detail", T.Detail}});
   J["update_points"] = nlohmann::json::array();
   for (const PointSafety &P : Points)
     J["update_points"].push_back({{"file", P.File},

@@ -108,8 +108,15 @@ public:
             const PatchPlan &Plan)
       : Old(Old), New(New), Plan(Plan), OldTypes(Old.typesByName()),
         NewTypes(New.typesByName()) {
-    for (const PatchPlan::TypeChange &T : Plan.Types)
+    for (const PatchPlan::TypeChange &T : Plan.Types) {
       Changed.insert(T.Name);
+      AnyChangedName.insert(T.Name);
+      AnyChangedName.insert(T.oldName());
+      if (T.oldName() != T.Name) {
+        OldNameOf[T.Name] = T.oldName();
+        NewNameOf[T.oldName()] = T.Name;
+      }
+    }
   }
 
   Expected<std::string> run();
@@ -118,16 +125,29 @@ private:
   const ProgramModel &Old, &New;
   const PatchPlan &Plan;
   std::map<std::string, const TypeInfo *> OldTypes, NewTypes;
-  std::set<std::string> Changed;
+  std::set<std::string> Changed; ///< New names of the changed types.
+  std::set<std::string> AnyChangedName; ///< Their new and old names.
+  /// Types matched through another name (see PatchPlan::TypeChange).
+  std::map<std::string, std::string> OldNameOf, NewNameOf;
+
+  const std::string &oldNameOf(const std::string &New) const {
+    auto It = OldNameOf.find(New);
+    return It == OldNameOf.end() ? New : It->second;
+  }
+  const std::string &newNameOf(const std::string &OldName) const {
+    auto It = NewNameOf.find(OldName);
+    return It == NewNameOf.end() ? OldName : It->second;
+  }
   std::string Out;
   std::set<std::string> Declared;
 
   std::string oldName(const std::string &Type) const {
-    return Changed.count(Type) ? Type + "__old" : Type;
+    return Changed.count(Type) ? oldNameOf(Type) + "__old" : Type;
   }
   /// Renames every changed type in a C spelling to its old name.
   std::string renameOld(std::string Text) const {
-    for (const std::string &T : Changed) {
+    for (const std::string &New : Changed) {
+      const std::string &T = oldNameOf(New);
       std::regex Word("(^|[^A-Za-z0-9_])" + T + "(?![A-Za-z0-9_])");
       Text = std::regex_replace(Text, Word, "$1" + T + "__old");
     }
@@ -160,8 +180,9 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
     Key = "new " + Name; // unchanged types are declared once
   if (!Declared.insert(Key).second)
     return Error::success();
-  const auto &Types = OldVersion && Changed.count(Name) ? OldTypes : NewTypes;
-  auto It = Types.find(Name);
+  bool FromOld = OldVersion && Changed.count(Name);
+  const auto &Types = FromOld ? OldTypes : NewTypes;
+  auto It = Types.find(FromOld ? oldNameOf(Name) : Name);
   if (It == Types.end())
     return failure("cannot generate a transformer: the definition of '" +
                    Name + "' is not in the program model");
@@ -173,8 +194,10 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
   // Types held by value must be complete first.
   for (const FieldInfo &F : T.Fields) {
     CType C = parseType(F.Type);
-    if (C.isRecord() && (NewTypes.count(C.Base) || OldTypes.count(C.Base)))
-      if (Error E = declare(C.Base, OldVersion && Changed.count(Name)))
+    // An old definition names the old types: declare their new names.
+    std::string Base = FromOld ? newNameOf(C.Base) : C.Base;
+    if (C.isRecord() && (NewTypes.count(Base) || OldTypes.count(C.Base)))
+      if (Error E = declare(Base, FromOld))
         return E;
   }
   Out += (OldVersion && Changed.count(Name) ? renameOld(T.Definition)
@@ -203,7 +226,7 @@ std::string Generator::copy(const std::string &N, const std::string &O,
   if (NT.isRecord() || OT.isRecord()) {
     StringRef OldBase = OT.Base;
     OldBase.consume_back("__old");
-    if (NT.Base != OldBase)
+    if (oldNameOf(NT.Base) != OldBase)
       return Ind + "/* " + N + ": '" + OldType + "' -> '" + NewType +
              "' has no default conversion, left zero */\n";
     if (Changed.count(NT.Base))
@@ -218,7 +241,7 @@ void Generator::collectEmbedded(const std::string &Type, int Depth) {
   if (Depth > 16)
     return;
   for (const auto *Types : {&OldTypes, &NewTypes}) {
-    auto It = Types->find(Type);
+    auto It = Types->find(Types == &OldTypes ? oldNameOf(Type) : Type);
     if (It == Types->end())
       continue;
     for (const FieldInfo &F : It->second->Fields) {
@@ -330,7 +353,8 @@ Expected<std::string> Generator::run() {
     for (const std::string *T : {&G.OldType, &G.NewType}) {
       CType C = parseType(*T);
       if (C.isRecord())
-        if (Error E = declare(C.Base, T == &G.OldType))
+        if (Error E = declare(T == &G.OldType ? newNameOf(C.Base) : C.Base,
+                              T == &G.OldType))
           return E;
     }
   }
@@ -340,7 +364,7 @@ Expected<std::string> Generator::run() {
     Out += "static int __dsu_xform_" + mangle(T) + "(void *, const void *);\n";
   for (const std::string &T : Changed) {
     const TypeInfo &NT = *NewTypes.at(T);
-    const TypeInfo &OT = *OldTypes.at(T);
+    const TypeInfo &OT = *OldTypes.at(oldNameOf(T));
     Out += "static int __dsu_xform_" + mangle(T) +
            "(void *new_object, const void *old_object) {\n";
     Out += "  " + T + " *n = new_object;\n  const " + oldName(T) +
@@ -406,7 +430,7 @@ Expected<std::string> Generator::run() {
     // are of a changed type.
     unsigned ElemType = 0;
     CType NC = parseType(G.NewType);
-    if (NC.isRecord() && NC.Base == parseType(G.OldType).Base &&
+    if (NC.isRecord() && oldNameOf(NC.Base) == parseType(G.OldType).Base &&
         Changed.count(NC.Base))
       ElemType = 1 + std::distance(Changed.begin(), Changed.find(NC.Base));
     GlobalTable += "  {\"" + G.Name + "\", (void *)&__dsu_old_" + Id +
@@ -420,7 +444,7 @@ Expected<std::string> Generator::run() {
   // a relocated object (a list head embedded in it, a key buffer).
   for (const std::string &T : Changed) {
     const TypeInfo &NT = *NewTypes.at(T);
-    const TypeInfo &OT = *OldTypes.at(T);
+    const TypeInfo &OT = *OldTypes.at(oldNameOf(T));
     Out += "static const struct dsu_field_move __dsu_moves_" + mangle(T) +
            "[] = {\n";
     for (const FieldInfo &F : NT.Fields)
@@ -437,8 +461,8 @@ Expected<std::string> Generator::run() {
   Out += "const struct dsu_type_xform __dsu_type_xforms[] = {\n";
   for (const std::string &T : Changed) {
     const TypeInfo &NT = *NewTypes.at(T);
-    const TypeInfo &OT = *OldTypes.at(T);
-    Out += "  {\"" + T + "#" + OT.Hash.substr(0, 8) + "\", \"" + T + "#" +
+    const TypeInfo &OT = *OldTypes.at(oldNameOf(T));
+    Out += "  {\"" + oldNameOf(T) + "#" + OT.Hash.substr(0, 8) + "\", \"" + T + "#" +
            NT.Hash.substr(0, 8) + "\", sizeof(" + oldName(T) + "), sizeof(" +
            T + "), __dsu_xform_" + mangle(T) + ", __dsu_moves_" + mangle(T) +
            "},\n";
@@ -465,7 +489,7 @@ Expected<std::string> Generator::run() {
   for (const ProgramModel *P : {&Old, &New})
     for (const TUModel &TU : P->TUs)
       for (const AllocSite &A : TU.AllocSites)
-        if (Changed.count(pointee(A.Type)))
+        if (AnyChangedName.count(pointee(A.Type)))
           ArrayTags.insert(allocationTag(A.Type, TU));
   for (const std::string &Tag : ArrayTags)
     Out += "  {\"" + Tag + "\", (size_t)-1, \"an array of pointers (" +

@@ -205,6 +205,31 @@ wait_lines "$WORK/embedded1.out" 3
 stop
 check "the refused process keeps serving" \
   test "$(sed -n 3p "$WORK/embedded1.out")" = "beta/4 alpha/3 | current beta/4 beta"
+# --- an anonymous typedef'd struct that gains a tag is the same type
+build retag1 "$P/retag/v1/main.c"
+build retag2 "$P/retag/v2/main.c"
+"$DSU" diff "$WORK/retag1" "$WORK/retag2" > "$WORK/retag.diff"
+check "diff: the type is matched through its typedef name" \
+  contains "$WORK/retag.diff" "type changed struct conn: was conn,"
+make_patch retag1 retag2 retag.patch
+start retag1
+send "c 5" "c 7" "r 5 100" "r 7 20" "r 5 3" p
+wait_lines "$WORK/retag1.out" 2
+apply_during retag.patch retag.log p
+check "the retagged type is transformed" contains "$WORK/retag.log" "2 objects and 1 globals transformed"
+send "r 7 1" p
+wait_lines "$WORK/retag1.out" 6
+stop
+cat > "$WORK/retag.expected" <<'OUT'
+fd 5 state 1 read 103
+fd 7 state 1 read 20
+fd 5 state 1 read 103
+fd 7 state 1 read 20
+fd 5 state 1 read 103 written 0
+fd 7 state 1 read 21 written 0
+OUT
+check "every connection keeps its values under the new layout" \
+  cmp "$WORK/retag1.out" "$WORK/retag.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

@@ -336,3 +336,43 @@ TEST(DiffTest, KindNames) {
                "initialiser-changed-value-kept");
   EXPECT_STREQ(kindName(GK::TypeChanged), "type-changed");
 }
+
+TEST(DiffTest, TypeMatchedThroughItsTypedefName) {
+  // typedef struct {...} conn;  ->  typedef struct conn {...} conn;
+  TUModel O = tu("conn.c"), N = tu("conn.c");
+  O.Types = {type("conn", 8, "h1",
+                  {field("fd", "int", 0, 32), field("state", "int", 32, 32)})};
+  TypeInfo Tagged = type("struct conn", 16, "h2",
+                         {field("fd", "int", 0, 32),
+                          field("state", "int", 32, 32),
+                          field("next", "struct conn *", 64, 64)});
+  Tagged.Aliases = {"conn"};
+  // An unrelated type that shares no name stays new.
+  N.Types = {Tagged, type("struct other", 4, "h3", {field("x", "int", 0, 32)})};
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.Types.size(), 1u);
+  EXPECT_EQ(P.Types[0].Name, "struct conn");
+  EXPECT_EQ(P.Types[0].oldName(), "conn");
+  EXPECT_EQ(P.Types[0].Detail, "was conn, field 'next' added, size 8 -> 16");
+}
+
+TEST(DiffTest, MutableStaticUnderAnotherUnitIsAStateLoss) {
+  TUModel A = tu("store.c"), Main = tu("main.c");
+  A.Globals = {gv("table", "table.tag-store.c.dsu.1", "int [4]", "i0", false, true)};
+  TUModel B = tu("kvstore.c"), Main2 = tu("main.c");
+  B.Globals = {gv("table", "table.tag-kvstore.c.dsu.1", "int [4]", "i0", false,
+                 true)};
+  ProgramModel Old, New;
+  Old.TUs = {A, Main};
+  New.TUs = {B, Main2};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.StateLosses.size(), 1u);
+  EXPECT_EQ(P.StateLosses[0].Name, "table");
+  EXPECT_EQ(P.StateLosses[0].OldTU, "store.c");
+  EXPECT_EQ(P.StateLosses[0].NewTU, "kvstore.c");
+  EXPECT_NE(P.dump().find("state-lost 'table' (static in store.c)"),
+            std::string::npos);
+}

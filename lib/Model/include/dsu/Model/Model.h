@@ -54,6 +54,11 @@ struct TypeInfo {
   unsigned Line = 0;
   /// The C definition as clang prints it (for transformer files).
   std::string Definition;
+  /// Every other name the program gives this type: typedef names for a
+  /// tagged record ("conn" for `typedef struct conn conn`), sorted. Types are
+  /// matched across versions by any of their names, so that an anonymous
+  /// typedef'd struct that gains a tag is still the same type.
+  std::vector<std::string> Aliases;
   bool operator==(const TypeInfo &) const = default;
 };
 

@@ -19,7 +19,9 @@
 //                                            filled by its transformer
 //   global only in the new build             added, from its initialiser
 //   struct/union type with other layout      changed: objects transformed
-//                                            (see Transformers.h)
+//                                            (see Transformers.h); types are
+//                                            matched by name, then by any
+//                                            name they share (tag, typedef)
 //   mutable global removed while the new     state lost: refused unless the
 //   build has one of that name elsewhere     user allows it by name (a
 //   (a renamed file, a static moved)         renamed file, a moved static)
@@ -63,8 +65,13 @@ struct PatchPlan {
     std::string Name, TU, OldSymbol, NewSymbol, OldType, NewType;
   };
   struct TypeChange {
-    std::string Name;
+    std::string Name; ///< In the new build.
     std::string Detail;
+    /// The name in the old build when it differs: the type was matched
+    /// through another of its names (an anonymous typedef'd struct that
+    /// gained a tag, a renamed tag with the same typedef).
+    std::string OldName;
+    const std::string &oldName() const { return OldName.empty() ? Name : OldName; }
   };
 
   /// Whether the patch may be applied at an update point of the old build:
