@@ -255,3 +255,32 @@ TEST(FrontendTest, CompileErrors) {
   ASSERT_FALSE(bool(Missing));
   EXPECT_FALSE(errorText(Missing).empty());
 }
+
+TEST(FrontendTest, ZeroLengthAndFlexibleArraysAreOneLayout) {
+  TempDir D = makeTempDir();
+  auto A = compileSnippet(D, "v1/f.c", "struct s { int n; void *end[0]; };\n");
+  auto B = compileSnippet(D, "v2/f.c", "struct s { int n; void *end[]; };\n");
+  ASSERT_TRUE(A && B);
+  const TypeInfo *TA = findType(A->facts(), "struct s");
+  const TypeInfo *TB = findType(B->facts(), "struct s");
+  ASSERT_TRUE(TA && TB);
+  EXPECT_EQ(TA->Hash, TB->Hash);
+  EXPECT_EQ(TA->Fields.back().Type, "void *[]");
+  EXPECT_EQ(TA->Fields.back().Type, TB->Fields.back().Type);
+}
+
+TEST(FrontendTest, TypedefNamesAreAliasesOfTheirRecord) {
+  TempDir D = makeTempDir();
+  auto A = compileSnippet(D, "a.c", R"(
+typedef struct conn { int fd; } conn;
+typedef struct conn conn_t;
+typedef struct { int x; } anon_t;
+)");
+  ASSERT_TRUE(A);
+  const TypeInfo *Conn = findType(A->facts(), "struct conn");
+  ASSERT_TRUE(Conn);
+  EXPECT_EQ(Conn->Aliases, (std::vector<std::string>{"conn", "conn_t"}));
+  const TypeInfo *Anon = findType(A->facts(), "anon_t");
+  ASSERT_TRUE(Anon);
+  EXPECT_TRUE(Anon->Aliases.empty());
+}
