@@ -195,6 +195,11 @@ std::string dsu::hashFunctionBody(const Function &F) {
   return H.H.hex(16);
 }
 
+std::string dsu::structuralTypeText(Type *T) {
+  Hasher H;
+  return H.typeText(T);
+}
+
 std::string dsu::hashConstant(const Constant &C) {
   Hasher H;
   H.constant(&C);

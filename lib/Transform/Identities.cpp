@@ -96,6 +96,11 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     Info.Signature = Fact != Facts.Functions.end() && FactName == Info.Name
                          ? Fact->second.Signature
                          : irTypeText(F.getFunctionType());
+    // An extracted loop body's identity covers the frame it runs in.
+    if (F.hasFnAttribute("dsu-loop-frame"))
+      Info.Signature +=
+          " frame(" +
+          F.getFnAttribute("dsu-loop-frame").getValueAsString().str() + ")";
     if (Fact != Facts.Functions.end()) {
       Info.File = Fact->second.File;
       Info.Line = Fact->second.Line;

@@ -11,10 +11,14 @@
 // The extraction uses LLVM's CodeExtractor on the unoptimised module, where
 // locals live in allocas of the entry block: the body receives pointers to
 // the locals it uses, and returns which way it left the loop (continue,
-// break, return). Its identity hashes that signature, so a new version whose
-// loop body needs other locals or has other exits is a new function, and the
-// old loop keeps calling its old body: the change then waits for the next
-// call of the enclosing function, as without extraction.
+// break, return). Its identity hashes that signature and the layout of every
+// local of the enclosing frame it receives (the "dsu-loop-frame" attribute:
+// with opaque pointers, two bodies whose locals differ, an int status that
+// became a struct, have the same IR signature). So a new version whose loop
+// body needs other locals, locals of other types, or has other exits is a
+// new function, and the old loop keeps calling its old body, which fits its
+// frame: the change then waits for the next call of the enclosing function,
+// as without extraction.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Transform/Transform.h"
@@ -42,6 +46,25 @@ Loop *nextLoop(Function &F, Function *UpdatePoint, LoopInfo &LI) {
             if (&BB != L->getHeader())
               return L;
   return nullptr;
+}
+/// What an extracted body relies on in the frame of its caller: for each
+/// argument, the layout of the local it points to (or the type of the value
+/// it receives).
+std::string frameText(Function &Body) {
+  std::string S;
+  for (User *U : Body.users()) {
+    auto *CB = dyn_cast<CallBase>(U);
+    if (!CB || CB->getCalledFunction() != &Body)
+      continue;
+    for (Value *Arg : CB->args()) {
+      if (auto *AI = dyn_cast<AllocaInst>(Arg->stripPointerCasts()))
+        S += "local " + structuralTypeText(AI->getAllocatedType()) + ";";
+      else
+        S += "value " + structuralTypeText(Arg->getType()) + ";";
+    }
+    break; // one call site: the loop's
+  }
+  return S;
 }
 } // namespace
 
@@ -79,6 +102,7 @@ unsigned dsu::extractUpdateLoops(Module &M) {
         break;
       Body0->setName(Base + ".loop" + std::to_string(N));
       Body0->setLinkage(GlobalValue::InternalLinkage);
+      Body0->addFnAttr("dsu-loop-frame", frameText(*Body0));
       ++Extracted;
     }
   }

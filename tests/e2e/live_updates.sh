@@ -111,4 +111,23 @@ wait_lines "$WORK/inlined1.out" 2
 stop
 printf '11\n16\n' > "$WORK/inlined.expected"
 check "the new weight() is used even where it was inlined" cmp "$WORK/inlined1.out" "$WORK/inlined.expected"
+# --- a loop body whose frame changed (an int local that became a struct) is
+# a new function: the running loop keeps its old body, which fits its frame
+build loopframe1 "$P/loopframe/v1/main.c"
+build loopframe2 "$P/loopframe/v2/main.c"
+"$DSU" diff "$WORK/loopframe1" "$WORK/loopframe2" > "$WORK/loopframe.diff"
+check "diff: the loop body whose frame changed is a new function" \
+  contains "$WORK/loopframe.diff" "function signature-changed main.loop0"
+make_patch loopframe1 loopframe2 loopframe.patch
+start loopframe1
+send "n alpha" "n be" p
+wait_lines "$WORK/loopframe1.out" 1
+apply_during loopframe.patch loopframe.log "n gamma"
+send "n delta" "n epsilon" p
+wait_lines "$WORK/loopframe1.out" 2
+stop
+printf 'served 2 last 2 guard 12345\nserved 5 last 7 guard 12345\n' \
+  > "$WORK/loopframe.expected"
+check "the running loop's frame is intact" \
+  cmp "$WORK/loopframe1.out" "$WORK/loopframe.expected"
 finish

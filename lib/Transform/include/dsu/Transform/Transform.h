@@ -96,6 +96,9 @@ unsigned instrumentAllocations(llvm::Module &M, const TUModel &TU);
 std::string hashFunctionBody(const llvm::Function &F);
 /// Hash of a constant (initialisers).
 std::string hashConstant(const llvm::Constant &C);
+/// An IR type with every struct spelled out by its elements, so that two
+/// layouts of one struct name read differently.
+std::string structuralTypeText(llvm::Type *T);
 
 } // namespace dsu
 
