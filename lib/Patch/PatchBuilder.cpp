@@ -204,6 +204,28 @@ Error failure(const Twine &Why) {
   return createStringError(inconvertibleErrorCode(), Why);
 }
 
+/// A generated transformers file names the pair of builds it was made for;
+/// its tables (where pointers live, which tags change) are only true for
+/// that pair, so a file made for another pair is refused.
+Error checkTransformersFor(StringRef Source, StringRef Path,
+                           const PatchPlan &Plan) {
+  StringRef Marker = transformersMarker();
+  size_t At = Source.find(Marker);
+  if (At == StringRef::npos)
+    return Error::success(); // written by hand from scratch: nothing recorded
+  StringRef Pair = Source.substr(At + Marker.size());
+  Pair = Pair.take_until([](char C) { return C == '.' || C == '\n'; });
+  std::string Want = Plan.BaseVersion + " -> " + Plan.TargetVersion;
+  if (Pair.trim() == Want)
+    return Error::success();
+  return failure(Path + ": the transformers were generated for the patch " +
+                 Pair.trim() + ", not for " + Want +
+                 " (their tables of types and pointers would be stale); "
+                 "regenerate them with --emit-transformers " + Path +
+                 " (the new template goes to " + Path +
+                 ".new, your edits stay) and carry your code over");
+}
+
 } // namespace
 
 Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
@@ -314,6 +336,8 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       if (!Text)
         return Text.takeError();
       Source = std::move(*Text);
+      if (Error E = checkTransformersFor(Source, Opts.TransformersIn, Plan))
+        return E;
     } else {
       auto Generated = generateTransformers(Old.Model, New.Model, Plan);
       if (!Generated)

@@ -155,6 +155,14 @@ OUT
 check "pointers to every element of the pool were redirected" \
   cmp "$WORK/pool1.out" "$WORK/pool.expected"
 
+# --- a transformers file made for another pair of builds is refused
+"$DSU" patch "$WORK/pool1" "$WORK/pool2" -o "$WORK/stale.patch" \
+  --transformers "$WORK/user.c" > "$WORK/stale.log" 2>&1
+check "transformers generated for other builds are refused" test $? -ne 0
+check "the refusal names both pairs of builds" \
+  contains "$WORK/stale.log" "the transformers were generated for the patch"
+check "no patch was written from stale transformers" test ! -e "$WORK/stale.patch"
+
 # --- objects dsu never saw allocated (cut out of malloc'd slab pages): the
 # typed pointers that lead to them are checked even when nothing else moves
 build slab1 "$P/slab/v1/main.c"

@@ -9,6 +9,10 @@
 
 namespace dsu {
 
+/// The words that open a generated transformers file, followed by the pair
+/// of versions it was generated for ("BASE -> TARGET").
+llvm::StringRef transformersMarker();
+
 /// True if the plan changes a type or a global's type.
 bool needsStateTransformation(const PatchPlan &Plan);
 
