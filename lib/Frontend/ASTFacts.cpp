@@ -263,6 +263,87 @@ public:
     return true;
   }
 
+  /// Library functions that use the memory they are given only during the
+  /// call: passing them an object's address does not pin it.
+  static bool keepsNoAddress(StringRef Name) {
+    static const std::set<std::string> Known = {
+        "memcpy", "memmove", "memset", "memcmp", "memchr", "bzero", "bcopy",
+        "strcpy", "strncpy", "strcat", "strncat", "strcmp", "strncmp",
+        "strcasecmp", "strncasecmp", "strlen", "strnlen", "strchr", "strrchr",
+        "strstr", "strdup", "strndup", "strtol", "strtoul", "strtoll",
+        "strtoull", "strtod", "atoi", "atol", "printf", "fprintf", "sprintf",
+        "snprintf", "vprintf", "vfprintf", "vsprintf", "vsnprintf", "puts",
+        "fputs", "fputc", "putc", "fwrite", "fread", "fgets", "sscanf",
+        "fscanf", "scanf", "read", "write", "pread", "pwrite", "readv",
+        "writev", "recv", "recvfrom", "recvmsg", "send", "sendto", "sendmsg",
+        "free", "qsort", "bsearch", "accept", "accept4", "bind", "connect",
+        "getsockname", "getpeername", "setsockopt", "getsockopt", "select",
+        "poll", "ppoll", "pselect", "epoll_wait", "fstat", "stat", "lstat",
+        "gettimeofday", "clock_gettime", "time", "localtime_r", "gmtime_r",
+        "localtime", "gmtime", "strftime", "mktime", "inet_ntop", "inet_pton",
+        "inet_ntoa", "inet_aton", "getaddrinfo", "getnameinfo", "pipe",
+        "pipe2", "socketpair", "pthread_mutex_lock", "pthread_mutex_unlock",
+        "pthread_mutex_trylock", "pthread_mutex_init", "pthread_mutex_destroy",
+        "sigemptyset", "sigfillset", "sigaddset", "sigdelset", "sigprocmask",
+        "pthread_sigmask", "getrlimit", "setrlimit", "getrusage", "uname",
+        "gethostname", "sysconf", "crc32", "assert", "__assert_fail",
+        "perror", "syslog", "vsyslog",
+        // A new thread's argument reaches program code, whose frames the
+        // safety analysis covers.
+        "pthread_create"};
+    return Known.count(Name.str()) != 0;
+  }
+
+  /// The record an argument hands the address of, and the field if the
+  /// address is that of a field inside it; empty if neither.
+  std::pair<std::string, std::string> escapedObject(const Expr *Arg) {
+    const Expr *E = Arg->IgnoreParenCasts();
+    // &obj->field, &obj.field, obj->array (decayed): an address inside obj.
+    const Expr *Inner = E;
+    if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_AddrOf)
+      Inner = U->getSubExpr()->IgnoreParens();
+    if (const auto *M = dyn_cast<MemberExpr>(Inner)) {
+      if (Inner != E || M->getType()->isArrayType()) {
+        // The outermost object of a chain of '.' accesses holds the field.
+        while (!M->isArrow())
+          if (const auto *Base = dyn_cast<MemberExpr>(M->getBase()->IgnoreParens()))
+            M = Base;
+          else
+            break;
+        if (const auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()))
+          return {TypeHasher::recordName(FD->getParent()),
+                  FD->getNameAsString()};
+      }
+    }
+    // obj: a pointer to a record.
+    QualType T = E->getType().getCanonicalType();
+    if (const auto *PT = T->getAs<PointerType>())
+      if (const auto *RT = PT->getPointeeType()->getAs<RecordType>())
+        return {TypeHasher::recordName(RT->getDecl()), ""};
+    return {"", ""};
+  }
+
+  /// Records the calls that give an object's address to a function this TU
+  /// does not define (whether the program defines it elsewhere is decided
+  /// on the whole program, see lib/Patch/Diff.cpp).
+  void recordEscapes(const CallExpr *CE, const FunctionDecl *Callee) {
+    if (Callee->hasBody() || Callee->getBuiltinID() ||
+        keepsNoAddress(Callee->getName()))
+      return;
+    for (const Expr *Arg : CE->arguments()) {
+      auto [Record, Field] = escapedObject(Arg);
+      if (Record.empty() || Record == "anonymous")
+        continue;
+      AddressEscape A;
+      A.Callee = Callee->getNameAsString();
+      A.Type = Record;
+      A.Field = Field;
+      A.Function = CurrentFunction->getNameAsString();
+      place(CE->getBeginLoc(), A.File, A.Line);
+      Facts.Escapes.push_back(A);
+    }
+  }
+
   /// Typedef names of records, so that types can be matched by any name.
   bool VisitTypedefNameDecl(TypedefNameDecl *TD) {
     QualType U = TD->getUnderlyingType().getCanonicalType();
@@ -310,8 +391,10 @@ public:
       Facts.UpdatePoints.push_back(U);
       return true;
     }
-    if (!Allocators.count(Name))
+    if (!Allocators.count(Name)) {
+      recordEscapes(CE, Callee);
       return true;
+    }
     for (const Expr *Arg : CE->arguments()) {
       if (auto T = sizeofType(Arg)) {
         AllocSite A;

@@ -32,10 +32,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AllocSite, Function, File, Line,
                                                 Allocator, Type, Column)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
                                                 Line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddressEscape, Callee, Type,
+                                                Field, Function, File, Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
                                                 Functions, Globals, Types,
                                                 AllocSites, UpdatePoints,
-                                                AddressTakenExternals,
+                                                Escapes, AddressTakenExternals,
                                                 CompileOptions)
 } // namespace dsu
 
@@ -53,6 +55,10 @@ void TUModel::canonicalize() {
   };
   std::sort(AllocSites.begin(), AllocSites.end(), ByPlace);
   std::sort(UpdatePoints.begin(), UpdatePoints.end(), ByPlace);
+  std::sort(Escapes.begin(), Escapes.end(), [](const auto &A, const auto &B) {
+    return std::tie(A.File, A.Line, A.Callee, A.Type, A.Field) <
+           std::tie(B.File, B.Line, B.Callee, B.Type, B.Field);
+  });
   std::sort(AddressTakenExternals.begin(), AddressTakenExternals.end());
   AddressTakenExternals.erase(
       std::unique(AddressTakenExternals.begin(), AddressTakenExternals.end()),
@@ -157,6 +163,10 @@ std::string ProgramModel::dump() const {
     for (const UpdatePointInfo &U : C.UpdatePoints)
       OS << "  update-point " << U.Function << " " << U.File << ":" << U.Line
          << "\n";
+    for (const AddressEscape &E : C.Escapes)
+      OS << "  escape " << E.Type << (E.Field.empty() ? "" : "." + E.Field)
+         << " to " << E.Callee << " in " << E.Function << " " << E.File
+         << ":" << E.Line << "\n";
     for (const AllocSite &A : C.AllocSites)
       OS << "  alloc " << A.Allocator << " \"" << A.Type << "\" in "
          << A.Function << " " << A.File << ":" << A.Line << "\n";

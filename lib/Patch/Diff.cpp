@@ -261,6 +261,43 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     }
   }
 
+  // Objects whose address the old code gave to code dsu does not build (a
+  // library that keeps it, like libevent's event_set) cannot be moved: the
+  // library would go on using the old address.
+  {
+    std::set<std::string> Defined;
+    for (const TUModel &TU : Old.TUs)
+      for (const FunctionInfo &F : TU.Functions)
+        Defined.insert(F.Name);
+    std::map<std::string, std::vector<const AddressEscape *>> EscapesOf;
+    for (const TUModel &TU : Old.TUs)
+      for (const AddressEscape &E : TU.Escapes)
+        if (!Defined.count(E.Callee))
+          EscapesOf[E.Type].push_back(&E);
+    for (const PatchPlan::TypeChange &T : Plan.Types) {
+      auto It = EscapesOf.find(T.oldName());
+      if (It == EscapesOf.end())
+        continue;
+      std::string Where;
+      size_t Shown = 0;
+      for (const AddressEscape *E : It->second) {
+        if (Shown++ == 3) {
+          Where += ", and " + std::to_string(It->second.size() - 3) + " more";
+          break;
+        }
+        Where += std::string(Shown > 1 ? ", " : "") +
+                 (E->Field.empty() ? "an object"
+                                   : "its field '" + E->Field + "'") +
+                 " is given to " + E->Callee + " at " +
+                 llvm::sys::path::filename(E->File).str() + ":" +
+                 std::to_string(E->Line);
+      }
+      Plan.Refusals.push_back(
+          "objects of " + T.Name + " cannot be moved: code that dsu does not "
+          "build may keep their addresses (" + Where + ")");
+    }
+  }
+
   // Safety at each update point of the old build.
   {
     std::set<std::string> ChangedTypes, ChangedGlobals;

@@ -234,6 +234,11 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     Copy.Function = SymbolOf(A.Function);
     Model.AllocSites.push_back(Copy);
   }
+  for (const AddressEscape &E : Facts.Escapes) {
+    AddressEscape Copy = E;
+    Copy.Function = SymbolOf(E.Function);
+    Model.Escapes.push_back(Copy);
+  }
   Model.Types = Facts.Types;
   Model.canonicalize();
   return Model;

@@ -238,6 +238,17 @@ fd 7 state 1 read 21 written 0
 OUT
 check "every connection keeps its values under the new layout" \
   cmp "$WORK/retag1.out" "$WORK/retag.expected"
+# --- objects whose address a library keeps cannot be moved: refused, named
+clang-19 -O2 -c "$P/pinned/evlib.c" -o "$WORK/evlib.o"
+build pinned1 "$P/pinned/v1/main.c" "$WORK/evlib.o"
+build pinned2 "$P/pinned/v2/main.c" "$WORK/evlib.o"
+"$DSU" patch "$WORK/pinned1" "$WORK/pinned2" -o "$WORK/pinned.patch" \
+  > "$WORK/pinned.log" 2>&1
+check "a patch that would move objects a library holds is refused" test $? -ne 0
+check "the refusal names the type, the field and the call" \
+  contains "$WORK/pinned.log" "objects of struct conn cannot be moved: code that dsu does not build may keep their addresses (an object is given to ev_register at main.c:37, its field 'event' is given to ev_register at main.c:37)"
+"$DSU" diff "$WORK/pinned1" "$WORK/pinned2" > "$WORK/pinned.diff"
+check "dsu diff shows the refusal" contains "$WORK/pinned.diff" "refused: objects of struct conn cannot be moved"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

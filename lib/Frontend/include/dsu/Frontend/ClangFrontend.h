@@ -53,6 +53,7 @@ struct ASTFacts {
   std::vector<TypeInfo> Types;
   std::vector<AllocSite> AllocSites;       ///< Function holds the C name.
   std::vector<UpdatePointInfo> UpdatePoints; ///< Function holds the C name.
+  std::vector<AddressEscape> Escapes;        ///< Function holds the C name.
   /// Names of functions that wrap an allocator (from -fdsu-allocator=NAME).
   std::vector<std::string> ExtraAllocators;
 };

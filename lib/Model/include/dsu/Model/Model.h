@@ -111,6 +111,21 @@ struct AllocSite {
   bool operator==(const AllocSite &) const = default;
 };
 
+/// A call that hands the address of an object of a struct type (or of a
+/// field inside one) to a function its translation unit does not define. If
+/// no unit of the program defines that function, code dsu does not build (a
+/// library like libevent, the kernel through a system call wrapper) may keep
+/// the address, so objects of that type cannot be moved.
+struct AddressEscape {
+  std::string Callee;
+  std::string Type;  ///< The record whose object's address is passed.
+  std::string Field; ///< Set when the address is that of this field.
+  std::string Function; ///< The caller (symbol).
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const AddressEscape &) const = default;
+};
+
 struct UpdatePointInfo {
   std::string Function; ///< Symbol of the enclosing function.
   std::string File;
@@ -128,6 +143,7 @@ struct TUModel {
   std::vector<TypeInfo> Types;
   std::vector<AllocSite> AllocSites;
   std::vector<UpdatePointInfo> UpdatePoints;
+  std::vector<AddressEscape> Escapes;
   /// External functions (by plain name) whose address this TU takes.
   std::vector<std::string> AddressTakenExternals;
   /// The compile options (no inputs or outputs), to regenerate the object at
