@@ -318,11 +318,47 @@ struct block {
 
 static struct block *blocks;
 static size_t nblocks;
+static struct block *rblocks; /* the same, sorted by new address */
 
 static int block_order(const void *a, const void *b) {
   uintptr_t x = ((const struct block *)a)->old_start;
   uintptr_t y = ((const struct block *)b)->old_start;
   return x < y ? -1 : x > y;
+}
+
+static int block_new_order(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)((const struct block *)a)->new_start;
+  uintptr_t y = (uintptr_t)((const struct block *)b)->new_start;
+  return x < y ? -1 : x > y;
+}
+
+/* For commit hooks: the old address of a relocated element (or of a kept
+ * field in it), given the new one. */
+DSU_EXPORT void *dsu_original(const void *new_object) {
+  uintptr_t v = (uintptr_t)new_object;
+  size_t lo = 0, hi = rblocks ? nblocks : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if ((uintptr_t)rblocks[mid].new_start <= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
+    return (void *)new_object;
+  const struct block *b = &rblocks[lo - 1];
+  size_t n = b->old_len / b->old_elem;
+  size_t off = (size_t)(v - (uintptr_t)b->new_start);
+  if (off >= n * b->new_elem)
+    return (void *)new_object;
+  size_t k = off / b->new_elem, in = off % b->new_elem;
+  uintptr_t elem = b->old_start + k * b->old_elem;
+  if (in == 0)
+    return (void *)elem;
+  for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
+    if (in >= f->new_offset && in - f->new_offset < f->size)
+      return (void *)(elem + f->old_offset + (in - f->new_offset));
+  return (void *)new_object;
 }
 
 /* The block holding old address v, or NULL. */
@@ -468,17 +504,66 @@ static void describe_failure(char *err, size_t size, const char *what, int rc) {
 }
 
 
+/* Between a successful dsu_transform_state() and dsu_transform_finish(). */
+static struct {
+  struct remap map;
+  struct vec blocks, old_objects;
+  const struct dsu_hooks *hooks;
+} finishing;
+
+static void (*hook_to_run)(void);
+static int call_hook(void) {
+  hook_to_run();
+  return 0;
+}
+
+/* Runs a user hook under the transformers' crash protection (which must be
+ * installed). */
+static int run_hook(void (*fn)(void)) {
+  hook_to_run = fn;
+  return guarded(NULL, NULL, NULL, call_hook);
+}
+
+void dsu_transform_finish(void) {
+  if (finishing.hooks && finishing.hooks->commit) {
+    active_map = &finishing.map;
+    protect_begin();
+    int r = run_hook(finishing.hooks->commit);
+    protect_end();
+    if (r != 0)
+      fprintf(stderr,
+              "dsu: the commit hook crashed (signal %d); the update stays "
+              "applied\n",
+              -(r + 1000));
+    active_map = NULL;
+  }
+  for (size_t i = 0; i < finishing.old_objects.n; i++)
+    free(((void **)finishing.old_objects.data)[i]);
+  free(finishing.old_objects.data);
+  free(finishing.blocks.data);
+  free(finishing.map.old_addr);
+  free(finishing.map.new_addr);
+  free(rblocks);
+  rblocks = NULL;
+  blocks = NULL;
+  nblocks = 0;
+  memset(&finishing, 0, sizeof finishing);
+}
+
 int dsu_transform_state(const struct dsu_type_xform *types,
                         const struct dsu_global_xform *globals,
                         const struct dsu_pointer_field *fields,
                         const struct dsu_global_pointer *gptrs,
+                        const struct dsu_hooks *hooks,
                         struct dsu_transform_stats *stats, char *err,
                         size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
   struct remap map = {0, 0, 0};
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
+  struct vec old_objects = {0, 0, 0, sizeof(void *)};
   struct entry *new_table = NULL;
+  int ran_transformers = 0;
   int rc = -1;
   memset(stats, 0, sizeof *stats);
   pthread_mutex_lock(&heap_lock);
@@ -573,6 +658,16 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   qsort(blockv.data, blockv.n, sizeof(struct block), block_order);
   blocks = blockv.data;
   nblocks = blockv.n;
+  rblocks = nblocks ? malloc(nblocks * sizeof *rblocks) : NULL;
+  if (nblocks && !rblocks) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  if (rblocks) {
+    memcpy(rblocks, blocks, nblocks * sizeof *rblocks);
+    qsort(rblocks, nblocks, sizeof *rblocks, block_new_order);
+  }
+  ran_transformers = 1; /* from here on, the rollback hook has work */
   active_map = &map;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
@@ -694,8 +789,6 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   }
   protect_end();
   active_map = NULL;
-  blocks = NULL;
-  nblocks = 0;
 
   /* 4. Commit: from here on nothing can fail. */
   new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
@@ -723,21 +816,40 @@ int dsu_transform_state(const struct dsu_type_xform *types,
         const struct dsu_type_xform *t = &types[which];
         insert_locked((uintptr_t)remap_get(&map, old[i].addr),
                       (old[i].size / t->old_size) * t->new_size, t->new_tag);
-        free((void *)old[i].addr);
+        void *gone = (void *)old[i].addr;
+        if (push(&old_objects, &gone) != 0)
+          free(gone); /* out of memory: the hook cannot see it, but no leak */
       } else {
         insert_locked(old[i].addr, old[i].size, old[i].tag);
       }
     }
     free(old);
   }
+  /* The old objects, the map and the blocks live until
+   * dsu_transform_finish(), after the new code is installed. */
+  finishing.map = map;
+  finishing.blocks = blockv;
+  finishing.old_objects = old_objects;
+  finishing.hooks = hooks;
+  memset(&map, 0, sizeof map);
+  memset(&blockv, 0, sizeof blockv);
+  memset(&old_objects, 0, sizeof old_objects);
   rc = 0;
   goto out;
 
 abort:
+  if (ran_transformers && hooks && hooks->rollback) {
+    int r = run_hook(hooks->rollback);
+    if (r != 0)
+      fprintf(stderr, "dsu: the rollback hook crashed (signal %d)\n",
+              -(r + 1000));
+  }
   protect_end();
   active_map = NULL;
   blocks = NULL;
   nblocks = 0;
+  free(rblocks);
+  rblocks = NULL;
 abort_unprotected:
   for (size_t i = 0; i < moved.n; i++)
     free(((struct moved *)moved.data)[i].new_obj);
@@ -746,6 +858,7 @@ out:
   free(moved.data);
   free(fix.data);
   free(blockv.data);
+  free(old_objects.data);
   free(map.old_addr);
   free(map.new_addr);
   return rc;

@@ -12,13 +12,18 @@ struct dsu_transform_stats {
 };
 
 /* Transforms the program state for a patch (see dsu_heap.c). Returns 0 and
- * commits, or -1 with the reason in err and nothing changed. */
+ * commits, or -1 with the reason in err and nothing changed (hooks->rollback
+ * has run if transformers did). After 0, the caller installs the new code
+ * and then calls dsu_transform_finish(), which runs hooks->commit and frees
+ * the old objects. hooks may be NULL. */
 int dsu_transform_state(const struct dsu_type_xform *types,
                         const struct dsu_global_xform *globals,
                         const struct dsu_pointer_field *fields,
                         const struct dsu_global_pointer *gptrs,
+                        const struct dsu_hooks *hooks,
                         struct dsu_transform_stats *stats, char *err,
                         size_t errsize);
+void dsu_transform_finish(void);
 
 /* Number of heap objects tracked now. */
 size_t dsu_heap_tracked(void);

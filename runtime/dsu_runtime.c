@@ -68,6 +68,7 @@ struct request {
   const struct dsu_global_xform *globals;
   const struct dsu_pointer_field *fields;
   const struct dsu_global_pointer *gptrs;
+  const struct dsu_hooks *hooks;
   const struct dsu_unsafe_point *unsafe;
   char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
   unsigned force_line;
@@ -215,7 +216,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     }
     if ((req.types || req.globals) &&
         dsu_transform_state(req.types, req.globals, req.fields, req.gptrs,
-                            &req.stats, req.failure,
+                            req.hooks, &req.stats, req.failure,
                             sizeof req.failure) != 0) {
       /* Nothing changed: the old version goes on. */
       snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
@@ -235,6 +236,8 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     for (uint32_t i = 0; i < info->nrebind; i++)
       __atomic_store_n(info->rebind[i].slot, info->rebind[i].body,
                        __ATOMIC_RELEASE);
+    if (req.types || req.globals)
+      dsu_transform_finish(); /* commit hook, then the old objects go */
     struct history_entry *h = &history[nhistory % MAX_HISTORY];
     snprintf(h->from, sizeof h->from, "%s", current_version);
     snprintf(current_version, sizeof current_version, "%s",
@@ -437,6 +440,7 @@ static int load_patch(const char *path, char *err, size_t errsize) {
   req.globals = dlsym(handle, "__dsu_global_xforms");
   req.fields = dlsym(handle, "__dsu_pointer_fields");
   req.gptrs = dlsym(handle, "__dsu_global_pointers");
+  req.hooks = dlsym(handle, "__dsu_hooks");
   req.unsafe = dlsym(handle, "__dsu_unsafe_points");
   memset(&req.stats, 0, sizeof req.stats);
   req.failure[0] = 0;

@@ -54,6 +54,17 @@ int dsu_update_count(void);
  * changed type are redirected by dsu anyway; this is for the others. */
 void *dsu_relocated(const void *old);
 
+/* For a commit hook: the old address of an object (or element) that the
+ * update relocated, given its new address, or `new_object` itself. Valid
+ * while transformers and hooks run. */
+void *dsu_original(const void *new_object);
+
+/* In a transformers file: the patch itself re-registers the relocated
+ * objects of `type` with the library that holds their addresses (see
+ * `struct dsu_hooks` in <dsu/patch_format.h>), so dsu may move them although
+ * their address was given to code it does not build. */
+#define DSU_REREGISTERS(type)
+
 /* Annotates a `void *` field or global with the type it points to, so that
  * dsu can redirect it when objects of that type move:
  *     void *data DSU_POINTS_TO(struct item);

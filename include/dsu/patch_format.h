@@ -95,6 +95,19 @@ struct dsu_pointer_field {
   int inner; /* see dsu_global_pointer */
 };
 
+/* Hooks of the user's, exported by a transformers file as __dsu_hooks.
+ * `commit` runs once the update is in place: new objects reachable, new
+ * function bodies installed, old objects not freed yet (dsu_relocated() and
+ * dsu_original() still answer), under the update's pause: the place to
+ * re-register moved objects with a library or the kernel (event_del on the
+ * old address, event_set/event_add on the new). It cannot fail the update.
+ * `rollback` runs when the update is abandoned after transformers ran, to
+ * undo what they did outside the new objects. */
+struct dsu_hooks {
+  void (*commit)(void);
+  void (*rollback)(void);
+};
+
 /* An update point where the patch must not be applied (a function that may
  * be active there uses what the patch changes). Exported by the patch as
  * __dsu_unsafe_points, ending with a NULL file. */

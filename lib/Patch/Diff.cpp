@@ -40,6 +40,13 @@ const char *dsu::kindName(PatchPlan::GlobalChangeKind K) {
   return "?";
 }
 
+std::string PatchPlan::Pinned::message() const {
+  return "objects of " + Type +
+         " cannot be moved: code that dsu does not build may keep their "
+         "addresses (" +
+         Where + ")";
+}
+
 std::string dsu::describeGlobal(const std::string &Name,
                                 const std::string &TU) {
   return "'" + Name + "'" + (TU.empty() ? "" : " (static in " + TU + ")");
@@ -292,9 +299,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
                  llvm::sys::path::filename(E->File).str() + ":" +
                  std::to_string(E->Line);
       }
-      Plan.Refusals.push_back(
-          "objects of " + T.Name + " cannot be moved: code that dsu does not "
-          "build may keep their addresses (" + Where + ")");
+      Plan.PinnedTypes.push_back({T.Name, Where});
     }
   }
 
@@ -393,6 +398,10 @@ std::string PatchPlan::dump() const {
     OS << "state-lost " << describeGlobal(L.Name, L.OldTU)
        << ": the new build has " << describeGlobal(L.Name, L.NewTU)
        << " instead, which would start from its initialiser\n";
+  for (const Pinned &P : PinnedTypes)
+    OS << "refused: " << P.message()
+       << "; unless the transformers re-register them (DSU_REREGISTERS("
+       << P.Type << ") and a commit hook)\n";
   for (const std::string &R : Refusals)
     OS << "refused: " << R << "\n";
   if (empty())
@@ -437,6 +446,9 @@ std::string PatchPlan::toJSON() const {
   for (const StateLoss &L : StateLosses)
     J["state_losses"].push_back(
         {{"name", L.Name}, {"old_tu", L.OldTU}, {"new_tu", L.NewTU}});
+  J["pinned"] = nlohmann::json::array();
+  for (const Pinned &P : PinnedTypes)
+    J["pinned"].push_back({{"type", P.Type}, {"where", P.Where}});
   J["refusals"] = Refusals;
   return J.dump(2);
 }

@@ -45,6 +45,9 @@ extern "C" {
 #include "llvm/Transforms/IPO/GlobalDCE.h"
 
 using namespace dsu;
+#include <regex>
+#include <set>
+
 using namespace llvm;
 
 namespace {
@@ -204,6 +207,27 @@ Error failure(const Twine &Why) {
   return createStringError(inconvertibleErrorCode(), Why);
 }
 
+/// Objects that a library may hold cannot be moved unless the transformers
+/// say they re-register them: DSU_REREGISTERS(type) in the file.
+Error checkPinned(StringRef Source, const PatchPlan &Plan) {
+  std::set<std::string> Reregistered;
+  static const std::regex Decl("DSU_REREGISTERS\\(\\s*([^)]*[^)\\s])\\s*\\)");
+  std::string Text = Source.str();
+  for (std::sregex_iterator It(Text.begin(), Text.end(), Decl), End;
+       It != End; ++It)
+    Reregistered.insert((*It)[1].str());
+  std::string Why;
+  for (const PatchPlan::Pinned &P : Plan.PinnedTypes)
+    if (!Reregistered.count(P.Type))
+      Why += "\n  " + P.message();
+  if (Why.empty())
+    return Error::success();
+  return failure("the patch needs changes dsu cannot apply:" + Why +
+                 "\nif the patch re-registers them with that code, say so "
+                 "with DSU_REREGISTERS(type) in a transformers file and do it "
+                 "in its commit hook (see docs/update-model.md)");
+}
+
 /// A generated transformers file names the pair of builds it was made for;
 /// its tables (where pointers live, which tags change) are only true for
 /// that pair, so a file made for another pair is refused.
@@ -355,6 +379,8 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
         return E;
       errs() << "dsu patch: transformers written to " << Target << "\n";
     }
+    if (Error E = checkPinned(Source, Plan))
+      return E;
     std::string XPath = Dir + "/transformers.c";
     if (Error E = writeFile(XPath, Source))
       return E;

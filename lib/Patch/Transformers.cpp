@@ -532,6 +532,12 @@ Expected<std::string> Generator::run() {
   Out += Externs;
   Out += "const struct dsu_global_pointer __dsu_global_pointers[] = {\n" +
          Table + "  {0, 0, 0}};\n";
+  Out += "\n/* Hooks of your own (struct dsu_hooks in <dsu/patch_format.h>): "
+         "commit runs\n * once the update is in place, rollback if it is "
+         "abandoned after the\n * transformers ran. A patch that moves objects "
+         "a library holds re-registers\n * them in its commit hook and says so "
+         "with DSU_REREGISTERS(type) from <dsu.h>. */\n";
+  Out += "const struct dsu_hooks __dsu_hooks = {0, 0};\n";
   return Out;
 }
 

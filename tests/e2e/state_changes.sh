@@ -249,6 +249,41 @@ check "the refusal names the type, the field and the call" \
   contains "$WORK/pinned.log" "objects of struct conn cannot be moved: code that dsu does not build may keep their addresses (an object is given to ev_register at main.c:37, its field 'event' is given to ev_register at main.c:37)"
 "$DSU" diff "$WORK/pinned1" "$WORK/pinned2" > "$WORK/pinned.diff"
 check "dsu diff shows the refusal" contains "$WORK/pinned.diff" "refused: objects of struct conn cannot be moved"
+# ... unless the transformers move the registrations in a commit hook
+"$DSU" patch "$WORK/pinned1" "$WORK/pinned2" -o "$WORK/pinned.patch" \
+  --emit-transformers "$WORK/pinned.c" > /dev/null 2>&1
+check "the template is written even though the patch is refused" \
+  contains "$WORK/pinned.c" "const struct dsu_hooks __dsu_hooks = {0, 0};"
+{
+  sed -e '/^const struct dsu_hooks __dsu_hooks = {0, 0};$/d' \
+      -e 's|^#include <string.h>$|#include <string.h>\n#include <stdlib.h>\n#include <dsu.h>\nstruct conn;\nstruct conn__old;\nstatic void remember(struct conn *, const struct conn__old *);|' \
+      -e 's|^  (void)n;$|  remember(n, o);\n  (void)n;|' "$WORK/pinned.c"
+  cat "$P/pinned/reregister.c"
+} > "$WORK/pinned-user.c"
+"$DSU" patch "$WORK/pinned1" "$WORK/pinned2" -o "$WORK/pinned.patch" \
+  --transformers "$WORK/pinned-user.c" > "$WORK/pinned-user.log" 2>&1
+check "transformers that re-register the objects lift the refusal" test $? -eq 0
+start pinned1
+send "c 10" "c 11" "c 12" f
+wait_lines "$WORK/pinned1.out" 3
+apply_during pinned.patch pinned-apply.log f
+check "the update that moves registered objects applies" test $? -eq 0
+send f
+wait_lines "$WORK/pinned1.out" 9
+stop
+cat > "$WORK/pinned.expected" <<'OUT'
+fd 10 conn 0 requests 1
+fd 11 conn 1 requests 1
+fd 12 conn 2 requests 1
+fd 10 conn 0 requests 2
+fd 11 conn 1 requests 2
+fd 12 conn 2 requests 2
+fd 10 conn 0 requests 3
+fd 11 conn 1 requests 3
+fd 12 conn 2 requests 3
+OUT
+check "the library calls back with the moved objects, state intact" \
+  cmp "$WORK/pinned1.out" "$WORK/pinned.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

@@ -23,3 +23,13 @@ void ev_fire_all(void) {
   for (int i = 0; i < nregistered; i++)
     registered[i]->cb(registered[i]->fd, registered[i]->arg);
 }
+
+void ev_unregister(struct ev *e) {
+  for (int i = 0; i < nregistered; i++)
+    if (registered[i] == e) {
+      for (int j = i + 1; j < nregistered; j++)
+        registered[j - 1] = registered[j];
+      nregistered--;
+      return;
+    }
+}

@@ -98,12 +98,22 @@ struct PatchPlan {
     std::string Name, OldTU, NewTU;
   };
   std::vector<StateLoss> StateLosses;
+  /// A changed type whose objects' addresses the old code gave to code dsu
+  /// does not build (Model.h, AddressEscape): the objects cannot be moved
+  /// unless the patch's transformers re-register them (DSU_REREGISTERS and
+  /// a commit hook, see dsu.h).
+  struct Pinned {
+    std::string Type;
+    std::string Where; ///< The calls, for messages.
+    std::string message() const;
+  };
+  std::vector<Pinned> PinnedTypes;
   /// Why the patch cannot be applied (empty when it can).
   std::vector<std::string> Refusals;
 
   bool empty() const {
     return Functions.empty() && Globals.empty() && Types.empty() &&
-           StateLosses.empty();
+           StateLosses.empty() && PinnedTypes.empty();
   }
   std::string dump() const;
   std::string toJSON() const;

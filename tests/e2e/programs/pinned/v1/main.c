@@ -10,7 +10,7 @@
 struct ev {
   int fd;
   void (*cb)(int fd, void *arg);
-  void *arg;
+  void *arg DSU_POINTS_TO(struct conn);
 };
 void ev_register(struct ev *e, int fd, void (*cb)(int, void *), void *arg);
 void ev_fire_all(void);
