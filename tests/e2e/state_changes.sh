@@ -282,8 +282,11 @@ fd 10 conn 0 requests 3
 fd 11 conn 1 requests 3
 fd 12 conn 2 requests 3
 OUT
+# Re-registration follows the order in which objects were moved.
+{ sed -n 1,6p "$WORK/pinned1.out"; sed -n '7,$p' "$WORK/pinned1.out" | sort; } \
+  > "$WORK/pinned.sorted"
 check "the library calls back with the moved objects, state intact" \
-  cmp "$WORK/pinned1.out" "$WORK/pinned.expected"
+  cmp "$WORK/pinned.sorted" "$WORK/pinned.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch
