@@ -8,6 +8,7 @@ packages=(
   libz3-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   duktape-dev libstb-dev cmake ninja-build pkg-config valgrind make python3
   libclang-rt-19-dev
+  autoconf automake libevent-dev
 )
 missing=()
 for p in "${packages[@]}"; do

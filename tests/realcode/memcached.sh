@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# memcached from ../shared/realprogs, built with dsu-cc as it ships (one
+# hand-written line: an update point in clock_handler, the one-second timer
+# callback libevent calls), updated live under load: 1.2.2 -> 1.2.3 (code
+# changes; the flexible array spelled [0] and [] is no type change), then
+# 1.2.3 -> 1.2.4, which dsu must refuse, naming why (its connections are
+# held by libevent, untyped void * fields), with the process unharmed.
+# Exits 77 (skipped) when the sources or the build tools are absent.
+source "$(dirname "$0")/../e2e/lib.sh"
+R=$(cd "$(dirname "$0")" && pwd)
+REAL=${DSU_REALPROGS:-$R/../../../shared/realprogs}
+skip() { echo "SKIPPED: $*"; exit 77; }
+[ -f "$REAL/memcached-1.2.2.tar.gz" ] || skip "no $REAL/memcached-1.2.2.tar.gz"
+for tool in autoconf automake; do
+  command -v $tool > /dev/null || skip "$tool is not installed (scripts/setup.sh installs it)"
+done
+[ -f /usr/include/event.h ] || skip "libevent-dev is not installed (scripts/setup.sh installs it)"
+
+# build VERSION: unpacks, adds the update point, builds with dsu-cc
+build_mc() {
+  local v=$1 d="$WORK/memcached-$1"
+  tar xzf "$REAL/memcached-$v.tar.gz" -C "$WORK"
+  sed -i -e 's|^static void clock_handler(const int fd, const short which, void \*arg) {$|&\n    DSU_UPDATE_POINT();|' \
+         -e '0,/^#include "memcached.h"/s||#include "memcached.h"\n#include <dsu.h>|' \
+         "$d/memcached.c"
+  (cd "$d" && ./autogen.sh && ./configure CC="$DSU_CC" \
+     CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline" && make memcached) \
+    > "$WORK/build-$v.log" 2>&1 ||
+    { tail -20 "$WORK/build-$v.log"; fail "building memcached $v"; finish; }
+  echo "built memcached $v"
+}
+for v in 1.2.2 1.2.3 1.2.4; do build_mc $v; done
+check "the update point is in each build" \
+  bash -c "'$DSU' model '$WORK/memcached-1.2.2/memcached' | grep -q 'update-point .*memcached.c'"
+
+"$DSU" patch "$WORK/memcached-1.2.2/memcached" "$WORK/memcached-1.2.3/memcached" \
+  -o "$WORK/mc23.patch" > "$WORK/mc23.log" 2>&1
+check "dsu patch 1.2.2 -> 1.2.3" test $? -eq 0
+"$DSU" diff "$WORK/memcached-1.2.2/memcached" "$WORK/memcached-1.2.3/memcached" > "$WORK/mc23.diff"
+check "1.2.2 -> 1.2.3 changes no type" not_contains "$WORK/mc23.diff" "type changed"
+
+PORT=$((20000 + RANDOM % 20000))
+"$WORK/memcached-1.2.2/memcached" -p $PORT -U 0 -u root > "$WORK/mc.out" 2>&1 &
+PID=$!
+PIDS+=("$PID")
+for _ in $(seq 100); do
+  python3 "$R/mcclient.py" $PORT check 0 > /dev/null 2>&1 && break
+  sleep 0.05
+done
+python3 "$R/mcclient.py" $PORT fill 3000 > "$WORK/fill.log"
+check "3,000 keys stored in 1.2.2" contains "$WORK/fill.log" "failures 0"
+# One connection open across the update, under load.
+python3 "$R/mcclient.py" $PORT session 3000 4 > "$WORK/session.log" 2>&1 &
+SESSION=$!
+sleep 1
+"$DSU" apply "$PID" "$WORK/mc23.patch" --timeout 10 > "$WORK/apply23.log" 2>&1
+check "1.2.2 -> 1.2.3 applied live" test $? -eq 0
+wait "$SESSION"
+check "the open connection was served throughout, no failed request" \
+  contains "$WORK/session.log" "failures 0"
+check "the same connection now talks to 1.2.3" \
+  contains "$WORK/session.log" "version VERSION 1.2.3"
+python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check.log"
+check "every key and value survived" contains "$WORK/check.log" "failures 0"
+
+# 1.2.3 -> 1.2.4 grows the item and the connection; connections are held by
+# libevent and items live in memcached's slabs: dsu must refuse, not corrupt.
+"$DSU" patch "$WORK/memcached-1.2.3/memcached" "$WORK/memcached-1.2.4/memcached" \
+  -o "$WORK/mc34.patch" > "$WORK/mc34.log" 2>&1
+check "dsu patch 1.2.3 -> 1.2.4 is refused" test $? -ne 0
+check "the refusal says why" contains "$WORK/mc34.log" "dsu: error:"
+check "no patch file was written" test ! -e "$WORK/mc34.patch"
+"$DSU" diff "$WORK/memcached-1.2.3/memcached" "$WORK/memcached-1.2.4/memcached" > "$WORK/mc34.diff"
+check "dsu diff names libevent's hold on the connections" \
+  contains "$WORK/mc34.diff" "refused: objects of conn cannot be moved: code that dsu does not build may keep their addresses (an object is given to event_set at memcached.c"
+python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check2.log"
+check "the server still serves every key" contains "$WORK/check2.log" "failures 0"
+kill "$PID"
+finish
