@@ -5,6 +5,7 @@
 
 #include "llvm/Support/raw_ostream.h"
 #include <map>
+#include <regex>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -102,6 +103,135 @@ std::string describeTypeChange(const TypeInfo &Old, const TypeInfo &New) {
   for (size_t I = 0; I < Parts.size(); ++I)
     S += (I ? ", " : "") + Parts[I];
   return S.empty() ? "layout changed" : S;
+}
+
+/// Replaces the type name From by To wherever it appears as a whole name.
+std::string renameType(const std::string &Text, const std::string &From,
+                       const std::string &To) {
+  std::regex Word("(^|[^A-Za-z0-9_])" + From + "(?![A-Za-z0-9_])");
+  return std::regex_replace(Text, Word, "$1" + To);
+}
+
+bool mentionsType(const std::string &Text, const std::string &Name) {
+  return renameType(Text, Name, "\x01") != Text;
+}
+
+/// Type changes between two builds. Types are matched by name; then types
+/// left over are matched through any other name they share (tag and
+/// typedef: `typedef struct {...} conn` that becomes `typedef struct conn
+/// {...} conn`); then by evidence of a rename: a place that both builds
+/// have (a global, a field of a matched type, a function's signature, the
+/// type's own fields) holds the old type in the old build where it holds
+/// the new type in the new one (`struct item *head` -> `struct record
+/// *head`), and no other. A type matched through another name has new tags
+/// even with the same fields, so it is transformed. A type that vanished
+/// with no partner keeps its old objects, unreachable from new code's
+/// types.
+std::vector<PatchPlan::TypeChange> diffTypes(const ProgramModel &Old,
+                                             const ProgramModel &New) {
+  std::vector<PatchPlan::TypeChange> Changes;
+  auto OldT = Old.typesByName();
+  auto NewT = New.typesByName();
+  std::map<std::string, std::string> NewToOld; // matched pairs
+  for (const auto &[Name, NT] : NewT) {
+    auto It = OldT.find(Name);
+    if (It == OldT.end())
+      continue;
+    NewToOld[Name] = Name;
+    if (It->second->Hash != NT->Hash)
+      Changes.push_back({Name, describeTypeChange(*It->second, *NT), ""});
+  }
+  auto Unmatched = [&](const auto &Types, bool IsOld) {
+    std::vector<std::string> Out;
+    for (const auto &[Name, T] : Types) {
+      bool Matched = false;
+      for (const auto &[N, O] : NewToOld)
+        Matched |= (IsOld ? O : N) == Name;
+      if (!Matched)
+        Out.push_back(Name);
+    }
+    return Out;
+  };
+  auto Match = [&](const std::string &NewName, const std::string &OldName,
+                   const std::string &How) {
+    const TypeInfo &OT = *OldT.at(OldName), &NT = *NewT.at(NewName);
+    NewToOld[NewName] = OldName;
+    Changes.push_back({NewName,
+                       "was " + OldName + " (" + How + "), " +
+                           describeTypeChange(OT, NT),
+                       OldName});
+  };
+
+  // Through a shared name.
+  {
+    auto Names = [](const TypeInfo &T) {
+      std::set<std::string> S(T.Aliases.begin(), T.Aliases.end());
+      S.insert(T.Name);
+      return S;
+    };
+    std::map<std::string, std::set<std::string>> OldByAnyName;
+    for (const std::string &Name : Unmatched(OldT, true))
+      for (const std::string &A : Names(*OldT.at(Name)))
+        OldByAnyName[A].insert(Name);
+    std::set<std::string> Taken;
+    for (const std::string &Name : Unmatched(NewT, false)) {
+      std::set<std::string> Candidates;
+      for (const std::string &A : Names(*NewT.at(Name)))
+        if (auto It = OldByAnyName.find(A); It != OldByAnyName.end())
+          Candidates.insert(It->second.begin(), It->second.end());
+      if (Candidates.size() == 1 && Taken.insert(*Candidates.begin()).second)
+        Match(Name, *Candidates.begin(), "the same typedef name");
+    }
+  }
+
+  // Through a rename that the program's other places show.
+  {
+    std::vector<std::pair<std::string, std::string>> Places; // old, new
+    for (const auto &[N, O] : NewToOld) {
+      std::map<std::string, std::string> OldFields;
+      for (const FieldInfo &F : OldT.at(O)->Fields)
+        OldFields[F.Name] = F.Type;
+      for (const FieldInfo &F : NewT.at(N)->Fields)
+        if (auto It = OldFields.find(F.Name); It != OldFields.end())
+          Places.push_back({It->second, F.Type});
+    }
+    auto OldG = byIdentity(Old, &TUModel::Globals);
+    for (const auto &[Key, N] : byIdentity(New, &TUModel::Globals))
+      if (auto It = OldG.find(Key); It != OldG.end())
+        Places.push_back({It->second.Entity->Type, N.Entity->Type});
+    auto OldF = byIdentity(Old, &TUModel::Functions);
+    for (const auto &[Key, N] : byIdentity(New, &TUModel::Functions))
+      if (auto It = OldF.find(Key); It != OldF.end())
+        Places.push_back({It->second.Entity->Signature, N.Entity->Signature});
+    std::vector<std::string> UO = Unmatched(OldT, true),
+                             UN = Unmatched(NewT, false);
+    std::map<std::string, std::set<std::string>> Evidence, Reverse;
+    for (const std::string &O : UO)
+      for (const std::string &N : UN) {
+        bool Seen = false;
+        for (const auto &[OldText, NewText] : Places)
+          Seen |= mentionsType(OldText, O) &&
+                  renameType(OldText, O, N) == NewText;
+        // The type's own fields: `struct item *next` -> `struct record *next`.
+        std::map<std::string, std::string> OwnOld;
+        for (const FieldInfo &F : OldT.at(O)->Fields)
+          OwnOld[F.Name] = F.Type;
+        for (const FieldInfo &F : NewT.at(N)->Fields)
+          if (auto It = OwnOld.find(F.Name);
+              It != OwnOld.end() && mentionsType(It->second, O))
+            Seen |= renameType(It->second, O, N) == F.Type;
+        if (Seen) {
+          Evidence[O].insert(N);
+          Reverse[N].insert(O);
+        }
+      }
+    for (const auto &[O, Ns] : Evidence)
+      if (Ns.size() == 1 && Reverse[*Ns.begin()].size() == 1)
+        Match(*Ns.begin(), O, "renamed: the same places hold it");
+  }
+  std::sort(Changes.begin(), Changes.end(),
+            [](const auto &A, const auto &B) { return A.Name < B.Name; });
+  return Changes;
 }
 } // namespace
 
@@ -227,46 +357,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
           {O.Entity->Name, O.TU, Same->second->TU});
   }
 
-  auto OldT = Old.typesByName();
-  auto NewT = New.typesByName();
-  for (const auto &[Name, NT] : NewT) {
-    auto It = OldT.find(Name);
-    if (It == OldT.end() || It->second->Hash == NT->Hash)
-      continue;
-    std::string Detail = describeTypeChange(*It->second, *NT);
-    Plan.Types.push_back({Name, Detail, ""});
-  }
-  // A type may be known by another name in the other build: `typedef struct
-  // {...} conn` that becomes `typedef struct conn {...} conn`. Types that
-  // found no partner by name are matched through any name they share; even
-  // with the same fields such a type has new tags, so it is transformed.
-  {
-    auto Names = [](const TypeInfo &T) {
-      std::set<std::string> S(T.Aliases.begin(), T.Aliases.end());
-      S.insert(T.Name);
-      return S;
-    };
-    std::map<std::string, std::vector<std::string>> OldByAnyName;
-    for (const auto &[Name, OT] : OldT)
-      if (!NewT.count(Name))
-        for (const std::string &A : Names(*OT))
-          OldByAnyName[A].push_back(Name);
-    std::set<std::string> Taken;
-    for (const auto &[Name, NT] : NewT) {
-      if (OldT.count(Name))
-        continue;
-      std::set<std::string> Candidates;
-      for (const std::string &A : Names(*NT))
-        if (auto It = OldByAnyName.find(A); It != OldByAnyName.end())
-          Candidates.insert(It->second.begin(), It->second.end());
-      if (Candidates.size() != 1 || !Taken.insert(*Candidates.begin()).second)
-        continue;
-      const TypeInfo &OT = *OldT.at(*Candidates.begin());
-      Plan.Types.push_back({Name,
-                            "was " + OT.Name + ", " + describeTypeChange(OT, *NT),
-                            OT.Name});
-    }
-  }
+  Plan.Types = diffTypes(Old, New);
 
   // Objects whose address the old code gave to code dsu does not build (a
   // library that keeps it, like libevent's event_set) cannot be moved: the

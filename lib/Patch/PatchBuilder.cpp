@@ -207,6 +207,30 @@ Error failure(const Twine &Why) {
   return createStringError(inconvertibleErrorCode(), Why);
 }
 
+/// Fields the generator could not convert are marked; the user writes the
+/// conversion and deletes the marker.
+Error checkNoTodo(StringRef Source, StringRef Path) {
+  std::string Why;
+  SmallVector<StringRef, 0> Lines;
+  Source.split(Lines, '\n');
+  for (StringRef L : Lines)
+    if (size_t At = L.find(todoMarker()); At != StringRef::npos)
+      Why += "\n  " + L.substr(At + todoMarker().size())
+                          .trim()
+                          .drop_back(L.trim().ends_with("*/") ? 2 : 0)
+                          .rtrim()
+                          .str();
+  if (Why.empty())
+    return Error::success();
+  return failure(
+      "the state transformers need code of yours:" + Why + "\n" +
+      (Path.empty() ? "write the transformers with --emit-transformers "
+                      "FILE.c, complete them and pass them back with "
+                      "--transformers FILE.c"
+                    : "complete them in " + Path.str() +
+                          " and pass it back with --transformers"));
+}
+
 /// Objects that a library may hold cannot be moved unless the transformers
 /// say they re-register them: DSU_REREGISTERS(type) in the file.
 Error checkPinned(StringRef Source, const PatchPlan &Plan) {
@@ -380,6 +404,10 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       errs() << "dsu patch: transformers written to " << Target << "\n";
     }
     if (Error E = checkPinned(Source, Plan))
+      return E;
+    if (Error E = checkNoTodo(Source, Opts.TransformersIn.empty()
+                                          ? Opts.TransformersOut
+                                          : Opts.TransformersIn))
       return E;
     std::string XPath = Dir + "/transformers.c";
     if (Error E = writeFile(XPath, Source))

@@ -185,7 +185,8 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
   auto It = Types.find(FromOld ? oldNameOf(Name) : Name);
   if (It == Types.end())
     return failure("cannot generate a transformer: the definition of '" +
-                   Name + "' is not in the program model");
+                   (FromOld ? oldNameOf(Name) : Name) + "' is not in the " +
+                   (FromOld ? "old" : "new") + " build's program model");
   const TypeInfo &T = *It->second;
   if (T.Definition.empty() || T.Definition.find("(unnamed") != std::string::npos ||
       T.Definition.find("(anonymous") != std::string::npos)
@@ -214,7 +215,10 @@ std::string Generator::copy(const std::string &N, const std::string &O,
   std::string Ind(2 * Depth + 2, ' ');
   if (NT.N || OT.N) {
     if (!NT.N || !OT.N)
-      return Ind + "/* " + N + ": array and non-array, left zero */\n";
+      return Ind + "/* " + todoMarker().str() + " " + N + ": '" + OldType +
+             "' -> '" + NewType +
+             "' (array and non-array) has no default conversion: write it "
+             "here and delete this line */\n";
     std::string I = "i" + std::to_string(Depth);
     uint64_t Count = std::min(*NT.N, *OT.N);
     return Ind + "for (size_t " + I + " = 0; " + I + " < " +
@@ -227,8 +231,10 @@ std::string Generator::copy(const std::string &N, const std::string &O,
     StringRef OldBase = OT.Base;
     OldBase.consume_back("__old");
     if (oldNameOf(NT.Base) != OldBase)
-      return Ind + "/* " + N + ": '" + OldType + "' -> '" + NewType +
-             "' has no default conversion, left zero */\n";
+      return Ind + "/* " + todoMarker().str() + " " + N + ": '" + OldType +
+             "' -> '" + NewType +
+             "' has no default conversion: write it here and delete this "
+             "line */\n";
     if (Changed.count(NT.Base))
       return Ind + "if (__dsu_xform_" + mangle(NT.Base) + "(&" + N + ", &" +
              O + ")) return -1;\n";
@@ -542,6 +548,8 @@ Expected<std::string> Generator::run() {
 }
 
 } // namespace
+
+StringRef dsu::todoMarker() { return "DSU-TODO"; }
 
 StringRef dsu::transformersMarker() {
   return "State transformers for the patch ";

@@ -218,7 +218,7 @@ build retag1 "$P/retag/v1/main.c"
 build retag2 "$P/retag/v2/main.c"
 "$DSU" diff "$WORK/retag1" "$WORK/retag2" > "$WORK/retag.diff"
 check "diff: the type is matched through its typedef name" \
-  contains "$WORK/retag.diff" "type changed struct conn: was conn,"
+  contains "$WORK/retag.diff" "type changed struct conn: was conn (the same typedef name),"
 make_patch retag1 retag2 retag.patch
 start retag1
 send "c 5" "c 7" "r 5 100" "r 7 20" "r 5 3" p
@@ -287,6 +287,38 @@ OUT
   > "$WORK/pinned.sorted"
 check "the library calls back with the moved objects, state intact" \
   cmp "$WORK/pinned.sorted" "$WORK/pinned.expected"
+# --- a renamed struct is matched through the places that hold it; a field
+# with no default conversion needs the user's code before the patch is made
+build rename1 "$P/rename/v1/main.c"
+build rename2 "$P/rename/v2/main.c"
+"$DSU" diff "$WORK/rename1" "$WORK/rename2" > "$WORK/rename.diff"
+check "diff: the renamed struct is one type" \
+  contains "$WORK/rename.diff" "type changed struct record: was struct item (renamed: the same places hold it)"
+"$DSU" patch "$WORK/rename1" "$WORK/rename2" -o "$WORK/rename.patch" \
+  --emit-transformers "$WORK/rename.c" > "$WORK/rename.log" 2>&1
+check "a field with no default conversion refuses the generated patch" test $? -ne 0
+check "the refusal names the field and both types" \
+  contains "$WORK/rename.log" "n->body: 'char[16]' -> 'char *' (array and non-array) has no default conversion: write it here and delete this line"
+check "the template was written for the user to complete" \
+  contains "$WORK/rename.c" "DSU-TODO n->body"
+sed -e 's|^ */\* DSU-TODO n->body.*$|  n->body = strdup(o->body);|' \
+    -e 's|^#include <string.h>$|#include <string.h>\n#include <stdlib.h>|' \
+  "$WORK/rename.c" > "$WORK/rename-user.c"
+"$DSU" patch "$WORK/rename1" "$WORK/rename2" -o "$WORK/rename.patch" \
+  --transformers "$WORK/rename-user.c" > "$WORK/rename-user.log" 2>&1
+check "the completed transformers make the patch" test $? -eq 0
+start rename1
+send "a 1 one" "a 2 two" "a 3 three" p
+wait_lines "$WORK/rename1.out" 1
+apply_during rename.patch rename-apply.log p
+check "the renamed struct's objects are transformed" \
+  contains "$WORK/rename-apply.log" "3 objects"
+send "a 4 four" p
+wait_lines "$WORK/rename1.out" 3
+stop
+printf '3:three 2:two 1:one \n3:three 2:two 1:one \n[4 four] [3 three] [2 two] [1 one] \n' \
+  > "$WORK/rename.expected"
+check "ids and bodies survive the rename" cmp "$WORK/rename1.out" "$WORK/rename.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

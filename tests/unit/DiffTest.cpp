@@ -356,7 +356,8 @@ TEST(DiffTest, TypeMatchedThroughItsTypedefName) {
   ASSERT_EQ(P.Types.size(), 1u);
   EXPECT_EQ(P.Types[0].Name, "struct conn");
   EXPECT_EQ(P.Types[0].oldName(), "conn");
-  EXPECT_EQ(P.Types[0].Detail, "was conn, field 'next' added, size 8 -> 16");
+  EXPECT_EQ(P.Types[0].Detail, "was conn (the same typedef name), field "
+                               "'next' added, size 8 -> 16");
 }
 
 TEST(DiffTest, MutableStaticUnderAnotherUnitIsAStateLoss) {
@@ -375,4 +376,41 @@ TEST(DiffTest, MutableStaticUnderAnotherUnitIsAStateLoss) {
   EXPECT_EQ(P.StateLosses[0].NewTU, "kvstore.c");
   EXPECT_NE(P.dump().find("state-lost 'table' (static in store.c)"),
             std::string::npos);
+}
+
+TEST(DiffTest, RenamedTypeMatchedThroughThePlacesThatHoldIt) {
+  // struct item -> struct record: the global head and the type's own next
+  // field hold one where the other build holds the other.
+  TUModel O = tu("list.c"), N = tu("list.c");
+  O.Types = {type("struct item", 16, "h1",
+                  {field("id", "int", 0, 32),
+                   field("next", "struct item *", 64, 64)})};
+  N.Types = {type("struct record", 24, "h2",
+                  {field("id", "long", 0, 64),
+                   field("next", "struct record *", 64, 64),
+                   field("weight", "int", 128, 32)}),
+             type("struct unrelated", 4, "h3", {field("x", "int", 0, 32)})};
+  O.Globals = {gv("head", "head.tag.dsu.1", "struct item *", "i0")};
+  N.Globals = {gv("head", "head.tag.dsu.2", "struct record *", "i0")};
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  PatchPlan P = diffModels(Old, New);
+  ASSERT_EQ(P.Types.size(), 1u);
+  EXPECT_EQ(P.Types[0].Name, "struct record");
+  EXPECT_EQ(P.Types[0].oldName(), "struct item");
+  EXPECT_NE(P.Types[0].Detail.find("was struct item (renamed: the same places "
+                                   "hold it)"),
+            std::string::npos)
+      << P.Types[0].Detail;
+}
+
+TEST(DiffTest, UnrelatedNewAndRemovedTypesAreNotARename) {
+  TUModel O = tu("a.c"), N = tu("a.c");
+  O.Types = {type("struct gone", 4, "h1", {field("x", "int", 0, 32)})};
+  N.Types = {type("struct fresh", 4, "h2", {field("x", "int", 0, 32)})};
+  ProgramModel Old, New;
+  Old.TUs = {O};
+  New.TUs = {N};
+  EXPECT_TRUE(diffModels(Old, New).Types.empty());
 }

@@ -13,6 +13,11 @@ namespace dsu {
 /// of versions it was generated for ("BASE -> TARGET").
 llvm::StringRef transformersMarker();
 
+/// Marks, in generated transformers, a field that has no default conversion
+/// (an array that became a pointer, a struct that became another): the
+/// patch is refused while the marker is in the file.
+llvm::StringRef todoMarker();
+
 /// True if the plan changes a type or a global's type.
 bool needsStateTransformation(const PatchPlan &Plan);
 
