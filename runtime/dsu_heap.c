@@ -504,6 +504,26 @@ static void describe_failure(char *err, size_t size, const char *what, int rc) {
 }
 
 
+/* The bytes of the pointer array at base that are in use: all of them,
+ * unless a DSU_LIVE_COUNT global counts its elements. */
+static size_t live_bytes(const struct dsu_live_range *live, const char *base,
+                         size_t size) {
+  for (const struct dsu_live_range *r = live; r && r->array; r++) {
+    if (*r->array != (const void *)base)
+      continue;
+    uint64_t n = 0;
+    switch (r->count_size) {
+    case 1: n = *(const uint8_t *)r->count; break;
+    case 2: n = *(const uint16_t *)r->count; break;
+    case 4: n = *(const uint32_t *)r->count; break;
+    default: n = *(const uint64_t *)r->count; break;
+    }
+    if (n < size / sizeof(void *))
+      return (size_t)n * sizeof(void *);
+  }
+  return size;
+}
+
 /* Between a successful dsu_transform_state() and dsu_transform_finish(). */
 static struct {
   struct remap map;
@@ -555,6 +575,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                         const struct dsu_pointer_field *fields,
                         const struct dsu_global_pointer *gptrs,
                         const struct dsu_hooks *hooks,
+                        const struct dsu_live_range *live,
                         struct dsu_transform_stats *stats, char *err,
                         size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
@@ -775,7 +796,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
             }
           }
         } else if (f->offset == (size_t)-1) {
-          for (size_t off = 0; off + sizeof(void *) <= size;
+          size_t in_use = live_bytes(live, base, size);
+          for (size_t off = 0; off + sizeof(void *) <= in_use;
                off += sizeof(void *))
             CHECK_SLOT(base + off, f->where, f->inner);
         } else {

@@ -21,6 +21,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                         const struct dsu_pointer_field *fields,
                         const struct dsu_global_pointer *gptrs,
                         const struct dsu_hooks *hooks,
+                        const struct dsu_live_range *live,
                         struct dsu_transform_stats *stats, char *err,
                         size_t errsize);
 void dsu_transform_finish(void);

@@ -69,6 +69,7 @@ struct request {
   const struct dsu_pointer_field *fields;
   const struct dsu_global_pointer *gptrs;
   const struct dsu_hooks *hooks;
+  const struct dsu_live_range *live;
   const struct dsu_unsafe_point *unsafe;
   char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
   unsigned force_line;
@@ -216,7 +217,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     }
     if ((req.types || req.globals) &&
         dsu_transform_state(req.types, req.globals, req.fields, req.gptrs,
-                            req.hooks, &req.stats, req.failure,
+                            req.hooks, req.live, &req.stats, req.failure,
                             sizeof req.failure) != 0) {
       /* Nothing changed: the old version goes on. */
       snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
@@ -441,6 +442,7 @@ static int load_patch(const char *path, char *err, size_t errsize) {
   req.fields = dlsym(handle, "__dsu_pointer_fields");
   req.gptrs = dlsym(handle, "__dsu_global_pointers");
   req.hooks = dlsym(handle, "__dsu_hooks");
+  req.live = dlsym(handle, "__dsu_live_ranges");
   req.unsafe = dlsym(handle, "__dsu_unsafe_points");
   memset(&req.stats, 0, sizeof req.stats);
   req.failure[0] = 0;

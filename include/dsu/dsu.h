@@ -72,6 +72,15 @@ void *dsu_original(const void *new_object);
  * exists, since it could hold a pointer dsu cannot see. */
 #define DSU_POINTS_TO(type) __attribute__((annotate("dsu_points_to:" #type)))
 
+/* Annotates a global pointer to an array of pointers with the global that
+ * counts the elements in use, so that dsu reads only those when it looks for
+ * pointers to relocated objects (the rest may be garbage):
+ *     static conn **freeconns DSU_LIVE_COUNT(freecurr);
+ * Without it, every slot of such an array must hold null or a pointer to an
+ * object dsu knows, or the update is refused. */
+#define DSU_LIVE_COUNT(count)                                                  \
+  __attribute__((annotate("dsu_live_count:" #count)))
+
 #ifdef __cplusplus
 }
 #endif

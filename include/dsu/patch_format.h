@@ -128,6 +128,16 @@ struct dsu_global_pointer {
   int inner;
 };
 
+/* An array of pointers of which only the first *count elements are in use:
+ * `array` is the address of the global that points to it (exported by the
+ * patch as __dsu_live_ranges, ending with a NULL array). */
+struct dsu_live_range {
+  void *const *array;
+  const void *count;
+  size_t count_size; /* 1, 2, 4 or 8 bytes, unsigned or non-negative */
+  const char *where;
+};
+
 static inline uint64_t dsu_fnv1a64(const void *data, size_t size) {
   const unsigned char *p = (const unsigned char *)data;
   uint64_t h = 0xcbf29ce484222325ULL;

@@ -204,6 +204,14 @@ public:
     G.Type = VD->getType().getCanonicalType().getAsString();
     G.TypeHash = toHex(hashString(Hasher.structural(VD->getType())));
     G.IsConst = VD->getType().isConstQualified();
+    for (const auto *D = VD->getMostRecentDecl(); D; D = D->getPreviousDecl())
+      for (const auto *Attr : D->specific_attrs<AnnotateAttr>()) {
+        StringRef Note = Attr->getAnnotation();
+        if (Note.consume_front("dsu_points_to:"))
+          G.PointsTo = Note.trim().str();
+        else if (Note.consume_front("dsu_live_count:"))
+          G.LiveCount = Note.trim().str();
+      }
     place(VD->getLocation(), G.File, G.Line);
     Facts.Globals.emplace(G.IRName, G);
     return true;

@@ -325,7 +325,7 @@ Error Generator::checkUntyped() {
                        "what it points to)");
   for (const TUModel &TU : New.TUs)
     for (const GlobalInfo &G : TU.Globals)
-      if (IsUntyped(G.Type))
+      if (IsUntyped(G.Type) && G.PointsTo.empty())
         return failure("cannot relocate objects of " + *Changed.begin() +
                        ": global '" + G.Name +
                        "' is a 'void *' that could point to one unseen");
@@ -499,7 +499,9 @@ Expected<std::string> Generator::run() {
           ArrayTags.insert(allocationTag(A.Type, TU));
   for (const std::string &Tag : ArrayTags)
     Out += "  {\"" + Tag + "\", (size_t)-1, \"an array of pointers (" +
-           Tag.substr(0, Tag.find('#')) + ")\"},\n";
+           Tag.substr(0, Tag.find('#')) +
+           "; if only its first elements are in use, annotate the global "
+           "that points to it with DSU_LIVE_COUNT(count))\"},\n";
   // Arrays of void * (a server's table of connections) may hold pointers to
   // relocated objects that nothing types: the runtime refuses if one does.
   std::set<std::string> UntypedTags;
@@ -526,6 +528,8 @@ Expected<std::string> Generator::run() {
         continue;
       std::vector<PointerSlot> Offsets;
       pointerOffsets(Gl.Type, 0, Gl.Name, Offsets, 0);
+      if (!Gl.PointsTo.empty() && Changed.count(Gl.PointsTo))
+        Offsets.push_back({0, Gl.Name, false}); // void * with DSU_POINTS_TO
       if (Offsets.empty())
         continue;
       std::string Id = "__dsu_gp_" + std::to_string(G++);
@@ -538,6 +542,35 @@ Expected<std::string> Generator::run() {
   Out += Externs;
   Out += "const struct dsu_global_pointer __dsu_global_pointers[] = {\n" +
          Table + "  {0, 0, 0}};\n";
+
+  // Arrays of pointers with a count of the elements in use (DSU_LIVE_COUNT).
+  std::string Live;
+  unsigned L = 0;
+  for (const TUModel &TU : New.TUs)
+    for (const GlobalInfo &Gl : TU.Globals) {
+      if (Gl.LiveCount.empty())
+        continue;
+      const GlobalInfo *Count = nullptr;
+      for (const TUModel &T : New.TUs)
+        for (const GlobalInfo &C : T.Globals)
+          if (C.Name == Gl.LiveCount && (!C.IsStatic || &T == &TU))
+            Count = &C;
+      if (!Count || !(Count->Size == 1 || Count->Size == 2 ||
+                      Count->Size == 4 || Count->Size == 8))
+        return failure("DSU_LIVE_COUNT(" + Gl.LiveCount + ") on global '" +
+                       Gl.Name + "' (" + Gl.File + ":" +
+                       std::to_string(Gl.Line) +
+                       "): no integer global of that name in its scope");
+      std::string Id = std::to_string(L++);
+      Out += "extern char __dsu_la_" + Id + "[] __asm__(\"" + Gl.Symbol +
+             "\");\nextern char __dsu_lc_" + Id + "[] __asm__(\"" +
+             Count->Symbol + "\");\n";
+      Live += "  {(void *const *)__dsu_la_" + Id + ", __dsu_lc_" + Id + ", " +
+              std::to_string(Count->Size) + ", \"global " + Gl.Name +
+              " (its first " + Gl.LiveCount + " elements)\"},\n";
+    }
+  Out += "const struct dsu_live_range __dsu_live_ranges[] = {\n" + Live +
+         "  {0, 0, 0, 0}};\n";
   Out += "\n/* Hooks of your own (struct dsu_hooks in <dsu/patch_format.h>): "
          "commit runs\n * once the update is in place, rollback if it is "
          "abandoned after the\n * transformers ran. A patch that moves objects "

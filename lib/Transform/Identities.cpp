@@ -142,6 +142,8 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
       Info.IsConst = Fact->second.IsConst || G.isConstant();
       Info.File = Fact->second.File;
       Info.Line = Fact->second.Line;
+      Info.PointsTo = Fact->second.PointsTo;
+      Info.LiveCount = Fact->second.LiveCount;
     } else {
       Info.Type = irTypeText(G.getValueType());
       Info.TypeHash = toHex(hashString(Info.Type));

@@ -319,6 +319,31 @@ stop
 printf '3:three 2:two 1:one \n3:three 2:two 1:one \n[4 four] [3 three] [2 two] [1 one] \n' \
   > "$WORK/rename.expected"
 check "ids and bodies survive the rename" cmp "$WORK/rename1.out" "$WORK/rename.expected"
+# --- an array of pointers with stale slots past its count: refused unless
+# the count is named with DSU_LIVE_COUNT
+for variant in plain annotated; do
+  flags=""; [ $variant = annotated ] && flags=-DANNOTATE
+  build free1$variant $flags "$P/freelist/v1/main.c"
+  build free2$variant $flags "$P/freelist/v2/main.c"
+  make_patch free1$variant free2$variant free$variant.patch
+  start free1$variant
+  send "o 1" "o 2" "o 3" "c 2" p
+  wait_lines "$WORK/free1$variant.out" 1
+  apply_during free$variant.patch free$variant.log p
+  rc=$?
+  send "o 4" p
+  wait_lines "$WORK/free1$variant.out" 3
+  stop
+  if [ $variant = plain ]; then
+    check "stale slots in an unannotated pointer array refuse the update" test $rc -ne 0
+    check "the refusal suggests DSU_LIVE_COUNT" \
+      contains "$WORK/free$variant.log" "annotate the global that points to it with DSU_LIVE_COUNT(count)"
+  else
+    check "with DSU_LIVE_COUNT the update applies" test $rc -eq 0
+    check "the connection on the free list was transformed and reused" \
+      test "$(sed -n 3p "$WORK/free1$variant.out")" = "fd 1 served 3 fd 3 served 3 fd 4 served 1 free 0"
+  fi
+done
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

@@ -47,6 +47,8 @@ struct ASTFacts {
     bool IsConst = false;
     std::string File;
     unsigned Line = 0;
+    std::string PointsTo;  ///< DSU_POINTS_TO(type)
+    std::string LiveCount; ///< DSU_LIVE_COUNT(n)
   };
   std::map<std::string, Function> Functions; ///< By C name.
   std::map<std::string, Global> Globals;     ///< By IR name.

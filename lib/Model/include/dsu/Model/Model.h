@@ -97,6 +97,11 @@ struct GlobalInfo {
   uint64_t Size = 0;
   std::string File;
   unsigned Line = 0;
+  /// For a `void *` global annotated DSU_POINTS_TO(type): the type.
+  std::string PointsTo;
+  /// For a pointer to an array of pointers annotated DSU_LIVE_COUNT(n): the
+  /// global n that counts the array's elements in use.
+  std::string LiveCount;
   bool operator==(const GlobalInfo &) const = default;
 };
 
