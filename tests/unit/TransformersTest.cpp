@@ -124,6 +124,53 @@ TEST(TransformersTest, VoidPointerFieldIsRefusedUnlessAnnotated) {
       << *D;
 }
 
+TEST(TransformersTest, VoidPointerGlobalIsRefusedUnlessAnnotated) {
+  Versions V = listVersions();
+  GlobalInfo Cur;
+  Cur.Name = "current";
+  Cur.Symbol = "current.dsu.9";
+  Cur.Type = "void *";
+  V.Old.TUs[0].Globals.push_back(Cur);
+  V.New.TUs[0].Globals.push_back(Cur);
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  auto C = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_FALSE(bool(C));
+  EXPECT_NE(toString(C.takeError()).find("global 'current' is a 'void *'"),
+            std::string::npos);
+  V.New.TUs[0].Globals.back().PointsTo = "struct item";
+  auto D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  EXPECT_NE(D->find("__asm__(\"current.dsu.9\")"), std::string::npos) << *D;
+  EXPECT_NE(D->find("\"global current\", 0}"), std::string::npos) << *D;
+}
+
+TEST(TransformersTest, LiveCountNamesAnIntegerGlobal) {
+  Versions V = listVersions();
+  GlobalInfo Arr, Count;
+  Arr.Name = "freeitems";
+  Arr.Symbol = "freeitems.dsu.1";
+  Arr.Type = "struct item **";
+  Arr.LiveCount = "nfree";
+  Count.Name = "nfree";
+  Count.Symbol = "nfree.dsu.1";
+  Count.Type = "int";
+  Count.Size = 4;
+  V.New.TUs[0].Globals.push_back(Arr);
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  auto C = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_FALSE(bool(C));
+  EXPECT_NE(toString(C.takeError()).find("DSU_LIVE_COUNT(nfree) on global "
+                                         "'freeitems'"),
+            std::string::npos);
+  V.New.TUs[0].Globals.push_back(Count);
+  auto D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  EXPECT_NE(D->find("{(void *const *)__dsu_la_0, __dsu_lc_0, 4, \"global "
+                    "freeitems (its first nfree elements)\"}"),
+            std::string::npos)
+      << *D;
+}
+
 TEST(TransformersTest, UpdatePointWhereAnActiveFunctionUsesTheTypeIsUnsafe) {
   Versions V = listVersions();
   V.Old.TUs[0].Functions[0].TypesUsed = {"struct item"};
