@@ -55,7 +55,10 @@
 
 struct entry {
   uintptr_t addr; /* 0: empty, 1: deleted */
-  size_t size;
+  size_t size : 63;
+  /* From an allocator with its own deallocator (-fdsu-allocator=A:FREE):
+   * only the program may free it, so it is transformed in place. */
+  size_t foreign : 1;
   const char *tag;
 };
 
@@ -120,7 +123,8 @@ static int grow(void) {
   return 0;
 }
 
-static void insert_locked(uintptr_t a, size_t size, const char *tag) {
+static void insert_locked(uintptr_t a, size_t size, const char *tag,
+                          int foreign) {
   if ((used + 1) * 4 >= capacity * 3 && grow() != 0)
     return; /* out of memory: the object stays untracked */
   size_t j = slot_of(a);
@@ -128,6 +132,7 @@ static void insert_locked(uintptr_t a, size_t size, const char *tag) {
   while (table[j].addr) {
     if (table[j].addr == a) {
       table[j].size = size;
+      table[j].foreign = foreign != 0;
       table[j].tag = tag;
       return;
     }
@@ -141,6 +146,7 @@ static void insert_locked(uintptr_t a, size_t size, const char *tag) {
     used++;
   table[j].addr = a;
   table[j].size = size;
+  table[j].foreign = foreign != 0;
   table[j].tag = tag;
   live++;
   presence_add(a);
@@ -171,7 +177,17 @@ DSU_EXPORT void __dsu_track_alloc(void *p, size_t size, const char *tag) {
   if (!p)
     return;
   pthread_mutex_lock(&heap_lock);
-  insert_locked((uintptr_t)p, size, tag);
+  insert_locked((uintptr_t)p, size, tag, 0);
+  pthread_mutex_unlock(&heap_lock);
+}
+
+/* An object from an allocator wrapper that the program frees with its own
+ * function (see Allocations.cpp). */
+DSU_EXPORT void __dsu_track_foreign(void *p, size_t size, const char *tag) {
+  if (!p)
+    return;
+  pthread_mutex_lock(&heap_lock);
+  insert_locked((uintptr_t)p, size, tag, 1);
   pthread_mutex_unlock(&heap_lock);
 }
 
@@ -205,7 +221,7 @@ DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
     }
   }
   if (p && t)
-    insert_locked((uintptr_t)p, size, t);
+    insert_locked((uintptr_t)p, size, t, 0);
   pthread_mutex_unlock(&heap_lock);
 }
 
@@ -221,7 +237,8 @@ size_t dsu_heap_tracked(void) {
 struct moved {
   uintptr_t old_addr;
   size_t old_size; /* whole object */
-  void *new_obj;
+  void *new_obj;   /* the new contents, private until commit */
+  char *final;     /* where they end up: new_obj, or old_addr in place */
   size_t new_size;
   const char *new_tag;
   size_t new_elem; /* element size of the new layout */
@@ -575,12 +592,14 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                         const struct dsu_pointer_field *fields,
                         const struct dsu_global_pointer *gptrs,
                         const struct dsu_hooks *hooks,
-                        const struct dsu_live_range *live,
+                        const struct dsu_live_range *live_ranges,
                         struct dsu_transform_stats *stats, char *err,
                         size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
   struct remap map = {0, 0, 0};
+  struct remap in_place_contents = {0, 0, 0}; /* old address -> new_obj */
+  size_t in_place = 0;
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct vec old_objects = {0, 0, 0, sizeof(void *)};
   struct entry *new_table = NULL;
@@ -606,12 +625,25 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       snprintf(err, errsize,
                "a heap object of %s at %p has %zu bytes, not a multiple of "
                "the type's %zu: it cannot be transformed",
-               t->old_tag, (void *)e->addr, e->size, t->old_size);
+               t->old_tag, (void *)e->addr, (size_t)e->size, t->old_size);
+      goto abort;
+    }
+    /* An object the program frees itself cannot move: it is rewritten in
+     * place at commit, from new contents built aside. */
+    if (e->foreign && n * t->new_size > e->size) {
+      snprintf(err, errsize,
+               "a heap object of %s at %p comes from an allocator the "
+               "program frees itself (-fdsu-allocator=NAME:FREE), so dsu "
+               "transforms it in place, but its new layout (%zu bytes) does "
+               "not fit in its %zu bytes",
+               t->old_tag, (void *)e->addr, n * t->new_size, (size_t)e->size);
       goto abort;
     }
     void *obj = calloc(n, t->new_size);
-    struct moved m = {e->addr, e->size, obj, n * t->new_size, t->new_tag,
-                      t->new_size, which};
+    struct moved m = {e->addr, e->size, obj,
+                      e->foreign ? (char *)e->addr : (char *)obj,
+                      n * t->new_size, t->new_tag, t->new_size, which};
+    in_place += e->foreign;
     if (!obj || push(&moved, &m) != 0) {
       free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
@@ -630,19 +662,26 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
       nglobals += g->old_size / types[g->elem_type - 1].old_size;
   }
-  if (remap_init(&map, 2 * (elements + nglobals)) != 0) {
+  if (remap_init(&map, 2 * (elements + nglobals)) != 0 ||
+      remap_init(&in_place_contents, in_place) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
+    int here = m->final != (char *)m->new_obj;
     for (size_t off = 0, k = 0; off < m->old_size; off += t->old_size, k++) {
-      void *to = (char *)m->new_obj + k * m->new_elem;
+      void *to = m->final + k * m->new_elem;
       remap_put(&map, m->old_addr + off, to);
-      remap_put(&map, (uintptr_t)to, to);
+      /* New addresses of relocated objects map to themselves; those of
+       * objects rewritten in place overlap old ones, and do not. */
+      if (!here)
+        remap_put(&map, (uintptr_t)to, to);
     }
-    if (add_block(&blockv, m->old_addr, m->old_size, t->old_size, m->new_obj,
+    if (here)
+      remap_put(&in_place_contents, m->old_addr, m->new_obj);
+    if (add_block(&blockv, m->old_addr, m->old_size, t->old_size, m->final,
                   t->new_size, t->moves) != 0) {
       snprintf(err, errsize, "out of memory transforming");
       goto abort;
@@ -760,7 +799,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       size_t elem = 0;
       int self_moved = xform_index(&xform_of, types, e->tag);
       if (self_moved >= 0) {
-        base = remap_get(&map, e->addr);
+        base = e->foreign ? remap_get(&in_place_contents, e->addr)
+                          : remap_get(&map, e->addr);
         const struct dsu_type_xform *t = &types[self_moved];
         size = (e->size / t->old_size) * t->new_size;
         tag = t->new_tag;
@@ -796,7 +836,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
             }
           }
         } else if (f->offset == (size_t)-1) {
-          size_t in_use = live_bytes(live, base, size);
+          size_t in_use = live_bytes(live_ranges, base, size);
           for (size_t off = 0; off + sizeof(void *) <= in_use;
                off += sizeof(void *))
             CHECK_SLOT(base + off, f->where, f->inner);
@@ -823,6 +863,14 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     *f->where = f->value;
   }
   stats->pointers = fix.n;
+  for (size_t i = 0; i < moved.n; i++) {
+    struct moved *m = &((struct moved *)moved.data)[i];
+    if (m->final != (char *)m->new_obj) {
+      memcpy(m->final, m->new_obj, m->new_size);
+      free(m->new_obj);
+      m->new_obj = NULL;
+    }
+  }
   {
     /* Rebuild the table with new addresses and tags in one pass. */
     struct entry *old = table;
@@ -837,12 +885,13 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       if (which >= 0) {
         const struct dsu_type_xform *t = &types[which];
         insert_locked((uintptr_t)remap_get(&map, old[i].addr),
-                      (old[i].size / t->old_size) * t->new_size, t->new_tag);
+                      (old[i].size / t->old_size) * t->new_size, t->new_tag,
+                      old[i].foreign);
         void *gone = (void *)old[i].addr;
-        if (push(&old_objects, &gone) != 0)
+        if (!old[i].foreign && push(&old_objects, &gone) != 0)
           free(gone); /* out of memory: the hook cannot see it, but no leak */
       } else {
-        insert_locked(old[i].addr, old[i].size, old[i].tag);
+        insert_locked(old[i].addr, old[i].size, old[i].tag, old[i].foreign);
       }
     }
     free(old);
@@ -883,5 +932,7 @@ out:
   free(old_objects.data);
   free(map.old_addr);
   free(map.new_addr);
+  free(in_place_contents.old_addr);
+  free(in_place_contents.new_addr);
   return rc;
 }

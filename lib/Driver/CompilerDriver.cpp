@@ -76,6 +76,8 @@ struct ParsedCommand {
   std::string TUName;
   std::string TURoot;
   std::vector<std::string> Allocators;
+  /// Allocator -> its own deallocator (-fdsu-allocator=zmalloc:zfree).
+  std::map<std::string, std::string> Deallocators;
   bool Verbose = false;
   bool DirectCalls = true;
   bool HeapTracking = true;
@@ -109,8 +111,12 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
       continue;
     }
     if (StringRef(A).starts_with("-fdsu-allocator=")) {
-      for (StringRef Name : split(StringRef(A).substr(16), ','))
-        P.Allocators.push_back(Name.str());
+      for (StringRef Name : split(StringRef(A).substr(16), ',')) {
+        auto [Alloc, Free] = Name.split(':');
+        P.Allocators.push_back(Alloc.str());
+        if (!Free.empty())
+          P.Deallocators[Alloc.str()] = Free.str();
+      }
       continue;
     }
     if (A == "-fdsu-verbose") {
@@ -234,7 +240,7 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   Model->CompileOptions = codegenOptions(P.CompileOptions);
   // Heap tracking is part of the stored module, so patches track too.
   if (P.HeapTracking)
-    instrumentAllocations(M, *Model);
+    instrumentAllocations(M, *Model, P.Deallocators);
   instrumentThreads(M);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.

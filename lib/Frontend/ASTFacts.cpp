@@ -405,10 +405,16 @@ public:
     }
     for (const Expr *Arg : CE->arguments()) {
       if (auto T = sizeofType(Arg)) {
+        QualType QT = T->getCanonicalType();
+        // Only records (which updates transform) and pointers (arrays of
+        // them hold references) are worth tracking: a scalar sizeof is a
+        // buffer or an allocator's own header (zmalloc's size_t), and
+        // tracking it would put every allocation in the table.
+        if (!QT->isRecordType() && !QT->isPointerType())
+          break;
         AllocSite A;
         A.Function = CurrentFunction->getNameAsString();
         A.Allocator = Name;
-        QualType QT = T->getCanonicalType();
         if (const auto *RT = QT->getAs<RecordType>())
           A.Type = TypeHasher::recordName(RT->getDecl());
         else

@@ -13,6 +13,13 @@
 // to sites by file name, line and column of their debug location (dsu-cc
 // always keeps locations, see ClangFrontend.cpp).
 //
+// Allocator wrappers named with -fdsu-allocator=NAME are taken to hand out
+// blocks that free() releases (xmalloc). A wrapper with its own deallocator,
+// -fdsu-allocator=zmalloc:zfree (a size header before the block, a pool),
+// hands out objects that only the program can release: their sites call
+// __dsu_track_foreign instead, calls to the deallocator untrack them, and
+// the runtime transforms such objects in place or refuses (dsu_heap.c).
+//
 //===----------------------------------------------------------------------===//
 #include "dsu/Model/Model.h"
 #include "dsu/Transform/Transform.h"
@@ -24,6 +31,7 @@
 #include "llvm/Support/Path.h"
 
 #include <map>
+#include <set>
 #include <tuple>
 
 using namespace llvm;
@@ -35,9 +43,26 @@ using SiteKey = std::tuple<std::string, unsigned, unsigned>;
 SiteKey keyOf(StringRef File, unsigned Line, unsigned Col) {
   return {sys::path::filename(File).str(), Line, Col};
 }
+
+/// The C name of a callee: identities have already been assigned, so a
+/// function defined in the program is called by its identity symbol
+/// ("zmalloc.dsu.5b47", "pool_get.1a2b3c4d.dsu.77").
+StringRef cNameOf(StringRef Symbol, const TUModel &TU) {
+  size_t At = Symbol.find(".dsu.");
+  if (At == StringRef::npos)
+    return Symbol;
+  StringRef Name = Symbol.take_front(At);
+  Name.consume_back("." + TU.TUTag);
+  return Name;
+}
 } // namespace
 
-unsigned dsu::instrumentAllocations(Module &M, const TUModel &TU) {
+unsigned
+dsu::instrumentAllocations(Module &M, const TUModel &TU,
+                           const std::map<std::string, std::string> &Deallocators) {
+  std::set<std::string> Frees;
+  for (const auto &[Alloc, Free] : Deallocators)
+    Frees.insert(Free);
   std::map<SiteKey, const AllocSite *> Sites;
   for (const AllocSite &A : TU.AllocSites)
     Sites[keyOf(A.File, A.Line, A.Column)] = &A;
@@ -48,6 +73,8 @@ unsigned dsu::instrumentAllocations(Module &M, const TUModel &TU) {
       "__dsu_track_alloc", Type::getVoidTy(Ctx), Ptr, SizeT, Ptr);
   FunctionCallee TrackFree =
       M.getOrInsertFunction("__dsu_track_free", Type::getVoidTy(Ctx), Ptr);
+  FunctionCallee TrackForeign = M.getOrInsertFunction(
+      "__dsu_track_foreign", Type::getVoidTy(Ctx), Ptr, SizeT, Ptr);
   FunctionCallee TrackRealloc =
       M.getOrInsertFunction("__dsu_track_realloc", Type::getVoidTy(Ctx), Ptr,
                             Ptr, SizeT, Ptr);
@@ -78,8 +105,10 @@ unsigned dsu::instrumentAllocations(Module &M, const TUModel &TU) {
                 !Callee->getName().starts_with("__dsu"))
               Calls.push_back(CI);
   for (CallInst *CI : Calls) {
-    StringRef Name = CI->getCalledFunction()->getName();
-    if (Name == "free" && CI->arg_size() == 1) {
+    StringRef Name = cNameOf(CI->getCalledFunction()->getName(), TU);
+    if ((Name == "free" && CI->arg_size() == 1) ||
+        (Frees.count(Name.str()) && CI->arg_size() >= 1 &&
+         CI->getArgOperand(0)->getType()->isPointerTy())) {
       IRBuilder<> B(CI);
       B.CreateCall(TrackFree, {CI->getArgOperand(0)});
       continue;
@@ -112,7 +141,9 @@ unsigned dsu::instrumentAllocations(Module &M, const TUModel &TU) {
     if (Name.contains("calloc") || Name == "reallocarray")
       if (IntArgs.size() >= 2)
         Size = B.CreateMul(Size, AsSize(B, IntArgs[1]));
-    if (IsRealloc && OldPtr)
+    if (Site && Deallocators.count(Site->Allocator))
+      B.CreateCall(TrackForeign, {CI, Size, Tag});
+    else if (IsRealloc && OldPtr)
       B.CreateCall(TrackRealloc, {OldPtr, CI, Size, Tag});
     else
       B.CreateCall(TrackAlloc, {CI, Size, Tag});

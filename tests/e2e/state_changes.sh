@@ -344,6 +344,33 @@ for variant in plain annotated; do
       test "$(sed -n 3p "$WORK/free1$variant.out")" = "fd 1 served 3 fd 3 served 3 fd 4 served 1 free 0"
   fi
 done
+# --- objects from an allocator with its own free function (a size header
+# before each block, like zmalloc) are transformed in place, or refused
+for v in 1 2 3; do
+  build wrapped$v -fdsu-allocator=zmalloc:zfree "$P/wrapped/v$v/main.c"
+done
+make_patch wrapped1 wrapped2 wrapped12.patch
+make_patch wrapped1 wrapped3 wrapped13.patch
+start wrapped1
+send "o 4" "o 5" "o 6" "q 5 100" "c 4" "q 6 7" p
+wait_lines "$WORK/wrapped1.out" 1
+apply_during wrapped13.patch wrapped13.log p
+check "objects that must grow in blocks only the program frees are refused" test $? -ne 0
+check "the refusal says why" contains "$WORK/wrapped13.log" "comes from an allocator the program frees itself"
+apply_during wrapped12.patch wrapped12.log p
+check "objects that fit are transformed in place" test $? -eq 0
+check "in place: two clients transformed" contains "$WORK/wrapped12.log" "2 objects"
+send "q 5 1" "o 7" "c 6" p
+wait_lines "$WORK/wrapped1.out" 4
+stop
+cat > "$WORK/wrapped.expected" <<'OUT'
+fd 6 queued 7 fd 5 queued 100 memory 48
+fd 6 queued 7 fd 5 queued 100 memory 48
+fd 6 queued 7 fd 5 queued 100 memory 48
+fd 7 queued 0 fd 5 queued 101 memory 40
+OUT
+check "the clients keep their values and the program's own free still works" \
+  cmp "$WORK/wrapped1.out" "$WORK/wrapped.expected"
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch

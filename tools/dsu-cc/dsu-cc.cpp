@@ -24,7 +24,9 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
   -fdsu-tu-root=DIR       name units by their path below DIR (for programs
                           with two files of the same name: src/util.c and
                           lib/util.c); give each version its own root
-  -fdsu-allocator=A[,B]   functions that allocate like malloc (typed sites)
+  -fdsu-allocator=A[,B]   functions that allocate like malloc (typed sites);
+                          A:FREE names A's own deallocator (zmalloc:zfree):
+                          its objects are then only transformed in place
   -fdsu-verbose           say what each step produced
   -fdsu-no-direct-calls   route every call through its slot (no link-time
                           recompilation; slower code, smaller patches)

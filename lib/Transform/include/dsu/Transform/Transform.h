@@ -89,8 +89,14 @@ unsigned extractUpdateLoops(llvm::Module &M);
 unsigned instrumentThreads(llvm::Module &M);
 
 /// Adds heap tracking around allocation sites, free and realloc (see
-/// Allocations.cpp). Returns the number of typed sites instrumented.
-unsigned instrumentAllocations(llvm::Module &M, const TUModel &TU);
+/// Allocations.cpp). Deallocators maps an allocator wrapper to its own free
+/// function: objects from it are recorded as the program's to free (the
+/// runtime never frees or moves them), and calls to that function untrack
+/// them. Returns the number of typed sites instrumented.
+unsigned
+instrumentAllocations(llvm::Module &M, const TUModel &TU,
+                      const std::map<std::string, std::string> &Deallocators =
+                          {});
 
 /// Hash of a function's body (see IRHash.cpp).
 std::string hashFunctionBody(const llvm::Function &F);
