@@ -50,9 +50,12 @@ Error failure(const Twine &Why) {
 struct CType {
   std::string Base;           ///< Without the outermost array dimension.
   std::optional<uint64_t> N;  ///< Outermost array length.
+  /// Base names a record known by a typedef name only (`typedef struct
+  /// {...} conn`), which its spelling does not show.
+  bool NamedRecord = false;
   bool isPointer() const { return Base.find('*') != std::string::npos; }
   bool isRecord() const {
-    return !isPointer() && (StringRef(Base).starts_with("struct ") ||
+    return !isPointer() && (NamedRecord || StringRef(Base).starts_with("struct ") ||
                             StringRef(Base).starts_with("union "));
   }
 };
@@ -122,6 +125,16 @@ public:
   Expected<std::string> run();
 
 private:
+  /// parseType, knowing the program's records by every name.
+  CType typeOf(StringRef T) const {
+    CType C = parseType(T);
+    C.NamedRecord = !C.isPointer() &&
+                    (NewTypes.count(C.Base) || OldTypes.count(C.Base) ||
+                     (StringRef(C.Base).ends_with("__old") &&
+                      OldTypes.count(C.Base.substr(0, C.Base.size() - 5))));
+    return C;
+  }
+
   const ProgramModel &Old, &New;
   const PatchPlan &Plan;
   std::map<std::string, const TypeInfo *> OldTypes, NewTypes;
@@ -194,7 +207,7 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
                    "': it holds an anonymous struct or union by value");
   // Types held by value must be complete first.
   for (const FieldInfo &F : T.Fields) {
-    CType C = parseType(F.Type);
+    CType C = typeOf(F.Type);
     // An old definition names the old types: declare their new names.
     std::string Base = FromOld ? newNameOf(C.Base) : C.Base;
     if (C.isRecord() && (NewTypes.count(Base) || OldTypes.count(C.Base)))
@@ -211,7 +224,7 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
 std::string Generator::copy(const std::string &N, const std::string &O,
                             const std::string &NewType,
                             const std::string &OldType, int Depth) {
-  CType NT = parseType(NewType), OT = parseType(OldType);
+  CType NT = typeOf(NewType), OT = typeOf(OldType);
   std::string Ind(2 * Depth + 2, ' ');
   if (NT.N || OT.N) {
     if (!NT.N || !OT.N)
@@ -251,9 +264,9 @@ void Generator::collectEmbedded(const std::string &Type, int Depth) {
     if (It == Types->end())
       continue;
     for (const FieldInfo &F : It->second->Fields) {
-      CType C = parseType(F.Type);
+      CType C = typeOf(F.Type);
       while (C.N) // multi-dimensional arrays
-        C = parseType(C.Base);
+        C = typeOf(C.Base);
       if (C.isPointer() || F.IsBitField || !Embedded.insert(C.Base).second)
         continue;
       if (C.isRecord())
@@ -267,7 +280,7 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
                                std::vector<PointerSlot> &Result, int Depth) {
   if (Depth > 16)
     return;
-  CType C = parseType(Type);
+  CType C = typeOf(Type);
   if (C.N) {
     auto Elem = NewTypes.find(C.Base);
     uint64_t Size = 8;
@@ -357,7 +370,7 @@ Expected<std::string> Generator::run() {
     if (G.Kind != PatchPlan::GlobalChangeKind::TypeChanged)
       continue;
     for (const std::string *T : {&G.OldType, &G.NewType}) {
-      CType C = parseType(*T);
+      CType C = typeOf(*T);
       if (C.isRecord())
         if (Error E = declare(T == &G.OldType ? newNameOf(C.Base) : C.Base,
                               T == &G.OldType))
@@ -435,8 +448,8 @@ Expected<std::string> Generator::run() {
     // Pointers to its elements (and into them) follow it when its elements
     // are of a changed type.
     unsigned ElemType = 0;
-    CType NC = parseType(G.NewType);
-    if (NC.isRecord() && oldNameOf(NC.Base) == parseType(G.OldType).Base &&
+    CType NC = typeOf(G.NewType);
+    if (NC.isRecord() && oldNameOf(NC.Base) == typeOf(G.OldType).Base &&
         Changed.count(NC.Base))
       ElemType = 1 + std::distance(Changed.begin(), Changed.find(NC.Base));
     GlobalTable += "  {\"" + G.Name + "\", (void *)&__dsu_old_" + Id +
@@ -509,7 +522,7 @@ Expected<std::string> Generator::run() {
     for (const ProgramModel *P : {&Old, &New})
       for (const TUModel &TU : P->TUs)
         for (const AllocSite &A : TU.AllocSites)
-          if (parseType(A.Type).Base == "void *")
+          if (typeOf(A.Type).Base == "void *")
             UntypedTags.insert(allocationTag(A.Type, TU) + "\", (size_t)-2, \"" +
                                "an array of void * allocated at " +
                                sys::path::filename(A.File).str() + ":" +

@@ -371,6 +371,23 @@ fd 7 queued 0 fd 5 queued 101 memory 40
 OUT
 check "the clients keep their values and the program's own free still works" \
   cmp "$WORK/wrapped1.out" "$WORK/wrapped.expected"
+# --- pointer fields of an unchanged anonymous typedef'd struct follow the
+# objects they point to
+build anonptr1 "$P/anonptr/v1/main.c"
+build anonptr2 "$P/anonptr/v2/main.c"
+make_patch anonptr1 anonptr2 anonptr.patch
+start anonptr1
+send "c 3 alpha" "c 4 beta" p
+wait_lines "$WORK/anonptr1.out" 1
+apply_during anonptr.patch anonptr.log p
+check "items pointed to by anonymous typedef'd structs are updated" test $? -eq 0
+check "both pointers of each connection were redirected" \
+  contains "$WORK/anonptr.log" "4 pointers redirected"
+send "c 5 gamma" p
+wait_lines "$WORK/anonptr1.out" 3
+stop
+check "the connections reach their items after the update" \
+  test "$(sed -n 3p "$WORK/anonptr1.out")" = "fd 3 item alpha/1 same 1 fd 4 item beta/1 same 1 fd 5 item gamma/1 same 1 "
 build active1 "$P/active/v1/main.c"
 build active2 "$P/active/v2/main.c"
 make_patch active1 active2 active.patch
