@@ -337,6 +337,43 @@ static struct block *blocks;
 static size_t nblocks;
 static struct block *rblocks; /* the same, sorted by new address */
 
+/* The blocks are built and sorted only when a pointer does not point at the
+ * start of a relocated element (most updates never need them): from the
+ * relocated heap objects and the globals' blocks, while dsu_transform_state
+ * runs. */
+static struct {
+  const struct moved *moved;
+  size_t nmoved;
+  const struct dsu_type_xform *types;
+  const struct block *globals;
+  size_t nglobals;
+} block_src;
+
+static int block_order(const void *a, const void *b);
+
+static int ensure_blocks(void) {
+  size_t total = block_src.nmoved + block_src.nglobals;
+  if (blocks || total == 0)
+    return 0;
+  struct block *b = malloc(total * sizeof *b);
+  if (!b)
+    return -1;
+  for (size_t i = 0; i < block_src.nmoved; i++) {
+    const struct moved *m = &block_src.moved[i];
+    const struct dsu_type_xform *t = &block_src.types[m->which];
+    struct block x = {m->old_addr, m->old_size, t->old_size,
+                      m->final, t->new_size, t->moves};
+    b[i] = x;
+  }
+  if (block_src.nglobals)
+    memcpy(b + block_src.nmoved, block_src.globals,
+           block_src.nglobals * sizeof *b);
+  qsort(b, total, sizeof *b, block_order);
+  blocks = b;
+  nblocks = total;
+  return 0;
+}
+
 static int block_order(const void *a, const void *b) {
   uintptr_t x = ((const struct block *)a)->old_start;
   uintptr_t y = ((const struct block *)b)->old_start;
@@ -353,6 +390,13 @@ static int block_new_order(const void *a, const void *b) {
  * field in it), given the new one. */
 DSU_EXPORT void *dsu_original(const void *new_object) {
   uintptr_t v = (uintptr_t)new_object;
+  if (!rblocks && ensure_blocks() == 0 && nblocks) {
+    rblocks = malloc(nblocks * sizeof *rblocks);
+    if (rblocks) {
+      memcpy(rblocks, blocks, nblocks * sizeof *rblocks);
+      qsort(rblocks, nblocks, sizeof *rblocks, block_new_order);
+    }
+  }
   size_t lo = 0, hi = rblocks ? nblocks : 0;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -404,6 +448,8 @@ static int relocate(const struct remap *m, uintptr_t v, void **to) {
     *to = exact;
     return MOVED;
   }
+  if (ensure_blocks() != 0)
+    return UNMAPPABLE; /* out of memory: refuse rather than guess */
   const struct block *b = block_of(v);
   if (!b)
     return NOT_MOVED;
@@ -544,7 +590,7 @@ static size_t live_bytes(const struct dsu_live_range *live, const char *base,
 /* Between a successful dsu_transform_state() and dsu_transform_finish(). */
 static struct {
   struct remap map;
-  struct vec blocks, old_objects;
+  struct vec old_objects;
   const struct dsu_hooks *hooks;
 } finishing;
 
@@ -577,7 +623,7 @@ void dsu_transform_finish(void) {
   for (size_t i = 0; i < finishing.old_objects.n; i++)
     free(((void **)finishing.old_objects.data)[i]);
   free(finishing.old_objects.data);
-  free(finishing.blocks.data);
+  free(blocks);
   free(finishing.map.old_addr);
   free(finishing.map.new_addr);
   free(rblocks);
@@ -681,12 +727,10 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     }
     if (here)
       remap_put(&in_place_contents, m->old_addr, m->new_obj);
-    if (add_block(&blockv, m->old_addr, m->old_size, t->old_size, m->final,
-                  t->new_size, t->moves) != 0) {
-      snprintf(err, errsize, "out of memory transforming");
-      goto abort;
-    }
   }
+  block_src.moved = moved.data;
+  block_src.nmoved = moved.n;
+  block_src.types = types;
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
     if (!g->old_addr || !g->new_addr)
       continue; /* a state transformer of the user's: no storage moves */
@@ -715,18 +759,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       goto abort;
     }
   }
-  qsort(blockv.data, blockv.n, sizeof(struct block), block_order);
-  blocks = blockv.data;
-  nblocks = blockv.n;
-  rblocks = nblocks ? malloc(nblocks * sizeof *rblocks) : NULL;
-  if (nblocks && !rblocks) {
-    snprintf(err, errsize, "out of memory transforming");
-    goto abort;
-  }
-  if (rblocks) {
-    memcpy(rblocks, blocks, nblocks * sizeof *rblocks);
-    qsort(rblocks, nblocks, sizeof *rblocks, block_new_order);
-  }
+  block_src.globals = blockv.data;
+  block_src.nglobals = blockv.n;
   ran_transformers = 1; /* from here on, the rollback hook has work */
   active_map = &map;
   for (size_t i = 0; i < moved.n; i++) {
@@ -898,12 +932,15 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   }
   /* The old objects, the map and the blocks live until
    * dsu_transform_finish(), after the new code is installed. */
+  /* A commit hook may ask where anything went once the relocation list is
+   * gone: build the blocks now (if memory is short, it gets old addresses
+   * back, as for objects that did not move). */
+  if (hooks && hooks->commit)
+    (void)ensure_blocks();
   finishing.map = map;
-  finishing.blocks = blockv;
   finishing.old_objects = old_objects;
   finishing.hooks = hooks;
   memset(&map, 0, sizeof map);
-  memset(&blockv, 0, sizeof blockv);
   memset(&old_objects, 0, sizeof old_objects);
   rc = 0;
   goto out;
@@ -917,6 +954,7 @@ abort:
   }
   protect_end();
   active_map = NULL;
+  free(blocks);
   blocks = NULL;
   nblocks = 0;
   free(rblocks);
@@ -927,6 +965,7 @@ abort_unprotected:
 out:
   pthread_mutex_unlock(&heap_lock);
   free(moved.data);
+  memset(&block_src, 0, sizeof block_src);
   free(fix.data);
   free(blockv.data);
   free(old_objects.data);
