@@ -1,0 +1,695 @@
+/* dsu_control.c - the control socket: who may talk to the process, how a
+ * request is read, and the answers (protocol: include/dsu/control_protocol.h).
+ *
+ * A constructor starts a control thread that serves a Unix-domain socket,
+ * DIR/PID.sock, where DIR is $DSU_RUNTIME_DIR or /tmp/dsu-UID, UID being the
+ * process's effective uid at start-up (dsu_owner_uid); the directory must be
+ * a directory, not a symlink, owned by that uid with mode 0700; the socket
+ * has mode 0600. In a set-user-ID process DSU_RUNTIME_DIR is ignored.
+ *
+ * Everything here lives inside someone else's program and must not be able
+ * to exhaust it: at most DSU_CTL_MAX_CONNECTIONS connections are served at
+ * once (more wait in the kernel's listen backlog, costing no descriptor),
+ * each is checked with SO_PEERCRED (the owner uid or root) before anything
+ * is read, the whole request must arrive within DSU_CTL_REQUEST_DEADLINE_MS
+ * (a client trickling bytes is dropped), replies are written with a deadline
+ * too and never raise SIGPIPE, and descriptors passed with a request are
+ * closed whatever happens to it.
+ */
+#include "control_protocol.h"
+#include "dsu_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int listen_fd = -1;
+static pid_t owner_pid;
+static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+/* The number of connections being served, bounded. */
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conn_freed = PTHREAD_COND_INITIALIZER;
+static int connections;
+
+/* --------------------------------------------------------- text buffers */
+
+struct strbuf {
+  char *data;
+  size_t len, cap;
+  int failed; /* out of memory: the reply says so instead */
+};
+
+static void sb_printf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct strbuf *sb, const char *fmt, ...) {
+  if (sb->failed)
+    return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sb->data ? sb->data + sb->len : NULL,
+                      sb->data ? sb->cap - sb->len : 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+      sb->failed = 1;
+      return;
+    }
+    if (sb->data && (size_t)n < sb->cap - sb->len) {
+      sb->len += (size_t)n;
+      return;
+    }
+    size_t cap = sb->cap ? sb->cap : 1024;
+    while (cap - sb->len <= (size_t)n)
+      cap *= 2;
+    char *grown = realloc(sb->data, cap);
+    if (!grown) {
+      sb->failed = 1;
+      return;
+    }
+    sb->data = grown;
+    sb->cap = cap;
+  }
+}
+
+static void sb_json_string(struct strbuf *sb, const char *s) {
+  sb_printf(sb, "\"");
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\')
+      sb_printf(sb, "\\%c", ch);
+    else if (ch < 0x20)
+      sb_printf(sb, "\\u%04x", ch);
+    else
+      sb_printf(sb, "%c", ch);
+  }
+  sb_printf(sb, "\"");
+}
+
+/* ------------------------------------------------------ framed messages */
+
+/* Waits until c is ready for events or the deadline (dsu_now_ns) passes. */
+static int wait_ready(int c, short events, uint64_t deadline) {
+  for (;;) {
+    uint64_t now = dsu_now_ns();
+    if (now >= deadline) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    struct pollfd p = {c, events, 0};
+    int r = poll(&p, 1, (int)((deadline - now + 999999) / 1000000));
+    if (r > 0)
+      return 0;
+    if (r < 0 && errno != EINTR)
+      return -1;
+  }
+}
+
+struct inbound {
+  char text[DSU_CTL_MAX_REQUEST + 1];
+  int fds[2];
+  int nfds;
+  int extra_fds; /* more descriptors than a request may carry */
+};
+
+static void take_fds(struct msghdr *m, struct inbound *in) {
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
+      if (in->nfds < 2) {
+        in->fds[in->nfds++] = fd;
+      } else {
+        close(fd);
+        in->extra_fds = 1;
+      }
+    }
+  }
+  if (m->msg_flags & MSG_CTRUNC)
+    in->extra_fds = 1;
+}
+
+/* Receives exactly size bytes, collecting passed descriptors into in. */
+static int recv_exact(int c, char *buf, size_t size, struct inbound *in,
+                      uint64_t deadline) {
+  size_t done = 0;
+  while (done < size) {
+    if (wait_ready(c, POLLIN, deadline) != 0)
+      return -1;
+    union {
+      char buf[CMSG_SPACE(4 * sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    struct iovec iov = {buf + done, size - done};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.buf;
+    m.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(c, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n < 0)
+      return -1;
+    take_fds(&m, in);
+    if (n == 0) {
+      errno = ECONNRESET;
+      return -1;
+    }
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+/* Reads one request frame; 0, or -1 with the reason in err. */
+static int read_request(int c, struct inbound *in, uint64_t deadline,
+                        char *err, size_t errsize) {
+  uint32_t len;
+  if (recv_exact(c, (char *)&len, sizeof len, in, deadline) != 0 ||
+      (len > 0 && len <= DSU_CTL_MAX_REQUEST &&
+       recv_exact(c, in->text, len, in, deadline) != 0)) {
+    snprintf(err, errsize, "%s",
+             errno == ETIMEDOUT ? "the request did not arrive in time"
+                                : "the request was cut short");
+    return -1;
+  }
+  if (len == 0 || len > DSU_CTL_MAX_REQUEST) {
+    snprintf(err, errsize, "malformed request (length %u)", (unsigned)len);
+    return -1;
+  }
+  in->text[len] = 0;
+  if (memchr(in->text, 0, len)) {
+    snprintf(err, errsize, "malformed request (a NUL byte)");
+    return -1;
+  }
+  return 0;
+}
+
+/* Sends one reply frame ("OK ..." or "ERR ..."); the client may be gone. */
+static void send_reply(int c, const char *text, size_t len) {
+  uint64_t deadline =
+      dsu_now_ns() + (uint64_t)DSU_CTL_REQUEST_DEADLINE_MS * 1000000u;
+  uint32_t n32 = (uint32_t)len;
+  struct iovec parts[2] = {{&n32, sizeof n32}, {(void *)text, len}};
+  size_t skip = 0, total = sizeof n32 + len;
+  while (skip < total) {
+    if (wait_ready(c, POLLOUT, deadline) != 0)
+      return;
+    struct iovec iov[2];
+    int k = 0;
+    size_t s = skip;
+    for (int i = 0; i < 2; i++) {
+      if (s >= parts[i].iov_len) {
+        s -= parts[i].iov_len;
+        continue;
+      }
+      iov[k].iov_base = (char *)parts[i].iov_base + s;
+      iov[k].iov_len = parts[i].iov_len - s;
+      s = 0;
+      k++;
+    }
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov;
+    m.msg_iovlen = (size_t)k;
+    ssize_t w = sendmsg(c, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (w <= 0)
+      return;
+    skip += (size_t)w;
+  }
+}
+
+static void reply(int c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reply(int c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = NULL;
+  int n = vasprintf(&text, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    static const char oom[] = "ERR out of memory";
+    send_reply(c, oom, sizeof oom - 1);
+    return;
+  }
+  send_reply(c, text, (size_t)n);
+  free(text);
+}
+
+/* ----------------------------------------------------------------- APPLY */
+
+/* Maps the requester's commit word, or says why not. The memfd must be
+ * sealed against shrinking: a requester truncating it would otherwise make
+ * the program fault (SIGBUS) at its next update point. */
+static uint32_t *map_commit_word(int fd, char *err, size_t errsize) {
+  struct stat st;
+  int seals = fcntl(fd, F_GET_SEALS);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size != DSU_COMMIT_WORD_SIZE || seals < 0 ||
+      !(seals & F_SEAL_SHRINK)) {
+    snprintf(err, errsize, "malformed request (the commit word is not a "
+                           "sealed memfd of %d bytes)",
+             DSU_COMMIT_WORD_SIZE);
+    return NULL;
+  }
+  void *p = mmap(NULL, DSU_COMMIT_WORD_SIZE, PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    snprintf(err, errsize, "cannot map the commit word: %s", strerror(errno));
+    return NULL;
+  }
+  return p;
+}
+
+static void unmap_commit_word(uint32_t *word) {
+  if (word)
+    munmap(word, DSU_COMMIT_WORD_SIZE);
+}
+
+static int word_withdrawn(const uint32_t *word) {
+  return __atomic_load_n(word, __ATOMIC_SEQ_CST) == DSU_WORD_WITHDRAWN;
+}
+
+/* Ends the request in the control thread (under dsu_lock): the patch is
+ * unloaded and the word unmapped by the caller after the lock. */
+struct ended {
+  void *handle;
+  uint32_t *word;
+};
+static struct ended end_request_locked(void) {
+  struct ended e = {dsu_forget_request_locked(), dsu_req.word};
+  dsu_req.word = NULL;
+  return e;
+}
+
+/* "APPLY TIMEOUT_MS" or "APPLY TIMEOUT_MS FORCE FILE:LINE", with the patch
+ * and the commit word as in->fds[0] and in->fds[1]. Closes both. */
+static void handle_apply(int c, pid_t peer, const char *args,
+                         struct inbound *in) {
+  int patch_fd = in->nfds > 0 ? in->fds[0] : -1;
+  int word_fd = in->nfds > 1 ? in->fds[1] : -1;
+  char err[1024];
+  uint32_t *word = NULL;
+  char *end;
+  errno = 0;
+  long timeout_ms = strtol(args, &end, 10);
+  char force_file[256] = "";
+  unsigned force_line = 0;
+  if (end == args || errno || timeout_ms <= 0 || timeout_ms > 86400000L ||
+      (*end && strncmp(end, " " DSU_CTL_FORCE " ", 7) != 0)) {
+    reply(c, "ERR malformed request (the timeout must be 1 to 86400000 ms)");
+    goto out;
+  }
+  if (*end) {
+    const char *at = end + 7;
+    const char *colon = strrchr(at, ':');
+    char *line_end;
+    if (!colon || colon == at || (size_t)(colon - at) >= sizeof force_file ||
+        (force_line = (unsigned)strtoul(colon + 1, &line_end, 10)) == 0 ||
+        *line_end) {
+      reply(c, "ERR malformed request (FORCE takes FILE:LINE)");
+      goto out;
+    }
+    memcpy(force_file, at, (size_t)(colon - at));
+    force_file[colon - at] = 0;
+  }
+  if (in->nfds != 2 || in->extra_fds) {
+    reply(c, "ERR malformed request (APPLY carries two descriptors: the "
+             "patch and the commit word)");
+    goto out;
+  }
+  if (!(word = map_commit_word(word_fd, err, sizeof err))) {
+    reply(c, "ERR %s", err);
+    goto out;
+  }
+  if (word_withdrawn(word)) {
+    reply(c, "ERR the requester withdrew the request before it was read; "
+             "nothing was applied");
+    goto out;
+  }
+  /* The name is for messages and status only; the descriptor is the patch. */
+  char name[PATH_MAX], link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", patch_fd);
+  ssize_t nl = readlink(link, name, sizeof name - 1);
+  if (nl <= 0)
+    snprintf(name, sizeof name, "(descriptor)");
+  else
+    name[nl] = 0;
+
+  pthread_mutex_lock(&dsu_lock);
+  struct request *req = &dsu_req;
+  if (req->state != REQ_NONE) {
+    reply(c, "ERR busy: an update requested by pid %d (%s) is in progress",
+          (int)req->requester, req->name);
+    pthread_mutex_unlock(&dsu_lock);
+    goto out;
+  }
+  req->state = REQ_LOADING;
+  req->requester = peer;
+  req->word = word;
+  snprintf(req->name, sizeof req->name, "%s", name);
+  snprintf(req->force_file, sizeof req->force_file, "%s", force_file);
+  req->force_line = force_line;
+  req->forced = 0;
+  req->blocked[0] = 0;
+  pthread_mutex_unlock(&dsu_lock);
+
+  int loaded = dsu_load_patch(patch_fd, name, err, sizeof err);
+  close(patch_fd);
+  patch_fd = -1;
+  if (loaded != 0) {
+    pthread_mutex_lock(&dsu_lock);
+    req->state = REQ_NONE;
+    req->word = NULL;
+    pthread_mutex_unlock(&dsu_lock);
+    reply(c, "ERR %s", err);
+    goto out;
+  }
+
+  pthread_mutex_lock(&dsu_lock);
+  dsu_publish_locked();
+  uint64_t deadline_ns = dsu_now_ns() + (uint64_t)timeout_ms * 1000000u;
+  /* Wait for an update point; look at the word now and then, so that a
+   * request its requester withdrew is not left pending. */
+  while (req->state == REQ_PENDING && !word_withdrawn(word)) {
+    uint64_t now = dsu_now_ns();
+    if (now >= deadline_ns)
+      break;
+    uint64_t step = deadline_ns - now < 100000000u ? deadline_ns - now
+                                                   : 100000000u;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    uint64_t ns = (uint64_t)until.tv_nsec + step;
+    until.tv_sec += (time_t)(ns / 1000000000u);
+    until.tv_nsec = (long)(ns % 1000000000u);
+    pthread_cond_timedwait(&dsu_committed, &dsu_lock, &until);
+  }
+  char running[DSU_VERSION_ID_SIZE + 1];
+  snprintf(running, sizeof running, "%s", dsu_running_version);
+  if (req->state == REQ_DONE) {
+    const struct dsu_patch_info *info = req->info;
+    uint64_t pause = req->pause_ns;
+    uint64_t waited = dsu_now_ns() - req->requested_ns;
+    char where[192], load_name[sizeof req->load_name];
+    snprintf(where, sizeof where, "%.191s", req->where);
+    snprintf(load_name, sizeof load_name, "%.191s", req->load_name);
+    struct dsu_transform_stats st = req->stats;
+    char forced[1300] = "";
+    if (req->forced)
+      snprintf(forced, sizeof forced,
+               "; FORCED at an update point found unsafe: %.1200s",
+               req->blocked);
+    req->state = REQ_NONE; /* the patch stays loaded: it is the program now */
+    req->word = NULL;
+    pthread_mutex_unlock(&dsu_lock);
+    dsu_make_patch_global(load_name);
+    reply(c, "OK applied %s -> %s at %s, %u functions rebound, %zu objects "
+             "and %zu globals transformed, %zu pointers redirected, pause "
+             "%llu ns, waited %llu ms%s",
+          info->base_version, info->target_version, where, info->nrebind,
+          st.objects, st.globals, st.pointers, (unsigned long long)pause,
+          (unsigned long long)(waited / 1000000), forced);
+    goto out;
+  }
+  if (req->state == REQ_FAILED) {
+    char why[1024], where[192];
+    snprintf(why, sizeof why, "%.1023s", req->failure);
+    snprintf(where, sizeof where, "%.191s", req->where);
+    struct ended e = end_request_locked();
+    pthread_mutex_unlock(&dsu_lock);
+    dsu_unload_patch(e.handle);
+    reply(c, "ERR the update was rolled back at %s: %s; the process still "
+             "runs version %s",
+          where, why, running);
+    goto out;
+  }
+  /* Not committed: withdraw it (the swap fails only if the requester
+   * withdrew it first, with the same effect), before anything changed. */
+  uint32_t expected = DSU_WORD_PENDING;
+  int ours = __atomic_compare_exchange_n(word, &expected, DSU_WORD_WITHDRAWN,
+                                         0, __ATOMIC_SEQ_CST,
+                                         __ATOMIC_SEQ_CST);
+  int by_requester = !ours || req->state == REQ_WITHDRAWN;
+  struct ended e = end_request_locked();
+  __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
+  dsu_drain_event_fd();
+  char blocked[sizeof req->blocked];
+  snprintf(blocked, sizeof blocked, "%s", req->blocked);
+  char running_threads[512];
+  dsu_threads_describe_running(running_threads, sizeof running_threads);
+  dsu_threads_wake();
+  pthread_mutex_unlock(&dsu_lock);
+  dsu_unload_patch(e.handle);
+  if (by_requester)
+    reply(c, "ERR the requester withdrew the request (it stopped waiting); "
+             "nothing was applied; the process still runs version %s",
+          running);
+  else if (blocked[0])
+    reply(c,
+          "ERR timed out after %.1f s: the update is unsafe at every update "
+          "point reached (last %s); it still runs version %s",
+          timeout_ms / 1000.0, blocked, running);
+  else if (running_threads[0])
+    reply(c,
+          "ERR timed out after %.1f s: not every thread reached an update "
+          "point or a safe blocking call (still running: %s); it still runs "
+          "version %s",
+          timeout_ms / 1000.0, running_threads, running);
+  else
+    reply(c,
+          "ERR timed out after %.1f s: the program reached no update point; "
+          "it still runs version %s",
+          timeout_ms / 1000.0, running);
+out:
+  if (patch_fd >= 0)
+    close(patch_fd);
+  if (word_fd >= 0)
+    close(word_fd);
+  unmap_commit_word(word);
+}
+
+/* ---------------------------------------------------------------- STATUS */
+
+static void handle_status(int c) {
+  struct strbuf sb = {0};
+  pthread_mutex_lock(&dsu_lock);
+  sb_printf(&sb, "OK {\"pid\":%d,\"version\":\"%s\",\"built_version\":\"%s\","
+                 "\"updates_total\":%d,\"updates\":[",
+            (int)getpid(), dsu_running_version, dsu_built_version,
+            dsu_nhistory);
+  int first = dsu_nhistory > DSU_MAX_HISTORY ? dsu_nhistory - DSU_MAX_HISTORY
+                                             : 0;
+  for (int i = first; i < dsu_nhistory; i++) {
+    struct history_entry *h = &dsu_history[i % DSU_MAX_HISTORY];
+    sb_printf(&sb, "%s{\"from\":\"%s\",\"to\":\"%s\",\"patch\":",
+              i > first ? "," : "", h->from, h->to);
+    sb_json_string(&sb, h->patch);
+    sb_printf(&sb, ",\"time\":%lld,\"pause_ns\":%llu,\"rebinds\":%u,\"at\":",
+              (long long)h->when, (unsigned long long)h->pause_ns,
+              h->rebinds);
+    sb_json_string(&sb, h->where);
+    sb_printf(&sb, "}");
+  }
+  sb_printf(&sb, "],\"pending\":");
+  struct request *req = &dsu_req;
+  if (req->state == REQ_PENDING || req->state == REQ_LOADING) {
+    sb_printf(&sb, "{\"patch\":");
+    sb_json_string(&sb, req->name);
+    sb_printf(&sb, ",\"requester\":%d,\"waiting_ms\":%llu}",
+              (int)req->requester,
+              req->state == REQ_PENDING
+                  ? (unsigned long long)((dsu_now_ns() - req->requested_ns) /
+                                         1000000)
+                  : 0ull);
+  } else {
+    sb_printf(&sb, "null");
+  }
+  sb_printf(&sb, "}");
+  pthread_mutex_unlock(&dsu_lock);
+  if (sb.failed)
+    reply(c, "ERR out of memory");
+  else
+    send_reply(c, sb.data, sb.len);
+  free(sb.data);
+}
+
+/* ------------------------------------------------------------ the server */
+
+static void *serve_connection(void *arg) {
+  int c = (int)(intptr_t)arg;
+  uint64_t deadline =
+      dsu_now_ns() + (uint64_t)DSU_CTL_REQUEST_DEADLINE_MS * 1000000u;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  struct inbound *in = calloc(1, sizeof *in);
+  char err[256];
+  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+      (cred.uid != dsu_owner_uid && cred.uid != 0)) {
+    reply(c, "ERR permission denied");
+  } else if (!in) {
+    reply(c, "ERR out of memory");
+  } else if (read_request(c, in, deadline, err, sizeof err) != 0) {
+    reply(c, "ERR %s", err);
+  } else if (strncmp(in->text, DSU_CTL_APPLY " ", 6) == 0) {
+    handle_apply(c, cred.pid, in->text + 6, in);
+    in->nfds = 0; /* closed by handle_apply */
+  } else if (strcmp(in->text, DSU_CTL_STATUS) == 0) {
+    handle_status(c);
+  } else {
+    reply(c, "ERR unknown request");
+  }
+  for (int i = 0; in && i < in->nfds; i++)
+    close(in->fds[i]);
+  free(in);
+  close(c);
+  pthread_mutex_lock(&conn_lock);
+  connections--;
+  pthread_cond_signal(&conn_freed);
+  pthread_mutex_unlock(&conn_lock);
+  return NULL;
+}
+
+static void *control_loop(void *arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&conn_lock);
+    while (connections >= DSU_CTL_MAX_CONNECTIONS)
+      pthread_cond_wait(&conn_freed, &conn_lock);
+    pthread_mutex_unlock(&conn_lock);
+    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
+      if (errno == EBADF || errno == EINVAL)
+        return NULL;
+      usleep(10000); /* out of descriptors or memory: the program's problem */
+      continue;
+    }
+    pthread_mutex_lock(&conn_lock);
+    connections++;
+    pthread_mutex_unlock(&conn_lock);
+    pthread_t t;
+    if (pthread_create(&t, NULL, serve_connection, (void *)(intptr_t)c) !=
+        0) {
+      close(c);
+      pthread_mutex_lock(&conn_lock);
+      connections--;
+      pthread_mutex_unlock(&conn_lock);
+      usleep(10000);
+      continue;
+    }
+    pthread_detach(t);
+  }
+}
+
+/* The runtime directory, checked: 0, or -1 with the reason in why. */
+static int socket_dir(char *out, size_t size, char *why, size_t whysize) {
+  const char *env = dsu_getenv("DSU_RUNTIME_DIR");
+  int n;
+  if (env && *env)
+    n = snprintf(out, size, "%s", env);
+  else
+    n = snprintf(out, size, "/tmp/dsu-%d", (int)dsu_owner_uid);
+  if (n < 0 || (size_t)n >= size) {
+    snprintf(why, whysize,
+             "the runtime directory %s is too long for a socket path (at "
+             "most %zu bytes)",
+             env, size - 1);
+    return -1;
+  }
+  if (mkdir(out, 0700) != 0 && errno != EEXIST) {
+    snprintf(why, whysize, "cannot create %s: %s", out, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) ||
+      st.st_uid != dsu_owner_uid || (st.st_mode & 077)) {
+    snprintf(why, whysize,
+             "%s must be a directory owned by uid %d with mode 0700", out,
+             (int)dsu_owner_uid);
+    return -1;
+  }
+  return 0;
+}
+
+static void remove_socket(void) {
+  if (getpid() == owner_pid && socket_path[0])
+    unlink(socket_path);
+}
+
+void dsu_start_control(void) {
+  static int registered;
+  char dir[sizeof socket_path - 24], why[512];
+  if (socket_dir(dir, sizeof dir, why, sizeof why) != 0) {
+    dsu_warn("updates disabled: %s", why);
+    return;
+  }
+  owner_pid = getpid();
+  snprintf(socket_path, sizeof socket_path, "%s/%d.sock", dir, (int)owner_pid);
+  dsu_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd < 0) {
+    dsu_warn("updates disabled: socket: %s", strerror(errno));
+    return;
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path);
+  unlink(socket_path);
+  mode_t old = umask(0177);
+  int rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
+  umask(old);
+  if (rc != 0 || chmod(socket_path, 0600) != 0 || listen(listen_fd, 16) != 0) {
+    dsu_warn("updates disabled: cannot serve %s: %s", socket_path,
+             strerror(errno));
+    close(listen_fd);
+    listen_fd = -1;
+    socket_path[0] = 0;
+    return;
+  }
+  if (!registered) {
+    registered = 1;
+    atexit(remove_socket);
+  }
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pthread_t t;
+  if (pthread_create(&t, NULL, control_loop, NULL) != 0)
+    dsu_warn("updates disabled: cannot start the control thread");
+  else
+    pthread_detach(t);
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
+void dsu_control_after_fork(void) {
+  /* The child has no control thread and must not answer for its parent. */
+  if (listen_fd >= 0)
+    close(listen_fd);
+  if (dsu_event_fd >= 0)
+    close(dsu_event_fd);
+  listen_fd = dsu_event_fd = -1;
+  socket_path[0] = 0;
+  pthread_mutex_init(&conn_lock, NULL);
+  pthread_cond_init(&conn_freed, NULL);
+  connections = 0;
+  dsu_start_control();
+}

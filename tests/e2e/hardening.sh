@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Hardening (issue 11): what an attacker or a careless operator does to a live
+# process and its control socket must not fool dsu, leak, or take the process
+# down. Each section is one item of the issue.
+source "$(dirname "$0")/lib.sh"
+P="$E2E_DIR/programs/harden"
+build h1 "$P/v1/main.c"
+build h2 "$P/v2/main.c"
+build h3 "$P/v3/main.c"
+make_patch h1 h2 12.patch
+make_patch h2 h1 21.patch
+make_patch h1 h3 13.patch
+V1=$("$DSU" model "$WORK/h1" | head -1 | cut -d' ' -f2)
+V2=$("$DSU" model "$WORK/h2" | head -1 | cut -d' ' -f2)
+for name in stop many flood fd; do cp "$WORK/h1" "$WORK/$name"; done
+
+fds() { ls "/proc/$1/fd" | wc -l; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# start_spin NAME LIMIT : runs $WORK/NAME spin (an update point every
+# millisecond) with `ulimit -n LIMIT`; sets PID; input through fd 7.
+start_spin() {
+  rm -f "$WORK/$1.in"; mkfifo "$WORK/$1.in"
+  (ulimit -n "$2"; exec "$WORK/$1" spin < "$WORK/$1.in" > "$WORK/$1.out" 2> "$WORK/$1.err") &
+  PID=$!; PIDS+=("$PID")
+  exec 7> "$WORK/$1.in"
+  for _ in $(seq 100); do [ -S "$DSU_RUNTIME_DIR/$PID.sock" ] && break; sleep 0.02; done
+}
+
+# --- item 2: a request the CLI gave up on is never applied. The process is
+# stopped before its control thread took the request; dsu apply waits, says
+# it failed, and the process then resumes with an update point right away.
+start stop
+send a
+wait_lines "$WORK/stop.out" 1
+kill -STOP "$PID"
+"$DSU" apply "$PID" "$WORK/12.patch" --timeout 1 > "$WORK/stopped.log" 2>&1
+check "dsu apply to a stopped process fails" test $? -ne 0
+check "and says the request was withdrawn" contains "$WORK/stopped.log" "withdrawn"
+send b
+kill -CONT "$PID"
+sleep 0.3
+send c
+wait_lines "$WORK/stop.out" 3
+check "the withdrawn request was never applied" \
+  bash -c "tail -2 '$WORK/stop.out' | tr '\n' ' ' | grep -qx 'v1 b v1 c '"
+"$DSU" status "$PID" > "$WORK/stopped.status" 2>&1
+check "status shows version 1 and no update" \
+  bash -c "grep -q 'version $V1' '$WORK/stopped.status' && ! grep -q '^update ' '$WORK/stopped.status'"
+# Stopped after the request was published, past the CLI's wait: the CLI
+# withdraws it, or reports it applied only if it was.
+"$DSU" apply "$PID" "$WORK/12.patch" --timeout 1 > "$WORK/stopped2.log" 2>&1 &
+AP=$!
+sleep 0.5
+kill -STOP "$PID"
+wait "$AP"; RC=$?
+send d
+kill -CONT "$PID"
+sleep 0.5
+send e
+wait_lines "$WORK/stop.out" 5
+if [ "$RC" -eq 0 ]; then
+  check "dsu apply said applied, and it was" contains "$WORK/stop.out" "v2 e"
+else
+  check "dsu apply said failed, and nothing was applied" contains "$WORK/stop.out" "v1 e"
+fi
+# And an ordinary request still applies.
+apply_during 12.patch normal.log f
+check "an ordinary update still applies" test $? -eq 0
+wait_lines "$WORK/stop.out" 6
+check "and runs version 2" contains "$WORK/stop.out" "v2 f"
+stop
+
+# --- items 9 and 10: updates back and forth, more of them than the
+# process may open descriptors; nothing leaks, status answers in full.
+N=80
+start_spin many 64
+send warm
+wait_lines "$WORK/many.out" 1
+FD0=$(fds "$PID"); RSS0=$(rss_kb "$PID")
+OK=0
+for i in $(seq "$N"); do
+  if [ $((i % 2)) -eq 1 ]; then p=12.patch; else p=21.patch; fi
+  "$DSU" apply "$PID" "$WORK/$p" --timeout 5 > "$WORK/many.log" 2>&1 && OK=$((OK + 1)) ||
+    { cat "$WORK/many.log"; break; }
+done
+FD1=$(fds "$PID"); RSS1=$(rss_kb "$PID")
+echo "descriptors $FD0 -> $FD1, RSS $RSS0 kB -> $RSS1 kB after $OK updates" \
+  "($(( (RSS1 - RSS0) * 1024 / (OK > 0 ? OK : 1) )) bytes per update)"
+check "$N updates back and forth under ulimit -n 64 all applied" test "$OK" -eq "$N"
+check "no descriptor leaked ($FD0 -> $FD1)" test "$FD1" -le "$FD0"
+"$DSU" status --json "$PID" > "$WORK/many.json" 2> "$WORK/many.json.err"
+check "status --json after $N updates is complete JSON" \
+  python3 -c "import json,sys; j=json.load(open('$WORK/many.json')); sys.exit(len(j['updates']) < 1)"
+"$DSU" status "$PID" > "$WORK/many.status" 2>&1
+check "status after $N updates" test $? -eq 0
+
+# --- item 11: control connections are bounded, and a request must arrive
+# whole within its deadline.
+stop
+start_spin flood 64
+send warm
+wait_lines "$WORK/flood.out" 1
+FD1=$(fds "$PID")
+SOCK="$DSU_RUNTIME_DIR/$PID.sock"
+python3 "$E2E_DIR/flood.py" "$SOCK" 1 6 > "$WORK/trickle.log" 2>&1
+check "a connection that trickles its request is closed at the deadline" \
+  bash -c "grep -qx 'connected 1 closed 1' '$WORK/trickle.log'"
+python3 "$E2E_DIR/flood.py" "$SOCK" 100 6 > "$WORK/flood.log" 2>&1 &
+FLOOD=$!
+sleep 3
+FDF=$(fds "$PID")
+check "100 connections cost the process at most a few descriptors ($FD1 -> $FDF)" \
+  test "$FDF" -le $((FD1 + 4))
+wait "$FLOOD"
+"$DSU" status "$PID" > /dev/null 2>&1
+check "the process answers status after the flood" test $? -eq 0
+send more
+wait_lines "$WORK/flood.out" 2
+check "the program still runs" contains "$WORK/flood.out" "more"
+stop
+
+# --- item 5: dsu trusts only the target process's own socket in a directory
+# owned by the process's user.
+sleep 60 & SLEEPER=$!; PIDS+=("$SLEEPER")
+python3 "$E2E_DIR/fakeserver.py" "$DSU_RUNTIME_DIR/$SLEEPER.sock" "$WORK/fake.log" &
+FAKE=$!; PIDS+=("$FAKE")
+for _ in $(seq 100); do [ -S "$DSU_RUNTIME_DIR/$SLEEPER.sock" ] && break; sleep 0.02; done
+"$DSU" apply "$SLEEPER" "$WORK/12.patch" > "$WORK/fake-apply.log" 2>&1
+check "apply refuses a socket served by another process" test $? -ne 0
+check "and names the impostor" contains "$WORK/fake-apply.log" "served by pid $FAKE"
+"$DSU" status "$SLEEPER" > "$WORK/fake-status.log" 2>&1
+check "status refuses a socket served by another process" test $? -ne 0
+check "the impostor learnt nothing" test ! -s "$WORK/fake.log"
+kill "$FAKE"
+EVIL="$WORK/evil"
+mkdir -m 777 "$EVIL"; chown nobody "$EVIL"
+python3 "$E2E_DIR/fakeserver.py" "$EVIL/$SLEEPER.sock" "$WORK/fake2.log" &
+FAKE=$!; PIDS+=("$FAKE")
+for _ in $(seq 100); do [ -S "$EVIL/$SLEEPER.sock" ] && break; sleep 0.02; done
+DSU_RUNTIME_DIR="$EVIL" "$DSU" apply "$SLEEPER" "$WORK/12.patch" > "$WORK/evil-apply.log" 2>&1
+check "apply refuses a runtime directory owned by someone else" test $? -ne 0
+check "and says why" contains "$WORK/evil-apply.log" "owned by uid"
+DSU_RUNTIME_DIR="$EVIL" "$DSU" status "$SLEEPER" > "$WORK/evil-status.log" 2>&1
+check "status refuses it too" test $? -ne 0
+check "the impostor learnt nothing here either" test ! -s "$WORK/fake2.log"
+kill "$FAKE"
+
+# --- item 6: the patch is passed as an open descriptor: what dsu checked is
+# what the process loads, and a FIFO cannot wedge either side.
+start fd
+send a
+wait_lines "$WORK/fd.out" 1
+mkfifo "$WORK/fifo.patch"
+timeout 10 "$DSU" apply "$PID" "$WORK/fifo.patch" --timeout 2 > "$WORK/fifo.log" 2>&1
+RC=$?
+check "apply refuses a FIFO at once (exit $RC)" test "$RC" -ne 0 -a "$RC" -ne 124
+check "and says it is not a regular file" contains "$WORK/fifo.log" "not a regular file"
+# A newline in the path: the file dsu checks is the one the process loads.
+cp "$WORK/13.patch" "$WORK/nl"
+cp "$WORK/12.patch" "$WORK/nl
+x.patch"
+"$DSU" apply "$PID" "$WORK/nl
+x.patch" --timeout 5 > "$WORK/nl.log" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+wait "$AP"
+check "a patch whose name holds a newline applies" test $? -eq 0
+wait_lines "$WORK/fd.out" 2
+check "and it is that patch (v2), not another file (v3)" contains "$WORK/fd.out" "v2 b"
+stop
+
+finish
