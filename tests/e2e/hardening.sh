@@ -170,4 +170,13 @@ wait_lines "$WORK/fd.out" 2
 check "and it is that patch (v2), not another file (v3)" contains "$WORK/fd.out" "v2 b"
 stop
 
+# --- item 7: dsu patch -o OUT replaces OUT; it never writes through it.
+echo "other data" > "$WORK/linked"; ln "$WORK/linked" "$WORK/out.patch"
+"$DSU" patch "$WORK/h1" "$WORK/h2" -o "$WORK/out.patch" > /dev/null 2>&1
+check "dsu patch over a hard link writes a new file" \
+  bash -c "[ \"\$(cat '$WORK/linked')\" = 'other data' ] && cmp -s '$WORK/out.patch' '$WORK/12.patch'"
+mknod "$WORK/null" c 1 3; chmod 666 "$WORK/null"
+"$DSU" patch "$WORK/h1" "$WORK/h2" -o "$WORK/null" > "$WORK/null.log" 2>&1
+check "dsu patch refuses to replace a device" test $? -ne 0
+check "and leaves its mode alone" bash -c "[ \"\$(stat -c %a:%F '$WORK/null')\" = '666:character special file' ]"
 finish

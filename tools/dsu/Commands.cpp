@@ -147,10 +147,8 @@ int dsu::runPatchCommand(const ArgList &Args) {
   if (!Bytes)
     return error(toString(Bytes.takeError()));
   const std::string &Out = P.Options["-o"];
-  if (Error E = writeFile(Out, *Bytes))
-    return error(toString(std::move(E)));
-  // The runtime refuses patches that others could have tampered with.
-  chmod(Out.c_str(), 0644);
+  if (Error E = writePatchFile(Out, *Bytes))
+    return error("patch: " + toString(std::move(E)));
   if (Opts.Verbose)
     errs() << Plan.dump();
   size_t Changed = 0;
