@@ -170,6 +170,21 @@ wait_lines "$WORK/fd.out" 2
 check "and it is that patch (v2), not another file (v3)" contains "$WORK/fd.out" "v2 b"
 stop
 
+# --- item 4: a set-user-ID program ignores DSU_* variables set by the user
+# who runs it (its test hooks would write anywhere as root, and a runtime
+# directory from the environment would be created as root).
+SU=$(mktemp -d /tmp/dsu-suid.XXXXXX); chmod 755 "$SU"
+cp "$WORK/h1" "$SU/h1"; chown root "$SU/h1"; chmod 4755 "$SU/h1"
+echo "root's data" > "$SU/victim"; chmod 644 "$SU/victim"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+  env DSU_TEST_COUNT_FILE="$SU/victim" DSU_RUNTIME_DIR="$SU/made-by-root" \
+  "$SU/h1" < /dev/null > "$WORK/suid.out" 2>&1
+check "the set-user-ID program ran" test $? -eq 0
+check "DSU_TEST_COUNT_FILE did not overwrite a root-owned file" \
+  bash -c "[ \"\$(cat '$SU/victim')\" = \"root's data\" ]"
+check "DSU_RUNTIME_DIR did not create a directory as root" test ! -e "$SU/made-by-root"
+rm -rf "$SU"
+
 # --- item 7: dsu patch -o OUT replaces OUT; it never writes through it.
 echo "other data" > "$WORK/linked"; ln "$WORK/linked" "$WORK/out.patch"
 "$DSU" patch "$WORK/h1" "$WORK/h2" -o "$WORK/out.patch" > /dev/null 2>&1
