@@ -194,4 +194,26 @@ mknod "$WORK/null" c 1 3; chmod 666 "$WORK/null"
 "$DSU" patch "$WORK/h1" "$WORK/h2" -o "$WORK/null" > "$WORK/null.log" 2>&1
 check "dsu patch refuses to replace a device" test $? -ne 0
 check "and leaves its mode alone" bash -c "[ \"\$(stat -c %a:%F '$WORK/null')\" = '666:character special file' ]"
+
+# --- item 13: messages and exit codes.
+start h1
+send a
+wait_lines "$WORK/h1.out" 1
+"$DSU" apply "$PID" "$WORK/12.patch" --timeout 1e12 > "$WORK/badtimeout.log" 2>&1
+check "a bad --timeout is refused by dsu" test $? -ne 0
+check "with dsu's own message, not the runtime's" \
+  bash -c "grep -q -- '--timeout takes a number of seconds' '$WORK/badtimeout.log' && ! grep -q malformed '$WORK/badtimeout.log'"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$DSU" status "$PID" > "$WORK/denied.log" 2>&1
+check "status by another user fails" test $? -ne 0
+check "and says permission denied, not 'not an updatable program'" \
+  bash -c "grep -q 'Permission denied' '$WORK/denied.log' && ! grep -q 'not an updatable' '$WORK/denied.log'"
+stop
+LONG="$WORK/$(printf 'd%.0s' $(seq 120))"
+DSU_RUNTIME_DIR="$LONG" "$WORK/h1" < /dev/null > /dev/null 2> "$WORK/long.err"
+check "a DSU_RUNTIME_DIR too long for a socket is named, not truncated" \
+  bash -c "grep -q 'too long' '$WORK/long.err' && [ -z \"\$(ls '$WORK' | grep '^ddddd')\" ]"
+DSU_QUIET= DSU_RUNTIME_DIR="$LONG" "$WORK/h1" < /dev/null > /dev/null 2> "$WORK/quiet.err"
+check "DSU_QUIET= (empty) does not silence warnings" contains "$WORK/quiet.err" "warning"
+DSU_QUIET=1 DSU_RUNTIME_DIR="$LONG" "$WORK/h1" < /dev/null > /dev/null 2> "$WORK/quiet1.err"
+check "DSU_QUIET=1 does" test ! -s "$WORK/quiet1.err"
 finish

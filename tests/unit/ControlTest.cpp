@@ -261,3 +261,20 @@ TEST(ControlTest, PeerMustBeTheProcess) {
   close(Ready[0]);
   close(Ready[1]);
 }
+
+TEST(ControlTest, StatusErrorReplyIsAnError) {
+  // dsu status --json used to print an error reply and exit 0.
+  TempDir D = privateDir();
+  ScopedEnv E("DSU_RUNTIME_DIR", D.path());
+  int Pid = getpid();
+  std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
+  FakeRuntime Server(Sock, [](int Fd, const std::string &) {
+    std::string Reply = frame("ERR out of memory");
+    (void)!write(Fd, Reply.data(), Reply.size());
+  });
+  auto R = queryStatus(Pid, 5000);
+  ASSERT_FALSE(bool(R));
+  EXPECT_EQ(errorText(R),
+            "process " + std::to_string(Pid) + " refused: out of memory");
+  EXPECT_EQ(Server.Received, "STATUS");
+}
