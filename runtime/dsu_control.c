@@ -7,8 +7,14 @@
  * a directory, not a symlink, owned by that uid with mode 0700; the socket
  * has mode 0600. In a set-user-ID process DSU_RUNTIME_DIR is ignored.
  *
+ * A child after fork does not answer for its parent: it gets a socket of
+ * its own (and a control thread) at its first update point, and none if it
+ * never reaches one.
+ *
  * Everything here lives inside someone else's program and must not be able
- * to exhaust it: at most DSU_CTL_MAX_CONNECTIONS connections are served at
+ * to exhaust it or get in its way: descriptors are kept high and checked by
+ * identity before use (below); the listener is polled and accepted from
+ * without blocking; at most DSU_CTL_MAX_CONNECTIONS connections are served at
  * once (more wait in the kernel's listen backlog, costing no descriptor),
  * each is checked with SO_PEERCRED (the owner uid or root) before anything
  * is read, the whole request must arrive within DSU_CTL_REQUEST_DEADLINE_MS
@@ -27,16 +33,121 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-static int listen_fd = -1;
 static pid_t owner_pid;
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+/* Set in a child after fork: its control socket opens at its first update
+ * point, so a child that never reaches one (a daemon's worker that execs or
+ * sandboxes itself) gets no socket, no thread and no exit-time unlink. */
+int dsu_control_deferred;
+
+/* --------------------------------------------- descriptors libdsu owns */
+
+/* libdsu's descriptors live in the program's descriptor table, and the
+ * program may close them (closefrom(3) at start-up) and get the numbers back
+ * for its own files. So each is known by its identity (device and inode),
+ * checked before every use, and never read, written or closed by number
+ * alone; a lost one is replaced. They are moved high, out of the numbers a
+ * program dup2()s onto, and the update descriptor is a pipe because pipes,
+ * unlike eventfds, have an inode of their own. */
+struct owned {
+  int fd;
+  dev_t dev;
+  ino_t ino;
+};
+static struct owned listener = {-1, 0, 0};
+static struct owned event_r = {-1, 0, 0}, event_w = {-1, 0, 0};
+static int event_wanted; /* the control socket is served: offer the pipe */
+
+/* Below 1024 (select's limit: the program may select on dsu_update_fd()). */
+static int fd_floor(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= 1024)
+    return 512;
+  return rl.rlim_cur / 2 > 3 ? (int)(rl.rlim_cur / 2) : 3;
+}
+
+/* Takes fd (moved high if possible) as o; -1 (fd closed) on failure. */
+static int own(int fd, struct owned *o) {
+  o->fd = -1;
+  if (fd < 0)
+    return -1;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, fd_floor());
+  if (high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return -1;
+  }
+  o->fd = fd;
+  o->dev = st.st_dev;
+  o->ino = st.st_ino;
+  return fd;
+}
+
+static int still_ours(const struct owned *o) {
+  struct stat st;
+  return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev &&
+         st.st_ino == o->ino;
+}
+
+/* Forgets o, closing the descriptor only if it is still ours. */
+static void disown(struct owned *o) {
+  if (still_ours(o))
+    close(o->fd);
+  o->fd = -1;
+}
+
+/* The update pipe, replaced if the program closed or reused it. */
+static int event_ready_locked(void) {
+  if (!event_wanted)
+    return -1;
+  if (still_ours(&event_r) && still_ours(&event_w))
+    return 0;
+  disown(&event_r);
+  disown(&event_w);
+  int p[2];
+  if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
+    return -1;
+  if (own(p[0], &event_r) < 0 || own(p[1], &event_w) < 0) {
+    disown(&event_r);
+    disown(&event_w);
+    return -1;
+  }
+  if (dsu_req.state == REQ_PENDING) {
+    char one = 1;
+    (void)!write(event_w.fd, &one, 1);
+  }
+  return 0;
+}
+
+int dsu_event_fd_locked(void) {
+  return event_ready_locked() == 0 ? event_r.fd : -1;
+}
+
+void dsu_event_signal_locked(void) {
+  char one = 1;
+  /* A full pipe is readable anyway. */
+  if (event_ready_locked() == 0)
+    (void)!write(event_w.fd, &one, 1);
+}
+
+void dsu_event_drain_locked(void) {
+  char buf[64];
+  if (still_ours(&event_r))
+    while (read(event_r.fd, buf, sizeof buf) > 0) {
+    }
+}
 
 /* The number of connections being served, bounded. */
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -449,7 +560,7 @@ static void handle_apply(int c, pid_t peer, const char *args,
   int by_requester = !ours || req->state == REQ_WITHDRAWN;
   struct ended e = end_request_locked();
   __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
-  dsu_drain_event_fd();
+  dsu_event_drain_locked();
   char blocked[sizeof req->blocked];
   snprintf(blocked, sizeof blocked, "%s", req->blocked);
   char running_threads[512];
@@ -566,6 +677,8 @@ static void *serve_connection(void *arg) {
   return NULL;
 }
 
+static int open_listener(void);
+
 static void *control_loop(void *arg) {
   (void)arg;
   for (;;) {
@@ -573,15 +686,29 @@ static void *control_loop(void *arg) {
     while (connections >= DSU_CTL_MAX_CONNECTIONS)
       pthread_cond_wait(&conn_freed, &conn_lock);
     pthread_mutex_unlock(&conn_lock);
-    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (c < 0) {
-      if (errno == EINTR || errno == ECONNABORTED)
-        continue;
-      if (errno == EBADF || errno == EINVAL)
-        return NULL;
-      usleep(10000); /* out of descriptors or memory: the program's problem */
+    /* poll, then a non-blocking accept: a blocked accept4() would hold the
+     * lowest free descriptor number reserved, and the program's dup2() onto
+     * that number would fail with EBUSY. */
+    struct pollfd p = {listener.fd, POLLIN, 0};
+    int r = poll(&p, 1, 1000);
+    if (!still_ours(&listener)) {
+      /* The program closed it (and may use the number now): serve anew. */
+      listener.fd = -1;
+      if (open_listener() != 0)
+        sleep(1);
       continue;
     }
+    if (r <= 0 || !(p.revents & POLLIN))
+      continue;
+    int c = accept4(listener.fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+        usleep(10000); /* out of descriptors or memory: the program's */
+      continue;
+    }
+    struct owned conn;
+    if ((c = own(c, &conn)) < 0)
+      continue;
     pthread_mutex_lock(&conn_lock);
     connections++;
     pthread_mutex_unlock(&conn_lock);
@@ -597,6 +724,7 @@ static void *control_loop(void *arg) {
     }
     pthread_detach(t);
   }
+  return NULL;
 }
 
 /* The runtime directory, checked: 0, or -1 with the reason in why. */
@@ -630,8 +758,32 @@ static int socket_dir(char *out, size_t size, char *why, size_t whysize) {
 }
 
 static void remove_socket(void) {
-  if (getpid() == owner_pid && socket_path[0])
+  /* No system call unless this process serves a socket: a sandboxed child
+   * may be killed for any. */
+  if (socket_path[0] && getpid() == owner_pid)
     unlink(socket_path);
+}
+
+/* Binds socket_path (replacing a stale socket there) as the listener. */
+static int open_listener(void) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return -1;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path);
+  unlink(socket_path);
+  mode_t old = umask(0177);
+  int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+  umask(old);
+  if (rc != 0 || chmod(socket_path, 0600) != 0 || listen(fd, 16) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return own(fd, &listener) < 0 ? -1 : 0;
 }
 
 void dsu_start_control(void) {
@@ -643,28 +795,16 @@ void dsu_start_control(void) {
   }
   owner_pid = getpid();
   snprintf(socket_path, sizeof socket_path, "%s/%d.sock", dir, (int)owner_pid);
-  dsu_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0) {
-    dsu_warn("updates disabled: socket: %s", strerror(errno));
-    return;
-  }
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path);
-  unlink(socket_path);
-  mode_t old = umask(0177);
-  int rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
-  umask(old);
-  if (rc != 0 || chmod(socket_path, 0600) != 0 || listen(listen_fd, 16) != 0) {
+  if (open_listener() != 0) {
     dsu_warn("updates disabled: cannot serve %s: %s", socket_path,
              strerror(errno));
-    close(listen_fd);
-    listen_fd = -1;
     socket_path[0] = 0;
     return;
   }
+  pthread_mutex_lock(&dsu_lock);
+  event_wanted = 1;
+  event_ready_locked();
+  pthread_mutex_unlock(&dsu_lock);
   if (!registered) {
     registered = 1;
     atexit(remove_socket);
@@ -681,15 +821,16 @@ void dsu_start_control(void) {
 }
 
 void dsu_control_after_fork(void) {
-  /* The child has no control thread and must not answer for its parent. */
-  if (listen_fd >= 0)
-    close(listen_fd);
-  if (dsu_event_fd >= 0)
-    close(dsu_event_fd);
-  listen_fd = dsu_event_fd = -1;
+  /* The child has no control thread and must not answer for its parent;
+   * the copies it inherited are closed only if they are still ours (the
+   * program may have closed them and reused the numbers before forking). */
+  disown(&listener);
+  disown(&event_r);
+  disown(&event_w);
+  event_wanted = 0;
   socket_path[0] = 0;
   pthread_mutex_init(&conn_lock, NULL);
   pthread_cond_init(&conn_freed, NULL);
   connections = 0;
-  dsu_start_control();
+  dsu_control_deferred = 1;
 }

@@ -102,7 +102,6 @@ extern char dsu_built_version[DSU_VERSION_ID_SIZE + 1];
 extern char dsu_running_version[DSU_VERSION_ID_SIZE + 1];
 extern struct history_entry dsu_history[DSU_MAX_HISTORY];
 extern int dsu_nhistory;
-extern int dsu_event_fd;
 /* The one uid that may control the process besides root, that must own its
  * runtime directory and its patches: the effective uid at start-up. */
 extern uid_t dsu_owner_uid;
@@ -112,7 +111,6 @@ void dsu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* getenv for DSU_* variables: NULL in set-user-ID and similar (AT_SECURE)
  * processes, whose environment belongs to a less privileged user. */
 const char *dsu_getenv(const char *name);
-void dsu_drain_event_fd(void);
 void dsu_publish_locked(void);
 /* Forgets a request that did not commit (under dsu_lock); then unload. */
 void *dsu_forget_request_locked(void);
@@ -129,5 +127,11 @@ void dsu_make_patch_global(const char *load_name);
 /* dsu_control.c */
 void dsu_start_control(void);
 void dsu_control_after_fork(void);
+extern int dsu_control_deferred; /* a fork child: start at an update point */
+/* The update descriptor (a pipe's read end), replaced if the program closed
+ * it; -1 without a control socket. Under dsu_lock. */
+int dsu_event_fd_locked(void);
+void dsu_event_signal_locked(void);
+void dsu_event_drain_locked(void);
 
 #endif

@@ -62,7 +62,6 @@ char dsu_built_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
 char dsu_running_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
 struct history_entry dsu_history[DSU_MAX_HISTORY];
 int dsu_nhistory;
-int dsu_event_fd = -1;
 uid_t dsu_owner_uid;
 static int update_count;
 
@@ -87,22 +86,12 @@ void dsu_warn(const char *fmt, ...) {
   va_end(ap);
 }
 
-void dsu_drain_event_fd(void) {
-  uint64_t v;
-  if (dsu_event_fd >= 0)
-    while (read(dsu_event_fd, &v, sizeof v) == (ssize_t)sizeof v) {
-    }
-}
-
 /* Makes the loaded request visible to update points (under dsu_lock). */
 void dsu_publish_locked(void) {
   dsu_req.state = REQ_PENDING;
   dsu_req.requested_ns = dsu_now_ns();
   __atomic_store_n(&__dsu_update_pending, 1, __ATOMIC_RELEASE);
-  uint64_t one = 1;
-  if (dsu_event_fd >= 0 && write(dsu_event_fd, &one, sizeof one) < 0) {
-    /* counter overflow cannot happen: we drain on every transition */
-  }
+  dsu_event_signal_locked();
 }
 
 void *dsu_forget_request_locked(void) {
@@ -186,12 +175,25 @@ static int request_pending(void) { return dsu_req.state == REQ_PENDING; }
 static void end_uncommitted_locked(enum request_state state) {
   dsu_req.state = state;
   __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
-  dsu_drain_event_fd();
+  dsu_event_drain_locked();
   dsu_threads_release();
   pthread_cond_broadcast(&dsu_committed);
 }
 
+/* A child after fork serves its own control socket from its first update
+ * point on (dsu_control_after_fork set __dsu_update_pending to get here). */
+static void start_deferred_control(void) {
+  dsu_control_deferred = 0;
+  dsu_start_control();
+  pthread_mutex_lock(&dsu_lock);
+  if (dsu_req.state == REQ_NONE && !(test_update_at > 0 || test_count_file))
+    __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&dsu_lock);
+}
+
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
+  if (__builtin_expect(dsu_control_deferred, 0))
+    start_deferred_control();
   if (test_update_at > 0 || test_count_file)
     test_update_point(file, line);
   uint64_t start = dsu_now_ns();
@@ -269,14 +271,19 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
               test_update_at, req->where);
     __atomic_store_n(&__dsu_update_pending, test_count_file ? 1 : 0,
                      __ATOMIC_RELEASE);
-    dsu_drain_event_fd();
+    dsu_event_drain_locked();
     dsu_threads_release();
     pthread_cond_broadcast(&dsu_committed);
   }
   pthread_mutex_unlock(&dsu_lock);
 }
 
-DSU_EXPORT int dsu_update_fd(void) { return dsu_event_fd; }
+DSU_EXPORT int dsu_update_fd(void) {
+  pthread_mutex_lock(&dsu_lock);
+  int fd = dsu_event_fd_locked();
+  pthread_mutex_unlock(&dsu_lock);
+  return fd;
+}
 
 DSU_EXPORT const char *dsu_current_version(void) { return dsu_running_version; }
 
@@ -294,8 +301,8 @@ static void after_fork_in_child(void) {
   dsu_threads_after_fork();
   pthread_cond_init(&dsu_committed, NULL);
   memset(&dsu_req, 0, sizeof dsu_req);
-  __dsu_update_pending = 0;
   dsu_control_after_fork();
+  __dsu_update_pending = 1; /* to start the control at an update point */
 }
 
 __attribute__((constructor)) static void dsu_runtime_init(void) {

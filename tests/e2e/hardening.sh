@@ -185,6 +185,31 @@ check "DSU_TEST_COUNT_FILE did not overwrite a root-owned file" \
 check "DSU_RUNTIME_DIR did not create a directory as root" test ! -e "$SU/made-by-root"
 rm -rf "$SU"
 
+# --- libdsu is invisible to a careful daemon: it closes every descriptor at
+# start-up, forks children that dup2() onto low numbers and exec, and forks
+# a child that sandboxes itself with seccomp and exits.
+build d1 "$P/daemon/v1/main.c"
+build d2 "$P/daemon/v2/main.c"
+make_patch d1 d2 d12.patch
+start d1
+send fd
+wait_lines "$WORK/d1.out" 1
+check "after closefrom(3), dsu_update_fd() is libdsu's own again" contains "$WORK/d1.out" "fd: ok"
+sleep 1.5 # the control thread notices its socket is gone within a second
+"$DSU" status "$PID" > "$WORK/d1.status" 2>&1
+check "after closefrom(3), the process still answers status" test $? -eq 0
+send fork
+wait_lines "$WORK/d1.out" 2
+check "a child's descriptors are its own and dup2 onto 5 and 6 works" contains "$WORK/d1.out" "fork: exited 0"
+send seccomp
+wait_lines "$WORK/d1.out" 3
+check "a sandboxed child exits at once" contains "$WORK/d1.out" "seccomp: exited 0"
+apply_during d12.patch d12.log hello
+check "and the daemon can still be updated" test $? -eq 0
+wait_lines "$WORK/d1.out" 4
+check "to version 2" contains "$WORK/d1.out" "v2 hello"
+stop
+
 # --- item 7: dsu patch -o OUT replaces OUT; it never writes through it.
 echo "other data" > "$WORK/linked"; ln "$WORK/linked" "$WORK/out.patch"
 "$DSU" patch "$WORK/h1" "$WORK/h2" -o "$WORK/out.patch" > /dev/null 2>&1
