@@ -70,6 +70,34 @@ wait_lines "$WORK/stop.out" 6
 check "and runs version 2" contains "$WORK/stop.out" "v2 f"
 stop
 
+# Stopped in the middle of the commit (its state transformer stops it) and
+# past the CLI's wait: the CLI cannot withdraw any more, so it says so, waits
+# for the outcome, and reports the update applied once it is.
+(cd "$P/widen/v1" && "$DSU_CC" -O2 -o "$WORK/w1" main.c) &&
+  (cd "$P/widen/v2" && "$DSU_CC" -O2 -o "$WORK/w2" main.c) ||
+  { fail "build widen"; finish; }
+"$DSU" patch "$WORK/w1" "$WORK/w2" -o "$WORK/w.patch" --emit-transformers "$WORK/w.c" > /dev/null 2>&1
+sed -i 's/^#include <stddef.h>/#include <signal.h>\n#include <stddef.h>/; s/^  return 0;/  raise(SIGSTOP);\n  return 0;/' "$WORK/w.c"
+"$DSU" patch "$WORK/w1" "$WORK/w2" -o "$WORK/wstop.patch" --transformers "$WORK/w.c" > "$WORK/wstop.log" 2>&1
+check "a patch whose transformer stops the process builds" grep -q raise "$WORK/w.c"
+start w1
+send a
+wait_lines "$WORK/w1.out" 1
+"$DSU" apply "$PID" "$WORK/wstop.patch" --timeout 1 > "$WORK/wstop.apply" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+for _ in $(seq 100); do [ "$(awk '{print $3}' "/proc/$PID/stat")" = T ] && break; sleep 0.05; done
+sleep 6.5 # past dsu apply's wait (1 s + 5 s)
+check "dsu apply still waits for the commit in progress" kill -0 "$AP"
+check "and says so" contains "$WORK/wstop.apply" "is committing the update"
+kill -CONT "$PID"
+wait "$AP"
+check "dsu apply reports the update applied" test $? -eq 0
+wait_lines "$WORK/w1.out" 2
+check "and it was" contains "$WORK/w1.out" "v2 2"
+stop
+
 # --- items 9 and 10: updates back and forth, more of them than the
 # process may open descriptors; nothing leaks, status answers in full.
 N=80
