@@ -729,7 +729,7 @@ static void *control_loop(void *arg) {
 
 /* The runtime directory, checked: 0, or -1 with the reason in why. */
 static int socket_dir(char *out, size_t size, char *why, size_t whysize) {
-  const char *env = dsu_getenv("DSU_RUNTIME_DIR");
+  const char *env = dsu_getenv(DSU_ENV_RUNTIME_DIR);
   int n;
   if (env && *env)
     n = snprintf(out, size, "%s", env);

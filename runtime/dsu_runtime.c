@@ -313,16 +313,16 @@ __attribute__((constructor)) static void dsu_runtime_init(void) {
            dsu_built_version);
   dsu_owner_uid = geteuid();
   dsu_threads_init();
-  test_patch = dsu_getenv("DSU_TEST_PATCH");
-  test_count_file = dsu_getenv("DSU_TEST_COUNT_FILE");
-  if (test_patch && dsu_getenv("DSU_TEST_UPDATE_AT"))
-    test_update_at = atol(dsu_getenv("DSU_TEST_UPDATE_AT"));
+  test_patch = dsu_getenv(DSU_ENV_TEST_PATCH);
+  test_count_file = dsu_getenv(DSU_ENV_TEST_COUNT_FILE);
+  if (test_patch && dsu_getenv(DSU_ENV_TEST_UPDATE_AT))
+    test_update_at = atol(dsu_getenv(DSU_ENV_TEST_UPDATE_AT));
   if (test_update_at > 0 || test_count_file) {
     __dsu_update_pending = 1;
     if (test_count_file)
       atexit(test_write_count);
   }
-  if (dsu_getenv("DSU_DISABLE"))
+  if (dsu_getenv(DSU_ENV_DISABLE))
     return;
   dsu_start_control();
   pthread_atfork(NULL, NULL, after_fork_in_child);

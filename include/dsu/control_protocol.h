@@ -61,4 +61,16 @@ enum dsu_commit_word {
   DSU_WORD_WITHDRAWN = 5    /* never applied, by either side's decision */
 };
 
+/* The environment of `dsu test` (lib/Control/UpdateTesting.cpp), read by
+ * the runtime at start-up (runtime/dsu_runtime.c), ignored in set-user-ID
+ * processes: count the update points reached into a file, or apply a patch
+ * synchronously at the K-th one. */
+#define DSU_ENV_TEST_PREFIX "DSU_TEST_"
+#define DSU_ENV_TEST_COUNT_FILE "DSU_TEST_COUNT_FILE"
+#define DSU_ENV_TEST_UPDATE_AT "DSU_TEST_UPDATE_AT"
+#define DSU_ENV_TEST_PATCH "DSU_TEST_PATCH"
+#define DSU_ENV_DISABLE "DSU_DISABLE"
+/* The directory of control sockets, for the runtime and for dsu. */
+#define DSU_ENV_RUNTIME_DIR "DSU_RUNTIME_DIR"
+
 #endif /* DSU_CONTROL_PROTOCOL_H */

@@ -57,7 +57,7 @@ Expected<int> processUid(int Pid) {
 }
 
 std::string runtimeDir(int Uid) {
-  if (const char *Env = getenv("DSU_RUNTIME_DIR"); Env && *Env)
+  if (const char *Env = getenv(DSU_ENV_RUNTIME_DIR); Env && *Env)
     return Env;
   return "/tmp/dsu-" + std::to_string(Uid);
 }
