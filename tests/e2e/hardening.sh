@@ -256,6 +256,9 @@ wait_lines "$WORK/h1.out" 1
 check "a bad --timeout is refused by dsu" test $? -ne 0
 check "with dsu's own message, not the runtime's" \
   bash -c "grep -q -- '--timeout takes a number of seconds' '$WORK/badtimeout.log' && ! grep -q malformed '$WORK/badtimeout.log'"
+"$DSU" status "$PID" > /dev/full 2> "$WORK/full.log"
+check "output to a full disk is dsu's error, not LLVM's" \
+  bash -c "grep -q '^dsu: error: cannot write the output: No space left on device' '$WORK/full.log' && ! grep -q 'LLVM ERROR' '$WORK/full.log'"
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$DSU" status "$PID" > "$WORK/denied.log" 2>&1
 check "status by another user fails" test $? -ne 0
 check "and says permission denied, not 'not an updatable program'" \
