@@ -563,7 +563,7 @@ static void handle_apply(int c, pid_t peer, const char *args,
   dsu_event_drain_locked();
   char blocked[sizeof req->blocked];
   snprintf(blocked, sizeof blocked, "%s", req->blocked);
-  char running_threads[512];
+  char running_threads[1024];
   dsu_threads_describe_running(running_threads, sizeof running_threads);
   dsu_threads_wake();
   pthread_mutex_unlock(&dsu_lock);

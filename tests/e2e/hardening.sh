@@ -264,6 +264,16 @@ check "status by another user fails" test $? -ne 0
 check "and says permission denied, not 'not an updatable program'" \
   bash -c "grep -q 'Permission denied' '$WORK/denied.log' && ! grep -q 'not an updatable' '$WORK/denied.log'"
 stop
+build b1 "$P/blocked/v1/main.c" -pthread
+build b2 "$P/blocked/v2/main.c" -pthread
+make_patch b1 b2 b12.patch
+start b1
+wait_lines "$WORK/b1.out" 1
+"$DSU" apply "$PID" "$WORK/b12.patch" --timeout 1 > "$WORK/blocked.log" 2>&1
+check "an update waiting for a thread blocked in an unbracketed read() times out" test $? -ne 0
+check "and says the thread is blocked in read(), not running" \
+  contains "$WORK/blocked.log" "(reader) blocked in read(), not known to be a safe place"
+kill "$PID"; exec 7>&-; wait "$PID" 2>/dev/null
 LONG="$WORK/$(printf 'd%.0s' $(seq 120))"
 DSU_RUNTIME_DIR="$LONG" "$WORK/h1" < /dev/null > /dev/null 2> "$WORK/long.err"
 check "a DSU_RUNTIME_DIR too long for a socket is named, not truncated" \
