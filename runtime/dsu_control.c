@@ -643,8 +643,9 @@ static void handle_status(int c) {
 
 /* ------------------------------------------------------------ the server */
 
-static void *serve_connection(void *arg) {
-  int c = (int)(intptr_t)arg;
+/* Serves one connection: checks the peer, reads the request, answers, and
+ * closes c. (Also the entry point of runtime/fuzz/control_fuzz.c.) */
+void dsu_control_serve(int c) {
   uint64_t deadline =
       dsu_now_ns() + (uint64_t)DSU_CTL_REQUEST_DEADLINE_MS * 1000000u;
   struct ucred cred;
@@ -670,6 +671,10 @@ static void *serve_connection(void *arg) {
     close(in->fds[i]);
   free(in);
   close(c);
+}
+
+static void *serve_connection(void *arg) {
+  dsu_control_serve((int)(intptr_t)arg);
   pthread_mutex_lock(&conn_lock);
   connections--;
   pthread_cond_signal(&conn_freed);

@@ -127,6 +127,7 @@ void dsu_make_patch_global(const char *load_name);
 /* dsu_control.c */
 void dsu_start_control(void);
 void dsu_control_after_fork(void);
+void dsu_control_serve(int c); /* one connection, closed after */
 extern int dsu_control_deferred; /* a fork child: start at an update point */
 /* The update descriptor (a pipe's read end), replaced if the program closed
  * it; -1 without a control socket. Under dsu_lock. */
