@@ -9,7 +9,10 @@
  *
  * A child after fork does not answer for its parent: it gets a socket of
  * its own (and a control thread) at its first update point, and none if it
- * never reaches one.
+ * never reaches one. libdsu's threads never outlive the program's: once no
+ * thread of the program is left (its main thread killed alone, by its own
+ * seccomp filter say), the control thread ends the process as the main
+ * thread ended.
  *
  * Everything here lives inside someone else's program and must not be able
  * to exhaust it or get in its way: descriptors are kept high and checked by
@@ -25,6 +28,7 @@
 #include "control_protocol.h"
 #include "dsu_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -684,6 +688,56 @@ static void *serve_connection(void *arg) {
 
 static int open_listener(void);
 
+/* Once the program's last thread is gone (its main thread killed alone, by
+ * a seccomp filter say), libdsu's threads must not keep the process alive:
+ * end it as its main thread ended. True if nothing of the program runs. */
+static int program_gone(int *exit_code) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)getpid());
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p || (p[2] != 'Z' && p[2] != 'X'))
+    return 0; /* the main thread lives */
+  /* Fields from the state (3rd) on; the exit code is the 52nd. */
+  int field = 3;
+  long code = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(p + 2, " ", &save); tok;
+       tok = strtok_r(NULL, " ", &save))
+    if (field++ == 52)
+      code = strtol(tok, NULL, 10);
+  DIR *d = opendir("/proc/self/task");
+  if (!d)
+    return 0;
+  int tasks = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    tasks += e->d_name[0] != '.';
+  closedir(d);
+  pthread_mutex_lock(&conn_lock);
+  int ours = 1 + connections; /* this thread and the connections' */
+  pthread_mutex_unlock(&conn_lock);
+  *exit_code = (int)code;
+  return tasks - 1 - ours <= 0;
+}
+
+static void end_like_main_thread(int code) {
+  int sig = code & 0x7f;
+  if (sig) {
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    signal(sig, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    kill(getpid(), sig);
+  }
+  _exit(sig ? 128 + sig : (code >> 8) & 0xff);
+}
+
 static void *control_loop(void *arg) {
   (void)arg;
   for (;;) {
@@ -703,6 +757,9 @@ static void *control_loop(void *arg) {
         sleep(1);
       continue;
     }
+    int code;
+    if (r == 0 && program_gone(&code))
+      end_like_main_thread(code);
     if (r <= 0 || !(p.revents & POLLIN))
       continue;
     int c = accept4(listener.fd, NULL, NULL, SOCK_CLOEXEC);

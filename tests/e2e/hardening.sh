@@ -236,7 +236,14 @@ apply_during d12.patch d12.log hello
 check "and the daemon can still be updated" test $? -eq 0
 wait_lines "$WORK/d1.out" 4
 check "to version 2" contains "$WORK/d1.out" "v2 hello"
-stop
+# Its main thread killed alone by its own seccomp filter: libdsu's threads
+# must not keep the process alive, and it ends as its main thread did.
+send die
+for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+check "the process ends when its main thread is killed" bash -c "! kill -0 $PID 2>/dev/null"
+kill -9 "$PID" 2>/dev/null
+exec 7>&-; wait "$PID"
+check "as the main thread did (SIGSYS)" test $? -eq $((128 + 31))
 
 # --- item 7: dsu patch -o OUT replaces OUT; it never writes through it.
 echo "other data" > "$WORK/linked"; ln "$WORK/linked" "$WORK/out.patch"

@@ -6,6 +6,8 @@
  *   fd       is dsu_update_fd() still libdsu's pipe, not the program's file?
  *   fork     a child that dup2()s onto 5 and 6 and execs /bin/true
  *   seccomp  a sandboxed child that exits; does it exit, and how?
+ *   die      the main thread sandboxes itself and makes a forbidden call:
+ *            the kernel kills it alone (SIGSYS); the process must end too
  *   version  which version of the code runs */
 #include <dsu.h>
 #include <errno.h>
@@ -84,23 +86,27 @@ static void fork_exec(void) {
   reap("fork", child);
 }
 
+static void sandbox(void) {
+  struct sock_filter allow[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {sizeof allow / sizeof allow[0], allow};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+    _exit(4);
+}
+
 static void sandboxed_exit(void) {
   fflush(stdout);
   pid_t child = fork();
   if (child == 0) {
-    struct sock_filter allow[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 4, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 3, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {sizeof allow / sizeof allow[0], allow};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-      _exit(4);
+    sandbox();
     exit(0);
   }
   reap("seccomp", child);
@@ -126,6 +132,10 @@ int main(void) {
       fork_exec();
     else if (strcmp(line, "seccomp\n") == 0)
       sandboxed_exit();
+    else if (strcmp(line, "die\n") == 0) {
+      sandbox();
+      getppid(); /* forbidden: the kernel kills this thread */
+    }
     else
       printf("%s %s", version(), line);
   }
