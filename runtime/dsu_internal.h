@@ -1,9 +1,19 @@
-/* dsu_internal.h - interfaces between the files of libdsu. */
+/* dsu_internal.h - interfaces between the files of libdsu:
+ *   dsu_runtime.c   the request, commit at update points, start-up, fork
+ *   dsu_load.c      checking and loading a patch from a descriptor
+ *   dsu_control.c   the control socket (include/dsu/control_protocol.h)
+ *   dsu_heap.c      typed heap tracking and state transformation
+ *   dsu_threads.c   thread registration and quiescence */
 #ifndef DSU_INTERNAL_H
 #define DSU_INTERNAL_H
 
 #include "patch_format.h"
+#include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 struct dsu_transform_stats {
   size_t objects;  /* heap objects (array elements) transformed */
@@ -30,7 +40,6 @@ void dsu_transform_finish(void);
 size_t dsu_heap_tracked(void);
 
 /* The runtime's lock (dsu_runtime.c), shared with dsu_threads.c. */
-#include <pthread.h>
 extern pthread_mutex_t dsu_lock;
 extern volatile int __dsu_update_pending;
 
@@ -41,5 +50,97 @@ void dsu_threads_release(void);
 void dsu_threads_wake(void);
 void dsu_threads_describe_running(char *out, size_t size);
 void dsu_threads_after_fork(void);
+
+/* ------------------------------------------------- the request (runtime) */
+
+enum request_state {
+  REQ_NONE,
+  REQ_LOADING,
+  REQ_PENDING,
+  REQ_DONE,
+  REQ_FAILED,   /* rolled back at an update point */
+  REQ_WITHDRAWN /* the requester gave up first (the commit word said so) */
+};
+
+/* The one update request in progress. Guarded by dsu_lock, except the
+ * fields load_patch() fills while the state is REQ_LOADING. */
+struct request {
+  enum request_state state;
+  void *handle;
+  char load_name[192]; /* the name dlopen knows the payload by */
+  const struct dsu_patch_info *info;
+  const struct dsu_type_xform *types;
+  const struct dsu_global_xform *globals;
+  const struct dsu_pointer_field *fields;
+  const struct dsu_global_pointer *gptrs;
+  const struct dsu_hooks *hooks;
+  const struct dsu_live_range *live;
+  const struct dsu_unsafe_point *unsafe;
+  /* The commit word (control_protocol.h): shared with the requester, or
+   * local_word for a request without one (dsu test). */
+  uint32_t *word;
+  uint32_t local_word;
+  char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
+  unsigned force_line;
+  int forced;
+  char blocked[1200]; /* the last unsafe point that deferred the update */
+  struct dsu_transform_stats stats;
+  char failure[1024];
+  char name[PATH_MAX]; /* the patch file, for messages and status only */
+  pid_t requester;
+  uint64_t requested_ns;
+  uint64_t pause_ns;
+  char where[192];
+};
+
+#define DSU_MAX_HISTORY 64
+struct history_entry {
+  char from[DSU_VERSION_ID_SIZE + 1];
+  char to[DSU_VERSION_ID_SIZE + 1];
+  char patch[256];
+  char where[192];
+  time_t when;
+  uint64_t pause_ns;
+  unsigned rebinds;
+};
+
+extern struct request dsu_req;
+extern pthread_cond_t dsu_committed;
+extern char dsu_built_version[DSU_VERSION_ID_SIZE + 1];
+extern char dsu_running_version[DSU_VERSION_ID_SIZE + 1];
+extern struct history_entry dsu_history[DSU_MAX_HISTORY];
+extern int dsu_nhistory;
+/* The one uid that may control the process besides root, that must own its
+ * runtime directory and its patches: the effective uid at start-up. */
+extern uid_t dsu_owner_uid;
+
+uint64_t dsu_now_ns(void);
+void dsu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* getenv for DSU_* variables: NULL in set-user-ID and similar (AT_SECURE)
+ * processes, whose environment belongs to a less privileged user. */
+const char *dsu_getenv(const char *name);
+void dsu_publish_locked(void);
+/* Forgets a request that did not commit (under dsu_lock); then unload. */
+void *dsu_forget_request_locked(void);
+void dsu_unload_patch(void *handle);
+
+/* dsu_load.c: checks the patch read from fd (regular file, owner, mode,
+ * size, magic, format, checksums, base version) and loads it into dsu_req.
+ * Reads only from fd. On failure writes the reason to err. */
+int dsu_load_patch(int fd, const char *name, char *err, size_t errsize);
+/* After commit: later patches may link against the symbols of the patch
+ * loaded as load_name (dsu_req.load_name at the commit). */
+void dsu_make_patch_global(const char *load_name);
+
+/* dsu_control.c */
+void dsu_start_control(void);
+void dsu_control_after_fork(void);
+void dsu_control_serve(int c); /* one connection, closed after */
+extern int dsu_control_deferred; /* a fork child: start at an update point */
+/* The update descriptor (a pipe's read end), replaced if the program closed
+ * it; -1 without a control socket. Under dsu_lock. */
+int dsu_event_fd_locked(void);
+void dsu_event_signal_locked(void);
+void dsu_event_drain_locked(void);
 
 #endif

@@ -1,32 +1,39 @@
-/* dsu_runtime.c - libdsu, the runtime linked into every updatable program.
+/* dsu_runtime.c - libdsu, the runtime linked into every updatable program:
+ * the update request, the commit at update points, start-up and fork.
  *
  * How an update happens.
  *
- * A constructor starts a control thread that serves a Unix-domain socket,
- * DIR/PID.sock, where DIR is $DSU_RUNTIME_DIR or /tmp/dsu-UID (mode 0700,
- * owned by the user; socket mode 0600). Each connection is checked with
- * SO_PEERCRED: only the same uid or root may talk to the process.
- *
- * `APPLY TIMEOUT_MS PATH` runs the transaction's first half on the control
- * thread, while the program keeps running: the patch file is checked (owner
- * and mode, magic, format, sizes, checksums, base version) before any of it
+ * A request arrives on the control socket (dsu_control.c) with the patch
+ * as an open descriptor and a commit word shared with the requester. The
+ * control thread runs the transaction's first half while the program keeps
+ * running: the patch is checked from that descriptor (regular file, owner
+ * and mode, size, magic, format, checksums, base version) before any of it
  * is mapped, then the payload is copied to a memfd and dlopen'ed with
- * RTLD_NOW, which resolves every symbol or fails. The patch carries no
- * constructors, so no code of the patch has run yet. Then the request is
- * published: __dsu_update_pending becomes 1 and the update descriptor becomes
- * readable.
+ * RTLD_NOW, which resolves every symbol or fails (dsu_load.c). The patch
+ * carries no constructors, so no code of the patch has run yet. Then the
+ * request is published: __dsu_update_pending becomes 1 and the update
+ * descriptor becomes readable.
  *
  * The program's next DSU_UPDATE_POINT() sees the flag and calls
- * __dsu_update_point(), which commits: it stores each new body into its slot
- * and switches the version id, under the runtime lock, and wakes the control
- * thread. That is the whole pause. Frames still running old code continue in
- * it; every call made afterwards goes through the slots to the new code.
+ * __dsu_update_point(), which commits under the runtime lock. Its
+ * linearization point is a compare-and-swap of the commit word from PENDING
+ * to COMMITTING, taken before anything the program can see changes: if the
+ * requester has given up meanwhile (its own swap to WITHDRAWN won, say
+ * because the process was stopped past its wait), nothing happens and the
+ * patch is unloaded. Otherwise the state is transformed (dsu_heap.c; on
+ * failure the word becomes ROLLED_BACK and the old version goes on), each
+ * new body is stored into its slot, the version id switches and the word
+ * becomes COMMITTED. That is the whole pause. Frames still running old code
+ * continue in it; every call made afterwards goes through the slots to the
+ * new code.
  *
- * If no update point is reached within the timeout, the request is withdrawn
- * under the same lock (so it either commits or is withdrawn, never half), the
- * patch is unloaded, and the requester is told why. Any failure before
- * commit leaves the process exactly as it was.
+ * If no update point is reached within the timeout, the control thread
+ * withdraws the request under the same lock with the same swap, so a
+ * request either commits or is withdrawn, never half, and the requester's
+ * answer is "applied" exactly when it was. Any failure before commit leaves
+ * the process exactly as it was.
  */
+#include "control_protocol.h"
 #include "dsu.h"
 #include "dsu_internal.h"
 #include "patch_format.h"
@@ -34,20 +41,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #define DSU_EXPORT __attribute__((visibility("default")))
@@ -57,65 +55,28 @@ DSU_EXPORT volatile int __dsu_update_pending;
 /* Defined by the dsu-cc link step. */
 extern const char __dsu_program_version[] __attribute__((weak));
 
-enum request_state { REQ_NONE, REQ_LOADING, REQ_PENDING, REQ_DONE, REQ_FAILED };
-
-struct request {
-  enum request_state state;
-  void *handle;
-  int memfd;
-  const struct dsu_patch_info *info;
-  const struct dsu_type_xform *types;
-  const struct dsu_global_xform *globals;
-  const struct dsu_pointer_field *fields;
-  const struct dsu_global_pointer *gptrs;
-  const struct dsu_hooks *hooks;
-  const struct dsu_live_range *live;
-  const struct dsu_unsafe_point *unsafe;
-  char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
-  unsigned force_line;
-  int forced;
-  char blocked[1200]; /* the last unsafe point that deferred the update */
-  struct dsu_transform_stats stats;
-  char failure[1024];
-  char path[PATH_MAX];
-  pid_t requester;
-  uint64_t requested_ns;
-  uint64_t pause_ns;
-  char where[192];
-};
-
-#define MAX_HISTORY 64
-struct history_entry {
-  char from[DSU_VERSION_ID_SIZE + 1];
-  char to[DSU_VERSION_ID_SIZE + 1];
-  char patch[256];
-  char where[192];
-  time_t when;
-  uint64_t pause_ns;
-  unsigned rebinds;
-};
-
 pthread_mutex_t dsu_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t committed = PTHREAD_COND_INITIALIZER;
-static struct request req;
-static char built_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
-static char current_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
-static struct history_entry history[MAX_HISTORY];
-static int nhistory;
+pthread_cond_t dsu_committed = PTHREAD_COND_INITIALIZER;
+struct request dsu_req;
+char dsu_built_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
+char dsu_running_version[DSU_VERSION_ID_SIZE + 1] = "unknown";
+struct history_entry dsu_history[DSU_MAX_HISTORY];
+int dsu_nhistory;
+uid_t dsu_owner_uid;
 static int update_count;
-static int event_fd = -1;
-static int listen_fd = -1;
-static pid_t owner_pid;
-static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-static uint64_t now_ns(void) {
+uint64_t dsu_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void warn(const char *fmt, ...) {
-  if (getenv("DSU_QUIET"))
+const char *dsu_getenv(const char *name) { return secure_getenv(name); }
+
+void dsu_warn(const char *fmt, ...) {
+  /* Set and not empty (DSU_QUIET= is no request for silence). */
+  const char *quiet = dsu_getenv("DSU_QUIET");
+  if (quiet && *quiet)
     return;
   va_list ap;
   va_start(ap, fmt);
@@ -125,11 +86,30 @@ static void warn(const char *fmt, ...) {
   va_end(ap);
 }
 
-static void drain_event_fd(void) {
-  uint64_t v;
-  if (event_fd >= 0)
-    while (read(event_fd, &v, sizeof v) == (ssize_t)sizeof v) {
-    }
+/* Makes the loaded request visible to update points (under dsu_lock). */
+void dsu_publish_locked(void) {
+  dsu_req.state = REQ_PENDING;
+  dsu_req.requested_ns = dsu_now_ns();
+  __atomic_store_n(&__dsu_update_pending, 1, __ATOMIC_RELEASE);
+  dsu_event_signal_locked();
+}
+
+void *dsu_forget_request_locked(void) {
+  void *handle = dsu_req.handle;
+  dsu_req.state = REQ_NONE;
+  dsu_req.handle = NULL;
+  dsu_req.info = NULL;
+  return handle;
+}
+
+void dsu_unload_patch(void *handle) {
+  if (handle)
+    dlclose(handle);
+}
+
+static int word_swap(uint32_t *word, uint32_t from, uint32_t to) {
+  return __atomic_compare_exchange_n(word, &from, to, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST);
 }
 
 /* ------------------------------------------ systematic update testing */
@@ -141,13 +121,12 @@ static void drain_event_fd(void) {
  *   DSU_TEST_UPDATE_AT=K DSU_TEST_PATCH=P
  *                                    apply P at the K-th update point, as
  *                                    `dsu apply` would, but synchronously
- * Both keep __dsu_update_pending set so that every update point is seen. */
+ * Both keep __dsu_update_pending set so that every update point is seen.
+ * Read with dsu_getenv: a set-user-ID program ignores them. */
 static long test_update_at;
 static const char *test_patch;
 static const char *test_count_file;
 static long test_reached;
-
-static int load_patch(const char *path, char *err, size_t errsize);
 
 static void test_write_count(void) {
   FILE *f = fopen(test_count_file, "w");
@@ -163,49 +142,80 @@ static void test_update_point(const char *file, int line) {
     return;
   char err[1024];
   pthread_mutex_lock(&dsu_lock);
-  int idle = req.state == REQ_NONE;
+  int idle = dsu_req.state == REQ_NONE;
   pthread_mutex_unlock(&dsu_lock);
   if (!idle)
     return;
-  if (load_patch(test_patch, err, sizeof err) != 0) {
+  int fd = open(test_patch, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 || dsu_load_patch(fd, test_patch, err, sizeof err) != 0) {
+    if (fd < 0)
+      snprintf(err, sizeof err, "cannot open %s: %s", test_patch,
+               strerror(errno));
     fprintf(stderr, "dsu: test: the update at update point %ld (%s:%d) "
                     "failed: %s\n",
             n, file, line, err);
     _exit(97);
   }
+  close(fd);
   pthread_mutex_lock(&dsu_lock);
-  snprintf(req.path, sizeof req.path, "%s", test_patch);
-  req.state = REQ_PENDING;
-  req.requested_ns = now_ns();
+  snprintf(dsu_req.name, sizeof dsu_req.name, "%s", test_patch);
+  dsu_req.local_word = DSU_WORD_PENDING;
+  dsu_req.word = &dsu_req.local_word;
+  dsu_req.state = REQ_PENDING;
+  dsu_req.requested_ns = dsu_now_ns();
   pthread_mutex_unlock(&dsu_lock);
 }
 
 /* ---------------------------------------------------------------- commit */
 
-static int request_pending(void) { return req.state == REQ_PENDING; }
+static int request_pending(void) { return dsu_req.state == REQ_PENDING; }
+
+/* Ends a request that will not commit, at an update point (under dsu_lock):
+ * the control thread unloads the patch and answers. */
+static void end_uncommitted_locked(enum request_state state) {
+  dsu_req.state = state;
+  __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
+  dsu_event_drain_locked();
+  dsu_threads_release();
+  pthread_cond_broadcast(&dsu_committed);
+}
+
+/* A child after fork serves its own control socket from its first update
+ * point on (dsu_control_after_fork set __dsu_update_pending to get here). */
+static void start_deferred_control(void) {
+  dsu_control_deferred = 0;
+  dsu_start_control();
+  pthread_mutex_lock(&dsu_lock);
+  if (dsu_req.state == REQ_NONE && !(test_update_at > 0 || test_count_file))
+    __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&dsu_lock);
+}
 
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
+  if (__builtin_expect(dsu_control_deferred, 0))
+    start_deferred_control();
   if (test_update_at > 0 || test_count_file)
     test_update_point(file, line);
-  uint64_t start = now_ns();
+  uint64_t start = dsu_now_ns();
   pthread_mutex_lock(&dsu_lock);
-  if (req.state == REQ_PENDING) {
-    const struct dsu_patch_info *info = req.info;
+  struct request *req = &dsu_req;
+  if (req->state == REQ_PENDING) {
+    const struct dsu_patch_info *info = req->info;
     /* An unsafe point defers the update to a later one, unless the
      * requester forced this one. */
     const char *base = file ? strrchr(file, '/') : NULL;
     base = base ? base + 1 : (file ? file : "?");
-    for (const struct dsu_unsafe_point *u = req.unsafe; u && u->file; u++) {
+    for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++) {
       if (u->line != (uint32_t)line || strcmp(u->file, base) != 0)
         continue;
-      if (req.force_line == (unsigned)line &&
-          strcmp(req.force_file, base) == 0) {
-        req.forced = 1;
-        snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
+      if (req->force_line == (unsigned)line &&
+          strcmp(req->force_file, base) == 0) {
+        req->forced = 1;
+        snprintf(req->blocked, sizeof req->blocked, "%s:%d: %s", base, line,
                  u->reason);
         break;
       }
-      snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
+      snprintf(req->blocked, sizeof req->blocked, "%s:%d: %s", base, line,
                u->reason);
       pthread_mutex_unlock(&dsu_lock);
       return;
@@ -215,60 +225,69 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
-    if ((req.types || req.globals) &&
-        dsu_transform_state(req.types, req.globals, req.fields, req.gptrs,
-                            req.hooks, req.live, &req.stats, req.failure,
-                            sizeof req.failure) != 0) {
+    snprintf(req->where, sizeof req->where, "%s:%d", file ? file : "?", line);
+    /* The linearization point: from here the update is ours to finish or
+     * roll back, unless the requester already withdrew it. */
+    if (!word_swap(req->word, DSU_WORD_PENDING, DSU_WORD_COMMITTING)) {
+      end_uncommitted_locked(REQ_WITHDRAWN);
+      pthread_mutex_unlock(&dsu_lock);
+      return;
+    }
+    if ((req->types || req->globals) &&
+        dsu_transform_state(req->types, req->globals, req->fields, req->gptrs,
+                            req->hooks, req->live, &req->stats, req->failure,
+                            sizeof req->failure) != 0) {
       /* Nothing changed: the old version goes on. */
-      snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
       if (test_update_at > 0) {
         fprintf(stderr, "dsu: test: the update at %s was rolled back: %s\n",
-                req.where, req.failure);
+                req->where, req->failure);
         _exit(97);
       }
-      req.state = REQ_FAILED;
-      __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
-      drain_event_fd();
-      dsu_threads_release();
-      pthread_cond_broadcast(&committed);
+      __atomic_store_n(req->word, DSU_WORD_ROLLED_BACK, __ATOMIC_SEQ_CST);
+      end_uncommitted_locked(REQ_FAILED);
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
     for (uint32_t i = 0; i < info->nrebind; i++)
       __atomic_store_n(info->rebind[i].slot, info->rebind[i].body,
                        __ATOMIC_RELEASE);
-    if (req.types || req.globals)
+    if (req->types || req->globals)
       dsu_transform_finish(); /* commit hook, then the old objects go */
-    struct history_entry *h = &history[nhistory % MAX_HISTORY];
-    snprintf(h->from, sizeof h->from, "%s", current_version);
-    snprintf(current_version, sizeof current_version, "%s",
+    struct history_entry *h = &dsu_history[dsu_nhistory % DSU_MAX_HISTORY];
+    snprintf(h->from, sizeof h->from, "%s", dsu_running_version);
+    snprintf(dsu_running_version, sizeof dsu_running_version, "%s",
              info->target_version);
-    req.pause_ns = now_ns() - start;
-    snprintf(req.where, sizeof req.where, "%s:%d", file ? file : "?", line);
-    snprintf(h->to, sizeof h->to, "%s", current_version);
-    snprintf(h->patch, sizeof h->patch, "%.255s", req.path);
-    snprintf(h->where, sizeof h->where, "%s", req.where);
+    req->pause_ns = dsu_now_ns() - start;
+    snprintf(h->to, sizeof h->to, "%s", dsu_running_version);
+    snprintf(h->patch, sizeof h->patch, "%.255s", req->name);
+    snprintf(h->where, sizeof h->where, "%s", req->where);
     h->when = time(NULL);
-    h->pause_ns = req.pause_ns;
+    h->pause_ns = req->pause_ns;
     h->rebinds = info->nrebind;
-    nhistory++;
+    dsu_nhistory++;
     update_count++;
-    req.state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
+    __atomic_store_n(req->word, DSU_WORD_COMMITTED, __ATOMIC_SEQ_CST);
+    req->state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
     if (test_update_at > 0)
       fprintf(stderr, "dsu: test: updated at update point %ld (%s)\n",
-              test_update_at, req.where);
+              test_update_at, req->where);
     __atomic_store_n(&__dsu_update_pending, test_count_file ? 1 : 0,
                      __ATOMIC_RELEASE);
-    drain_event_fd();
+    dsu_event_drain_locked();
     dsu_threads_release();
-    pthread_cond_broadcast(&committed);
+    pthread_cond_broadcast(&dsu_committed);
   }
   pthread_mutex_unlock(&dsu_lock);
 }
 
-DSU_EXPORT int dsu_update_fd(void) { return event_fd; }
+DSU_EXPORT int dsu_update_fd(void) {
+  pthread_mutex_lock(&dsu_lock);
+  int fd = dsu_event_fd_locked();
+  pthread_mutex_unlock(&dsu_lock);
+  return fd;
+}
 
-DSU_EXPORT const char *dsu_current_version(void) { return current_version; }
+DSU_EXPORT const char *dsu_current_version(void) { return dsu_running_version; }
 
 DSU_EXPORT int dsu_update_count(void) {
   pthread_mutex_lock(&dsu_lock);
@@ -277,587 +296,36 @@ DSU_EXPORT int dsu_update_count(void) {
   return n;
 }
 
-/* ------------------------------------------------------- loading a patch */
-
-static int fail(char *err, size_t size, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, size, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-/* Reads (writing == 0) or writes all of buf, retrying on EINTR. */
-static int transfer_all(int fd, char *buf, size_t size, int writing) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = writing ? write(fd, buf + done, size - done)
-                        : read(fd, buf + done, size - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    done += (size_t)n;
-  }
-  return 0;
-}
-
-static int read_all(int fd, char *buf, size_t size) {
-  return transfer_all(fd, buf, size, 0);
-}
-
-static int write_all(int fd, const char *buf, size_t size) {
-  return transfer_all(fd, (char *)buf, size, 1);
-}
-
-/* Checks the patch at path and loads it. On success fills req.handle,
- * req.memfd and req.info; on failure writes the reason to err. */
-static int load_patch(const char *path, char *err, size_t errsize) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(err, errsize, "cannot open patch %s: %s", path,
-                strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return fail(err, errsize, "patch %s is not a regular file", path);
-  }
-  if (st.st_uid != geteuid() && st.st_uid != 0) {
-    close(fd);
-    return fail(err, errsize,
-                "patch %s is owned by uid %d, not by the process owner (%d) "
-                "or root",
-                path, (int)st.st_uid, (int)geteuid());
-  }
-  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-    close(fd);
-    return fail(err, errsize,
-                "patch %s is writable by group or others (mode %03o)", path,
-                (unsigned)(st.st_mode & 0777));
-  }
-  size_t size = (size_t)st.st_size;
-  struct dsu_patch_header hdr;
-  if (size < sizeof hdr) {
-    close(fd);
-    return fail(err, errsize, "patch %s is truncated (%zu bytes)", path, size);
-  }
-  if (size > ((size_t)1 << 30)) {
-    close(fd);
-    return fail(err, errsize, "patch %s is too large (%zu bytes)", path, size);
-  }
-  char *buf = malloc(size);
-  if (!buf) {
-    close(fd);
-    return fail(err, errsize, "out of memory reading patch %s", path);
-  }
-  if (read_all(fd, buf, size) != 0) {
-    free(buf);
-    close(fd);
-    return fail(err, errsize, "cannot read patch %s", path);
-  }
-  close(fd);
-  memcpy(&hdr, buf, sizeof hdr);
-  int rc = -1;
-  uint64_t hh = hdr.header_hash;
-  hdr.header_hash = 0;
-  if (memcmp(hdr.magic, DSU_PATCH_MAGIC, 8) != 0) {
-    fail(err, errsize, "%s is not a dsu patch (bad magic)", path);
-    goto out;
-  }
-  if (hdr.format != DSU_PATCH_FORMAT || hdr.header_size != sizeof hdr) {
-    fail(err, errsize, "patch %s has unsupported format %u", path,
-         (unsigned)hdr.format);
-    goto out;
-  }
-  if (dsu_fnv1a64(&hdr, sizeof hdr) != hh) {
-    fail(err, errsize, "patch %s is corrupt (header checksum mismatch)", path);
-    goto out;
-  }
-  if (hdr.payload_size > size - sizeof hdr ||
-      hdr.plan_size != size - sizeof hdr - hdr.payload_size) {
-    fail(err, errsize, "patch %s is truncated or corrupt (size mismatch)",
-         path);
-    goto out;
-  }
-  if (dsu_fnv1a64(buf + sizeof hdr, hdr.payload_size) != hdr.payload_hash) {
-    fail(err, errsize, "patch %s is corrupt (payload checksum mismatch)",
-         path);
-    goto out;
-  }
-  hdr.base_version[DSU_VERSION_ID_SIZE - 1] = 0;
-  hdr.target_version[DSU_VERSION_ID_SIZE - 1] = 0;
-  pthread_mutex_lock(&dsu_lock);
-  int wrong_base = strcmp(hdr.base_version, current_version) != 0;
-  char running[DSU_VERSION_ID_SIZE + 1];
-  snprintf(running, sizeof running, "%s", current_version);
-  pthread_mutex_unlock(&dsu_lock);
-  if (wrong_base) {
-    fail(err, errsize,
-         "patch %s is for version %s but the process runs version %s", path,
-         hdr.base_version, running);
-    goto out;
-  }
-  int mfd = memfd_create("dsu-patch", MFD_CLOEXEC);
-  if (mfd < 0 || write_all(mfd, buf + sizeof hdr, hdr.payload_size) != 0) {
-    fail(err, errsize, "cannot stage patch %s: %s", path, strerror(errno));
-    if (mfd >= 0)
-      close(mfd);
-    goto out;
-  }
-  char name[64];
-  snprintf(name, sizeof name, "/proc/self/fd/%d", mfd);
-  void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char *why = dlerror();
-    const char *colon = why ? strstr(why, ": ") : NULL;
-    fail(err, errsize, "cannot load patch %s: %s", path,
-         colon ? colon + 2 : (why ? why : "unknown error"));
-    close(mfd);
-    goto out;
-  }
-  const struct dsu_patch_info *info = dlsym(handle, "__dsu_patch_info");
-  if (!info || info->abi != DSU_PATCH_ABI ||
-      strcmp(info->base_version, hdr.base_version) != 0 ||
-      strcmp(info->target_version, hdr.target_version) != 0) {
-    fail(err, errsize, "patch %s is inconsistent (its code does not match "
-                       "its header)",
-         path);
-    dlclose(handle);
-    close(mfd);
-    goto out;
-  }
-  for (uint32_t i = 0; i < info->nrebind; i++)
-    if (!info->rebind[i].slot || !info->rebind[i].body) {
-      fail(err, errsize, "patch %s has an unresolved function %s", path,
-           info->rebind[i].name);
-      dlclose(handle);
-      close(mfd);
-      goto out;
-    }
-  req.handle = handle;
-  req.memfd = mfd;
-  req.info = info;
-  req.types = dlsym(handle, "__dsu_type_xforms");
-  req.globals = dlsym(handle, "__dsu_global_xforms");
-  req.fields = dlsym(handle, "__dsu_pointer_fields");
-  req.gptrs = dlsym(handle, "__dsu_global_pointers");
-  req.hooks = dlsym(handle, "__dsu_hooks");
-  req.live = dlsym(handle, "__dsu_live_ranges");
-  req.unsafe = dlsym(handle, "__dsu_unsafe_points");
-  memset(&req.stats, 0, sizeof req.stats);
-  req.failure[0] = 0;
-  rc = 0;
-out:
-  free(buf);
-  return rc;
-}
-
-/* ------------------------------------------------------- control socket */
-
-static void reply(int c, const char *fmt, ...) {
-  char buf[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return;
-  if ((size_t)n > sizeof buf - 2)
-    n = sizeof buf - 2;
-  buf[n++] = '\n';
-  (void)write_all(c, buf, (size_t)n);
-}
-
-/* A request that did not commit: forgotten under dsu_lock, its patch
- * unloaded after the lock is released. */
-struct loaded_patch {
-  void *handle;
-  int memfd;
-};
-
-static struct loaded_patch forget_request_locked(void) {
-  struct loaded_patch p = {req.handle, req.memfd};
-  req.state = REQ_NONE;
-  req.handle = NULL;
-  req.info = NULL;
-  return p;
-}
-
-static void unload_patch(struct loaded_patch p) {
-  dlclose(p.handle);
-  close(p.memfd);
-}
-
-/* APPLY TIMEOUT_MS PATH, or with force: APPLYF TIMEOUT_MS FILE:LINE PATH */
-static void handle_apply(int c, pid_t peer, const char *args, int force) {
-  char *end;
-  long timeout_ms = strtol(args, &end, 10);
-  if (end == args || *end != ' ' || timeout_ms <= 0) {
-    reply(c, "ERR malformed request");
-    return;
-  }
-  const char *path = end + 1;
-  char force_file[256] = "";
-  unsigned force_line = 0;
-  if (force) {
-    const char *sp = strchr(path, ' ');
-    const char *colon = sp ? memchr(path, ':', (size_t)(sp - path)) : NULL;
-    if (!colon || (size_t)(colon - path) >= sizeof force_file) {
-      reply(c, "ERR malformed request");
-      return;
-    }
-    memcpy(force_file, path, (size_t)(colon - path));
-    force_file[colon - path] = 0;
-    force_line = (unsigned)strtoul(colon + 1, NULL, 10);
-    path = sp + 1;
-  }
-  pthread_mutex_lock(&dsu_lock);
-  if (req.state != REQ_NONE) {
-    reply(c, "ERR busy: an update requested by pid %d (%s) is in progress",
-          (int)req.requester, req.path);
-    pthread_mutex_unlock(&dsu_lock);
-    return;
-  }
-  req.state = REQ_LOADING;
-  req.requester = peer;
-  snprintf(req.path, sizeof req.path, "%s", path);
-  snprintf(req.force_file, sizeof req.force_file, "%s", force_file);
-  req.force_line = force_line;
-  req.forced = 0;
-  req.blocked[0] = 0;
-  pthread_mutex_unlock(&dsu_lock);
-
-  char err[1024];
-  if (load_patch(path, err, sizeof err) != 0) {
-    pthread_mutex_lock(&dsu_lock);
-    req.state = REQ_NONE;
-    pthread_mutex_unlock(&dsu_lock);
-    reply(c, "ERR %s", err);
-    return;
-  }
-
-  pthread_mutex_lock(&dsu_lock);
-  req.state = REQ_PENDING;
-  req.requested_ns = now_ns();
-  __atomic_store_n(&__dsu_update_pending, 1, __ATOMIC_RELEASE);
-  uint64_t one = 1;
-  if (event_fd >= 0 && write(event_fd, &one, sizeof one) < 0) {
-    /* counter overflow cannot happen: we drain on every transition */
-  }
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout_ms / 1000;
-  deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
-  while (req.state == REQ_PENDING) {
-    int rc = pthread_cond_timedwait(&committed, &dsu_lock, &deadline);
-    if (rc == ETIMEDOUT)
-      break;
-  }
-  if (req.state == REQ_DONE) {
-    const struct dsu_patch_info *info = req.info;
-    uint64_t pause = req.pause_ns;
-    uint64_t waited = now_ns() - req.requested_ns;
-    char where[192];
-    snprintf(where, sizeof where, "%s", req.where);
-    int mfd = req.memfd;
-    req.state = REQ_NONE;
-    pthread_mutex_unlock(&dsu_lock);
-    /* Later patches may link against this one's new functions and globals. */
-    char name[64];
-    snprintf(name, sizeof name, "/proc/self/fd/%d", mfd);
-    if (!dlopen(name, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL))
-      warn("cannot make patch symbols global: %s", dlerror());
-    struct dsu_transform_stats st = req.stats;
-    char forced[1300] = "";
-    if (req.forced)
-      snprintf(forced, sizeof forced,
-               "; FORCED at an update point found unsafe: %.1200s", req.blocked);
-    reply(c, "OK applied %s -> %s at %s, %u functions rebound, %zu objects "
-             "and %zu globals transformed, %zu pointers redirected, pause "
-             "%llu ns, waited %llu ms%s",
-          info->base_version, info->target_version, where, info->nrebind,
-          st.objects, st.globals, st.pointers, (unsigned long long)pause,
-          (unsigned long long)(waited / 1000000), forced);
-    return;
-  }
-  if (req.state == REQ_FAILED) {
-    char why[1024], where[192];
-    snprintf(why, sizeof why, "%s", req.failure);
-    snprintf(where, sizeof where, "%s", req.where);
-    struct loaded_patch patch = forget_request_locked();
-    char running[DSU_VERSION_ID_SIZE + 1];
-    snprintf(running, sizeof running, "%s", current_version);
-    pthread_mutex_unlock(&dsu_lock);
-    unload_patch(patch);
-    reply(c, "ERR the update was rolled back at %s: %s; the process still "
-             "runs version %s",
-          where, why, running);
-    return;
-  }
-  /* Timed out: withdraw before anything changed. */
-  struct loaded_patch patch = forget_request_locked();
-  __atomic_store_n(&__dsu_update_pending, 0, __ATOMIC_RELEASE);
-  drain_event_fd();
-  char running[DSU_VERSION_ID_SIZE + 1];
-  snprintf(running, sizeof running, "%s", current_version);
-  char blocked[sizeof req.blocked];
-  snprintf(blocked, sizeof blocked, "%s", req.blocked);
-  char running_threads[512];
-  dsu_threads_describe_running(running_threads, sizeof running_threads);
-  dsu_threads_wake();
-  pthread_mutex_unlock(&dsu_lock);
-  unload_patch(patch);
-  if (blocked[0])
-    reply(c,
-          "ERR timed out after %.1f s: the update is unsafe at every update "
-          "point reached (last %s); it still runs version %s",
-          timeout_ms / 1000.0, blocked, running);
-  else if (running_threads[0])
-    reply(c,
-          "ERR timed out after %.1f s: not every thread reached an update "
-          "point or a safe blocking call (still running: %s); it still runs "
-          "version %s",
-          timeout_ms / 1000.0, running_threads, running);
-  else
-    reply(c,
-          "ERR timed out after %.1f s: the program reached no update point; "
-          "it still runs version %s",
-          timeout_ms / 1000.0, running);
-}
-
-static void json_string(char *out, size_t size, const char *s) {
-  size_t j = 0;
-  for (; *s && j + 7 < size; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\') {
-      out[j++] = '\\';
-      out[j++] = (char)ch;
-    } else if (ch < 0x20) {
-      j += (size_t)snprintf(out + j, size - j, "\\u%04x", ch);
-    } else {
-      out[j++] = (char)ch;
-    }
-  }
-  out[j] = 0;
-}
-
-static void handle_status(int c) {
-  size_t cap = 1 << 16;
-  char *buf = malloc(cap);
-  if (!buf)
-    return;
-  size_t n = 0;
-#define OUT(...)                                                               \
-  do {                                                                         \
-    int k_ = snprintf(buf + n, cap - n, __VA_ARGS__);                          \
-    if (k_ > 0 && (size_t)k_ < cap - n)                                        \
-      n += (size_t)k_;                                                         \
-  } while (0)
-  char esc[600];
-  pthread_mutex_lock(&dsu_lock);
-  OUT("{\"pid\":%d,\"version\":\"%s\",\"built_version\":\"%s\",\"updates\":[",
-      (int)getpid(), current_version, built_version);
-  int first = nhistory > MAX_HISTORY ? nhistory - MAX_HISTORY : 0;
-  for (int i = first; i < nhistory; i++) {
-    struct history_entry *h = &history[i % MAX_HISTORY];
-    json_string(esc, sizeof esc, h->patch);
-    OUT("%s{\"from\":\"%s\",\"to\":\"%s\",\"patch\":\"%s\",\"time\":%lld,"
-        "\"pause_ns\":%llu,\"rebinds\":%u,",
-        i > first ? "," : "", h->from, h->to, esc, (long long)h->when,
-        (unsigned long long)h->pause_ns, h->rebinds);
-    json_string(esc, sizeof esc, h->where);
-    OUT("\"at\":\"%s\"}", esc);
-  }
-  OUT("],\"pending\":");
-  if (req.state == REQ_PENDING || req.state == REQ_LOADING) {
-    json_string(esc, sizeof esc, req.path);
-    OUT("{\"patch\":\"%s\",\"requester\":%d,\"waiting_ms\":%llu}", esc,
-        (int)req.requester,
-        req.state == REQ_PENDING
-            ? (unsigned long long)((now_ns() - req.requested_ns) / 1000000)
-            : 0ull);
-  } else {
-    OUT("null");
-  }
-  OUT("}");
-  pthread_mutex_unlock(&dsu_lock);
-  reply(c, "%s", buf);
-  free(buf);
-#undef OUT
-}
-
-struct connection {
-  int fd;
-};
-
-static void *serve_connection(void *arg) {
-  struct connection *conn = arg;
-  int c = conn->fd;
-  free(conn);
-  struct ucred cred;
-  socklen_t len = sizeof cred;
-  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-      (cred.uid != getuid() && cred.uid != 0)) {
-    reply(c, "ERR permission denied");
-    close(c);
-    return NULL;
-  }
-  struct timeval tv = {5, 0};
-  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char line[PATH_MAX + 64];
-  size_t n = 0;
-  while (n < sizeof line - 1) {
-    ssize_t k = read(c, line + n, 1);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0 || line[n] == '\n')
-      break;
-    n++;
-  }
-  line[n] = 0;
-  if (strncmp(line, "APPLY ", 6) == 0)
-    handle_apply(c, cred.pid, line + 6, 0);
-  else if (strncmp(line, "APPLYF ", 7) == 0)
-    handle_apply(c, cred.pid, line + 7, 1);
-  else if (strcmp(line, "STATUS") == 0)
-    handle_status(c);
-  else
-    reply(c, "ERR unknown request");
-  close(c);
-  return NULL;
-}
-
-static void *control_loop(void *arg) {
-  (void)arg;
-  for (;;) {
-    int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (c < 0) {
-      if (errno == EINTR || errno == ECONNABORTED)
-        continue;
-      if (errno == EBADF || errno == EINVAL)
-        return NULL;
-      usleep(10000);
-      continue;
-    }
-    struct connection *conn = malloc(sizeof *conn);
-    pthread_t t;
-    if (!conn) {
-      close(c);
-      continue;
-    }
-    conn->fd = c;
-    if (pthread_create(&t, NULL, serve_connection, conn) != 0) {
-      free(conn);
-      close(c);
-      continue;
-    }
-    pthread_detach(t);
-  }
-}
-
-static int socket_dir(char *out, size_t size) {
-  const char *env = getenv("DSU_RUNTIME_DIR");
-  if (env && *env)
-    snprintf(out, size, "%s", env);
-  else
-    snprintf(out, size, "/tmp/dsu-%d", (int)getuid());
-  if (mkdir(out, 0700) != 0 && errno != EEXIST)
-    return -1;
-  struct stat st;
-  if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-      (st.st_mode & 077)) {
-    errno = EPERM;
-    return -1;
-  }
-  return 0;
-}
-
-static void remove_socket(void) {
-  if (getpid() == owner_pid && socket_path[0])
-    unlink(socket_path);
-}
-
-static void start_control(void) {
-  char dir[sizeof socket_path - 24];
-  if (socket_dir(dir, sizeof dir) != 0) {
-    warn("updates disabled: %s must be a directory owned by you with mode "
-         "0700",
-         dir);
-    return;
-  }
-  owner_pid = getpid();
-  snprintf(socket_path, sizeof socket_path, "%s/%d.sock", dir, (int)owner_pid);
-  event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0) {
-    warn("updates disabled: socket: %s", strerror(errno));
-    return;
-  }
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path);
-  unlink(socket_path);
-  mode_t old = umask(0177);
-  int rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
-  umask(old);
-  if (rc != 0 || chmod(socket_path, 0600) != 0 || listen(listen_fd, 8) != 0) {
-    warn("updates disabled: cannot serve %s: %s", socket_path,
-         strerror(errno));
-    close(listen_fd);
-    listen_fd = -1;
-    socket_path[0] = 0;
-    return;
-  }
-  sigset_t all, saved;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pthread_t t;
-  if (pthread_create(&t, NULL, control_loop, NULL) != 0)
-    warn("updates disabled: cannot start the control thread");
-  else
-    pthread_detach(t);
-  pthread_sigmask(SIG_SETMASK, &saved, NULL);
-}
+/* ------------------------------------------------------ start-up, fork */
 
 static void after_fork_in_child(void) {
-  /* The child has no control thread and must not answer for its parent. */
-  if (listen_fd >= 0)
-    close(listen_fd);
-  if (event_fd >= 0)
-    close(event_fd);
-  listen_fd = event_fd = -1;
-  socket_path[0] = 0;
   pthread_mutex_init(&dsu_lock, NULL);
   dsu_threads_after_fork();
-  pthread_cond_init(&committed, NULL);
-  memset(&req, 0, sizeof req);
-  __dsu_update_pending = 0;
-  if (!getenv("DSU_DISABLE"))
-    start_control();
+  pthread_cond_init(&dsu_committed, NULL);
+  memset(&dsu_req, 0, sizeof dsu_req);
+  dsu_control_after_fork();
+  __dsu_update_pending = 1; /* to start the control at an update point */
 }
 
 __attribute__((constructor)) static void dsu_runtime_init(void) {
   if (__dsu_program_version)
-    snprintf(built_version, sizeof built_version, "%s", __dsu_program_version);
-  snprintf(current_version, sizeof current_version, "%s", built_version);
+    snprintf(dsu_built_version, sizeof dsu_built_version, "%s",
+             __dsu_program_version);
+  snprintf(dsu_running_version, sizeof dsu_running_version, "%s",
+           dsu_built_version);
+  dsu_owner_uid = geteuid();
   dsu_threads_init();
-  test_patch = getenv("DSU_TEST_PATCH");
-  test_count_file = getenv("DSU_TEST_COUNT_FILE");
-  if (test_patch && getenv("DSU_TEST_UPDATE_AT"))
-    test_update_at = atol(getenv("DSU_TEST_UPDATE_AT"));
+  test_patch = dsu_getenv(DSU_ENV_TEST_PATCH);
+  test_count_file = dsu_getenv(DSU_ENV_TEST_COUNT_FILE);
+  if (test_patch && dsu_getenv(DSU_ENV_TEST_UPDATE_AT))
+    test_update_at = atol(dsu_getenv(DSU_ENV_TEST_UPDATE_AT));
   if (test_update_at > 0 || test_count_file) {
     __dsu_update_pending = 1;
     if (test_count_file)
       atexit(test_write_count);
   }
-  if (getenv("DSU_DISABLE"))
+  if (dsu_getenv(DSU_ENV_DISABLE))
     return;
-  start_control();
-  atexit(remove_socket);
+  dsu_start_control();
   pthread_atfork(NULL, NULL, after_fork_in_child);
 }

@@ -220,13 +220,68 @@ void dsu_threads_release(void) {
 void dsu_threads_wake(void) { pthread_cond_broadcast(&threads_changed); }
 
 /* Names the threads that are neither at an update point nor blocked. */
+/* What a thread not known to be quiescent is doing, from the kernel's view:
+ * "running", or "blocked in read()" for a thread asleep in a system call
+ * that dsu-cc did not bracket (inside a library: fgets reading a pipe, say),
+ * so that a time-out names the call to look at. */
+static void thread_activity(pid_t tid, char *out, size_t size) {
+  /* x86-64 numbers (elsewhere the number alone is given). */
+  static const struct {
+    long nr;
+    const char *name;
+  } calls[] = {
+#if defined(__x86_64__)
+               {0, "read"},        {1, "write"},         {7, "poll"},
+               {17, "pread64"},    {19, "readv"},        {23, "select"},
+               {34, "pause"},      {35, "nanosleep"},    {42, "connect"},
+               {43, "accept"},     {45, "recvfrom"},     {47, "recvmsg"},
+               {61, "wait4"},      {72, "fcntl"},        {202, "futex"},
+               {230, "clock_nanosleep"}, {232, "epoll_wait"},
+               {270, "pselect6"},  {271, "ppoll"},       {281, "epoll_pwait"},
+               {288, "accept4"},   {299, "recvmmsg"},
+#endif
+               {-2, ""}};
+  char path[64], buf[512];
+  snprintf(out, size, "running");
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *paren = strrchr(buf, ')');
+  if (!paren || (paren[2] != 'S' && paren[2] != 'D'))
+    return;
+  snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+  long nr = -1;
+  if ((f = fopen(path, "re"))) {
+    if (fscanf(f, "%ld", &nr) != 1)
+      nr = -1;
+    fclose(f);
+  }
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+    if (calls[i].nr == nr) {
+      snprintf(out, size, "blocked in %s(), not known to be a safe place",
+               calls[i].name);
+      return;
+    }
+  if (nr >= 0)
+    snprintf(out, size, "blocked in system call %ld, not known to be a safe "
+                        "place", nr);
+  else
+    snprintf(out, size, "blocked");
+}
+
 void dsu_threads_describe_running(char *out, size_t size) {
   size_t n = 0;
   out[0] = 0;
   for (struct dsu_thread *t = threads; t && n + 1 < size; t = t->next)
     if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING) {
-      int k = snprintf(out + n, size - n, "%sthread %d (%s)", n ? ", " : "",
-                       (int)t->tid, t->name);
+      char doing[96];
+      thread_activity(t->tid, doing, sizeof doing);
+      int k = snprintf(out + n, size - n, "%sthread %d (%s) %s",
+                       n ? ", " : "", (int)t->tid, t->name, doing);
       if (k < 0)
         break;
       n += (size_t)k;

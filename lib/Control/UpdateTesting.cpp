@@ -1,5 +1,6 @@
 #include "dsu/Control/UpdateTesting.h"
 #include "dsu/Support/Process.h"
+#include "dsu/control_protocol.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
@@ -24,9 +25,9 @@ Expected<RunResult> runOnce(const UpdateTestOptions &Opts,
                             const TempDir &Tmp) {
   std::vector<std::string> EnvStorage;
   for (char **E = environ; *E; ++E)
-    if (!StringRef(*E).starts_with("DSU_TEST_"))
+    if (!StringRef(*E).starts_with(DSU_ENV_TEST_PREFIX))
       EnvStorage.push_back(*E);
-  EnvStorage.push_back("DSU_DISABLE=1");
+  EnvStorage.push_back(DSU_ENV_DISABLE "=1");
   for (const std::string &X : Extra)
     EnvStorage.push_back(X);
   std::vector<StringRef> Env(EnvStorage.begin(), EnvStorage.end());
@@ -83,7 +84,7 @@ dsu::runUpdateTests(const UpdateTestOptions &Opts,
     return Tmp.takeError();
   UpdateTestReport Report;
   std::string CountFile = Tmp->file("count");
-  auto Base = runOnce(Opts, {"DSU_TEST_COUNT_FILE=" + CountFile}, *Tmp);
+  auto Base = runOnce(Opts, {DSU_ENV_TEST_COUNT_FILE "=" + CountFile}, *Tmp);
   if (!Base)
     return Base.takeError();
   if (Base->ExitCode != 0)
@@ -109,8 +110,8 @@ dsu::runUpdateTests(const UpdateTestOptions &Opts,
   sys::fs::make_absolute(Patch);
   for (long K = 1; K <= Report.UpdatePoints; ++K) {
     auto R = runOnce(Opts,
-                     {"DSU_TEST_UPDATE_AT=" + std::to_string(K),
-                      "DSU_TEST_PATCH=" + std::string(Patch)},
+                     {DSU_ENV_TEST_UPDATE_AT "=" + std::to_string(K),
+                      DSU_ENV_TEST_PATCH "=" + std::string(Patch)},
                      *Tmp);
     if (!R)
       return R.takeError();

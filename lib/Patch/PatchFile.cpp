@@ -4,7 +4,13 @@ extern "C" {
 #include "dsu/patch_format.h"
 }
 
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace dsu;
 using namespace llvm;
@@ -59,4 +65,48 @@ Expected<PatchFile> dsu::decodePatchFile(StringRef Bytes) {
   P.SharedObject = Payload.str();
   P.Plan = Bytes.substr(sizeof(H) + H.payload_size).str();
   return P;
+}
+
+Error dsu::writePatchFile(StringRef Path, StringRef Bytes) {
+  auto Fail = [&](const Twine &Why) {
+    return createStringError(inconvertibleErrorCode(), Path + ": " + Why);
+  };
+  std::string P = Path.str();
+  struct stat St;
+  if (lstat(P.c_str(), &St) == 0 && !S_ISREG(St.st_mode))
+    return Fail("exists and is not a regular file; refusing to replace it");
+  SmallString<256> Tmp;
+  int Fd;
+  if (std::error_code EC = sys::fs::createUniqueFile(P + ".tmp-%%%%%%%%", Fd,
+                                                     Tmp, sys::fs::OF_None,
+                                                     0600))
+    return Fail("cannot create a file beside it: " + EC.message());
+  auto Discard = [&](const Twine &Why) {
+    close(Fd);
+    sys::fs::remove(Tmp);
+    return Fail(Why);
+  };
+  // Our own new file: its mode does not depend on the umask.
+  if (fchmod(Fd, 0644) != 0)
+    return Discard("cannot set the mode of " + Tmp + ": " + strerror(errno));
+  for (size_t Done = 0; Done < Bytes.size();) {
+    ssize_t N = write(Fd, Bytes.data() + Done, Bytes.size() - Done);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N < 0)
+      return Discard("cannot write " + Tmp + ": " + strerror(errno));
+    Done += size_t(N);
+  }
+  if (fsync(Fd) != 0)
+    return Discard("cannot write " + Tmp + ": " + strerror(errno));
+  if (close(Fd) != 0) {
+    sys::fs::remove(Tmp);
+    return Fail("cannot write " + Tmp + ": " + strerror(errno));
+  }
+  if (rename(Tmp.c_str(), P.c_str()) != 0) {
+    int E = errno;
+    sys::fs::remove(Tmp);
+    return Fail("cannot replace it: " + Twine(strerror(E)));
+  }
+  return Error::success();
 }

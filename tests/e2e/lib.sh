@@ -80,9 +80,19 @@ stop() { exec 7>&-; wait "$PID" 2>/dev/null; }
 apply_during() {
   "$DSU" apply "$PID" "$WORK/$1" --timeout 5 > "$WORK/$2" 2>&1 &
   local ap=$!
-  sleep 0.3
+  wait_pending
   send "$3"
   wait "$ap"
+}
+# wait_pending : waits until the process ($PID) has an update request
+# pending (max 5 s), so that what is sent next meets it even under load.
+wait_pending() {
+  for _ in $(seq 100); do
+    # Listed while the patch still loads too: leave it a moment to publish.
+    "$DSU" status "$PID" 2>/dev/null | grep -q '^pending none' ||
+      { sleep 0.1; return 0; }
+    sleep 0.05
+  done
 }
 
 finish() {

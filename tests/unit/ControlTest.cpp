@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
@@ -23,11 +24,12 @@ int deadPid() {
   return Child;
 }
 
-/// A one-connection server on Path that reads a line and runs Respond.
+/// A one-connection server on Path that reads one request frame and runs
+/// Respond (include/dsu/control_protocol.h).
 class FakeRuntime {
 public:
   FakeRuntime(const std::string &Path,
-              std::function<void(int Fd, const std::string &Line)> Respond) {
+              std::function<void(int Fd, const std::string &Request)> Respond) {
     Listen = socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un Addr{};
     Addr.sun_family = AF_UNIX;
@@ -39,12 +41,15 @@ public:
       int Fd = accept(Listen, nullptr, nullptr);
       if (Fd < 0)
         return;
-      std::string Line;
-      char C;
-      while (read(Fd, &C, 1) == 1 && C != '\n')
-        Line += C;
-      Received = Line;
-      Respond(Fd, Line);
+      uint32_t Len = 0;
+      std::string Request;
+      if (read(Fd, &Len, sizeof(Len)) == sizeof(Len) && Len < 4096) {
+        Request.resize(Len);
+        if (read(Fd, Request.data(), Len) != ssize_t(Len))
+          Request.clear();
+      }
+      Received = Request;
+      Respond(Fd, Request);
       close(Fd);
     });
   }
@@ -58,6 +63,19 @@ private:
   int Listen = -1;
   std::thread Thread;
 };
+
+/// A reply frame.
+std::string frame(const std::string &Text) {
+  uint32_t Len = Text.size();
+  return std::string(reinterpret_cast<char *>(&Len), sizeof(Len)) + Text;
+}
+
+/// A runtime directory as the runtime makes it: mode 0700.
+TempDir privateDir() {
+  TempDir D = makeTempDir();
+  chmod(D.path().c_str(), 0700);
+  return D;
+}
 } // namespace
 
 TEST(ControlTest, InvalidPid) {
@@ -97,7 +115,7 @@ TEST(ControlTest, SocketPathRules) {
 }
 
 TEST(ControlTest, LiveProcessWithoutSocketIsNotUpdatable) {
-  TempDir D = makeTempDir();
+  TempDir D = privateDir();
   ScopedEnv E("DSU_RUNTIME_DIR", D.path());
   int Pid = getpid();
   auto R = sendControlRequest(Pid, "status", 1000);
@@ -109,29 +127,30 @@ TEST(ControlTest, LiveProcessWithoutSocketIsNotUpdatable) {
                               Sock + "; was it built with dsu-cc?)");
 }
 
-TEST(ControlTest, RequestAndReplyLine) {
-  TempDir D = makeTempDir();
+TEST(ControlTest, RequestAndReplyFrames) {
+  TempDir D = privateDir();
   ScopedEnv E("DSU_RUNTIME_DIR", D.path());
   int Pid = getpid();
   std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
   std::string Got;
   {
-    FakeRuntime Server(Sock, [](int Fd, const std::string &Line) {
-      std::string Reply = "ok " + Line + " version 0123\n";
-      // In two pieces: the client must read up to the newline.
+    FakeRuntime Server(Sock, [](int Fd, const std::string &Request) {
+      // A newline is no terminator; the frame's length is.
+      std::string Reply = frame("OK " + Request + "\nversion 0123");
+      // In two pieces: the client must read the whole frame.
       (void)!write(Fd, Reply.data(), 5);
       usleep(20000);
       (void)!write(Fd, Reply.data() + 5, Reply.size() - 5);
     });
-    auto R = sendControlRequest(Pid, "status", 5000);
+    auto R = sendControlRequest(Pid, "STATUS", 5000);
     ASSERT_TRUE(bool(R)) << errorText(R);
     Got = *R;
   }
-  EXPECT_EQ(Got, "ok status version 0123");
+  EXPECT_EQ(Got, "OK STATUS\nversion 0123");
 }
 
 TEST(ControlTest, ClosedWithoutReply) {
-  TempDir D = makeTempDir();
+  TempDir D = privateDir();
   ScopedEnv E("DSU_RUNTIME_DIR", D.path());
   int Pid = getpid();
   std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
@@ -143,7 +162,7 @@ TEST(ControlTest, ClosedWithoutReply) {
 }
 
 TEST(ControlTest, NoAnswerTimesOut) {
-  TempDir D = makeTempDir();
+  TempDir D = privateDir();
   ScopedEnv E("DSU_RUNTIME_DIR", D.path());
   int Pid = getpid();
   std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
@@ -156,7 +175,7 @@ TEST(ControlTest, NoAnswerTimesOut) {
 }
 
 TEST(ControlTest, StaleSocketCannotBeReached) {
-  TempDir D = makeTempDir();
+  TempDir D = privateDir();
   ScopedEnv E("DSU_RUNTIME_DIR", D.path());
   int Pid = getpid();
   std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
@@ -176,4 +195,86 @@ TEST(ControlTest, StaleSocketCannotBeReached) {
                                0),
             0u)
       << errorText(R);
+}
+
+TEST(ControlTest, RuntimeDirectoryMustBeTheOwnersAndPrivate) {
+  TempDir D = makeTempDir();
+  int Pid = getpid();
+  {
+    chmod(D.path().c_str(), 0777);
+    ScopedEnv E("DSU_RUNTIME_DIR", D.path());
+    auto R = sendControlRequest(Pid, "STATUS", 1000);
+    ASSERT_FALSE(bool(R));
+    EXPECT_EQ(errorText(R), "the runtime directory " + D.path() +
+                                " has mode 0777 (others may replace the "
+                                "socket): refusing to trust it; it must be "
+                                "0700");
+  }
+  {
+    std::string Link = D.path() + "/link";
+    ASSERT_EQ(symlink(D.path().c_str(), Link.c_str()), 0);
+    ScopedEnv E("DSU_RUNTIME_DIR", Link);
+    auto R = sendControlRequest(Pid, "STATUS", 1000);
+    ASSERT_FALSE(bool(R));
+    EXPECT_EQ(errorText(R), "the runtime directory " + Link +
+                                " is a symbolic link: refusing to trust it");
+  }
+}
+
+TEST(ControlTest, PeerMustBeTheProcess) {
+  // The socket of this process, served by another one (a child).
+  TempDir D = privateDir();
+  ScopedEnv E("DSU_RUNTIME_DIR", D.path());
+  int Pid = getpid();
+  std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
+  int Listen = socket(AF_UNIX, SOCK_STREAM, 0);
+  int Ready[2];
+  ASSERT_EQ(pipe(Ready), 0);
+  pid_t Child = fork();
+  if (Child == 0) {
+    sockaddr_un Addr{};
+    Addr.sun_family = AF_UNIX;
+    std::strncpy(Addr.sun_path, Sock.c_str(), sizeof(Addr.sun_path) - 1);
+    if (bind(Listen, reinterpret_cast<sockaddr *>(&Addr), sizeof(Addr)) != 0 ||
+        listen(Listen, 1) != 0)
+      _exit(1);
+    (void)!write(Ready[1], "x", 1);
+    int Fd = accept(Listen, nullptr, nullptr);
+    char C;
+    // Anything the client sent would arrive here; it must send nothing.
+    _exit(read(Fd, &C, 1) > 0 ? 2 : 0);
+  }
+  char C;
+  ASSERT_EQ(read(Ready[0], &C, 1), 1);
+  auto R = sendControlRequest(Pid, "STATUS", 1000);
+  ASSERT_FALSE(bool(R));
+  EXPECT_EQ(errorText(R), "the control socket " + Sock + " is served by pid " +
+                              std::to_string(Child) + " (uid " +
+                              std::to_string(geteuid()) + "), not by process " +
+                              std::to_string(Pid) + " (uid " +
+                              std::to_string(geteuid()) +
+                              "): refusing to talk to it");
+  int Status;
+  waitpid(Child, &Status, 0);
+  EXPECT_TRUE(WIFEXITED(Status) && WEXITSTATUS(Status) == 0);
+  close(Listen);
+  close(Ready[0]);
+  close(Ready[1]);
+}
+
+TEST(ControlTest, StatusErrorReplyIsAnError) {
+  // dsu status --json used to print an error reply and exit 0.
+  TempDir D = privateDir();
+  ScopedEnv E("DSU_RUNTIME_DIR", D.path());
+  int Pid = getpid();
+  std::string Sock = D.path() + "/" + std::to_string(Pid) + ".sock";
+  FakeRuntime Server(Sock, [](int Fd, const std::string &) {
+    std::string Reply = frame("ERR out of memory");
+    (void)!write(Fd, Reply.data(), Reply.size());
+  });
+  auto R = queryStatus(Pid, 5000);
+  ASSERT_FALSE(bool(R));
+  EXPECT_EQ(errorText(R),
+            "process " + std::to_string(Pid) + " refused: out of memory");
+  EXPECT_EQ(Server.Received, "STATUS");
 }

@@ -153,10 +153,8 @@ int dsu::runPatchCommand(const ArgList &Args) {
   if (!Bytes)
     return error(toString(Bytes.takeError()));
   const std::string &Out = P.Options["-o"];
-  if (Error E = writeFile(Out, *Bytes))
-    return error(toString(std::move(E)));
-  // The runtime refuses patches that others could have tampered with.
-  chmod(Out.c_str(), 0644);
+  if (Error E = writePatchFile(Out, *Bytes))
+    return error("patch: " + toString(std::move(E)));
   if (Opts.Verbose)
     errs() << Plan.dump();
   size_t Changed = 0;
@@ -178,50 +176,45 @@ int dsu::runApplyCommand(const ArgList &Args) {
                  "[--force-at FILE:LINE]");
   std::string Force = P.Options["--force-at"];
   if (!Force.empty() && (Force.find(':') == std::string::npos ||
-                         Force.find(' ') != std::string::npos))
+                         Force.find_first_of(" \n") != std::string::npos))
     return error("apply: --force-at takes FILE:LINE of an update point");
   int Pid;
   if (!parsePid(P.Positional[0], Pid))
     return error("apply: '" + P.Positional[0] + "' is not a process id");
   double Timeout = 10;
   if (P.Options.count("--timeout")) {
+    const std::string &T = P.Options["--timeout"];
     char *End;
-    Timeout = strtod(P.Options["--timeout"].c_str(), &End);
-    if (*End || Timeout <= 0)
-      return error("apply: --timeout takes a positive number of seconds");
+    Timeout = strtod(T.c_str(), &End);
+    // Checked here, in seconds, rather than refused by the process later
+    // as a malformed request.
+    if (T.empty() || *End || !(Timeout >= 0.001 && Timeout <= 86400))
+      return error("apply: --timeout takes a number of seconds from 0.001 "
+                   "to 86400, not '" + T + "'");
   }
-  SmallString<256> Patch(P.Positional[1]);
-  if (!sys::fs::exists(Patch))
-    return error(Patch + ": no such file");
-  sys::fs::make_absolute(Patch);
+  // The file is opened once: its descriptor is what dsu checks here and
+  // what the process reads, so nothing can swap it in between.
+  auto Patch = openPatch(P.Positional[1]);
+  if (!Patch)
+    return error("apply: " + toString(Patch.takeError()));
   // Check the file here too, for a message that names the file before the
   // process is bothered. The runtime checks again: it trusts nobody.
-  if (auto Bytes = readFile(Patch)) {
-    if (auto Decoded = decodePatchFile(*Bytes); !Decoded)
-      return error(Patch + ": " + toString(Decoded.takeError()));
-  } else {
-    return error(toString(Bytes.takeError()));
-  }
-  int TimeoutMs = int(Timeout * 1000);
+  if (auto Decoded = decodePatchFile(Patch->Bytes); !Decoded)
+    return error("apply: " + Patch->Path + ": " +
+                 toString(Decoded.takeError()));
   if (!Force.empty())
     errs() << "dsu: WARNING: the update may be applied at " << Force
            << " even if dsu found it unsafe there; the process may be "
               "corrupted\n";
-  auto Reply = sendControlRequest(
-      Pid,
-      (Force.empty() ? "APPLY " : "APPLYF ") + std::to_string(TimeoutMs) +
-          " " + (Force.empty() ? "" : Force + " ") + std::string(Patch),
-      TimeoutMs + 5000);
-  if (!Reply)
-    return error("apply: " + toString(Reply.takeError()));
-  if (StringRef(*Reply).starts_with("OK ")) {
-    outs() << "dsu: " << StringRef(*Reply).drop_front(3) << "\n";
-    return 0;
-  }
-  return error("apply: process " + Twine(Pid) + " refused the patch: " +
-               (StringRef(*Reply).starts_with("ERR ")
-                    ? StringRef(*Reply).drop_front(4)
-                    : StringRef(*Reply)));
+  ApplyOptions Opts;
+  Opts.TimeoutMs = std::max(1, int(Timeout * 1000));
+  Opts.ForceAt = Force;
+  Opts.Note = [](StringRef Text) { errs() << "dsu: " << Text << "\n"; };
+  auto Result = applyPatch(Pid, *Patch, Opts);
+  if (!Result)
+    return error("apply: " + toString(Result.takeError()));
+  outs() << "dsu: " << Result->Summary << "\n";
+  return 0;
 }
 
 int dsu::runStatusCommand(const ArgList &Args) {
@@ -231,19 +224,25 @@ int dsu::runStatusCommand(const ArgList &Args) {
   int Pid;
   if (P.Positional.size() != 1 || !parsePid(P.Positional[0], Pid))
     return error("usage: dsu status PID [--json]");
-  auto Reply = sendControlRequest(Pid, "STATUS", 5000);
+  auto Reply = queryStatus(Pid);
   if (!Reply)
     return error("status: " + toString(Reply.takeError()));
+  auto J = nlohmann::json::parse(*Reply, nullptr, false);
+  if (J.is_discarded() || !J.is_object())
+    return error("status: process " + Twine(Pid) +
+                 " sent a status that is not JSON: " + *Reply);
   if (P.Options.count("--json")) {
     outs() << *Reply << "\n";
     return 0;
   }
-  auto J = nlohmann::json::parse(*Reply, nullptr, false);
-  if (J.is_discarded())
-    return error("status: unexpected reply: " + *Reply);
   outs() << "pid " << J.value("pid", 0) << "\n";
   outs() << "version " << J.value("version", std::string()) << "\n";
   outs() << "built as " << J.value("built_version", std::string()) << "\n";
+  size_t Listed = J.contains("updates") ? J["updates"].size() : 0;
+  int Total = J.value("updates_total", int(Listed));
+  if (size_t(Total) > Listed)
+    outs() << "updates " << Total << " (the last " << Listed
+           << " listed)\n";
   for (const auto &U : J["updates"]) {
     time_t When = U.value("time", 0);
     char Buf[64];

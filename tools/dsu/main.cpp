@@ -50,8 +50,27 @@ Verification:
 #endif
     ;
 
+static int dispatch(int argc, char **argv);
+
+/// Output that could not be written (a full disk, a closed pipe) is an
+/// error with dsu's prefix, not LLVM's "IO failure" fatal error at exit.
+static int checkOutput(int Rc) {
+  llvm::outs().flush();
+  if (!llvm::outs().has_error())
+    return Rc;
+  std::error_code EC = llvm::outs().error();
+  llvm::outs().clear_error();
+  llvm::errs() << "dsu: error: cannot write the output: " << EC.message()
+               << "\n";
+  return Rc ? Rc : 1;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
+  return checkOutput(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv) {
   if (argc < 2 || std::string(argv[1]) == "--help" ||
       std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     llvm::outs() << Usage;

@@ -21,6 +21,13 @@ std::string encodePatchFile(const PatchFile &P);
 /// Performs the same checks as the runtime does before loading.
 llvm::Expected<PatchFile> decodePatchFile(llvm::StringRef Bytes);
 
+/// Writes the patch file Bytes to Path with mode 0644 (the runtime refuses
+/// patches others could have changed): into a new file beside Path, renamed
+/// over it, so that nothing Path names (another link to the same file, a
+/// device) is ever written through or has its mode changed. An existing Path
+/// that is not a regular file is refused.
+llvm::Error writePatchFile(llvm::StringRef Path, llvm::StringRef Bytes);
+
 } // namespace dsu
 
 #endif
