@@ -37,14 +37,19 @@
  *     is updated and the old objects are freed. Before that point the program
  *     cannot see anything: new objects are private, writes are recorded.
  *
- * A transformer that returns non-zero or crashes (SIGSEGV, SIGBUS, SIGFPE,
- * caught with sigsetjmp) aborts the update the same way: the new objects are
- * freed and the old version goes on.
+ * A transformer that returns non-zero, crashes (SIGSEGV, SIGBUS, SIGFPE,
+ * also a stack overflow, on an alternate stack), aborts (SIGABRT) or runs
+ * past the deadline aborts the update the same way (caught with sigsetjmp,
+ * see protect_begin): the rollback hook runs, the new objects are freed and
+ * the old version goes on.
  */
 #include "dsu_internal.h"
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -476,42 +481,126 @@ static int add_block(struct vec *v, uintptr_t old_start, size_t old_len,
   return old_len ? push(v, &b) : 0;
 }
 
+/* Protection of user code (transformers, hooks). A crash (SIGSEGV, SIGBUS,
+ * SIGFPE), an abort() (SIGABRT) or a stack overflow (SIGSEGV, handled on an
+ * alternate stack since the thread's own is exhausted) leaves the user's
+ * function by siglongjmp; so does a transformation that runs past its
+ * deadline (DSU_DEADLINE_SIGNAL from a per-thread timer), but only from
+ * inside user code: past the deadline elsewhere, the runtime's own loops
+ * notice between objects. Either way the update rolls back. */
+#define DSU_DEADLINE_SIGNAL (SIGRTMAX - 2)
+#define DSU_DEFAULT_TRANSFORM_MS 10000
+
 static sigjmp_buf xform_jump;
 static volatile sig_atomic_t xform_signal;
+static volatile sig_atomic_t in_user_code;
+static volatile sig_atomic_t deadline_passed;
+static long transform_ms;
 
 static void on_xform_crash(int sig) {
+  if (sig == DSU_DEADLINE_SIGNAL) {
+    deadline_passed = 1;
+    if (!in_user_code)
+      return;
+  }
   xform_signal = sig;
   siglongjmp(xform_jump, 1);
 }
 
-static struct sigaction saved_segv, saved_bus, saved_fpe;
+#define NPROTECTED 5
+static int protected_signal(size_t i) {
+  /* SIGRTMAX is not a constant in glibc. */
+  const int sigs[NPROTECTED] = {SIGSEGV, SIGBUS, SIGFPE, SIGABRT,
+                                DSU_DEADLINE_SIGNAL};
+  return sigs[i];
+}
+static struct sigaction saved_actions[NPROTECTED];
+static stack_t saved_altstack;
+static void *alt_stack;
+static timer_t deadline_timer;
+static int have_timer;
 
 /* Crash protection for the whole transformation: installed once, because
- * three sigaction calls per object would dominate the pause. */
+ * several system calls per object would dominate the pause. */
 static void protect_begin(void) {
+  if (!transform_ms) {
+    const char *env = dsu_getenv("DSU_TRANSFORM_TIMEOUT_MS");
+    long v = env ? atol(env) : 0;
+    transform_ms = v > 0 ? v : DSU_DEFAULT_TRANSFORM_MS;
+  }
+  deadline_passed = 0;
+  in_user_code = 0;
+  size_t alt_size = 1 << 16;
+  alt_stack = malloc(alt_size);
+  if (alt_stack) {
+    stack_t ss = {.ss_sp = alt_stack, .ss_flags = 0, .ss_size = alt_size};
+    if (sigaltstack(&ss, &saved_altstack) != 0) {
+      free(alt_stack);
+      alt_stack = NULL;
+    }
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_xform_crash;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_NODEFER; /* the handler leaves by siglongjmp */
-  sigaction(SIGSEGV, &sa, &saved_segv);
-  sigaction(SIGBUS, &sa, &saved_bus);
-  sigaction(SIGFPE, &sa, &saved_fpe);
+  /* The handler leaves by siglongjmp; it runs on the alternate stack. */
+  sa.sa_flags = SA_NODEFER | SA_ONSTACK;
+  for (size_t i = 0; i < NPROTECTED; i++)
+    sigaction(protected_signal(i), &sa, &saved_actions[i]);
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD_ID;
+  ev.sigev_signo = DSU_DEADLINE_SIGNAL;
+  ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+  have_timer = timer_create(CLOCK_MONOTONIC, &ev, &deadline_timer) == 0;
+  if (have_timer) {
+    struct itimerspec when = {{0, 0},
+                              {transform_ms / 1000,
+                               (transform_ms % 1000) * 1000000L}};
+    timer_settime(deadline_timer, 0, &when, NULL);
+  }
+}
+
+/* A fresh deadline, for the rollback hook after a transformation that ran
+ * out of time. */
+static void rearm_deadline(void) {
+  deadline_passed = 0;
+  if (have_timer) {
+    struct itimerspec when = {{0, 0},
+                              {transform_ms / 1000,
+                               (transform_ms % 1000) * 1000000L}};
+    timer_settime(deadline_timer, 0, &when, NULL);
+  }
 }
 
 static void protect_end(void) {
-  sigaction(SIGSEGV, &saved_segv, NULL);
-  sigaction(SIGBUS, &saved_bus, NULL);
-  sigaction(SIGFPE, &saved_fpe, NULL);
+  if (have_timer) {
+    timer_delete(deadline_timer);
+    have_timer = 0;
+  }
+  for (size_t i = 0; i < NPROTECTED; i++)
+    sigaction(protected_signal(i), &saved_actions[i], NULL);
+  if (alt_stack) {
+    sigaltstack(&saved_altstack, NULL);
+    free(alt_stack);
+    alt_stack = NULL;
+  }
 }
 
 /* Runs fn. Returns 0, its non-zero result, or -1000 minus the signal number
- * if it crashed. No signal mask is saved (SA_NODEFER keeps it unchanged), so
- * this costs no system call. */
+ * if it crashed or ran past the deadline. No signal mask is saved
+ * (SA_NODEFER keeps it unchanged), so this costs no system call. */
 static int guarded(dsu_xform_fn fn, void *n, const void *o, int (*gfn)(void)) {
   xform_signal = 0;
-  if (sigsetjmp(xform_jump, 0) == 0)
-    return fn ? fn(n, o) : gfn();
+  if (deadline_passed)
+    return -1000 - DSU_DEADLINE_SIGNAL;
+  if (sigsetjmp(xform_jump, 0) == 0) {
+    in_user_code = 1;
+    int r = fn ? fn(n, o) : gfn();
+    in_user_code = 0;
+    return r;
+  }
+  in_user_code = 0;
   return -1000 - (int)xform_signal;
 }
 
@@ -559,7 +648,14 @@ static int xform_index(struct tag_cache *c, const struct dsu_type_xform *types,
 }
 
 static void describe_failure(char *err, size_t size, const char *what, int rc) {
-  if (rc <= -1000)
+  if (rc == -1000 - DSU_DEADLINE_SIGNAL)
+    snprintf(err, size,
+             "the transformer of %s did not finish within the transformation's "
+             "deadline of %ld ms (DSU_TRANSFORM_TIMEOUT_MS)",
+             what, transform_ms);
+  else if (rc == -1000 - SIGABRT)
+    snprintf(err, size, "the transformer of %s aborted", what);
+  else if (rc <= -1000)
     snprintf(err, size, "the transformer of %s crashed (signal %d)", what,
              -(rc + 1000));
   else
@@ -790,6 +886,14 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   /* 3. Pointers to relocated objects: every place that may hold one must
    * hold null or the start of a relocated element; anything else is a
    * reference the update cannot account for. */
+  if (deadline_passed) {
+    snprintf(err, errsize,
+             "the state transformation ran past its deadline of %ld ms "
+             "(DSU_TRANSFORM_TIMEOUT_MS)",
+             transform_ms);
+    goto abort;
+  }
+
   /* Run whenever a type changed, even if no object was found: typed
    * pointers to objects dsu never saw (a pool, a slab) must be refused, not
    * left to the new code. */
@@ -947,6 +1051,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
 
 abort:
   if (ran_transformers && hooks && hooks->rollback) {
+    rearm_deadline();
     int r = run_hook(hooks->rollback);
     if (r != 0)
       fprintf(stderr, "dsu: the rollback hook crashed (signal %d)\n",

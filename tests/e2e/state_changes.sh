@@ -72,11 +72,20 @@ cp "$WORK/user.c" "$WORK/edited.c"
 check "an edited transformer file is kept" cmp "$WORK/edited.c" "$WORK/user.c"
 check "the regenerated one goes beside it" test -s "$WORK/edited.c.new"
 
-# --- a failing and a crashing transformer roll the update back
-for kind in fail crash; do
-  if [ $kind = fail ]; then body='if (o->key == 60) return 7;'; else body='if (o->key == 60) *(volatile int *)0 = 1;'; fi
+# --- failing, crashing, aborting, looping and stack-overflowing transformers
+# roll the update back; the process goes on serving its old version
+export DSU_TRANSFORM_TIMEOUT_MS=1000 # the deadline of a transformation
+for kind in fail crash abort loop overflow; do
+  case $kind in
+  fail) body='if (o->key == 60) return 7;' ;;
+  crash) body='if (o->key == 60) *(volatile int *)0 = 1;' ;;
+  abort) body='if (o->key == 60) { extern void abort(void); abort(); }' ;;
+  loop) body='if (o->key == 60) for (volatile int i = 0;; i++) {}' ;;
+  overflow) body='if (o->key == 60) { volatile char pad[4096]; pad[0] = 0; return __dsu_xform_struct_tree(n, o) + pad[0]; }' ;;
+  esac
   sed "s|  /\\* count: new, zero \\*/|  $body|" "$WORK/xform.c" > "$WORK/$kind.c"
   "$DSU" patch "$WORK/state1" "$WORK/state2" -o "$WORK/$kind.patch" --transformers "$WORK/$kind.c" > /dev/null 2>&1
+  check "the $kind transformer builds a patch" test -s "$WORK/$kind.patch"
   start state1
   send b
   apply_with $kind.patch $kind.log
@@ -90,6 +99,12 @@ for kind in fail crash; do
 done
 check "a failing transformer's result is named" contains "$WORK/fail.log" "failed (returned 7)"
 check "a crashing transformer's signal is named" contains "$WORK/crash.log" "crashed (signal 11)"
+check "an aborting transformer is named" contains "$WORK/abort.log" "the transformer of struct tree#"
+check "... and said to abort" contains "$WORK/abort.log" "aborted"
+check "a looping transformer is stopped at the deadline" \
+  contains "$WORK/loop.log" "did not finish within the transformation's deadline of 1000 ms"
+check "a stack overflow in a transformer is caught" contains "$WORK/overflow.log" "crashed (signal 11)"
+unset DSU_TRANSFORM_TIMEOUT_MS
 
 # --- refusals
 build untyped1 "$P/untyped/v1/main.c"
