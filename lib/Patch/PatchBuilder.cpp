@@ -45,6 +45,7 @@ extern "C" {
 #include "llvm/Transforms/IPO/GlobalDCE.h"
 
 using namespace dsu;
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -205,6 +206,24 @@ void removeDeadGlobals(Module &M) {
 
 Error failure(const Twine &Why) {
   return createStringError(inconvertibleErrorCode(), Why);
+}
+
+/// The compile options that every translation unit of the program has, in
+/// the order the first unit has them.
+std::vector<std::string> sharedCompileOptions(const ProgramModel &P) {
+  std::vector<std::string> Out;
+  if (P.TUs.empty())
+    return Out;
+  for (const std::string &O : P.TUs.front().CompileOptions) {
+    bool Everywhere = std::all_of(
+        P.TUs.begin(), P.TUs.end(), [&](const TUModel &TU) {
+          return std::find(TU.CompileOptions.begin(), TU.CompileOptions.end(),
+                           O) != TU.CompileOptions.end();
+        });
+    if (Everywhere && std::find(Out.begin(), Out.end(), O) == Out.end())
+      Out.push_back(O);
+  }
+  return Out;
 }
 
 /// Fields the generator could not convert are marked; the user writes the
@@ -375,6 +394,14 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
   std::vector<std::string> Compile = {
       clangPath(),  "-shared", "-fPIC", Opts.OptLevel, "-nostartfiles",
       "-Wno-unused-command-line-argument", "-o", SoPath, BcPath};
+  // The code-generation options the program was built with (-fno-builtin,
+  // -m flags, ...) hold for the patch's code too: those every unit shares.
+  std::vector<std::string> Program;
+  for (const std::string &O : sharedCompileOptions(New.Model))
+    if (!StringRef(O).starts_with("-O") && O != "-fPIC" && O != "-fpic" &&
+        O != "-fPIE" && O != "-fpie")
+      Program.push_back(O);
+  Compile.insert(Compile.begin() + 1, Program.begin(), Program.end());
   // A user's transformer file is used even when no type changed: it may
   // carry a state transformer that moves values between globals.
   if (needsStateTransformation(Plan) || !Opts.TransformersIn.empty()) {

@@ -158,9 +158,15 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     std::string Base = Info.IsStatic ? Info.Name + "." + Model.TUTag : Info.Name;
     Info.Symbol = Base + ".dsu." + toHex(hashString(Identity), 10);
     G.setName(Info.Symbol);
-    if (G.hasCommonLinkage())
+    // A tentative definition under -fcommon (`int counter;` in a header) is
+    // defined by every unit that includes it: as a weak definition, the
+    // linker keeps one, and an initialised definition elsewhere wins, as
+    // with common symbols (which cannot be renamed and aliased).
+    bool Tentative = G.hasCommonLinkage();
+    if (Tentative)
       G.setInitializer(Constant::getNullValue(G.getValueType()));
-    G.setLinkage(GlobalValue::ExternalLinkage);
+    G.setLinkage(Tentative ? GlobalValue::WeakAnyLinkage
+                           : GlobalValue::ExternalLinkage);
     G.setVisibility(GlobalValue::DefaultVisibility);
     G.setUnnamedAddr(GlobalValue::UnnamedAddr::None);
     Model.Globals.push_back(std::move(Info));

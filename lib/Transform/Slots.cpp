@@ -152,7 +152,9 @@ std::map<std::string, std::string> dsu::installSlots(Module &M,
       if (It == Opts.PlainNameOf.end() || M.getNamedValue(It->second))
         continue;
       GlobalAlias::create(G.getValueType(), G.getAddressSpace(),
-                          GlobalValue::ExternalLinkage, It->second, &G, &M);
+                          G.hasWeakLinkage() ? GlobalValue::WeakAnyLinkage
+                                             : GlobalValue::ExternalLinkage,
+                          It->second, &G, &M);
     }
   if (!Asm.empty())
     M.appendModuleInlineAsm(Asm);

@@ -32,4 +32,37 @@ wait_lines "$WORK/g1.out" 2
 stop
 printf 'hello ann #1\nbonjour bob #2\n' > "$WORK/g.expected"
 check "the static counter survives, the new greeting shows" cmp "$WORK/g1.out" "$WORK/g.expected"
+# --- flags that change a program's meaning reach the code dsu-cc generates,
+# the link-time recompilation and the patch build
+F="$E2E_DIR/programs/flags"
+FLAGS=(-O2 -fcommon -fno-strict-aliasing -fwrapv -fno-builtin -std=gnu89
+       -fgnu89-inline -funsigned-char -DVALUE=7 -DDEBUG -UDEBUG -mno-red-zone)
+/usr/lib/llvm-19/bin/clang "${FLAGS[@]}" -I"$DSU_BIN/../include" \
+  -o "$WORK/flags-plain" "$F/v1/main.c" "$F/other.c" \
+  "$DSU_BIN/../lib/libdsu.a" -ldl -pthread > "$WORK/flags-plain.log" 2>&1
+check "the flags program builds with clang-19" test -x "$WORK/flags-plain"
+"$DSU_CC" "${FLAGS[@]}" -o "$WORK/flags1" "$F/v1/main.c" "$F/other.c" > "$WORK/flags1.log" 2>&1
+check "dsu-cc builds it with the same flags (-fcommon tentative definitions)" test -x "$WORK/flags1"
+"$DSU_CC" "${FLAGS[@]}" -o "$WORK/flags2" "$F/v2/main.c" "$F/other.c" > "$WORK/flags2.log" 2>&1
+printf 'r\nr\np\n' | "$WORK/flags-plain" > "$WORK/flags-plain.out" 2>&1
+printf 'r\nr\np\n' | "$WORK/flags1" > "$WORK/flags1.out" 2>&1
+check "the flags take effect: unsigned char, wrapping, -D" \
+  contains "$WORK/flags-plain.out" "char unsigned, wrap 1, value 7, twice 14, requests 2, port 8080"
+check "dsu-cc's build behaves as clang-19's" cmp "$WORK/flags-plain.out" "$WORK/flags1.out"
+"$DSU" patch "$WORK/flags1" "$WORK/flags2" -o "$WORK/flags.patch" --keep "$WORK/flags-keep" > "$WORK/flags-patch.log" 2>&1
+check "the patch builds" test -s "$WORK/flags.patch"
+check "-fno-builtin reaches the patch build: the zeroing loop stays a loop" \
+  bash -c "! objdump -d '$WORK/flags-keep/patch.so' | grep -q 'call.*memset'"
+check "the plain build with builtins would call memset (the check can fail)" \
+  bash -c "/usr/lib/llvm-19/bin/clang -O2 -shared -fPIC -o '$WORK/b.so' '$F/v1/main.c' -DVALUE=1 -I'$DSU_BIN/../include' -Dmain=main2 2>/dev/null; objdump -d '$WORK/b.so' | grep -q 'call.*memset'"
+start flags1
+send r p
+wait_lines "$WORK/flags1.out" 1
+apply_during flags.patch flags-apply.log r
+check "the flags program is updated live" test $? -eq 0
+send p
+wait_lines "$WORK/flags1.out" 2
+stop
+check "after the update, the same flags hold in the new code" \
+  test "$(sed -n 2p "$WORK/flags1.out")" = "v2 char unsigned, wrap 1, value 7, twice 14, requests 2, port 8080"
 finish

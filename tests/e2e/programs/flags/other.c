@@ -1,0 +1,2 @@
+#include "common.h"
+void count_request(void) { requests++; }
