@@ -7,12 +7,13 @@ source "$(dirname "$0")/lib.sh"
 P="$E2E_DIR/programs/phases"
 UNSAFE_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* unsafe' "$P/v1/main.c" | cut -d: -f1)
 SAFE_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* safe' "$P/v1/main.c" | cut -d: -f1)
+HELD_LINE=$(grep -n 'bump(c);' "$P/v1/main.c" | cut -d: -f1)
 build ph1 "$P/v1/main.c"
 build ph2 "$P/v2/main.c"
 make_patch ph1 ph2 ph.patch
 "$DSU" diff "$WORK/ph1" "$WORK/ph2" > "$WORK/ph.diff"
 check "dsu diff reports the unsafe update point and why" \
-  contains "$WORK/ph.diff" "update-point main.c:$UNSAFE_LINE unsafe: function 'phase_one' (main.c:22), which may be active here, uses struct counter, which this patch changes"
+  contains "$WORK/ph.diff" "update-point main.c:$UNSAFE_LINE unsafe: function 'phase_one' (main.c:22), which may be active here, uses struct counter at main.c:$HELD_LINE after the update (held in its frame, where dsu cannot update it), which this patch changes"
 check "the safe update point is not reported unsafe" \
   bash -c "! grep -q 'main.c:$SAFE_LINE unsafe' '$WORK/ph.diff'"
 
@@ -69,4 +70,80 @@ wait_lines "$WORK/ph1.out" 4
 stop
 check "forced at the unsafe point, the program goes wrong" \
   bash -c "! cmp -s '$WORK/ph1.out' '$WORK/safe.expected'"
+
+# The continuation analysis: what matters is what a frame uses after the
+# point, not what its body mentions.
+A="$E2E_DIR/programs/afteruse"
+BEFORE_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* before' "$A/v1/main.c" | cut -d: -f1)
+AFTER_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* after' "$A/v1/main.c" | cut -d: -f1)
+USE_LINE=$((BEFORE_LINE + 1))
+build au1 "$A/v1/main.c"
+build au2 "$A/v2/main.c"
+make_patch au1 au2 au.patch
+"$DSU" diff "$WORK/au1" "$WORK/au2" > "$WORK/au.diff"
+check "a point before a field access of the changed type is unsafe, naming the use" \
+  contains "$WORK/au.diff" "update-point main.c:$BEFORE_LINE unsafe: function 'before' (main.c:$((BEFORE_LINE - 1))), which may be active here, uses struct item at main.c:$USE_LINE after the update (a field access), which this patch changes"
+check "a point after the last use (then only passing a pointer along) is safe" \
+  bash -c "! grep -q 'main.c:$AFTER_LINE unsafe' '$WORK/au.diff'"
+check "main, which initialises the struct before its loop, blocks no point" \
+  bash -c "[ \$(grep -c unsafe '$WORK/au.diff') -eq 1 ] && ! grep -q \"function 'main'\" '$WORK/au.diff'"
+
+start au1
+send a
+wait_lines "$WORK/au1.out" 2
+"$DSU" apply "$PID" "$WORK/au.patch" --timeout 10 > "$WORK/au.log" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+sleep 0.3
+check "the update waits at the point before the use" kill -0 "$AP"
+send a
+wait "$AP"
+check "the update is applied at the point after the last use" test $? -eq 0
+check "... and says where" contains "$WORK/au.log" "at main.c:$AFTER_LINE"
+send b
+stop
+printf 'after 10\nn 10\nbefore 11\nafter 21\nn 21 seen 1\nbefore 22\nbye\n' > "$WORK/au.expected"
+check "new code reads the transformed object" cmp "$WORK/au1.out" "$WORK/au.expected"
+
+start au1
+"$DSU" apply "$PID" "$WORK/au.patch" --timeout 1 > "$WORK/au-refused.log" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+wait "$AP"
+check "refused when only the point before the use is reached" test $? -ne 0
+check "the refusal names the frame, the use and the type" \
+  contains "$WORK/au-refused.log" "function 'before' (main.c:$((BEFORE_LINE - 1))), which may be active here, uses struct item at main.c:$USE_LINE"
+stop
+
+# A changed struct held in main's frame and read after the loop (vsftpd's
+# session): still refused.
+F="$E2E_DIR/programs/framestate"
+LOOP_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* unsafe' "$F/v1/main.c" | cut -d: -f1)
+READ_LINE=$(grep -n 'printf("requests' "$F/v1/main.c" | cut -d: -f1)
+build fs1 "$F/v1/main.c"
+build fs2 "$F/v2/main.c"
+make_patch fs1 fs2 fs.patch
+"$DSU" diff "$WORK/fs1" "$WORK/fs2" > "$WORK/fs.diff"
+check "a struct held in main's frame makes the loop's point unsafe" \
+  contains "$WORK/fs.diff" "update-point main.c:$LOOP_LINE unsafe: function 'main'"
+"$DSU" model "$WORK/fs1" > "$WORK/fs.model"
+check "the model records main's read of it after the loop" \
+  grep -q "type struct session (field) at .*v1/main.c:$READ_LINE" "$WORK/fs.model"
+start fs1
+send one
+wait_lines "$WORK/fs1.out" 1
+"$DSU" apply "$PID" "$WORK/fs.patch" --timeout 1 > "$WORK/fs.log" 2>&1 &
+AP=$!
+sleep 0.3
+send two
+wait "$AP"
+check "the update is refused" test $? -ne 0
+check "... naming main and struct session" \
+  contains "$WORK/fs.log" "function 'main' (main.c:"
+send three
+stop
+check "the process goes on as version 1" \
+  bash -c "[ \"\$(tail -1 '$WORK/fs1.out')\" = 'requests 3' ]"
 finish

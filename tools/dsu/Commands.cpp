@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "dsu/Analysis/Continuations.h"
 
 #include "dsu/Control/ControlClient.h"
 #include "dsu/Control/UpdateTesting.h"
@@ -74,7 +75,13 @@ Expected<Build> loadBuild(const std::string &Path) {
   if (!sys::fs::exists(Path))
     return createStringError(inconvertibleErrorCode(),
                              Path + ": no such file");
-  return readBuild(Path);
+  auto B = readBuild(Path);
+  if (!B)
+    return B.takeError();
+  // The safety check needs what active frames use after each update point.
+  if (Error E = computeContinuations(*B))
+    return E;
+  return B;
 }
 
 /// BIN/../include, where <dsu/patch_format.h> is.
@@ -270,10 +277,13 @@ int dsu::runModelCommand(const ArgList &Args) {
     return error(toString(Records.takeError()));
   if (Records->empty())
     return error(P.Positional[0] + ": not built with dsu-cc");
-  ProgramModel M;
-  for (TURecord &R : *Records)
-    M.TUs.push_back(std::move(R.Model));
-  outs() << M.dump();
+  Build B;
+  for (const TURecord &R : *Records)
+    B.Model.TUs.push_back(R.Model);
+  B.Records = std::move(*Records);
+  if (Error E = computeContinuations(B))
+    return error(toString(std::move(E)));
+  outs() << B.Model.dump();
   return 0;
 }
 

@@ -57,6 +57,19 @@ struct TypeInfo {
   bool operator==(const TypeInfo &) const = default;
 };
 
+/// A place where a function body uses the representation of a struct or
+/// union (C level, by line; see lib/Frontend/UseFacts.cpp). Kind is one of
+/// "field" (member access), "size" (sizeof, alignof, offsetof), "copy" (the
+/// whole object read, assigned or built), "arith" (pointer arithmetic or
+/// indexing over objects of the type) and "frame" (a local variable or
+/// parameter that holds the type or a pointer to it).
+struct TypeUse {
+  unsigned Line = 0;
+  std::string Type;
+  std::string Kind;
+  bool operator==(const TypeUse &) const = default;
+};
+
 struct FunctionInfo {
   std::string Name;      ///< C name.
   bool IsStatic = false; ///< Internal linkage: identity includes the TU.
@@ -78,6 +91,10 @@ struct FunctionInfo {
   /// Struct and union types the body mentions in any way (values, pointers,
   /// fields, sizeof): what an active frame of it may hold across an update.
   std::vector<std::string> TypesUsed;
+  /// Where the body uses the representation of a type, by line: what the
+  /// continuation analysis (lib/Analysis/Continuations.cpp) matches against
+  /// the lines a frame may still execute after an update.
+  std::vector<TypeUse> TypeUses;
   bool operator==(const FunctionInfo &) const = default;
 };
 
@@ -113,6 +130,38 @@ struct UpdatePointInfo {
   bool operator==(const UpdatePointInfo &) const = default;
 };
 
+/// Something the rest of an active frame may use after an update: a type's
+/// representation or a global, first reached at File:Line.
+struct ContinuationUse {
+  std::string What;     ///< A type name, or a global's symbol.
+  bool IsGlobal = false;
+  std::string Kind;     ///< TypeUse::Kind, or "global".
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const ContinuationUse &) const = default;
+};
+
+/// One frame that may be on the stack at an update point, and what the rest
+/// of it may use once control returns to it.
+struct FrameContinuation {
+  std::string Function;        ///< Symbol.
+  std::vector<unsigned> Lines; ///< Where it is suspended (calls, the point).
+  /// First use of each type and global, nearest first.
+  std::vector<ContinuationUse> Uses;
+  /// Functions it may call through slots: they run new code, unless a patch
+  /// gives them a new signature (then the old body goes on running).
+  std::vector<std::string> SlotCallees;
+  bool operator==(const FrameContinuation &) const = default;
+};
+
+/// The continuation facts of one update point (computed from the stored IR,
+/// not stored in objects: see lib/Analysis/Continuations.h).
+struct PointContinuations {
+  UpdatePointInfo Point;
+  std::vector<FrameContinuation> Frames; ///< The point's own frame first.
+  bool operator==(const PointContinuations &) const = default;
+};
+
 /// The model of one translation unit.
 struct TUModel {
   std::string Source; ///< The source path as given to dsu-cc.
@@ -144,6 +193,9 @@ std::string allocationTag(const std::string &Type, const TUModel &TU);
 class ProgramModel {
 public:
   std::vector<TUModel> TUs;
+  /// Per update point: the frames that may be active there and what their
+  /// continuations use. Filled by computeContinuations(); empty otherwise.
+  std::vector<PointContinuations> Continuations;
 
   /// The version id: a hash of every entity's symbol and content hashes.
   /// Paths and line numbers do not take part, so rebuilding the same sources
