@@ -69,8 +69,9 @@ struct request {
   const struct dsu_pointer_field *fields;
   const struct dsu_global_pointer *gptrs;
   const struct dsu_unsafe_point *unsafe;
-  char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
-  unsigned force_line;
+  /* Points where the update may commit even if unsafe (dsu apply
+   * --force-at): "FILE:LINE[,FILE:LINE...]" or "all". */
+  char force[512];
   int forced;
   char blocked[1200]; /* the last unsafe point that deferred the update */
   struct dsu_transform_stats stats;
@@ -91,6 +92,7 @@ struct history_entry {
   time_t when;
   uint64_t pause_ns;
   unsigned rebinds;
+  char forced[320]; /* the unsafe point it was forced at, and why unsafe */
 };
 
 pthread_mutex_t dsu_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -180,6 +182,22 @@ static void test_update_point(const char *file, int line) {
 
 /* ---------------------------------------------------------------- commit */
 
+/* Whether the requester forced the update at FILE:LINE (file's base name). */
+static int forced_at(const char *force, const char *file, int line) {
+  if (strcmp(force, "all") == 0)
+    return 1;
+  size_t flen = strlen(file);
+  for (const char *p = force; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len > flen + 1 && strncmp(p, file, flen) == 0 && p[flen] == ':' &&
+        strtol(p + flen + 1, NULL, 10) == line)
+      return 1;
+    p += len + (end ? 1 : 0);
+  }
+  return 0;
+}
+
 static int request_pending(void) { return req.state == REQ_PENDING; }
 
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
@@ -196,8 +214,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     for (const struct dsu_unsafe_point *u = req.unsafe; u && u->file; u++) {
       if (u->line != (uint32_t)line || strcmp(u->file, base) != 0)
         continue;
-      if (req.force_line == (unsigned)line &&
-          strcmp(req.force_file, base) == 0) {
+      if (forced_at(req.force, base, line)) {
         req.forced = 1;
         snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
                  u->reason);
@@ -247,6 +264,8 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     h->when = time(NULL);
     h->pause_ns = req.pause_ns;
     h->rebinds = info->nrebind;
+    snprintf(h->forced, sizeof h->forced, "%.300s",
+             req.forced ? req.blocked : "");
     nhistory++;
     update_count++;
     req.state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
@@ -482,7 +501,8 @@ static void unload_patch(struct loaded_patch p) {
   close(p.memfd);
 }
 
-/* APPLY TIMEOUT_MS PATH, or with force: APPLYF TIMEOUT_MS FILE:LINE PATH */
+/* APPLY TIMEOUT_MS PATH, or with force: APPLYF TIMEOUT_MS POINTS PATH where
+ * POINTS is FILE:LINE[,FILE:LINE...] or "all". */
 static void handle_apply(int c, pid_t peer, const char *args, int force) {
   char *end;
   long timeout_ms = strtol(args, &end, 10);
@@ -491,18 +511,17 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
     return;
   }
   const char *path = end + 1;
-  char force_file[256] = "";
-  unsigned force_line = 0;
+  char force_points[sizeof req.force] = "";
   if (force) {
     const char *sp = strchr(path, ' ');
-    const char *colon = sp ? memchr(path, ':', (size_t)(sp - path)) : NULL;
-    if (!colon || (size_t)(colon - path) >= sizeof force_file) {
+    if (!sp || sp == path || (size_t)(sp - path) >= sizeof force_points ||
+        (strncmp(path, "all ", 4) != 0 &&
+         !memchr(path, ':', (size_t)(sp - path)))) {
       reply(c, "ERR malformed request");
       return;
     }
-    memcpy(force_file, path, (size_t)(colon - path));
-    force_file[colon - path] = 0;
-    force_line = (unsigned)strtoul(colon + 1, NULL, 10);
+    memcpy(force_points, path, (size_t)(sp - path));
+    force_points[sp - path] = 0;
     path = sp + 1;
   }
   pthread_mutex_lock(&dsu_lock);
@@ -515,8 +534,7 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
   req.state = REQ_LOADING;
   req.requester = peer;
   snprintf(req.path, sizeof req.path, "%s", path);
-  snprintf(req.force_file, sizeof req.force_file, "%s", force_file);
-  req.force_line = force_line;
+  snprintf(req.force, sizeof req.force, "%s", force_points);
   req.forced = 0;
   req.blocked[0] = 0;
   pthread_mutex_unlock(&dsu_lock);
@@ -664,7 +682,9 @@ static void handle_status(int c) {
         i > first ? "," : "", h->from, h->to, esc, (long long)h->when,
         (unsigned long long)h->pause_ns, h->rebinds);
     json_string(esc, sizeof esc, h->where);
-    OUT("\"at\":\"%s\"}", esc);
+    OUT("\"at\":\"%s\"", esc);
+    json_string(esc, sizeof esc, h->forced);
+    OUT(",\"forced\":\"%s\"}", esc);
   }
   OUT("],\"pending\":");
   if (req.state == REQ_PENDING || req.state == REQ_LOADING) {

@@ -57,7 +57,7 @@ check "the process goes on as version 1" bash -c "[ \"\$(sed -n 3p '$WORK/ph1.ou
 start ph1
 send b b
 wait_lines "$WORK/ph1.out" 2
-"$DSU" apply "$PID" "$WORK/ph.patch" --timeout 5 --force-at "main.c:$UNSAFE_LINE" > "$WORK/forced.log" 2>&1 &
+"$DSU" apply "$PID" "$WORK/ph.patch" --timeout 5 --force-at other.c:3,other.c:4 --force-at "main.c:$UNSAFE_LINE" > "$WORK/forced.log" 2>&1 &
 AP=$!
 sleep 0.3
 send b
@@ -65,6 +65,9 @@ wait "$AP"
 check "the forced update is applied" test $? -eq 0
 check "dsu apply says loudly what it skipped" contains "$WORK/forced.log" "FORCED at an update point found unsafe"
 check "and warns before" contains "$WORK/forced.log" "WARNING"
+"$DSU" status "$PID" > "$WORK/forced.status"
+check "dsu status records the forced commit, where and why it was unsafe" \
+  contains "$WORK/forced.status" "FORCED at an update point found unsafe: main.c:$UNSAFE_LINE: function 'phase_one'"
 send n r
 wait_lines "$WORK/ph1.out" 4
 stop
@@ -115,6 +118,20 @@ wait "$AP"
 check "refused when only the point before the use is reached" test $? -ne 0
 check "the refusal names the frame, the use and the type" \
   contains "$WORK/au-refused.log" "function 'before' (main.c:$((BEFORE_LINE - 1))), which may be active here, uses struct item at main.c:$USE_LINE"
+stop
+
+# --force-at all: the first point reached commits, and status says so.
+start au1
+"$DSU" apply "$PID" "$WORK/au.patch" --timeout 5 --force-at all > "$WORK/au-all.log" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+wait "$AP"
+check "--force-at all applies at the first point reached" test $? -eq 0
+check "... which was the unsafe one" contains "$WORK/au-all.log" "FORCED at an update point found unsafe: main.c:$BEFORE_LINE"
+check "the warning says any point" contains "$WORK/au-all.log" "may be applied at any update point"
+"$DSU" status "$PID" > "$WORK/au-all.status"
+check "dsu status records it" contains "$WORK/au-all.status" "FORCED at an update point found unsafe: main.c:$BEFORE_LINE"
 stop
 
 # A changed struct held in main's frame and read after the loop (vsftpd's

@@ -14,6 +14,7 @@
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Support/Process.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -176,11 +177,21 @@ int dsu::runApplyCommand(const ArgList &Args) {
     return error("apply: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2)
     return error("usage: dsu apply PID PATCH [--timeout SECONDS] "
-                 "[--force-at FILE:LINE]");
-  std::string Force = P.Options["--force-at"];
-  if (!Force.empty() && (Force.find(':') == std::string::npos ||
-                         Force.find(' ') != std::string::npos))
-    return error("apply: --force-at takes FILE:LINE of an update point");
+                 "[--force-at FILE:LINE[,FILE:LINE...]|all]...");
+  // --force-at may be repeated and takes a comma-separated list or "all".
+  std::string Force;
+  for (size_t I = 0; I + 1 < Args.size(); ++I)
+    if (Args[I] == "--force-at") {
+      for (StringRef Point : split(StringRef(Args[I + 1]), ',')) {
+        if (Point != "all" && (!Point.contains(':') || Point.contains(' ')))
+          return error("apply: --force-at takes FILE:LINE of an update "
+                       "point, several separated by commas, or 'all'");
+        if (Point == "all" || Force == "all")
+          Force = "all";
+        else
+          Force += (Force.empty() ? "" : ",") + Point.str();
+      }
+    }
   int Pid;
   if (!parsePid(P.Positional[0], Pid))
     return error("apply: '" + P.Positional[0] + "' is not a process id");
@@ -205,7 +216,8 @@ int dsu::runApplyCommand(const ArgList &Args) {
   }
   int TimeoutMs = int(Timeout * 1000);
   if (!Force.empty())
-    errs() << "dsu: WARNING: the update may be applied at " << Force
+    errs() << "dsu: WARNING: the update may be applied at "
+           << (Force == "all" ? std::string("any update point") : Force)
            << " even if dsu found it unsafe there; the process may be "
               "corrupted\n";
   auto Reply = sendControlRequest(
@@ -255,6 +267,9 @@ int dsu::runStatusCommand(const ArgList &Args) {
            << U.value("rebinds", 0) << " functions, pause "
            << U.value("pause_ns", 0ull) << " ns, at "
            << U.value("at", std::string()) << ")\n";
+    if (!U.value("forced", std::string()).empty())
+      outs() << "  FORCED at an update point found unsafe: "
+             << U.value("forced", std::string()) << "\n";
   }
   if (J["pending"].is_null())
     outs() << "pending none\n";
