@@ -7,7 +7,7 @@ packages=(
   clang-19 llvm-19-dev libclang-19-dev libclang-cpp19-dev llvm-19-tools
   libz3-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   duktape-dev libstb-dev cmake ninja-build pkg-config valgrind make python3
-  libclang-rt-19-dev
+  libclang-rt-19-dev libevent-dev
 )
 missing=()
 for p in "${packages[@]}"; do

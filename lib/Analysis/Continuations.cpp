@@ -48,6 +48,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/Continuations.h"
+#include "dsu/Analysis/LibraryCalls.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/Constants.h"
@@ -204,7 +205,7 @@ bool ContinuationAnalysis::leads(const Site &S, const std::set<int> &Active,
   case SiteKind::Indirect:
     return Callbacks;
   case SiteKind::Library:
-    return LibraryCallbacks;
+    return LibraryCallbacks && libraryMayCallBack(S.Name);
   case SiteKind::Point:
     return false;
   }

@@ -134,6 +134,33 @@ check "the warning says any point" contains "$WORK/au-all.log" "may be applied a
 check "dsu status records it" contains "$WORK/au-all.status" "FORCED at an update point found unsafe: main.c:$BEFORE_LINE"
 stop
 
+# An update point in a callback under libevent's loop: only main (below
+# event_base_dispatch) and the callback are on the stack, not every function
+# that calls printf, so a patch to struct stats is safe there.
+V="$E2E_DIR/programs/evloop"
+CB_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* in the callback' "$V/v1/main.c" | cut -d: -f1)
+[ -f /usr/include/event2/event.h ] || fail "libevent-dev is not installed (scripts/setup.sh installs it)"
+build ev1 "$V/v1/main.c" -levent
+build ev2 "$V/v2/main.c" -levent
+make_patch ev1 ev2 ev.patch
+"$DSU" diff "$WORK/ev1" "$WORK/ev2" > "$WORK/ev.diff"
+check "the callback's update point is safe for a change to struct stats" \
+  bash -c "grep -q 'type changed struct stats' '$WORK/ev.diff' && ! grep -q unsafe '$WORK/ev.diff'"
+start ev1
+send a b
+wait_lines "$WORK/ev1.out" 2
+"$DSU" apply "$PID" "$WORK/ev.patch" --timeout 5 > "$WORK/ev.log" 2>&1 &
+AP=$!
+sleep 0.3
+send c
+wait "$AP"
+check "the update commits in the callback under event_base_dispatch" test $? -eq 0
+check "... at its update point" contains "$WORK/ev.log" "at main.c:$CB_LINE"
+send d
+stop
+printf 'line\nline\nline 3\nline 4\nbye\n' > "$WORK/ev.expected"
+check "new code counts on in the transformed struct" cmp "$WORK/ev1.out" "$WORK/ev.expected"
+
 # A changed struct held in main's frame and read after the loop (vsftpd's
 # session): still refused.
 F="$E2E_DIR/programs/framestate"
