@@ -222,6 +222,11 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       }
       snprintf(req.blocked, sizeof req.blocked, "%s:%d: %s", base, line,
                u->reason);
+      /* The descriptor did its job: the program woke up and reached an
+       * update point. Left readable, a poll loop whose points are all
+       * unsafe would wake again at once and spin; drained, it sleeps until
+       * it has work, and its next update point is checked as usual. */
+      drain_event_fd();
       pthread_mutex_unlock(&dsu_lock);
       return;
     }

@@ -161,6 +161,23 @@ stop
 printf 'line\nline\nline 3\nline 4\nbye\n' > "$WORK/ev.expected"
 check "new code counts on in the transformed struct" cmp "$WORK/ev1.out" "$WORK/ev.expected"
 
+# While an update waits for a safe point, dsu_update_fd() must not stay
+# readable: a poll loop that reached only an unsafe point would spin.
+W="$E2E_DIR/programs/pollwait"
+build pw1 "$W/v1/main.c"
+build pw2 "$W/v2/main.c"
+make_patch pw1 pw2 pw.patch
+start pw1
+send a
+wait_lines "$WORK/pw1.out" 1
+"$DSU" apply "$PID" "$WORK/pw.patch" --timeout 1.5 > "$WORK/pw.log" 2>&1
+check "the update is refused: the loop's only point is unsafe" test $? -ne 0
+send b
+stop
+WAKEUPS=$(sed -n 's/^wakeups //p' "$WORK/pw1.out")
+check "the poll loop woke up a few times, not continuously (woke $WAKEUPS times)" \
+  test "${WAKEUPS:-999999}" -lt 20
+
 # A changed struct held in main's frame and read after the loop (vsftpd's
 # session): still refused.
 F="$E2E_DIR/programs/framestate"
