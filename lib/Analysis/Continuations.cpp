@@ -205,7 +205,10 @@ bool ContinuationAnalysis::leads(const Site &S, const std::set<int> &Active,
   case SiteKind::Indirect:
     return Callbacks;
   case SiteKind::Library:
-    return LibraryCallbacks && libraryMayCallBack(S.Name);
+    // A library function that never returns (exit, abort) may run handlers,
+    // but no frame suspended under it resumes.
+    return LibraryCallbacks && libraryMayCallBack(S.Name) &&
+           !S.Call->doesNotReturn();
   case SiteKind::Point:
     return false;
   }

@@ -4,19 +4,28 @@
 // address the program gave it (UpdateReach.cpp states the assumptions). A
 // library call therefore may lead to an update point only if the library can
 // call back: an event loop (libevent's event_base_loop calling a handler),
-// qsort's comparator, a thread start routine, atexit. Treating every
-// library call that way makes every function that calls malloc or printf
-// "possibly active" as soon as one callback holds an update point, and with
-// it every type such a function touches a conflict for every update.
+// qsort's comparator, pthread_once. Treating every library call that way
+// makes every function that calls malloc or printf "possibly active" as soon
+// as one callback holds an update point, and with it every type such a
+// function touches a conflict for every update.
 //
-// So calls into the C library functions below, which never call program
-// code (they take no function pointers and keep none), are not callback
-// paths. Everything else that is not built with dsu-cc (other libraries,
-// the C library's callback-taking functions such as qsort, bsearch, atexit,
-// signal, pthread_once, and anything not listed) may call back any function
-// whose address the program lets escape. The list is deliberately plain
-// names: a program that defines its own `printf` defines it with dsu-cc, and
-// then the call is not a library call at all.
+// So calls into the functions below are not callback paths:
+//
+//  * C library functions that never call program code (they take no
+//    function pointers and keep none);
+//  * functions that only register handlers run asynchronously (signal,
+//    sigaction: signal handlers must not hold update points) or at exit,
+//    and exit itself, which never returns, so no frame suspended under it
+//    resumes (the continuation analysis treats every call that does not
+//    return so);
+//  * libevent's functions that only register or remove handlers: the
+//    handlers run from its loop, never from event_add.
+//
+// Everything else not built with dsu-cc (other libraries, qsort, bsearch,
+// pthread_once, the event loops, anything not listed) may call back any
+// function whose address the program lets escape. The list is plain names:
+// a program that defines its own `printf` defines it with dsu-cc, and then
+// the call is not a library call at all.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/LibraryCalls.h"
@@ -103,6 +112,25 @@ const std::set<std::string> &leafFunctions() {
       "pthread_rwlock_unlock", "pthread_rwlock_destroy",
       "pthread_getspecific", "pthread_setspecific", "sem_init", "sem_wait",
       "sem_post", "sem_destroy", "sched_yield",
+      // Handlers registered here run asynchronously (signal handlers must
+      // not hold update points, see UpdateReach.cpp) or at exit, and exit
+      // never returns, so no frame suspended under it resumes.
+      "signal", "sigaction", "atexit", "on_exit", "exit", "_Exit", "err",
+      "errx", "warn", "warnx", "mlockall", "munlockall",
+      // libevent's registration API: it records handlers, and only the
+      // loop (event_base_loop, event_dispatch...) runs them. Buffer,
+      // bufferevent, http and dns functions may run callbacks and are not
+      // listed.
+      "event_init", "event_base_new", "event_base_new_with_config",
+      "event_base_free", "event_base_set", "event_set", "event_assign",
+      "event_new", "event_free", "event_add", "event_del", "event_pending",
+      "event_initialized", "event_get_fd", "event_get_base",
+      "event_base_loopexit", "event_base_loopbreak", "event_loopexit",
+      "event_loopbreak", "event_reinit", "event_get_version",
+      "event_base_get_method", "event_priority_init", "event_priority_set",
+      "event_base_priority_init", "event_config_new", "event_config_free",
+      "evutil_make_socket_nonblocking", "evutil_closesocket",
+      "evutil_socketpair", "evutil_gettimeofday",
       // <math.h>
       "sqrt", "pow", "floor", "ceil", "fabs", "log", "log10", "exp", "fmod",
       "round", "lround", "trunc"};
