@@ -409,6 +409,11 @@ void ContinuationAnalysis::run() {
 } // namespace
 
 Error dsu::computeContinuations(Build &B) {
+  // A build whose models lack the type-use facts (made by an older dsu-cc)
+  // keeps the flow-insensitive check: no facts must not read as no uses.
+  for (const TUModel &TU : B.Model.TUs)
+    if (!TU.HasTypeUses)
+      return Error::success();
   ContinuationAnalysis A(B);
   if (Error E = A.load())
     return E;

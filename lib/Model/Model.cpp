@@ -37,7 +37,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
                                                 Functions, Globals, Types,
                                                 AllocSites, UpdatePoints,
                                                 AddressTakenExternals,
-                                                CompileOptions)
+                                                CompileOptions, HasTypeUses)
 } // namespace dsu
 
 void TUModel::canonicalize() {

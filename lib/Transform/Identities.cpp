@@ -223,6 +223,7 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     Model.AllocSites.push_back(Copy);
   }
   Model.Types = Facts.Types;
+  Model.HasTypeUses = true;
   Model.canonicalize();
   return Model;
 }

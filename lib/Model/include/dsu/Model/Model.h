@@ -172,6 +172,9 @@ struct TUModel {
   std::vector<TypeInfo> Types;
   std::vector<AllocSite> AllocSites;
   std::vector<UpdatePointInfo> UpdatePoints;
+  /// Whether FunctionInfo::TypeUses were recorded (by a dsu-cc that knows
+  /// them): without them the continuation analysis would see no uses.
+  bool HasTypeUses = false;
   /// External functions (by plain name) whose address this TU takes.
   std::vector<std::string> AddressTakenExternals;
   /// The compile options (no inputs or outputs), to regenerate the object at
