@@ -1,4 +1,4 @@
-//===- Continuations.cpp - what active frames may use after an update ------===//
+//===- Continuations.cpp - what active frames use after an update -------===//
 //
 // An update commits at an update point while some frames are on the stack:
 // the point's own function and, transitively, the functions that called it.

@@ -1,4 +1,4 @@
-//===- UseFacts.cpp - where a function uses the representation of a type ---===//
+//===- UseFacts.cpp - where a body uses the representation of a type ---===//
 //
 // The continuation analysis (lib/Analysis/Continuations.cpp) asks, for a
 // frame that is still on the stack when an update commits, whether the rest
@@ -133,8 +133,7 @@ private:
         return add(Loc, RT, Kind);
       if (const auto *AT = T->getAsArrayTypeUnsafe())
         T = AT->getElementType();
-      else if (const auto *PT = T->getAs<PointerType>();
-               PT && ThroughPointers)
+      else if (const auto *PT = T->getAs<PointerType>(); PT && ThroughPointers)
         T = PT->getPointeeType();
       else
         return;
