@@ -21,7 +21,7 @@ count() { # count TOOLS OLD NEW -> "safe/total"
   "$1/dsu" diff --json "$2" "$3" 2>/dev/null | python3 -c '
 import json,sys
 try:
-  p=json.load(sys.stdin)["update_points"]; print("%d/%d" % (sum(x["safe"] for x in p), len(p)))
+  p=[x for x in json.load(sys.stdin)["update_points"] if not x.get("blocking_call")]; print("%d/%d" % (sum(x["safe"] for x in p), len(p)))
 except Exception: print("error")'
 }
 row() { # row NAME OLDSRC NEWSRC FLAGS...

@@ -28,12 +28,17 @@ size_t dsu_heap_tracked(void);
 extern pthread_mutex_t dsu_lock;
 extern volatile int __dsu_update_pending;
 
-/* Quiescence of multi-threaded programs (dsu_threads.c). */
+/* Quiescence of multi-threaded programs (dsu_threads.c). parked_ok tells
+ * whether a thread parked in the blocking call at SITE ("read main.c:42")
+ * may stay parked through the commit: not where the rest of its frames
+ * would use what the patch changes. */
 void dsu_threads_init(void);
-int dsu_threads_quiesce(int (*still_pending)(void));
+int dsu_threads_quiesce(int (*still_pending)(void),
+                        int (*parked_ok)(const char *site));
 void dsu_threads_release(void);
 void dsu_threads_wake(void);
-void dsu_threads_describe_running(char *out, size_t size);
+void dsu_threads_describe_running(char *out, size_t size,
+                                  int (*parked_ok)(const char *site));
 void dsu_threads_after_fork(void);
 
 #endif

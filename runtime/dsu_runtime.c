@@ -200,6 +200,24 @@ static int forced_at(const char *force, const char *file, int line) {
 
 static int request_pending(void) { return req.state == REQ_PENDING; }
 
+/* Whether a thread may stay parked in the blocking call at SITE ("read
+ * main.c:42") while the pending update commits: not if the patch lists that
+ * place as unsafe (the rest of its frames would use what the patch
+ * changes), unless the requester forced it. Called with dsu_lock held. */
+static int parked_ok(const char *site) {
+  const char *sp = strrchr(site, ' ');
+  const char *colon = sp ? strrchr(sp, ':') : NULL;
+  if (!colon)
+    return 1;
+  size_t flen = (size_t)(colon - (sp + 1));
+  long line = strtol(colon + 1, NULL, 10);
+  for (const struct dsu_unsafe_point *u = req.unsafe; u && u->file; u++)
+    if ((long)u->line == line && strlen(u->file) == flen &&
+        strncmp(u->file, sp + 1, flen) == 0)
+      return forced_at(req.force, u->file, (int)line);
+  return 1;
+}
+
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
   if (test_update_at > 0 || test_count_file)
     test_update_point(file, line);
@@ -231,7 +249,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       return;
     }
     /* Other threads must be at update points or in safe blocking calls. */
-    if (!dsu_threads_quiesce(request_pending)) {
+    if (!dsu_threads_quiesce(request_pending, parked_ok)) {
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
@@ -624,7 +642,8 @@ static void handle_apply(int c, pid_t peer, const char *args, int force) {
   char blocked[sizeof req.blocked];
   snprintf(blocked, sizeof blocked, "%s", req.blocked);
   char running_threads[512];
-  dsu_threads_describe_running(running_threads, sizeof running_threads);
+  dsu_threads_describe_running(running_threads, sizeof running_threads,
+                               parked_ok);
   dsu_threads_wake();
   pthread_mutex_unlock(&dsu_lock);
   unload_patch(patch);

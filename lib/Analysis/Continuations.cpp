@@ -43,8 +43,15 @@
 //
 // Matching is by line: a use on a line the continuation reaches counts, even
 // if on that line it comes before the call that suspends the frame. That
-// errs on the safe side. Frames of other threads (parked in blocking calls)
-// are not analysed here.
+// errs on the safe side.
+//
+// Other threads. In a program that creates threads, another thread may be
+// parked in one of the blocking calls the runtime brackets
+// (Transform/Threads.cpp) while an update commits, and its frames resume
+// after that call. Each such call is analysed like an update point, with
+// the thread's frame suspended at the call and its callers as above; the
+// runtime keeps a thread parked where the patch is unsafe from counting as
+// quiescent.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/Continuations.h"
@@ -77,12 +84,21 @@ struct Site {
   unsigned PointLine = 0;
 };
 
+/// A blocking call bracketed for the thread protocol (Transform/Threads.cpp):
+/// where another thread may be parked while an update commits.
+struct BlockSite {
+  CallBase *Call = nullptr; ///< The blocking call itself.
+  std::string Name, File;   ///< "read", "main.c"
+  unsigned Line = 0;
+};
+
 struct Node {
   const FunctionInfo *Info = nullptr;
   size_t TU = 0;
   Function *F = nullptr;
   std::map<unsigned, std::vector<const TypeUse *>> UsesByLine;
   std::vector<Site> Sites;
+  std::vector<BlockSite> Blocks;
 };
 
 class ContinuationAnalysis {
@@ -94,6 +110,9 @@ public:
 
 private:
   int resolve(size_t TU, const Function &Callee) const;
+  void addBlockSite(Node &N, CallBase &Enter);
+  PointContinuations continuations(int Node, const UpdatePointInfo &Where,
+                                   CallBase *Suspension, unsigned PointLine);
   std::set<int> activeAt(int PointNode) const;
   bool leads(const Site &S, const std::set<int> &Active, bool Callbacks,
              bool LibraryCallbacks) const;
@@ -115,7 +134,31 @@ private:
   std::set<int> AddressTaken;
   std::map<int, std::vector<ContinuationUse>> WholeBodies;
   std::set<int> InProgress;
+  bool Threaded = false; ///< The program creates threads.
 };
+
+void ContinuationAnalysis::addBlockSite(Node &N, CallBase &Enter) {
+  // __dsu_block_enter("read main.c:42"); then the blocking call.
+  BlockSite B;
+  if (auto *G =
+          dyn_cast<GlobalVariable>(Enter.getArgOperand(0)->stripPointerCasts());
+      G && G->hasInitializer())
+    if (auto *S = dyn_cast<ConstantDataSequential>(G->getInitializer())) {
+      StringRef Site = S->getAsCString();
+      auto [Name, Place] = Site.split(' ');
+      auto [File, Line] = Place.rsplit(':');
+      B.Name = Name.str();
+      B.File = File.str();
+      Line.getAsInteger(10, B.Line);
+    }
+  for (Instruction *I = Enter.getNextNode(); I; I = I->getNextNode())
+    if (auto *CB = dyn_cast<CallBase>(I)) {
+      B.Call = CB;
+      break;
+    }
+  if (B.Call && !B.File.empty() && B.Line)
+    N.Blocks.push_back(std::move(B));
+}
 
 Error ContinuationAnalysis::load() {
   if (B.Records.size() != B.Model.TUs.size())
@@ -168,6 +211,12 @@ Error ContinuationAnalysis::load() {
         if (!Callee) {
           S.Kind = SiteKind::Indirect;
         } else if (Callee->isIntrinsic()) {
+          continue;
+        } else if (Callee->getName() == "__dsu_pthread_create") {
+          Threaded = true;
+          continue;
+        } else if (Callee->getName() == "__dsu_block_enter") {
+          addBlockSite(N, *CB);
           continue;
         } else if (Callee->getName() == "__dsu_update_point") {
           S.Kind = SiteKind::Point;
@@ -362,46 +411,66 @@ ContinuationAnalysis::frame(int Id, const std::vector<CallBase *> &From,
   return FC;
 }
 
+PointContinuations
+ContinuationAnalysis::continuations(int PointNode, const UpdatePointInfo &Where,
+                                    CallBase *Suspension, unsigned PointLine) {
+  std::set<int> Active = activeAt(PointNode);
+  bool Callbacks = false;
+  for (int A : AddressTaken)
+    Callbacks |= Active.count(A) > 0;
+  PointContinuations PC;
+  PC.Point = Where;
+  std::vector<std::pair<std::string, FrameContinuation>> Others;
+  for (int Id : Active) {
+    std::vector<CallBase *> From;
+    std::vector<unsigned> Lines;
+    auto Add = [&](CallBase *Call) {
+      From.push_back(Call);
+      if (const DebugLoc &DL = Call->getDebugLoc())
+        Lines.push_back(DL.getLine());
+    };
+    if (Id == PointNode && Suspension)
+      Add(Suspension);
+    for (const Site &S : Nodes[Id].Sites) {
+      bool Suspends = Id == PointNode && S.Kind == SiteKind::Point
+                          ? !Suspension && S.PointLine == PointLine
+                          : leads(S, Active, Callbacks, Callbacks);
+      if (Suspends)
+        Add(S.Call);
+    }
+    std::sort(Lines.begin(), Lines.end());
+    Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());
+    FrameContinuation FC = frame(Id, From, Lines);
+    if (Id == PointNode)
+      PC.Frames.insert(PC.Frames.begin(), std::move(FC));
+    else
+      Others.push_back({FC.Function, std::move(FC)});
+  }
+  std::sort(Others.begin(), Others.end(),
+            [](const auto &A, const auto &B) { return A.first < B.first; });
+  for (auto &[Symbol, FC] : Others)
+    PC.Frames.push_back(std::move(FC));
+  return PC;
+}
+
 void ContinuationAnalysis::run() {
   B.Model.Continuations.clear();
   for (size_t T = 0; T < B.Model.TUs.size(); ++T)
     for (const UpdatePointInfo &U : B.Model.TUs[T].UpdatePoints) {
       auto It = ByIRName[T].find(U.Function);
-      if (It == ByIRName[T].end())
-        continue;
-      int PointNode = It->second;
-      std::set<int> Active = activeAt(PointNode);
-      bool Callbacks = false;
-      for (int A : AddressTaken)
-        Callbacks |= Active.count(A) > 0;
-      PointContinuations PC;
-      PC.Point = U;
-      std::vector<std::pair<std::string, FrameContinuation>> Others;
-      for (int Id : Active) {
-        std::vector<CallBase *> From;
-        std::vector<unsigned> Lines;
-        for (const Site &S : Nodes[Id].Sites) {
-          bool Suspends = Id == PointNode && S.Kind == SiteKind::Point
-                              ? S.PointLine == U.Line
-                              : leads(S, Active, Callbacks, Callbacks);
-          if (!Suspends)
-            continue;
-          From.push_back(S.Call);
-          if (const DebugLoc &DL = S.Call->getDebugLoc())
-            Lines.push_back(DL.getLine());
-        }
-        std::sort(Lines.begin(), Lines.end());
-        Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());
-        FrameContinuation FC = frame(Id, From, Lines);
-        if (Id == PointNode)
-          PC.Frames.insert(PC.Frames.begin(), std::move(FC));
-        else
-          Others.push_back({FC.Function, std::move(FC)});
-      }
-      std::sort(Others.begin(), Others.end(),
-                [](const auto &A, const auto &B) { return A.first < B.first; });
-      for (auto &[Symbol, FC] : Others)
-        PC.Frames.push_back(std::move(FC));
+      if (It != ByIRName[T].end())
+        B.Model.Continuations.push_back(
+            continuations(It->second, U, nullptr, U.Line));
+    }
+  // In a program with threads, another thread may be parked in a blocking
+  // call while an update commits: its frames resume after the call.
+  if (!Threaded)
+    return;
+  for (int Id = 0; Id < int(Nodes.size()); ++Id)
+    for (const BlockSite &S : Nodes[Id].Blocks) {
+      UpdatePointInfo Where{Nodes[Id].Info->Symbol, S.File, S.Line};
+      PointContinuations PC = continuations(Id, Where, S.Call, 0);
+      PC.BlockingCall = S.Name;
       B.Model.Continuations.push_back(std::move(PC));
     }
 }

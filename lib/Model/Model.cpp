@@ -172,12 +172,17 @@ std::string ProgramModel::dump() const {
   for (const PointContinuations &PC : Continuations)
     Points.push_back(&PC);
   std::sort(Points.begin(), Points.end(), [](auto *A, auto *B) {
-    return std::tie(A->Point.File, A->Point.Line, A->Point.Function) <
-           std::tie(B->Point.File, B->Point.Line, B->Point.Function);
+    return std::tie(A->Point.File, A->Point.Line, A->Point.Function,
+                    A->BlockingCall) < std::tie(B->Point.File, B->Point.Line,
+                                                B->Point.Function,
+                                                B->BlockingCall);
   });
   for (const PointContinuations *PC : Points) {
     OS << "continuations at " << PC->Point.File << ":" << PC->Point.Line
-       << " in " << PC->Point.Function << "\n";
+       << " in " << PC->Point.Function;
+    if (!PC->BlockingCall.empty())
+      OS << " (a thread blocked in " << PC->BlockingCall << ")";
+    OS << "\n";
     for (const FrameContinuation &F : PC->Frames) {
       OS << "  frame " << F.Function << " suspended at";
       for (unsigned L : F.Lines)

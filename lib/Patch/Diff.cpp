@@ -128,7 +128,8 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
                 const UpdatePointInfo &U,
                 const std::set<std::string> &ChangedTypes,
                 const std::set<std::string> &ChangedGlobals,
-                PatchPlan::PointSafety &S) {
+                PatchPlan::PointSafety &S,
+                const PointContinuations *Facts = nullptr) {
   auto OldBySymbol = Old.functionsBySymbol();
   auto NewBySymbol = New.functionsBySymbol();
   auto Unsafe = [&](const FunctionInfo &F, const std::string &What,
@@ -136,11 +137,14 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
     S.Safe = false;
     S.Frame = F.Name;
     S.Type = What;
-    S.Reason = frameName(F) + ", which may be active here, " + Detail;
+    S.Reason = (S.BlockingCall.empty()
+                    ? ""
+                    : "a thread may be parked in " + S.BlockingCall +
+                          " here; ") +
+               frameName(F) + ", which may be active here, " + Detail;
   };
-  const PointContinuations *Facts = nullptr;
   for (const PointContinuations &PC : Old.Continuations)
-    if (PC.Point == U)
+    if (!Facts && PC.Point == U && PC.BlockingCall.empty())
       Facts = &PC;
   if (!Facts) {
     for (const std::string &Sym : functionsActiveAt(Old, U)) {
@@ -335,9 +339,24 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
           checkPoint(Old, New, U, ChangedTypes, ChangedGlobals, S);
         Plan.Points.push_back(S);
       }
+    // Places where another thread may be parked while the update commits
+    // (programs with threads): the runtime keeps the commit waiting while a
+    // thread is parked at one found unsafe.
+    for (const PointContinuations &PC : Old.Continuations) {
+      if (PC.BlockingCall.empty())
+        continue;
+      PatchPlan::PointSafety S;
+      S.File = PC.Point.File;
+      S.Line = PC.Point.Line;
+      S.BlockingCall = PC.BlockingCall;
+      if (!ChangedTypes.empty() || !ChangedGlobals.empty())
+        checkPoint(Old, New, PC.Point, ChangedTypes, ChangedGlobals, S, &PC);
+      Plan.Points.push_back(S);
+    }
     std::sort(Plan.Points.begin(), Plan.Points.end(),
               [](const auto &A, const auto &B) {
-                return std::tie(A.File, A.Line) < std::tie(B.File, B.Line);
+                return std::tie(A.File, A.Line, A.BlockingCall) <
+                       std::tie(B.File, B.Line, B.BlockingCall);
               });
   }
 
@@ -381,8 +400,8 @@ std::string PatchPlan::dump() const {
     OS << "type changed " << T.Name << ": " << T.Detail << "\n";
   for (const PointSafety &P : Points)
     if (!P.Safe)
-      OS << "update-point " << P.File << ":" << P.Line << " unsafe: "
-         << P.Reason << "\n";
+      OS << (P.BlockingCall.empty() ? "update-point " : "blocking-call ")
+         << P.File << ":" << P.Line << " unsafe: " << P.Reason << "\n";
   for (const std::string &R : Refusals)
     OS << "refused: " << R << "\n";
   if (empty())
@@ -425,7 +444,8 @@ std::string PatchPlan::toJSON() const {
                                   {"frame", P.Frame},
                                   {"conflict", P.Type},
                                   {"use_file", P.UseFile},
-                                  {"use_line", P.UseLine}});
+                                  {"use_line", P.UseLine},
+                                  {"blocking_call", P.BlockingCall}});
   J["refusals"] = Refusals;
   return J.dump(2);
 }

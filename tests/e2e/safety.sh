@@ -178,6 +178,33 @@ WAKEUPS=$(sed -n 's/^wakeups //p' "$WORK/pw1.out")
 check "the poll loop woke up a few times, not continuously (woke $WAKEUPS times)" \
   test "${WAKEUPS:-999999}" -lt 20
 
+# Another thread parked in a blocking call is quiescent only where the rest
+# of its frames does not use what the patch changes.
+K="$E2E_DIR/programs/parked"
+READ_AT=$(grep -n 'parked: unsafe' "$K/v1/main.c" | cut -d: -f1)
+build pk1 "$K/v1/main.c" -pthread
+build pk2 "$K/v2/main.c" -pthread
+make_patch pk1 pk2 pk.patch
+"$DSU" diff "$WORK/pk1" "$WORK/pk2" > "$WORK/pk.diff"
+check "the worker's read is an unsafe place to be parked, and why" \
+  contains "$WORK/pk.diff" "blocking-call main.c:$READ_AT unsafe: a thread may be parked in read here; function 'worker'"
+check "main's own update point is safe" bash -c "! grep -q '^update-point' '$WORK/pk.diff'"
+start pk1
+send a
+wait_lines "$WORK/pk1.out" 1
+"$DSU" apply "$PID" "$WORK/pk.patch" --timeout 1 > "$WORK/pk.log" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+wait "$AP"
+check "no commit while the worker is parked where it would use the old object" test $? -ne 0
+check "the refusal names the parked thread and where" \
+  contains "$WORK/pk.log" "(worker), parked in read main.c:$READ_AT where the update is unsafe"
+send c
+stop
+printf 'done 1\ndone 2\ndone 3\n' > "$WORK/pk.expected"
+check "the process goes on as version 1" cmp "$WORK/pk1.out" "$WORK/pk.expected"
+
 # A changed struct held in main's frame and read after the loop (vsftpd's
 # session): still refused.
 F="$E2E_DIR/programs/framestate"

@@ -154,11 +154,15 @@ struct FrameContinuation {
   bool operator==(const FrameContinuation &) const = default;
 };
 
-/// The continuation facts of one update point (computed from the stored IR,
-/// not stored in objects: see lib/Analysis/Continuations.h).
+/// The continuation facts of one update point, or of a blocking call where a
+/// thread may be parked during an update (computed from the stored IR, not
+/// stored in objects: see lib/Analysis/Continuations.h).
 struct PointContinuations {
   UpdatePointInfo Point;
   std::vector<FrameContinuation> Frames; ///< The point's own frame first.
+  /// Set for a blocking call where another thread may be parked during an
+  /// update ("read"); Point is then that call's place.
+  std::string BlockingCall;
   bool operator==(const PointContinuations &) const = default;
 };
 

@@ -79,6 +79,9 @@ struct PatchPlan {
     /// update (empty without continuation facts).
     std::string Frame, Type, UseFile;
     unsigned UseLine = 0;
+    /// Set when this is not an update point but a blocking call where
+    /// another thread may be parked during the update ("read").
+    std::string BlockingCall;
   };
 
   std::string BaseVersion, TargetVersion;
