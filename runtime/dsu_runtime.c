@@ -213,8 +213,15 @@ static int parked_ok(const char *site) {
   long line = strtol(colon + 1, NULL, 10);
   for (const struct dsu_unsafe_point *u = req.unsafe; u && u->file; u++)
     if ((long)u->line == line && strlen(u->file) == flen &&
-        strncmp(u->file, sp + 1, flen) == 0)
-      return forced_at(req.force, u->file, (int)line);
+        strncmp(u->file, sp + 1, flen) == 0) {
+      if (!forced_at(req.force, u->file, (int)line))
+        return 0;
+      /* Forced past it: the commit must say so, as at an update point. */
+      req.forced = 1;
+      snprintf(req.blocked, sizeof req.blocked, "%s (a thread parked in %s)",
+               u->reason, site);
+      return 1;
+    }
   return 1;
 }
 

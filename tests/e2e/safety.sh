@@ -204,6 +204,17 @@ send c
 stop
 printf 'done 1\ndone 2\ndone 3\n' > "$WORK/pk.expected"
 check "the process goes on as version 1" cmp "$WORK/pk1.out" "$WORK/pk.expected"
+start pk1
+send a
+wait_lines "$WORK/pk1.out" 1
+"$DSU" apply "$PID" "$WORK/pk.patch" --timeout 5 --force-at "main.c:$READ_AT" > "$WORK/pk-forced.log" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+wait "$AP"
+check "forced past the parked thread, the update commits" test $? -eq 0
+check "... and says so" contains "$WORK/pk-forced.log" "FORCED at an update point found unsafe: a thread may be parked in read here"
+stop
 
 # A changed struct held in main's frame and read after the loop (vsftpd's
 # session): still refused.
