@@ -50,9 +50,9 @@ for p in "v1 v2" "v2 v3" "v3 v4"; do
 done
 row "kvserver-mt v1 -> v2" "$root/examples/kvserver-mt/v1" \
   "$root/examples/kvserver-mt/v2" -D_GNU_SOURCE -pthread
-for t in phases afteruse framestate evloop pollwait; do
+for t in phases afteruse framestate evloop pollwait parked; do
   row "tests/e2e $t" "$root/tests/e2e/programs/$t/v1" \
-    "$root/tests/e2e/programs/$t/v2" -levent
+    "$root/tests/e2e/programs/$t/v2" -levent -pthread
 done
 if [ -d "$shared/realprogs" ]; then
   for v in 1.2.2 1.2.3 1.2.4; do
