@@ -4,6 +4,16 @@
 # waits for the safe point of phase two. Forced at the unsafe point, the same
 # update really corrupts the process, which is why the check exists.
 source "$(dirname "$0")/lib.sh"
+# wait_pending : waits until the process ($PID) has the update request
+# pending (max 5 s), so that what is sent next meets it even under load.
+wait_pending() {
+  for _ in $(seq 100); do
+    # Listed while the patch still loads too: leave it a moment to publish.
+    "$DSU" status "$PID" 2>/dev/null | grep -q '^pending none' ||
+      { sleep 0.1; return 0; }
+    sleep 0.05
+  done
+}
 P="$E2E_DIR/programs/phases"
 UNSAFE_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* unsafe' "$P/v1/main.c" | cut -d: -f1)
 SAFE_LINE=$(grep -n 'DSU_UPDATE_POINT(); /\* safe' "$P/v1/main.c" | cut -d: -f1)
@@ -23,7 +33,7 @@ send b b
 wait_lines "$WORK/ph1.out" 2
 "$DSU" apply "$PID" "$WORK/ph.patch" --timeout 10 > "$WORK/safe.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b n
 sleep 0.3
 check "the update waits while only the unsafe point is reached" kill -0 "$AP"
@@ -42,7 +52,7 @@ send b
 wait_lines "$WORK/ph1.out" 1
 "$DSU" apply "$PID" "$WORK/ph.patch" --timeout 1 > "$WORK/refused.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 wait "$AP"
 check "refused when only unsafe points are reached" test $? -ne 0
@@ -59,7 +69,7 @@ send b b
 wait_lines "$WORK/ph1.out" 2
 "$DSU" apply "$PID" "$WORK/ph.patch" --timeout 5 --force-at other.c:3,other.c:4 --force-at "main.c:$UNSAFE_LINE" > "$WORK/forced.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 wait "$AP"
 check "the forced update is applied" test $? -eq 0
@@ -96,7 +106,7 @@ send a
 wait_lines "$WORK/au1.out" 2
 "$DSU" apply "$PID" "$WORK/au.patch" --timeout 10 > "$WORK/au.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 sleep 0.3
 check "the update waits at the point before the use" kill -0 "$AP"
@@ -110,9 +120,9 @@ printf 'after 10\nn 10\nbefore 11\nafter 21\nn 21 seen 1\nbefore 22\nbye\n' > "$
 check "new code reads the transformed object" cmp "$WORK/au1.out" "$WORK/au.expected"
 
 start au1
-"$DSU" apply "$PID" "$WORK/au.patch" --timeout 1 > "$WORK/au-refused.log" 2>&1 &
+"$DSU" apply "$PID" "$WORK/au.patch" --timeout 2 > "$WORK/au-refused.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 wait "$AP"
 check "refused when only the point before the use is reached" test $? -ne 0
@@ -124,7 +134,7 @@ stop
 start au1
 "$DSU" apply "$PID" "$WORK/au.patch" --timeout 5 --force-at all > "$WORK/au-all.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 wait "$AP"
 check "--force-at all applies at the first point reached" test $? -eq 0
@@ -151,7 +161,7 @@ send a b
 wait_lines "$WORK/ev1.out" 2
 "$DSU" apply "$PID" "$WORK/ev.patch" --timeout 5 > "$WORK/ev.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send c
 wait "$AP"
 check "the update commits in the callback under event_base_dispatch" test $? -eq 0
@@ -192,9 +202,9 @@ check "main's own update point is safe" bash -c "! grep -q '^update-point' '$WOR
 start pk1
 send a
 wait_lines "$WORK/pk1.out" 1
-"$DSU" apply "$PID" "$WORK/pk.patch" --timeout 1 > "$WORK/pk.log" 2>&1 &
+"$DSU" apply "$PID" "$WORK/pk.patch" --timeout 2 > "$WORK/pk.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 wait "$AP"
 check "no commit while the worker is parked where it would use the old object" test $? -ne 0
@@ -209,7 +219,7 @@ send a
 wait_lines "$WORK/pk1.out" 1
 "$DSU" apply "$PID" "$WORK/pk.patch" --timeout 5 --force-at "main.c:$READ_AT" > "$WORK/pk-forced.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send b
 wait "$AP"
 check "forced past the parked thread, the update commits" test $? -eq 0
@@ -233,9 +243,9 @@ check "the model records main's read of it after the loop" \
 start fs1
 send one
 wait_lines "$WORK/fs1.out" 1
-"$DSU" apply "$PID" "$WORK/fs.patch" --timeout 1 > "$WORK/fs.log" 2>&1 &
+"$DSU" apply "$PID" "$WORK/fs.patch" --timeout 2 > "$WORK/fs.log" 2>&1 &
 AP=$!
-sleep 0.3
+wait_pending
 send two
 wait "$AP"
 check "the update is refused" test $? -ne 0
