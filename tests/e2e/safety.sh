@@ -4,6 +4,14 @@
 # waits for the safe point of phase two. Forced at the unsafe point, the same
 # update really corrupts the process, which is why the check exists.
 source "$(dirname "$0")/lib.sh"
+# stop, bounded: some runs here are forced into corrupting the process,
+# which may then never exit; kill it after 10 s rather than hang the test.
+stop() {
+  exec 7>&-
+  for _ in $(seq 200); do kill -0 "$PID" 2>/dev/null || break; sleep 0.05; done
+  kill -9 "$PID" 2>/dev/null && echo "note: process $PID did not exit, killed"
+  wait "$PID" 2>/dev/null
+}
 # wait_pending : waits until the process ($PID) has the update request
 # pending (max 5 s), so that what is sent next meets it even under load.
 wait_pending() {
