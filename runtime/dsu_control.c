@@ -425,25 +425,23 @@ static void handle_apply(int c, pid_t peer, const char *args,
   char *end;
   errno = 0;
   long timeout_ms = strtol(args, &end, 10);
-  char force_file[256] = "";
-  unsigned force_line = 0;
+  char force[sizeof dsu_req.force] = "";
   if (end == args || errno || timeout_ms <= 0 || timeout_ms > 86400000L ||
       (*end && strncmp(end, " " DSU_CTL_FORCE " ", 7) != 0)) {
     reply(c, "ERR malformed request (the timeout must be 1 to 86400000 ms)");
     goto out;
   }
   if (*end) {
+    /* FILE:LINE[,FILE:LINE...] or "all" */
     const char *at = end + 7;
-    const char *colon = strrchr(at, ':');
-    char *line_end;
-    if (!colon || colon == at || (size_t)(colon - at) >= sizeof force_file ||
-        (force_line = (unsigned)strtoul(colon + 1, &line_end, 10)) == 0 ||
-        *line_end) {
-      reply(c, "ERR malformed request (FORCE takes FILE:LINE)");
+    size_t len = strlen(at);
+    if (len == 0 || len >= sizeof force || strchr(at, ' ') ||
+        (strcmp(at, "all") != 0 && !strchr(at, ':'))) {
+      reply(c, "ERR malformed request (FORCE takes FILE:LINE[,FILE:LINE...] "
+               "or all)");
       goto out;
     }
-    memcpy(force_file, at, (size_t)(colon - at));
-    force_file[colon - at] = 0;
+    memcpy(force, at, len + 1);
   }
   if (in->nfds != 2 || in->extra_fds) {
     reply(c, "ERR malformed request (APPLY carries two descriptors: the "
@@ -480,8 +478,7 @@ static void handle_apply(int c, pid_t peer, const char *args,
   req->requester = peer;
   req->word = word;
   snprintf(req->name, sizeof req->name, "%s", name);
-  snprintf(req->force_file, sizeof req->force_file, "%s", force_file);
-  req->force_line = force_line;
+  snprintf(req->force, sizeof req->force, "%s", force);
   req->forced = 0;
   req->blocked[0] = 0;
   pthread_mutex_unlock(&dsu_lock);
@@ -568,7 +565,8 @@ static void handle_apply(int c, pid_t peer, const char *args,
   char blocked[sizeof req->blocked];
   snprintf(blocked, sizeof blocked, "%s", req->blocked);
   char running_threads[1024];
-  dsu_threads_describe_running(running_threads, sizeof running_threads);
+  dsu_threads_describe_running(running_threads, sizeof running_threads,
+                               dsu_parked_ok);
   dsu_threads_wake();
   pthread_mutex_unlock(&dsu_lock);
   dsu_unload_patch(e.handle);
@@ -620,6 +618,8 @@ static void handle_status(int c) {
               (long long)h->when, (unsigned long long)h->pause_ns,
               h->rebinds);
     sb_json_string(&sb, h->where);
+    sb_printf(&sb, ",\"forced\":");
+    sb_json_string(&sb, h->forced);
     sb_printf(&sb, "}");
   }
   sb_printf(&sb, "],\"pending\":");

@@ -43,12 +43,19 @@ size_t dsu_heap_tracked(void);
 extern pthread_mutex_t dsu_lock;
 extern volatile int __dsu_update_pending;
 
-/* Quiescence of multi-threaded programs (dsu_threads.c). */
+/* Quiescence of multi-threaded programs (dsu_threads.c). parked_ok tells
+ * whether a thread parked in the blocking call at SITE ("read main.c:42")
+ * may stay parked through the commit: not where the rest of its frames
+ * would use what the patch changes. */
 void dsu_threads_init(void);
-int dsu_threads_quiesce(int (*still_pending)(void));
+int dsu_threads_quiesce(int (*still_pending)(void),
+                        int (*parked_ok)(const char *site));
 void dsu_threads_release(void);
 void dsu_threads_wake(void);
-void dsu_threads_describe_running(char *out, size_t size);
+void dsu_threads_describe_running(char *out, size_t size,
+                                  int (*parked_ok)(const char *site));
+/* The parked_ok of the pending request (dsu_runtime.c), under dsu_lock. */
+int dsu_parked_ok(const char *site);
 void dsu_threads_after_fork(void);
 
 /* ------------------------------------------------- the request (runtime) */
@@ -80,8 +87,9 @@ struct request {
    * local_word for a request without one (dsu test). */
   uint32_t *word;
   uint32_t local_word;
-  char force_file[256]; /* apply here even if unsafe (dsu apply --force-at) */
-  unsigned force_line;
+  /* Points where the update may commit even if unsafe (dsu apply
+   * --force-at): "FILE:LINE[,FILE:LINE...]" or "all". */
+  char force[512];
   int forced;
   char blocked[1200]; /* the last unsafe point that deferred the update */
   struct dsu_transform_stats stats;
@@ -102,6 +110,7 @@ struct history_entry {
   time_t when;
   uint64_t pause_ns;
   unsigned rebinds;
+  char forced[320]; /* the unsafe point it was forced at, and why unsafe */
 };
 
 extern struct request dsu_req;

@@ -168,6 +168,22 @@ static void test_update_point(const char *file, int line) {
 
 /* ---------------------------------------------------------------- commit */
 
+/* Whether the requester forced the update at FILE:LINE (file's base name). */
+static int forced_at(const char *force, const char *file, int line) {
+  if (strcmp(force, "all") == 0)
+    return 1;
+  size_t flen = strlen(file);
+  for (const char *p = force; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len > flen + 1 && strncmp(p, file, flen) == 0 && p[flen] == ':' &&
+        strtol(p + flen + 1, NULL, 10) == line)
+      return 1;
+    p += len + (end ? 1 : 0);
+  }
+  return 0;
+}
+
 static int request_pending(void) { return dsu_req.state == REQ_PENDING; }
 
 /* Ends a request that will not commit, at an update point (under dsu_lock):
@@ -191,6 +207,32 @@ static void start_deferred_control(void) {
   pthread_mutex_unlock(&dsu_lock);
 }
 
+/* Whether a thread may stay parked in the blocking call at SITE ("read
+ * main.c:42") while the pending update commits: not if the patch lists that
+ * place as unsafe (the rest of its frames would use what the patch
+ * changes), unless the requester forced it. Called with dsu_lock held. */
+int dsu_parked_ok(const char *site) {
+  struct request *req = &dsu_req;
+  const char *sp = strrchr(site, ' ');
+  const char *colon = sp ? strrchr(sp, ':') : NULL;
+  if (!colon)
+    return 1;
+  size_t flen = (size_t)(colon - (sp + 1));
+  long line = strtol(colon + 1, NULL, 10);
+  for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++)
+    if ((long)u->line == line && strlen(u->file) == flen &&
+        strncmp(u->file, sp + 1, flen) == 0) {
+      if (!forced_at(req->force, u->file, (int)line))
+        return 0;
+      /* Forced past it: the commit must say so, as at an update point. */
+      req->forced = 1;
+      snprintf(req->blocked, sizeof req->blocked,
+               "%s (a thread parked in %s)", u->reason, site);
+      return 1;
+    }
+  return 1;
+}
+
 DSU_EXPORT void __dsu_update_point(const char *file, int line) {
   if (__builtin_expect(dsu_control_deferred, 0))
     start_deferred_control();
@@ -208,8 +250,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++) {
       if (u->line != (uint32_t)line || strcmp(u->file, base) != 0)
         continue;
-      if (req->force_line == (unsigned)line &&
-          strcmp(req->force_file, base) == 0) {
+      if (forced_at(req->force, base, line)) {
         req->forced = 1;
         snprintf(req->blocked, sizeof req->blocked, "%s:%d: %s", base, line,
                  u->reason);
@@ -217,11 +258,16 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       }
       snprintf(req->blocked, sizeof req->blocked, "%s:%d: %s", base, line,
                u->reason);
+      /* The descriptor did its job: the program woke up and reached an
+       * update point. Left readable, a poll loop whose points are all
+       * unsafe would wake again at once and spin; drained, it sleeps until
+       * it has work, and its next update point is checked as usual. */
+      dsu_event_drain_locked();
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
     /* Other threads must be at update points or in safe blocking calls. */
-    if (!dsu_threads_quiesce(request_pending)) {
+    if (!dsu_threads_quiesce(request_pending, dsu_parked_ok)) {
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
@@ -264,6 +310,8 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     h->when = time(NULL);
     h->pause_ns = req->pause_ns;
     h->rebinds = info->nrebind;
+    snprintf(h->forced, sizeof h->forced, "%.300s",
+             req->forced ? req->blocked : "");
     dsu_nhistory++;
     update_count++;
     __atomic_store_n(req->word, DSU_WORD_COMMITTED, __ATOMIC_SEQ_CST);

@@ -169,9 +169,19 @@ DSU_EXPORT void __dsu_block_leave(void) {
   }
 }
 
-static int all_quiescent(void) {
+/* A thread parked in a blocking call where the patch is unsafe (its
+ * frames would use what the patch changes once the call returns) is not
+ * quiescent: the commit waits for it to move on, as for a running one. */
+static int parked_unsafe(struct dsu_thread *t,
+                         int (*parked_ok)(const char *site)) {
+  return __atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_BLOCKED &&
+         parked_ok && t->blocked_in && !parked_ok(t->blocked_in);
+}
+
+static int all_quiescent(int (*parked_ok)(const char *site)) {
   for (struct dsu_thread *t = threads; t; t = t->next)
-    if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING)
+    if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING ||
+        parked_unsafe(t, parked_ok))
       return 0;
   return 1;
 }
@@ -179,7 +189,8 @@ static int all_quiescent(void) {
 /* Called by __dsu_update_point with dsu_lock held and an update pending.
  * Returns 1 when this thread should commit now (committing is raised), 0
  * when the request went away meanwhile. */
-int dsu_threads_quiesce(int (*still_pending)(void)) {
+int dsu_threads_quiesce(int (*still_pending)(void),
+                        int (*parked_ok)(const char *site)) {
   struct dsu_thread *t = self;
   if (nthreads <= 1 || !t)
     return 1;
@@ -191,7 +202,7 @@ int dsu_threads_quiesce(int (*still_pending)(void)) {
       return 0;
     }
     __atomic_store_n(&committing, 1, __ATOMIC_SEQ_CST);
-    if (all_quiescent())
+    if (all_quiescent(parked_ok))
       return 1;
     __atomic_store_n(&committing, 0, __ATOMIC_SEQ_CST);
     pthread_cond_broadcast(&commit_done);
@@ -219,7 +230,6 @@ void dsu_threads_release(void) {
 /* Wakes threads waiting at update points (request withdrawn). */
 void dsu_threads_wake(void) { pthread_cond_broadcast(&threads_changed); }
 
-/* Names the threads that are neither at an update point nor blocked. */
 /* What a thread not known to be quiescent is doing, from the kernel's view:
  * "running", or "blocked in read()" for a thread asleep in a system call
  * that dsu-cc did not bracket (inside a library: fgets reading a pipe, say),
@@ -273,19 +283,31 @@ static void thread_activity(pid_t tid, char *out, size_t size) {
     snprintf(out, size, "blocked");
 }
 
-void dsu_threads_describe_running(char *out, size_t size) {
+/* Names the threads that are neither at an update point nor blocked, and
+ * those parked where the update is unsafe. */
+void dsu_threads_describe_running(char *out, size_t size,
+                                  int (*parked_ok)(const char *site)) {
   size_t n = 0;
   out[0] = 0;
-  for (struct dsu_thread *t = threads; t && n + 1 < size; t = t->next)
+  for (struct dsu_thread *t = threads; t && n + 1 < size; t = t->next) {
+    int k = 0;
     if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING) {
       char doing[96];
       thread_activity(t->tid, doing, sizeof doing);
-      int k = snprintf(out + n, size - n, "%sthread %d (%s) %s",
-                       n ? ", " : "", (int)t->tid, t->name, doing);
-      if (k < 0)
-        break;
-      n += (size_t)k;
+      k = snprintf(out + n, size - n, "%sthread %d (%s) %s", n ? ", " : "",
+                   (int)t->tid, t->name, doing);
     }
+    else if (parked_unsafe(t, parked_ok))
+      k = snprintf(out + n, size - n,
+                   "%sthread %d (%s), parked in %s where the update is "
+                   "unsafe",
+                   n ? ", " : "", (int)t->tid, t->name, t->blocked_in);
+    if (k < 0)
+      break;
+    n += (size_t)k;
+    if (n >= size)
+      n = size - 1;
+  }
 }
 
 /* In a child after fork: only the forking thread exists. */

@@ -11,7 +11,7 @@
  * early, and no reply is cut at a buffer size.
  *
  *   "APPLY <timeout_ms>"                    with two descriptors attached
- *   "APPLY <timeout_ms> FORCE <file>:<line>"  (SCM_RIGHTS): the patch file,
+ *   "APPLY <timeout_ms> FORCE <file>:<line>[,<file>:<line>...]|all"  (SCM_RIGHTS): the patch file,
  *                                           open for reading, then the
  *                                           commit word (below)
  *   "STATUS"

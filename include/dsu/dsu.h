@@ -10,8 +10,8 @@
  *
  * An update requested with `dsu apply PID PATCH` is applied at the next
  * update point the program reaches. Programs that sleep in poll/select/epoll
- * add dsu_update_fd() to their descriptor set: it becomes readable while an
- * update is pending, so the loop wakes up and reaches its update point.
+ * add dsu_update_fd() to their descriptor set: it becomes readable when an
+ * update is requested, so the loop wakes up and reaches its update point.
  *
  * Everything here is plain C and safe to include from any translation unit.
  */
@@ -37,9 +37,12 @@ void __dsu_update_point(const char *file, int line);
       __dsu_update_point(__FILE__, __LINE__);                                  \
   } while (0)
 
-/* A descriptor that is readable while an update is pending. Add it to a
- * poll/select/epoll set; the program need not read from it. Returns -1 if the
- * runtime is not active (for example the control socket could not be made). */
+/* A descriptor that becomes readable when an update is requested, and stops
+ * being readable when the update commits, is withdrawn, or is deferred at an
+ * update point found unsafe for it (so that a poll loop does not spin while
+ * the update waits for a safe point). Add it to a poll/select/epoll set; the
+ * program need not read from it. Returns -1 if the runtime is not active
+ * (for example the control socket could not be made). */
 int dsu_update_fd(void);
 
 /* The version id of the code the process runs now (a hex string). */

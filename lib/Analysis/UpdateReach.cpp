@@ -15,7 +15,8 @@
 //   * it contains an update point, or
 //   * it calls, by name, a function that is active at an update point, or
 //   * it calls through a function pointer, or calls a function defined
-//     outside the program (a library may call back), and some function whose
+//     outside the program that may call back (every one but the C library
+//     functions known not to, see LibraryCalls.cpp), and some function whose
 //     address is taken anywhere in the program is active at an update point.
 //
 // Assumptions, documented in docs/update-model.md: code not built by dsu-cc
@@ -26,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/UpdateReach.h"
+#include "dsu/Analysis/LibraryCalls.h"
 
 #include <map>
 
@@ -70,8 +72,8 @@ static std::set<std::string> activeFrom(const ProgramModel &P,
         if (Reaches)
           break;
         std::string S = Resolve(Callee);
-        if (S.empty())
-          Reaches = CallbacksReachUpdates; // a library function
+        if (S.empty()) // a library function
+          Reaches = CallbacksReachUpdates && libraryMayCallBack(Callee);
         else
           Reaches = Active.count(S) > 0;
       }

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ASTFactsConsumer.h"
+#include "UseFacts.h"
 #include "dsu/Support/Hash.h"
 
 #include "clang/AST/ASTContext.h"
@@ -183,6 +184,7 @@ public:
     TypesUsedCollector Collector(F.TypesUsed);
     Collector.addType(FD->getType());
     Collector.TraverseStmt(FD->getBody());
+    collectTypeUses(FD->getBody(), SM, TypeHasher::recordName, F.TypeUses);
     Facts.Functions[F.Name] = F;
     return true;
   }

@@ -19,12 +19,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
                                                 Align, Fields, Hash, File, Line,
                                                 Definition, Aliases)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeUse, Line, Type, Kind)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
                                                 Symbol, Signature, BodyHash,
                                                 Managed, File, Line, Callees,
                                                 Globals, AddressTaken,
                                                 IndirectCalls, DirectCalls,
-                                                TypesUsed)
+                                                TypesUsed, TypeUses)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
                                                 IsConst, Symbol, Type, TypeHash,
                                                 InitHash, Size, File, Line,
@@ -39,7 +40,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
                                                 Functions, Globals, Types,
                                                 AllocSites, UpdatePoints,
                                                 Escapes, AddressTakenExternals,
-                                                CompileOptions)
+                                                CompileOptions, HasTypeUses)
 } // namespace dsu
 
 void TUModel::canonicalize() {
@@ -71,6 +72,13 @@ void TUModel::canonicalize() {
     std::sort(F.TypesUsed.begin(), F.TypesUsed.end());
     F.TypesUsed.erase(std::unique(F.TypesUsed.begin(), F.TypesUsed.end()),
                       F.TypesUsed.end());
+    std::sort(F.TypeUses.begin(), F.TypeUses.end(),
+              [](const TypeUse &A, const TypeUse &B) {
+                return std::tie(A.Line, A.Type, A.Kind) <
+                       std::tie(B.Line, B.Type, B.Kind);
+              });
+    F.TypeUses.erase(std::unique(F.TypeUses.begin(), F.TypeUses.end()),
+                     F.TypeUses.end());
     std::sort(F.Globals.begin(), F.Globals.end());
     F.Globals.erase(std::unique(F.Globals.begin(), F.Globals.end()),
                     F.Globals.end());
@@ -171,6 +179,35 @@ std::string ProgramModel::dump() const {
     for (const AllocSite &A : C.AllocSites)
       OS << "  alloc " << A.Allocator << " \"" << A.Type << "\" in "
          << A.Function << " " << A.File << ":" << A.Line << "\n";
+  }
+  // Continuation facts, sorted by point; frames and uses keep their order
+  // (own frame first, nearest use first), which the analysis makes stable.
+  std::vector<const PointContinuations *> Points;
+  for (const PointContinuations &PC : Continuations)
+    Points.push_back(&PC);
+  std::sort(Points.begin(), Points.end(), [](auto *A, auto *B) {
+    return std::tie(A->Point.File, A->Point.Line, A->Point.Function,
+                    A->BlockingCall) < std::tie(B->Point.File, B->Point.Line,
+                                                B->Point.Function,
+                                                B->BlockingCall);
+  });
+  for (const PointContinuations *PC : Points) {
+    OS << "continuations at " << PC->Point.File << ":" << PC->Point.Line
+       << " in " << PC->Point.Function;
+    if (!PC->BlockingCall.empty())
+      OS << " (a thread blocked in " << PC->BlockingCall << ")";
+    OS << "\n";
+    for (const FrameContinuation &F : PC->Frames) {
+      OS << "  frame " << F.Function << " suspended at";
+      for (unsigned L : F.Lines)
+        OS << " " << L;
+      OS << "\n";
+      for (const ContinuationUse &U : F.Uses)
+        OS << "    " << (U.IsGlobal ? "global " : "type ") << U.What << " ("
+           << U.Kind << ") at " << U.File << ":" << U.Line << "\n";
+      for (const std::string &C : F.SlotCallees)
+        OS << "    calls " << C << "\n";
+    }
   }
   return Out;
 }

@@ -233,6 +233,117 @@ std::vector<PatchPlan::TypeChange> diffTypes(const ProgramModel &Old,
             [](const auto &A, const auto &B) { return A.Name < B.Name; });
   return Changes;
 }
+
+/// How a frame's name reads in messages: an extracted loop body is its
+/// enclosing function's frame as far as the user is concerned.
+std::string frameName(const FunctionInfo &F) {
+  std::string Name = F.Name;
+  if (size_t Dot = Name.find(".loop"); Dot != std::string::npos)
+    Name = Name.substr(0, Dot);
+  return "function '" + Name + "' (" +
+         llvm::sys::path::filename(F.File).str() + ":" +
+         std::to_string(F.Line) + ")";
+}
+
+const char *useKindText(const std::string &Kind) {
+  if (Kind == "field")
+    return "a field access";
+  if (Kind == "size")
+    return "its size";
+  if (Kind == "copy")
+    return "a copy of a whole object";
+  if (Kind == "arith")
+    return "pointer arithmetic";
+  if (Kind == "frame")
+    return "held in its frame, where dsu cannot update it";
+  return "a use";
+}
+
+/// The safety of the patch at update point U (docs/update-model.md,
+/// "Safety"): no frame that may be active at U uses, after the update, the
+/// representation of a type the patch changes or a global whose type it
+/// changes, and none calls the old body of a function whose signature the
+/// patch changes (or that it removes) that uses such a type. Without
+/// continuation facts (see lib/Analysis/Continuations.h) every function
+/// that may be active is taken to use whatever its body mentions.
+void checkPoint(const ProgramModel &Old, const ProgramModel &New,
+                const UpdatePointInfo &U,
+                const std::set<std::string> &ChangedTypes,
+                const std::set<std::string> &ChangedGlobals,
+                PatchPlan::PointSafety &S,
+                const PointContinuations *Facts = nullptr) {
+  auto OldBySymbol = Old.functionsBySymbol();
+  auto NewBySymbol = New.functionsBySymbol();
+  auto Unsafe = [&](const FunctionInfo &F, const std::string &What,
+                    std::string Detail) {
+    S.Safe = false;
+    S.Frame = F.Name;
+    S.Type = What;
+    S.Reason = (S.BlockingCall.empty()
+                    ? ""
+                    : "a thread may be parked in " + S.BlockingCall +
+                          " here; ") +
+               frameName(F) + ", which may be active here, " + Detail;
+  };
+  for (const PointContinuations &PC : Old.Continuations)
+    if (!Facts && PC.Point == U && PC.BlockingCall.empty())
+      Facts = &PC;
+  if (!Facts) {
+    for (const std::string &Sym : functionsActiveAt(Old, U)) {
+      auto It = OldBySymbol.find(Sym);
+      if (It == OldBySymbol.end() || !S.Safe)
+        continue;
+      const FunctionInfo &F = *It->second;
+      for (const std::string &T : F.TypesUsed)
+        if (S.Safe && ChangedTypes.count(T))
+          Unsafe(F, T, "uses " + T + ", which this patch changes");
+      for (const std::string &G : F.Globals)
+        if (S.Safe && ChangedGlobals.count(G))
+          Unsafe(F, G,
+                 "uses global '" + G.substr(0, G.find('.')) +
+                     "', whose type this patch changes");
+    }
+    return;
+  }
+  for (const FrameContinuation &FC : Facts->Frames) {
+    auto It = OldBySymbol.find(FC.Function);
+    if (It == OldBySymbol.end())
+      continue;
+    const FunctionInfo &F = *It->second;
+    for (const ContinuationUse &Use : FC.Uses) {
+      std::string At = llvm::sys::path::filename(Use.File).str() + ":" +
+                       std::to_string(Use.Line);
+      if (!Use.IsGlobal && ChangedTypes.count(Use.What)) {
+        S.UseFile = llvm::sys::path::filename(Use.File).str();
+        S.UseLine = Use.Line;
+        return Unsafe(F, Use.What,
+                      "uses " + Use.What + " at " + At + " after the update (" +
+                          useKindText(Use.Kind) + "), which this patch changes");
+      }
+      if (Use.IsGlobal && ChangedGlobals.count(Use.What)) {
+        S.UseFile = llvm::sys::path::filename(Use.File).str();
+        S.UseLine = Use.Line;
+        return Unsafe(F, Use.What,
+                      "uses global '" + Use.What.substr(0, Use.What.find('.')) +
+                          "' at " + At +
+                          " after the update, whose type this patch changes");
+      }
+    }
+    // A callee whose symbol the new build lacks keeps its old body for this
+    // frame; that body may use anything it mentions.
+    for (const std::string &Callee : FC.SlotCallees) {
+      auto C = OldBySymbol.find(Callee);
+      if (NewBySymbol.count(Callee) || C == OldBySymbol.end())
+        continue;
+      for (const std::string &T : C->second->TypesUsed)
+        if (ChangedTypes.count(T))
+          return Unsafe(F, T,
+                        "goes on calling the old body of '" + C->second->Name +
+                            "' (its signature changed or it was removed), "
+                            "which uses " + T + ", which this patch changes");
+    }
+  }
+}
 } // namespace
 
 PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
@@ -402,40 +513,33 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     for (const PatchPlan::GlobalChange &G : Plan.Globals)
       if (G.Kind == GK::TypeChanged)
         ChangedGlobals.insert(G.OldSymbol);
-    auto OldBySymbol = Old.functionsBySymbol();
     for (const TUModel &TU : Old.TUs)
       for (const UpdatePointInfo &U : TU.UpdatePoints) {
         PatchPlan::PointSafety S;
         S.File = llvm::sys::path::filename(U.File).str();
         S.Line = U.Line;
         if (!ChangedTypes.empty() || !ChangedGlobals.empty())
-          for (const std::string &Sym : functionsActiveAt(Old, U)) {
-            auto It = OldBySymbol.find(Sym);
-            if (It == OldBySymbol.end())
-              continue;
-            const FunctionInfo &F = *It->second;
-            std::string Where = "function '" + F.Name + "' (" +
-                                llvm::sys::path::filename(F.File).str() + ":" +
-                                std::to_string(F.Line) + ")";
-            for (const std::string &T : F.TypesUsed)
-              if (S.Safe && ChangedTypes.count(T)) {
-                S.Safe = false;
-                S.Reason = Where + ", which may be active here, uses " + T +
-                           ", which this patch changes";
-              }
-            for (const std::string &G : F.Globals)
-              if (S.Safe && ChangedGlobals.count(G)) {
-                S.Safe = false;
-                S.Reason = Where + ", which may be active here, uses global '" +
-                           G.substr(0, G.find('.')) +
-                           "', whose type this patch changes";
-              }
-          }
+          checkPoint(Old, New, U, ChangedTypes, ChangedGlobals, S);
         Plan.Points.push_back(S);
       }
+    // Places where another thread may be parked while the update commits
+    // (programs with threads): the runtime keeps the commit waiting while a
+    // thread is parked at one found unsafe.
+    for (const PointContinuations &PC : Old.Continuations) {
+      if (PC.BlockingCall.empty())
+        continue;
+      PatchPlan::PointSafety S;
+      S.File = PC.Point.File;
+      S.Line = PC.Point.Line;
+      S.BlockingCall = PC.BlockingCall;
+      if (!ChangedTypes.empty() || !ChangedGlobals.empty())
+        checkPoint(Old, New, PC.Point, ChangedTypes, ChangedGlobals, S, &PC);
+      Plan.Points.push_back(S);
+    }
     std::sort(Plan.Points.begin(), Plan.Points.end(),
               [](const auto &A, const auto &B) {
-                return std::tie(A.File, A.Line) < std::tie(B.File, B.Line);
+                return std::tie(A.File, A.Line, A.BlockingCall) <
+                       std::tie(B.File, B.Line, B.BlockingCall);
               });
   }
 
@@ -483,8 +587,8 @@ std::string PatchPlan::dump() const {
     OS << "type changed " << T.Name << ": " << T.Detail << "\n";
   for (const PointSafety &P : Points)
     if (!P.Safe)
-      OS << "update-point " << P.File << ":" << P.Line << " unsafe: "
-         << P.Reason << "\n";
+      OS << (P.BlockingCall.empty() ? "update-point " : "blocking-call ")
+         << P.File << ":" << P.Line << " unsafe: " << P.Reason << "\n";
   for (const StateLoss &L : StateLosses)
     OS << "state-lost " << describeGlobal(L.Name, L.OldTU)
        << ": the new build has " << describeGlobal(L.Name, L.NewTU)
@@ -532,7 +636,12 @@ std::string PatchPlan::toJSON() const {
     J["update_points"].push_back({{"file", P.File},
                                   {"line", P.Line},
                                   {"safe", P.Safe},
-                                  {"reason", P.Reason}});
+                                  {"reason", P.Reason},
+                                  {"frame", P.Frame},
+                                  {"conflict", P.Type},
+                                  {"use_file", P.UseFile},
+                                  {"use_line", P.UseLine},
+                                  {"blocking_call", P.BlockingCall}});
   J["state_losses"] = nlohmann::json::array();
   for (const StateLoss &L : StateLosses)
     J["state_losses"].push_back(

@@ -106,6 +106,7 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
       Info.Line = Fact->second.Line;
       Info.TypesUsed.assign(Fact->second.TypesUsed.begin(),
                             Fact->second.TypesUsed.end());
+      Info.TypeUses = Fact->second.TypeUses;
     }
     bool HasAliasUser = any_of(F.users(), [](const User *U) {
       return isa<GlobalAlias>(U);
@@ -248,6 +249,7 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     Model.Escapes.push_back(Copy);
   }
   Model.Types = Facts.Types;
+  Model.HasTypeUses = true;
   Model.canonicalize();
   return Model;
 }

@@ -4,16 +4,21 @@
 // in dsu-built code goes through __dsu_pthread_create, so the runtime knows
 // each thread, and every call to a blocking function the runtime considers
 // safe to be parked in during an update is bracketed with
-// __dsu_block_enter("name") / __dsu_block_leave(). A thread blocked anywhere
-// else (inside a library, say) counts as running, so the update waits.
+// __dsu_block_enter("name file:line") / __dsu_block_leave(). A thread blocked
+// anywhere else (inside a library, say) counts as running, so the update
+// waits. The call's place lets the runtime keep a thread parked where the
+// rest of its frames would use what the patch changes from counting as
+// quiescent (lib/Analysis/Continuations.cpp computes those places).
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Transform/Transform.h"
 
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Path.h"
 
 #include <map>
 #include <set>
@@ -47,6 +52,13 @@ unsigned dsu::instrumentThreads(Module &M) {
   FunctionCallee Leave =
       M.getOrInsertFunction("__dsu_block_leave", Type::getVoidTy(Ctx));
   std::map<std::string, Constant *> Names;
+  auto Site = [](const CallInst *CI) {
+    std::string S = CI->getCalledFunction()->getName().str();
+    if (const DebugLoc &DL = CI->getDebugLoc())
+      S += " " + sys::path::filename(DL->getFilename()).str() + ":" +
+           std::to_string(DL.getLine());
+    return S;
+  };
   for (CallInst *CI : Calls) {
     Function *Callee = CI->getCalledFunction();
     std::string Name = Callee->getName().str();
@@ -56,9 +68,10 @@ unsigned dsu::instrumentThreads(Module &M) {
       CI->setCalledFunction(Wrapper);
       continue;
     }
-    Constant *&Str = Names[Name];
+    std::string Where = Site(CI);
+    Constant *&Str = Names[Where];
     if (!Str) {
-      Constant *Init = ConstantDataArray::getString(Ctx, Name);
+      Constant *Init = ConstantDataArray::getString(Ctx, Where);
       Str = new GlobalVariable(M, Init->getType(), true,
                                GlobalValue::PrivateLinkage, Init, "__dsu_call");
     }

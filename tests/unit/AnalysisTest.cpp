@@ -1,5 +1,6 @@
 //===- AnalysisTest.cpp - which functions may be active at an update point -===//
 #include "dsu/Analysis/UpdateReach.h"
+#include "dsu/Analysis/LibraryCalls.h"
 
 #include "gtest/gtest.h"
 
@@ -82,4 +83,22 @@ TEST(AnalysisTest, CrossTUCallsByPlainName) {
   auto Active = functionsActiveAtUpdatePoints(P);
   EXPECT_TRUE(Active.count("main.dsu.1"));
   EXPECT_TRUE(Active.count("serve.dsu.2"));
+}
+
+TEST(AnalysisTest, OnlyLibrariesThatMayCallBackLeadToCallbacks) {
+  // on_event holds an update point and is handed to an event loop: the
+  // function that runs the loop may be active, one that only prints or
+  // allocates may not.
+  ProgramModel P = program({fn("main", {"event_base_dispatch"}),
+                            fn("on_event", {}, /*AddressTaken=*/true),
+                            fn("count", {"printf", "malloc", "memcpy"}),
+                            fn("sorter", {"qsort"})},
+                           {"on_event"});
+  auto Active = functionsActiveAtUpdatePoints(P);
+  EXPECT_EQ(Active,
+            (std::set<std::string>{"main", "on_event", "sorter"}));
+  EXPECT_TRUE(libraryMayCallBack("event_base_loop"));
+  EXPECT_TRUE(libraryMayCallBack("qsort"));
+  EXPECT_FALSE(libraryMayCallBack("printf"));
+  EXPECT_FALSE(libraryMayCallBack("__dsu_update_point"));
 }

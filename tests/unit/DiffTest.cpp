@@ -414,3 +414,77 @@ TEST(DiffTest, UnrelatedNewAndRemovedTypesAreNotARename) {
   New.TUs = {N};
   EXPECT_TRUE(diffModels(Old, New).Types.empty());
 }
+
+namespace {
+/// Old and new builds where struct item grows, with continuation facts for
+/// the old build's one update point in `serve`.
+std::pair<ProgramModel, ProgramModel>
+itemGrows(std::vector<FrameContinuation> Frames) {
+  TUModel Old = tu("main.c"), New = tu("main.c");
+  FunctionInfo Serve = fn("serve", "serve.dsu.1", "b1");
+  Serve.File = "/src/main.c";
+  Serve.Line = 10;
+  Serve.TypesUsed = {"struct item"};
+  FunctionInfo Main = fn("main", "main.dsu.1", "b2", "int (void)");
+  Main.File = "/src/main.c";
+  Main.Line = 30;
+  Main.TypesUsed = {"struct item"};
+  FunctionInfo Show = fn("show", "show.dsu.1", "b3", "void (struct item *)");
+  Show.TypesUsed = {"struct item"};
+  Old.Functions = {Serve, Main, Show};
+  FunctionInfo NewShow =
+      fn("show", "show.dsu.2", "b4", "void (struct item *, int)");
+  New.Functions = {Serve, Main, NewShow};
+  Old.Types = {type("struct item", 4, "h1", {field("n", "int", 0, 32)})};
+  New.Types = {type("struct item", 8, "h2", {field("n", "long", 0, 64)})};
+  UpdatePointInfo U{"serve.dsu.1", "/src/main.c", 12};
+  Old.UpdatePoints = {U};
+  New.UpdatePoints = {U};
+  ProgramModel O, N;
+  O.TUs = {Old};
+  N.TUs = {New};
+  O.Continuations = {{U, std::move(Frames)}};
+  return {O, N};
+}
+} // namespace
+
+TEST(DiffTest, UnsafeOnlyWhereAContinuationUsesTheChangedType) {
+  // main mentions struct item (it initialises one) but its continuation
+  // does not use it: the point is safe, where the old check refused it.
+  auto [Old, New] = itemGrows({{"serve.dsu.1", {12}, {}, {}},
+                               {"main.dsu.1", {40}, {}, {}}});
+  PatchPlan Plan = diffModels(Old, New);
+  ASSERT_EQ(Plan.Points.size(), 1u);
+  EXPECT_TRUE(Plan.Points[0].Safe) << Plan.Points[0].Reason;
+
+  // A field access after the point in main's frame makes it unsafe, and the
+  // reason names the frame, the use's place and the type.
+  auto [Old2, New2] = itemGrows(
+      {{"serve.dsu.1", {12}, {}, {}},
+       {"main.dsu.1",
+        {40},
+        {{"struct item", false, "field", "/src/main.c", 41}},
+        {}}});
+  Plan = diffModels(Old2, New2);
+  ASSERT_FALSE(Plan.Points[0].Safe);
+  EXPECT_EQ(Plan.Points[0].Reason,
+            "function 'main' (main.c:30), which may be active here, uses "
+            "struct item at main.c:41 after the update (a field access), "
+            "which this patch changes");
+  EXPECT_EQ(Plan.Points[0].Frame, "main");
+  EXPECT_EQ(Plan.Points[0].UseLine, 41u);
+}
+
+TEST(DiffTest, OldBodyOfACalleeWithANewSignatureCounts) {
+  // serve's continuation calls show through its slot; the patch gives show
+  // a new signature, so the old frame goes on calling the old show, which
+  // uses struct item.
+  auto [Old, New] =
+      itemGrows({{"serve.dsu.1", {12}, {}, {"show.dsu.1"}}});
+  PatchPlan Plan = diffModels(Old, New);
+  ASSERT_FALSE(Plan.Points[0].Safe);
+  EXPECT_NE(Plan.Points[0].Reason.find("goes on calling the old body of "
+                                       "'show'"),
+            std::string::npos)
+      << Plan.Points[0].Reason;
+}

@@ -323,3 +323,31 @@ TEST(ProgramModelTest, Lookups) {
   ASSERT_EQ(Ts.size(), 2u);
   EXPECT_EQ(Ts.at("struct item")->Hash, "dddd"); // first definition seen
 }
+
+TEST(ProgramModelTest, ContinuationsDumpSortedByPointAndVersionIdIgnoresThem) {
+  ProgramModel P;
+  P.TUs.push_back(TUModel());
+  P.TUs[0].TU = "main.c";
+  std::string Id = P.versionId();
+  P.Continuations = {
+      {{"b.dsu.1", "main.c", 20},
+       {{"b.dsu.1", {20}, {{"g.dsu.1", true, "global", "main.c", 21}}, {}}}},
+      {{"a.dsu.1", "main.c", 10},
+       {{"a.dsu.1",
+         {10},
+         {{"struct item", false, "field", "main.c", 11}},
+         {"show.dsu.1"}},
+        {"main.dsu.1", {30, 31}, {}, {}}}}};
+  EXPECT_EQ(P.versionId(), Id);
+  std::string Dump = P.dump();
+  EXPECT_NE(Dump.find("continuations at main.c:10 in a.dsu.1\n"
+                      "  frame a.dsu.1 suspended at 10\n"
+                      "    type struct item (field) at main.c:11\n"
+                      "    calls show.dsu.1\n"
+                      "  frame main.dsu.1 suspended at 30 31\n"
+                      "continuations at main.c:20 in b.dsu.1\n"
+                      "  frame b.dsu.1 suspended at 20\n"
+                      "    global g.dsu.1 (global) at main.c:21\n"),
+            std::string::npos)
+      << Dump;
+}

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "dsu/Analysis/Continuations.h"
 
 #include "dsu/Control/ControlClient.h"
 #include "dsu/Control/UpdateTesting.h"
@@ -75,7 +76,13 @@ Expected<Build> loadBuild(const std::string &Path) {
   if (!sys::fs::exists(Path))
     return createStringError(inconvertibleErrorCode(),
                              Path + ": no such file");
-  return readBuild(Path);
+  auto B = readBuild(Path);
+  if (!B)
+    return B.takeError();
+  // The safety check needs what active frames use after each update point.
+  if (Error E = computeContinuations(*B))
+    return E;
+  return B;
 }
 
 /// BIN/../include, where <dsu/patch_format.h> is.
@@ -173,11 +180,22 @@ int dsu::runApplyCommand(const ArgList &Args) {
     return error("apply: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2)
     return error("usage: dsu apply PID PATCH [--timeout SECONDS] "
-                 "[--force-at FILE:LINE]");
-  std::string Force = P.Options["--force-at"];
-  if (!Force.empty() && (Force.find(':') == std::string::npos ||
-                         Force.find_first_of(" \n") != std::string::npos))
-    return error("apply: --force-at takes FILE:LINE of an update point");
+                 "[--force-at FILE:LINE[,FILE:LINE...]|all]...");
+  // --force-at may be repeated and takes a comma-separated list or "all".
+  std::string Force;
+  for (size_t I = 0; I + 1 < Args.size(); ++I)
+    if (Args[I] == "--force-at") {
+      for (StringRef Point : split(StringRef(Args[I + 1]), ',')) {
+        if (Point != "all" && (!Point.contains(':') ||
+                                 Point.find_first_of(" \n") != StringRef::npos))
+          return error("apply: --force-at takes FILE:LINE of an update "
+                       "point, several separated by commas, or 'all'");
+        if (Point == "all" || Force == "all")
+          Force = "all";
+        else
+          Force += (Force.empty() ? "" : ",") + Point.str();
+      }
+    }
   int Pid;
   if (!parsePid(P.Positional[0], Pid))
     return error("apply: '" + P.Positional[0] + "' is not a process id");
@@ -203,7 +221,8 @@ int dsu::runApplyCommand(const ArgList &Args) {
     return error("apply: " + Patch->Path + ": " +
                  toString(Decoded.takeError()));
   if (!Force.empty())
-    errs() << "dsu: WARNING: the update may be applied at " << Force
+    errs() << "dsu: WARNING: the update may be applied at "
+           << (Force == "all" ? std::string("any update point") : Force)
            << " even if dsu found it unsafe there; the process may be "
               "corrupted\n";
   ApplyOptions Opts;
@@ -253,6 +272,9 @@ int dsu::runStatusCommand(const ArgList &Args) {
            << U.value("rebinds", 0) << " functions, pause "
            << U.value("pause_ns", 0ull) << " ns, at "
            << U.value("at", std::string()) << ")\n";
+    if (!U.value("forced", std::string()).empty())
+      outs() << "  FORCED at an update point found unsafe: "
+             << U.value("forced", std::string()) << "\n";
   }
   if (J["pending"].is_null())
     outs() << "pending none\n";
@@ -275,10 +297,13 @@ int dsu::runModelCommand(const ArgList &Args) {
     return error(toString(Records.takeError()));
   if (Records->empty())
     return error(P.Positional[0] + ": not built with dsu-cc");
-  ProgramModel M;
-  for (TURecord &R : *Records)
-    M.TUs.push_back(std::move(R.Model));
-  outs() << M.dump();
+  Build B;
+  for (const TURecord &R : *Records)
+    B.Model.TUs.push_back(R.Model);
+  B.Records = std::move(*Records);
+  if (Error E = computeContinuations(B))
+    return error(toString(std::move(E)));
+  outs() << B.Model.dump();
   return 0;
 }
 

@@ -24,12 +24,13 @@ Live updates of programs built with dsu-cc:
   diff OLD NEW [--json]
                      print the patch plan: what changed and what an update
                      does about it
-  apply PID PATCH [--timeout SECONDS] [--force-at FILE:LINE]
+  apply PID PATCH [--timeout SECONDS] [--force-at FILE:LINE[,...]|all]
                      apply PATCH to the running process PID at its next
                      update point where it is safe (default timeout 10 s);
                      exits 0 only if the update was applied; --force-at
-                     also allows the update point FILE:LINE although dsu
-                     found it unsafe there (the process may be corrupted)
+                     (repeatable) also allows the update points FILE:LINE,
+                     or all of them, although dsu found them unsafe (the
+                     process may be corrupted); dsu status records it
   status PID [--json]
                      the process's version, updates applied, pending request
   model PROGRAM      print the program model stored in a build or object

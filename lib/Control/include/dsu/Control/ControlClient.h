@@ -57,7 +57,9 @@ llvm::Expected<OpenPatch> openPatch(llvm::StringRef Path);
 
 struct ApplyOptions {
   int TimeoutMs = 10000; ///< How long the process waits for an update point.
-  std::string ForceAt;   ///< FILE:LINE of an update point to allow anyway.
+  /// Update points to allow although unsafe: "FILE:LINE[,FILE:LINE...]" or
+  /// "all".
+  std::string ForceAt;
   /// Told when the process is committing past the wait (the client then
   /// waits for the outcome rather than guess it).
   std::function<void(llvm::StringRef)> Note;

@@ -39,6 +39,7 @@ struct ASTFacts {
     std::string File;
     unsigned Line = 0;
     std::set<std::string> TypesUsed;
+    std::vector<TypeUse> TypeUses; ///< See UseFacts.cpp.
   };
   struct Global {
     std::string IRName; ///< Name clang gives it ("fn.var" for local statics).

@@ -62,6 +62,19 @@ struct TypeInfo {
   bool operator==(const TypeInfo &) const = default;
 };
 
+/// A place where a function body uses the representation of a struct or
+/// union (C level, by line; see lib/Frontend/UseFacts.cpp). Kind is one of
+/// "field" (member access), "size" (sizeof, alignof, offsetof), "copy" (the
+/// whole object read, assigned or built), "arith" (pointer arithmetic or
+/// indexing over objects of the type) and "frame" (a local variable or
+/// parameter that holds the type or a pointer to it).
+struct TypeUse {
+  unsigned Line = 0;
+  std::string Type;
+  std::string Kind;
+  bool operator==(const TypeUse &) const = default;
+};
+
 struct FunctionInfo {
   std::string Name;      ///< C name.
   bool IsStatic = false; ///< Internal linkage: identity includes the TU.
@@ -83,6 +96,10 @@ struct FunctionInfo {
   /// Struct and union types the body mentions in any way (values, pointers,
   /// fields, sizeof): what an active frame of it may hold across an update.
   std::vector<std::string> TypesUsed;
+  /// Where the body uses the representation of a type, by line: what the
+  /// continuation analysis (lib/Analysis/Continuations.cpp) matches against
+  /// the lines a frame may still execute after an update.
+  std::vector<TypeUse> TypeUses;
   bool operator==(const FunctionInfo &) const = default;
 };
 
@@ -138,6 +155,42 @@ struct UpdatePointInfo {
   bool operator==(const UpdatePointInfo &) const = default;
 };
 
+/// Something the rest of an active frame may use after an update: a type's
+/// representation or a global, first reached at File:Line.
+struct ContinuationUse {
+  std::string What;     ///< A type name, or a global's symbol.
+  bool IsGlobal = false;
+  std::string Kind;     ///< TypeUse::Kind, or "global".
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const ContinuationUse &) const = default;
+};
+
+/// One frame that may be on the stack at an update point, and what the rest
+/// of it may use once control returns to it.
+struct FrameContinuation {
+  std::string Function;        ///< Symbol.
+  std::vector<unsigned> Lines; ///< Where it is suspended (calls, the point).
+  /// First use of each type and global, nearest first.
+  std::vector<ContinuationUse> Uses;
+  /// Functions it may call through slots: they run new code, unless a patch
+  /// gives them a new signature (then the old body goes on running).
+  std::vector<std::string> SlotCallees;
+  bool operator==(const FrameContinuation &) const = default;
+};
+
+/// The continuation facts of one update point, or of a blocking call where a
+/// thread may be parked during an update (computed from the stored IR, not
+/// stored in objects: see lib/Analysis/Continuations.h).
+struct PointContinuations {
+  UpdatePointInfo Point;
+  std::vector<FrameContinuation> Frames; ///< The point's own frame first.
+  /// Set for a blocking call where another thread may be parked during an
+  /// update ("read"); Point is then that call's place.
+  std::string BlockingCall;
+  bool operator==(const PointContinuations &) const = default;
+};
+
 /// The model of one translation unit.
 struct TUModel {
   std::string Source; ///< The source path as given to dsu-cc.
@@ -149,6 +202,9 @@ struct TUModel {
   std::vector<AllocSite> AllocSites;
   std::vector<UpdatePointInfo> UpdatePoints;
   std::vector<AddressEscape> Escapes;
+  /// Whether FunctionInfo::TypeUses were recorded (by a dsu-cc that knows
+  /// them): without them the continuation analysis would see no uses.
+  bool HasTypeUses = false;
   /// External functions (by plain name) whose address this TU takes.
   std::vector<std::string> AddressTakenExternals;
   /// The compile options (no inputs or outputs), to regenerate the object at
@@ -170,6 +226,9 @@ std::string allocationTag(const std::string &Type, const TUModel &TU);
 class ProgramModel {
 public:
   std::vector<TUModel> TUs;
+  /// Per update point: the frames that may be active there and what their
+  /// continuations use. Filled by computeContinuations(); empty otherwise.
+  std::vector<PointContinuations> Continuations;
 
   /// The version id: a hash of every entity's symbol and content hashes.
   /// Paths and line numbers do not take part, so rebuilding the same sources

@@ -75,13 +75,23 @@ struct PatchPlan {
   };
 
   /// Whether the patch may be applied at an update point of the old build:
-  /// no function that may be active there uses a type the patch changes or a
-  /// global whose type it changes (the update would break type safety).
+  /// no frame that may be active there uses, after the update, the
+  /// representation of a type the patch changes or a global whose type it
+  /// changes (the update would break type safety; see
+  /// lib/Analysis/Continuations.cpp).
   struct PointSafety {
     std::string File; ///< File name, as __FILE__ spells it at run time.
     unsigned Line = 0;
     bool Safe = true;
     std::string Reason;
+    /// For an unsafe point: the frame (function name), the type or global
+    /// symbol in conflict, and where the frame first uses it after the
+    /// update (empty without continuation facts).
+    std::string Frame, Type, UseFile;
+    unsigned UseLine = 0;
+    /// Set when this is not an update point but a blocking call where
+    /// another thread may be parked during the update ("read").
+    std::string BlockingCall;
   };
 
   std::string BaseVersion, TargetVersion;
