@@ -55,7 +55,9 @@ SESSION=$!
 sleep 1
 "$DSU" apply "$PID" "$WORK/mc23.patch" --timeout 10 > "$WORK/apply23.log" 2>&1
 check "1.2.2 -> 1.2.3 applied live" test $? -eq 0
+cat "$WORK/apply23.log" # the pause, for bench/RESULTS.md
 wait "$SESSION"
+cat "$WORK/session.log"
 check "the open connection was served throughout, no failed request" \
   contains "$WORK/session.log" "failures 0"
 check "the same connection now talks to 1.2.3" \
