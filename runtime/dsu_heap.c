@@ -520,6 +520,18 @@ static void *alt_stack;
 static timer_t deadline_timer;
 static int have_timer;
 
+/* Starts the deadline afresh: for the transformation, and again for the
+ * rollback hook after a transformation that ran out of time. */
+static void rearm_deadline(void) {
+  deadline_passed = 0;
+  if (have_timer) {
+    struct itimerspec when = {{0, 0},
+                              {transform_ms / 1000,
+                               (transform_ms % 1000) * 1000000L}};
+    timer_settime(deadline_timer, 0, &when, NULL);
+  }
+}
+
 /* Crash protection for the whole transformation: installed once, because
  * several system calls per object would dominate the pause. */
 static void protect_begin(void) {
@@ -553,24 +565,7 @@ static void protect_begin(void) {
   ev.sigev_signo = DSU_DEADLINE_SIGNAL;
   ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
   have_timer = timer_create(CLOCK_MONOTONIC, &ev, &deadline_timer) == 0;
-  if (have_timer) {
-    struct itimerspec when = {{0, 0},
-                              {transform_ms / 1000,
-                               (transform_ms % 1000) * 1000000L}};
-    timer_settime(deadline_timer, 0, &when, NULL);
-  }
-}
-
-/* A fresh deadline, for the rollback hook after a transformation that ran
- * out of time. */
-static void rearm_deadline(void) {
-  deadline_passed = 0;
-  if (have_timer) {
-    struct itimerspec when = {{0, 0},
-                              {transform_ms / 1000,
-                               (transform_ms % 1000) * 1000000L}};
-    timer_settime(deadline_timer, 0, &when, NULL);
-  }
+  rearm_deadline();
 }
 
 static void protect_end(void) {
