@@ -25,6 +25,8 @@
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/GlobalAlias.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -71,8 +73,28 @@ static std::string irTypeText(Type *T) {
   return S;
 }
 
+/// Removes the calls that clang emits for annotated fields and locals
+/// (llvm.ptr.annotation, llvm.var.annotation): they do nothing at run time,
+/// dsu reads annotations from the AST, and they carry the file and line of
+/// the annotation, which would make every function that touches an
+/// annotated field look changed when the field moves down a line.
+static void stripAnnotationCalls(Module &M) {
+  for (Function &F : M) {
+    Intrinsic::ID ID = F.getIntrinsicID();
+    if (ID != Intrinsic::ptr_annotation && ID != Intrinsic::var_annotation)
+      continue;
+    for (User *U : make_early_inc_range(F.users()))
+      if (auto *CB = dyn_cast<CallBase>(U)) {
+        if (ID == Intrinsic::ptr_annotation)
+          CB->replaceAllUsesWith(CB->getArgOperand(0));
+        CB->eraseFromParent();
+      }
+  }
+}
+
 Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
                                         StringRef Source, StringRef TU) {
+  stripAnnotationCalls(M);
   TUModel Model;
   Model.Source = Source.str();
   Model.TU = TU.str();

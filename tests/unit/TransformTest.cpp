@@ -245,6 +245,27 @@ int h(void) {
   EXPECT_EQ(PA.versionId(), PB.versionId());
 }
 
+TEST(IdentitiesTest, AnnotatedFieldMovedDownALineChangesNoHash) {
+  TempDir D = makeTempDir();
+  const char *Code = R"(struct slot {
+  int id;%s
+  void *data __attribute__((annotate("dsu_points_to:struct slot")));
+};
+void *get(struct slot *s) { return s->data; }
+void put(struct slot *s, void *p) { s->data = p; }
+)";
+  char V1[512], V2[512];
+  snprintf(V1, sizeof V1, Code, "");
+  snprintf(V2, sizeof V2, Code, "\n");
+  auto A = build(D, "v1/a.c", V1, "a.c");
+  auto B = build(D, "v2/a.c", V2, "a.c");
+  ASSERT_TRUE(A && B);
+  for (const char *Name : {"get", "put"})
+    EXPECT_EQ(fnNamed(A->Model, Name)->BodyHash,
+              fnNamed(B->Model, Name)->BodyHash)
+        << Name;
+}
+
 TEST(IdentitiesTest, ConstantChangeChangesOnlyThatBody) {
   TempDir D = makeTempDir();
   const char *V1 = R"(int g(int x) { return x * 3; }
