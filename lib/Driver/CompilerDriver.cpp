@@ -10,6 +10,7 @@
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/Cloning.h"
@@ -288,6 +289,49 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   return 0;
 }
 
+/// Stands for the version id in the link, 16 characters like the id.
+constexpr const char *VersionPlaceholder = "dsuVERSIONplace!";
+
+/// Computes the version id of a linked program from the units it holds and
+/// writes it over the placeholder (in .rodata and in .dsu.version).
+Error stampVersion(const std::string &Output) {
+  auto Records = readTURecords(Output);
+  if (!Records)
+    return Records.takeError();
+  ProgramModel Program;
+  for (TURecord &R : *Records)
+    Program.TUs.push_back(std::move(R.Model));
+  if (Error E = Program.validate())
+    return E;
+  std::string Id = Program.versionId();
+  auto Bytes = MemoryBuffer::getFile(Output, /*IsText=*/false,
+                                     /*RequiresNullTerminator=*/false);
+  if (!Bytes)
+    return createStringError(Bytes.getError(), "cannot read the program");
+  std::string Data = (*Bytes)->getBuffer().str();
+  StringRef Placeholder(VersionPlaceholder);
+  if (Id.size() != Placeholder.size())
+    return createStringError(inconvertibleErrorCode(),
+                             "version id of unexpected length");
+  size_t Count = 0;
+  for (size_t At = Data.find(Placeholder.str()); At != std::string::npos;
+       At = Data.find(Placeholder.str(), At + Id.size())) {
+    Data.replace(At, Id.size(), Id);
+    ++Count;
+  }
+  if (Count == 0)
+    return createStringError(inconvertibleErrorCode(),
+                             "the version placeholder is missing");
+  sys::fs::file_status St;
+  if (std::error_code EC = sys::fs::status(Output, St))
+    return createStringError(EC, "cannot stat the program");
+  if (Error E = writeFile(Output, Data))
+    return E;
+  if (std::error_code EC = sys::fs::setPermissions(Output, St.permissions()))
+    return createStringError(EC, "cannot restore the program's mode");
+  return Error::success();
+}
+
 /// Writes the assembly that defines the version id for the link.
 Expected<std::string> writeVersionObject(const std::string &Id,
                                          const TempDir &Tmp) {
@@ -525,7 +569,10 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
   for (auto [LinkIndex, ObjIndex] : ObjectAt)
     if (!LinkObjects[ObjIndex].Replacement.empty())
       Link[LinkIndex] = LinkObjects[ObjIndex].Replacement;
-  auto VersionAsm = writeVersionObject(*VersionId, *Tmp);
+  // The version id is settled after the link, from the units the linker
+  // really took (archive members pulled in by -lNAME, say): the link
+  // writes a placeholder of the same length.
+  auto VersionAsm = writeVersionObject(VersionPlaceholder, *Tmp);
   if (!VersionAsm) {
     errs() << "dsu-cc: error: " << toString(VersionAsm.takeError()) << "\n";
     return 1;
@@ -546,5 +593,15 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
     errs() << "dsu-cc: error: " << toString(Rc.takeError()) << "\n";
     return 1;
   }
-  return *Rc;
+  if (*Rc != 0)
+    return *Rc;
+  std::string Output = P.Output.empty() ? "a.out" : P.Output;
+  if (Error E = stampVersion(Output)) {
+    errs() << "dsu-cc: error: " << Output << ": " << toString(std::move(E))
+           << "\n";
+    sys::fs::remove(Output);
+    return 1;
+  }
+  (void)VersionId;
+  return 0;
 }

@@ -65,4 +65,29 @@ wait_lines "$WORK/flags1.out" 2
 stop
 check "after the update, the same flags hold in the new code" \
   test "$(sed -n 2p "$WORK/flags1.out")" = "v2 char unsigned, wrap 1, value 7, twice 14, requests 2, port 8080"
+# --- a unit in a static library linked with -L/-l: the version id embedded
+# in the program is the one dsu computes from it, so patches apply
+for v in 1 2; do
+  mkdir -p "$WORK/lib$v"
+  greeting=""; [ $v = 2 ] && greeting='-DGREETING="hej"'
+  (cd "$WORK/lib$v" && "$DSU_CC" -O2 $greeting -c "$SRC/greet.c" -o greet.o &&
+     ar rcs libgreet.a greet.o &&
+     "$DSU_CC" -O2 -c "$SRC/main.c" -o main.o &&
+     "$DSU_CC" -O2 -o greeter main.o -L. -lgreet) > "$WORK/lib$v.log" 2>&1
+done
+check "a program linked against a dsu-cc archive with -l builds" test -x "$WORK/lib1/greeter"
+cp "$WORK/lib1/greeter" "$WORK/lg1"; cp "$WORK/lib2/greeter" "$WORK/lg2"
+start lg1
+send ann
+wait_lines "$WORK/lg1.out" 1
+"$DSU" status "$PID" > "$WORK/lg.status"
+check "the process runs the version dsu model computes" \
+  contains "$WORK/lg.status" "$("$DSU" model "$WORK/lg1" | sed -n 's/^version //p')"
+make_patch lg1 lg2 lg.patch
+apply_during lg.patch lg.apply bob
+check "a patch between two such builds applies" test $? -eq 0
+send cid
+wait_lines "$WORK/lg1.out" 3
+stop
+check "the archive's unit runs new code" test "$(sed -n 3p "$WORK/lg1.out")" = "hej cid #3"
 finish
