@@ -470,6 +470,36 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
 
   Plan.Types = diffTypes(Old, New);
 
+  // Loops that would keep running old code for good: the function holding
+  // an update point (an extracted loop body) that the new build replaces
+  // with another function or drops.
+  {
+    std::map<std::string, const PatchPlan::FunctionChange *> ByOldSymbol;
+    for (const PatchPlan::FunctionChange &C : Plan.Functions)
+      if (C.Kind == FK::SignatureChanged || C.Kind == FK::Removed)
+        ByOldSymbol[C.OldSymbol] = &C;
+    std::set<std::string> Seen;
+    for (const TUModel &TU : Old.TUs)
+      for (const UpdatePointInfo &U : TU.UpdatePoints) {
+        auto It = ByOldSymbol.find(U.Function);
+        if (It == ByOldSymbol.end() || !Seen.insert(U.Function).second)
+          continue;
+        const PatchPlan::FunctionChange &C = *It->second;
+        std::string Loop = C.Name.find(".loop") != std::string::npos
+                               ? "the loop body " + C.Name
+                               : "function " + C.Name;
+        Plan.Partials.push_back(
+            {C.Name, llvm::sys::path::filename(U.File).str(), U.Line,
+             Loop + ", which holds this update point, " +
+                 (C.Kind == FK::Removed
+                      ? std::string("is gone from the new build")
+                      : "became a new function ('" + C.OldSignature +
+                            "' -> '" + C.NewSignature + "')") +
+                 ": the running loop keeps calling its old body, and the "
+                 "new one runs only when its caller is entered again"});
+      }
+  }
+
   // Objects whose address the old code gave to code dsu does not build (a
   // library that keeps it, like libevent's event_set) cannot be moved: the
   // library would go on using the old address.
@@ -593,6 +623,8 @@ std::string PatchPlan::dump() const {
     OS << "state-lost " << describeGlobal(L.Name, L.OldTU)
        << ": the new build has " << describeGlobal(L.Name, L.NewTU)
        << " instead, which would start from its initialiser\n";
+  for (const Partial &P : Partials)
+    OS << "partial " << P.File << ":" << P.Line << ": " << P.Why << "\n";
   for (const Pinned &P : PinnedTypes)
     OS << "refused: " << P.message()
        << "; unless the transformers re-register them (DSU_REREGISTERS("
@@ -646,6 +678,12 @@ std::string PatchPlan::toJSON() const {
   for (const StateLoss &L : StateLosses)
     J["state_losses"].push_back(
         {{"name", L.Name}, {"old_tu", L.OldTU}, {"new_tu", L.NewTU}});
+  J["partial"] = nlohmann::json::array();
+  for (const Partial &P : Partials)
+    J["partial"].push_back({{"function", P.Function},
+                            {"file", P.File},
+                            {"line", P.Line},
+                            {"why", P.Why}});
   J["pinned"] = nlohmann::json::array();
   for (const Pinned &P : PinnedTypes)
     J["pinned"].push_back({{"type", P.Type}, {"where", P.Where}});

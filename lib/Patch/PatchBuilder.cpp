@@ -304,6 +304,13 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       Why += "\n  " + R;
     return failure(Why);
   }
+  if (!Plan.Partials.empty() && !Opts.AllowPartial) {
+    std::string Why = "the update would take effect only in part:";
+    for (const PatchPlan::Partial &P : Plan.Partials)
+      Why += "\n  " + P.File + ":" + std::to_string(P.Line) + ": " + P.Why;
+    return failure(Why + "\nkeep the loop's locals as they are in the new "
+                         "version, or pass --allow-partial to apply it anyway");
+  }
   {
     std::string Lost;
     for (const PatchPlan::StateLoss &L : Plan.StateLosses)

@@ -118,7 +118,15 @@ build loopframe2 "$P/loopframe/v2/main.c"
 "$DSU" diff "$WORK/loopframe1" "$WORK/loopframe2" > "$WORK/loopframe.diff"
 check "diff: the loop body whose frame changed is a new function" \
   contains "$WORK/loopframe.diff" "function signature-changed main.loop0"
-make_patch loopframe1 loopframe2 loopframe.patch
+check "diff: says the running loop keeps its old body" \
+  contains "$WORK/loopframe.diff" "partial main.c:20: the loop body main.loop0, which holds this update point, became a new function"
+"$DSU" patch "$WORK/loopframe1" "$WORK/loopframe2" -o "$WORK/loopframe.patch" > "$WORK/loopframe.plog" 2>&1
+check "an update that leaves the loop on old code is refused" test $? -ne 0
+check "the refusal says the update would take effect only in part" \
+  contains "$WORK/loopframe.plog" "the update would take effect only in part"
+"$DSU" patch "$WORK/loopframe1" "$WORK/loopframe2" -o "$WORK/loopframe.patch" \
+  --allow-partial > "$WORK/loopframe.plog" 2>&1
+check "--allow-partial builds it" test $? -eq 0
 start loopframe1
 send "n alpha" "n be" p
 wait_lines "$WORK/loopframe1.out" 1

@@ -133,7 +133,7 @@ int dsu::runDiffCommand(const ArgList &Args) {
 }
 
 int dsu::runPatchCommand(const ArgList &Args) {
-  Parsed P = parseArgs(Args, {"-v", "--verbose"},
+  Parsed P = parseArgs(Args, {"-v", "--verbose", "--allow-partial"},
                        {"-o", "--keep", "--transformers", "--emit-transformers",
                         "--allow-state-loss"});
   if (!P.Unknown.empty())
@@ -141,7 +141,7 @@ int dsu::runPatchCommand(const ArgList &Args) {
   if (P.Positional.size() != 2 || !P.Options.count("-o"))
     return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] "
                  "[--emit-transformers FILE.c] [--transformers FILE.c] "
-                 "[--allow-state-loss NAME[,NAME...]] [-v]");
+                 "[--allow-state-loss NAME[,NAME...]] [--allow-partial] [-v]");
   auto Builds = loadBuilds(P.Positional[0], P.Positional[1]);
   if (!Builds)
     return error(toString(Builds.takeError()));
@@ -153,6 +153,7 @@ int dsu::runPatchCommand(const ArgList &Args) {
   Opts.TransformersIn = P.Options["--transformers"];
   Opts.TransformersOut = P.Options["--emit-transformers"];
   Opts.IncludeDir = includeDir();
+  Opts.AllowPartial = P.Options.count("--allow-partial");
   for (StringRef Name : split(P.Options["--allow-state-loss"], ','))
     if (!Name.empty())
       Opts.AllowStateLoss.insert(Name.str());

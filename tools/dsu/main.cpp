@@ -12,7 +12,7 @@ static const char *Usage = R"(usage: dsu COMMAND [ARGS]
 Live updates of programs built with dsu-cc:
   patch OLD NEW -o PATCH [--keep DIR] [-v]
         [--emit-transformers FILE.c] [--transformers FILE.c]
-        [--allow-state-loss NAME[,NAME...]]
+        [--allow-state-loss NAME[,NAME...]] [--allow-partial]
                      build the patch that updates a process running the
                      build OLD to the build NEW; when types or global types
                      changed, write the generated state transformers to
@@ -20,7 +20,9 @@ Live updates of programs built with dsu-cc:
                      contents), or use the edited FILE.c instead; a global
                      whose running value the update would drop (its file
                      renamed, a static moved) is refused unless named in
-                     --allow-state-loss
+                     --allow-state-loss; an update that would leave a loop
+                     running its old body for good is refused unless
+                     --allow-partial
   diff OLD NEW [--json]
                      print the patch plan: what changed and what an update
                      does about it

@@ -118,12 +118,24 @@ struct PatchPlan {
     std::string message() const;
   };
   std::vector<Pinned> PinnedTypes;
+  /// A part of the program the update changes but cannot make run new code:
+  /// the loop holding an update point whose body became a new function (its
+  /// frame changed: a local of another type, other locals, other exits), so
+  /// the running loop keeps calling its old body for good. `dsu patch`
+  /// refuses unless the user allows it (--allow-partial).
+  struct Partial {
+    std::string Function; ///< The loop body that stays old ("main.loop0").
+    std::string File;
+    unsigned Line = 0; ///< Of the update point.
+    std::string Why;
+  };
+  std::vector<Partial> Partials;
   /// Why the patch cannot be applied (empty when it can).
   std::vector<std::string> Refusals;
 
   bool empty() const {
     return Functions.empty() && Globals.empty() && Types.empty() &&
-           StateLosses.empty() && PinnedTypes.empty();
+           StateLosses.empty() && PinnedTypes.empty() && Partials.empty();
   }
   std::string dump() const;
   std::string toJSON() const;

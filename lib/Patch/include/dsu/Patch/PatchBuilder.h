@@ -24,6 +24,9 @@ struct PatchBuildOptions {
   /// Globals (by C name) whose running value the user lets the update drop
   /// (see PatchPlan::StateLoss); any other state loss is refused.
   std::set<std::string> AllowStateLoss;
+  /// Build the patch although parts of the program would keep running old
+  /// code (PatchPlan::Partial).
+  bool AllowPartial = false;
 };
 
 /// Builds the patch file that takes a process from Old to New. Fails with
