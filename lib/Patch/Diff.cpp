@@ -373,6 +373,39 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     }
     Plan.Functions.push_back(C);
   }
+  // A const global whose value changed is a new definition; code of its own
+  // unit names it by its new symbol and so changed, but code of other units
+  // reads it through an extern declaration, by its plain name, and would go
+  // on reading the old definition: rebuild it, binding that name anew.
+  {
+    std::set<std::string> Replaced;
+    auto OldGlobals = byIdentity(Old, &TUModel::Globals);
+    for (const auto &[Key, N] : byIdentity(New, &TUModel::Globals))
+      if (auto It = OldGlobals.find(Key);
+          It != OldGlobals.end() && !N.Entity->IsStatic &&
+          N.Entity->IsConst && It->second.Entity->IsConst &&
+          It->second.Entity->Symbol != N.Entity->Symbol)
+        Replaced.insert(N.Entity->Name);
+    std::set<std::string> Rebuilt;
+    for (const PatchPlan::FunctionChange &C : Plan.Functions)
+      Rebuilt.insert(C.OldSymbol);
+    auto NewBySymbol = New.functionsBySymbol();
+    for (const auto &[Key, O] : OldF) {
+      const FunctionInfo &OF = *O.Entity;
+      if (Rebuilt.count(OF.Symbol) || !NewBySymbol.count(OF.Symbol))
+        continue;
+      for (const std::string &G : OF.Globals)
+        if (Replaced.count(G)) {
+          Plan.Functions.push_back(
+              {FK::Changed, OF.Name, O.TU, OF.Symbol, OF.Symbol, OF.Signature,
+               OF.Signature, OF.File, OF.Line,
+               "reads const global '" + G + "', whose value changed"});
+          Rebuilt.insert(OF.Symbol);
+          break;
+        }
+    }
+  }
+
   // Direct callers of rebuilt functions must be rebuilt: their old code may
   // have the old callee inlined or call its old body directly.
   {

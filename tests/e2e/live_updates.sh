@@ -138,4 +138,22 @@ printf 'served 2 last 2 guard 12345\nserved 5 last 7 guard 12345\n' \
   > "$WORK/loopframe.expected"
 check "the running loop's frame is intact" \
   cmp "$WORK/loopframe1.out" "$WORK/loopframe.expected"
+# --- a const global read through an extern declaration in another file:
+# the functions that read it are rebuilt and read the new value
+build ec1 "$P/externconst/v1/main.c" "$P/externconst/v1/limits.c"
+build ec2 "$P/externconst/v2/main.c" "$P/externconst/v2/limits.c"
+"$DSU" diff "$WORK/ec1" "$WORK/ec2" > "$WORK/ec.diff"
+check "diff: the readers of the changed constant in other files are rebuilt" \
+  contains "$WORK/ec.diff" "function changed add (static in main.c) (rebuilt: reads const global 'max_items', whose value changed)"
+make_patch ec1 ec2 ec.patch
+start ec1
+send a a a a p
+wait_lines "$WORK/ec1.out" 1
+apply_during ec.patch ec.log p
+check "the update applies" test $? -eq 0
+send a a a a p
+wait_lines "$WORK/ec1.out" 3
+stop
+check "the new value is read after the update" \
+  test "$(sed -n 3p "$WORK/ec1.out")" = "5 of 5"
 finish
