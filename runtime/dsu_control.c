@@ -567,6 +567,8 @@ static void handle_apply(int c, pid_t peer, const char *args,
   char running_threads[1024];
   dsu_threads_describe_running(running_threads, sizeof running_threads,
                                dsu_parked_ok);
+  char main_thread[128];
+  dsu_threads_describe_main(main_thread, sizeof main_thread);
   dsu_threads_wake();
   pthread_mutex_unlock(&dsu_lock);
   dsu_unload_patch(e.handle);
@@ -587,9 +589,9 @@ static void handle_apply(int c, pid_t peer, const char *args,
           timeout_ms / 1000.0, running_threads, running);
   else
     reply(c,
-          "ERR timed out after %.1f s: the program reached no update point; "
-          "it still runs version %s",
-          timeout_ms / 1000.0, running);
+          "ERR timed out after %.1f s: the program reached no update point "
+          "(its main thread is %s); it still runs version %s",
+          timeout_ms / 1000.0, main_thread, running);
 out:
   if (patch_fd >= 0)
     close(patch_fd);

@@ -54,6 +54,8 @@ void dsu_threads_release(void);
 void dsu_threads_wake(void);
 void dsu_threads_describe_running(char *out, size_t size,
                                   int (*parked_ok)(const char *site));
+/* What the main thread is doing now ("running", "blocked in accept()..."). */
+void dsu_threads_describe_main(char *out, size_t size);
 /* The parked_ok of the pending request (dsu_runtime.c), under dsu_lock. */
 int dsu_parked_ok(const char *site);
 void dsu_threads_after_fork(void);

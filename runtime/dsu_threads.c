@@ -234,7 +234,8 @@ void dsu_threads_wake(void) { pthread_cond_broadcast(&threads_changed); }
  * "running", or "blocked in read()" for a thread asleep in a system call
  * that dsu-cc did not bracket (inside a library: fgets reading a pipe, say),
  * so that a time-out names the call to look at. */
-static void thread_activity(pid_t tid, char *out, size_t size) {
+static void thread_activity(pid_t tid, char *out, size_t size,
+                            const char *verdict) {
   /* x86-64 numbers (elsewhere the number alone is given). */
   static const struct {
     long nr;
@@ -272,28 +273,35 @@ static void thread_activity(pid_t tid, char *out, size_t size) {
   }
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
     if (calls[i].nr == nr) {
-      snprintf(out, size, "blocked in %s(), not known to be a safe place",
-               calls[i].name);
+      snprintf(out, size, "blocked in %s()%s", calls[i].name, verdict);
       return;
     }
   if (nr >= 0)
-    snprintf(out, size, "blocked in system call %ld, not known to be a safe "
-                        "place", nr);
+    snprintf(out, size, "blocked in system call %ld%s", nr, verdict);
   else
     snprintf(out, size, "blocked");
 }
 
 /* Names the threads that are neither at an update point nor blocked, and
- * those parked where the update is unsafe. */
+ * those parked where the update is unsafe. A single-threaded program has
+ * nothing to name: its one thread simply reached no update point (what it
+ * is doing instead goes with that message, dsu_threads_describe_main). */
+void dsu_threads_describe_main(char *out, size_t size) {
+  thread_activity(getpid(), out, size, "");
+}
+
 void dsu_threads_describe_running(char *out, size_t size,
                                   int (*parked_ok)(const char *site)) {
   size_t n = 0;
   out[0] = 0;
+  if (single_threaded())
+    return;
   for (struct dsu_thread *t = threads; t && n + 1 < size; t = t->next) {
     int k = 0;
     if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING) {
       char doing[96];
-      thread_activity(t->tid, doing, sizeof doing);
+      thread_activity(t->tid, doing, sizeof doing,
+                      ", not known to be a safe place");
       k = snprintf(out + n, size - n, "%sthread %d (%s) %s", n ? ", " : "",
                    (int)t->tid, t->name, doing);
     }

@@ -156,4 +156,12 @@ wait_lines "$WORK/ec1.out" 3
 stop
 check "the new value is read after the update" \
   test "$(sed -n 3p "$WORK/ec1.out")" = "5 of 5"
+# --- a single-threaded program waiting for input reached no update point:
+# that is what the refusal says, with what its thread is doing
+start ec1
+"$DSU" apply "$PID" "$WORK/ec.patch" --timeout 1 > "$WORK/idle.log" 2>&1
+check "an idle program times out" test $? -ne 0
+check "the time-out says no update point was reached, and where the program waits" \
+  contains "$WORK/idle.log" "the program reached no update point (its main thread is blocked in read())"
+stop
 finish
