@@ -18,6 +18,8 @@ import struct
 import sys
 
 HEADER = struct.Struct("<8sII32s32sQQQQII32s64sQ")
+# Format 1, to show what the old runtime accepted: no plan hash, no signature.
+HEADER1 = struct.Struct("<8sII32s32sQQQQ")
 
 
 def fnv1a64(data):
@@ -31,17 +33,20 @@ def fnv1a64(data):
 def main(argv):
     src, dst, opts = argv[1], argv[2], argv[3:]
     blob = open(src, "rb").read()
-    f = list(HEADER.unpack_from(blob))
+    v1 = struct.unpack_from("<I", blob, 8)[0] == 1
+    if v1:
+        g = HEADER1.unpack_from(blob)
+        f = list(g[:8]) + [0, 0, 0, b"", b"", g[8]]
+    else:
+        f = list(HEADER.unpack_from(blob))
     # magic fmt hsize base target psize phash plsize plhash flags reserved signer sig hhash
-    payload = blob[HEADER.size:HEADER.size + f[5]]
-    plan = blob[HEADER.size + f[5]:]
     rehash = False
-    flip = flip_plan = truncate = None
+    flip = flip_plan = truncate = elf = rehash_payload = None
     i = 0
     while i < len(opts):
         arg = opts[i + 1]
         if opts[i] == "--payload":
-            payload = open(arg, "rb").read()
+            rehash_payload = open(arg, "rb").read()
             rehash = True
         elif opts[i] == "--base":
             f[3] = arg.encode().ljust(32, b"\0")
@@ -50,7 +55,7 @@ def main(argv):
             b = bytearray(f[3]); b[int(arg)] ^= 0x01; f[3] = bytes(b)
             rehash = True
         elif opts[i] == "--elf":
-            b = bytearray(payload); b[int(arg)] ^= 0xFF; payload = bytes(b)
+            elf = int(arg)
             rehash = True
         elif opts[i] == "--flip":
             flip = int(arg)
@@ -61,16 +66,25 @@ def main(argv):
         else:
             sys.exit("patchtool: unknown option " + opts[i])
         i += 2
+    def pack(f):
+        return HEADER1.pack(*(f[:8] + [f[13]])) if v1 else HEADER.pack(*f)
+    size = HEADER1.size if v1 else HEADER.size
+    payload = blob[size:size + f[5]]
+    plan = blob[size + f[5]:]
+    if rehash_payload is not None:
+        payload = rehash_payload
+    if elf is not None:
+        b = bytearray(payload); b[elf] ^= 0xFF; payload = bytes(b)
     if rehash:
         f[5], f[6] = len(payload), fnv1a64(payload)
         f[8] = fnv1a64(plan)
         f[13] = 0
-        f[13] = fnv1a64(HEADER.pack(*f))
+        f[13] = fnv1a64(pack(f))
     if flip is not None:
         b = bytearray(payload); b[flip] ^= 0xFF; payload = bytes(b)
     if flip_plan is not None:
         b = bytearray(plan); b[flip_plan] ^= 0xFF; plan = bytes(b)
-    out = HEADER.pack(*f) + payload + plan
+    out = pack(f) + payload + plan
     if truncate is not None:
         out = out[:truncate]
     with open(dst, "wb") as fh:

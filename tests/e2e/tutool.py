@@ -26,11 +26,13 @@ def fnv(data, h=0xCBF29CE484222325):
 
 def main(path, mode):
     blob = bytearray(open(path, "rb").read())
-    pos = blob.find(MAGIC)
+    pos, head = blob.find(MAGIC), 32
+    if pos < 0:  # a build of the dsu-cc before checksums (to show the old bugs)
+        pos, head = blob.find(b"DSUTU001"), 24
     if pos < 0:
         sys.exit("tutool: no record in " + path)
-    jlen, blen, _ = struct.unpack_from("<QQQ", blob, pos + 8)
-    body = pos + 32
+    jlen, blen = struct.unpack_from("<QQ", blob, pos + 8)
+    body = pos + head
     if mode == "json":
         blob[body + jlen // 2] ^= 0x5A
     elif mode == "bitcode":
@@ -43,8 +45,9 @@ def main(path, mode):
             blob[body:body + jlen] = fake + b" " * (jlen - len(fake))
         else:
             blob[body + jlen] ^= 0xFF
-        s = fnv(bytes(blob[body:body + jlen + blen]), fnv(bytes(blob[pos:pos + 24])))
-        struct.pack_into("<Q", blob, pos + 24, s)
+        if head == 32:
+            s = fnv(bytes(blob[body:body + jlen + blen]), fnv(bytes(blob[pos:pos + 24])))
+            struct.pack_into("<Q", blob, pos + 24, s)
     else:
         sys.exit("tutool: unknown mode " + mode)
     open(path, "wb").write(blob)
