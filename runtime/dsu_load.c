@@ -14,8 +14,10 @@
  * that lives through thousands of updates must not keep a descriptor per
  * update.
  *
- * Signatures. A process started with DSU_TRUSTED_KEYS=FILE (read once, at
- * start-up, by secure_getenv: a set-user-ID program ignores it) loads only
+ * Signatures. A program built with -fdsu-trusted-key=FILE (the keys are
+ * embedded as __dsu_trusted_keys), or else a process started with
+ * DSU_TRUSTED_KEYS=FILE (read once, at start-up, by secure_getenv: a
+ * set-user-ID program ignores it), loads only
  * patches signed by one of the Ed25519 public keys in FILE, one hex key a
  * line; FILE must be a regular file owned by root or the process owner and
  * writable by no one else. If FILE cannot be used, every patch is refused
@@ -154,14 +156,41 @@ int dsu_parse_trusted_keys(const char *text, size_t size, char *err,
   return 0;
 }
 
+/* Keys embedded by dsu-cc -fdsu-trusted-key=FILE (one hex key a line). */
+extern const char __dsu_trusted_keys[] __attribute__((weak));
+
+static void open_sodium(char *why, size_t size) {
+  /* libsodium's soname of Debian 12 and later. */
+  void *h = dlopen("libsodium.so.23", RTLD_NOW | RTLD_LOCAL);
+  int (*init)(void) = h ? (int (*)(void))dlsym(h, "sodium_init") : NULL;
+  sodium_verify =
+      h ? (verify_fn)dlsym(h, "crypto_sign_ed25519_verify_detached") : NULL;
+  if (!init || !sodium_verify || init() < 0) {
+    sodium_verify = NULL;
+    snprintf(why, size, "libsodium (libsodium.so.23) cannot be loaded to "
+             "verify signatures");
+  }
+}
+
 /* Runs before main, after the dynamic loader, with the environment the
- * process was started with. */
+ * process was started with. Keys built into the program win: the
+ * environment cannot add a key to a program built to trust only its own. */
 __attribute__((constructor)) static void dsu_load_keys(void) {
+  char why[200] = "";
+  if (__dsu_trusted_keys) {
+    require_sig = 1;
+    if (dsu_parse_trusted_keys(__dsu_trusted_keys, strlen(__dsu_trusted_keys),
+                               why, sizeof why) == 0)
+      open_sodium(why, sizeof why);
+    if (why[0])
+      snprintf(keys_error, sizeof keys_error, "the keys built into the "
+               "program cannot be used (%s); no patch is loaded", why);
+    return;
+  }
   const char *path = secure_getenv(DSU_ENV_TRUSTED_KEYS);
   if (!path)
     return;
   require_sig = 1;
-  char why[200] = "";
   struct stat st;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
   char text[DSU_MAX_TRUSTED_KEYS * 80];
@@ -180,18 +209,8 @@ __attribute__((constructor)) static void dsu_load_keys(void) {
     snprintf(why, sizeof why, "too large or unreadable");
   else if (dsu_parse_trusted_keys(text, (size_t)n, why, sizeof why) != 0)
     ;
-  else {
-    /* libsodium's soname of Debian 12 and later. */
-    void *h = dlopen("libsodium.so.23", RTLD_NOW | RTLD_LOCAL);
-    int (*init)(void) = h ? (int (*)(void))dlsym(h, "sodium_init") : NULL;
-    sodium_verify =
-        h ? (verify_fn)dlsym(h, "crypto_sign_ed25519_verify_detached") : NULL;
-    if (!init || !sodium_verify || init() < 0) {
-      sodium_verify = NULL;
-      snprintf(why, sizeof why, "libsodium (libsodium.so.23) cannot be "
-               "loaded to verify signatures");
-    }
-  }
+  else
+    open_sodium(why, sizeof why);
   if (fd >= 0)
     close(fd);
   if (why[0])

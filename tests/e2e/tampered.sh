@@ -150,4 +150,28 @@ DSU_TRUSTED_KEYS="$WORK/trusted" start s1
 SOCK="$DSU_RUNTIME_DIR/$PID.sock"
 rawrefuse "any patch when the key file is writable by others" signed1.patch "writable by group or others"
 stop
+
+# A program built with its trusted key (-fdsu-trusted-key): no variable
+# needed, and the environment cannot add a key.
+build sk -fdsu-trusted-key="$WORK/k1.pub" "$S/varargs/v1/main.c"
+check "the built-in key is in the program" contains <(strings "$WORK/sk") "$(cat "$WORK/k1.pub")"
+(umask 077; cat "$WORK/k2.pub" > "$WORK/trusted2")
+DSU_TRUSTED_KEYS="$WORK/trusted2" start sk
+send a
+wait_lines "$WORK/sk.out" 1
+SOCK="$DSU_RUNTIME_DIR/$PID.sock"
+rawrefuse "an unsigned patch (key built in)" s.patch "is not signed"
+rawrefuse "another key, even named in DSU_TRUSTED_KEYS (key built in)" signed2.patch "does not trust"
+"$DSU" apply "$PID" "$WORK/signed1.patch" --timeout 5 > "$WORK/sk1.out" 2>&1 &
+AP=$!
+sleep 0.3
+send b
+check "a patch signed by the built-in key applies" wait "$AP"
+wait_lines "$WORK/sk.out" 2
+check "the keyed program runs version 2" contains "$WORK/sk.out" "[v2] 2 hits, last b"
+stop
+echo nothex > "$WORK/bad.pub"
+"$DSU_CC" -o "$WORK/badkey" -fdsu-trusted-key="$WORK/bad.pub" "$S/varargs/v1/main.c" > "$WORK/badkey.out" 2>&1
+check "dsu-cc refuses a key file that is no public key" test $? -ne 0
+check "dsu-cc names the key file" contains "$WORK/badkey.out" "bad.pub: not a public key"
 finish
