@@ -190,8 +190,12 @@ Expected<std::unique_ptr<MemoryBuffer>> dsu::readInputFile(StringRef Path) {
     return Fail("too large (" + Twine(uint64_t(St.st_size)) +
                 " bytes; the limit is " + Twine(MaxInputSize) + ")");
   }
+  // Read, not mapped (IsVolatile): a file truncated while it is being read
+  // is a short read, not a SIGBUS in the middle of a parser.
   auto Buf = MemoryBuffer::getOpenFile(sys::fs::convertFDToNativeFile(Fd), P,
-                                       St.st_size, false, false);
+                                       St.st_size,
+                                       /*RequiresNullTerminator=*/false,
+                                       /*IsVolatile=*/true);
   close(Fd);
   if (!Buf)
     return Fail(Buf.getError().message());
