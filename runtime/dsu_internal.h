@@ -139,6 +139,12 @@ void dsu_unload_patch(void *handle);
  * size, magic, format, checksums, base version) and loads it into dsu_req.
  * Reads only from fd. On failure writes the reason to err. */
 int dsu_load_patch(int fd, const char *name, char *err, size_t errsize);
+/* dsu_load.c's checks of the bytes alone (the fuzz target's entry points). */
+struct dsu_patch_header;
+int dsu_check_patch(char *buf, size_t size, const char *name,
+                    struct dsu_patch_header *out, char *err, size_t errsize);
+int dsu_parse_trusted_keys(const char *text, size_t size, char *err,
+                           size_t errsize);
 /* After commit: later patches may link against the symbols of the patch
  * loaded as load_name (dsu_req.load_name at the commit). */
 void dsu_make_patch_global(const char *load_name);

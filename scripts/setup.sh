@@ -9,6 +9,7 @@ packages=(
   duktape-dev libstb-dev cmake ninja-build pkg-config valgrind make python3
   libclang-rt-19-dev
   autoconf automake libevent-dev
+  libsodium-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,31 +5,55 @@
  *   payload                     a shared object with the new code and data
  *   plan                        the patch plan as text (for `dsu status`)
  *
- * The runtime checks the header (magic, format, sizes, both hashes) and the
- * base version before any byte of the payload is mapped. The shared object
- * exports `__dsu_patch_info`, which lists the slots to rebind at commit.
+ * Every byte is covered: the header by header_hash, the payload and the plan
+ * by their own hashes (FNV-1a: they find damage, not forgery). The runtime
+ * checks all three, the full base version (all DSU_VERSION_ID_SIZE bytes,
+ * NUL-padded) and the payload's ELF structure (dsu_check_elf below) before
+ * any byte of the payload is mapped. Authenticity is the signature's job: a
+ * signed patch carries the signer's Ed25519 public key and a signature over
+ * the whole file with the signature and header_hash fields zeroed, so it
+ * binds the base version, the payload and the plan; a process started with
+ * trusted keys loads only patches signed by one of them (docs/security.md).
+ * The shared object exports `__dsu_patch_info`, which lists the slots to
+ * rebind at commit.
  */
 #ifndef DSU_PATCH_FORMAT_H
 #define DSU_PATCH_FORMAT_H
 
+#include <elf.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
-#define DSU_PATCH_FORMAT 1
+#define DSU_PATCH_FORMAT 2
 #define DSU_PATCH_ABI 2
 #define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
+
+/* The file of trusted public keys (docs/security.md). */
+#define DSU_ENV_TRUSTED_KEYS "DSU_TRUSTED_KEYS"
+#define DSU_PATCH_SIGNED 1u /* flags: signer and signature are set */
+#define DSU_SIGN_KEY_SIZE 32  /* an Ed25519 public key */
+#define DSU_SIGNATURE_SIZE 64 /* an Ed25519 signature */
 
 struct dsu_patch_header {
   char magic[8];
   uint32_t format;
   uint32_t header_size;
-  char base_version[DSU_VERSION_ID_SIZE];   /* NUL-padded hex */
-  char target_version[DSU_VERSION_ID_SIZE]; /* NUL-padded hex */
+  /* NUL-padded, not NUL-terminated: a version id may fill the field, and
+   * every byte is compared. */
+  char base_version[DSU_VERSION_ID_SIZE];
+  char target_version[DSU_VERSION_ID_SIZE];
   uint64_t payload_size;
   uint64_t payload_hash; /* dsu_fnv1a64 of the payload */
   uint64_t plan_size;
+  uint64_t plan_hash; /* dsu_fnv1a64 of the plan */
+  uint32_t flags;     /* DSU_PATCH_SIGNED or 0; other bits must be 0 */
+  uint32_t reserved;  /* 0 */
+  unsigned char signer[DSU_SIGN_KEY_SIZE];
+  /* Ed25519 over the whole file with signature and header_hash zeroed. */
+  unsigned char signature[DSU_SIGNATURE_SIZE];
   uint64_t header_hash; /* dsu_fnv1a64 of this header with this field 0 */
 };
 
@@ -146,6 +170,106 @@ static inline uint64_t dsu_fnv1a64(const void *data, size_t size) {
     h *= 0x100000001b3ULL;
   }
   return h;
+}
+
+/* The payload's ELF structure, checked before the dynamic loader sees it
+ * (glibc's loader trusts the file: a program header pointing past the end
+ * or a dynamic section without its terminator crashes the live process).
+ * What the loader reads is checked: the ELF header (64-bit, this machine,
+ * a shared object), the program headers inside the file, each PT_LOAD's
+ * file range inside the file and congruent with its address, one
+ * PT_DYNAMIC inside a PT_LOAD and ending with DT_NULL, and the section
+ * header table inside the file. Returns NULL when the structure is sound,
+ * else why not. Reads only within [p, p + n). */
+static inline const char *dsu_check_elf(const unsigned char *p, size_t n) {
+#if defined(__x86_64__)
+  const unsigned machine = EM_X86_64;
+#elif defined(__aarch64__)
+  const unsigned machine = EM_AARCH64;
+#else
+  const unsigned machine = EM_NONE;
+#endif
+  Elf64_Ehdr eh;
+  if (n < sizeof eh)
+    return "the payload is too short for an ELF header";
+  memcpy(&eh, p, sizeof eh);
+  if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    return "the payload is not an ELF file";
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+      eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
+    return "the payload's ELF header is not 64-bit little-endian version 1";
+  if (eh.e_type != ET_DYN)
+    return "the payload is not an ELF shared object";
+  if (eh.e_machine != machine)
+    return "the payload is for another machine";
+  if (eh.e_ehsize != sizeof(Elf64_Ehdr) ||
+      eh.e_phentsize != sizeof(Elf64_Phdr))
+    return "the payload's ELF header has wrong entry sizes";
+  if (eh.e_phnum == 0 || eh.e_phnum == 0xffff ||
+      eh.e_phoff > n || (n - eh.e_phoff) / sizeof(Elf64_Phdr) < eh.e_phnum)
+    return "the payload's program headers are not inside the file";
+  if (eh.e_shnum != 0 &&
+      (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > n ||
+       (n - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum))
+    return "the payload's section headers are not inside the file";
+  unsigned loads = 0, dynamics = 0;
+  Elf64_Phdr dyn;
+  memset(&dyn, 0, sizeof dyn);
+  for (unsigned i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    memcpy(&ph, p + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
+    if (ph.p_type != PT_LOAD && ph.p_type != PT_DYNAMIC)
+      continue;
+    if (ph.p_offset > n || ph.p_filesz > n - ph.p_offset)
+      return "a program header of the payload points outside the file";
+    if (ph.p_type == PT_DYNAMIC) {
+      dyn = ph;
+      dynamics++;
+      continue;
+    }
+    loads++;
+    if (ph.p_filesz > ph.p_memsz)
+      return "a loadable segment of the payload is larger in the file than "
+             "in memory";
+    if (ph.p_memsz > ((uint64_t)1 << 32) || ph.p_vaddr > ((uint64_t)1 << 40))
+      return "a loadable segment of the payload is implausibly large or far";
+    if (ph.p_align > 1 && ((ph.p_align & (ph.p_align - 1)) != 0 ||
+                           (ph.p_vaddr - ph.p_offset) % ph.p_align != 0))
+      return "a loadable segment of the payload is misaligned";
+  }
+  if (loads == 0)
+    return "the payload has no loadable segment";
+  if (dynamics != 1)
+    return "the payload has no dynamic section, or more than one";
+  if (dyn.p_filesz < sizeof(Elf64_Dyn) || dyn.p_filesz % sizeof(Elf64_Dyn))
+    return "the payload's dynamic section has a wrong size";
+  int inside = 0;
+  for (unsigned i = 0; i < eh.e_phnum && !inside; i++) {
+    Elf64_Phdr ph;
+    memcpy(&ph, p + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
+    inside = ph.p_type == PT_LOAD && dyn.p_offset >= ph.p_offset &&
+             dyn.p_offset + dyn.p_filesz <= ph.p_offset + ph.p_filesz &&
+             dyn.p_vaddr - dyn.p_offset == ph.p_vaddr - ph.p_offset;
+  }
+  if (!inside)
+    return "the payload's dynamic section is not inside a loadable segment";
+  size_t ndyn = (size_t)(dyn.p_filesz / sizeof(Elf64_Dyn));
+  for (size_t i = 0; i < ndyn; i++) {
+    Elf64_Dyn d;
+    memcpy(&d, p + dyn.p_offset + i * sizeof d, sizeof d);
+    if (d.d_tag == DT_NULL)
+      return NULL;
+  }
+  return "the payload's dynamic section has no terminator";
+}
+
+/* The bytes a signature covers: the whole file with the signature and
+ * header_hash fields zeroed. Both sides zero them in a copy of the header
+ * and sign or verify header || payload || plan. */
+static inline void dsu_signing_header(struct dsu_patch_header *h) {
+  memset(h->signature, 0, sizeof h->signature);
+  h->header_hash = 0;
 }
 
 #endif /* DSU_PATCH_FORMAT_H */

@@ -83,6 +83,9 @@ struct ParsedCommand {
   bool DirectCalls = true;
   bool HeapTracking = true;
   bool LoopExtraction = true;
+  /// Public key files (-fdsu-trusted-key=FILE): the program loads only
+  /// patches signed by one of them.
+  std::vector<std::string> TrustedKeyFiles;
 };
 
 ParsedCommand parse(const std::vector<std::string> &Args) {
@@ -118,6 +121,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
         if (!Free.empty())
           P.Deallocators[Alloc.str()] = Free.str();
       }
+      continue;
+    }
+    if (StringRef(A).starts_with("-fdsu-trusted-key=")) {
+      P.TrustedKeyFiles.push_back(A.substr(strlen("-fdsu-trusted-key=")));
       continue;
     }
     if (A == "-fdsu-verbose") {
@@ -332,15 +339,40 @@ Error stampVersion(const std::string &Output) {
   return Error::success();
 }
 
-/// Writes the assembly that defines the version id for the link.
+/// The trusted public keys to embed, one 64-digit hex key a line, each
+/// checked here so that a typo fails the build, not every later update.
+Expected<std::string> readTrustedKeys(const std::vector<std::string> &Files) {
+  std::string Keys;
+  for (const std::string &F : Files) {
+    auto Buf = readInputFile(F);
+    if (!Buf)
+      return Buf.takeError();
+    StringRef Text = (*Buf)->getBuffer().trim();
+    std::string Raw;
+    if (Text.size() != 64 || !tryGetFromHex(Text, Raw))
+      return createStringError(inconvertibleErrorCode(),
+                               F + ": not a public key (64 hex digits, as "
+                                   "dsu keygen writes KEY.pub)");
+    Keys += Text.lower() + "\\n";
+  }
+  return Keys;
+}
+
+/// Writes the assembly that defines the version id for the link, and the
+/// trusted keys (an allocated string the runtime reads) if there are any.
 Expected<std::string> writeVersionObject(const std::string &Id,
-                                         const TempDir &Tmp) {
+                                         const TempDir &Tmp,
+                                         const std::string &Keys) {
   std::string Asm = "\t.section .rodata\n\t.globl __dsu_program_version\n"
                     "\t.type __dsu_program_version,@object\n"
                     "__dsu_program_version:\n\t.asciz \"" +
                     Id + "\"\n\t.size __dsu_program_version, 17\n"
                          "\t.section .dsu.version,\"\",@progbits\n\t.ascii \"" +
                     Id + "\"\n\t.section .note.GNU-stack,\"\",@progbits\n";
+  if (!Keys.empty())
+    Asm += "\t.section .rodata\n\t.globl __dsu_trusted_keys\n"
+           "\t.type __dsu_trusted_keys,@object\n__dsu_trusted_keys:\n"
+           "\t.asciz \"" + Keys + "\"\n";
   std::string Path = Tmp.file("dsu-version.s");
   if (Error E = writeFile(Path, Asm))
     return E;
@@ -569,10 +601,15 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
   for (auto [LinkIndex, ObjIndex] : ObjectAt)
     if (!LinkObjects[ObjIndex].Replacement.empty())
       Link[LinkIndex] = LinkObjects[ObjIndex].Replacement;
+  auto Keys = readTrustedKeys(P.TrustedKeyFiles);
+  if (!Keys) {
+    errs() << "dsu-cc: error: " << toString(Keys.takeError()) << "\n";
+    return 1;
+  }
   // The version id is settled after the link, from the units the linker
   // really took (archive members pulled in by -lNAME, say): the link
   // writes a placeholder of the same length.
-  auto VersionAsm = writeVersionObject(VersionPlaceholder, *Tmp);
+  auto VersionAsm = writeVersionObject(VersionPlaceholder, *Tmp, *Keys);
   if (!VersionAsm) {
     errs() << "dsu-cc: error: " << toString(VersionAsm.takeError()) << "\n";
     return 1;

@@ -30,12 +30,13 @@ TEST(ManifestTest, RecordLayout) {
   TUModel M = modelNamed("a.c");
   std::string Rec = encodeTURecord(M, Binary);
   std::string Json = M.toJSON();
-  ASSERT_EQ(Rec.size(), 24 + Json.size() + Binary.size());
-  EXPECT_EQ(Rec.substr(0, 8), "DSUTU001");
+  // magic, two lengths, the checksum, then the JSON and the bitcode.
+  ASSERT_EQ(Rec.size(), 32 + Json.size() + Binary.size());
+  EXPECT_EQ(Rec.substr(0, 8), "DSUTU002");
   EXPECT_EQ(llvm::support::endian::read64le(Rec.data() + 8), Json.size());
   EXPECT_EQ(llvm::support::endian::read64le(Rec.data() + 16), Binary.size());
-  EXPECT_EQ(Rec.substr(24, Json.size()), Json);
-  EXPECT_EQ(Rec.substr(24 + Json.size()), Binary);
+  EXPECT_EQ(Rec.substr(32, Json.size()), Json);
+  EXPECT_EQ(Rec.substr(32 + Json.size()), Binary);
 }
 
 TEST(ManifestTest, RoundTrip) {
@@ -77,7 +78,7 @@ TEST(ManifestTest, ConcatenationWithAlignmentPadding) {
 TEST(ManifestTest, TruncatedRecordIsAnError) {
   std::string Rec = encodeTURecord(modelNamed("a.c"), Binary);
   // Every proper prefix longer than the header is truncated.
-  for (size_t Len : {size_t(24), size_t(25), Rec.size() / 2, Rec.size() - 1}) {
+  for (size_t Len : {size_t(32), size_t(33), Rec.size() / 2, Rec.size() - 1}) {
     auto Recs = decodeTURecords(llvm::StringRef(Rec).substr(0, Len));
     ASSERT_FALSE(bool(Recs)) << "prefix " << Len << " accepted";
     EXPECT_EQ(errorText(Recs), "truncated .dsu.tu record") << Len;
@@ -110,18 +111,44 @@ TEST(ManifestTest, CorruptInputIsAnError) {
   ASSERT_FALSE(bool(R3));
   EXPECT_EQ(errorText(R3), "truncated .dsu.tu record");
 
-  // A damaged model inside a well-framed record.
+  // A damaged model inside a well-framed record: the checksum finds it
+  // before the JSON parser sees it.
   std::string BadJson = A;
-  BadJson[24] = '#';
+  BadJson[32] = '#';
   auto R4 = decodeTURecords(BadJson);
   ASSERT_FALSE(bool(R4));
-  EXPECT_EQ(errorText(R4).rfind("corrupt program model", 0), 0u)
+  EXPECT_EQ(errorText(R4).rfind("corrupt .dsu.tu section at offset 0: "
+                                "checksum mismatch",
+                                0),
+            0u)
       << errorText(R4);
 
   // Garbage that is not a record at all.
   auto R5 = decodeTURecords("\x7f" "ELF and some more bytes than 24 here");
   ASSERT_FALSE(bool(R5));
   EXPECT_EQ(errorText(R5), "corrupt .dsu.tu section at offset 0");
+}
+
+TEST(ManifestTest, EveryFlippedByteIsRefused) {
+  std::string A = encodeTURecord(modelNamed("a.c"), Binary);
+  for (size_t I = 0; I < A.size(); ++I)
+    for (unsigned Bit : {0u, 7u}) {
+      std::string Bad = A;
+      Bad[I] ^= char(1u << Bit);
+      auto R = decodeTURecords(Bad);
+      EXPECT_FALSE(bool(R)) << "byte " << I << " bit " << Bit << " accepted";
+      if (!R)
+        consumeError(R.takeError());
+    }
+}
+
+TEST(ManifestTest, OldRecordsWithoutChecksumAreRefused) {
+  std::string Old("DSUTU001", 8);
+  Old += std::string(16, '\0') + "{}";
+  auto R = decodeTURecords(Old);
+  ASSERT_FALSE(bool(R));
+  EXPECT_NE(errorText(R).find("rebuild the program"), std::string::npos)
+      << errorText(R);
 }
 
 TEST(ManifestTest, ReadTURecordsRejectsNonObjects) {

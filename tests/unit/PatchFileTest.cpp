@@ -60,11 +60,23 @@ TEST(PatchFileTest, EmptyPlanAndPayload) {
 }
 
 TEST(PatchFileTest, OverlongVersionIsCutToFit) {
+  // Format 2: every byte of the field counts (format 1 dropped the last).
   PatchFile P = sample();
   P.BaseVersion = std::string(40, 'a');
   auto Back = decodePatchFile(encodePatchFile(P));
   ASSERT_TRUE(bool(Back)) << errorText(Back);
-  EXPECT_EQ(Back->BaseVersion, std::string(DSU_VERSION_ID_SIZE - 1, 'a'));
+  EXPECT_EQ(Back->BaseVersion, std::string(DSU_VERSION_ID_SIZE, 'a'));
+}
+
+TEST(PatchFileTest, FlippedPlanByte) {
+  std::string Bytes = encodePatchFile(sample());
+  for (size_t I = 0; I < sample().Plan.size(); ++I) {
+    std::string Bad = Bytes;
+    Bad[Bytes.size() - 1 - I] ^= 0x01;
+    auto R = decodePatchFile(Bad);
+    ASSERT_FALSE(bool(R)) << "plan byte " << I;
+    EXPECT_EQ(errorText(R), "corrupt patch (plan checksum mismatch)");
+  }
 }
 
 TEST(PatchFileTest, FlippedPayloadByte) {
@@ -105,11 +117,11 @@ TEST(PatchFileTest, BadMagic) {
 
 TEST(PatchFileTest, UnsupportedFormat) {
   std::string Bad = encodePatchFile(sample());
-  uint32_t Format = 2;
+  uint32_t Format = 1; // the format before every byte was checksummed
   std::memcpy(&Bad[offsetof(dsu_patch_header, format)], &Format, 4);
   auto R = decodePatchFile(Bad);
   ASSERT_FALSE(bool(R));
-  EXPECT_EQ(errorText(R), "unsupported patch format 2");
+  EXPECT_EQ(errorText(R), "unsupported patch format 1");
 }
 
 TEST(PatchFileTest, Truncated) {

@@ -27,6 +27,9 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
   -fdsu-allocator=A[,B]   functions that allocate like malloc (typed sites);
                           A:FREE names A's own deallocator (zmalloc:zfree):
                           its objects are then only transformed in place
+  -fdsu-trusted-key=FILE  the program loads only patches signed by the key
+                          whose public half is FILE (dsu keygen's KEY.pub);
+                          may be repeated
   -fdsu-verbose           say what each step produced
   -fdsu-no-direct-calls   route every call through its slot (no link-time
                           recompilation; slower code, smaller patches)

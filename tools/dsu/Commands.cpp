@@ -117,6 +117,21 @@ bool parsePid(const std::string &S, int &Pid) {
 
 } // namespace
 
+int dsu::runKeygenCommand(const ArgList &Args) {
+  Parsed P = parseArgs(Args, {}, {});
+  if (!P.Unknown.empty())
+    return error("keygen: unknown option '" + P.Unknown + "'");
+  if (P.Positional.size() != 1)
+    return error("usage: dsu keygen KEYFILE (writes the secret key to KEYFILE "
+                 "and the public key to KEYFILE.pub)");
+  const std::string &Key = P.Positional[0];
+  if (Error E = generateSigningKey(Key, Key + ".pub"))
+    return error("keygen: " + toString(std::move(E)));
+  outs() << "secret key " << Key << " (keep it private), public key " << Key
+         << ".pub\n";
+  return 0;
+}
+
 int dsu::runDiffCommand(const ArgList &Args) {
   Parsed P = parseArgs(Args, {"--json"}, {});
   if (!P.Unknown.empty())
@@ -135,13 +150,14 @@ int dsu::runDiffCommand(const ArgList &Args) {
 int dsu::runPatchCommand(const ArgList &Args) {
   Parsed P = parseArgs(Args, {"-v", "--verbose", "--allow-partial"},
                        {"-o", "--keep", "--transformers", "--emit-transformers",
-                        "--allow-state-loss"});
+                        "--allow-state-loss", "--sign"});
   if (!P.Unknown.empty())
     return error("patch: unknown option '" + P.Unknown + "'");
   if (P.Positional.size() != 2 || !P.Options.count("-o"))
     return error("usage: dsu patch OLD NEW -o PATCH [--keep DIR] "
                  "[--emit-transformers FILE.c] [--transformers FILE.c] "
-                 "[--allow-state-loss NAME[,NAME...]] [--allow-partial] [-v]");
+                 "[--allow-state-loss NAME[,NAME...]] [--allow-partial] "
+                 "[--sign KEY] [-v]");
   auto Builds = loadBuilds(P.Positional[0], P.Positional[1]);
   if (!Builds)
     return error(toString(Builds.takeError()));
@@ -151,6 +167,11 @@ int dsu::runPatchCommand(const ArgList &Args) {
   Opts.KeepDir = P.Options.count("--keep") ? P.Options["--keep"] : "";
   Opts.Verbose = P.Options.count("-v") || P.Options.count("--verbose");
   Opts.TransformersIn = P.Options["--transformers"];
+  // Checked here as the builds are: a FIFO or a device would hang or
+  // exhaust the patch builder's reader.
+  if (!Opts.TransformersIn.empty())
+    if (auto In = readInputFile(Opts.TransformersIn); !In)
+      return error(toString(In.takeError()));
   Opts.TransformersOut = P.Options["--emit-transformers"];
   Opts.IncludeDir = includeDir();
   Opts.AllowPartial = P.Options.count("--allow-partial");
@@ -160,6 +181,12 @@ int dsu::runPatchCommand(const ArgList &Args) {
   auto Bytes = buildPatch(Old, New, Plan, Opts);
   if (!Bytes)
     return error(toString(Bytes.takeError()));
+  if (P.Options.count("--sign")) {
+    auto Signed = signPatchFile(*Bytes, P.Options["--sign"]);
+    if (!Signed)
+      return error("patch: cannot sign: " + toString(Signed.takeError()));
+    *Bytes = std::move(*Signed);
+  }
   const std::string &Out = P.Options["-o"];
   if (Error E = writePatchFile(Out, *Bytes))
     return error("patch: " + toString(std::move(E)));

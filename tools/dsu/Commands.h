@@ -8,6 +8,7 @@
 namespace dsu {
 using ArgList = std::vector<std::string>;
 int runPatchCommand(const ArgList &Args);
+int runKeygenCommand(const ArgList &Args);
 int runDiffCommand(const ArgList &Args);
 int runApplyCommand(const ArgList &Args);
 int runStatusCommand(const ArgList &Args);

@@ -10,7 +10,7 @@
 static const char *Usage = R"(usage: dsu COMMAND [ARGS]
 
 Live updates of programs built with dsu-cc:
-  patch OLD NEW -o PATCH [--keep DIR] [-v]
+  patch OLD NEW -o PATCH [--keep DIR] [--sign KEY] [-v]
         [--emit-transformers FILE.c] [--transformers FILE.c]
         [--allow-state-loss NAME[,NAME...]] [--allow-partial]
                      build the patch that updates a process running the
@@ -22,7 +22,11 @@ Live updates of programs built with dsu-cc:
                      renamed, a static moved) is refused unless named in
                      --allow-state-loss; an update that would leave a loop
                      running its old body for good is refused unless
-                     --allow-partial
+                     --allow-partial; --sign KEY signs it with the secret
+                     key KEY (see keygen)
+  keygen KEYFILE     make an Ed25519 key pair for signing patches: the
+                     secret key in KEYFILE (mode 0600), the public key in
+                     KEYFILE.pub (give it to processes in DSU_TRUSTED_KEYS)
   diff OLD NEW [--json]
                      print the patch plan: what changed and what an update
                      does about it
@@ -83,6 +87,8 @@ static int dispatch(int argc, char **argv) {
   dsu::ArgList Args(argv + 1, argv + argc);
   if (Cmd == "patch")
     return dsu::runPatchCommand(Args);
+  if (Cmd == "keygen")
+    return dsu::runKeygenCommand(Args);
   if (Cmd == "diff")
     return dsu::runDiffCommand(Args);
   if (Cmd == "apply")

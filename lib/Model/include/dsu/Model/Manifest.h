@@ -4,7 +4,7 @@
 // in a non-allocated ELF section (.dsu.tu) of the object file: it costs no
 // memory at run time, and the linker concatenates the sections of all objects
 // into the executable, where `dsu patch` finds them again. Each record is
-// framed (magic, lengths) so that concatenation and alignment padding between
+// framed (magic, lengths, checksum) so that concatenation and alignment padding between
 // records are harmless. The link step adds the version id in .dsu.version and
 // as the allocated symbol the runtime reads.
 //
@@ -14,6 +14,7 @@
 
 #include "dsu/Model/Model.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include <string>
 #include <vector>
 
@@ -29,6 +30,14 @@ struct TURecord {
 
 std::string encodeTURecord(const TUModel &Model, llvm::StringRef Bitcode);
 llvm::Expected<std::vector<TURecord>> decodeTURecords(llvm::StringRef Bytes);
+
+/// The largest input file the tools read (an executable or object).
+inline constexpr uint64_t MaxInputSize = uint64_t(1) << 31;
+
+/// Path's contents if it is a regular file of at most MaxInputSize bytes;
+/// errors name the path. Never blocks on a FIFO or reads a device.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+readInputFile(llvm::StringRef Path);
 
 /// Reads every TU record from an object file, an archive of objects or a
 /// linked executable. Objects not built by dsu-cc contribute nothing.
