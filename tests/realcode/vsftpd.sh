@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# vsftpd from ../shared/realprogs, built with dsu-cc (the README's build
+# fixes: no capabilities code, -lcrypt; one hand-written update point in the
+# standalone listener's accept loop), updated live: 1.1.0 -> 1.1.1 on the
+# listener, whose children (one per session) are forked from it. Sessions
+# started after the update greet as 1.1.1; a session open across the update
+# keeps being served by its own process. Exits 77 (skipped) when the sources
+# are absent or not run as root (the listener needs it).
+source "$(dirname "$0")/../e2e/lib.sh"
+R=$(cd "$(dirname "$0")" && pwd)
+REAL=${DSU_REALPROGS:-$R/../../../shared/realprogs}
+skip() { echo "SKIPPED: $*"; exit 77; }
+[ -f "$REAL/vsftpd-1.1.0.tar.gz" ] || skip "no $REAL/vsftpd-1.1.0.tar.gz"
+[ "$(id -u)" -eq 0 ] || skip "vsftpd's standalone listener must run as root"
+getent passwd daemon > /dev/null || skip "no user 'daemon' for anonymous sessions"
+
+build_vsftpd() {
+  local v=$1 d="$WORK/vsftpd-$1"
+  tar xzf "$REAL/vsftpd-$v.tar.gz" -C "$WORK"
+  sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() in current headers */|' "$d/sysdeputil.c"
+  python3 - "$d/standalone.c" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('#include "standalone.h"', '#include "standalone.h"\n#include <dsu.h>', 1)
+s = s.replace('  while (1)\n  {\n    int new_child;\n',
+              '  while (1)\n  {\n    int new_child;\n    DSU_UPDATE_POINT();\n', 1)
+open(p, 'w').write(s)
+PY
+  make -C "$d" CC="$DSU_CC" LIBS=-lcrypt LINK= > "$WORK/build-$v.log" 2>&1 ||
+    { tail -20 "$WORK/build-$v.log"; fail "building vsftpd $v"; finish; }
+}
+build_vsftpd 1.1.0
+build_vsftpd 1.1.1
+check "the update point is in the listener" \
+  bash -c "'$DSU' model '$WORK/vsftpd-1.1.0/vsftpd' | grep -q 'update-point .*standalone.c'"
+"$DSU" patch "$WORK/vsftpd-1.1.0/vsftpd" "$WORK/vsftpd-1.1.1/vsftpd" \
+  -o "$WORK/vs.patch" > "$WORK/vs-patch.log" 2>&1
+check "dsu patch 1.1.0 -> 1.1.1" test $? -eq 0
+
+PORT=$((20000 + RANDOM % 20000))
+mkdir -p "$WORK/empty"
+cat > "$WORK/vs.conf" <<CONF
+listen=YES
+listen_port=$PORT
+anonymous_enable=YES
+local_enable=NO
+ftp_username=daemon
+secure_chroot_dir=$WORK/empty
+CONF
+"$WORK/vsftpd-1.1.0/vsftpd" "$WORK/vs.conf" > "$WORK/vs.out" 2>&1 &
+PID=$!
+PIDS+=("$PID")
+greet() { # greet : the first line a new session gets
+  python3 -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', $PORT), timeout=5)
+print(s.makefile('rb').readline().decode().strip())"
+}
+for _ in $(seq 100); do greet > /dev/null 2>&1 && break; sleep 0.05; done
+greet > "$WORK/greet1"
+check "1.1.0 greets" contains "$WORK/greet1" "vsFTPd 1.1.0"
+# A session open across the update, served by its own (forked) process.
+python3 -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', $PORT), timeout=10)
+f = s.makefile('rwb')
+print(f.readline().decode().strip())
+time.sleep(2)
+f.write(b'USER anonymous\r\n'); f.flush()
+print(f.readline().decode().strip())
+f.write(b'QUIT\r\n'); f.flush()
+print(f.readline().decode().strip())" > "$WORK/open.log" 2>&1 &
+OPEN=$!
+"$DSU" apply "$PID" "$WORK/vs.patch" --timeout 10 > "$WORK/vs-apply.log" 2>&1 &
+AP=$!
+wait_pending
+greet > "$WORK/greet-during" # the listener reaches its update point
+wait "$AP"
+check "1.1.0 -> 1.1.1 applied to the listener" test $? -eq 0
+cat "$WORK/vs-apply.log"
+greet > "$WORK/greet2"
+check "a session started after the update greets as 1.1.1" contains "$WORK/greet2" "vsFTPd 1.1.1"
+wait "$OPEN"
+check "the session open across the update is still served" \
+  contains "$WORK/open.log" "331"
+kill "$PID"
+finish
