@@ -12,21 +12,25 @@
 //
 // So calls into the functions below are not callback paths:
 //
-//  * C library functions that never call program code (they take no
-//    function pointers and keep none);
-//  * functions that only register handlers run asynchronously (signal,
-//    sigaction: signal handlers must not hold update points) or at exit,
-//    and exit itself, which never returns, so no frame suspended under it
-//    resumes (the continuation analysis treats every call that does not
-//    return so);
+//  * every function the C library exports (libc.so.6 and libm.so.6, read
+//    when dsu is built: CLibraryFunctions.inc), except those that take or
+//    keep a function pointer (qsort, bsearch, the tree and directory
+//    walkers, pthread_once, pthread_atfork, fopencookie...). A hand-kept
+//    list of "functions known not to call back" missed mallinfo, and with
+//    it memcached's whole command path became "possibly active";
+//  * of those that keep one, the functions that only register handlers run
+//    asynchronously (signal, sigaction: signal handlers must not hold
+//    update points) or at exit, and exit itself, which never returns, so no
+//    frame suspended under it resumes (the continuation analysis treats
+//    every call that does not return so);
 //  * libevent's functions that only register or remove handlers: the
 //    handlers run from its loop, never from event_add.
 //
-// Everything else not built with dsu-cc (other libraries, qsort, bsearch,
-// pthread_once, the event loops, anything not listed) may call back any
-// function whose address the program lets escape. The list is plain names:
-// a program that defines its own `printf` defines it with dsu-cc, and then
-// the call is not a library call at all.
+// Everything else not built with dsu-cc (other libraries, the event loops,
+// anything not listed) may call back any function whose address the program
+// lets escape. The lists are plain names: a program that defines its own
+// `printf` defines it with dsu-cc, and then the call is not a library call
+// at all.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/LibraryCalls.h"
@@ -37,84 +41,42 @@
 using namespace dsu;
 
 namespace {
-const std::set<std::string> &leafFunctions() {
+/// Every function libc.so.6 and libm.so.6 export.
+const std::set<std::string> &cLibraryFunctions() {
   static const std::set<std::string> Names = {
-      // <string.h>, <strings.h>, <ctype.h>
-      "memcpy", "memmove", "memset", "memcmp", "memchr", "memrchr", "memmem",
-      "mempcpy", "strcpy", "strncpy", "strcat", "strncat", "strcmp", "strncmp",
-      "strcasecmp", "strncasecmp", "strchr", "strrchr", "strstr", "strcasestr",
-      "strlen", "strnlen", "strdup", "strndup", "strspn", "strcspn", "strpbrk",
-      "strtok", "strtok_r", "strsep", "strerror", "strerror_r", "stpcpy",
-      "stpncpy", "strlcpy", "strlcat", "strsignal", "bzero", "bcopy", "bcmp",
-      "index", "rindex", "explicit_bzero", "isalnum", "isalpha", "isdigit",
-      "isspace", "isupper", "islower", "isprint", "ispunct", "isxdigit",
-      "iscntrl", "isgraph", "isblank", "isascii", "toupper", "tolower",
-      "__ctype_b_loc", "__ctype_toupper_loc", "__ctype_tolower_loc",
-      // <stdlib.h>
-      "malloc", "calloc", "realloc", "reallocarray", "free", "aligned_alloc",
-      "posix_memalign", "memalign", "valloc", "malloc_usable_size", "atoi",
-      "atol", "atoll", "atof", "strtol", "strtoul", "strtoll", "strtoull",
-      "strtod", "strtof", "strtold", "strtoimax", "strtoumax", "abs", "labs",
-      "llabs", "div", "ldiv", "rand", "srand", "rand_r", "random", "srandom",
-      "drand48", "lrand48", "srand48", "getenv", "secure_getenv", "setenv",
-      "unsetenv", "putenv", "abort", "mkstemp", "mkdtemp", "realpath",
-      "__errno_location", "__assert_fail", "__stack_chk_fail",
-      // <stdio.h>: streams dsu-cc code opens itself (no fopencookie)
-      "printf", "fprintf", "sprintf", "snprintf", "vprintf", "vfprintf",
-      "vsprintf", "vsnprintf", "asprintf", "vasprintf", "dprintf", "puts",
-      "fputs", "putc", "fputc", "putchar", "fwrite", "fread", "fgets", "fgetc",
-      "getc", "getchar", "ungetc", "getline", "getdelim", "fflush", "fopen",
-      "fdopen", "freopen", "fclose", "fseek", "ftell", "fseeko", "ftello",
-      "rewind", "feof", "ferror", "clearerr", "fileno", "setvbuf", "setbuf",
-      "setlinebuf", "perror", "sscanf", "fscanf", "scanf", "vsscanf", "remove",
-      "rename", "tmpfile", "__isoc99_sscanf", "__isoc99_fscanf",
-      "__isoc99_scanf", "__printf_chk", "__fprintf_chk", "__sprintf_chk",
-      "__snprintf_chk", "__vfprintf_chk", "__memcpy_chk", "__memset_chk",
-      "__strcpy_chk", "__strcat_chk", "__strncpy_chk", "__fread_chk",
-      "__read_chk", "popen", "pclose",
-      // POSIX I/O, processes, time, sockets
-      "open", "openat", "close", "read", "write", "pread", "pwrite", "readv",
-      "writev", "lseek", "fcntl", "ioctl", "dup", "dup2", "dup3", "pipe",
-      "pipe2", "stat", "fstat", "lstat", "fstatat", "access", "unlink", "mkdir",
-      "rmdir", "chdir", "getcwd", "chmod", "fchmod", "chown", "fchown", "umask",
-      "truncate", "ftruncate", "fsync", "fdatasync", "opendir", "readdir",
-      "closedir", "mmap", "munmap", "mprotect", "madvise", "sysconf", "getpid",
-      "getppid", "getuid", "geteuid", "getgid", "getegid", "setuid", "setgid",
-      "seteuid", "setegid", "setsid", "setpgid", "getpwnam", "getpwuid",
-      "getgrnam", "getrlimit", "setrlimit", "getrusage", "fork", "execv",
-      "execve", "execvp", "execl", "execlp", "_exit", "kill", "raise", "wait",
-      "waitpid", "sleep", "usleep", "nanosleep", "alarm", "time",
-      "gettimeofday", "clock_gettime", "clock", "difftime", "localtime",
-      "localtime_r", "gmtime", "gmtime_r", "mktime", "strftime", "ctime",
-      "ctime_r", "asctime", "tzset", "socket", "socketpair", "bind", "listen",
-      "accept", "accept4", "connect", "send", "sendto", "sendmsg", "recv",
-      "recvfrom", "recvmsg", "shutdown", "setsockopt", "getsockopt",
-      "getsockname", "getpeername", "getaddrinfo", "freeaddrinfo",
-      "gai_strerror", "inet_ntop", "inet_pton", "inet_addr", "inet_ntoa",
-      "inet_aton", "htons", "htonl", "ntohs", "ntohl", "gethostbyname",
-      "gethostname", "poll", "ppoll", "select", "pselect", "epoll_create",
-      "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "eventfd",
-      "signalfd", "timerfd_create", "timerfd_settime", "sigemptyset",
-      "sigfillset", "sigaddset", "sigdelset", "sigismember", "sigprocmask",
-      "pthread_sigmask", "isatty", "ttyname", "getopt", "getopt_long", "syslog",
-      "openlog", "closelog", "vsyslog", "daemon", "chroot", "initgroups",
-      "setgroups", "getgroups", "crypt", "uname",
-      // <pthread.h> (pthread_create is routed through the runtime)
-      "pthread_mutex_init", "pthread_mutex_destroy", "pthread_mutex_lock",
-      "pthread_mutex_unlock", "pthread_mutex_trylock", "pthread_cond_init",
-      "pthread_cond_destroy", "pthread_cond_wait", "pthread_cond_timedwait",
-      "pthread_cond_signal", "pthread_cond_broadcast", "pthread_self",
-      "pthread_equal", "pthread_join", "pthread_detach", "pthread_attr_init",
-      "pthread_attr_destroy", "pthread_attr_setstacksize",
-      "pthread_attr_setdetachstate", "pthread_rwlock_init",
-      "pthread_rwlock_rdlock", "pthread_rwlock_wrlock", "pthread_rwlock_unlock",
-      "pthread_rwlock_destroy", "pthread_getspecific", "pthread_setspecific",
-      "sem_init", "sem_wait", "sem_post", "sem_destroy", "sched_yield",
+#include "CLibraryFunctions.inc"
+  };
+  return Names;
+}
+
+/// C library functions that take a function pointer and may call it before
+/// they return, or keep it for a later call from another C library function.
+const std::set<std::string> &cLibraryCallbacks() {
+  static const std::set<std::string> Names = {
+      "qsort", "qsort_r", "bsearch", "lfind", "lsearch", "tsearch", "tfind",
+      "tdelete", "twalk", "twalk_r", "tdestroy", "ftw", "ftw64", "nftw",
+      "nftw64", "scandir", "scandir64", "scandirat", "scandirat64", "glob",
+      "glob64", "pthread_once", "call_once", "pthread_create", "thrd_create",
+      "pthread_atfork", "__register_atfork", "pthread_key_create",
+      "tss_create", "fopencookie", "makecontext", "swapcontext",
+      "setcontext", "dl_iterate_phdr", "__libc_start_main", "clone",
+      "register_printf_function", "register_printf_specifier",
+      "register_printf_modifier", "register_printf_type", "_obstack_begin",
+      "_obstack_begin_1", "_obstack_newchunk", "argp_parse", "getaddrinfo_a",
+      "timer_create", "mq_notify", "aio_read", "aio_read64", "aio_write",
+      "aio_write64", "aio_fsync", "aio_fsync64", "lio_listio",
+      "lio_listio64", "__cxa_atexit", "__cxa_thread_atexit_impl",
+      "at_quick_exit", "__cxa_at_quick_exit", "quick_exit", "dlopen", "dlmopen"};
+  return Names;
+}
+
+/// Functions outside the C library known not to call program code.
+const std::set<std::string> &otherLeafFunctions() {
+  static const std::set<std::string> Names = {
       // Handlers registered here run asynchronously (signal handlers must
       // not hold update points, see UpdateReach.cpp) or at exit, and exit
       // never returns, so no frame suspended under it resumes.
-      "signal", "sigaction", "atexit", "on_exit", "exit", "_Exit", "err",
-      "errx", "warn", "warnx", "mlockall", "munlockall",
+      "signal", "sigaction", "atexit", "on_exit", "exit", "_Exit",
       // libevent's registration API: it records handlers, and only the
       // loop (event_base_loop, event_dispatch...) runs them. Buffer,
       // bufferevent, http and dns functions may run callbacks and are not
@@ -129,9 +91,8 @@ const std::set<std::string> &leafFunctions() {
       "event_base_priority_init", "event_config_new", "event_config_free",
       "evutil_make_socket_nonblocking", "evutil_closesocket",
       "evutil_socketpair", "evutil_gettimeofday",
-      // <math.h>
-      "sqrt", "pow", "floor", "ceil", "fabs", "log", "log10", "exp", "fmod",
-      "round", "lround", "trunc"};
+      // libcrypt, and BSD names some C libraries have
+      "crypt", "crypt_r", "strlcpy", "strlcat"};
   return Names;
 }
 } // namespace
@@ -142,5 +103,8 @@ bool dsu::libraryMayCallBack(llvm::StringRef Name) {
   if (Name.starts_with("__dsu") || Name.starts_with("dsu_") ||
       Name.starts_with("llvm."))
     return false;
-  return !leafFunctions().count(Name.str());
+  std::string Plain = Name.str();
+  if (otherLeafFunctions().count(Plain))
+    return false;
+  return !cLibraryFunctions().count(Plain) || cLibraryCallbacks().count(Plain);
 }
