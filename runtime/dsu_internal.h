@@ -47,17 +47,24 @@ extern volatile int __dsu_update_pending;
  * whether a thread parked in the blocking call at SITE ("read main.c:42")
  * may stay parked through the commit: not where the rest of its frames
  * would use what the patch changes. */
+typedef int (*dsu_parked_ok_fn)(const char *site,
+                                const struct dsu_context *ctx);
 void dsu_threads_init(void);
 int dsu_threads_quiesce(int (*still_pending)(void),
-                        int (*parked_ok)(const char *site));
+                        dsu_parked_ok_fn parked_ok);
 void dsu_threads_release(void);
 void dsu_threads_wake(void);
 void dsu_threads_describe_running(char *out, size_t size,
-                                  int (*parked_ok)(const char *site));
+                                  dsu_parked_ok_fn parked_ok);
 /* What the main thread is doing now ("running", "blocked in accept()..."). */
 void dsu_threads_describe_main(char *out, size_t size);
-/* The parked_ok of the pending request (dsu_runtime.c), under dsu_lock. */
-int dsu_parked_ok(const char *site);
+/* The parked_ok of the pending request (dsu_runtime.c), under dsu_lock.
+ * ctx is the parked thread's context stack. */
+int dsu_parked_ok(const char *site, const struct dsu_context *ctx);
+/* The calls this thread is in (patch_format.h), and whether every one of
+ * them is in the 0-ended list safe (dsu_runtime.c). */
+extern __thread struct dsu_context __dsu_context;
+int dsu_context_safe(const struct dsu_context *ctx, const uint64_t *safe);
 void dsu_threads_after_fork(void);
 
 /* ------------------------------------------------- the request (runtime) */

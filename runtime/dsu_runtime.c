@@ -207,11 +207,33 @@ static void start_deferred_control(void) {
   pthread_mutex_unlock(&dsu_lock);
 }
 
+/* The calls this thread is in: dsu-cc code pushes the site id of each call
+ * that may lead to an update point (lib/Transform/Contexts.cpp). */
+DSU_EXPORT __thread struct dsu_context __dsu_context
+    __attribute__((tls_model("initial-exec")));
+
+int dsu_context_safe(const struct dsu_context *ctx, const uint64_t *safe) {
+  if (!ctx || !safe)
+    return 0;
+  uint64_t depth = __atomic_load_n(&ctx->depth, __ATOMIC_ACQUIRE);
+  if (depth > DSU_CONTEXT_SLOTS) /* the oldest calls were overwritten */
+    return 0;
+  for (uint64_t i = 0; i < depth; i++) {
+    const uint64_t *s = safe;
+    while (*s && *s != ctx->site[i])
+      s++;
+    if (!*s)
+      return 0;
+  }
+  return 1;
+}
+
 /* Whether a thread may stay parked in the blocking call at SITE ("read
  * main.c:42") while the pending update commits: not if the patch lists that
  * place as unsafe (the rest of its frames would use what the patch
- * changes), unless the requester forced it. Called with dsu_lock held. */
-int dsu_parked_ok(const char *site) {
+ * changes) in the contexts the thread is in (CTX), unless the requester
+ * forced it. Called with dsu_lock held. */
+int dsu_parked_ok(const char *site, const struct dsu_context *ctx) {
   struct request *req = &dsu_req;
   const char *sp = strrchr(site, ' ');
   const char *colon = sp ? strrchr(sp, ':') : NULL;
@@ -222,6 +244,8 @@ int dsu_parked_ok(const char *site) {
   for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++)
     if ((long)u->line == line && strlen(u->file) == flen &&
         strncmp(u->file, sp + 1, flen) == 0) {
+      if (dsu_context_safe(ctx, u->safe_contexts))
+        continue;
       if (!forced_at(req->force, u->file, (int)line))
         return 0;
       /* Forced past it: the commit must say so, as at an update point. */
@@ -249,6 +273,9 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     base = base ? base + 1 : (file ? file : "?");
     for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++) {
       if (u->line != (uint32_t)line || strcmp(u->file, base) != 0)
+        continue;
+      /* Unsafe only through some calls, none of which this thread is in. */
+      if (dsu_context_safe(&__dsu_context, u->safe_contexts))
         continue;
       if (forced_at(req->force, base, line)) {
         req->forced = 1;

@@ -36,6 +36,7 @@ struct dsu_thread {
   pid_t tid;
   char name[96];
   const char *blocked_in;
+  const struct dsu_context *ctx; /* the thread's __dsu_context */
   struct dsu_thread *next;
 };
 
@@ -83,6 +84,7 @@ static void become(struct dsu_thread *t) {
   if (!t)
     return;
   t->tid = (pid_t)syscall(SYS_gettid);
+  t->ctx = &__dsu_context;
   self = t;
   pthread_setspecific(exit_key, t);
 }
@@ -173,12 +175,12 @@ DSU_EXPORT void __dsu_block_leave(void) {
  * frames would use what the patch changes once the call returns) is not
  * quiescent: the commit waits for it to move on, as for a running one. */
 static int parked_unsafe(struct dsu_thread *t,
-                         int (*parked_ok)(const char *site)) {
+                         dsu_parked_ok_fn parked_ok) {
   return __atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_BLOCKED &&
-         parked_ok && t->blocked_in && !parked_ok(t->blocked_in);
+         parked_ok && t->blocked_in && !parked_ok(t->blocked_in, t->ctx);
 }
 
-static int all_quiescent(int (*parked_ok)(const char *site)) {
+static int all_quiescent(dsu_parked_ok_fn parked_ok) {
   for (struct dsu_thread *t = threads; t; t = t->next)
     if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_RUNNING ||
         parked_unsafe(t, parked_ok))
@@ -190,7 +192,7 @@ static int all_quiescent(int (*parked_ok)(const char *site)) {
  * Returns 1 when this thread should commit now (committing is raised), 0
  * when the request went away meanwhile. */
 int dsu_threads_quiesce(int (*still_pending)(void),
-                        int (*parked_ok)(const char *site)) {
+                        dsu_parked_ok_fn parked_ok) {
   struct dsu_thread *t = self;
   if (nthreads <= 1 || !t)
     return 1;
@@ -291,7 +293,7 @@ void dsu_threads_describe_main(char *out, size_t size) {
 }
 
 void dsu_threads_describe_running(char *out, size_t size,
-                                  int (*parked_ok)(const char *site)) {
+                                  dsu_parked_ok_fn parked_ok) {
   size_t n = 0;
   out[0] = 0;
   if (single_threaded())

@@ -27,7 +27,7 @@
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
 #define DSU_PATCH_FORMAT 2
-#define DSU_PATCH_ABI 2
+#define DSU_PATCH_ABI 3
 #define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
 
@@ -139,6 +139,21 @@ struct dsu_unsafe_point {
   const char *file; /* as __FILE__ spells it: the file name */
   uint32_t line;
   const char *reason;
+  /* NULL: unsafe however the point is reached. Otherwise the point is unsafe
+   * only when reached through some calls: the context site ids (ending with
+   * 0) through which it is safe. The update proceeds there if every site on
+   * the thread's context stack is one of them (lib/Analysis/Contexts.cpp). */
+  const uint64_t *safe_contexts;
+};
+
+/* The calls a thread is in (each thread's __dsu_context, defined by the
+ * runtime): dsu-cc code pushes a call's site id into site[depth % SLOTS]
+ * and raises depth before a context call, and restores depth after it. A
+ * depth above DSU_CONTEXT_SLOTS means the oldest entries were overwritten. */
+#define DSU_CONTEXT_SLOTS 64
+struct dsu_context {
+  uint64_t depth;
+  uint64_t site[DSU_CONTEXT_SLOTS];
 };
 
 /* A pointer to a relocated object held by a global at addr. */

@@ -55,6 +55,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/Continuations.h"
+#include "dsu/Analysis/Contexts.h"
 #include "dsu/Analysis/LibraryCalls.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -99,6 +100,8 @@ struct Node {
   std::map<unsigned, std::vector<const TypeUse *>> UsesByLine;
   std::vector<Site> Sites;
   std::vector<BlockSite> Blocks;
+  /// Site ids of its calls (Contexts.h).
+  std::map<const CallBase *, uint64_t> ContextIds;
 };
 
 class ContinuationAnalysis {
@@ -181,6 +184,7 @@ Error ContinuationAnalysis::load() {
       N.F = F;
       for (const TypeUse &U : Info.TypeUses)
         N.UsesByLine[U.Line].push_back(&U);
+      N.ContextIds = callSiteIds(*F, Info.Symbol, Info.BodyHash);
       int Id = int(Nodes.size());
       ByIRName[T][F->getName().str()] = Id;
       if (Info.Managed)
@@ -420,35 +424,52 @@ ContinuationAnalysis::continuations(int PointNode, const UpdatePointInfo &Where,
     Callbacks |= Active.count(A) > 0;
   PointContinuations PC;
   PC.Point = Where;
-  std::vector<std::pair<std::string, FrameContinuation>> Others;
+  auto LineOf = [](const CallBase *Call) {
+    const DebugLoc &DL = Call->getDebugLoc();
+    return DL ? std::vector<unsigned>{DL.getLine()} : std::vector<unsigned>{};
+  };
+  // The frame holding the point, then one frame per call through which a
+  // function may be active here: the runtime can tell those apart
+  // (Contexts.cpp), so each gets its own verdict.
+  std::vector<std::pair<std::tuple<std::string, unsigned, uint64_t>,
+                        FrameContinuation>>
+      Others;
   for (int Id : Active) {
-    std::vector<CallBase *> From;
-    std::vector<unsigned> Lines;
-    auto Add = [&](CallBase *Call) {
-      From.push_back(Call);
-      if (const DebugLoc &DL = Call->getDebugLoc())
-        Lines.push_back(DL.getLine());
-    };
-    if (Id == PointNode && Suspension)
-      Add(Suspension);
-    for (const Site &S : Nodes[Id].Sites) {
-      bool Suspends = Id == PointNode && S.Kind == SiteKind::Point
-                          ? !Suspension && S.PointLine == PointLine
-                          : leads(S, Active, Callbacks, Callbacks);
-      if (Suspends)
-        Add(S.Call);
+    const Node &N = Nodes[Id];
+    if (Id == PointNode) {
+      std::vector<CallBase *> From;
+      std::vector<unsigned> Lines;
+      auto Add = [&](CallBase *Call) {
+        From.push_back(Call);
+        for (unsigned L : LineOf(Call))
+          Lines.push_back(L);
+      };
+      if (Suspension)
+        Add(Suspension);
+      else
+        for (const Site &S : N.Sites)
+          if (S.Kind == SiteKind::Point && S.PointLine == PointLine)
+            Add(S.Call);
+      std::sort(Lines.begin(), Lines.end());
+      Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());
+      PC.Frames.insert(PC.Frames.begin(), frame(Id, From, Lines));
     }
-    std::sort(Lines.begin(), Lines.end());
-    Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());
-    FrameContinuation FC = frame(Id, From, Lines);
-    if (Id == PointNode)
-      PC.Frames.insert(PC.Frames.begin(), std::move(FC));
-    else
-      Others.push_back({FC.Function, std::move(FC)});
+    for (const Site &S : N.Sites) {
+      if (S.Kind == SiteKind::Point || !leads(S, Active, Callbacks, Callbacks))
+        continue;
+      FrameContinuation FC = frame(Id, {S.Call}, LineOf(S.Call));
+      auto It = N.ContextIds.find(S.Call);
+      FC.Site = It != N.ContextIds.end() ? It->second : 1;
+      // Recorded only by functions the link found possibly active.
+      FC.Tracked = It != N.ContextIds.end() && isContextCall(*S.Call) &&
+                   !N.Info->DirectCalls;
+      unsigned Line = FC.Lines.empty() ? 0 : FC.Lines.front();
+      Others.push_back({{FC.Function, Line, FC.Site}, std::move(FC)});
+    }
   }
   std::sort(Others.begin(), Others.end(),
             [](const auto &A, const auto &B) { return A.first < B.first; });
-  for (auto &[Symbol, FC] : Others)
+  for (auto &[Key, FC] : Others)
     PC.Frames.push_back(std::move(FC));
   return PC;
 }

@@ -16,6 +16,9 @@
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -206,6 +209,18 @@ std::string objectNameFor(StringRef Source) {
   return std::string(Name);
 }
 
+/// Finds a function of TU by its symbol (for instrumentContexts).
+std::function<const FunctionInfo *(StringRef)>
+functionLookup(const TUModel &TU) {
+  auto BySymbol = std::make_shared<std::map<std::string, const FunctionInfo *>>();
+  for (const FunctionInfo &F : TU.Functions)
+    (*BySymbol)[F.Symbol] = &F;
+  return [BySymbol](StringRef Symbol) -> const FunctionInfo * {
+    auto It = BySymbol->find(Symbol.str());
+    return It == BySymbol->end() ? nullptr : It->second;
+  };
+}
+
 /// Compiles one C source into an updatable object file.
 int compileOne(const ParsedCommand &P, const std::string &Source,
                const std::string &Object, const DriverConfig &Config,
@@ -262,6 +277,8 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
     errs() << "dsu-cc: error: " << toString(std::move(E)) << "\n";
     return 1;
   }
+  // Every function may be active until the link knows better.
+  instrumentContexts(M, functionLookup(*Model), /*OnlyPossiblyActive=*/false);
   SlotOptions Opts = executableSlotOptions(*Model);
   Opts.PIC = isSharedObjectCode(M);
   installSlots(M, Opts);
@@ -399,6 +416,8 @@ Error regenerateObject(LinkObject &Obj, const TUModel &Updated,
   std::string Base = Tmp.file("link" + std::to_string(Index));
   if (Error E = writeFile(Base + ".rec", encodeTURecord(Updated, R.Bitcode)))
     return E;
+  instrumentContexts(**M, functionLookup(Updated),
+                     /*OnlyPossiblyActive=*/true);
   SlotOptions Opts = executableSlotOptions(Updated);
   Opts.PIC = isSharedObjectCode(**M);
   installSlots(**M, Opts);

@@ -201,6 +201,8 @@ std::string ProgramModel::dump() const {
       OS << "  frame " << F.Function << " suspended at";
       for (unsigned L : F.Lines)
         OS << " " << L;
+      if (F.Site)
+        OS << " site " << toHex(F.Site) << (F.Tracked ? "" : " untracked");
       OS << "\n";
       for (const ContinuationUse &U : F.Uses)
         OS << "    " << (U.IsGlobal ? "global " : "type ") << U.What << " ("

@@ -1,10 +1,12 @@
 #include "dsu/Patch/Diff.h"
 #include "dsu/Analysis/UpdateReach.h"
+#include "dsu/Support/Hash.h"
 
 #include "llvm/Support/Path.h"
 
 #include "llvm/Support/raw_ostream.h"
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -283,7 +285,7 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
                     ? ""
                     : "a thread may be parked in " + S.BlockingCall +
                           " here; ") +
-               frameName(F) + ", which may be active here, " + Detail;
+               frameName(F) + ", which may be active here" + Detail;
   };
   for (const PointContinuations &PC : Old.Continuations)
     if (!Facts && PC.Point == U && PC.BlockingCall.empty())
@@ -296,38 +298,40 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
       const FunctionInfo &F = *It->second;
       for (const std::string &T : F.TypesUsed)
         if (S.Safe && ChangedTypes.count(T))
-          Unsafe(F, T, "uses " + T + ", which this patch changes");
+          Unsafe(F, T, ", uses " + T + ", which this patch changes");
       for (const std::string &G : F.Globals)
         if (S.Safe && ChangedGlobals.count(G))
           Unsafe(F, G,
-                 "uses global '" + G.substr(0, G.find('.')) +
+                 ", uses global '" + G.substr(0, G.find('.')) +
                      "', whose type this patch changes");
     }
     return;
   }
-  for (const FrameContinuation &FC : Facts->Frames) {
-    auto It = OldBySymbol.find(FC.Function);
-    if (It == OldBySymbol.end())
-      continue;
-    const FunctionInfo &F = *It->second;
+  // The first conflict of each frame. A frame suspended at a call the build
+  // records on the thread's context stack conflicts only when the point is
+  // reached through that call, and the runtime can tell (Contexts.cpp): the
+  // point is then unsafe in those contexts and safe in the others.
+  struct Conflict {
+    std::string What, Detail, UseFile;
+    unsigned UseLine = 0;
+  };
+  auto FirstConflict = [&](const FrameContinuation &FC)
+      -> std::optional<Conflict> {
     for (const ContinuationUse &Use : FC.Uses) {
-      std::string At = llvm::sys::path::filename(Use.File).str() + ":" +
-                       std::to_string(Use.Line);
-      if (!Use.IsGlobal && ChangedTypes.count(Use.What)) {
-        S.UseFile = llvm::sys::path::filename(Use.File).str();
-        S.UseLine = Use.Line;
-        return Unsafe(F, Use.What,
-                      "uses " + Use.What + " at " + At + " after the update (" +
-                          useKindText(Use.Kind) + "), which this patch changes");
-      }
-      if (Use.IsGlobal && ChangedGlobals.count(Use.What)) {
-        S.UseFile = llvm::sys::path::filename(Use.File).str();
-        S.UseLine = Use.Line;
-        return Unsafe(F, Use.What,
-                      "uses global '" + Use.What.substr(0, Use.What.find('.')) +
-                          "' at " + At +
-                          " after the update, whose type this patch changes");
-      }
+      std::string File = llvm::sys::path::filename(Use.File).str();
+      std::string At = File + ":" + std::to_string(Use.Line);
+      if (!Use.IsGlobal && ChangedTypes.count(Use.What))
+        return Conflict{Use.What,
+                        "uses " + Use.What + " at " + At +
+                            " after the update (" + useKindText(Use.Kind) +
+                            "), which this patch changes",
+                        File, Use.Line};
+      if (Use.IsGlobal && ChangedGlobals.count(Use.What))
+        return Conflict{Use.What,
+                        "uses global '" + Use.What.substr(0, Use.What.find('.')) +
+                            "' at " + At +
+                            " after the update, whose type this patch changes",
+                        File, Use.Line};
     }
     // A callee whose symbol the new build lacks keeps its old body for this
     // frame; that body may use anything it mentions.
@@ -337,12 +341,53 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
         continue;
       for (const std::string &T : C->second->TypesUsed)
         if (ChangedTypes.count(T))
-          return Unsafe(F, T,
-                        "goes on calling the old body of '" + C->second->Name +
-                            "' (its signature changed or it was removed), "
-                            "which uses " + T + ", which this patch changes");
+          return Conflict{T,
+                          "goes on calling the old body of '" +
+                              C->second->Name +
+                              "' (its signature changed or it was removed), "
+                              "which uses " + T + ", which this patch changes",
+                          "", 0};
     }
+    return std::nullopt;
+  };
+  std::vector<uint64_t> SafeSites;
+  bool Contextual = false;
+  for (const FrameContinuation &FC : Facts->Frames) {
+    auto It = OldBySymbol.find(FC.Function);
+    if (It == OldBySymbol.end())
+      continue;
+    const FunctionInfo &F = *It->second;
+    std::optional<Conflict> C = FirstConflict(FC);
+    if (!C) {
+      if (FC.Site)
+        SafeSites.push_back(FC.Site);
+      continue;
+    }
+    bool InContext = FC.Site && FC.Tracked;
+    if (InContext && Contextual)
+      continue; // the first one names the cause
+    std::string Through =
+        InContext && !FC.Lines.empty()
+            ? " through its call at " +
+                  llvm::sys::path::filename(F.File).str() + ":" +
+                  std::to_string(FC.Lines.front())
+            : "";
+    Unsafe(F, C->What, Through + ", " + C->Detail);
+    S.UseFile = C->UseFile;
+    S.UseLine = C->UseLine;
+    if (!InContext) {
+      S.SafeContexts.clear();
+      return;
+    }
+    Contextual = true;
   }
+  if (!Contextual)
+    return;
+  std::sort(SafeSites.begin(), SafeSites.end());
+  SafeSites.erase(std::unique(SafeSites.begin(), SafeSites.end()),
+                  SafeSites.end());
+  S.SafeContexts = std::move(SafeSites);
+  S.Reason += "; safe when reached otherwise (checked at run time)";
 }
 } // namespace
 
@@ -706,7 +751,13 @@ std::string PatchPlan::toJSON() const {
                                   {"conflict", P.Type},
                                   {"use_file", P.UseFile},
                                   {"use_line", P.UseLine},
-                                  {"blocking_call", P.BlockingCall}});
+                                  {"blocking_call", P.BlockingCall},
+                                  {"safe_contexts", [&] {
+                                     auto A = nlohmann::json::array();
+                                     for (uint64_t C : P.SafeContexts)
+                                       A.push_back(toHex(C));
+                                     return A;
+                                   }()}});
   J["state_losses"] = nlohmann::json::array();
   for (const StateLoss &L : StateLosses)
     J["state_losses"].push_back(

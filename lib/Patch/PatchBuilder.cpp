@@ -173,14 +173,29 @@ void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
                      "__dsu_patch_info");
 
   // struct dsu_unsafe_point __dsu_unsafe_points[] (patch_format.h).
-  StructType *PointTy = StructType::get(Ctx, {Ptr, I32, Ptr});
+  StructType *PointTy = StructType::get(Ctx, {Ptr, I32, Ptr, Ptr});
+  Type *I64 = Type::getInt64Ty(Ctx);
   std::vector<Constant *> Points;
-  for (const PatchPlan::PointSafety &P : Plan.Points)
-    if (!P.Safe)
-      Points.push_back(ConstantStruct::get(
-          PointTy, {stringConstant(M, P.File, "__dsu_file"),
-                    ConstantInt::get(I32, P.Line),
-                    stringConstant(M, P.Reason, "__dsu_reason")}));
+  for (const PatchPlan::PointSafety &P : Plan.Points) {
+    if (P.Safe)
+      continue;
+    // The 0-ended list of context sites through which the point is safe.
+    Constant *Contexts = ConstantPointerNull::get(cast<PointerType>(Ptr));
+    if (!P.SafeContexts.empty()) {
+      std::vector<Constant *> Ids;
+      for (uint64_t Id : P.SafeContexts)
+        Ids.push_back(ConstantInt::get(I64, Id));
+      Ids.push_back(ConstantInt::get(I64, 0));
+      ArrayType *IdsTy = ArrayType::get(I64, Ids.size());
+      Contexts = new GlobalVariable(M, IdsTy, true, GlobalValue::PrivateLinkage,
+                                    ConstantArray::get(IdsTy, Ids),
+                                    "__dsu_safe_contexts");
+    }
+    Points.push_back(ConstantStruct::get(
+        PointTy, {stringConstant(M, P.File, "__dsu_file"),
+                  ConstantInt::get(I32, P.Line),
+                  stringConstant(M, P.Reason, "__dsu_reason"), Contexts}));
+  }
   Points.push_back(Constant::getNullValue(PointTy));
   ArrayType *PointsTy = ArrayType::get(PointTy, Points.size());
   new GlobalVariable(M, PointsTy, true, GlobalValue::ExternalLinkage,
@@ -359,6 +374,17 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
     if (L.linkInModule(std::move(*M)))
       return failure("cannot link the patch's code for " + R.Model.TU);
   }
+
+  // The new code records its calls like the new build does, so that the
+  // next patch can check the contexts its frames are in.
+  auto NewFunctions = New.Model.functionsBySymbol();
+  instrumentContexts(
+      *Merged,
+      [&](StringRef Symbol) -> const FunctionInfo * {
+        auto It = NewFunctions.find(Symbol.str());
+        return It == NewFunctions.end() ? nullptr : It->second;
+      },
+      /*OnlyPossiblyActive=*/false);
 
   SlotOptions SO;
   SO.Managed = S.Managed;

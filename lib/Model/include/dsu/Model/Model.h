@@ -166,16 +166,22 @@ struct ContinuationUse {
   bool operator==(const ContinuationUse &) const = default;
 };
 
-/// One frame that may be on the stack at an update point, and what the rest
-/// of it may use once control returns to it.
+/// One frame that may be on the stack at an update point, suspended at the
+/// point itself or at one call, and what the rest of it may use once control
+/// returns to it.
 struct FrameContinuation {
   std::string Function;        ///< Symbol.
-  std::vector<unsigned> Lines; ///< Where it is suspended (calls, the point).
+  std::vector<unsigned> Lines; ///< Where it is suspended (the call, the point).
   /// First use of each type and global, nearest first.
   std::vector<ContinuationUse> Uses;
   /// Functions it may call through slots: they run new code, unless a patch
   /// gives them a new signature (then the old body goes on running).
   std::vector<std::string> SlotCallees;
+  /// For a frame suspended at a call: the call's context site id
+  /// (lib/Analysis/Contexts.h), and whether the build records it on the
+  /// thread's context stack. 0 for the frame that holds the point.
+  uint64_t Site = 0;
+  bool Tracked = false;
   bool operator==(const FrameContinuation &) const = default;
 };
 

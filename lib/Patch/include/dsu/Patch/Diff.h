@@ -92,6 +92,10 @@ struct PatchPlan {
     /// Set when this is not an update point but a blocking call where
     /// another thread may be parked during the update ("read").
     std::string BlockingCall;
+    /// For a point unsafe only when reached through some calls (Reason
+    /// names the first): the context site ids through which it is safe,
+    /// sorted (lib/Analysis/Contexts.h). Empty: unsafe in every context.
+    std::vector<uint64_t> SafeContexts;
   };
 
   std::string BaseVersion, TargetVersion;

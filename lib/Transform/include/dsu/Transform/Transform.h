@@ -68,6 +68,16 @@ struct SlotOptions {
 std::map<std::string, std::string> installSlots(llvm::Module &M,
                                                 const SlotOptions &Opts);
 
+/// Brackets the context calls of M's functions with pushes on the thread's
+/// context stack (Contexts.cpp): of every function InfoOf knows, or with
+/// OnlyPossiblyActive, of those the link found possibly active (not
+/// DirectCalls). M must be in the form the build stores. Returns the number
+/// of calls bracketed.
+unsigned instrumentContexts(
+    llvm::Module &M,
+    llvm::function_ref<const FunctionInfo *(llvm::StringRef)> InfoOf,
+    bool OnlyPossiblyActive);
+
 /// Whether M is compiled for a shared object (PIC but not PIE), where
 /// trampolines must reach slots through the GOT.
 bool isSharedObjectCode(const llvm::Module &M);

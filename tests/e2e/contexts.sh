@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Update safety per context: an update point that is unsafe when reached
+# through one call (main's start-up call of the handler, after which main
+# uses struct settings) and safe when reached through another (the event
+# loop). The runtime checks the calls the thread is actually in: the update
+# waits through the start-up call and is applied from the loop.
+source "$(dirname "$0")/lib.sh"
+P="$E2E_DIR/programs/contexts"
+POINT=$(grep -n 'DSU_UPDATE_POINT();' "$P/v1/main.c" | cut -d: -f1)
+CALL=$(grep -n 'handle(); /\* the first tick' "$P/v1/main.c" | cut -d: -f1)
+USE=$(grep -n 'settings.verbose = 1;' "$P/v1/main.c" | cut -d: -f1)
+MAIN=$(grep -n '^int main' "$P/v1/main.c" | cut -d: -f1)
+build ctx1 "$P/v1/main.c"
+build ctx2 "$P/v2/main.c"
+make_patch ctx1 ctx2 ctx.patch
+"$DSU" diff "$WORK/ctx1" "$WORK/ctx2" > "$WORK/ctx.diff"
+check "dsu diff names the unsafe context and says the others are safe" \
+  contains "$WORK/ctx.diff" "update-point main.c:$POINT unsafe: function 'main' (main.c:$MAIN), which may be active here through its call at main.c:$CALL, uses struct settings at main.c:$USE after the update (a field access), which this patch changes; safe when reached otherwise (checked at run time)"
+"$DSU" model "$WORK/ctx1" > "$WORK/ctx1.model"
+check "the model lists main's two calls as separate frames" \
+  bash -c "grep -c '  frame main\..* suspended at [0-9]* site [0-9a-f]*$' '$WORK/ctx1.model' | grep -qx 2"
+
+# Requested before the first tick: reached from the start-up call it waits,
+# reached from the loop it is applied.
+start ctx1
+"$DSU" apply "$PID" "$WORK/ctx.patch" --timeout 10 > "$WORK/apply.log" 2>&1 &
+AP=$!
+wait_pending
+send a
+wait_lines "$WORK/ctx1.out" 2
+sleep 0.3
+check "the update waits at the point reached through the start-up call" kill -0 "$AP"
+send b
+wait "$AP"
+check "the update is applied at the point reached from the loop" test $? -eq 0
+check "... and says where" contains "$WORK/apply.log" "at main.c:$POINT"
+send c
+stop
+printf 'v1 tick 1: a\nlistening on 11211\nv1 tick 2: b\nv2 tick 3: c\nbye after 3 ticks\n' > "$WORK/ctx.expected"
+check "the output is right (the tick that committed finishes in v1)" \
+  cmp "$WORK/ctx1.out" "$WORK/ctx.expected"
+
+# Only the start-up context within the timeout: refused, naming it.
+start ctx1
+"$DSU" apply "$PID" "$WORK/ctx.patch" --timeout 1 > "$WORK/refused.log" 2>&1 &
+AP=$!
+wait_pending
+send a
+wait "$AP"
+check "refused when the point is reached only through the unsafe call" test $? -ne 0
+check "the refusal names the call" \
+  contains "$WORK/refused.log" "through its call at main.c:$CALL"
+send b
+stop
+check "the process went on in v1" contains "$WORK/ctx1.out" "v1 tick 2: b"
+finish
