@@ -61,10 +61,8 @@ void dsu_threads_describe_main(char *out, size_t size);
 /* The parked_ok of the pending request (dsu_runtime.c), under dsu_lock.
  * ctx is the parked thread's context stack. */
 int dsu_parked_ok(const char *site, const struct dsu_context *ctx);
-/* The calls this thread is in (patch_format.h), and whether every one of
- * them is in the 0-ended list safe (dsu_runtime.c). */
+/* The calls each thread is in (patch_format.h), pushed by dsu-cc code. */
 extern __thread struct dsu_context __dsu_context;
-int dsu_context_safe(const struct dsu_context *ctx, const uint64_t *safe);
 void dsu_threads_after_fork(void);
 
 /* ------------------------------------------------- the request (runtime) */
@@ -91,7 +89,10 @@ struct request {
   const struct dsu_global_pointer *gptrs;
   const struct dsu_hooks *hooks;
   const struct dsu_live_range *live;
-  const struct dsu_unsafe_point *unsafe;
+  const struct dsu_point *points;
+  const struct dsu_residual *residuals; /* of the patch's base version */
+  const uint64_t *base_sites;
+  const char *const *changed_names;
   /* The commit word (control_protocol.h): shared with the requester, or
    * local_word for a request without one (dsu test). */
   uint32_t *word;

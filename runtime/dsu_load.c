@@ -399,7 +399,10 @@ int dsu_load_patch(int fd, const char *name, char *err, size_t errsize) {
   req->gptrs = dlsym(handle, "__dsu_global_pointers");
   req->hooks = dlsym(handle, "__dsu_hooks");
   req->live = dlsym(handle, "__dsu_live_ranges");
-  req->unsafe = dlsym(handle, "__dsu_unsafe_points");
+  req->points = dlsym(handle, "__dsu_points");
+  req->residuals = dlsym(handle, "__dsu_residuals");
+  req->base_sites = dlsym(handle, "__dsu_base_sites");
+  req->changed_names = dlsym(handle, "__dsu_changed_names");
   memset(&req->stats, 0, sizeof req->stats);
   req->failure[0] = 0;
   rc = 0;

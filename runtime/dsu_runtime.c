@@ -212,48 +212,129 @@ static void start_deferred_control(void) {
 DSU_EXPORT __thread struct dsu_context __dsu_context
     __attribute__((tls_model("initial-exec")));
 
-int dsu_context_safe(const struct dsu_context *ctx, const uint64_t *safe) {
-  if (!ctx || !safe)
+/* The frames that committed patches left possibly running old code: each
+ * patch's __dsu_residuals, kept after its commit (patches stay loaded). */
+#define DSU_MAX_RESIDUAL_TABLES 256
+static const struct dsu_residual *residual_tables[DSU_MAX_RESIDUAL_TABLES];
+static int nresidual_tables, residual_tables_lost;
+
+static int in_ids(const uint64_t *ids, uint64_t id) {
+  for (; ids && *ids; ids++)
+    if (*ids == id)
+      return 1;
+  return 0;
+}
+
+/* Whether the frame of an earlier version at SITE may stay on the stack
+ * while the pending patch commits: it must be one an earlier patch
+ * recorded, and use nothing the pending patch changes. */
+static int residual_ok(const struct request *req, uint64_t site, char *why,
+                       size_t size) {
+  for (int t = nresidual_tables - 1; t >= 0; t--)
+    for (const struct dsu_residual *r = residual_tables[t]; r->site; r++) {
+      if (r->site != site)
+        continue;
+      for (const char *const *u = r->uses; u && *u; u++)
+        for (const char *const *c = req->changed_names; c && *c; c++)
+          if (strcmp(*u, *c) == 0) {
+            snprintf(why, size,
+                     "%s, left running from an earlier version, uses %s, "
+                     "which this patch changes",
+                     r->where, *u);
+            return 0;
+          }
+      return 1;
+    }
+  snprintf(why, size,
+           "a frame dsu has no record of is active here (call site %016llx%s)",
+           (unsigned long long)site,
+           residual_tables_lost ? "; too many patches applied to keep them all"
+                                : "");
+  return 0;
+}
+
+/* Whether the pending patch may commit with a thread whose calls are CTX
+ * at the update point or blocking call FILE:LINE (the file name). Returns 1,
+ * or 0 with the reason (without the place) in why. */
+static int point_ok(const struct request *req, const char *file, long line,
+                    const struct dsu_context *ctx, char *why, size_t size) {
+  const struct dsu_point *match = NULL;
+  for (const struct dsu_point *p = req->points; p && p->file; p++) {
+    if ((long)p->line != line || strcmp(p->file, file) != 0)
+      continue;
+    if (p->reason && !p->safe_contexts) {
+      snprintf(why, size, "%s", p->reason);
+      return 0;
+    }
+    if (!match || p->reason)
+      match = p;
+  }
+  /* A patch that changes no representation has nothing to check. */
+  if (!req->changed_names || !*req->changed_names)
+    return 1;
+  if (match && !match->safe_contexts)
+    return 1;
+  /* A patch made without continuation facts has no sites to check. */
+  if (!req->base_sites || !*req->base_sites)
+    return 1;
+  uint64_t depth = ctx ? __atomic_load_n(&ctx->depth, __ATOMIC_ACQUIRE) : 0;
+  if (depth > DSU_CONTEXT_SLOTS) {
+    snprintf(why, size, "the thread is in more calls than dsu records (%llu)",
+             (unsigned long long)depth);
     return 0;
-  uint64_t depth = __atomic_load_n(&ctx->depth, __ATOMIC_ACQUIRE);
-  if (depth > DSU_CONTEXT_SLOTS) /* the oldest calls were overwritten */
-    return 0;
+  }
   for (uint64_t i = 0; i < depth; i++) {
-    const uint64_t *s = safe;
-    while (*s && *s != ctx->site[i])
-      s++;
-    if (!*s)
+    uint64_t site = ctx->site[i];
+    if (match && in_ids(match->safe_contexts, site))
+      continue;
+    if (in_ids(req->base_sites, site)) {
+      /* A frame of the base version through which the point is unsafe. */
+      snprintf(why, size, "%s",
+               match && match->reason ? match->reason
+                                      : "a frame active here is not safe");
+      return 0;
+    }
+    if (!residual_ok(req, site, why, size))
       return 0;
   }
   return 1;
 }
 
+/* Called after a commit: the patch's base-version frames may go on running
+ * old code, and later patches are checked against them. */
+static void keep_residuals(const struct request *req) {
+  if (!req->residuals || !req->residuals->site)
+    return;
+  if (nresidual_tables == DSU_MAX_RESIDUAL_TABLES) {
+    residual_tables_lost = 1; /* frames no record covers: later checks refuse */
+    return;
+  }
+  residual_tables[nresidual_tables++] = req->residuals;
+}
+
 /* Whether a thread may stay parked in the blocking call at SITE ("read
- * main.c:42") while the pending update commits: not if the patch lists that
- * place as unsafe (the rest of its frames would use what the patch
- * changes) in the contexts the thread is in (CTX), unless the requester
- * forced it. Called with dsu_lock held. */
+ * main.c:42") while the pending update commits: not if the patch finds that
+ * place unsafe for the calls the thread is in (CTX: the rest of its frames
+ * would use what the patch changes), unless the requester forced it.
+ * Called with dsu_lock held. */
 int dsu_parked_ok(const char *site, const struct dsu_context *ctx) {
   struct request *req = &dsu_req;
   const char *sp = strrchr(site, ' ');
   const char *colon = sp ? strrchr(sp, ':') : NULL;
   if (!colon)
     return 1;
-  size_t flen = (size_t)(colon - (sp + 1));
+  char file[256];
+  snprintf(file, sizeof file, "%.*s", (int)(colon - (sp + 1)), sp + 1);
   long line = strtol(colon + 1, NULL, 10);
-  for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++)
-    if ((long)u->line == line && strlen(u->file) == flen &&
-        strncmp(u->file, sp + 1, flen) == 0) {
-      if (dsu_context_safe(ctx, u->safe_contexts))
-        continue;
-      if (!forced_at(req->force, u->file, (int)line))
-        return 0;
-      /* Forced past it: the commit must say so, as at an update point. */
-      req->forced = 1;
-      snprintf(req->blocked, sizeof req->blocked,
-               "%s (a thread parked in %s)", u->reason, site);
-      return 1;
-    }
+  char why[sizeof req->blocked];
+  if (point_ok(req, file, line, ctx, why, sizeof why))
+    return 1;
+  if (!forced_at(req->force, file, (int)line))
+    return 0;
+  /* Forced past it: the commit must say so, as at an update point. */
+  req->forced = 1;
+  snprintf(req->blocked, sizeof req->blocked, "%.900s (a thread parked in %.200s)",
+           why, site);
   return 1;
 }
 
@@ -271,27 +352,22 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
      * requester forced this one. */
     const char *base = file ? strrchr(file, '/') : NULL;
     base = base ? base + 1 : (file ? file : "?");
-    for (const struct dsu_unsafe_point *u = req->unsafe; u && u->file; u++) {
-      if (u->line != (uint32_t)line || strcmp(u->file, base) != 0)
-        continue;
-      /* Unsafe only through some calls, none of which this thread is in. */
-      if (dsu_context_safe(&__dsu_context, u->safe_contexts))
-        continue;
+    char why[sizeof req->blocked];
+    if (!point_ok(req, base, line, &__dsu_context, why, sizeof why)) {
+      snprintf(req->blocked, sizeof req->blocked, "%s:%d: %.1100s", base, line,
+               why);
       if (forced_at(req->force, base, line)) {
         req->forced = 1;
-        snprintf(req->blocked, sizeof req->blocked, "%s:%d: %s", base, line,
-                 u->reason);
-        break;
+      } else {
+        /* The descriptor did its job: the program woke up and reached an
+         * update point. Left readable, a poll loop whose points are all
+         * unsafe would wake again at once and spin; drained, it sleeps
+         * until it has work, and its next update point is checked as
+         * usual. */
+        dsu_event_drain_locked();
+        pthread_mutex_unlock(&dsu_lock);
+        return;
       }
-      snprintf(req->blocked, sizeof req->blocked, "%s:%d: %s", base, line,
-               u->reason);
-      /* The descriptor did its job: the program woke up and reached an
-       * update point. Left readable, a poll loop whose points are all
-       * unsafe would wake again at once and spin; drained, it sleeps until
-       * it has work, and its next update point is checked as usual. */
-      dsu_event_drain_locked();
-      pthread_mutex_unlock(&dsu_lock);
-      return;
     }
     /* Other threads must be at update points or in safe blocking calls. */
     if (!dsu_threads_quiesce(request_pending, dsu_parked_ok)) {
@@ -341,6 +417,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
              req->forced ? req->blocked : "");
     dsu_nhistory++;
     update_count++;
+    keep_residuals(req);
     __atomic_store_n(req->word, DSU_WORD_COMMITTED, __ATOMIC_SEQ_CST);
     req->state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
     if (test_update_at > 0)

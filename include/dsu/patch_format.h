@@ -132,18 +132,33 @@ struct dsu_hooks {
   void (*rollback)(void);
 };
 
-/* An update point where the patch must not be applied (a function that may
- * be active there uses what the patch changes). Exported by the patch as
- * __dsu_unsafe_points, ending with a NULL file. */
-struct dsu_unsafe_point {
+/* The patch's verdict at an update point of its base version, or at a
+ * blocking call where another thread may be parked (exported as
+ * __dsu_points, ending with a NULL file). */
+struct dsu_point {
   const char *file; /* as __FILE__ spells it: the file name */
   uint32_t line;
+  /* NULL where the patch is safe; otherwise why it is not. */
   const char *reason;
-  /* NULL: unsafe however the point is reached. Otherwise the point is unsafe
-   * only when reached through some calls: the context site ids (ending with
-   * 0) through which it is safe. The update proceeds there if every site on
-   * the thread's context stack is one of them (lib/Analysis/Contexts.cpp). */
+  /* The context site ids (ending with 0) through which the point is safe
+   * (lib/Analysis/Contexts.cpp): the update proceeds there only if every
+   * site on the thread's context stack is one of them or a frame an earlier
+   * patch left running that uses nothing this patch changes. NULL: no
+   * check (a patch that changes no type), or, with a reason, unsafe
+   * however the point is reached. */
   const uint64_t *safe_contexts;
+};
+
+/* A frame of the patch's base version that the runtime may find on a stack
+ * (exported as __dsu_residuals, ending with site 0): after the patch it may
+ * go on running old code, so later patches must not change what it uses
+ * (`uses`, type names and global symbols, ending with NULL). The patch also
+ * exports __dsu_base_sites, the same sites sorted and 0-ended, and
+ * __dsu_changed_names, the names of what it changes, NULL-ended. */
+struct dsu_residual {
+  uint64_t site;
+  const char *where; /* "function 'main' at main.c:40" */
+  const char *const *uses;
 };
 
 /* The calls a thread is in (each thread's __dsu_context, defined by the

@@ -60,6 +60,9 @@ bool dsu::isContextCall(const CallBase &CB) {
   if (!Callee)
     return true;
   StringRef Name = Callee->getName();
+  // The update point itself: the frame that holds it is on the stack too.
+  if (Name == "__dsu_update_point")
+    return true;
   if (Name.starts_with("__dsu") || Name.starts_with("dsu_"))
     return false;
   return !Callee->isDeclaration() || libraryMayCallBack(Name);

@@ -452,7 +452,16 @@ ContinuationAnalysis::continuations(int PointNode, const UpdatePointInfo &Where,
             Add(S.Call);
       std::sort(Lines.begin(), Lines.end());
       Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());
-      PC.Frames.insert(PC.Frames.begin(), frame(Id, From, Lines));
+      FrameContinuation Own = frame(Id, From, Lines);
+      // The point's call is on the context stack too, so that a frame left
+      // running from an earlier version is known by it (Contexts.cpp).
+      if (!Suspension && !From.empty())
+        if (auto It = N.ContextIds.find(From.front());
+            It != N.ContextIds.end() && isContextCall(*From.front())) {
+          Own.Site = It->second;
+          Own.Tracked = !N.Info->DirectCalls;
+        }
+      PC.Frames.insert(PC.Frames.begin(), std::move(Own));
     }
     for (const Site &S : N.Sites) {
       if (S.Kind == SiteKind::Point || !leads(S, Active, Callbacks, Callbacks))

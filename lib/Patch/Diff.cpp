@@ -359,11 +359,12 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
     const FunctionInfo &F = *It->second;
     std::optional<Conflict> C = FirstConflict(FC);
     if (!C) {
-      if (FC.Site)
+      if (FC.Site && FC.Tracked)
         SafeSites.push_back(FC.Site);
       continue;
     }
-    bool InContext = FC.Site && FC.Tracked;
+    // The frame holding the point conflicts however the point is reached.
+    bool InContext = FC.Site && FC.Tracked && &FC != &Facts->Frames.front();
     if (InContext && Contextual)
       continue; // the first one names the cause
     std::string Through =
@@ -381,13 +382,15 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
     }
     Contextual = true;
   }
-  if (!Contextual)
-    return;
+  // Safe points keep the list too: a frame the runtime finds on the stack
+  // that is not in it was left running by an earlier version, and is
+  // checked against what it recorded (PatchPlan::Residuals).
   std::sort(SafeSites.begin(), SafeSites.end());
   SafeSites.erase(std::unique(SafeSites.begin(), SafeSites.end()),
                   SafeSites.end());
   S.SafeContexts = std::move(SafeSites);
-  S.Reason += "; safe when reached otherwise (checked at run time)";
+  if (Contextual)
+    S.Reason += "; safe when reached otherwise (checked at run time)";
 }
 } // namespace
 
@@ -621,6 +624,10 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
     for (const PatchPlan::GlobalChange &G : Plan.Globals)
       if (G.Kind == GK::TypeChanged)
         ChangedGlobals.insert(G.OldSymbol);
+    for (const std::string &T : ChangedTypes)
+      Plan.ChangedNames.push_back(T);
+    for (const std::string &G : ChangedGlobals)
+      Plan.ChangedNames.push_back(G);
     for (const TUModel &TU : Old.TUs)
       for (const UpdatePointInfo &U : TU.UpdatePoints) {
         PatchPlan::PointSafety S;
@@ -649,6 +656,37 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
                 return std::tie(A.File, A.Line, A.BlockingCall) <
                        std::tie(B.File, B.Line, B.BlockingCall);
               });
+  }
+
+  // Every frame of the old build the runtime may find on a stack, and what
+  // the rest of it uses: after this patch, such a frame may go on running
+  // old code, and later patches are checked against this record.
+  {
+    auto OldBySymbol = Old.functionsBySymbol();
+    std::map<uint64_t, PatchPlan::Residual> Frames;
+    for (const PointContinuations &PC : Old.Continuations)
+      for (const FrameContinuation &FC : PC.Frames) {
+        if (!FC.Site || !FC.Tracked || Frames.count(FC.Site))
+          continue;
+        PatchPlan::Residual R;
+        R.Site = FC.Site;
+        auto F = OldBySymbol.find(FC.Function);
+        R.Where = "function '" +
+                  (F == OldBySymbol.end() ? FC.Function : F->second->Name) +
+                  "'";
+        if (F != OldBySymbol.end() && !FC.Lines.empty())
+          R.Where += " at " + llvm::sys::path::filename(F->second->File).str() +
+                     ":" + std::to_string(FC.Lines.front());
+        std::set<std::string> Uses;
+        for (const ContinuationUse &U : FC.Uses)
+          Uses.insert(U.What);
+        R.Uses.assign(Uses.begin(), Uses.end());
+        Frames[FC.Site] = std::move(R);
+      }
+    for (auto &[Site, R] : Frames) {
+      Plan.BaseSites.push_back(Site);
+      Plan.Residuals.push_back(std::move(R));
+    }
   }
 
   auto ByName = [](const auto &A, const auto &B) {

@@ -172,35 +172,63 @@ void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
   new GlobalVariable(M, InfoTy, true, GlobalValue::ExternalLinkage, Info,
                      "__dsu_patch_info");
 
-  // struct dsu_unsafe_point __dsu_unsafe_points[] (patch_format.h).
-  StructType *PointTy = StructType::get(Ctx, {Ptr, I32, Ptr, Ptr});
+  // struct dsu_point __dsu_points[] (patch_format.h).
   Type *I64 = Type::getInt64Ty(Ctx);
+  auto IdList = [&](const std::vector<uint64_t> &Ids, StringRef Name) {
+    std::vector<Constant *> Elems;
+    for (uint64_t Id : Ids)
+      Elems.push_back(ConstantInt::get(I64, Id));
+    Elems.push_back(ConstantInt::get(I64, 0));
+    ArrayType *Ty = ArrayType::get(I64, Elems.size());
+    return new GlobalVariable(M, Ty, true, GlobalValue::PrivateLinkage,
+                              ConstantArray::get(Ty, Elems), Name);
+  };
+  auto NameList = [&](const std::vector<std::string> &Names, StringRef Name) {
+    std::vector<Constant *> Elems;
+    for (const std::string &N : Names)
+      Elems.push_back(stringConstant(M, N, "__dsu_name"));
+    Elems.push_back(ConstantPointerNull::get(cast<PointerType>(Ptr)));
+    ArrayType *Ty = ArrayType::get(Ptr, Elems.size());
+    return new GlobalVariable(M, Ty, true, GlobalValue::PrivateLinkage,
+                              ConstantArray::get(Ty, Elems), Name);
+  };
+  Constant *Null = ConstantPointerNull::get(cast<PointerType>(Ptr));
+  StructType *PointTy = StructType::get(Ctx, {Ptr, I32, Ptr, Ptr});
   std::vector<Constant *> Points;
   for (const PatchPlan::PointSafety &P : Plan.Points) {
-    if (P.Safe)
-      continue;
-    // The 0-ended list of context sites through which the point is safe.
-    Constant *Contexts = ConstantPointerNull::get(cast<PointerType>(Ptr));
-    if (!P.SafeContexts.empty()) {
-      std::vector<Constant *> Ids;
-      for (uint64_t Id : P.SafeContexts)
-        Ids.push_back(ConstantInt::get(I64, Id));
-      Ids.push_back(ConstantInt::get(I64, 0));
-      ArrayType *IdsTy = ArrayType::get(I64, Ids.size());
-      Contexts = new GlobalVariable(M, IdsTy, true, GlobalValue::PrivateLinkage,
-                                    ConstantArray::get(IdsTy, Ids),
-                                    "__dsu_safe_contexts");
-    }
+    if (P.Safe && P.SafeContexts.empty())
+      continue; // nothing to check
     Points.push_back(ConstantStruct::get(
-        PointTy, {stringConstant(M, P.File, "__dsu_file"),
-                  ConstantInt::get(I32, P.Line),
-                  stringConstant(M, P.Reason, "__dsu_reason"), Contexts}));
+        PointTy,
+        {stringConstant(M, P.File, "__dsu_file"), ConstantInt::get(I32, P.Line),
+         P.Safe ? Null : stringConstant(M, P.Reason, "__dsu_reason"),
+         P.SafeContexts.empty() && !P.Safe
+             ? Null
+             : IdList(P.SafeContexts, "__dsu_safe_contexts")}));
   }
   Points.push_back(Constant::getNullValue(PointTy));
   ArrayType *PointsTy = ArrayType::get(PointTy, Points.size());
   new GlobalVariable(M, PointsTy, true, GlobalValue::ExternalLinkage,
-                     ConstantArray::get(PointsTy, Points),
-                     "__dsu_unsafe_points");
+                     ConstantArray::get(PointsTy, Points), "__dsu_points");
+
+  // struct dsu_residual __dsu_residuals[], __dsu_base_sites[],
+  // __dsu_changed_names[].
+  StructType *ResidualTy = StructType::get(Ctx, {I64, Ptr, Ptr});
+  std::vector<Constant *> Residuals;
+  for (const PatchPlan::Residual &R : Plan.Residuals)
+    Residuals.push_back(ConstantStruct::get(
+        ResidualTy, {ConstantInt::get(I64, R.Site),
+                     stringConstant(M, R.Where, "__dsu_where"),
+                     NameList(R.Uses, "__dsu_uses")}));
+  Residuals.push_back(Constant::getNullValue(ResidualTy));
+  ArrayType *ResidualsTy = ArrayType::get(ResidualTy, Residuals.size());
+  new GlobalVariable(M, ResidualsTy, true, GlobalValue::ExternalLinkage,
+                     ConstantArray::get(ResidualsTy, Residuals),
+                     "__dsu_residuals");
+  IdList(Plan.BaseSites, "__dsu_base_sites")
+      ->setLinkage(GlobalValue::ExternalLinkage);
+  NameList(Plan.ChangedNames, "__dsu_changed_names")
+      ->setLinkage(GlobalValue::ExternalLinkage);
 }
 
 void removeDeadGlobals(Module &M) {

@@ -53,4 +53,45 @@ check "the refusal names the call" \
 send b
 stop
 check "the process went on in v1" contains "$WORK/ctx1.out" "v1 tick 2: b"
+
+# A chain: v1 -> v2 changes main (which goes on running v1's body), v2 -> v3
+# changes struct stats, which v1's main reads after its loop and v2's does
+# not. The v2 -> v3 patch is safe for a process started in v2, and refused
+# for one that came from v1, naming v1's frame.
+C="$E2E_DIR/programs/chain"
+build ch1 "$C/v1/main.c"
+build ch2 "$C/v2/main.c"
+build ch3 "$C/v3/main.c"
+make_patch ch1 ch2 ch12.patch
+make_patch ch2 ch3 ch23.patch
+start ch2
+send a
+wait_lines "$WORK/ch2.out" 2
+apply_bg() { "$DSU" apply "$PID" "$WORK/$1" --timeout "$2" > "$WORK/$3" 2>&1 & AP=$!; wait_pending; }
+apply_bg ch23.patch 10 ch23-fresh.log
+send b
+wait "$AP"
+check "v2 -> v3 is applied in a process started in v2" test $? -eq 0
+send c
+stop
+check "... which then runs v3" contains "$WORK/ch2.out" "v3 tick 3"
+
+start ch1
+send a
+wait_lines "$WORK/ch1.out" 2
+apply_bg ch12.patch 10 ch12.log
+send b
+wait "$AP"
+check "v1 -> v2 is applied" test $? -eq 0
+wait_lines "$WORK/ch1.out" 3
+apply_bg ch23.patch 1 ch23.log
+send c
+wait "$AP"
+check "v2 -> v3 is refused while v1's main is still running" test $? -ne 0
+check "the refusal names v1's frame and what it uses" \
+  contains "$WORK/ch23.log" "function 'main' at main.c:$(grep -n 'event_loop(handle);' "$C/v1/main.c" | cut -d: -f1), left running from an earlier version, uses"
+send d
+stop
+check "v1's main still reads its statistics right" \
+  contains "$WORK/ch1.out" "bye: 4 ticks, 8 bytes"
 finish

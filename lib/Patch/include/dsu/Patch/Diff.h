@@ -100,6 +100,22 @@ struct PatchPlan {
 
   std::string BaseVersion, TargetVersion;
   std::vector<PointSafety> Points;
+  /// Names of the types (old names) and global symbols whose representation
+  /// this patch changes: a frame left running from an earlier version that
+  /// uses one of them must not be on the stack when the patch commits.
+  std::vector<std::string> ChangedNames;
+  /// Each frame of the old build that may be on a stack at an update point
+  /// (by context site, lib/Analysis/Contexts.h), where it is suspended, and
+  /// the types and globals the rest of it uses. The patch carries them so
+  /// that the runtime can check later patches against frames this one
+  /// leaves running old code. BaseSites: their sites, sorted.
+  struct Residual {
+    uint64_t Site = 0;
+    std::string Where;
+    std::vector<std::string> Uses;
+  };
+  std::vector<Residual> Residuals;
+  std::vector<uint64_t> BaseSites;
   std::vector<FunctionChange> Functions;
   std::vector<GlobalChange> Globals;
   std::vector<TypeChange> Types;
