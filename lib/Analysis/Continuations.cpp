@@ -469,9 +469,13 @@ ContinuationAnalysis::continuations(int PointNode, const UpdatePointInfo &Where,
       FrameContinuation FC = frame(Id, {S.Call}, LineOf(S.Call));
       auto It = N.ContextIds.find(S.Call);
       FC.Site = It != N.ContextIds.end() ? It->second : 1;
-      // Recorded only by functions the link found possibly active.
+      // Recorded only by functions the link found possibly active, and
+      // only if the callee is not one the link found never active (the
+      // same rule as lib/Transform/Contexts.cpp).
       FC.Tracked = It != N.ContextIds.end() && isContextCall(*S.Call) &&
-                   !N.Info->DirectCalls;
+                   !N.Info->DirectCalls &&
+                   !(S.Kind == SiteKind::Direct &&
+                     Nodes[S.Callee].Info->DirectCalls);
       unsigned Line = FC.Lines.empty() ? 0 : FC.Lines.front();
       Others.push_back({{FC.Function, Line, FC.Site}, std::move(FC)});
     }

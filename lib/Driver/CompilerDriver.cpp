@@ -406,8 +406,10 @@ struct LinkObject {
 /// Compiles one TU's stored module again, now that the whole program is
 /// known: functions that are never active at an update point call their own
 /// TU's functions directly (lib/Analysis/UpdateReach.cpp).
-Error regenerateObject(LinkObject &Obj, const TUModel &Updated,
-                       const TempDir &Tmp, unsigned Index, bool Keep) {
+Error regenerateObject(
+    LinkObject &Obj, const TUModel &Updated,
+    const std::map<std::string, const FunctionInfo *> &ProgramFunctions,
+    const TempDir &Tmp, unsigned Index, bool Keep) {
   LLVMContext Ctx;
   const TURecord &R = Obj.Records.front();
   auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, Updated.Source), Ctx);
@@ -416,8 +418,13 @@ Error regenerateObject(LinkObject &Obj, const TUModel &Updated,
   std::string Base = Tmp.file("link" + std::to_string(Index));
   if (Error E = writeFile(Base + ".rec", encodeTURecord(Updated, R.Bitcode)))
     return E;
-  instrumentContexts(**M, functionLookup(Updated),
-                     /*OnlyPossiblyActive=*/true);
+  instrumentContexts(
+      **M,
+      [&](StringRef Symbol) -> const FunctionInfo * {
+        auto It = ProgramFunctions.find(Symbol.str());
+        return It == ProgramFunctions.end() ? nullptr : It->second;
+      },
+      /*OnlyPossiblyActive=*/true);
   SlotOptions Opts = executableSlotOptions(Updated);
   Opts.PIC = isSharedObjectCode(**M);
   installSlots(**M, Opts);
@@ -496,18 +503,40 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
     for (FunctionInfo &F : Program.TUs[I].Functions)
       F.DirectCalls = false;
   size_t TUIndex = 0;
+  for (LinkObject &O : Objects) {
+    size_t N = O.Records.size();
+    if (N != 1)
+      for (size_t I = 0; I < N; ++I)
+        for (FunctionInfo &F : Program.TUs[TUIndex + I].Functions)
+          F.DirectCalls = false;
+    TUIndex += N;
+  }
+  // By symbol, and external functions by their plain name too (calls
+  // across units name them so).
+  std::map<std::string, const FunctionInfo *> ProgramFunctions =
+      Program.functionsBySymbol();
+  for (const auto &[Plain, Symbol] : Program.externalSymbols())
+    if (auto It = ProgramFunctions.find(Symbol); It != ProgramFunctions.end())
+      ProgramFunctions.emplace(Plain, It->second);
+  // A unit benefits from regeneration if some of its functions get direct
+  // calls, or if its possibly active functions call functions that never
+  // are, whose calls then need no context record (Transform/Contexts.cpp).
+  auto Benefits = [&](const TUModel &TU) {
+    for (const FunctionInfo &F : TU.Functions) {
+      if (F.DirectCalls)
+        return true;
+      for (const std::string &Callee : F.Callees)
+        if (auto It = ProgramFunctions.find(Callee);
+            It != ProgramFunctions.end() && It->second->DirectCalls)
+          return true;
+    }
+    return false;
+  };
+  TUIndex = 0;
   std::vector<std::pair<LinkObject *, const TUModel *>> Work;
   for (LinkObject &O : Objects) {
     size_t N = O.Records.size();
-    bool Single = N == 1;
-    bool Any = false;
-    for (size_t I = 0; I < N; ++I)
-      for (FunctionInfo &F : Program.TUs[TUIndex + I].Functions) {
-        if (!Single)
-          F.DirectCalls = false;
-        Any |= F.DirectCalls;
-      }
-    if (Single && Any)
+    if (N == 1 && Benefits(Program.TUs[TUIndex]))
       Work.push_back({&O, &Program.TUs[TUIndex]});
     TUIndex += N;
   }
@@ -522,8 +551,9 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   for (unsigned T = 0; T < Threads; ++T)
     Pool.emplace_back([&] {
       for (size_t I; (I = Next++) < Work.size();) {
-        if (Error E = regenerateObject(*Work[I].first, *Work[I].second, Tmp,
-                                       unsigned(I), Keep)) {
+        if (Error E = regenerateObject(*Work[I].first, *Work[I].second,
+                                       ProgramFunctions, Tmp, unsigned(I),
+                                       Keep)) {
           std::lock_guard<std::mutex> G(Lock);
           Errors.push_back(std::move(E));
         }

@@ -13,7 +13,8 @@
 //
 // Only functions that may be active at an update point pay for it (the
 // rest never has a frame on the stack when an update commits), and only
-// for calls that may lead to one: a few stores per request in a server.
+// for calls that may lead to one (not those to a function the link found
+// never active): a few stores per request in a server.
 // The module must be exactly the one the build stores (no slots yet), since
 // site ids count the calls in that form.
 //
@@ -49,7 +50,16 @@ unsigned dsu::instrumentContexts(
       continue;
     std::map<const CallBase *, uint64_t> Sites =
         callSiteIds(F, Info->Symbol, Info->BodyHash);
-    std::erase_if(Sites, [](const auto &S) { return !isContextCall(*S.first); });
+    // A callee the link compiled with direct calls can never be on the
+    // stack at an update point: its calls need no record.
+    std::erase_if(Sites, [&](const auto &S) {
+      if (!isContextCall(*S.first))
+        return true;
+      const auto *Callee = dyn_cast<Function>(
+          S.first->getCalledOperand()->stripPointerCasts());
+      const FunctionInfo *CI = Callee ? InfoOf(Callee->getName()) : nullptr;
+      return CI && CI->DirectCalls;
+    });
     if (Sites.empty())
       continue;
     if (!Context) {
