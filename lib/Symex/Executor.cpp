@@ -38,7 +38,7 @@
 #include "Searcher.h"
 #include "Solver.h"
 #include "State.h"
-#include "Symex.h"
+#include "dsu/Symex/Symex.h"
 
 #include "llvm/ADT/APSInt.h"
 #include "llvm/ADT/DenseSet.h"
