@@ -33,194 +33,33 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Expr.h"
-#include "Memory.h"
-#include "Searcher.h"
-#include "Solver.h"
-#include "State.h"
-#include "Symex.h"
+#include "Executor.h"
 
-#include "llvm/ADT/APSInt.h"
-#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/IR/Constants.h"
-#include "llvm/IR/DataLayout.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/GetElementPtrTypeIterator.h"
 #include "llvm/IR/InlineAsm.h"
-#include "llvm/IR/Instructions.h"
-#include "llvm/IR/IntrinsicInst.h"
-#include "llvm/IR/Intrinsics.h"
-#include "llvm/IR/Module.h"
 #include "llvm/IR/Operator.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
-#include <chrono>
-#include <cmath>
-#include <map>
-#include <set>
 
 using namespace dsu::symex;
 using namespace llvm;
 
-namespace {
+Executor::Executor(Module &M, const Options &O, const Callbacks &CB)
+    : M(M), DL(M.getDataLayout()), Opts(O), CB(CB), B(Ctx), Mem(B) {
+  SolverOptions SO;
+  SO.Cache = O.QueryCache;
+  SO.Independence = O.Independence;
+  SO.TimeoutMs = O.SolverTimeoutMs;
+  SO.Dump = O.QueryDump;
+  Slv = createSolver(Ctx, SO, SStats);
+}
 
-constexpr uint64_t NullLimit = 4096;
-constexpr uint64_t FirstObject = 0x10000000;
-constexpr uint64_t RedZone = 64;
-constexpr uint64_t FunctionBase = 0x7f0000000000ULL;
-constexpr uint64_t MaxAlloc = 1ULL << 28;
-constexpr unsigned MaxPointerTargets = 8;
-
-class Executor {
-public:
-  Executor(Module &M, const Options &O, const Callbacks &CB)
-      : M(M), DL(M.getDataLayout()), Opts(O), CB(CB), B(Ctx), Mem(B) {
-    SolverOptions SO;
-    SO.Cache = O.QueryCache;
-    SO.Independence = O.Independence;
-    SO.TimeoutMs = O.SolverTimeoutMs;
-    SO.Dump = O.QueryDump;
-    Slv = createSolver(Ctx, SO, SStats);
-  }
-  ~Executor() {
-    for (ExecutionState *S : Live)
-      delete S;
-  }
-
-  Expected<RunResult> run();
-
-private:
-  // Setup.
-  Error initialize(ExecutionState &S);
-  bool isRuntime(const Function *F) const { return RuntimeFns.count(F); }
-
-  // Values.
-  unsigned bitsOf(Type *T) const;
-  SVal eval(ExecutionState &S, const Value *V);
-  SVal evalConstant(const Constant *C);
-  void constantBytes(const Constant *C, uint64_t Off,
-                     std::vector<uint8_t> &Out);
-  uint64_t allocate(uint64_t Size, uint64_t Align);
-  uint64_t newObject(ExecutionState &S, uint64_t Size, ObjectKind K,
-                     StringRef Name, const Value *Site, uint64_t Align = 16);
-
-  // Solver.
-  bool mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Result);
-  bool getValue(ExecutionState &S, const SVal &V, APInt &Result);
-  void addConstraint(ExecutionState &S, Z3_ast Cond);
-  bool concretize(ExecutionState &S, const SVal &V, APInt &Result,
-                  StringRef What);
-  /// Splits \p S on \p Cond: returns the states where it holds / fails.
-  std::pair<ExecutionState *, ExecutionState *> fork(ExecutionState &S,
-                                                     Z3_ast Cond);
-  ExecutionState *clone(ExecutionState &S);
-
-  // Termination.
-  void terminate(ExecutionState &S);
-  void terminateExit(ExecutionState &S, int Code);
-  void terminateEarly(ExecutionState &S, const std::string &Reason);
-  void terminateError(ExecutionState &S, StringRef Kind,
-                      const std::string &Message);
-  void terminateSilently(ExecutionState &S) {
-    ++Stats.PathsInfeasible;
-    terminate(S);
-  }
-  bool makeTestCase(ExecutionState &S, TestCase &T);
-  std::vector<Location> stackOf(ExecutionState &S);
-  Location locationOf(const Instruction *I);
-  void warn(ExecutionState &S, const std::string &Msg);
-
-  // Execution.
-  void step(ExecutionState &S);
-  void execute(ExecutionState &S, const Instruction *I);
-  void transfer(ExecutionState &S, const BasicBlock *To);
-  void enterBlock(ExecutionState &S, const BasicBlock *BB);
-  void callFunction(ExecutionState &S, const CallBase *CB, const Function *F,
-                    std::vector<SVal> Args);
-  void returnFrom(ExecutionState &S, SVal Result);
-  void setResult(ExecutionState &S, const Instruction *I, SVal V) {
-    S.top().Locals[I] = std::move(V);
-  }
-  void executeCall(ExecutionState &S, const CallBase *CB);
-  void callExternal(ExecutionState &S, const CallBase *CB, StringRef Name,
-                    std::vector<SVal> &Args);
-  void callIntrinsic(ExecutionState &S, const CallBase *CB, const Function *F,
-                     std::vector<SVal> &Args);
-  void executeBinary(ExecutionState &S, const BinaryOperator *I);
-  void executeFloat(ExecutionState &S, const Instruction *I);
-  void executeGEP(ExecutionState &S, const GetElementPtrInst *I);
-  void executeSwitch(ExecutionState &S, const SwitchInst *I);
-  uint64_t aggregateOffset(Type *T, ArrayRef<unsigned> Idx, Type *&Leaf);
-
-  // Memory.
-  using AccessFn =
-      std::function<void(ExecutionState &, const MemObject &, const SVal &)>;
-  void access(ExecutionState &S, const SVal &Addr, uint64_t N, bool Write,
-              const AccessFn &Fn);
-  void accessError(ExecutionState &S, uint64_t Addr, uint64_t N, bool Write,
-                   const MemObject *Near);
-  bool checkObject(ExecutionState &S, const MemObject &O, uint64_t N,
-                   bool Write);
-  const MemObject *concreteObject(ExecutionState &S, uint64_t Addr, uint64_t N,
-                                  bool Write);
-  std::string readString(ExecutionState &S, const SVal &Addr);
-  void makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
-                    const std::string &Name, bool IsStdin);
-  SVal freshSymbolic(ExecutionState &S, const std::string &Name,
-                     unsigned Bytes);
-  void executeFree(ExecutionState &S, const SVal &P);
-  bool copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src, uint64_t N);
-  uint64_t malloc(ExecutionState &S, const SVal &Size, const CallBase *Site,
-                  bool &Ok);
-
-  void progress(bool Final);
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                         Start)
-        .count();
-  }
-
-  Module &M;
-  const DataLayout &DL;
-  Options Opts;
-  Callbacks CB;
-  ExprContext Ctx;
-  ExprBuilder B;
-  MemoryOps Mem;
-  SolverStats SStats;
-  std::unique_ptr<Solver> Slv;
-  std::unique_ptr<Searcher> Search;
-
-  uint64_t NextAddr = FirstObject;
-  uint64_t NextStateId = 0;
-  DenseMap<const GlobalVariable *, uint64_t> GlobalAddrs;
-  DenseMap<const Function *, uint64_t> FuncAddrs;
-  std::map<uint64_t, const Function *> FuncByAddr;
-  DenseMap<const Constant *, SVal> ConstCache;
-  DenseSet<const Function *> RuntimeFns;
-
-  std::set<ExecutionState *> Live;
-  std::vector<ExecutionState *> Added, Removed;
-
-  // Coverage.
-  DenseMap<const BasicBlock *, std::vector<unsigned>> BlockLines;
-  std::vector<std::pair<std::string, unsigned>> LineKeys;
-  DenseSet<const BasicBlock *> CoveredBlocks;
-  std::vector<bool> LineCovered;
-  uint64_t LinesCovered = 0;
-
-  Statistics Stats;
-  RunResult Result;
-  std::map<std::string, uint64_t> EarlyReasons;
-  std::map<std::string, uint64_t> Concretizations;
-  std::set<std::string> Warned;
-  std::set<std::pair<const Instruction *, std::string>> ErrorSites;
-  bool Stop = false;
-  std::string StopReason;
-  std::chrono::steady_clock::time_point Start;
-  double LastProgress = 0;
-};
+Executor::~Executor() {
+  for (ExecutionState *S : Live)
+    delete S;
+}
 
 //===----------------------------------------------------------------------===//
 // Setup
@@ -249,6 +88,12 @@ uint64_t Executor::newObject(ExecutionState &S, uint64_t Size, ObjectKind K,
 }
 
 Error Executor::initialize(ExecutionState &S) {
+  indexFunctionsAndLines();
+  layOutGlobals(S);
+  return enterMain(S);
+}
+
+void Executor::indexFunctionsAndLines() {
   // Runtime functions are those compiled from the libc model.
   for (const Function &F : M) {
     if (const DISubprogram *SP = F.getSubprogram())
@@ -277,7 +122,9 @@ Error Executor::initialize(ExecutionState &S) {
     }
   }
   LineCovered.assign(LineKeys.size(), false);
+}
 
+void Executor::layOutGlobals(ExecutionState &S) {
   uint64_t FnIndex = 0;
   for (const Function &F : M) {
     uint64_t A = FunctionBase + 16 * FnIndex++;
@@ -300,7 +147,9 @@ Error Executor::initialize(ExecutionState &S) {
     for (uint64_t I = 0; I < O.Size; ++I)
       O.Bytes[I].Val = Bytes[I];
   }
+}
 
+Error Executor::enterMain(ExecutionState &S) {
   const Function *Main = M.getFunction("main");
   if (!Main || Main->isDeclaration())
     return createStringError(inconvertibleErrorCode(),
@@ -400,46 +249,7 @@ SVal Executor::evalConstant(const Constant *C) {
   } else if (auto *GA = dyn_cast<GlobalAlias>(C)) {
     R = evalConstant(GA->getAliasee());
   } else if (auto *CE = dyn_cast<ConstantExpr>(C)) {
-    switch (CE->getOpcode()) {
-    case Instruction::GetElementPtr: {
-      auto *GEP = cast<GEPOperator>(CE);
-      APInt Off(64, 0);
-      SVal Base = evalConstant(CE->getOperand(0));
-      if (GEP->accumulateConstantOffset(DL, Off))
-        R = SVal::concrete(Base.value() + Off);
-      else
-        R = Base;
-      break;
-    }
-    case Instruction::BitCast:
-    case Instruction::AddrSpaceCast:
-      R = evalConstant(CE->getOperand(0));
-      break;
-    case Instruction::PtrToInt:
-    case Instruction::IntToPtr:
-    case Instruction::Trunc:
-      R = B.zextOrTrunc(evalConstant(CE->getOperand(0)), bitsOf(T));
-      break;
-    case Instruction::Add:
-      R = B.add(evalConstant(CE->getOperand(0)),
-                evalConstant(CE->getOperand(1)));
-      break;
-    case Instruction::Sub:
-      R = B.sub(evalConstant(CE->getOperand(0)),
-                evalConstant(CE->getOperand(1)));
-      break;
-    case Instruction::Mul:
-      R = B.mul(evalConstant(CE->getOperand(0)),
-                evalConstant(CE->getOperand(1)));
-      break;
-    case Instruction::Xor:
-      R = B.xorOp(evalConstant(CE->getOperand(0)),
-                  evalConstant(CE->getOperand(1)));
-      break;
-    default:
-      R = SVal::concrete(bitsOf(T), 0);
-      break;
-    }
+    R = evalConstantExpr(CE);
   } else if (isa<UndefValue>(C) || isa<ConstantAggregateZero>(C) ||
              isa<ConstantTokenNone>(C)) {
     R = SVal::concrete(std::max(1u, bitsOf(T)), 0);
@@ -455,6 +265,41 @@ SVal Executor::evalConstant(const Constant *C) {
   }
   ConstCache[C] = R;
   return R;
+}
+
+SVal Executor::evalConstantExpr(const ConstantExpr *CE) {
+  Type *T = CE->getType();
+  switch (CE->getOpcode()) {
+  case Instruction::GetElementPtr: {
+    auto *GEP = cast<GEPOperator>(CE);
+    APInt Off(64, 0);
+    SVal Base = evalConstant(CE->getOperand(0));
+    if (GEP->accumulateConstantOffset(DL, Off))
+      return SVal::concrete(Base.value() + Off);
+    return Base;
+  }
+  case Instruction::BitCast:
+  case Instruction::AddrSpaceCast:
+    return evalConstant(CE->getOperand(0));
+  case Instruction::PtrToInt:
+  case Instruction::IntToPtr:
+  case Instruction::Trunc:
+    return B.zextOrTrunc(evalConstant(CE->getOperand(0)), bitsOf(T));
+  case Instruction::Add:
+    return B.add(evalConstant(CE->getOperand(0)),
+                 evalConstant(CE->getOperand(1)));
+  case Instruction::Sub:
+    return B.sub(evalConstant(CE->getOperand(0)),
+                 evalConstant(CE->getOperand(1)));
+  case Instruction::Mul:
+    return B.mul(evalConstant(CE->getOperand(0)),
+                 evalConstant(CE->getOperand(1)));
+  case Instruction::Xor:
+    return B.xorOp(evalConstant(CE->getOperand(0)),
+                   evalConstant(CE->getOperand(1)));
+  default:
+    return SVal::concrete(bitsOf(T), 0);
+  }
 }
 
 SVal Executor::eval(ExecutionState &S, const Value *V) {
@@ -782,30 +627,34 @@ void Executor::callFunction(ExecutionState &S, const CallBase *Call,
     ++I;
   }
   S.Stack.push_back(std::move(Fr));
-  if (F->isVarArg()) {
-    // The variadic arguments live in one object laid out like the x86-64
-    // overflow area: 8-byte slots, read through va_list by va_arg.
-    uint64_t Size = 0;
-    std::vector<std::pair<uint64_t, SVal>> Slots;
-    for (size_t J = F->arg_size(); J < Args.size(); ++J) {
-      SVal V = Args[J];
-      unsigned Bytes = (V.width() + 7) / 8;
-      if (Bytes > 8)
-        Size = (Size + 15) / 16 * 16;
-      Slots.push_back({Size, V});
-      Size += (Bytes + 7) / 8 * 8;
-    }
-    uint64_t Base = newObject(S, Size, ObjectKind::VarArgs, "varargs", Call);
-    MemObject &O = S.Mem.writable(Base);
-    for (auto &[Off, V] : Slots) {
-      unsigned Bytes = (V.width() + 7) / 8;
-      Mem.write(O, SVal::concrete(64, Off), B.zext(V, Bytes * 8));
-    }
-    S.top().VarArgs = Base;
-  }
+  if (F->isVarArg())
+    placeVarArgs(S, Call, F, Args);
   S.top().BB = &F->getEntryBlock();
   S.top().PC = S.top().BB->begin();
   enterBlock(S, S.top().BB);
+}
+
+void Executor::placeVarArgs(ExecutionState &S, const CallBase *Call,
+                            const Function *F, const std::vector<SVal> &Args) {
+  // The variadic arguments live in one object laid out like the x86-64
+  // overflow area: 8-byte slots, read through va_list by va_arg.
+  uint64_t Size = 0;
+  std::vector<std::pair<uint64_t, SVal>> Slots;
+  for (size_t J = F->arg_size(); J < Args.size(); ++J) {
+    SVal V = Args[J];
+    unsigned Bytes = (V.width() + 7) / 8;
+    if (Bytes > 8)
+      Size = (Size + 15) / 16 * 16;
+    Slots.push_back({Size, V});
+    Size += (Bytes + 7) / 8 * 8;
+  }
+  uint64_t Base = newObject(S, Size, ObjectKind::VarArgs, "varargs", Call);
+  MemObject &O = S.Mem.writable(Base);
+  for (auto &[Off, V] : Slots) {
+    unsigned Bytes = (V.width() + 7) / 8;
+    Mem.write(O, SVal::concrete(64, Off), B.zext(V, Bytes * 8));
+  }
+  S.top().VarArgs = Base;
 }
 
 void Executor::returnFrom(ExecutionState &S, SVal R) {
@@ -900,32 +749,23 @@ const MemObject *Executor::concreteObject(ExecutionState &S, uint64_t Addr,
 
 void Executor::access(ExecutionState &S, const SVal &Addr, uint64_t N,
                       bool Write, const AccessFn &Fn) {
-  Z3_context Z = Ctx.z3();
   if (Addr.isConcrete()) {
     uint64_t A = Addr.zext();
     if (const MemObject *O = concreteObject(S, A, N, Write))
       Fn(S, *O, SVal::concrete(64, A - O->Base));
     return;
   }
-  Z3_ast AE = Addr.sym();
-  auto InBounds = [&](const MemObject &O) -> Z3_ast {
-    if (N > O.Size)
-      return Ctx.boolVal(false);
-    Z3_ast Args[2] = {
-        Z3_mk_bvuge(Z, AE, Ctx.numeral(APInt(64, O.Base))),
-        Z3_mk_bvule(Z, AE, Ctx.numeral(APInt(64, O.Base + O.Size - N)))};
-    return Z3_mk_and(Z, 2, Args);
-  };
-  auto Go = [&](ExecutionState &T, const MemObject &O) {
-    if (!checkObject(T, O, N, Write))
-      return;
-    SVal Off = B.sub(Addr, SVal::concrete(64, O.Base));
-    Fn(T, O, Off);
-  };
+  // A symbolic address: check it against the object it was derived from when
+  // that is visible, else enumerate the objects it can point into.
+  if (const MemObject *Cand = derivedObject(S, Addr.sym()))
+    accessDerived(S, Addr, N, Write, *Cand, Fn);
+  else
+    accessEnumerated(S, Addr, N, Write, Fn);
+}
 
-  // The object the pointer was derived from, when its base is visible.
+const MemObject *Executor::derivedObject(ExecutionState &S, Z3_ast AE) {
+  Z3_context Z = Ctx.z3();
   APInt C;
-  const MemObject *Cand = nullptr;
   Z3_app App =
       Z3_get_ast_kind(Z, AE) == Z3_APP_AST ? Z3_to_app(Z, AE) : nullptr;
   if (App && Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App)) == Z3_OP_BADD &&
@@ -933,29 +773,57 @@ void Executor::access(ExecutionState &S, const SVal &Addr, uint64_t N,
       Ctx.numeralValue(Z3_get_app_arg(Z, App, 0), C)) {
     const MemObject *O = S.Mem.nearest(C.getZExtValue());
     if (O && O->containsOrEnds(C.getZExtValue()))
-      Cand = O;
+      return O;
   }
-  if (Cand) {
-    uint64_t Base = Cand->Base;
-    Z3_ast In = InBounds(*Cand);
-    auto [T, F] = fork(S, In);
-    if (F) {
-      APInt Bad;
-      SVal A = Addr;
-      if (getValue(*F, A, Bad)) {
-        addConstraint(*F, Z3_mk_eq(Z, AE, Ctx.numeral(Bad)));
-        const MemObject *Near = F->Mem.byBase(Base);
-        accessError(*F, Bad.getZExtValue(), N, Write, Near);
-      } else {
-        terminateEarly(*F, "solver failure");
-      }
-    }
-    if (T)
-      Go(*T, *T->Mem.byBase(Base));
-    return;
-  }
+  return nullptr;
+}
 
-  // Otherwise enumerate the objects the address can point into.
+Z3_ast Executor::inBounds(Z3_ast AE, const MemObject &O, uint64_t N) {
+  Z3_context Z = Ctx.z3();
+  if (N > O.Size)
+    return Ctx.boolVal(false);
+  Z3_ast Args[2] = {
+      Z3_mk_bvuge(Z, AE, Ctx.numeral(APInt(64, O.Base))),
+      Z3_mk_bvule(Z, AE, Ctx.numeral(APInt(64, O.Base + O.Size - N)))};
+  return Z3_mk_and(Z, 2, Args);
+}
+
+void Executor::accessObject(ExecutionState &S, const SVal &Addr, uint64_t N,
+                            bool Write, const MemObject &O,
+                            const AccessFn &Fn) {
+  if (!checkObject(S, O, N, Write))
+    return;
+  SVal Off = B.sub(Addr, SVal::concrete(64, O.Base));
+  Fn(S, O, Off);
+}
+
+void Executor::accessDerived(ExecutionState &S, const SVal &Addr, uint64_t N,
+                             bool Write, const MemObject &Cand,
+                             const AccessFn &Fn) {
+  Z3_context Z = Ctx.z3();
+  Z3_ast AE = Addr.sym();
+  uint64_t Base = Cand.Base;
+  Z3_ast In = inBounds(AE, Cand, N);
+  auto [T, F] = fork(S, In);
+  if (F) {
+    APInt Bad;
+    SVal A = Addr;
+    if (getValue(*F, A, Bad)) {
+      addConstraint(*F, Z3_mk_eq(Z, AE, Ctx.numeral(Bad)));
+      const MemObject *Near = F->Mem.byBase(Base);
+      accessError(*F, Bad.getZExtValue(), N, Write, Near);
+    } else {
+      terminateEarly(*F, "solver failure");
+    }
+  }
+  if (T)
+    accessObject(*T, Addr, N, Write, *T->Mem.byBase(Base), Fn);
+}
+
+void Executor::accessEnumerated(ExecutionState &S, const SVal &Addr, uint64_t N,
+                                bool Write, const AccessFn &Fn) {
+  Z3_context Z = Ctx.z3();
+  Z3_ast AE = Addr.sym();
   ExecutionState *Cur = &S;
   for (unsigned K = 0; K < MaxPointerTargets; ++K) {
     APInt V;
@@ -971,10 +839,10 @@ void Executor::access(ExecutionState &S, const SVal &Addr, uint64_t N,
       return;
     }
     uint64_t Base = O->Base;
-    Z3_ast In = InBounds(*O);
+    Z3_ast In = inBounds(AE, *O, N);
     auto [T, F] = fork(*Cur, In);
     if (T)
-      Go(*T, *T->Mem.byBase(Base));
+      accessObject(*T, Addr, N, Write, *T->Mem.byBase(Base), Fn);
     if (!F)
       return;
     Cur = F;
@@ -1001,6 +869,49 @@ std::string Executor::readString(ExecutionState &S, const SVal &Addr) {
     R += (char)Bt.Val;
   }
   return R;
+}
+
+bool Executor::copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src,
+                          uint64_t N) {
+  if (N == 0)
+    return true;
+  const MemObject *SO = concreteObject(S, Src, N, false);
+  if (!SO)
+    return false;
+  const MemObject *DO = concreteObject(S, Dst, N, true);
+  if (!DO)
+    return false;
+  uint64_t SB = SO->Base, DB = DO->Base;
+  // Read everything first: source and destination may overlap.
+  std::vector<SVal> Bytes;
+  std::vector<Byte> Raw;
+  const MemObject &Src0 = *S.Mem.byBase(SB);
+  bool Flat = !Src0.Array;
+  if (Flat)
+    Raw.assign(Src0.Bytes.begin() + (Src - SB),
+               Src0.Bytes.begin() + (Src - SB) + N);
+  else
+    for (uint64_t I = 0; I < N; ++I)
+      Bytes.push_back(Mem.readByte(Src0, Src - SB + I));
+  MemObject &D = S.Mem.writable(DB);
+  if (Flat && !D.Array) {
+    std::copy(Raw.begin(), Raw.end(), D.Bytes.begin() + (Dst - DB));
+    return true;
+  }
+  for (uint64_t I = 0; I < N; ++I) {
+    SVal V;
+    if (Flat) {
+      const Byte &Bt = Raw[I];
+      if (!Bt.E)
+        V = SVal::concrete(8, Bt.Val);
+      else
+        V = B.extract(B.wrap(Bt.E), Bt.Idx * 8, 8);
+    } else {
+      V = Bytes[I];
+    }
+    Mem.writeByte(D, Dst - DB + I, V);
+  }
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1034,60 +945,26 @@ static CmpKind cmpKind(CmpInst::Predicate P) {
 
 void Executor::executeBinary(ExecutionState &S, const BinaryOperator *I) {
   SVal L = eval(S, I->getOperand(0)), R = eval(S, I->getOperand(1));
-  Z3_context Z = Ctx.z3();
   auto Op = I->getOpcode();
   ExecutionState *T = &S;
   switch (Op) {
   case Instruction::UDiv:
   case Instruction::SDiv:
   case Instruction::URem:
-  case Instruction::SRem: {
-    SVal Zero = SVal::concrete(R.width(), 0);
-    SVal IsZero = B.cmp(CmpKind::Eq, R, Zero);
-    if (IsZero.isConcrete()) {
-      if (IsZero.value().getBoolValue()) {
-        terminateError(S, "division-by-zero", "division by zero");
-        return;
-      }
-    } else {
-      auto [Bad, Good] = fork(S, B.boolean(IsZero));
-      if (Bad)
-        terminateError(*Bad, "division-by-zero", "division by zero");
-      if (!Good)
-        return;
-      T = Good;
-    }
+  case Instruction::SRem:
+    T = checkDivisor(S, R);
     break;
-  }
   case Instruction::Shl:
   case Instruction::LShr:
-  case Instruction::AShr: {
-    if (!Opts.OvershiftIsError)
-      break;
-    SVal Over = B.cmp(CmpKind::Uge, R, SVal::concrete(R.width(), R.width()));
-    if (Over.isConcrete()) {
-      if (Over.value().getBoolValue()) {
-        terminateError(S, "overshift",
-                       "shift by " + std::to_string(R.zext()) + " of a " +
-                           std::to_string(R.width()) + "-bit value");
-        return;
-      }
-    } else {
-      auto [Bad, Good] = fork(S, B.boolean(Over));
-      if (Bad)
-        terminateError(*Bad, "overshift",
-                       "shift amount can reach the width of a " +
-                           std::to_string(R.width()) + "-bit value");
-      if (!Good)
-        return;
-      T = Good;
-    }
+  case Instruction::AShr:
+    if (Opts.OvershiftIsError)
+      T = checkShift(S, R);
     break;
-  }
   default:
     break;
   }
-  (void)Z;
+  if (!T)
+    return;
   SVal V;
   switch (Op) {
   case Instruction::Add:
@@ -1136,138 +1013,39 @@ void Executor::executeBinary(ExecutionState &S, const BinaryOperator *I) {
   setResult(*T, I, V);
 }
 
-static const fltSemantics &semanticsOf(Type *T) {
-  if (T->isFloatTy())
-    return APFloat::IEEEsingle();
-  if (T->isX86_FP80Ty())
-    return APFloat::x87DoubleExtended();
-  return APFloat::IEEEdouble();
+ExecutionState *Executor::checkDivisor(ExecutionState &S, const SVal &R) {
+  SVal Zero = SVal::concrete(R.width(), 0);
+  SVal IsZero = B.cmp(CmpKind::Eq, R, Zero);
+  if (IsZero.isConcrete()) {
+    if (IsZero.value().getBoolValue()) {
+      terminateError(S, "division-by-zero", "division by zero");
+      return nullptr;
+    }
+    return &S;
+  }
+  auto [Bad, Good] = fork(S, B.boolean(IsZero));
+  if (Bad)
+    terminateError(*Bad, "division-by-zero", "division by zero");
+  return Good;
 }
 
-void Executor::executeFloat(ExecutionState &S, const Instruction *I) {
-  for (const Use &U : I->operands())
-    if (!eval(S, U.get()).isConcrete()) {
-      terminateEarly(S, "symbolic floating point");
-      return;
+ExecutionState *Executor::checkShift(ExecutionState &S, const SVal &R) {
+  SVal Over = B.cmp(CmpKind::Uge, R, SVal::concrete(R.width(), R.width()));
+  if (Over.isConcrete()) {
+    if (Over.value().getBoolValue()) {
+      terminateError(S, "overshift",
+                     "shift by " + std::to_string(R.zext()) + " of a " +
+                         std::to_string(R.width()) + "-bit value");
+      return nullptr;
     }
-  auto FP = [&](const Value *V) {
-    return APFloat(semanticsOf(V->getType()), eval(S, V).value());
-  };
-  APFloat::roundingMode RM = APFloat::rmNearestTiesToEven;
-  switch (I->getOpcode()) {
-  case Instruction::FAdd:
-  case Instruction::FSub:
-  case Instruction::FMul:
-  case Instruction::FDiv:
-  case Instruction::FRem: {
-    APFloat L = FP(I->getOperand(0)), R = FP(I->getOperand(1));
-    switch (I->getOpcode()) {
-    case Instruction::FAdd:
-      L.add(R, RM);
-      break;
-    case Instruction::FSub:
-      L.subtract(R, RM);
-      break;
-    case Instruction::FMul:
-      L.multiply(R, RM);
-      break;
-    case Instruction::FDiv:
-      L.divide(R, RM);
-      break;
-    default:
-      L.mod(R);
-      break;
-    }
-    setResult(S, I, SVal::concrete(L.bitcastToAPInt()));
-    return;
+    return &S;
   }
-  case Instruction::FNeg: {
-    APFloat L = FP(I->getOperand(0));
-    L.changeSign();
-    setResult(S, I, SVal::concrete(L.bitcastToAPInt()));
-    return;
-  }
-  case Instruction::FCmp: {
-    APFloat L = FP(I->getOperand(0)), R = FP(I->getOperand(1));
-    auto C = L.compare(R);
-    auto P = cast<FCmpInst>(I)->getPredicate();
-    bool Res = false;
-    bool Uno = C == APFloat::cmpUnordered;
-    switch (P) {
-    case FCmpInst::FCMP_FALSE:
-      Res = false;
-      break;
-    case FCmpInst::FCMP_TRUE:
-      Res = true;
-      break;
-    case FCmpInst::FCMP_OEQ:
-    case FCmpInst::FCMP_UEQ:
-      Res = C == APFloat::cmpEqual || (Uno && P == FCmpInst::FCMP_UEQ);
-      break;
-    case FCmpInst::FCMP_ONE:
-    case FCmpInst::FCMP_UNE:
-      Res =
-          (C != APFloat::cmpEqual && !Uno) || (Uno && P == FCmpInst::FCMP_UNE);
-      break;
-    case FCmpInst::FCMP_OLT:
-    case FCmpInst::FCMP_ULT:
-      Res = C == APFloat::cmpLessThan || (Uno && P == FCmpInst::FCMP_ULT);
-      break;
-    case FCmpInst::FCMP_OLE:
-    case FCmpInst::FCMP_ULE:
-      Res = C == APFloat::cmpLessThan || C == APFloat::cmpEqual ||
-            (Uno && P == FCmpInst::FCMP_ULE);
-      break;
-    case FCmpInst::FCMP_OGT:
-    case FCmpInst::FCMP_UGT:
-      Res = C == APFloat::cmpGreaterThan || (Uno && P == FCmpInst::FCMP_UGT);
-      break;
-    case FCmpInst::FCMP_OGE:
-    case FCmpInst::FCMP_UGE:
-      Res = C == APFloat::cmpGreaterThan || C == APFloat::cmpEqual ||
-            (Uno && P == FCmpInst::FCMP_UGE);
-      break;
-    case FCmpInst::FCMP_ORD:
-      Res = !Uno;
-      break;
-    case FCmpInst::FCMP_UNO:
-      Res = Uno;
-      break;
-    default:
-      break;
-    }
-    setResult(S, I, SVal::concrete(1, Res));
-    return;
-  }
-  case Instruction::FPToSI:
-  case Instruction::FPToUI: {
-    APFloat L = FP(I->getOperand(0));
-    APSInt R(bitsOf(I->getType()), I->getOpcode() == Instruction::FPToUI);
-    bool Exact;
-    L.convertToInteger(R, APFloat::rmTowardZero, &Exact);
-    setResult(S, I, SVal::concrete(APInt(R)));
-    return;
-  }
-  case Instruction::SIToFP:
-  case Instruction::UIToFP: {
-    APFloat R(semanticsOf(I->getType()));
-    R.convertFromAPInt(eval(S, I->getOperand(0)).value(),
-                       I->getOpcode() == Instruction::SIToFP, RM);
-    setResult(S, I, SVal::concrete(R.bitcastToAPInt()));
-    return;
-  }
-  case Instruction::FPExt:
-  case Instruction::FPTrunc: {
-    APFloat L = FP(I->getOperand(0));
-    bool Lost;
-    L.convert(semanticsOf(I->getType()), RM, &Lost);
-    setResult(S, I, SVal::concrete(L.bitcastToAPInt()));
-    return;
-  }
-  default:
-    terminateEarly(S, std::string("unsupported instruction '") +
-                          I->getOpcodeName() + "'");
-  }
+  auto [Bad, Good] = fork(S, B.boolean(Over));
+  if (Bad)
+    terminateError(*Bad, "overshift",
+                   "shift amount can reach the width of a " +
+                       std::to_string(R.width()) + "-bit value");
+  return Good;
 }
 
 void Executor::executeGEP(ExecutionState &S, const GetElementPtrInst *I) {
@@ -1369,24 +1147,9 @@ void Executor::execute(ExecutionState &S, const Instruction *I) {
     returnFrom(S, R->getReturnValue() ? eval(S, R->getReturnValue()) : SVal());
     return;
   }
-  case Instruction::Br: {
-    auto *Br = cast<BranchInst>(I);
-    if (Br->isUnconditional()) {
-      transfer(S, Br->getSuccessor(0));
-      return;
-    }
-    SVal C = eval(S, Br->getCondition());
-    if (C.isConcrete()) {
-      transfer(S, Br->getSuccessor(C.value().getBoolValue() ? 0 : 1));
-      return;
-    }
-    auto [T, F] = fork(S, B.boolean(C));
-    if (T)
-      transfer(*T, Br->getSuccessor(0));
-    if (F)
-      transfer(*F, Br->getSuccessor(1));
+  case Instruction::Br:
+    executeBranch(S, cast<BranchInst>(I));
     return;
-  }
   case Instruction::Switch:
     executeSwitch(S, cast<SwitchInst>(I));
     return;
@@ -1457,47 +1220,15 @@ void Executor::execute(ExecutionState &S, const Instruction *I) {
   }
   case Instruction::PHI:
     return; // Evaluated on block entry.
-  case Instruction::Alloca: {
-    auto *A = cast<AllocaInst>(I);
-    uint64_t Size = DL.getTypeAllocSize(A->getAllocatedType());
-    SVal N = eval(S, A->getArraySize());
-    APInt Count;
-    if (!concretize(S, N, Count, "alloca size"))
-      return;
-    Size *= Count.getZExtValue();
-    if (Size > MaxAlloc) {
-      terminateEarly(S, "stack allocation too large");
-      return;
-    }
-    uint64_t Base = newObject(S, Size, ObjectKind::Stack, A->getName(), A,
-                              A->getAlign().value());
-    S.top().Allocas.push_back(Base);
-    setResult(S, I, SVal::concrete(64, Base));
+  case Instruction::Alloca:
+    executeAlloca(S, cast<AllocaInst>(I));
     return;
-  }
-  case Instruction::Load: {
-    auto *L = cast<LoadInst>(I);
-    Type *T = L->getType();
-    uint64_t N = DL.getTypeStoreSize(T);
-    unsigned W = bitsOf(T);
-    access(S, eval(S, L->getPointerOperand()), N, false,
-           [&](ExecutionState &St, const MemObject &O, const SVal &Off) {
-             SVal V = Mem.read(O, Off, (unsigned)N);
-             setResult(St, I, B.trunc(V, W));
-           });
+  case Instruction::Load:
+    executeLoad(S, cast<LoadInst>(I));
     return;
-  }
-  case Instruction::Store: {
-    auto *St = cast<StoreInst>(I);
-    SVal V = eval(S, St->getValueOperand());
-    uint64_t N = DL.getTypeStoreSize(St->getValueOperand()->getType());
-    SVal Stored = B.zext(V, (unsigned)N * 8);
-    access(S, eval(S, St->getPointerOperand()), N, true,
-           [&](ExecutionState &T, const MemObject &O, const SVal &Off) {
-             Mem.write(T.Mem.writable(O.Base), Off, Stored);
-           });
+  case Instruction::Store:
+    executeStore(S, cast<StoreInst>(I));
     return;
-  }
   case Instruction::GetElementPtr:
     executeGEP(S, cast<GetElementPtrInst>(I));
     return;
@@ -1532,6 +1263,61 @@ void Executor::execute(ExecutionState &S, const Instruction *I) {
   }
 }
 
+void Executor::executeBranch(ExecutionState &S, const BranchInst *Br) {
+  if (Br->isUnconditional()) {
+    transfer(S, Br->getSuccessor(0));
+    return;
+  }
+  SVal C = eval(S, Br->getCondition());
+  if (C.isConcrete()) {
+    transfer(S, Br->getSuccessor(C.value().getBoolValue() ? 0 : 1));
+    return;
+  }
+  auto [T, F] = fork(S, B.boolean(C));
+  if (T)
+    transfer(*T, Br->getSuccessor(0));
+  if (F)
+    transfer(*F, Br->getSuccessor(1));
+}
+
+void Executor::executeAlloca(ExecutionState &S, const AllocaInst *A) {
+  uint64_t Size = DL.getTypeAllocSize(A->getAllocatedType());
+  SVal N = eval(S, A->getArraySize());
+  APInt Count;
+  if (!concretize(S, N, Count, "alloca size"))
+    return;
+  Size *= Count.getZExtValue();
+  if (Size > MaxAlloc) {
+    terminateEarly(S, "stack allocation too large");
+    return;
+  }
+  uint64_t Base = newObject(S, Size, ObjectKind::Stack, A->getName(), A,
+                            A->getAlign().value());
+  S.top().Allocas.push_back(Base);
+  setResult(S, A, SVal::concrete(64, Base));
+}
+
+void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
+  Type *T = L->getType();
+  uint64_t N = DL.getTypeStoreSize(T);
+  unsigned W = bitsOf(T);
+  access(S, eval(S, L->getPointerOperand()), N, false,
+         [&](ExecutionState &St, const MemObject &O, const SVal &Off) {
+           SVal V = Mem.read(O, Off, (unsigned)N);
+           setResult(St, L, B.trunc(V, W));
+         });
+}
+
+void Executor::executeStore(ExecutionState &S, const StoreInst *St) {
+  SVal V = eval(S, St->getValueOperand());
+  uint64_t N = DL.getTypeStoreSize(St->getValueOperand()->getType());
+  SVal Stored = B.zext(V, (unsigned)N * 8);
+  access(S, eval(S, St->getPointerOperand()), N, true,
+         [&](ExecutionState &T, const MemObject &O, const SVal &Off) {
+           Mem.write(T.Mem.writable(O.Base), Off, Stored);
+         });
+}
+
 //===----------------------------------------------------------------------===//
 // Calls
 //===----------------------------------------------------------------------===//
@@ -1547,20 +1333,29 @@ void Executor::executeCall(ExecutionState &S, const CallBase *Call) {
   const Value *Callee = Call->getCalledOperand()->stripPointerCasts();
   if (auto *F = dyn_cast<Function>(Callee)) {
     if (F->isDeclaration()) {
-      if (F->isIntrinsic())
-        callIntrinsic(S, Call, F, Args);
-      else
-        callExternal(S, Call, F->getName(), Args);
+      callDeclaration(S, Call, F, Args);
       return;
     }
     callFunction(S, Call, F, std::move(Args));
     return;
   }
-  // An indirect call: fork once per function the pointer can name.
-  SVal P = eval(S, Callee);
+  executeIndirectCall(S, Call, eval(S, Callee), Args);
+}
+
+void Executor::callDeclaration(ExecutionState &S, const CallBase *Call,
+                               const Function *F, std::vector<SVal> &Args) {
+  if (F->isIntrinsic())
+    callIntrinsic(S, Call, F, Args);
+  else
+    callExternal(S, Call, F->getName(), Args);
+}
+
+void Executor::executeIndirectCall(ExecutionState &S, const CallBase *Call,
+                                   const SVal &P,
+                                   const std::vector<SVal> &Args) {
   Z3_context Z = Ctx.z3();
   ExecutionState *Cur = &S;
-  for (unsigned K = 0; K < 64; ++K) {
+  for (unsigned K = 0; K < MaxCallTargets; ++K) {
     APInt V;
     if (!getValue(*Cur, P, V)) {
       terminateEarly(*Cur, "solver failure");
@@ -1583,10 +1378,7 @@ void Executor::executeCall(ExecutionState &S, const CallBase *Call) {
                            " function pointer");
       } else if (It->second->isDeclaration()) {
         std::vector<SVal> A = Args;
-        if (It->second->isIntrinsic())
-          callIntrinsic(*T, Call, It->second, A);
-        else
-          callExternal(*T, Call, It->second->getName(), A);
+        callDeclaration(*T, Call, It->second, A);
       } else {
         callFunction(*T, Call, It->second, Args);
       }
@@ -1596,541 +1388,6 @@ void Executor::executeCall(ExecutionState &S, const CallBase *Call) {
     Cur = F;
   }
   terminateEarly(*Cur, "function pointer with too many targets");
-}
-
-void Executor::makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
-                            const std::string &Name, bool IsStdin) {
-  const MemObject *O = concreteObject(S, Addr, N, true);
-  if (!O)
-    return;
-  SymbolicObject SO;
-  SO.Name = Name;
-  SO.IsStdin = IsStdin;
-  std::string Base = Name;
-  for (char &C : Base)
-    if (!isalnum((unsigned char)C) && C != '_')
-      C = '_';
-  Base += "#" + std::to_string(S.Symbolics.size());
-  MemObject &W = S.Mem.writable(O->Base);
-  for (uint64_t I = 0; I < N; ++I) {
-    Z3_ast V = Ctx.variable(Base + "[" + std::to_string(I) + "]", 8);
-    SO.Vars.push_back(V);
-    Mem.write(W, SVal::concrete(64, Addr - W.Base + I), SVal::symbolic(V, 8));
-  }
-  S.Symbolics.push_back(std::move(SO));
-}
-
-SVal Executor::freshSymbolic(ExecutionState &S, const std::string &Name,
-                             unsigned Bytes) {
-  SymbolicObject SO;
-  SO.Name = Name;
-  std::string Base = Name;
-  for (char &C : Base)
-    if (!isalnum((unsigned char)C) && C != '_')
-      C = '_';
-  Base += "#" + std::to_string(S.Symbolics.size());
-  SVal R;
-  for (unsigned I = 0; I < Bytes; ++I) {
-    Z3_ast V = Ctx.variable(Base + "[" + std::to_string(I) + "]", 8);
-    SO.Vars.push_back(V);
-    SVal BV = SVal::symbolic(V, 8);
-    R = I ? B.concat(BV, R) : BV;
-  }
-  S.Symbolics.push_back(std::move(SO));
-  return R;
-}
-
-uint64_t Executor::malloc(ExecutionState &S, const SVal &Size,
-                          const CallBase *Site, bool &Ok) {
-  Ok = false;
-  APInt N;
-  if (!concretize(S, Size, N, "allocation size"))
-    return 0;
-  Ok = true;
-  if (N.getActiveBits() > 63 || N.getZExtValue() > MaxAlloc)
-    return 0;
-  std::string Name = "heap";
-  if (Site) {
-    Location L = locationOf(Site);
-    if (L.Line)
-      Name = "heap object allocated at " + formatLocation(L);
-  }
-  return newObject(S, N.getZExtValue(), ObjectKind::Heap, Name, Site);
-}
-
-void Executor::executeFree(ExecutionState &S, const SVal &PV) {
-  APInt P;
-  if (!concretize(S, PV, P, "freed pointer"))
-    return;
-  uint64_t A = P.getZExtValue();
-  if (A == 0)
-    return;
-  const MemObject *O = S.Mem.find(A);
-  if (!O || O->Base != A) {
-    terminateError(S, "invalid-free",
-                   O ? "free of a pointer into the middle of '" + O->Name + "'"
-                     : "free of a pointer that malloc did not return");
-    return;
-  }
-  if (O->Kind != ObjectKind::Heap) {
-    terminateError(S, "invalid-free",
-                   "free of non-heap object '" + O->Name + "'");
-    return;
-  }
-  if (!O->Alive) {
-    terminateError(S, "double-free", "double free of '" + O->Name + "'");
-    return;
-  }
-  S.Mem.writable(A).Alive = false;
-}
-
-bool Executor::copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src,
-                          uint64_t N) {
-  if (N == 0)
-    return true;
-  const MemObject *SO = concreteObject(S, Src, N, false);
-  if (!SO)
-    return false;
-  const MemObject *DO = concreteObject(S, Dst, N, true);
-  if (!DO)
-    return false;
-  uint64_t SB = SO->Base, DB = DO->Base;
-  // Read everything first: source and destination may overlap.
-  std::vector<SVal> Bytes;
-  std::vector<Byte> Raw;
-  const MemObject &Src0 = *S.Mem.byBase(SB);
-  bool Flat = !Src0.Array;
-  if (Flat)
-    Raw.assign(Src0.Bytes.begin() + (Src - SB),
-               Src0.Bytes.begin() + (Src - SB) + N);
-  else
-    for (uint64_t I = 0; I < N; ++I)
-      Bytes.push_back(Mem.readByte(Src0, Src - SB + I));
-  MemObject &D = S.Mem.writable(DB);
-  if (Flat && !D.Array) {
-    std::copy(Raw.begin(), Raw.end(), D.Bytes.begin() + (Dst - DB));
-    return true;
-  }
-  for (uint64_t I = 0; I < N; ++I) {
-    SVal V;
-    if (Flat) {
-      const Byte &Bt = Raw[I];
-      if (!Bt.E)
-        V = SVal::concrete(8, Bt.Val);
-      else
-        V = B.extract(B.wrap(Bt.E), Bt.Idx * 8, 8);
-    } else {
-      V = Bytes[I];
-    }
-    Mem.writeByte(D, Dst - DB + I, V);
-  }
-  return true;
-}
-
-void Executor::callExternal(ExecutionState &S, const CallBase *Call,
-                            StringRef Name, std::vector<SVal> &Args) {
-  auto Arg = [&](unsigned I) {
-    return I < Args.size() ? Args[I] : SVal::concrete(64, 0);
-  };
-  auto Ret = [&](SVal V) {
-    if (Call && !Call->getType()->isVoidTy())
-      setResult(S, Call, B.zextOrTrunc(V, bitsOf(Call->getType())));
-  };
-  auto Concrete = [&](unsigned I, uint64_t &Out, StringRef What) {
-    APInt V;
-    if (!concretize(S, Arg(I), V, What))
-      return false;
-    Out = V.getZExtValue();
-    return true;
-  };
-  Z3_context Z = Ctx.z3();
-
-  if (Name == "klee_make_symbolic" || Name == "__dsu_symbolic_stdin") {
-    uint64_t Addr, N;
-    if (!Concrete(0, Addr, "klee_make_symbolic address") ||
-        !Concrete(1, N, "klee_make_symbolic size"))
-      return;
-    bool Stdin = Name == "__dsu_symbolic_stdin";
-    std::string ObjName = Stdin ? "stdin" : readString(S, Arg(2));
-    if (ObjName.empty())
-      ObjName = "unnamed";
-    makeSymbolic(S, Addr, N, ObjName, Stdin);
-    return;
-  }
-  if (Name == "klee_int" || Name == "klee_range") {
-    bool Range = Name == "klee_range";
-    std::string ObjName = readString(S, Arg(Range ? 2 : 0));
-    SVal V = freshSymbolic(S, ObjName.empty() ? "unnamed" : ObjName, 4);
-    if (Range) {
-      SVal Lo = B.trunc(Arg(0), 32), Hi = B.trunc(Arg(1), 32);
-      SVal InRange =
-          B.andOp(B.cmp(CmpKind::Sge, V, Lo), B.cmp(CmpKind::Slt, V, Hi));
-      bool May = false;
-      Z3_ast C = B.boolean(InRange);
-      if (!mayBeTrue(S, C, May) || !May) {
-        terminateError(S, "invalid-range", "klee_range with an empty range");
-        return;
-      }
-      addConstraint(S, C);
-    }
-    Ret(V);
-    return;
-  }
-  if (Name == "klee_assume") {
-    SVal C = B.cmp(CmpKind::Ne, Arg(0), SVal::concrete(Arg(0).width(), 0));
-    if (C.isConcrete()) {
-      if (!C.value().getBoolValue())
-        terminateSilently(S);
-      return;
-    }
-    bool May = false;
-    if (!mayBeTrue(S, B.boolean(C), May)) {
-      terminateEarly(S, "solver failure");
-      return;
-    }
-    if (!May) {
-      terminateSilently(S);
-      return;
-    }
-    addConstraint(S, B.boolean(C));
-    return;
-  }
-  if (Name == "klee_is_symbolic") {
-    Ret(SVal::concrete(32, !Arg(0).isConcrete()));
-    return;
-  }
-  if (Name == "klee_prefer_cex" || Name == "klee_warning" ||
-      Name == "klee_warning_once" || Name == "klee_print_expr") {
-    return;
-  }
-  if (Name == "klee_silent_exit") {
-    ++Stats.PathsCompleted;
-    terminate(S);
-    return;
-  }
-  if (Name == "klee_report_error") {
-    std::string Msg = readString(S, Arg(2));
-    std::string Suffix = readString(S, Arg(3));
-    terminateError(S, Suffix == "assert.err" ? "assertion" : "reported",
-                   Msg.empty() ? "error reported" : Msg);
-    return;
-  }
-  if (Name == "__assert_fail" || Name == "__assert_rtn" || Name == "__assert") {
-    terminateError(S, "assertion",
-                   "assertion failed: " + readString(S, Arg(0)));
-    return;
-  }
-  if (Name == "klee_abort" || Name == "abort") {
-    terminateError(S, "abort", "abort() called");
-    return;
-  }
-  if (Name == "__stack_chk_fail") {
-    terminateError(S, "stack-smashing", "stack protector tripped");
-    return;
-  }
-  if (Name == "exit" || Name == "_exit" || Name == "_Exit") {
-    SVal C = Arg(0);
-    terminateExit(S, C.isConcrete() ? (int)C.value().getSExtValue() : 0);
-    return;
-  }
-  if (Name == "malloc" || Name == "calloc" || Name == "valloc") {
-    SVal Size = Arg(0);
-    if (Name == "calloc") {
-      SVal N = B.zextOrTrunc(Arg(0), 64), Sz = B.zextOrTrunc(Arg(1), 64);
-      Size = B.mul(N, Sz);
-    }
-    bool Ok;
-    uint64_t P = malloc(S, Size, Call, Ok);
-    if (Ok)
-      Ret(SVal::concrete(64, P));
-    return;
-  }
-  if (Name == "realloc") {
-    APInt Old;
-    if (!concretize(S, Arg(0), Old, "realloc pointer"))
-      return;
-    uint64_t OldA = Old.getZExtValue();
-    const MemObject *O = OldA ? S.Mem.find(OldA) : nullptr;
-    if (OldA && (!O || O->Base != OldA || O->Kind != ObjectKind::Heap)) {
-      terminateError(S, "invalid-free",
-                     "realloc of a pointer that malloc did not return");
-      return;
-    }
-    if (O && !O->Alive) {
-      terminateError(S, "use-after-free",
-                     "realloc of freed memory '" + O->Name + "'");
-      return;
-    }
-    bool Ok;
-    uint64_t P = malloc(S, Arg(1), Call, Ok);
-    if (!Ok)
-      return;
-    if (P && O) {
-      uint64_t N = std::min(O->Size, S.Mem.byBase(P)->Size);
-      if (!copyMemory(S, P, OldA, N))
-        return;
-      S.Mem.writable(OldA).Alive = false;
-    }
-    Ret(SVal::concrete(64, P));
-    return;
-  }
-  if (Name == "free") {
-    executeFree(S, Arg(0));
-    return;
-  }
-  if (Name == "memcpy" || Name == "memmove" || Name == "memset") {
-    SVal D = Arg(0), Src = Arg(1), N = B.zextOrTrunc(Arg(2), 64);
-    if (!D.isConcrete() || !N.isConcrete() ||
-        (Name != "memset" && !Src.isConcrete())) {
-      std::string Loop = ("__dsu_" + Name + "_loop").str();
-      const Function *LF = M.getFunction(Loop);
-      if (!LF || LF->isDeclaration()) {
-        terminateEarly(S, "symbolic " + Name.str() + " without loop model");
-        return;
-      }
-      callFunction(S, Call, LF, Args);
-      return;
-    }
-    if (Name == "memset") {
-      uint64_t Len = N.zext(), A = D.zext();
-      if (Len) {
-        const MemObject *O = concreteObject(S, A, Len, true);
-        if (!O)
-          return;
-        MemObject &W = S.Mem.writable(O->Base);
-        SVal V = B.trunc(Src, 8);
-        for (uint64_t I = 0; I < Len; ++I)
-          Mem.writeByte(W, A - W.Base + I, V);
-      }
-    } else if (!copyMemory(S, D.zext(), Src.zext(), N.zext())) {
-      return;
-    }
-    Ret(D);
-    return;
-  }
-  if (Name == "__dsu_output") {
-    uint64_t Fd, Addr, N;
-    if (!Concrete(0, Fd, "output descriptor") ||
-        !Concrete(1, Addr, "output buffer") || !Concrete(2, N, "output size"))
-      return;
-    if (N == 0)
-      return;
-    const MemObject *O = concreteObject(S, Addr, N, false);
-    if (!O)
-      return;
-    if (Fd == 2)
-      return;
-    for (uint64_t I = 0; I < N; ++I) {
-      SVal V = Mem.readByte(*O, Addr - O->Base + I);
-      Byte Bt;
-      if (V.isConcrete())
-        Bt.Val = (uint8_t)V.zext();
-      else
-        Bt.E = B.bv(V);
-      S.Output.push_back(Bt);
-    }
-    return;
-  }
-  if (Name == "__dsu_stdin_size") {
-    Ret(SVal::concrete(64, Opts.SymStdin));
-    return;
-  }
-  (void)Z;
-  warn(S, "call to unmodelled function '" + Name.str() + "'");
-  terminateEarly(S, "unmodelled function '" + Name.str() + "'");
-}
-
-void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
-                             const Function *F, std::vector<SVal> &Args) {
-  auto Ret = [&](SVal V) {
-    if (!Call->getType()->isVoidTy())
-      setResult(S, Call, V);
-  };
-  switch (F->getIntrinsicID()) {
-  case Intrinsic::dbg_declare:
-  case Intrinsic::dbg_value:
-  case Intrinsic::dbg_label:
-  case Intrinsic::dbg_assign:
-  case Intrinsic::lifetime_start:
-  case Intrinsic::lifetime_end:
-  case Intrinsic::assume:
-  case Intrinsic::donothing:
-  case Intrinsic::experimental_noalias_scope_decl:
-  case Intrinsic::var_annotation:
-  case Intrinsic::sideeffect:
-  case Intrinsic::stackrestore:
-  case Intrinsic::vaend:
-    return;
-  case Intrinsic::invariant_start:
-  case Intrinsic::stacksave:
-    Ret(SVal::concrete(64, 0));
-    return;
-  case Intrinsic::expect:
-    Ret(Args[0]);
-    return;
-  case Intrinsic::is_constant:
-    Ret(SVal::concrete(1, 0));
-    return;
-  case Intrinsic::objectsize: {
-    bool Min = Args[1].isConcrete() && Args[1].value().getBoolValue();
-    Ret(SVal::concrete(bitsOf(Call->getType()), Min ? 0 : ~0ULL));
-    return;
-  }
-  case Intrinsic::memcpy:
-  case Intrinsic::memmove:
-  case Intrinsic::memset: {
-    std::vector<SVal> A = {Args[0], Args[1], Args[2]};
-    const char *Name = F->getIntrinsicID() == Intrinsic::memcpy    ? "memcpy"
-                       : F->getIntrinsicID() == Intrinsic::memmove ? "memmove"
-                                                                   : "memset";
-    callExternal(S, Call, Name, A);
-    return;
-  }
-  case Intrinsic::vastart: {
-    Frame &Fr = S.top();
-    // x86-64 va_list: {i32 gp_offset, i32 fp_offset, ptr overflow, ptr reg}.
-    // Offsets 48 and 304 mark the register areas as used up, so va_arg
-    // reads every argument from the overflow area.
-    SVal Tag = SVal::concrete(APInt(192, 0));
-    Tag = B.insert(Tag, 0, SVal::concrete(32, 48));
-    Tag = B.insert(Tag, 32, SVal::concrete(32, 304));
-    Tag = B.insert(Tag, 64, SVal::concrete(64, Fr.VarArgs));
-    access(S, Args[0], 24, true,
-           [&](ExecutionState &T, const MemObject &O, const SVal &Off) {
-             Mem.write(T.Mem.writable(O.Base), Off, Tag);
-           });
-    return;
-  }
-  case Intrinsic::vacopy: {
-    SVal Dst = Args[0], Src = Args[1];
-    if (!Dst.isConcrete() || !Src.isConcrete()) {
-      terminateEarly(S, "symbolic va_list");
-      return;
-    }
-    copyMemory(S, Dst.zext(), Src.zext(), 24);
-    return;
-  }
-  case Intrinsic::umax:
-  case Intrinsic::umin:
-  case Intrinsic::smax:
-  case Intrinsic::smin: {
-    CmpKind K = F->getIntrinsicID() == Intrinsic::umax   ? CmpKind::Ugt
-                : F->getIntrinsicID() == Intrinsic::umin ? CmpKind::Ult
-                : F->getIntrinsicID() == Intrinsic::smax ? CmpKind::Sgt
-                                                         : CmpKind::Slt;
-    Ret(B.select(B.cmp(K, Args[0], Args[1]), Args[0], Args[1]));
-    return;
-  }
-  case Intrinsic::abs: {
-    SVal X = Args[0];
-    SVal Neg = B.cmp(CmpKind::Slt, X, SVal::concrete(X.width(), 0));
-    Ret(B.select(Neg, B.sub(SVal::concrete(X.width(), 0), X), X));
-    return;
-  }
-  case Intrinsic::sadd_with_overflow:
-  case Intrinsic::uadd_with_overflow:
-  case Intrinsic::ssub_with_overflow:
-  case Intrinsic::usub_with_overflow:
-  case Intrinsic::smul_with_overflow:
-  case Intrinsic::umul_with_overflow: {
-    SVal X = Args[0], Y = Args[1];
-    unsigned W = X.width();
-    auto ID = F->getIntrinsicID();
-    bool Signed = ID == Intrinsic::sadd_with_overflow ||
-                  ID == Intrinsic::ssub_with_overflow ||
-                  ID == Intrinsic::smul_with_overflow;
-    auto Ext = [&](const SVal &V) {
-      return Signed ? B.sext(V, 2 * W) : B.zext(V, 2 * W);
-    };
-    SVal Wide;
-    if (ID == Intrinsic::sadd_with_overflow ||
-        ID == Intrinsic::uadd_with_overflow)
-      Wide = B.add(Ext(X), Ext(Y));
-    else if (ID == Intrinsic::ssub_with_overflow ||
-             ID == Intrinsic::usub_with_overflow)
-      Wide = B.sub(Ext(X), Ext(Y));
-    else
-      Wide = B.mul(Ext(X), Ext(Y));
-    SVal Res = B.trunc(Wide, W);
-    SVal Ovf = B.cmp(CmpKind::Ne, Ext(Res), Wide);
-    Type *Leaf;
-    uint64_t Off = aggregateOffset(Call->getType(), {1}, Leaf);
-    SVal Agg = SVal::concrete(APInt(bitsOf(Call->getType()), 0));
-    Agg = B.insert(Agg, 0, Res);
-    Agg = B.insert(Agg, (unsigned)Off * 8, Ovf);
-    Ret(Agg);
-    return;
-  }
-  case Intrinsic::uadd_sat:
-  case Intrinsic::usub_sat:
-  case Intrinsic::sadd_sat:
-  case Intrinsic::ssub_sat: {
-    SVal X = Args[0], Y = Args[1];
-    unsigned W = X.width();
-    auto ID = F->getIntrinsicID();
-    bool Signed = ID == Intrinsic::sadd_sat || ID == Intrinsic::ssub_sat;
-    bool Add = ID == Intrinsic::uadd_sat || ID == Intrinsic::sadd_sat;
-    SVal WX = Signed ? B.sext(X, W + 1) : B.zext(X, W + 1);
-    SVal WY = Signed ? B.sext(Y, W + 1) : B.zext(Y, W + 1);
-    SVal Wide = Add ? B.add(WX, WY) : B.sub(WX, WY);
-    APInt Max = Signed ? APInt::getSignedMaxValue(W) : APInt::getMaxValue(W);
-    APInt Min = Signed ? APInt::getSignedMinValue(W) : APInt::getMinValue(W);
-    SVal WMax = SVal::concrete(Signed ? Max.sext(W + 1) : Max.zext(W + 1));
-    SVal WMin = SVal::concrete(Signed ? Min.sext(W + 1) : Min.zext(W + 1));
-    CmpKind Gt = Signed ? CmpKind::Sgt : CmpKind::Ugt;
-    CmpKind Lt = Signed ? CmpKind::Slt : CmpKind::Ult;
-    SVal R = B.select(
-        B.cmp(Gt, Wide, WMax), SVal::concrete(Max),
-        B.select(B.cmp(Lt, Wide, WMin), SVal::concrete(Min), B.trunc(Wide, W)));
-    Ret(R);
-    return;
-  }
-  case Intrinsic::bswap: {
-    SVal X = Args[0];
-    SVal R;
-    for (unsigned I = 0; I < X.width() / 8; ++I) {
-      SVal Bt = B.extract(X, I * 8, 8);
-      R = I ? B.concat(R, Bt) : Bt;
-    }
-    Ret(R);
-    return;
-  }
-  case Intrinsic::ctpop:
-  case Intrinsic::ctlz:
-  case Intrinsic::cttz: {
-    SVal X = Args[0];
-    if (!X.isConcrete()) {
-      terminateEarly(S, "symbolic bit-count intrinsic");
-      return;
-    }
-    unsigned W = X.width();
-    unsigned R = F->getIntrinsicID() == Intrinsic::ctpop ? X.value().popcount()
-                 : F->getIntrinsicID() == Intrinsic::ctlz
-                     ? X.value().countl_zero()
-                     : X.value().countr_zero();
-    Ret(SVal::concrete(W, R));
-    return;
-  }
-  case Intrinsic::fabs: {
-    SVal X = Args[0];
-    if (!X.isConcrete()) {
-      terminateEarly(S, "symbolic floating point");
-      return;
-    }
-    APInt V = X.value();
-    V.clearBit(V.getBitWidth() - 1);
-    Ret(SVal::concrete(V));
-    return;
-  }
-  case Intrinsic::trap:
-  case Intrinsic::ubsantrap:
-    terminateError(S, "trap", "trap instruction reached");
-    return;
-  default:
-    warn(S, "unsupported intrinsic '" + F->getName().str() + "'");
-    terminateEarly(S, "unsupported intrinsic '" + F->getName().str() + "'");
-    return;
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -2193,6 +1450,11 @@ Expected<RunResult> Executor::run() {
     Removed.clear();
   }
   progress(true);
+  finish();
+  return std::move(Result);
+}
+
+void Executor::finish() {
 
   Stats.StatesLeft = Live.size();
   Stats.Queries = SStats.Queries;
@@ -2209,7 +1471,7 @@ Expected<RunResult> Executor::run() {
   Result.Stats = Stats;
   if (!Result.Errors.empty()) {
     Result.V = Verdict::Error;
-    return std::move(Result);
+    return;
   }
   std::vector<std::string> Reasons;
   if (!StopReason.empty() && !Live.empty())
@@ -2230,10 +1492,7 @@ Expected<RunResult> Executor::run() {
       R += (I ? "; " : "") + Reasons[I];
     Result.Reason = R;
   }
-  return std::move(Result);
 }
-
-} // namespace
 
 Expected<RunResult> dsu::symex::runSymex(Module &M, const Options &O,
                                          const Callbacks &CB) {

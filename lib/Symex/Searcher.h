@@ -4,7 +4,7 @@
 #define DSU_SYMEX_SEARCHER_H
 
 #include "State.h"
-#include "Symex.h"
+#include "dsu/Symex/Symex.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include <memory>

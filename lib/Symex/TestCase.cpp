@@ -12,11 +12,11 @@
 //   output "hello\n"                        (C-escaped output trace)
 //
 // Objects appear in the order the program created them; the replay runtime
-// (runtime/replay.c) reads only `object` and `stdin` lines.
+// (libc-model/replay.c) reads only `object` and `stdin` lines.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Symex.h"
+#include "dsu/Symex/Symex.h"
 
 #include "llvm/ADT/StringExtras.h"
 

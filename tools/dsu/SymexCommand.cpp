@@ -7,7 +7,7 @@
 
 #include "SymexCommand.h"
 
-#include "Symex/Symex.h"
+#include "dsu/Symex/Symex.h"
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/FileSystem.h"

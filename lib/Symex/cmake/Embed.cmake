@@ -1,9 +1,10 @@
-# Writes OUTPUT: C++ raw-string definitions of the shipped runtime sources.
+# Writes OUTPUT: C++ raw-string definitions of the shipped C sources
+# (libc-model/libc.c, libc-model/replay.c, include/dsu/klee/klee.h).
 # Invoked at build time: cmake -DLIBC=.. -DREPLAY=.. -DKLEE=.. -DOUTPUT=.. -P Embed.cmake
 file(READ "${LIBC}" libc)
 file(READ "${REPLAY}" replay)
 file(READ "${KLEE}" klee)
-set(text "// Generated from lib/Symex/runtime and include/dsu/klee; do not edit.\n")
+set(text "// Generated from lib/Symex/libc-model and include/dsu/klee; do not edit.\n")
 string(APPEND text "static const char EmbeddedLibc[] = R\"DSUEMBED(${libc})DSUEMBED\";\n")
 string(APPEND text "static const char EmbeddedReplay[] = R\"DSUEMBED(${replay})DSUEMBED\";\n")
 string(APPEND text "static const char EmbeddedKleeHeader[] = R\"DSUEMBED(${klee})DSUEMBED\";\n")

@@ -1,9 +1,10 @@
 // Unit tests of the symbolic executor's layers: values, solver stack
-// (slicing and caching), memory, test-case format.
-#include "Symex/Expr.h"
-#include "Symex/Memory.h"
-#include "Symex/Solver.h"
-#include "Symex/Symex.h"
+// (slicing and caching), memory, test-case format. Expr.h, Memory.h and
+// Solver.h are lib/Symex's private headers: these tests reach inside.
+#include "dsu/Symex/Symex.h"
+#include "Expr.h"
+#include "Memory.h"
+#include "Solver.h"
 
 #include "gtest/gtest.h"
 
@@ -166,7 +167,8 @@ static std::unique_ptr<llvm::Module> compile(llvm::LLVMContext &Ctx,
   CompileOptions CO;
   CO.Clang = DSU_CLANG_PATH;
   auto M = compileProgram(
-      Ctx, {std::string(DSU_SYMEX_TEST_DIR) + "/programs/" + Name}, CO);
+      Ctx, {std::string(DSU_TEST_SOURCE_DIR) + "/tests/symex/programs/" + Name},
+      CO);
   if (!M) {
     ADD_FAILURE() << llvm::toString(M.takeError());
     return nullptr;

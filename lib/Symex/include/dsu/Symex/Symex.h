@@ -4,8 +4,7 @@
 // on all inputs made symbolic with the KLEE intrinsics, and answers with a
 // verdict: holds (every path explored, no error), error (with a test case
 // per distinct error), or unknown (a bound or an unmodelled feature stopped
-// it). `dsu symex` and the merged-program verifier are thin layers over
-// compileProgram() and runSymex().
+// it). `dsu symex` is a thin layer over compileProgram() and runSymex().
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,8 +26,7 @@
 
 namespace dsu::symex {
 
-//===-- Compilation
-//--------------------------------------------------------===//
+//===-- Compilation -------------------------------------------------------===//
 
 struct CompileOptions {
   std::string Clang;                   ///< clang-19 binary.
@@ -51,8 +49,7 @@ llvm::StringRef kleeHeaderSource();
 /// Writes <Dir>/klee/klee.h so `-I Dir` finds <klee/klee.h>.
 llvm::Error writeKleeHeader(llvm::StringRef Dir);
 
-//===-- Exploration
-//---------------------------------------------------------===//
+//===-- Exploration -------------------------------------------------------===//
 
 enum class SearchKind { DFS, BFS, RandomPath, Coverage };
 
@@ -138,7 +135,7 @@ struct RunResult {
 struct Callbacks {
   std::function<void(const ErrorReport &)> OnError;
   std::function<void(const TestCase &)> OnPath;
-  /// Warnings with a location (unmodelled functions, concretizations).
+  /// Warnings with a location (unmodelled functions and intrinsics).
   std::function<void(const std::string &)> OnWarning;
 };
 
@@ -146,8 +143,7 @@ struct Callbacks {
 llvm::Expected<RunResult> runSymex(llvm::Module &M, const Options &O,
                                    const Callbacks &CB = {});
 
-//===-- Test cases
-//----------------------------------------------------------===//
+//===-- Test cases --------------------------------------------------------===//
 
 std::string formatTestCase(const TestCase &C);
 llvm::Expected<TestCase> parseTestCase(llvm::StringRef Text);

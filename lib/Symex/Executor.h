@@ -1,0 +1,299 @@
+//===- Executor.h - The symbolic interpreter of LLVM IR ---------*- C++ -*-===//
+//
+// The executor's class, private to lib/Symex. How it works is told at the
+// top of Executor.cpp; its members are defined in four files:
+//
+//   Executor.cpp       setup, values, forking, termination and reports,
+//                      control flow, memory access, instructions, the loop
+//   ExternalCalls.cpp  calls to functions without a body: the name ->
+//                      handler table (klee_*, malloc family, mem*, exit,
+//                      the libc model's __dsu_* hooks)
+//   Intrinsics.cpp     calls to LLVM intrinsics
+//   Float.cpp          floating-point instructions (concrete values only)
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSU_SYMEX_EXECUTOR_H
+#define DSU_SYMEX_EXECUTOR_H
+
+#include "Expr.h"
+#include "Memory.h"
+#include "Searcher.h"
+#include "Solver.h"
+#include "State.h"
+#include "dsu/Symex/Symex.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DataLayout.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace dsu::symex {
+
+/// Addresses below this are null pointers.
+constexpr uint64_t NullLimit = 4096;
+/// The first object's base address.
+constexpr uint64_t FirstObject = 0x10000000;
+/// Unused bytes between two objects.
+constexpr uint64_t RedZone = 64;
+/// Functions have addresses from here on, 16 bytes apart.
+constexpr uint64_t FunctionBase = 0x7f0000000000ULL;
+/// Larger allocations fail (malloc returns null, alloca stops the path).
+constexpr uint64_t MaxAlloc = 1ULL << 28;
+/// A symbolic pointer may point into at most this many objects.
+constexpr unsigned MaxPointerTargets = 8;
+/// A function pointer may name at most this many functions.
+constexpr unsigned MaxCallTargets = 64;
+
+class Executor {
+public:
+  Executor(llvm::Module &M, const Options &O, const Callbacks &CB);
+  ~Executor();
+
+  llvm::Expected<RunResult> run();
+
+private:
+  // Setup.
+  llvm::Error initialize(ExecutionState &S);
+  /// Finds the libc model's functions and numbers the program's source lines
+  /// for coverage.
+  void indexFunctionsAndLines();
+  /// Gives every function an address and every global an object.
+  void layOutGlobals(ExecutionState &S);
+  /// Builds argc, argv and envp and enters main.
+  llvm::Error enterMain(ExecutionState &S);
+  bool isRuntime(const llvm::Function *F) const { return RuntimeFns.count(F); }
+
+  // Values.
+  unsigned bitsOf(llvm::Type *T) const;
+  SVal eval(ExecutionState &S, const llvm::Value *V);
+  SVal evalConstant(const llvm::Constant *C);
+  /// Constant expressions: address arithmetic and casts on globals.
+  SVal evalConstantExpr(const llvm::ConstantExpr *CE);
+  void constantBytes(const llvm::Constant *C, uint64_t Off,
+                     std::vector<uint8_t> &Out);
+  uint64_t allocate(uint64_t Size, uint64_t Align);
+  uint64_t newObject(ExecutionState &S, uint64_t Size, ObjectKind K,
+                     llvm::StringRef Name, const llvm::Value *Site,
+                     uint64_t Align = 16);
+
+  // Solver.
+  bool mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Result);
+  bool getValue(ExecutionState &S, const SVal &V, llvm::APInt &Result);
+  void addConstraint(ExecutionState &S, Z3_ast Cond);
+  bool concretize(ExecutionState &S, const SVal &V, llvm::APInt &Result,
+                  llvm::StringRef What);
+  /// Splits \p S on \p Cond: returns the states where it holds / fails.
+  std::pair<ExecutionState *, ExecutionState *> fork(ExecutionState &S,
+                                                     Z3_ast Cond);
+  ExecutionState *clone(ExecutionState &S);
+
+  // Termination.
+  void terminate(ExecutionState &S);
+  void terminateExit(ExecutionState &S, int Code);
+  void terminateEarly(ExecutionState &S, const std::string &Reason);
+  void terminateError(ExecutionState &S, llvm::StringRef Kind,
+                      const std::string &Message);
+  void terminateSilently(ExecutionState &S) {
+    ++Stats.PathsInfeasible;
+    terminate(S);
+  }
+  bool makeTestCase(ExecutionState &S, TestCase &T);
+  std::vector<Location> stackOf(ExecutionState &S);
+  Location locationOf(const llvm::Instruction *I);
+  void warn(ExecutionState &S, const std::string &Msg);
+
+  // Execution.
+  void step(ExecutionState &S);
+  void execute(ExecutionState &S, const llvm::Instruction *I);
+  void transfer(ExecutionState &S, const llvm::BasicBlock *To);
+  void enterBlock(ExecutionState &S, const llvm::BasicBlock *BB);
+  void callFunction(ExecutionState &S, const llvm::CallBase *CB,
+                    const llvm::Function *F, std::vector<SVal> Args);
+  /// Lays out a variadic call's extra arguments for va_arg.
+  void placeVarArgs(ExecutionState &S, const llvm::CallBase *Call,
+                    const llvm::Function *F, const std::vector<SVal> &Args);
+  void returnFrom(ExecutionState &S, SVal Result);
+  void setResult(ExecutionState &S, const llvm::Instruction *I, SVal V) {
+    S.top().Locals[I] = std::move(V);
+  }
+  // One member per instruction that forks, checks or touches memory.
+  void executeBranch(ExecutionState &S, const llvm::BranchInst *I);
+  void executeSwitch(ExecutionState &S, const llvm::SwitchInst *I);
+  void executeBinary(ExecutionState &S, const llvm::BinaryOperator *I);
+  /// The error checks of a division or shift: reports the failing outcome
+  /// and returns the state that continues (null when none does).
+  ExecutionState *checkDivisor(ExecutionState &S, const SVal &R);
+  ExecutionState *checkShift(ExecutionState &S, const SVal &R);
+  void executeFloat(ExecutionState &S, const llvm::Instruction *I);
+  void executeGEP(ExecutionState &S, const llvm::GetElementPtrInst *I);
+  void executeAlloca(ExecutionState &S, const llvm::AllocaInst *I);
+  void executeLoad(ExecutionState &S, const llvm::LoadInst *I);
+  void executeStore(ExecutionState &S, const llvm::StoreInst *I);
+  uint64_t aggregateOffset(llvm::Type *T, llvm::ArrayRef<unsigned> Idx,
+                           llvm::Type *&Leaf);
+
+  // Calls.
+  void executeCall(ExecutionState &S, const llvm::CallBase *CB);
+  /// A call through a pointer: one fork per function it can name.
+  void executeIndirectCall(ExecutionState &S, const llvm::CallBase *Call,
+                           const SVal &P, const std::vector<SVal> &Args);
+  /// A call to a function without a body: an intrinsic or an external.
+  void callDeclaration(ExecutionState &S, const llvm::CallBase *Call,
+                       const llvm::Function *F, std::vector<SVal> &Args);
+  void callIntrinsic(ExecutionState &S, const llvm::CallBase *CB,
+                     const llvm::Function *F, std::vector<SVal> &Args);
+  /// va_start: points the va_list at the frame's variadic argument area.
+  void vaStart(ExecutionState &S, const SVal &List);
+  /// The {result, overflow bit} of an *.with.overflow intrinsic.
+  SVal withOverflow(llvm::Intrinsic::ID ID, const SVal &X, const SVal &Y,
+                    llvm::Type *ResultTy);
+  /// The result of an *.sat intrinsic, clamped to the type's range.
+  SVal saturating(llvm::Intrinsic::ID ID, const SVal &X, const SVal &Y);
+
+  // External functions (ExternalCalls.cpp). Each handler serves one or more
+  // names of the table; \p Name is the one called.
+  void callExternal(ExecutionState &S, const llvm::CallBase *CB,
+                    llvm::StringRef Name, std::vector<SVal> &Args);
+  using ExternalHandler = void (Executor::*)(ExecutionState &S,
+                                             const llvm::CallBase *Call,
+                                             llvm::StringRef Name,
+                                             std::vector<SVal> &Args);
+  /// The name -> handler table, built once.
+  static const llvm::StringMap<ExternalHandler> &externalHandlers();
+  void handleMakeSymbolic(ExecutionState &S, const llvm::CallBase *Call,
+                          llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleFreshInt(ExecutionState &S, const llvm::CallBase *Call,
+                      llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleAssume(ExecutionState &S, const llvm::CallBase *Call,
+                    llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleIsSymbolic(ExecutionState &S, const llvm::CallBase *Call,
+                        llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleIgnore(ExecutionState &S, const llvm::CallBase *Call,
+                    llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleSilentExit(ExecutionState &S, const llvm::CallBase *Call,
+                        llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleReportError(ExecutionState &S, const llvm::CallBase *Call,
+                         llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleAssertFail(ExecutionState &S, const llvm::CallBase *Call,
+                        llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleAbort(ExecutionState &S, const llvm::CallBase *Call,
+                   llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleStackCheckFail(ExecutionState &S, const llvm::CallBase *Call,
+                            llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleExit(ExecutionState &S, const llvm::CallBase *Call,
+                  llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleMalloc(ExecutionState &S, const llvm::CallBase *Call,
+                    llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleRealloc(ExecutionState &S, const llvm::CallBase *Call,
+                     llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleFree(ExecutionState &S, const llvm::CallBase *Call,
+                  llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleMemory(ExecutionState &S, const llvm::CallBase *Call,
+                    llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleOutput(ExecutionState &S, const llvm::CallBase *Call,
+                    llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleStdinSize(ExecutionState &S, const llvm::CallBase *Call,
+                       llvm::StringRef Name, std::vector<SVal> &Args);
+  /// The handlers' view of a call: argument \p I (0 when missing), the
+  /// result (converted to the call's type), an argument fixed to one value.
+  static SVal externalArg(const std::vector<SVal> &Args, unsigned I);
+  void externalReturn(ExecutionState &S, const llvm::CallBase *Call, SVal V);
+  bool concreteArg(ExecutionState &S, const std::vector<SVal> &Args, unsigned I,
+                   uint64_t &Out, llvm::StringRef What);
+
+  // Memory.
+  using AccessFn =
+      std::function<void(ExecutionState &, const MemObject &, const SVal &)>;
+  void access(ExecutionState &S, const SVal &Addr, uint64_t N, bool Write,
+              const AccessFn &Fn);
+  /// The object a symbolic address was derived from, when its base is
+  /// visible as "numeral + term".
+  const MemObject *derivedObject(ExecutionState &S, Z3_ast Addr);
+  /// The access of \p N bytes at \p Addr lies inside \p O.
+  Z3_ast inBounds(Z3_ast Addr, const MemObject &O, uint64_t N);
+  void accessDerived(ExecutionState &S, const SVal &Addr, uint64_t N,
+                     bool Write, const MemObject &Cand, const AccessFn &Fn);
+  void accessEnumerated(ExecutionState &S, const SVal &Addr, uint64_t N,
+                        bool Write, const AccessFn &Fn);
+  /// Runs \p Fn on \p O with the offset of \p Addr, after the liveness checks.
+  void accessObject(ExecutionState &S, const SVal &Addr, uint64_t N, bool Write,
+                    const MemObject &O, const AccessFn &Fn);
+  void accessError(ExecutionState &S, uint64_t Addr, uint64_t N, bool Write,
+                   const MemObject *Near);
+  bool checkObject(ExecutionState &S, const MemObject &O, uint64_t N,
+                   bool Write);
+  const MemObject *concreteObject(ExecutionState &S, uint64_t Addr, uint64_t N,
+                                  bool Write);
+  std::string readString(ExecutionState &S, const SVal &Addr);
+  void makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
+                    const std::string &Name, bool IsStdin);
+  SVal freshSymbolic(ExecutionState &S, const std::string &Name,
+                     unsigned Bytes);
+  void executeFree(ExecutionState &S, const SVal &P);
+  bool copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src, uint64_t N);
+  uint64_t malloc(ExecutionState &S, const SVal &Size,
+                  const llvm::CallBase *Site, bool &Ok);
+
+  // The main loop.
+  void progress(bool Final);
+  /// Fills Result's statistics and verdict once exploration ended.
+  void finish();
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         Start)
+        .count();
+  }
+
+  llvm::Module &M;
+  const llvm::DataLayout &DL;
+  Options Opts;
+  Callbacks CB;
+  ExprContext Ctx;
+  ExprBuilder B;
+  MemoryOps Mem;
+  SolverStats SStats;
+  std::unique_ptr<Solver> Slv;
+  std::unique_ptr<Searcher> Search;
+
+  uint64_t NextAddr = FirstObject;
+  uint64_t NextStateId = 0;
+  llvm::DenseMap<const llvm::GlobalVariable *, uint64_t> GlobalAddrs;
+  llvm::DenseMap<const llvm::Function *, uint64_t> FuncAddrs;
+  std::map<uint64_t, const llvm::Function *> FuncByAddr;
+  llvm::DenseMap<const llvm::Constant *, SVal> ConstCache;
+  llvm::DenseSet<const llvm::Function *> RuntimeFns;
+
+  std::set<ExecutionState *> Live;
+  std::vector<ExecutionState *> Added, Removed;
+
+  // Coverage.
+  llvm::DenseMap<const llvm::BasicBlock *, std::vector<unsigned>> BlockLines;
+  std::vector<std::pair<std::string, unsigned>> LineKeys;
+  llvm::DenseSet<const llvm::BasicBlock *> CoveredBlocks;
+  std::vector<bool> LineCovered;
+  uint64_t LinesCovered = 0;
+
+  Statistics Stats;
+  RunResult Result;
+  std::map<std::string, uint64_t> EarlyReasons;
+  std::map<std::string, uint64_t> Concretizations;
+  std::set<std::string> Warned;
+  std::set<std::pair<const llvm::Instruction *, std::string>> ErrorSites;
+  bool Stop = false;
+  std::string StopReason;
+  std::chrono::steady_clock::time_point Start;
+  double LastProgress = 0;
+};
+
+} // namespace dsu::symex
+
+#endif

@@ -1,0 +1,421 @@
+//===- ExternalCalls.cpp - Calls to functions without a body --------------===//
+//
+// A call to a declared function that is not an LLVM intrinsic goes through
+// one table from name to handler, as KLEE's SpecialFunctionHandler does:
+// the KLEE intrinsics (inputs, assumptions, reported errors), the functions
+// that end a path (exit, abort, __assert_fail, __stack_chk_fail), the malloc
+// family and free, memcpy/memmove/memset on concrete sizes, and the hooks
+// through which the libc model (libc-model/libc.c) writes output and learns
+// the size of the symbolic standard input. Everything else in the C library
+// is the libc model's C code, executed like the program's; a function in
+// neither place stops the path as unmodelled.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Executor.h"
+
+using namespace dsu::symex;
+using namespace llvm;
+
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
+
+const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
+  static const struct {
+    const char *Name;
+    ExternalHandler Handler;
+  } Table[] = {
+      // Inputs and assumptions.
+      {"klee_make_symbolic", &Executor::handleMakeSymbolic},
+      {"__dsu_symbolic_stdin", &Executor::handleMakeSymbolic},
+      {"klee_int", &Executor::handleFreshInt},
+      {"klee_range", &Executor::handleFreshInt},
+      {"klee_assume", &Executor::handleAssume},
+      {"klee_is_symbolic", &Executor::handleIsSymbolic},
+      {"klee_prefer_cex", &Executor::handleIgnore},
+      {"klee_warning", &Executor::handleIgnore},
+      {"klee_warning_once", &Executor::handleIgnore},
+      {"klee_print_expr", &Executor::handleIgnore},
+      // The end of a path.
+      {"klee_silent_exit", &Executor::handleSilentExit},
+      {"klee_report_error", &Executor::handleReportError},
+      {"__assert_fail", &Executor::handleAssertFail},
+      {"__assert_rtn", &Executor::handleAssertFail},
+      {"__assert", &Executor::handleAssertFail},
+      {"klee_abort", &Executor::handleAbort},
+      {"abort", &Executor::handleAbort},
+      {"__stack_chk_fail", &Executor::handleStackCheckFail},
+      {"exit", &Executor::handleExit},
+      {"_exit", &Executor::handleExit},
+      {"_Exit", &Executor::handleExit},
+      // The heap.
+      {"malloc", &Executor::handleMalloc},
+      {"calloc", &Executor::handleMalloc},
+      {"valloc", &Executor::handleMalloc},
+      {"realloc", &Executor::handleRealloc},
+      {"free", &Executor::handleFree},
+      // Memory blocks (symbolic sizes go to the libc model's loops).
+      {"memcpy", &Executor::handleMemory},
+      {"memmove", &Executor::handleMemory},
+      {"memset", &Executor::handleMemory},
+      // The libc model's hooks.
+      {"__dsu_output", &Executor::handleOutput},
+      {"__dsu_stdin_size", &Executor::handleStdinSize},
+  };
+  static const StringMap<ExternalHandler> Map = [] {
+    StringMap<ExternalHandler> M;
+    for (const auto &E : Table)
+      M[E.Name] = E.Handler;
+    return M;
+  }();
+  return Map;
+}
+
+void Executor::callExternal(ExecutionState &S, const CallBase *Call,
+                            StringRef Name, std::vector<SVal> &Args) {
+  const auto &Handlers = externalHandlers();
+  auto It = Handlers.find(Name);
+  if (It != Handlers.end()) {
+    (this->*It->second)(S, Call, Name, Args);
+    return;
+  }
+  warn(S, "call to unmodelled function '" + Name.str() + "'");
+  terminateEarly(S, "unmodelled function '" + Name.str() + "'");
+}
+
+SVal Executor::externalArg(const std::vector<SVal> &Args, unsigned I) {
+  return I < Args.size() ? Args[I] : SVal::concrete(64, 0);
+}
+
+void Executor::externalReturn(ExecutionState &S, const CallBase *Call, SVal V) {
+  if (Call && !Call->getType()->isVoidTy())
+    setResult(S, Call, B.zextOrTrunc(V, bitsOf(Call->getType())));
+}
+
+bool Executor::concreteArg(ExecutionState &S, const std::vector<SVal> &Args,
+                           unsigned I, uint64_t &Out, StringRef What) {
+  APInt V;
+  if (!concretize(S, externalArg(Args, I), V, What))
+    return false;
+  Out = V.getZExtValue();
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs and assumptions
+//===----------------------------------------------------------------------===//
+
+void Executor::handleMakeSymbolic(ExecutionState &S, const CallBase *Call,
+                                  StringRef Name, std::vector<SVal> &Args) {
+  uint64_t Addr, N;
+  if (!concreteArg(S, Args, 0, Addr, "klee_make_symbolic address") ||
+      !concreteArg(S, Args, 1, N, "klee_make_symbolic size"))
+    return;
+  bool Stdin = Name == "__dsu_symbolic_stdin";
+  std::string ObjName = Stdin ? "stdin" : readString(S, externalArg(Args, 2));
+  if (ObjName.empty())
+    ObjName = "unnamed";
+  makeSymbolic(S, Addr, N, ObjName, Stdin);
+}
+
+void Executor::handleFreshInt(ExecutionState &S, const CallBase *Call,
+                              StringRef Name, std::vector<SVal> &Args) {
+  bool Range = Name == "klee_range";
+  std::string ObjName = readString(S, externalArg(Args, Range ? 2 : 0));
+  SVal V = freshSymbolic(S, ObjName.empty() ? "unnamed" : ObjName, 4);
+  if (Range) {
+    SVal Lo = B.trunc(externalArg(Args, 0), 32);
+    SVal Hi = B.trunc(externalArg(Args, 1), 32);
+    SVal InRange =
+        B.andOp(B.cmp(CmpKind::Sge, V, Lo), B.cmp(CmpKind::Slt, V, Hi));
+    bool May = false;
+    Z3_ast C = B.boolean(InRange);
+    if (!mayBeTrue(S, C, May) || !May) {
+      terminateError(S, "invalid-range", "klee_range with an empty range");
+      return;
+    }
+    addConstraint(S, C);
+  }
+  externalReturn(S, Call, V);
+}
+
+void Executor::handleAssume(ExecutionState &S, const CallBase *Call,
+                            StringRef Name, std::vector<SVal> &Args) {
+  SVal X = externalArg(Args, 0);
+  SVal C = B.cmp(CmpKind::Ne, X, SVal::concrete(X.width(), 0));
+  if (C.isConcrete()) {
+    if (!C.value().getBoolValue())
+      terminateSilently(S);
+    return;
+  }
+  bool May = false;
+  if (!mayBeTrue(S, B.boolean(C), May)) {
+    terminateEarly(S, "solver failure");
+    return;
+  }
+  if (!May) {
+    terminateSilently(S);
+    return;
+  }
+  addConstraint(S, B.boolean(C));
+}
+
+void Executor::handleIsSymbolic(ExecutionState &S, const CallBase *Call,
+                                StringRef Name, std::vector<SVal> &Args) {
+  externalReturn(S, Call,
+                 SVal::concrete(32, !externalArg(Args, 0).isConcrete()));
+}
+
+void Executor::handleIgnore(ExecutionState &S, const CallBase *Call,
+                            StringRef Name, std::vector<SVal> &Args) {}
+
+//===----------------------------------------------------------------------===//
+// The end of a path
+//===----------------------------------------------------------------------===//
+
+void Executor::handleSilentExit(ExecutionState &S, const CallBase *Call,
+                                StringRef Name, std::vector<SVal> &Args) {
+  ++Stats.PathsCompleted;
+  terminate(S);
+}
+
+void Executor::handleReportError(ExecutionState &S, const CallBase *Call,
+                                 StringRef Name, std::vector<SVal> &Args) {
+  std::string Msg = readString(S, externalArg(Args, 2));
+  std::string Suffix = readString(S, externalArg(Args, 3));
+  terminateError(S, Suffix == "assert.err" ? "assertion" : "reported",
+                 Msg.empty() ? "error reported" : Msg);
+}
+
+void Executor::handleAssertFail(ExecutionState &S, const CallBase *Call,
+                                StringRef Name, std::vector<SVal> &Args) {
+  terminateError(S, "assertion",
+                 "assertion failed: " + readString(S, externalArg(Args, 0)));
+}
+
+void Executor::handleAbort(ExecutionState &S, const CallBase *Call,
+                           StringRef Name, std::vector<SVal> &Args) {
+  terminateError(S, "abort", "abort() called");
+}
+
+void Executor::handleStackCheckFail(ExecutionState &S, const CallBase *Call,
+                                    StringRef Name, std::vector<SVal> &Args) {
+  terminateError(S, "stack-smashing", "stack protector tripped");
+}
+
+void Executor::handleExit(ExecutionState &S, const CallBase *Call,
+                          StringRef Name, std::vector<SVal> &Args) {
+  SVal C = externalArg(Args, 0);
+  terminateExit(S, C.isConcrete() ? (int)C.value().getSExtValue() : 0);
+}
+
+//===----------------------------------------------------------------------===//
+// The heap
+//===----------------------------------------------------------------------===//
+
+void Executor::handleMalloc(ExecutionState &S, const CallBase *Call,
+                            StringRef Name, std::vector<SVal> &Args) {
+  SVal Size = externalArg(Args, 0);
+  if (Name == "calloc") {
+    SVal N = B.zextOrTrunc(externalArg(Args, 0), 64);
+    SVal Sz = B.zextOrTrunc(externalArg(Args, 1), 64);
+    Size = B.mul(N, Sz);
+  }
+  bool Ok;
+  uint64_t P = malloc(S, Size, Call, Ok);
+  if (Ok)
+    externalReturn(S, Call, SVal::concrete(64, P));
+}
+
+void Executor::handleRealloc(ExecutionState &S, const CallBase *Call,
+                             StringRef Name, std::vector<SVal> &Args) {
+  APInt Old;
+  if (!concretize(S, externalArg(Args, 0), Old, "realloc pointer"))
+    return;
+  uint64_t OldA = Old.getZExtValue();
+  const MemObject *O = OldA ? S.Mem.find(OldA) : nullptr;
+  if (OldA && (!O || O->Base != OldA || O->Kind != ObjectKind::Heap)) {
+    terminateError(S, "invalid-free",
+                   "realloc of a pointer that malloc did not return");
+    return;
+  }
+  if (O && !O->Alive) {
+    terminateError(S, "use-after-free",
+                   "realloc of freed memory '" + O->Name + "'");
+    return;
+  }
+  bool Ok;
+  uint64_t P = malloc(S, externalArg(Args, 1), Call, Ok);
+  if (!Ok)
+    return;
+  if (P && O) {
+    uint64_t N = std::min(O->Size, S.Mem.byBase(P)->Size);
+    if (!copyMemory(S, P, OldA, N))
+      return;
+    S.Mem.writable(OldA).Alive = false;
+  }
+  externalReturn(S, Call, SVal::concrete(64, P));
+}
+
+void Executor::handleFree(ExecutionState &S, const CallBase *Call,
+                          StringRef Name, std::vector<SVal> &Args) {
+  executeFree(S, externalArg(Args, 0));
+}
+
+//===----------------------------------------------------------------------===//
+// Memory blocks and the libc model's hooks
+//===----------------------------------------------------------------------===//
+
+void Executor::handleMemory(ExecutionState &S, const CallBase *Call,
+                            StringRef Name, std::vector<SVal> &Args) {
+  SVal D = externalArg(Args, 0), Src = externalArg(Args, 1),
+       N = B.zextOrTrunc(externalArg(Args, 2), 64);
+  if (!D.isConcrete() || !N.isConcrete() ||
+      (Name != "memset" && !Src.isConcrete())) {
+    // A symbolic address or size: the libc model's byte loop does the work.
+    std::string Loop = ("__dsu_" + Name + "_loop").str();
+    const Function *LF = M.getFunction(Loop);
+    if (!LF || LF->isDeclaration()) {
+      terminateEarly(S, "symbolic " + Name.str() + " without loop model");
+      return;
+    }
+    callFunction(S, Call, LF, Args);
+    return;
+  }
+  if (Name == "memset") {
+    uint64_t Len = N.zext(), A = D.zext();
+    if (Len) {
+      const MemObject *O = concreteObject(S, A, Len, true);
+      if (!O)
+        return;
+      MemObject &W = S.Mem.writable(O->Base);
+      SVal V = B.trunc(Src, 8);
+      for (uint64_t I = 0; I < Len; ++I)
+        Mem.writeByte(W, A - W.Base + I, V);
+    }
+  } else if (!copyMemory(S, D.zext(), Src.zext(), N.zext())) {
+    return;
+  }
+  externalReturn(S, Call, D);
+}
+
+void Executor::handleOutput(ExecutionState &S, const CallBase *Call,
+                            StringRef Name, std::vector<SVal> &Args) {
+  uint64_t Fd, Addr, N;
+  if (!concreteArg(S, Args, 0, Fd, "output descriptor") ||
+      !concreteArg(S, Args, 1, Addr, "output buffer") ||
+      !concreteArg(S, Args, 2, N, "output size"))
+    return;
+  if (N == 0)
+    return;
+  const MemObject *O = concreteObject(S, Addr, N, false);
+  if (!O)
+    return;
+  if (Fd == 2)
+    return;
+  for (uint64_t I = 0; I < N; ++I) {
+    SVal V = Mem.readByte(*O, Addr - O->Base + I);
+    Byte Bt;
+    if (V.isConcrete())
+      Bt.Val = (uint8_t)V.zext();
+    else
+      Bt.E = B.bv(V);
+    S.Output.push_back(Bt);
+  }
+}
+
+void Executor::handleStdinSize(ExecutionState &S, const CallBase *Call,
+                               StringRef Name, std::vector<SVal> &Args) {
+  externalReturn(S, Call, SVal::concrete(64, Opts.SymStdin));
+}
+
+//===----------------------------------------------------------------------===//
+// Primitives of the handlers
+//===----------------------------------------------------------------------===//
+
+void Executor::makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
+                            const std::string &Name, bool IsStdin) {
+  const MemObject *O = concreteObject(S, Addr, N, true);
+  if (!O)
+    return;
+  SymbolicObject SO;
+  SO.Name = Name;
+  SO.IsStdin = IsStdin;
+  std::string Base = Name;
+  for (char &C : Base)
+    if (!isalnum((unsigned char)C) && C != '_')
+      C = '_';
+  Base += "#" + std::to_string(S.Symbolics.size());
+  MemObject &W = S.Mem.writable(O->Base);
+  for (uint64_t I = 0; I < N; ++I) {
+    Z3_ast V = Ctx.variable(Base + "[" + std::to_string(I) + "]", 8);
+    SO.Vars.push_back(V);
+    Mem.write(W, SVal::concrete(64, Addr - W.Base + I), SVal::symbolic(V, 8));
+  }
+  S.Symbolics.push_back(std::move(SO));
+}
+
+SVal Executor::freshSymbolic(ExecutionState &S, const std::string &Name,
+                             unsigned Bytes) {
+  SymbolicObject SO;
+  SO.Name = Name;
+  std::string Base = Name;
+  for (char &C : Base)
+    if (!isalnum((unsigned char)C) && C != '_')
+      C = '_';
+  Base += "#" + std::to_string(S.Symbolics.size());
+  SVal R;
+  for (unsigned I = 0; I < Bytes; ++I) {
+    Z3_ast V = Ctx.variable(Base + "[" + std::to_string(I) + "]", 8);
+    SO.Vars.push_back(V);
+    SVal BV = SVal::symbolic(V, 8);
+    R = I ? B.concat(BV, R) : BV;
+  }
+  S.Symbolics.push_back(std::move(SO));
+  return R;
+}
+
+uint64_t Executor::malloc(ExecutionState &S, const SVal &Size,
+                          const CallBase *Site, bool &Ok) {
+  Ok = false;
+  APInt N;
+  if (!concretize(S, Size, N, "allocation size"))
+    return 0;
+  Ok = true;
+  if (N.getActiveBits() > 63 || N.getZExtValue() > MaxAlloc)
+    return 0;
+  std::string Name = "heap";
+  if (Site) {
+    Location L = locationOf(Site);
+    if (L.Line)
+      Name = "heap object allocated at " + formatLocation(L);
+  }
+  return newObject(S, N.getZExtValue(), ObjectKind::Heap, Name, Site);
+}
+
+void Executor::executeFree(ExecutionState &S, const SVal &PV) {
+  APInt P;
+  if (!concretize(S, PV, P, "freed pointer"))
+    return;
+  uint64_t A = P.getZExtValue();
+  if (A == 0)
+    return;
+  const MemObject *O = S.Mem.find(A);
+  if (!O || O->Base != A) {
+    terminateError(S, "invalid-free",
+                   O ? "free of a pointer into the middle of '" + O->Name + "'"
+                     : "free of a pointer that malloc did not return");
+    return;
+  }
+  if (O->Kind != ObjectKind::Heap) {
+    terminateError(S, "invalid-free",
+                   "free of non-heap object '" + O->Name + "'");
+    return;
+  }
+  if (!O->Alive) {
+    terminateError(S, "double-free", "double free of '" + O->Name + "'");
+    return;
+  }
+  S.Mem.writable(A).Alive = false;
+}
