@@ -155,7 +155,9 @@ std::string ProgramModel::dump() const {
     }
     for (const GlobalInfo &G : C.Globals)
       OS << "  global " << G.Name << (G.IsStatic ? " static" : "")
-         << (G.IsConst ? " const" : "") << " sym=" << G.Symbol << " type=\""
+         << (G.IsConst ? " const" : "")
+         << (G.NeverWritten ? " never-written" : "") << " sym=" << G.Symbol
+         << " type=\""
          << G.Type << "\" size=" << G.Size
          << " init=" << (G.InitHash.empty() ? "-" : G.InitHash) << "\n";
     for (const TypeInfo &T : C.Types) {

@@ -526,6 +526,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
         C.Kind = GK::ConstReplaced;
       } else {
         C.Kind = GK::TypeChanged;
+        C.TakesNewInitialiser = OG.NeverWritten && !NG.IsConst;
       }
     }
     Plan.Globals.push_back(C);
@@ -722,7 +723,12 @@ std::string PatchPlan::dump() const {
     if (!G.TU.empty())
       OS << " (static in " << G.TU << ")";
     if (G.Kind == GlobalChangeKind::TypeChanged)
-      OS << ": '" << G.OldType << "' -> '" << G.NewType << "'";
+      OS << ": '" << G.OldType << "' -> '" << G.NewType << "'"
+         << (G.TakesNewInitialiser
+                 ? "; the running version never writes it: it takes the new "
+                   "initialiser (the generated transformer says how to copy "
+                   "the old value instead)"
+                 : "");
     if (G.Kind == GlobalChangeKind::InitialiserChangedKept)
       OS << ": the running value is kept";
     if (G.Kind == GlobalChangeKind::ConstReplaced)

@@ -442,8 +442,19 @@ Expected<std::string> Generator::run() {
     Out += "extern " + Declarator(G.NewType, "__dsu_new_" + Id) +
            " __asm__(\"" + G.NewSymbol + "\");\n";
     Out += "static int __dsu_global_" + Id + "(void) {\n";
-    Out += copy("__dsu_new_" + Id, "__dsu_old_" + Id, G.NewType,
-                renameOld(G.OldType), 0);
+    std::string Copy = copy("__dsu_new_" + Id, "__dsu_old_" + Id, G.NewType,
+                            renameOld(G.OldType), 0);
+    if (G.TakesNewInitialiser) {
+      // Its running bytes are its old initialiser (GlobalWrites.cpp); an
+      // index-wise copy would undo the new initialiser's changes.
+      Out += "  /* '" + G.Name +
+             "' is never written by the running version: the new storage\n"
+             "   * keeps the new initialiser. To copy the old value instead,\n"
+             "   * change 0 to 1. */\n#if 0\n" +
+             Copy + "#endif\n";
+    } else {
+      Out += Copy;
+    }
     Out += "  return 0;\n}\n";
     // Pointers to its elements (and into them) follow it when its elements
     // are of a changed type.

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
 #include "dsu/Analysis/Continuations.h"
+#include "dsu/Analysis/GlobalWrites.h"
 
 #include "dsu/Control/ControlClient.h"
 #include "dsu/Control/UpdateTesting.h"
@@ -72,6 +73,15 @@ Parsed parseArgs(const ArgList &Args, const std::set<std::string> &Flags,
   return P;
 }
 
+/// The facts `dsu patch` computes on a build's stored modules: what active
+/// frames use after each update point (safety), which globals the program
+/// never writes (their new initialiser is their value).
+Error analyseBuild(Build &B) {
+  if (Error E = computeContinuations(B))
+    return E;
+  return findUnwrittenGlobals(B);
+}
+
 Expected<Build> loadBuild(const std::string &Path) {
   if (!sys::fs::exists(Path))
     return createStringError(inconvertibleErrorCode(),
@@ -79,8 +89,7 @@ Expected<Build> loadBuild(const std::string &Path) {
   auto B = readBuild(Path);
   if (!B)
     return B.takeError();
-  // The safety check needs what active frames use after each update point.
-  if (Error E = computeContinuations(*B))
+  if (Error E = analyseBuild(*B))
     return E;
   return B;
 }
@@ -329,7 +338,7 @@ int dsu::runModelCommand(const ArgList &Args) {
   for (const TURecord &R : *Records)
     B.Model.TUs.push_back(R.Model);
   B.Records = std::move(*Records);
-  if (Error E = computeContinuations(B))
+  if (Error E = analyseBuild(B))
     return error(toString(std::move(E)));
   outs() << B.Model.dump();
   return 0;

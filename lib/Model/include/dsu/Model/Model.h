@@ -119,6 +119,9 @@ struct GlobalInfo {
   /// For a pointer to an array of pointers annotated DSU_LIVE_COUNT(n): the
   /// global n that counts the array's elements in use.
   std::string LiveCount;
+  /// No code of the build can write it (found by `dsu patch` on the stored
+  /// modules, lib/Analysis/GlobalWrites.cpp; not stored).
+  bool NeverWritten = false;
   bool operator==(const GlobalInfo &) const = default;
 };
 

@@ -63,6 +63,10 @@ struct PatchPlan {
   struct GlobalChange {
     GlobalChangeKind Kind;
     std::string Name, TU, OldSymbol, NewSymbol, OldType, NewType;
+    /// For a type change: the old build never writes it, so its running
+    /// value is its old initialiser and the new storage keeps the new one
+    /// (lib/Analysis/GlobalWrites.cpp) instead of a copy of the old.
+    bool TakesNewInitialiser = false;
   };
   struct TypeChange {
     std::string Name; ///< In the new build.
