@@ -708,6 +708,45 @@ std::string PatchPlan::dump() const {
   std::string Out;
   llvm::raw_string_ostream OS(Out);
   OS << "patch " << BaseVersion << " -> " << TargetVersion << "\n";
+  // The summary first: a small fix in a large server rebuilds many
+  // callers, and the few lines that matter must not drown in them.
+  size_t Edited = 0, Rebuilt = 0, Added = 0, Removed = 0;
+  for (const FunctionChange &F : Functions) {
+    if (F.Kind == FunctionChangeKind::Added)
+      ++Added;
+    else if (F.Kind == FunctionChangeKind::Removed)
+      ++Removed;
+    else if (F.Reason.empty())
+      ++Edited;
+    else
+      ++Rebuilt;
+  }
+  size_t Unsafe = 0, InSomeContexts = 0;
+  for (const PointSafety &P : Points)
+    if (!P.Safe) {
+      ++Unsafe;
+      InSomeContexts += !P.SafeContexts.empty();
+    }
+  auto Count = [&](size_t N, const char *One, const char *Many) {
+    OS << N << " " << (N == 1 ? One : Many);
+  };
+  OS << "summary: ";
+  Count(Edited, "function changed", "functions changed");
+  OS << ", ";
+  Count(Rebuilt, "caller rebuilt", "callers rebuilt");
+  OS << ", " << Added << " added, " << Removed << " removed; ";
+  Count(Globals.size(), "global", "globals");
+  OS << ", ";
+  Count(Types.size(), "type", "types");
+  OS << " changed; ";
+  Count(Unsafe, "unsafe place", "unsafe places");
+  if (InSomeContexts)
+    OS << " (" << InSomeContexts << " only through some calls)";
+  OS << "; ";
+  size_t Refused = StateLosses.size() + Partials.size() + PinnedTypes.size() +
+                   Refusals.size();
+  Count(Refused, "refusal", "refusals");
+  OS << "\n";
   for (const FunctionChange &F : Functions) {
     OS << "function " << kindName(F.Kind) << " " << F.Name;
     if (!F.TU.empty())
