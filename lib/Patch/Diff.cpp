@@ -730,6 +730,7 @@ std::string PatchPlan::dump() const {
   auto Count = [&](size_t N, const char *One, const char *Many) {
     OS << N << " " << (N == 1 ? One : Many);
   };
+  if (!empty()) {
   OS << "summary: ";
   Count(Edited, "function changed", "functions changed");
   OS << ", ";
@@ -747,6 +748,7 @@ std::string PatchPlan::dump() const {
                    Refusals.size();
   Count(Refused, "refusal", "refusals");
   OS << "\n";
+  }
   for (const FunctionChange &F : Functions) {
     OS << "function " << kindName(F.Kind) << " " << F.Name;
     if (!F.TU.empty())
