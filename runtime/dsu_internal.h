@@ -50,8 +50,7 @@ extern volatile int __dsu_update_pending;
 typedef int (*dsu_parked_ok_fn)(const char *site,
                                 const struct dsu_context *ctx);
 void dsu_threads_init(void);
-int dsu_threads_quiesce(int (*still_pending)(void),
-                        dsu_parked_ok_fn parked_ok);
+int dsu_threads_quiesce(int (*still_pending)(void), dsu_parked_ok_fn parked_ok);
 void dsu_threads_release(void);
 void dsu_threads_wake(void);
 void dsu_threads_describe_running(char *out, size_t size,

@@ -333,8 +333,8 @@ int dsu_parked_ok(const char *site, const struct dsu_context *ctx) {
     return 0;
   /* Forced past it: the commit must say so, as at an update point. */
   req->forced = 1;
-  snprintf(req->blocked, sizeof req->blocked, "%.900s (a thread parked in %.200s)",
-           why, site);
+  snprintf(req->blocked, sizeof req->blocked,
+           "%.900s (a thread parked in %.200s)", why, site);
   return 1;
 }
 

@@ -174,8 +174,7 @@ DSU_EXPORT void __dsu_block_leave(void) {
 /* A thread parked in a blocking call where the patch is unsafe (its
  * frames would use what the patch changes once the call returns) is not
  * quiescent: the commit waits for it to move on, as for a running one. */
-static int parked_unsafe(struct dsu_thread *t,
-                         dsu_parked_ok_fn parked_ok) {
+static int parked_unsafe(struct dsu_thread *t, dsu_parked_ok_fn parked_ok) {
   return __atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == T_BLOCKED &&
          parked_ok && t->blocked_in && !parked_ok(t->blocked_in, t->ctx);
 }

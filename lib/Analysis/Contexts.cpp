@@ -70,7 +70,8 @@ bool dsu::isContextCall(const CallBase &CB) {
 
 uint64_t dsu::contextSiteId(StringRef Symbol, StringRef BodyHash,
                             unsigned Ordinal) {
-  uint64_t Id = hashString((Symbol + "#" + BodyHash + "#" + Twine(Ordinal)).str());
+  uint64_t Id =
+      hashString((Symbol + "#" + BodyHash + "#" + Twine(Ordinal)).str());
   return Id ? Id : 1;
 }
 

@@ -431,8 +431,8 @@ ContinuationAnalysis::continuations(int PointNode, const UpdatePointInfo &Where,
   // The frame holding the point, then one frame per call through which a
   // function may be active here: the runtime can tell those apart
   // (Contexts.cpp), so each gets its own verdict.
-  std::vector<std::pair<std::tuple<std::string, unsigned, uint64_t>,
-                        FrameContinuation>>
+  std::vector<
+      std::pair<std::tuple<std::string, unsigned, uint64_t>, FrameContinuation>>
       Others;
   for (int Id : Active) {
     const Node &N = Nodes[Id];
@@ -472,10 +472,10 @@ ContinuationAnalysis::continuations(int PointNode, const UpdatePointInfo &Where,
       // Recorded only by functions the link found possibly active, and
       // only if the callee is not one the link found never active (the
       // same rule as lib/Transform/Contexts.cpp).
-      FC.Tracked = It != N.ContextIds.end() && isContextCall(*S.Call) &&
-                   !N.Info->DirectCalls &&
-                   !(S.Kind == SiteKind::Direct &&
-                     Nodes[S.Callee].Info->DirectCalls);
+      FC.Tracked =
+          It != N.ContextIds.end() && isContextCall(*S.Call) &&
+          !N.Info->DirectCalls &&
+          !(S.Kind == SiteKind::Direct && Nodes[S.Callee].Info->DirectCalls);
       unsigned Line = FC.Lines.empty() ? 0 : FC.Lines.front();
       Others.push_back({{FC.Function, Line, FC.Site}, std::move(FC)});
     }

@@ -58,8 +58,8 @@ bool readsOnly(const CallBase &Call, unsigned Arg, bool &Derived) {
                                                      "strstr", "memchr"};
   // Formatted output reads every argument after the destination.
   static const std::map<std::string, unsigned> Printf = {
-      {"printf", 0}, {"fprintf", 1}, {"dprintf", 1}, {"sprintf", 1},
-      {"snprintf", 2}, {"syslog", 1}, {"fputs", 0}};
+      {"printf", 0},   {"fprintf", 1}, {"dprintf", 1}, {"sprintf", 1},
+      {"snprintf", 2}, {"syslog", 1},  {"fputs", 0}};
   std::string Name = F->getName().str();
   if (Reads.count(Name))
     return true;
@@ -97,8 +97,7 @@ bool onlyRead(const Value *V, std::set<const Value *> &Seen) {
         continue;
       bool Derived = false;
       for (unsigned I = 0; I < Call->arg_size(); ++I)
-        if (Call->getArgOperand(I) == V &&
-            !readsOnly(*Call, I, Derived))
+        if (Call->getArgOperand(I) == V && !readsOnly(*Call, I, Derived))
           return false;
       if (Call->getCalledOperand() == V)
         return false;

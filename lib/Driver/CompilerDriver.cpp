@@ -212,7 +212,8 @@ std::string objectNameFor(StringRef Source) {
 /// Finds a function of TU by its symbol (for instrumentContexts).
 std::function<const FunctionInfo *(StringRef)>
 functionLookup(const TUModel &TU) {
-  auto BySymbol = std::make_shared<std::map<std::string, const FunctionInfo *>>();
+  auto BySymbol =
+      std::make_shared<std::map<std::string, const FunctionInfo *>>();
   for (const FunctionInfo &F : TU.Functions)
     (*BySymbol)[F.Symbol] = &F;
   return [BySymbol](StringRef Symbol) -> const FunctionInfo * {
@@ -551,9 +552,9 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   for (unsigned T = 0; T < Threads; ++T)
     Pool.emplace_back([&] {
       for (size_t I; (I = Next++) < Work.size();) {
-        if (Error E = regenerateObject(*Work[I].first, *Work[I].second,
-                                       ProgramFunctions, Tmp, unsigned(I),
-                                       Keep)) {
+        if (Error E =
+                regenerateObject(*Work[I].first, *Work[I].second,
+                                 ProgramFunctions, Tmp, unsigned(I), Keep)) {
           std::lock_guard<std::mutex> G(Lock);
           Errors.push_back(std::move(E));
         }

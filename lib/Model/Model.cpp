@@ -157,8 +157,7 @@ std::string ProgramModel::dump() const {
       OS << "  global " << G.Name << (G.IsStatic ? " static" : "")
          << (G.IsConst ? " const" : "")
          << (G.NeverWritten ? " never-written" : "") << " sym=" << G.Symbol
-         << " type=\""
-         << G.Type << "\" size=" << G.Size
+         << " type=\"" << G.Type << "\" size=" << G.Size
          << " init=" << (G.InitHash.empty() ? "-" : G.InitHash) << "\n";
     for (const TypeInfo &T : C.Types) {
       OS << "  type " << T.Name << " size=" << T.Size << " align=" << T.Align

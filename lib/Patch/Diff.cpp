@@ -6,10 +6,10 @@
 
 #include "llvm/Support/raw_ostream.h"
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
-#include <nlohmann/json.hpp>
 
 using namespace dsu;
 
@@ -281,10 +281,9 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
     S.Safe = false;
     S.Frame = F.Name;
     S.Type = What;
-    S.Reason = (S.BlockingCall.empty()
-                    ? ""
-                    : "a thread may be parked in " + S.BlockingCall +
-                          " here; ") +
+    S.Reason = (S.BlockingCall.empty() ? ""
+                                       : "a thread may be parked in " +
+                                             S.BlockingCall + " here; ") +
                frameName(F) + ", which may be active here" + Detail;
   };
   for (const PointContinuations &PC : Old.Continuations)
@@ -315,8 +314,8 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
     std::string What, Detail, UseFile;
     unsigned UseLine = 0;
   };
-  auto FirstConflict = [&](const FrameContinuation &FC)
-      -> std::optional<Conflict> {
+  auto FirstConflict =
+      [&](const FrameContinuation &FC) -> std::optional<Conflict> {
     for (const ContinuationUse &Use : FC.Uses) {
       std::string File = llvm::sys::path::filename(Use.File).str();
       std::string At = File + ":" + std::to_string(Use.Line);
@@ -327,11 +326,11 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
                             "), which this patch changes",
                         File, Use.Line};
       if (Use.IsGlobal && ChangedGlobals.count(Use.What))
-        return Conflict{Use.What,
-                        "uses global '" + Use.What.substr(0, Use.What.find('.')) +
-                            "' at " + At +
-                            " after the update, whose type this patch changes",
-                        File, Use.Line};
+        return Conflict{
+            Use.What,
+            "uses global '" + Use.What.substr(0, Use.What.find('.')) + "' at " +
+                At + " after the update, whose type this patch changes",
+            File, Use.Line};
     }
     // A callee whose symbol the new build lacks keeps its old body for this
     // frame; that body may use anything it mentions.
@@ -345,7 +344,8 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
                           "goes on calling the old body of '" +
                               C->second->Name +
                               "' (its signature changed or it was removed), "
-                              "which uses " + T + ", which this patch changes",
+                              "which uses " +
+                              T + ", which this patch changes",
                           "", 0};
     }
     return std::nullopt;
@@ -367,12 +367,11 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
     bool InContext = FC.Site && FC.Tracked && &FC != &Facts->Frames.front();
     if (InContext && Contextual)
       continue; // the first one names the cause
-    std::string Through =
-        InContext && !FC.Lines.empty()
-            ? " through its call at " +
-                  llvm::sys::path::filename(F.File).str() + ":" +
-                  std::to_string(FC.Lines.front())
-            : "";
+    std::string Through = InContext && !FC.Lines.empty()
+                              ? " through its call at " +
+                                    llvm::sys::path::filename(F.File).str() +
+                                    ":" + std::to_string(FC.Lines.front())
+                              : "";
     Unsafe(F, C->What, Through + ", " + C->Detail);
     S.UseFile = C->UseFile;
     S.UseLine = C->UseLine;
@@ -731,23 +730,23 @@ std::string PatchPlan::dump() const {
     OS << N << " " << (N == 1 ? One : Many);
   };
   if (!empty()) {
-  OS << "summary: ";
-  Count(Edited, "function changed", "functions changed");
-  OS << ", ";
-  Count(Rebuilt, "caller rebuilt", "callers rebuilt");
-  OS << ", " << Added << " added, " << Removed << " removed; ";
-  Count(Globals.size(), "global", "globals");
-  OS << ", ";
-  Count(Types.size(), "type", "types");
-  OS << " changed; ";
-  Count(Unsafe, "unsafe place", "unsafe places");
-  if (InSomeContexts)
-    OS << " (" << InSomeContexts << " only through some calls)";
-  OS << "; ";
-  size_t Refused = StateLosses.size() + Partials.size() + PinnedTypes.size() +
-                   Refusals.size();
-  Count(Refused, "refusal", "refusals");
-  OS << "\n";
+    OS << "summary: ";
+    Count(Edited, "function changed", "functions changed");
+    OS << ", ";
+    Count(Rebuilt, "caller rebuilt", "callers rebuilt");
+    OS << ", " << Added << " added, " << Removed << " removed; ";
+    Count(Globals.size(), "global", "globals");
+    OS << ", ";
+    Count(Types.size(), "type", "types");
+    OS << " changed; ";
+    Count(Unsafe, "unsafe place", "unsafe places");
+    if (InSomeContexts)
+      OS << " (" << InSomeContexts << " only through some calls)";
+    OS << "; ";
+    size_t Refused = StateLosses.size() + Partials.size() + PinnedTypes.size() +
+                     Refusals.size();
+    Count(Refused, "refusal", "refusals");
+    OS << "\n";
   }
   for (const FunctionChange &F : Functions) {
     OS << "function " << kindName(F.Kind) << " " << F.Name;

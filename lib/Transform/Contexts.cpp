@@ -33,13 +33,14 @@ using namespace dsu;
 static_assert((DSU_CONTEXT_SLOTS & (DSU_CONTEXT_SLOTS - 1)) == 0,
               "the slot index is a mask");
 
-unsigned dsu::instrumentContexts(
-    Module &M, function_ref<const FunctionInfo *(StringRef)> InfoOf,
-    bool OnlyPossiblyActive) {
+unsigned
+dsu::instrumentContexts(Module &M,
+                        function_ref<const FunctionInfo *(StringRef)> InfoOf,
+                        bool OnlyPossiblyActive) {
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
-  StructType *ContextTy = StructType::get(
-      Ctx, {I64, ArrayType::get(I64, DSU_CONTEXT_SLOTS)});
+  StructType *ContextTy =
+      StructType::get(Ctx, {I64, ArrayType::get(I64, DSU_CONTEXT_SLOTS)});
   GlobalVariable *Context = nullptr;
   unsigned Count = 0;
   for (Function &F : M) {
@@ -55,8 +56,8 @@ unsigned dsu::instrumentContexts(
     std::erase_if(Sites, [&](const auto &S) {
       if (!isContextCall(*S.first))
         return true;
-      const auto *Callee = dyn_cast<Function>(
-          S.first->getCalledOperand()->stripPointerCasts());
+      const auto *Callee =
+          dyn_cast<Function>(S.first->getCalledOperand()->stripPointerCasts());
       const FunctionInfo *CI = Callee ? InfoOf(Callee->getName()) : nullptr;
       return CI && CI->DirectCalls;
     });
@@ -67,8 +68,7 @@ unsigned dsu::instrumentContexts(
       if (!Context)
         Context = new GlobalVariable(
             M, ContextTy, false, GlobalValue::ExternalLinkage, nullptr,
-            "__dsu_context", nullptr,
-            GlobalValue::InitialExecTLSModel);
+            "__dsu_context", nullptr, GlobalValue::InitialExecTLSModel);
     }
     for (auto &[Call, Id] : Sites) {
       auto *CB = const_cast<CallBase *>(Call);
@@ -78,8 +78,8 @@ unsigned dsu::instrumentContexts(
       Value *Base = B.CreateThreadLocalAddress(Context);
       Value *Depth = B.CreateLoad(I64, Base, "dsu.depth");
       Value *Index = B.CreateAnd(Depth, DSU_CONTEXT_SLOTS - 1);
-      Value *Slot = B.CreateInBoundsGEP(
-          ContextTy, Base, {B.getInt32(0), B.getInt32(1), Index});
+      Value *Slot = B.CreateInBoundsGEP(ContextTy, Base,
+                                        {B.getInt32(0), B.getInt32(1), Index});
       B.CreateStore(ConstantInt::get(I64, Id), Slot);
       B.CreateStore(B.CreateAdd(Depth, ConstantInt::get(I64, 1)), Base);
       ++Count;

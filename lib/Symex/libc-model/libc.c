@@ -368,8 +368,8 @@ static unsigned long parse_unsigned(const char *s, char **end, int base,
   *neg = 0;
   if (*p == '+' || *p == '-')
     *neg = *p++ == '-';
-  if ((base == 0 || base == 16) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
-      digit_value((unsigned char)p[2]) < 16) {
+  if ((base == 0 || base == 16) && p[0] == '0' &&
+      (p[1] == 'x' || p[1] == 'X') && digit_value((unsigned char)p[2]) < 16) {
     p += 2;
     base = 16;
   } else if (base == 0) {
@@ -444,8 +444,7 @@ W void qsort(void *base, size_t n, size_t size,
              int (*cmp)(const void *, const void *)) {
   unsigned char *b = base;
   for (size_t i = 1; i < n; ++i)
-    for (size_t j = i; j > 0 && cmp(b + (j - 1) * size, b + j * size) > 0;
-         --j)
+    for (size_t j = i; j > 0 && cmp(b + (j - 1) * size, b + j * size) > 0; --j)
       for (size_t k = 0; k < size; ++k) {
         unsigned char t = b[(j - 1) * size + k];
         b[(j - 1) * size + k] = b[j * size + k];
@@ -529,7 +528,9 @@ W size_t fread(void *buf, size_t size, size_t count, void *f) {
   ssize_t got = read(0, buf, size * count);
   return (size_t)got / size;
 }
-W int feof(void *f) { return file_fd(f) == 0 && in_len >= 0 && in_pos >= in_len; }
+W int feof(void *f) {
+  return file_fd(f) == 0 && in_len >= 0 && in_pos >= in_len;
+}
 W int ferror(void *f) { return 0; }
 W int isatty(int fd) { return 0; }
 W int close(int fd) { return 0; }

@@ -1,4 +1,5 @@
-//===- Contexts.h - call sites recorded as an update point's context -*- C++ -*-===//
+//===- Contexts.h - call sites recorded as an update point's context -*- C++
+//-*-===//
 #ifndef DSU_ANALYSIS_CONTEXTS_H
 #define DSU_ANALYSIS_CONTEXTS_H
 
@@ -26,7 +27,7 @@ uint64_t contextSiteId(llvm::StringRef Symbol, llvm::StringRef BodyHash,
 /// inline assembly); the build records those that are context calls.
 std::map<const llvm::CallBase *, uint64_t>
 callSiteIds(const llvm::Function &F, llvm::StringRef Symbol,
-             llvm::StringRef BodyHash);
+            llvm::StringRef BodyHash);
 
 } // namespace dsu
 

@@ -1,4 +1,5 @@
-//===- GlobalWrites.h - globals the program never writes ---------*- C++ -*-===//
+//===- GlobalWrites.h - globals the program never writes ---------*- C++
+//-*-===//
 #ifndef DSU_ANALYSIS_GLOBALWRITES_H
 #define DSU_ANALYSIS_GLOBALWRITES_H
 
