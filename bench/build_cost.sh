@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The cost of an updatable build on real programs (issue 10 item 4): wall
+# time of `make` and size of the executable with dsu-cc against plain
+# clang-19 with the same flags, for memcached 1.2.2 and vsftpd 1.1.0 from
+# ../shared/realprogs (the same sources for both compilers: no update point
+# added). The two compilers' builds are interleaved, RUNS times each, and
+# the best time of each is compared, so that another job on the machine
+# slows both alike. With -fdsu-model-file the stored modules sit beside the
+# executable (PROGRAM.dsu): that build's executable and model file are
+# measured too.
+# usage: bench/build_cost.sh [RUNS]      (default 3)
+source "$(dirname "$0")/common.sh"
+RUNS=${1:-3}
+REAL=${DSU_REALPROGS:-$ROOT/../shared/realprogs}
+DSU_CC="$BIN/dsu-cc"
+CLANG19=$(command -v clang-19 || echo "$CLANG")
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+best() { sort -n | head -1; }
+size() { stat -c %s "$1"; }
+tu_section() { # bytes of .dsu.tu in an executable (0 if none)
+  readelf -SW "$1" | awk '$2 == ".dsu.tu" {print strtonum("0x" $6); f=1} END {if (!f) print 0}'
+}
+
+# prepare PROG CONFIG CC EXTRA_CFLAGS: an unpacked, configured tree in $WORK/CONFIG/PROG
+prepare() {
+  local prog=$1 config=$2 cc=$3 extra=$4 d="$WORK/$2"
+  mkdir -p "$d"
+  case $prog in
+  memcached)
+    tar xzf "$REAL/memcached-1.2.2.tar.gz" -C "$d"
+    (cd "$d/memcached-1.2.2" && ./autogen.sh && ./configure CC="$cc" \
+       CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline $extra") > "$d/configure.log" 2>&1 ;;
+  vsftpd)
+    tar xzf "$REAL/vsftpd-1.1.0.tar.gz" -C "$d"
+    sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() */|' \
+      "$d/vsftpd-1.1.0/sysdeputil.c" ;;
+  esac
+}
+# build PROG CONFIG CC EXTRA_CFLAGS: prints the wall time of a clean make in ms
+build() {
+  local prog=$1 config=$2 cc=$3 extra=$4 t
+  case $prog in
+  memcached)
+    local d="$WORK/$config/memcached-1.2.2"
+    make -C "$d" clean > /dev/null 2>&1
+    t=$(date +%s%N)
+    make -C "$d" memcached > "$WORK/$config/make.log" 2>&1 ||
+      { tail "$WORK/$config/make.log" >&2; exit 1; }
+    ms "$t" ;;
+  vsftpd)
+    local d="$WORK/$config/vsftpd-1.1.0"
+    make -C "$d" clean > /dev/null 2>&1
+    t=$(date +%s%N)
+    make -C "$d" CC="$cc" CFLAGS="-O2 -Wall -W -Wshadow $extra" LIBS=-lcrypt LINK= \
+      > "$WORK/$config/make.log" 2>&1 || { tail "$WORK/$config/make.log" >&2; exit 1; }
+    ms "$t" ;;
+  esac
+}
+
+binary() { # binary PROG CONFIG
+  case $1 in
+  memcached) echo "$WORK/$2/memcached-1.2.2/memcached" ;;
+  vsftpd) echo "$WORK/$2/vsftpd-1.1.0/vsftpd" ;;
+  esac
+}
+
+CONFIGS=(clang dsu modelfile)
+declare -A CC=([clang]="$CLANG19" [dsu]="$DSU_CC" [modelfile]="$DSU_CC")
+declare -A EXTRA=([clang]="" [dsu]="" [modelfile]="-fdsu-model-file")
+# An older dsu-cc without the option: measure the two others only.
+"$DSU_CC" --dsu-help 2>&1 | grep -q -- -fdsu-model-file || CONFIGS=(clang dsu)
+
+declare -A T S TU M
+for prog in memcached vsftpd; do
+  [ -f "$REAL/$prog-$([ $prog = memcached ] && echo 1.2.2 || echo 1.1.0).tar.gz" ] ||
+    { echo "$prog: sources absent, skipped"; continue; }
+  for c in "${CONFIGS[@]}"; do
+    prepare $prog "$prog-$c" "${CC[$c]}" "${EXTRA[$c]}"
+  done
+  declare -A TIMES=()
+  for r in $(seq "$RUNS"); do
+    for c in "${CONFIGS[@]}"; do
+      t=$(build $prog "$prog-$c" "${CC[$c]}" "${EXTRA[$c]}")
+      TIMES[$c]+="$t "
+    done
+  done
+  for c in "${CONFIGS[@]}"; do
+    BINARY=$(binary $prog "$prog-$c")
+    T[$c]=$(echo ${TIMES[$c]} | tr ' ' '\n' | best)
+    S[$c]=$(size "$BINARY")
+    TU[$c]=$(tu_section "$BINARY")
+    M[$c]=$( [ -f "$BINARY.dsu" ] && size "$BINARY.dsu" || echo 0)
+  done
+  echo "$prog: clang-19 build ${T[clang]} ms (runs: ${TIMES[clang]% }), binary ${S[clang]} bytes"
+  echo "$prog: dsu-cc   build ${T[dsu]} ms (runs: ${TIMES[dsu]% }), binary ${S[dsu]} bytes (.dsu.tu ${TU[dsu]})"
+  echo "$prog: dsu-cc/clang-19 build time ratio $(ratio "${T[dsu]}" "${T[clang]}"), binary size ratio $(ratio "${S[dsu]}" "${S[clang]}")"
+  if [ -n "${T[modelfile]:-}" ]; then
+    echo "$prog: dsu-cc -fdsu-model-file build ${T[modelfile]} ms (runs: ${TIMES[modelfile]% }), binary ${S[modelfile]} bytes (.dsu.tu ${TU[modelfile]}), model file ${M[modelfile]} bytes"
+    echo "$prog: -fdsu-model-file/clang-19 build time ratio $(ratio "${T[modelfile]}" "${T[clang]}"), binary size ratio $(ratio "${S[modelfile]}" "${S[clang]}")"
+  fi
+  unset TIMES
+done
