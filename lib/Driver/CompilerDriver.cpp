@@ -83,6 +83,8 @@ struct ParsedCommand {
   bool DirectCalls = true;
   bool HeapTracking = true;
   bool LoopExtraction = true;
+  /// Keep the stored modules beside the linked program (OUTPUT.dsu).
+  bool ModelFile = false;
   /// Public key files (-fdsu-trusted-key=FILE): the program loads only
   /// patches signed by one of them.
   std::vector<std::string> TrustedKeyFiles;
@@ -141,6 +143,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
     }
     if (A == "-fdsu-no-heap-tracking") {
       P.HeapTracking = false;
+      continue;
+    }
+    if (A == "-fdsu-model-file") {
+      P.ModelFile = true;
       continue;
     }
     if (SeparateValueOptions.count(A) && I + 1 < Args.size()) {
@@ -300,8 +306,9 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
 constexpr const char *VersionPlaceholder = "dsuVERSIONplace!";
 
 /// Computes the version id of a linked program from the units it holds and
-/// writes it over the placeholder (in .rodata and in .dsu.version).
-Error stampVersion(const std::string &Output) {
+/// writes it over the placeholder (in .rodata and in .dsu.version); returns
+/// the id.
+Expected<std::string> stampVersion(const std::string &Output) {
   auto Records = readTURecords(Output);
   if (!Records)
     return Records.takeError();
@@ -336,6 +343,39 @@ Error stampVersion(const std::string &Output) {
     return E;
   if (std::error_code EC = sys::fs::setPermissions(Output, St.permissions()))
     return createStringError(EC, "cannot restore the program's mode");
+  return Id;
+}
+
+/// -fdsu-model-file: moves the linked program's .dsu.tu section into
+/// OUTPUT.dsu (with the version id, which the tools check against the
+/// program's) and leaves in the program a .dsu.modelfile section naming it.
+Error moveModelsBeside(const std::string &Output, const std::string &Id,
+                       const TempDir &Tmp) {
+  auto Section = readTUSection(Output);
+  if (!Section)
+    return Section.takeError();
+  std::string ModelPath = Output + ModelFileSuffix;
+  if (Error E = writeFile(ModelPath, encodeModelFile(Id, *Section)))
+    return E;
+  std::string NamePath = Tmp.file("dsu-modelfile");
+  if (Error E = writeFile(NamePath,
+                          sys::path::filename(ModelPath).str()))
+    return E;
+  std::string ObjCopy =
+      (sys::path::parent_path(DSU_CLANG_PATH) + "/llvm-objcopy").str();
+  std::string Out;
+  auto Rc = runProgramCapture(
+      ObjCopy,
+      {ObjCopy, std::string("--remove-section=") + TUSectionName,
+       std::string("--add-section=") + ModelFileSectionName + "=" + NamePath,
+       Output},
+      Out);
+  if (!Rc)
+    return Rc.takeError();
+  if (*Rc != 0)
+    return createStringError(inconvertibleErrorCode(),
+                             "moving the stored modules to " + ModelPath +
+                                 " failed:\n" + Out);
   return Error::success();
 }
 
@@ -633,11 +673,20 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
   if (*Rc != 0)
     return *Rc;
   std::string Output = P.Output.empty() ? "a.out" : P.Output;
-  if (Error E = stampVersion(Output)) {
-    errs() << "dsu-cc: error: " << Output << ": " << toString(std::move(E))
+  auto Id = stampVersion(Output);
+  if (!Id) {
+    errs() << "dsu-cc: error: " << Output << ": " << toString(Id.takeError())
            << "\n";
     sys::fs::remove(Output);
     return 1;
+  }
+  if (P.ModelFile) {
+    if (Error E = moveModelsBeside(Output, *Id, *Tmp)) {
+      errs() << "dsu-cc: error: " << Output << ": " << toString(std::move(E))
+             << "\n";
+      sys::fs::remove(Output);
+      return 1;
+    }
   }
   (void)VersionId;
   return 0;

@@ -30,6 +30,10 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
   -fdsu-trusted-key=FILE  the program loads only patches signed by the key
                           whose public half is FILE (dsu keygen's KEY.pub);
                           may be repeated
+  -fdsu-model-file        (at the link) keep the stored modules and models in
+                          PROGRAM.dsu beside the program instead of inside it:
+                          a smaller executable; dsu patch, diff and model
+                          read PROGRAM.dsu (keep it with the program)
   -fdsu-verbose           say what each step produced
   -fdsu-no-direct-calls   route every call through its slot (no link-time
                           recompilation; slower code, smaller patches)
