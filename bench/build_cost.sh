@@ -18,7 +18,9 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 best() { sort -n | head -1; }
 size() { stat -c %s "$1"; }
 tu_section() { # bytes of .dsu.tu in an executable (0 if none)
-  readelf -SW "$1" | awk '$2 == ".dsu.tu" {print strtonum("0x" $6); f=1} END {if (!f) print 0}'
+  local hex
+  hex=$(readelf -SW "$1" | sed 's/^ *\[ *[0-9]*\]//' | awk '$1 == ".dsu.tu" {print $5}')
+  echo $(( 16#${hex:-0} ))
 }
 
 # prepare PROG CONFIG CC EXTRA_CFLAGS: an unpacked, configured tree in $WORK/CONFIG/PROG
