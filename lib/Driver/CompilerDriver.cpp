@@ -16,6 +16,7 @@
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -212,6 +213,35 @@ std::string objectNameFor(StringRef Source) {
   return std::string(Name);
 }
 
+/// Sets F.DirectCalls in one unit's model as the link would if no function
+/// of another unit were active at an update point.
+void predictDirectCalls(TUModel &Model) {
+  ProgramModel One;
+  One.TUs.push_back(Model);
+  markDirectCalls(One);
+  for (size_t I = 0; I < Model.Functions.size(); ++I)
+    Model.Functions[I].DirectCalls = One.TUs[0].Functions[I].DirectCalls;
+}
+
+/// Whether a unit's code (compiled as Compiled says) calls directly only
+/// where Final allows it.
+bool directCallsAllowed(const TUModel &Compiled, const TUModel &Final) {
+  for (size_t I = 0; I < Compiled.Functions.size(); ++I)
+    if (Compiled.Functions[I].DirectCalls &&
+        (I >= Final.Functions.size() || !Final.Functions[I].DirectCalls))
+      return false;
+  return true;
+}
+
+bool sameDirectCalls(const TUModel &A, const TUModel &B) {
+  if (A.Functions.size() != B.Functions.size())
+    return false;
+  for (size_t I = 0; I < A.Functions.size(); ++I)
+    if (A.Functions[I].DirectCalls != B.Functions[I].DirectCalls)
+      return false;
+  return true;
+}
+
 /// Compiles one C source into an updatable object file.
 int compileOne(const ParsedCommand &P, const std::string &Source,
                const std::string &Object, const DriverConfig &Config,
@@ -256,6 +286,14 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   if (P.HeapTracking)
     instrumentAllocations(M, *Model, P.Deallocators);
   instrumentThreads(M);
+  // The link decides which functions call their unit's functions directly
+  // (lib/Analysis/UpdateReach.cpp) and compiles again every unit whose
+  // object decided otherwise. Deciding here from this unit alone, with the
+  // other units' functions taken as never active, is what the whole
+  // program decides for most units (all of them when no update point is
+  // reachable from them), so the link keeps most objects as they are.
+  if (P.DirectCalls)
+    predictDirectCalls(*Model);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;
@@ -507,29 +545,37 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   }
   if (Error E = Program.validate())
     return E;
-  if (!DirectCalls)
-    return Program.versionId();
-
-  markDirectCalls(Program);
-  // Objects from archives, and objects holding several TUs, keep the code
-  // they were compiled with: their models must say so.
-  for (size_t I = FromObjects; I < Program.TUs.size(); ++I)
-    for (FunctionInfo &F : Program.TUs[I].Functions)
-      F.DirectCalls = false;
+  // What each unit's object was compiled with (its record), then what the
+  // whole program allows.
+  std::vector<TUModel> Compiled(Program.TUs.begin(),
+                                Program.TUs.begin() + FromObjects);
+  if (DirectCalls)
+    markDirectCalls(Program);
+  else
+    for (TUModel &TU : Program.TUs)
+      for (FunctionInfo &F : TU.Functions)
+        F.DirectCalls = false;
+  // An object of one unit is compiled again if it decided otherwise than
+  // the program (compileOne's prediction missed). An object holding several
+  // units (a partial link) cannot be replaced: it must not call directly
+  // where the program does not allow it. Units in archives are checked
+  // after the link, which says which of them it took (shadowArchiveUnits).
   size_t TUIndex = 0;
   std::vector<std::pair<LinkObject *, const TUModel *>> Work;
   for (LinkObject &O : Objects) {
     size_t N = O.Records.size();
-    bool Single = N == 1;
-    bool Any = false;
-    for (size_t I = 0; I < N; ++I)
-      for (FunctionInfo &F : Program.TUs[TUIndex + I].Functions) {
-        if (!Single)
-          F.DirectCalls = false;
-        Any |= F.DirectCalls;
-      }
-    if (Single && Any)
+    if (N == 1 && !sameDirectCalls(Compiled[TUIndex], Program.TUs[TUIndex]))
       Work.push_back({&O, &Program.TUs[TUIndex]});
+    if (N > 1)
+      for (size_t I = TUIndex; I < TUIndex + N; ++I)
+        if (!directCallsAllowed(Compiled[I], Program.TUs[I]))
+          return createStringError(
+              inconvertibleErrorCode(),
+              O.Path + " holds several units (a partial link) and unit " +
+                  Program.TUs[I].TU +
+                  " calls directly where this program does not allow it: "
+                  "link their objects one by one, or compile them with "
+                  "-fdsu-no-direct-calls");
     TUIndex += N;
   }
   // Regenerate in parallel; each job is an independent clang process.
@@ -555,9 +601,83 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   for (Error &E : Errors)
     return std::move(E);
   if (Verbose)
-    errs() << "dsu-cc: link: " << Work.size()
-           << " translation units regenerated with direct calls\n";
+    errs() << "dsu-cc: link: " << Work.size() << " of " << Objects.size()
+           << " objects compiled again for the program's direct calls\n";
   return Program.versionId();
+}
+
+/// The link took units prepareLink did not see (archive members pulled in
+/// by -lNAME): now that the program is complete, every unit must call
+/// directly only where the whole program allows it (such a member may be
+/// what makes a function of an object active). An object of the link line
+/// that decided otherwise is compiled again and replaced in Link; an
+/// archive member that calls directly where it must not is compiled again
+/// into an object put ahead of the archives (it defines every symbol of the
+/// member, so the linker takes it instead). Returns whether Link changed.
+Expected<bool> settleDirectCalls(const std::string &Output, bool DirectCalls,
+                                 std::vector<LinkObject> &Objects,
+                                 const std::vector<std::pair<size_t, size_t>>
+                                     &ObjectAt,
+                                 std::vector<std::string> &Link,
+                                 const TempDir &Tmp, bool Verbose) {
+  auto Records = readTURecords(Output);
+  if (!Records)
+    return Records.takeError();
+  ProgramModel Program;
+  for (const TURecord &R : *Records)
+    Program.TUs.push_back(R.Model);
+  if (DirectCalls)
+    markDirectCalls(Program);
+  else
+    for (TUModel &TU : Program.TUs)
+      for (FunctionInfo &F : TU.Functions)
+        F.DirectCalls = false;
+  // Which object of the link line each unit came from.
+  std::map<std::string, size_t> LinkIndexOf; // single-unit objects
+  std::map<std::string, std::string> InSeveral; // unit -> object path
+  for (auto [LinkIndex, ObjIndex] : ObjectAt) {
+    const LinkObject &O = Objects[ObjIndex];
+    for (const TURecord &R : O.Records)
+      if (O.Records.size() == 1)
+        LinkIndexOf[R.Model.TU] = LinkIndex;
+      else
+        InSeveral[R.Model.TU] = O.Path;
+  }
+  std::vector<std::string> Shadows;
+  size_t Replaced = 0;
+  for (size_t I = 0; I < Records->size(); ++I) {
+    const TUModel &Now = (*Records)[I].Model, &Final = Program.TUs[I];
+    auto Single = LinkIndexOf.find(Now.TU);
+    if (Single != LinkIndexOf.end() ? sameDirectCalls(Now, Final)
+                                    : directCallsAllowed(Now, Final))
+      continue;
+    if (auto It = InSeveral.find(Now.TU); It != InSeveral.end())
+      return createStringError(
+          inconvertibleErrorCode(),
+          It->second + " holds several units (a partial link) and unit " +
+              Now.TU + " calls directly where this program does not allow "
+              "it: link their objects one by one, or compile them with "
+              "-fdsu-no-direct-calls");
+    LinkObject L{Single != LinkIndexOf.end() ? Link[Single->second]
+                                             : "an archive member (" +
+                                                   Now.Source + ")",
+                 {std::move((*Records)[I])}, ""};
+    if (Error E = regenerateObject(L, Final, Tmp, unsigned(100000 + I),
+                                   /*Keep=*/false))
+      return E;
+    if (Single != LinkIndexOf.end()) {
+      Link[Single->second] = L.Replacement;
+      ++Replaced;
+    } else {
+      Shadows.push_back(L.Replacement);
+    }
+  }
+  if (Verbose && (Replaced || !Shadows.empty()))
+    errs() << "dsu-cc: link: with the archive members it took, " << Replaced
+           << " objects and " << Shadows.size()
+           << " archive members compiled again; linking again\n";
+  Link.insert(Link.begin() + 1, Shadows.begin(), Shadows.end());
+  return Replaced || !Shadows.empty();
 }
 
 } // namespace
@@ -673,6 +793,25 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
   if (*Rc != 0)
     return *Rc;
   std::string Output = P.Output.empty() ? "a.out" : P.Output;
+  // A second link only when the first took archive members that change
+  // the program's decisions.
+  auto Changed = settleDirectCalls(Output, P.DirectCalls, LinkObjects,
+                                   ObjectAt, Link, *Tmp, P.Verbose);
+  if (!Changed) {
+    errs() << "dsu-cc: error: " << Output << ": "
+           << toString(Changed.takeError()) << "\n";
+    sys::fs::remove(Output);
+    return 1;
+  }
+  if (*Changed) {
+    Rc = runProgram(Clang, Link);
+    if (!Rc) {
+      errs() << "dsu-cc: error: " << toString(Rc.takeError()) << "\n";
+      return 1;
+    }
+    if (*Rc != 0)
+      return *Rc;
+  }
   auto Id = stampVersion(Output);
   if (!Id) {
     errs() << "dsu-cc: error: " << Output << ": " << toString(Id.takeError())
