@@ -1,3 +1,30 @@
+//===- CompilerDriver.cpp - dsu-cc: compile, link, version id -------------===//
+//
+// dsu-cc compiles each C file in-process (lib/Frontend), names and hashes its
+// functions, stores its model and updatable module in the object's .dsu.tu
+// record, installs slots and emits the object; the link adds the version id
+// and libdsu.
+//
+// Compiling each unit once. A function that can never be on the stack at
+// an update point calls its own unit's functions directly (so they inline);
+// which functions those are is a whole-program question
+// (lib/Analysis/UpdateReach.cpp), answered at the link. Answering it only
+// there meant compiling every unit twice, the second time at the link, which
+// doubled the build. Instead each object is compiled with the answer its
+// unit alone gives when no other unit's function is taken to be active (for
+// most units of most programs the same answer: they do not lead to an
+// update point), and records that answer in its model. The link computes
+// the program's answer and compiles again only the objects whose answer
+// differs (prepareLink): the callers on the way to the update
+// points, usually a handful. Archive members named by -lNAME are not known
+// before the link; after it, the units it took are checked again
+// (settleDirectCalls): a member that calls directly where the program does
+// not allow it, or an object it made active, is compiled again and the
+// program linked again. A direct call where a slot would do is only slower;
+// a direct call in a function that may be active would keep old code
+// running after an update, so that is the one that is always corrected.
+//
+//===----------------------------------------------------------------------===//
 #include "dsu/Driver/CompilerDriver.h"
 #include "dsu/Frontend/ClangFrontend.h"
 #include "dsu/Model/Manifest.h"
