@@ -2,8 +2,10 @@
 # The cost of an updatable build on real programs (issue 10 item 4): wall
 # time of `make` and size of the executable with dsu-cc against plain
 # clang-19 with the same flags, for memcached 1.2.2 and vsftpd 1.1.0 from
-# ../shared/realprogs (the same sources for both compilers: no update point
-# added). The two compilers' builds are interleaved, RUNS times each, and
+# ../shared/realprogs. dsu-cc builds the sources as tests/realcode does
+# (the one hand-written update point each: memcached's clock_handler,
+# vsftpd's accept loop), clang-19 the sources as shipped, with the same
+# flags. The two compilers' builds are interleaved, RUNS times each, and
 # the best time of each is compared, so that another job on the machine
 # slows both alike. With -fdsu-model-file the stored modules sit beside the
 # executable (PROGRAM.dsu): that build's executable and model file are
@@ -30,12 +32,26 @@ prepare() {
   case $prog in
   memcached)
     tar xzf "$REAL/memcached-1.2.2.tar.gz" -C "$d"
+    [ "$cc" = "$DSU_CC" ] && sed -i \
+      -e 's|^static void clock_handler(const int fd, const short which, void \*arg) {$|&\n    DSU_UPDATE_POINT();|' \
+      -e '0,/^#include "memcached.h"/s||#include "memcached.h"\n#include <dsu.h>|' \
+      "$d/memcached-1.2.2/memcached.c"
     (cd "$d/memcached-1.2.2" && ./autogen.sh && ./configure CC="$cc" \
        CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline $extra") > "$d/configure.log" 2>&1 ;;
   vsftpd)
     tar xzf "$REAL/vsftpd-1.1.0.tar.gz" -C "$d"
     sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() */|' \
-      "$d/vsftpd-1.1.0/sysdeputil.c" ;;
+      "$d/vsftpd-1.1.0/sysdeputil.c"
+    [ "$cc" = "$DSU_CC" ] && python3 - "$d/vsftpd-1.1.0/standalone.c" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('#include "standalone.h"', '#include "standalone.h"\n#include <dsu.h>', 1)
+s = s.replace('  while (1)\n  {\n    int new_child;\n',
+              '  while (1)\n  {\n    int new_child;\n    DSU_UPDATE_POINT();\n', 1)
+open(p, 'w').write(s)
+PY
+    ;;
   esac
 }
 # build PROG CONFIG CC EXTRA_CFLAGS: prints the wall time of a clean make in ms
@@ -53,7 +69,7 @@ build() {
     local d="$WORK/$config/vsftpd-1.1.0"
     make -C "$d" clean > /dev/null 2>&1
     t=$(date +%s%N)
-    make -C "$d" CC="$cc" CFLAGS="-O2 -Wall -W -Wshadow $extra" LIBS=-lcrypt LINK= \
+    make -C "$d" CC="$cc" CFLAGS="-O2 -Wall -W -Wshadow $extra" LIBS=-lcrypt LINK="$extra" \
       > "$WORK/$config/make.log" 2>&1 || { tail "$WORK/$config/make.log" >&2; exit 1; }
     ms "$t" ;;
   esac

@@ -241,10 +241,22 @@ std::string objectNameFor(StringRef Source) {
 }
 
 /// Sets F.DirectCalls in one unit's model as the link would if no function
-/// of another unit were active at an update point.
-void predictDirectCalls(TUModel &Model) {
+/// of another unit were active at an update point: calls to functions not
+/// defined here and not declared in system headers (Library) are taken to
+/// be calls to such functions and dropped; library calls keep the
+/// analysis' rule (they may call back).
+void predictDirectCalls(TUModel &Model, const std::set<std::string> &Library) {
+  std::set<std::string> Here;
+  for (const FunctionInfo &F : Model.Functions) {
+    Here.insert(F.Symbol);
+    Here.insert(F.Name);
+  }
   ProgramModel One;
   One.TUs.push_back(Model);
+  for (FunctionInfo &F : One.TUs[0].Functions)
+    llvm::erase_if(F.Callees, [&](const std::string &Callee) {
+      return !Here.count(Callee) && !Library.count(Callee);
+    });
   markDirectCalls(One);
   for (size_t I = 0; I < Model.Functions.size(); ++I)
     Model.Functions[I].DirectCalls = One.TUs[0].Functions[I].DirectCalls;
@@ -320,7 +332,7 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   // program decides for most units (all of them when no update point is
   // reachable from them), so the link keeps most objects as they are.
   if (P.DirectCalls)
-    predictDirectCalls(*Model);
+    predictDirectCalls(*Model, TU->facts().SystemFunctions);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;

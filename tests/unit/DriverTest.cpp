@@ -303,6 +303,37 @@ TEST(DriverTest, ModelFileBesideTheProgram) {
   EXPECT_NE(Text.find("-fdsu-model-file"), std::string::npos) << Text;
 }
 
+TEST(DriverTest, EachUnitIsCompiledOnce) {
+  // Objects decide their direct calls from their own unit; the link agrees
+  // with both (no update point is reached through util.c's functions) and
+  // compiles neither again.
+  TempDir D = makeTempDir();
+  std::string Main = writeSource(D, "main.c", MainC);
+  std::string Util = writeSource(D, "util.c", UtilC);
+  std::string MainO = D.file("main.o"), UtilO = D.file("util.o");
+  std::string Err;
+  ASSERT_EQ(runDriver({"-O2", "-c", Main, "-o", MainO}, &Err), 0) << Err;
+  ASSERT_EQ(runDriver({"-O2", "-c", Util, "-o", UtilO}, &Err), 0) << Err;
+  auto Recs = readTURecords(UtilO);
+  ASSERT_TRUE(bool(Recs)) << errorText(Recs);
+  ASSERT_EQ(Recs->size(), 1u);
+  for (const FunctionInfo &F : (*Recs)[0].Model.Functions)
+    EXPECT_TRUE(F.DirectCalls) << F.Name;
+  std::string Exe = D.file("prog");
+  ASSERT_EQ(runDriver({"-O2", "-fdsu-verbose", MainO, UtilO, "-o", Exe}, &Err),
+            0)
+      << Err;
+  EXPECT_NE(Err.find("dsu-cc: link: 0 of 2 objects compiled again"),
+            std::string::npos)
+      << Err;
+  // main() holds the update point: it calls through slots.
+  auto B = readBuild(Exe);
+  ASSERT_TRUE(bool(B)) << errorText(B);
+  for (const TUModel &T : B->Model.TUs)
+    for (const FunctionInfo &F : T.Functions)
+      EXPECT_EQ(F.DirectCalls, F.Name != "main") << F.Name;
+}
+
 TEST(DriverTest, SameSourcesElsewhereGiveTheSameVersion) {
   TempDir D = makeTempDir();
   std::string Ids[2];
