@@ -2,7 +2,8 @@
 # The cost of an updatable build on real programs (issue 10 item 4): wall
 # time of `make` and size of the executable with dsu-cc against plain
 # clang-19 with the same flags, for memcached 1.2.2 and vsftpd 1.1.0 from
-# ../shared/realprogs. dsu-cc builds the sources as tests/realcode does
+# ../shared/realprogs, and Debian's duktape.c with tests/realcode/duk_main.c
+# (one large unit, no update point; one compile-and-link command). dsu-cc builds the sources as tests/realcode does
 # (the one hand-written update point each: memcached's clock_handler,
 # vsftpd's accept loop), clang-19 the sources as shipped, with the same
 # flags. The two compilers' builds are interleaved, RUNS times each, and
@@ -38,6 +39,8 @@ prepare() {
       "$d/memcached-1.2.2/memcached.c"
     (cd "$d/memcached-1.2.2" && ./autogen.sh && ./configure CC="$cc" \
        CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline $extra") > "$d/configure.log" 2>&1 ;;
+  duktape)
+    mkdir -p "$d/duktape" ;;
   vsftpd)
     tar xzf "$REAL/vsftpd-1.1.0.tar.gz" -C "$d"
     sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() */|' \
@@ -65,6 +68,14 @@ build() {
     make -C "$d" memcached > "$WORK/$config/make.log" 2>&1 ||
       { tail "$WORK/$config/make.log" >&2; exit 1; }
     ms "$t" ;;
+  duktape)
+    local d="$WORK/$config/duktape"
+    rm -f "$d/duk"
+    t=$(date +%s%N)
+    (cd "$d" && "$cc" -O2 $extra -I/usr/share/duktape -o duk /usr/share/duktape/duktape.c \
+       "$ROOT/tests/realcode/duk_main.c" -lm) > "$WORK/$config/make.log" 2>&1 ||
+      { tail "$WORK/$config/make.log" >&2; exit 1; }
+    ms "$t" ;;
   vsftpd)
     local d="$WORK/$config/vsftpd-1.1.0"
     make -C "$d" clean > /dev/null 2>&1
@@ -79,6 +90,7 @@ binary() { # binary PROG CONFIG
   case $1 in
   memcached) echo "$WORK/$2/memcached-1.2.2/memcached" ;;
   vsftpd) echo "$WORK/$2/vsftpd-1.1.0/vsftpd" ;;
+  duktape) echo "$WORK/$2/duktape/duk" ;;
   esac
 }
 
@@ -89,9 +101,13 @@ declare -A EXTRA=([clang]="" [dsu]="" [modelfile]="-fdsu-model-file")
 "$DSU_CC" --dsu-help 2>&1 | grep -q -- -fdsu-model-file || CONFIGS=(clang dsu)
 
 declare -A T S TU M
-for prog in memcached vsftpd; do
-  [ -f "$REAL/$prog-$([ $prog = memcached ] && echo 1.2.2 || echo 1.1.0).tar.gz" ] ||
-    { echo "$prog: sources absent, skipped"; continue; }
+for prog in memcached vsftpd duktape; do
+  case $prog in
+  memcached) src="$REAL/memcached-1.2.2.tar.gz" ;;
+  vsftpd) src="$REAL/vsftpd-1.1.0.tar.gz" ;;
+  duktape) src=/usr/share/duktape/duktape.c ;;
+  esac
+  [ -f "$src" ] || { echo "$prog: $src absent, skipped"; continue; }
   for c in "${CONFIGS[@]}"; do
     prepare $prog "$prog-$c" "${CC[$c]}" "${EXTRA[$c]}"
   done
