@@ -33,7 +33,7 @@ prepare() {
   case $prog in
   memcached)
     tar xzf "$REAL/memcached-1.2.2.tar.gz" -C "$d"
-    [ "$cc" = "$DSU_CC" ] && sed -i \
+    [ "$cc" != "$DSU_CC" ] || sed -i \
       -e 's|^static void clock_handler(const int fd, const short which, void \*arg) {$|&\n    DSU_UPDATE_POINT();|' \
       -e '0,/^#include "memcached.h"/s||#include "memcached.h"\n#include <dsu.h>|' \
       "$d/memcached-1.2.2/memcached.c"
@@ -45,7 +45,7 @@ prepare() {
     tar xzf "$REAL/vsftpd-1.1.0.tar.gz" -C "$d"
     sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() */|' \
       "$d/vsftpd-1.1.0/sysdeputil.c"
-    [ "$cc" = "$DSU_CC" ] && python3 - "$d/vsftpd-1.1.0/standalone.c" <<'PY'
+    [ "$cc" != "$DSU_CC" ] || python3 - "$d/vsftpd-1.1.0/standalone.c" <<'PY'
 import sys
 p = sys.argv[1]
 s = open(p).read()
