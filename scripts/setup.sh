@@ -10,6 +10,7 @@ packages=(
   libclang-rt-19-dev
   autoconf automake libevent-dev
   libsodium-dev
+  libzstd-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,30 @@
+//===- CompilerDriver.cpp - dsu-cc: compile, link, version id -------------===//
+//
+// dsu-cc compiles each C file in-process (lib/Frontend), names and hashes its
+// functions, stores its model and updatable module in the object's .dsu.tu
+// record, installs slots and emits the object; the link adds the version id
+// and libdsu.
+//
+// Compiling each unit once. A function that can never be on the stack at
+// an update point calls its own unit's functions directly (so they inline);
+// which functions those are is a whole-program question
+// (lib/Analysis/UpdateReach.cpp), answered at the link. Answering it only
+// there meant compiling every unit twice, the second time at the link, which
+// doubled the build. Instead each object is compiled with the answer its
+// unit alone gives when no other unit's function is taken to be active (for
+// most units of most programs the same answer: they do not lead to an
+// update point), and records that answer in its model. The link computes
+// the program's answer and compiles again only the objects whose answer
+// differs (prepareLink): the callers on the way to the update
+// points, usually a handful. Archive members named by -lNAME are not known
+// before the link; after it, the units it took are checked again
+// (settleDirectCalls): a member that calls directly where the program does
+// not allow it, or an object it made active, is compiled again and the
+// program linked again. A direct call where a slot would do is only slower;
+// a direct call in a function that may be active would keep old code
+// running after an update, so that is the one that is always corrected.
+//
+//===----------------------------------------------------------------------===//
 #include "dsu/Driver/CompilerDriver.h"
 #include "dsu/Frontend/ClangFrontend.h"
 #include "dsu/Model/Manifest.h"
@@ -86,6 +113,8 @@ struct ParsedCommand {
   bool DirectCalls = true;
   bool HeapTracking = true;
   bool LoopExtraction = true;
+  /// Keep the stored modules beside the linked program (OUTPUT.dsu).
+  bool ModelFile = false;
   /// Public key files (-fdsu-trusted-key=FILE): the program loads only
   /// patches signed by one of them.
   std::vector<std::string> TrustedKeyFiles;
@@ -144,6 +173,10 @@ ParsedCommand parse(const std::vector<std::string> &Args) {
     }
     if (A == "-fdsu-no-heap-tracking") {
       P.HeapTracking = false;
+      continue;
+    }
+    if (A == "-fdsu-model-file") {
+      P.ModelFile = true;
       continue;
     }
     if (SeparateValueOptions.count(A) && I + 1 < Args.size()) {
@@ -222,6 +255,59 @@ functionLookup(const TUModel &TU) {
   };
 }
 
+/// The program's functions by symbol, and the external ones by their plain
+/// name too (calls across units name them so), for instrumentContexts.
+std::map<std::string, const FunctionInfo *>
+programFunctions(const ProgramModel &Program) {
+  std::map<std::string, const FunctionInfo *> Functions =
+      Program.functionsBySymbol();
+  for (const auto &[Plain, Symbol] : Program.externalSymbols())
+    if (auto It = Functions.find(Symbol); It != Functions.end())
+      Functions.emplace(Plain, It->second);
+  return Functions;
+}
+
+/// Sets F.DirectCalls in one unit's model as the link would if no function
+/// of another unit were active at an update point: calls to functions not
+/// defined here and not declared in system headers (Library) are taken to
+/// be calls to such functions and dropped; library calls keep the
+/// analysis' rule (they may call back).
+void predictDirectCalls(TUModel &Model, const std::set<std::string> &Library) {
+  std::set<std::string> Here;
+  for (const FunctionInfo &F : Model.Functions) {
+    Here.insert(F.Symbol);
+    Here.insert(F.Name);
+  }
+  ProgramModel One;
+  One.TUs.push_back(Model);
+  for (FunctionInfo &F : One.TUs[0].Functions)
+    llvm::erase_if(F.Callees, [&](const std::string &Callee) {
+      return !Here.count(Callee) && !Library.count(Callee);
+    });
+  markDirectCalls(One);
+  for (size_t I = 0; I < Model.Functions.size(); ++I)
+    Model.Functions[I].DirectCalls = One.TUs[0].Functions[I].DirectCalls;
+}
+
+/// Whether a unit's code (compiled as Compiled says) calls directly only
+/// where Final allows it.
+bool directCallsAllowed(const TUModel &Compiled, const TUModel &Final) {
+  for (size_t I = 0; I < Compiled.Functions.size(); ++I)
+    if (Compiled.Functions[I].DirectCalls &&
+        (I >= Final.Functions.size() || !Final.Functions[I].DirectCalls))
+      return false;
+  return true;
+}
+
+bool sameDirectCalls(const TUModel &A, const TUModel &B) {
+  if (A.Functions.size() != B.Functions.size())
+    return false;
+  for (size_t I = 0; I < A.Functions.size(); ++I)
+    if (A.Functions[I].DirectCalls != B.Functions[I].DirectCalls)
+      return false;
+  return true;
+}
+
 /// Compiles one C source into an updatable object file.
 int compileOne(const ParsedCommand &P, const std::string &Source,
                const std::string &Object, const DriverConfig &Config,
@@ -266,6 +352,14 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   if (P.HeapTracking)
     instrumentAllocations(M, *Model, P.Deallocators);
   instrumentThreads(M);
+  // The link decides which functions call their unit's functions directly
+  // (lib/Analysis/UpdateReach.cpp) and compiles again every unit whose
+  // object decided otherwise. Deciding here from this unit alone, with the
+  // other units' functions taken as never active, is what the whole
+  // program decides for most units (all of them when no update point is
+  // reachable from them), so the link keeps most objects as they are.
+  if (P.DirectCalls)
+    predictDirectCalls(*Model, TU->facts().SystemFunctions);
   // The record stores the module as it is now: identities assigned, no
   // slots yet. `dsu patch` starts from this form.
   std::string Bitcode;
@@ -278,8 +372,10 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
     errs() << "dsu-cc: error: " << toString(std::move(E)) << "\n";
     return 1;
   }
-  // Every function may be active until the link knows better.
-  instrumentContexts(M, functionLookup(*Model), /*OnlyPossiblyActive=*/false);
+  // Calls that may lead to an update point, as this unit's prediction sees
+  // them; the link compiles the unit again where the program decides
+  // otherwise (calls to other units' functions are all recorded here).
+  instrumentContexts(M, functionLookup(*Model), /*OnlyPossiblyActive=*/true);
   SlotOptions Opts = executableSlotOptions(*Model);
   Opts.PIC = isSharedObjectCode(M);
   installSlots(M, Opts);
@@ -318,8 +414,9 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
 constexpr const char *VersionPlaceholder = "dsuVERSIONplace!";
 
 /// Computes the version id of a linked program from the units it holds and
-/// writes it over the placeholder (in .rodata and in .dsu.version).
-Error stampVersion(const std::string &Output) {
+/// writes it over the placeholder (in .rodata and in .dsu.version); returns
+/// the id.
+Expected<std::string> stampVersion(const std::string &Output) {
   auto Records = readTURecords(Output);
   if (!Records)
     return Records.takeError();
@@ -354,6 +451,39 @@ Error stampVersion(const std::string &Output) {
     return E;
   if (std::error_code EC = sys::fs::setPermissions(Output, St.permissions()))
     return createStringError(EC, "cannot restore the program's mode");
+  return Id;
+}
+
+/// -fdsu-model-file: moves the linked program's .dsu.tu section into
+/// OUTPUT.dsu (with the version id, which the tools check against the
+/// program's) and leaves in the program a .dsu.modelfile section naming it.
+Error moveModelsBeside(const std::string &Output, const std::string &Id,
+                       const TempDir &Tmp) {
+  auto Section = readTUSection(Output);
+  if (!Section)
+    return Section.takeError();
+  std::string ModelPath = Output + ModelFileSuffix;
+  if (Error E = writeFile(ModelPath, encodeModelFile(Id, *Section)))
+    return E;
+  std::string NamePath = Tmp.file("dsu-modelfile");
+  if (Error E = writeFile(NamePath,
+                          sys::path::filename(ModelPath).str()))
+    return E;
+  std::string ObjCopy =
+      (sys::path::parent_path(DSU_CLANG_PATH) + "/llvm-objcopy").str();
+  std::string Out;
+  auto Rc = runProgramCapture(
+      ObjCopy,
+      {ObjCopy, std::string("--remove-section=") + TUSectionName,
+       std::string("--add-section=") + ModelFileSectionName + "=" + NamePath,
+       Output},
+      Out);
+  if (!Rc)
+    return Rc.takeError();
+  if (*Rc != 0)
+    return createStringError(inconvertibleErrorCode(),
+                             "moving the stored modules to " + ModelPath +
+                                 " failed:\n" + Out);
   return Error::success();
 }
 
@@ -494,15 +624,21 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   }
   if (Error E = Program.validate())
     return E;
-  if (!DirectCalls)
-    return Program.versionId();
-
-  markDirectCalls(Program);
-  // Objects from archives, and objects holding several TUs, keep the code
-  // they were compiled with: their models must say so.
-  for (size_t I = FromObjects; I < Program.TUs.size(); ++I)
-    for (FunctionInfo &F : Program.TUs[I].Functions)
-      F.DirectCalls = false;
+  // What each unit's object was compiled with (its record), then what the
+  // whole program allows.
+  std::vector<TUModel> Compiled(Program.TUs.begin(),
+                                Program.TUs.begin() + FromObjects);
+  if (DirectCalls)
+    markDirectCalls(Program);
+  else
+    for (TUModel &TU : Program.TUs)
+      for (FunctionInfo &F : TU.Functions)
+        F.DirectCalls = false;
+  // An object of one unit is compiled again if it decided otherwise than
+  // the program (compileOne's prediction missed). An object holding several
+  // units (a partial link) cannot be replaced: it must not call directly
+  // where the program does not allow it. Units in archives are checked
+  // after the link, which says which of them it took (shadowArchiveUnits).
   size_t TUIndex = 0;
   for (LinkObject &O : Objects) {
     size_t N = O.Records.size();
@@ -512,33 +648,24 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
           F.DirectCalls = false;
     TUIndex += N;
   }
-  // By symbol, and external functions by their plain name too (calls
-  // across units name them so).
   std::map<std::string, const FunctionInfo *> ProgramFunctions =
-      Program.functionsBySymbol();
-  for (const auto &[Plain, Symbol] : Program.externalSymbols())
-    if (auto It = ProgramFunctions.find(Symbol); It != ProgramFunctions.end())
-      ProgramFunctions.emplace(Plain, It->second);
-  // A unit benefits from regeneration if some of its functions get direct
-  // calls, or if its possibly active functions call functions that never
-  // are, whose calls then need no context record (Transform/Contexts.cpp).
-  auto Benefits = [&](const TUModel &TU) {
-    for (const FunctionInfo &F : TU.Functions) {
-      if (F.DirectCalls)
-        return true;
-      for (const std::string &Callee : F.Callees)
-        if (auto It = ProgramFunctions.find(Callee);
-            It != ProgramFunctions.end() && It->second->DirectCalls)
-          return true;
-    }
-    return false;
-  };
+      programFunctions(Program);
   TUIndex = 0;
   std::vector<std::pair<LinkObject *, const TUModel *>> Work;
   for (LinkObject &O : Objects) {
     size_t N = O.Records.size();
-    if (N == 1 && Benefits(Program.TUs[TUIndex]))
+    if (N == 1 && !sameDirectCalls(Compiled[TUIndex], Program.TUs[TUIndex]))
       Work.push_back({&O, &Program.TUs[TUIndex]});
+    if (N > 1)
+      for (size_t I = TUIndex; I < TUIndex + N; ++I)
+        if (!directCallsAllowed(Compiled[I], Program.TUs[I]))
+          return createStringError(
+              inconvertibleErrorCode(),
+              O.Path + " holds several units (a partial link) and unit " +
+                  Program.TUs[I].TU +
+                  " calls directly where this program does not allow it: "
+                  "link their objects one by one, or compile them with "
+                  "-fdsu-no-direct-calls");
     TUIndex += N;
   }
   // Regenerate in parallel; each job is an independent clang process.
@@ -565,9 +692,85 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   for (Error &E : Errors)
     return std::move(E);
   if (Verbose)
-    errs() << "dsu-cc: link: " << Work.size()
-           << " translation units regenerated with direct calls\n";
+    errs() << "dsu-cc: link: " << Work.size() << " of " << Objects.size()
+           << " objects compiled again for the program's direct calls\n";
   return Program.versionId();
+}
+
+/// The link took units prepareLink did not see (archive members pulled in
+/// by -lNAME): now that the program is complete, every unit must call
+/// directly only where the whole program allows it (such a member may be
+/// what makes a function of an object active). An object of the link line
+/// that decided otherwise is compiled again and replaced in Link; an
+/// archive member that calls directly where it must not is compiled again
+/// into an object put ahead of the archives (it defines every symbol of the
+/// member, so the linker takes it instead). Returns whether Link changed.
+Expected<bool> settleDirectCalls(const std::string &Output, bool DirectCalls,
+                                 std::vector<LinkObject> &Objects,
+                                 const std::vector<std::pair<size_t, size_t>>
+                                     &ObjectAt,
+                                 std::vector<std::string> &Link,
+                                 const TempDir &Tmp, bool Verbose) {
+  auto Records = readTURecords(Output);
+  if (!Records)
+    return Records.takeError();
+  ProgramModel Program;
+  for (const TURecord &R : *Records)
+    Program.TUs.push_back(R.Model);
+  if (DirectCalls)
+    markDirectCalls(Program);
+  else
+    for (TUModel &TU : Program.TUs)
+      for (FunctionInfo &F : TU.Functions)
+        F.DirectCalls = false;
+  std::map<std::string, const FunctionInfo *> ProgramFunctions =
+      programFunctions(Program);
+  // Which object of the link line each unit came from.
+  std::map<std::string, size_t> LinkIndexOf; // single-unit objects
+  std::map<std::string, std::string> InSeveral; // unit -> object path
+  for (auto [LinkIndex, ObjIndex] : ObjectAt) {
+    const LinkObject &O = Objects[ObjIndex];
+    for (const TURecord &R : O.Records)
+      if (O.Records.size() == 1)
+        LinkIndexOf[R.Model.TU] = LinkIndex;
+      else
+        InSeveral[R.Model.TU] = O.Path;
+  }
+  std::vector<std::string> Shadows;
+  size_t Replaced = 0;
+  for (size_t I = 0; I < Records->size(); ++I) {
+    const TUModel &Now = (*Records)[I].Model, &Final = Program.TUs[I];
+    auto Single = LinkIndexOf.find(Now.TU);
+    if (Single != LinkIndexOf.end() ? sameDirectCalls(Now, Final)
+                                    : directCallsAllowed(Now, Final))
+      continue;
+    if (auto It = InSeveral.find(Now.TU); It != InSeveral.end())
+      return createStringError(
+          inconvertibleErrorCode(),
+          It->second + " holds several units (a partial link) and unit " +
+              Now.TU + " calls directly where this program does not allow "
+              "it: link their objects one by one, or compile them with "
+              "-fdsu-no-direct-calls");
+    LinkObject L{Single != LinkIndexOf.end() ? Link[Single->second]
+                                             : "an archive member (" +
+                                                   Now.Source + ")",
+                 {std::move((*Records)[I])}, ""};
+    if (Error E = regenerateObject(L, Final, ProgramFunctions, Tmp,
+                                   unsigned(100000 + I), /*Keep=*/false))
+      return E;
+    if (Single != LinkIndexOf.end()) {
+      Link[Single->second] = L.Replacement;
+      ++Replaced;
+    } else {
+      Shadows.push_back(L.Replacement);
+    }
+  }
+  if (Verbose && (Replaced || !Shadows.empty()))
+    errs() << "dsu-cc: link: with the archive members it took, " << Replaced
+           << " objects and " << Shadows.size()
+           << " archive members compiled again; linking again\n";
+  Link.insert(Link.begin() + 1, Shadows.begin(), Shadows.end());
+  return Replaced || !Shadows.empty();
 }
 
 } // namespace
@@ -683,11 +886,39 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
   if (*Rc != 0)
     return *Rc;
   std::string Output = P.Output.empty() ? "a.out" : P.Output;
-  if (Error E = stampVersion(Output)) {
-    errs() << "dsu-cc: error: " << Output << ": " << toString(std::move(E))
+  // A second link only when the first took archive members that change
+  // the program's decisions.
+  auto Changed = settleDirectCalls(Output, P.DirectCalls, LinkObjects,
+                                   ObjectAt, Link, *Tmp, P.Verbose);
+  if (!Changed) {
+    errs() << "dsu-cc: error: " << Output << ": "
+           << toString(Changed.takeError()) << "\n";
+    sys::fs::remove(Output);
+    return 1;
+  }
+  if (*Changed) {
+    Rc = runProgram(Clang, Link);
+    if (!Rc) {
+      errs() << "dsu-cc: error: " << toString(Rc.takeError()) << "\n";
+      return 1;
+    }
+    if (*Rc != 0)
+      return *Rc;
+  }
+  auto Id = stampVersion(Output);
+  if (!Id) {
+    errs() << "dsu-cc: error: " << Output << ": " << toString(Id.takeError())
            << "\n";
     sys::fs::remove(Output);
     return 1;
+  }
+  if (P.ModelFile) {
+    if (Error E = moveModelsBeside(Output, *Id, *Tmp)) {
+      errs() << "dsu-cc: error: " << Output << ": " << toString(std::move(E))
+             << "\n";
+      sys::fs::remove(Output);
+      return 1;
+    }
   }
   (void)VersionId;
   return 0;

@@ -175,8 +175,16 @@ public:
   }
 
   bool VisitFunctionDecl(FunctionDecl *FD) {
-    if (!FD->doesThisDeclarationHaveABody())
+    if (!FD->doesThisDeclarationHaveABody()) {
+      if (!FD->isDefined() &&
+          (FD->isImplicit() ||
+           SM.isInSystemHeader(SM.getExpansionLoc(FD->getLocation())))) {
+        Facts.SystemFunctions.insert(FD->getNameAsString());
+        if (const auto *Label = FD->getAttr<AsmLabelAttr>())
+          Facts.SystemFunctions.insert(Label->getLabel().str());
+      }
       return true;
+    }
     ASTFacts::Function F;
     F.Name = FD->getNameAsString();
     F.Signature = FD->getType().getCanonicalType().getAsString();

@@ -726,26 +726,31 @@ std::string PatchPlan::dump() const {
       ++Unsafe;
       InSomeContexts += !P.SafeContexts.empty();
     }
+  // Only what the patch has: the plan's lines say "removed" or "unsafe"
+  // only where something is.
+  std::vector<std::string> Parts;
   auto Count = [&](size_t N, const char *One, const char *Many) {
-    OS << N << " " << (N == 1 ? One : Many);
+    if (N)
+      Parts.push_back(std::to_string(N) + " " + (N == 1 ? One : Many));
   };
-  if (!empty()) {
+  Count(Edited, "function changed", "functions changed");
+  Count(Rebuilt, "caller rebuilt", "callers rebuilt");
+  Count(Added, "function added", "functions added");
+  Count(Removed, "function removed", "functions removed");
+  Count(Globals.size(), "global changed", "globals changed");
+  Count(Types.size(), "type changed", "types changed");
+  Count(Unsafe, "place where the update must wait",
+        "places where the update must wait");
+  if (InSomeContexts)
+    Parts.back() +=
+        " (" + std::to_string(InSomeContexts) + " only through some calls)";
+  Count(StateLosses.size() + Partials.size() + PinnedTypes.size() +
+            Refusals.size(),
+        "refusal", "refusals");
+  if (!Parts.empty()) {
     OS << "summary: ";
-    Count(Edited, "function changed", "functions changed");
-    OS << ", ";
-    Count(Rebuilt, "caller rebuilt", "callers rebuilt");
-    OS << ", " << Added << " added, " << Removed << " removed; ";
-    Count(Globals.size(), "global", "globals");
-    OS << ", ";
-    Count(Types.size(), "type", "types");
-    OS << " changed; ";
-    Count(Unsafe, "unsafe place", "unsafe places");
-    if (InSomeContexts)
-      OS << " (" << InSomeContexts << " only through some calls)";
-    OS << "; ";
-    size_t Refused = StateLosses.size() + Partials.size() + PinnedTypes.size() +
-                     Refusals.size();
-    Count(Refused, "refusal", "refusals");
+    for (size_t I = 0; I < Parts.size(); ++I)
+      OS << (I ? ", " : "") << Parts[I];
     OS << "\n";
   }
   for (const FunctionChange &F : Functions) {

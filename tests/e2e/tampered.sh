@@ -42,8 +42,8 @@ check "no output written for a damaged build" test ! -e "$WORK/x.patch"
 python3 - "$WORK/v2" "$WORK/flip" <<'PY'
 import sys
 blob = open(sys.argv[1], "rb").read()
-pos = blob.find(b"DSUTU002")
-end = pos + 32 + sum(int.from_bytes(blob[pos + o:pos + o + 8], "little") for o in (8, 16))
+pos = blob.find(b"DSUTU003")
+end = pos + 48 + int.from_bytes(blob[pos + 32:pos + 40], "little")
 step = max(1, (end - pos) // 40)
 for i, off in enumerate(range(pos, end, step)):
     b = bytearray(blob); b[off] ^= 0x01 << (i % 8)

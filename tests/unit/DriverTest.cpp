@@ -210,6 +210,130 @@ TEST(DriverTest, LinksAndRunsAnUpdatableProgram) {
   EXPECT_TRUE(Syms.count("__dsu_program_version"));
 }
 
+/// The names of Path's sections.
+std::set<std::string> sectionNames(const std::string &Path) {
+  std::set<std::string> Names;
+  auto Buf = llvm::MemoryBuffer::getFile(Path);
+  if (!Buf) {
+    ADD_FAILURE() << Path << ": " << Buf.getError().message();
+    return Names;
+  }
+  auto Obj = llvm::object::ObjectFile::createObjectFile(**Buf);
+  if (!Obj) {
+    ADD_FAILURE() << llvm::toString(Obj.takeError());
+    return Names;
+  }
+  for (const llvm::object::SectionRef &S : (*Obj)->sections())
+    if (auto Name = S.getName())
+      Names.insert(Name->str());
+    else
+      llvm::consumeError(Name.takeError());
+  return Names;
+}
+
+TEST(DriverTest, ModelFileBesideTheProgram) {
+  TempDir D = makeTempDir();
+  std::string Main = writeSource(D, "main.c", MainC);
+  std::string Util = writeSource(D, "util.c", UtilC);
+  std::string Inside = D.file("inside"), Beside = D.file("beside");
+  std::string Err;
+  ASSERT_EQ(runDriver({"-O2", Main, Util, "-o", Inside}, &Err), 0) << Err;
+  ASSERT_EQ(runDriver({"-O2", "-fdsu-model-file", Main, Util, "-o", Beside},
+                      &Err),
+            0)
+      << Err;
+  // The stored modules left the program for beside.dsu.
+  ASSERT_TRUE(llvm::sys::fs::exists(Beside + ".dsu"));
+  EXPECT_FALSE(llvm::sys::fs::exists(Inside + ".dsu"));
+  EXPECT_TRUE(sectionNames(Inside).count(".dsu.tu"));
+  EXPECT_FALSE(sectionNames(Beside).count(".dsu.tu"));
+  EXPECT_TRUE(sectionNames(Beside).count(".dsu.version"));
+  uint64_t InsideSize = 0, BesideSize = 0;
+  llvm::sys::fs::file_size(Inside, InsideSize);
+  llvm::sys::fs::file_size(Beside, BesideSize);
+  EXPECT_LT(BesideSize, InsideSize);
+
+  // It runs, and the tools find its model (the same as the other build's).
+  TempDir RunDir = makeTempDir();
+  ScopedEnv E("DSU_RUNTIME_DIR", RunDir.path());
+  std::string Out;
+  auto Rc = runProgramCapture(Beside, {Beside}, Out);
+  ASSERT_TRUE(bool(Rc)) << errorText(Rc);
+  EXPECT_NE(Out.find("result 42\n"), std::string::npos) << Out;
+  auto A = readBuild(Inside);
+  ASSERT_TRUE(bool(A)) << errorText(A);
+  auto B = readBuild(Beside);
+  ASSERT_TRUE(bool(B)) << errorText(B);
+  EXPECT_EQ(B->VersionId, A->VersionId);
+  ASSERT_EQ(B->Records.size(), 2u);
+  EXPECT_FALSE(B->Records[0].Bitcode.empty());
+
+  // A copy under another name finds its own NAME.dsu.
+  std::string Copy = D.file("copy");
+  ASSERT_FALSE(llvm::sys::fs::copy_file(Beside, Copy));
+  ASSERT_FALSE(llvm::sys::fs::copy_file(Beside + ".dsu", Copy + ".dsu"));
+  auto C = readBuild(Copy);
+  ASSERT_TRUE(bool(C)) << errorText(C);
+  EXPECT_EQ(C->VersionId, A->VersionId);
+
+  // Another build's model file is refused, naming both.
+  std::string Other = D.file("other");
+  std::string Util2 =
+      writeSource(D, "v2/util.c", std::string(UtilC) + "int more(void) { return 1; }\n");
+  ASSERT_EQ(runDriver({"-O2", "-fdsu-model-file", Main, Util2, "-o", Other},
+                      &Err),
+            0)
+      << Err;
+  ASSERT_FALSE(llvm::sys::fs::copy_file(Other + ".dsu", Copy + ".dsu"));
+  auto Wrong = readBuild(Copy);
+  ASSERT_FALSE(bool(Wrong));
+  EXPECT_NE(errorText(Wrong).find(Copy + ".dsu: the model file of another build"),
+            std::string::npos)
+      << errorText(Wrong);
+
+  // Without its model file the program cannot be patched: the error names it.
+  ASSERT_FALSE(llvm::sys::fs::remove(Beside + ".dsu"));
+  auto Missing = readBuild(Beside);
+  ASSERT_FALSE(bool(Missing));
+  std::string Text = errorText(Missing);
+  EXPECT_NE(Text.find(Beside + ": its stored modules are kept in " + Beside +
+                      ".dsu"),
+            std::string::npos)
+      << Text;
+  EXPECT_NE(Text.find("-fdsu-model-file"), std::string::npos) << Text;
+}
+
+TEST(DriverTest, EachUnitIsCompiledOnce) {
+  // Objects decide their direct calls from their own unit; the link agrees
+  // with both (no update point is reached through util.c's functions) and
+  // compiles neither again.
+  TempDir D = makeTempDir();
+  std::string Main = writeSource(D, "main.c", MainC);
+  std::string Util = writeSource(D, "util.c", UtilC);
+  std::string MainO = D.file("main.o"), UtilO = D.file("util.o");
+  std::string Err;
+  ASSERT_EQ(runDriver({"-O2", "-c", Main, "-o", MainO}, &Err), 0) << Err;
+  ASSERT_EQ(runDriver({"-O2", "-c", Util, "-o", UtilO}, &Err), 0) << Err;
+  auto Recs = readTURecords(UtilO);
+  ASSERT_TRUE(bool(Recs)) << errorText(Recs);
+  ASSERT_EQ(Recs->size(), 1u);
+  for (const FunctionInfo &F : (*Recs)[0].Model.Functions)
+    EXPECT_TRUE(F.DirectCalls) << F.Name;
+  std::string Exe = D.file("prog");
+  ASSERT_EQ(runDriver({"-O2", "-fdsu-verbose", MainO, UtilO, "-o", Exe}, &Err),
+            0)
+      << Err;
+  EXPECT_NE(Err.find("dsu-cc: link: 0 of 2 objects compiled again"),
+            std::string::npos)
+      << Err;
+  // main() holds the update point: it calls through slots.
+  auto B = readBuild(Exe);
+  ASSERT_TRUE(bool(B)) << errorText(B);
+  for (const TUModel &T : B->Model.TUs)
+    for (const FunctionInfo &F : T.Functions)
+      EXPECT_EQ(F.DirectCalls, F.Name != "main") << F.Name;
+}
+
 TEST(DriverTest, SameSourcesElsewhereGiveTheSameVersion) {
   TempDir D = makeTempDir();
   std::string Ids[2];

@@ -30,6 +30,10 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
   -fdsu-trusted-key=FILE  the program loads only patches signed by the key
                           whose public half is FILE (dsu keygen's KEY.pub);
                           may be repeated
+  -fdsu-model-file        (at the link) keep the stored modules and models in
+                          PROGRAM.dsu beside the program instead of inside it:
+                          a smaller executable; dsu patch, diff and model
+                          read PROGRAM.dsu (keep it with the program)
   -fdsu-verbose           say what each step produced
   -fdsu-no-direct-calls   route every call through its slot (no link-time
                           recompilation; slower code, smaller patches)
@@ -39,7 +43,7 @@ while they run. Accepts the usual cc options (-c, -o, -O*, -g, -I, -D, -std=,
                           call of that function)
   -fdsu-no-heap-tracking  do not record typed heap objects (patches that
                           change types then cannot find them)
-  --dsu-help              this text
+  --dsu-help              this text (--help: this text, then clang-19's)
 
 Modes that produce no updatable object (-E, -S, -M, --version, ...) and
 non-C inputs are passed to clang-19 unchanged.
@@ -48,11 +52,18 @@ non-C inputs are passed to clang-19 unchanged.
 int main(int argc, char **argv) {
   llvm::InitLLVM X(argc, argv);
   std::vector<std::string> Args(argv, argv + argc);
-  for (const std::string &A : Args)
+  for (const std::string &A : Args) {
     if (A == "--dsu-help") {
       llvm::outs() << Help;
       return 0;
     }
+    // --help: dsu-cc's own options, then clang-19's (passed through).
+    if (A == "--help") {
+      llvm::outs() << Help << "\nclang-19's options:\n\n";
+      llvm::outs().flush();
+      break;
+    }
+  }
   std::string Self =
       llvm::sys::fs::getMainExecutable(argv[0], (void *)&main);
   llvm::SmallString<256> Root(llvm::sys::path::parent_path(

@@ -59,6 +59,10 @@ struct ASTFacts {
   std::vector<AddressEscape> Escapes;        ///< Function holds the C name.
   /// Names of functions that wrap an allocator (from -fdsu-allocator=NAME).
   std::vector<std::string> ExtraAllocators;
+  /// Functions declared in system headers (or implicitly) and not defined
+  /// here, by C name and assembler label: library functions, as opposed to
+  /// the program's other units (dsu-cc's direct-call prediction).
+  std::set<std::string> SystemFunctions;
 };
 
 /// One translation unit compiled up to unoptimised LLVM IR.
