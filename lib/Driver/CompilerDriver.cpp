@@ -255,6 +255,18 @@ functionLookup(const TUModel &TU) {
   };
 }
 
+/// Which functions of the program call their unit's functions directly
+/// (lib/Analysis/UpdateReach.cpp), or none with -fdsu-no-direct-calls.
+void decideDirectCalls(ProgramModel &Program, bool DirectCalls) {
+  if (DirectCalls) {
+    markDirectCalls(Program);
+    return;
+  }
+  for (TUModel &TU : Program.TUs)
+    for (FunctionInfo &F : TU.Functions)
+      F.DirectCalls = false;
+}
+
 /// The program's functions by symbol, and the external ones by their plain
 /// name too (calls across units name them so), for instrumentContexts.
 std::map<std::string, const FunctionInfo *>
@@ -628,12 +640,7 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
   // whole program allows.
   std::vector<TUModel> Compiled(Program.TUs.begin(),
                                 Program.TUs.begin() + FromObjects);
-  if (DirectCalls)
-    markDirectCalls(Program);
-  else
-    for (TUModel &TU : Program.TUs)
-      for (FunctionInfo &F : TU.Functions)
-        F.DirectCalls = false;
+  decideDirectCalls(Program, DirectCalls);
   // An object of one unit is compiled again if it decided otherwise than
   // the program (compileOne's prediction missed). An object holding several
   // units (a partial link) cannot be replaced: it must not call directly
@@ -717,12 +724,7 @@ Expected<bool> settleDirectCalls(const std::string &Output, bool DirectCalls,
   ProgramModel Program;
   for (const TURecord &R : *Records)
     Program.TUs.push_back(R.Model);
-  if (DirectCalls)
-    markDirectCalls(Program);
-  else
-    for (TUModel &TU : Program.TUs)
-      for (FunctionInfo &F : TU.Functions)
-        F.DirectCalls = false;
+  decideDirectCalls(Program, DirectCalls);
   std::map<std::string, const FunctionInfo *> ProgramFunctions =
       programFunctions(Program);
   // Which object of the link line each unit came from.
