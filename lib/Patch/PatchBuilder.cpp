@@ -196,15 +196,15 @@ void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
   StructType *PointTy = StructType::get(Ctx, {Ptr, I32, Ptr, Ptr});
   std::vector<Constant *> Points;
   for (const PatchPlan::PointSafety &P : Plan.Points) {
-    if (P.Safe && P.SafeContexts.empty())
-      continue; // nothing to check
+    // Every point is listed: a safe one without context sites (no facts
+    // for it) is then known to the runtime as "nothing to check", not taken
+    // for a point of an earlier version.
     Points.push_back(ConstantStruct::get(
         PointTy,
         {stringConstant(M, P.File, "__dsu_file"), ConstantInt::get(I32, P.Line),
          P.Safe ? Null : stringConstant(M, P.Reason, "__dsu_reason"),
-         P.SafeContexts.empty() && !P.Safe
-             ? Null
-             : IdList(P.SafeContexts, "__dsu_safe_contexts")}));
+         P.SafeContexts.empty() ? Null
+                                : IdList(P.SafeContexts, "__dsu_safe_contexts")}));
   }
   Points.push_back(Constant::getNullValue(PointTy));
   ArrayType *PointsTy = ArrayType::get(PointTy, Points.size());
