@@ -24,6 +24,17 @@
 // (e.g. A = c ? &x : &y), models of A pick objects one at a time, forking
 // once per object A can point into, up to a bound.
 //
+// Concretization. Some values must be concrete for the engine to go on: an
+// allocation size, the size of a write, a freed pointer. Fixing a symbolic
+// one to a model's value used to drop every other value silently, so such a
+// path could never prove anything. forEachValue asks first whether a second
+// value is possible (one query, which the cache answers for repeated
+// questions): often it is not (the path condition pins a length that went
+// through arithmetic), and nothing is lost. Otherwise, as KLEE does for
+// symbolic sizes, it forks: one state per value, each constrained to it, up
+// to --max-concretize-values; past the bound, the last state keeps one more
+// value and the loss is reported with the source line where it happened.
+//
 // Bounds. Each frame counts the visits to each basic block: a block entered
 // more than N+1 times in one call means a loop ran more than N iterations,
 // and the path stops with an "unknown" reason, as do paths that exceed the
@@ -359,19 +370,56 @@ void Executor::addConstraint(ExecutionState &S, Z3_ast Cond) {
   S.Constraints.push_back(C);
 }
 
-bool Executor::concretize(ExecutionState &S, const SVal &V, APInt &Res,
-                          StringRef What) {
+std::string Executor::userLocation(ExecutionState &S) {
+  for (auto It = S.Stack.rbegin(); It != S.Stack.rend(); ++It)
+    if (!isRuntime(It->F))
+      return formatLocation(locationOf(It->Cur));
+  return "?";
+}
+
+void Executor::forEachValue(ExecutionState &S, const SVal &V, StringRef What,
+                            const ValueFn &Fn) {
   if (V.isConcrete()) {
-    Res = V.value();
-    return true;
+    Fn(S, V.value());
+    return;
   }
-  if (!getValue(S, V, Res)) {
-    terminateEarly(S, "solver failure");
-    return false;
+  Z3_context Z = Ctx.z3();
+  ExecutionState *Cur = &S;
+  for (unsigned K = 1;; ++K) {
+    APInt X;
+    if (!getValue(*Cur, V, X)) {
+      terminateEarly(*Cur, "solver failure");
+      return;
+    }
+    Z3_ast Eq = Z3_mk_eq(Z, B.bv(V), Ctx.numeral(X));
+    bool Other = false;
+    if (!mayBeTrue(*Cur, Z3_mk_not(Z, Eq), Other)) {
+      terminateEarly(*Cur, "solver failure (timeout or unknown)");
+      return;
+    }
+    if (!Other) {
+      // The only value left: the path condition already implies V == X.
+      Fn(*Cur, X);
+      return;
+    }
+    if (K >= std::max(1u, Opts.MaxConcretizeValues)) {
+      // Beyond the bound: this path keeps one value, the others are lost.
+      addConstraint(*Cur, Eq);
+      ++Concretizations["symbolic " + What.str() + " concretized at " +
+                        userLocation(*Cur) + " (more than " +
+                        std::to_string(Opts.MaxConcretizeValues) +
+                        " values)"];
+      Fn(*Cur, X);
+      return;
+    }
+    // Several values: this path takes X, a copy made before Fn runs takes
+    // the others.
+    ExecutionState *Rest = clone(*Cur);
+    addConstraint(*Cur, Eq);
+    addConstraint(*Rest, Z3_mk_not(Z, Eq));
+    Fn(*Cur, X);
+    Cur = Rest;
   }
-  addConstraint(S, Z3_mk_eq(Ctx.z3(), B.bv(V), Ctx.numeral(Res)));
-  ++Concretizations[What.str()];
-  return true;
 }
 
 ExecutionState *Executor::clone(ExecutionState &S) {
@@ -1283,18 +1331,16 @@ void Executor::executeBranch(ExecutionState &S, const BranchInst *Br) {
 void Executor::executeAlloca(ExecutionState &S, const AllocaInst *A) {
   uint64_t Size = DL.getTypeAllocSize(A->getAllocatedType());
   SVal N = eval(S, A->getArraySize());
-  APInt Count;
-  if (!concretize(S, N, Count, "alloca size"))
-    return;
-  Size *= Count.getZExtValue();
-  if (Size > MaxAlloc) {
-    terminateEarly(S, "stack allocation too large");
-    return;
-  }
-  uint64_t Base = newObject(S, Size, ObjectKind::Stack, A->getName(), A,
-                            A->getAlign().value());
-  S.top().Allocas.push_back(Base);
-  setResult(S, A, SVal::concrete(64, Base));
+  forEachValue(S, N, "alloca size", [&](ExecutionState &S, const APInt &C) {
+    if (C.getActiveBits() > 40 || Size * C.getZExtValue() > MaxAlloc) {
+      terminateEarly(S, "stack allocation too large");
+      return;
+    }
+    uint64_t Base = newObject(S, Size * C.getZExtValue(), ObjectKind::Stack,
+                              A->getName(), A, A->getAlign().value());
+    S.top().Allocas.push_back(Base);
+    setResult(S, A, SVal::concrete(64, Base));
+  });
 }
 
 void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
@@ -1481,8 +1527,8 @@ void Executor::finish() {
       Reasons.push_back(R +
                         (N > 1 ? " on " + std::to_string(N) + " paths" : ""));
   for (auto &[What, N] : Concretizations)
-    Reasons.push_back("symbolic " + What + " concretized" +
-                      (N > 1 ? " " + std::to_string(N) + " times" : ""));
+    Reasons.push_back(What +
+                      (N > 1 ? " on " + std::to_string(N) + " paths" : ""));
   if (Reasons.empty()) {
     Result.V = Verdict::Holds;
   } else {

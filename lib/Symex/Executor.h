@@ -89,8 +89,14 @@ private:
   bool mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Result);
   bool getValue(ExecutionState &S, const SVal &V, llvm::APInt &Result);
   void addConstraint(ExecutionState &S, Z3_ast Cond);
-  bool concretize(ExecutionState &S, const SVal &V, llvm::APInt &Result,
-                  llvm::StringRef What);
+  /// What the engine does with each concrete value of a symbolic one.
+  using ValueFn = std::function<void(ExecutionState &, const llvm::APInt &)>;
+  /// Runs \p Fn once per value \p V can take on \p S, each time on a state
+  /// constrained to that value (see the essay in Executor.cpp).
+  void forEachValue(ExecutionState &S, const SVal &V, llvm::StringRef What,
+                    const ValueFn &Fn);
+  /// file:line of the innermost frame in the program's own code.
+  std::string userLocation(ExecutionState &S);
   /// Splits \p S on \p Cond: returns the states where it holds / fails.
   std::pair<ExecutionState *, ExecutionState *> fork(ExecutionState &S,
                                                      Z3_ast Cond);
@@ -207,8 +213,9 @@ private:
   /// result (converted to the call's type), an argument fixed to one value.
   static SVal externalArg(const std::vector<SVal> &Args, unsigned I);
   void externalReturn(ExecutionState &S, const llvm::CallBase *Call, SVal V);
-  bool concreteArg(ExecutionState &S, const std::vector<SVal> &Args, unsigned I,
-                   uint64_t &Out, llvm::StringRef What);
+  void concreteArg(ExecutionState &S, const std::vector<SVal> &Args, unsigned I,
+                   llvm::StringRef What,
+                   const std::function<void(ExecutionState &, uint64_t)> &Fn);
 
   // Memory.
   using AccessFn =
@@ -239,9 +246,12 @@ private:
   SVal freshSymbolic(ExecutionState &S, const std::string &Name,
                      unsigned Bytes);
   void executeFree(ExecutionState &S, const SVal &P);
+  void freeAt(ExecutionState &S, uint64_t Addr);
   bool copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src, uint64_t N);
-  uint64_t malloc(ExecutionState &S, const SVal &Size,
-                  const llvm::CallBase *Site, bool &Ok);
+  /// Allocates \p Size bytes (forking over symbolic sizes) and runs \p Fn
+  /// with the block's address (0 when too large).
+  void malloc(ExecutionState &S, const SVal &Size, const llvm::CallBase *Site,
+              const std::function<void(ExecutionState &, uint64_t)> &Fn);
 
   // The main loop.
   void progress(bool Final);

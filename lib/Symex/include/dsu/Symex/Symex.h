@@ -60,6 +60,10 @@ struct Options {
   uint64_t MaxInstructions = 0;   ///< Per path; 0 = no limit.
   uint64_t MaxLoopIterations = 0; ///< Per loop and call; 0 = no limit.
   unsigned MaxStackDepth = 1000;
+  /// A symbolic value the engine needs concrete (an allocation or output
+  /// size, a freed pointer) forks once per possible value, up to this many;
+  /// beyond that one more value is picked and the verdict is weakened.
+  unsigned MaxConcretizeValues = 8;
   uint64_t SymStdin = 0; ///< Bytes of symbolic standard input.
   bool ExitOnError = false;
   bool QueryCache = true;
