@@ -53,6 +53,8 @@
 #include "llvm/IR/Operator.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/thread.h"
+#include <optional>
 
 using namespace dsu::symex;
 using namespace llvm;
@@ -334,11 +336,13 @@ bool Executor::mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Res) {
   Q.Expr = Cond;
   auto R = Slv->check(Q, {}, nullptr);
   if (!R) {
-    consumeError(R.takeError());
+    LastSolverFailure = toString(R.takeError());
     return false;
   }
-  if (*R == SatResult::Unknown)
+  if (*R == SatResult::Unknown) {
+    LastSolverFailure = "solver failure (unknown)";
     return false;
+  }
   Res = *R == SatResult::Sat;
   return true;
 }
@@ -354,11 +358,14 @@ bool Executor::getValue(ExecutionState &S, const SVal &V, APInt &Res) {
   Z3_ast W = B.bv(V);
   auto R = Slv->check(Q, {W}, &Values);
   if (!R) {
-    consumeError(R.takeError());
+    LastSolverFailure = toString(R.takeError());
     return false;
   }
-  if (*R != SatResult::Sat)
+  if (*R != SatResult::Sat) {
+    LastSolverFailure = "solver failure (path condition unsatisfiable or "
+                        "unknown)";
     return false;
+  }
   Res = Values[0];
   return true;
 }
@@ -388,13 +395,13 @@ void Executor::forEachValue(ExecutionState &S, const SVal &V, StringRef What,
   for (unsigned K = 1;; ++K) {
     APInt X;
     if (!getValue(*Cur, V, X)) {
-      terminateEarly(*Cur, "solver failure");
+      terminateEarly(*Cur, solverFailure());
       return;
     }
     Z3_ast Eq = Z3_mk_eq(Z, B.bv(V), Ctx.numeral(X));
     bool Other = false;
     if (!mayBeTrue(*Cur, Z3_mk_not(Z, Eq), Other)) {
-      terminateEarly(*Cur, "solver failure (timeout or unknown)");
+      terminateEarly(*Cur, solverFailure());
       return;
     }
     if (!Other) {
@@ -444,14 +451,14 @@ std::pair<ExecutionState *, ExecutionState *> Executor::fork(ExecutionState &S,
     return {nullptr, &S};
   bool MayT = false, MayF = false;
   if (!mayBeTrue(S, Cond, MayT)) {
-    terminateEarly(S, "solver failure (timeout or unknown)");
+    terminateEarly(S, solverFailure());
     return {nullptr, nullptr};
   }
   if (!MayT)
     return {nullptr, &S};
   Z3_ast Not = Z3_mk_not(Z, Cond);
   if (!mayBeTrue(S, Not, MayF)) {
-    terminateEarly(S, "solver failure (timeout or unknown)");
+    terminateEarly(S, solverFailure());
     return {nullptr, nullptr};
   }
   if (!MayF)
@@ -861,7 +868,7 @@ void Executor::accessDerived(ExecutionState &S, const SVal &Addr, uint64_t N,
       const MemObject *Near = F->Mem.byBase(Base);
       accessError(*F, Bad.getZExtValue(), N, Write, Near);
     } else {
-      terminateEarly(*F, "solver failure");
+      terminateEarly(*F, solverFailure());
     }
   }
   if (T)
@@ -876,7 +883,7 @@ void Executor::accessEnumerated(ExecutionState &S, const SVal &Addr, uint64_t N,
   for (unsigned K = 0; K < MaxPointerTargets; ++K) {
     APInt V;
     if (!getValue(*Cur, Addr, V)) {
-      terminateEarly(*Cur, "solver failure");
+      terminateEarly(*Cur, solverFailure());
       return;
     }
     uint64_t A = V.getZExtValue();
@@ -1349,6 +1356,18 @@ void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
   unsigned W = bitsOf(T);
   access(S, eval(S, L->getPointerOperand()), N, false,
          [&](ExecutionState &St, const MemObject &O, const SVal &Off) {
+           if (!Off.isConcrete() && !O.Array &&
+               O.Size > MemoryOps::TreeLimit) {
+             // Too large for a term over every position: fix the offset.
+             uint64_t Base = O.Base;
+             forEachValue(St, Off, "read offset into a large object",
+                          [&](ExecutionState &St, const APInt &C) {
+                            SVal V = Mem.read(*St.Mem.byBase(Base),
+                                              SVal::concrete(C), (unsigned)N);
+                            setResult(St, L, B.trunc(V, W));
+                          });
+             return;
+           }
            SVal V = Mem.read(O, Off, (unsigned)N);
            setResult(St, L, B.trunc(V, W));
          });
@@ -1360,6 +1379,18 @@ void Executor::executeStore(ExecutionState &S, const StoreInst *St) {
   SVal Stored = B.zext(V, (unsigned)N * 8);
   access(S, eval(S, St->getPointerOperand()), N, true,
          [&](ExecutionState &T, const MemObject &O, const SVal &Off) {
+           if (!Off.isConcrete() && !O.Array &&
+               O.Size > MemoryOps::ArrayLimit) {
+             // The array form of a large object is one store per byte, a
+             // term too deep for Z3: fix the offset instead.
+             uint64_t Base = O.Base;
+             forEachValue(T, Off, "write offset into a large object",
+                          [&](ExecutionState &T, const APInt &C) {
+                            Mem.write(T.Mem.writable(Base), SVal::concrete(C),
+                                      Stored);
+                          });
+             return;
+           }
            Mem.write(T.Mem.writable(O.Base), Off, Stored);
          });
 }
@@ -1404,7 +1435,7 @@ void Executor::executeIndirectCall(ExecutionState &S, const CallBase *Call,
   for (unsigned K = 0; K < MaxCallTargets; ++K) {
     APInt V;
     if (!getValue(*Cur, P, V)) {
-      terminateEarly(*Cur, "solver failure");
+      terminateEarly(*Cur, solverFailure());
       return;
     }
     auto It = FuncByAddr.find(V.getZExtValue());
@@ -1542,6 +1573,16 @@ void Executor::finish() {
 
 Expected<RunResult> dsu::symex::runSymex(Module &M, const Options &O,
                                          const Callbacks &CB) {
-  Executor E(M, O, CB);
-  return E.run();
+  // Z3 and the executor's own walks over terms recurse as deep as a term
+  // is; terms from real code (long arithmetic chains over request bytes,
+  // array stores) get thousands of levels deep. The main thread's 8 MB
+  // stack made such a run die inside libz3 without a verdict; a thread
+  // with a 256 MB stack (only touched pages are committed) does not.
+  std::optional<Expected<RunResult>> Result;
+  llvm::thread T(std::optional<unsigned>(ExecutorStackBytes), [&] {
+    Executor E(M, O, CB);
+    Result.emplace(E.run());
+  });
+  T.join();
+  return std::move(*Result);
 }

@@ -50,6 +50,8 @@ constexpr uint64_t FunctionBase = 0x7f0000000000ULL;
 constexpr uint64_t MaxAlloc = 1ULL << 28;
 /// A symbolic pointer may point into at most this many objects.
 constexpr unsigned MaxPointerTargets = 8;
+/// The stack of the thread the exploration (and Z3) runs on.
+constexpr unsigned ExecutorStackBytes = 256u << 20;
 /// A function pointer may name at most this many functions.
 constexpr unsigned MaxCallTargets = 64;
 
@@ -89,6 +91,10 @@ private:
   bool mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Result);
   bool getValue(ExecutionState &S, const SVal &V, llvm::APInt &Result);
   void addConstraint(ExecutionState &S, Z3_ast Cond);
+  /// The reason of the last failed query, for terminateEarly.
+  std::string solverFailure() const {
+    return LastSolverFailure.empty() ? "solver failure" : LastSolverFailure;
+  }
   /// What the engine does with each concrete value of a symbolic one.
   using ValueFn = std::function<void(ExecutionState &, const llvm::APInt &)>;
   /// Runs \p Fn once per value \p V can take on \p S, each time on a state
@@ -298,6 +304,7 @@ private:
   std::map<std::string, uint64_t> Concretizations;
   std::set<std::string> Warned;
   std::set<std::pair<const llvm::Instruction *, std::string>> ErrorSites;
+  std::string LastSolverFailure;
   bool Stop = false;
   std::string StopReason;
   std::chrono::steady_clock::time_point Start;
