@@ -215,6 +215,8 @@ private:
                     llvm::StringRef Name, std::vector<SVal> &Args);
   void handleStdinSize(ExecutionState &S, const llvm::CallBase *Call,
                        llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleTime(ExecutionState &S, const llvm::CallBase *Call,
+                  llvm::StringRef Name, std::vector<SVal> &Args);
   /// The handlers' view of a call: argument \p I (0 when missing), the
   /// result (converted to the call's type), an argument fixed to one value.
   static SVal externalArg(const std::vector<SVal> &Args, unsigned I);

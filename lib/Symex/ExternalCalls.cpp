@@ -62,6 +62,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       // The libc model's hooks.
       {"__dsu_output", &Executor::handleOutput},
       {"__dsu_stdin_size", &Executor::handleStdinSize},
+      {"__dsu_time", &Executor::handleTime},
   };
   static const StringMap<ExternalHandler> Map = [] {
     StringMap<ExternalHandler> M;
@@ -330,6 +331,19 @@ void Executor::handleOutput(ExecutionState &S, const CallBase *Call,
 void Executor::handleStdinSize(ExecutionState &S, const CallBase *Call,
                                StringRef Name, std::vector<SVal> &Args) {
   externalReturn(S, Call, SVal::concrete(64, Opts.SymStdin));
+}
+
+void Executor::handleTime(ExecutionState &S, const CallBase *Call,
+                          StringRef Name, std::vector<SVal> &Args) {
+  if (!Opts.SymbolicTime) {
+    externalReturn(S, Call, SVal::concrete(64, Options::FixedTime));
+    return;
+  }
+  SVal T = freshSymbolic(S, "time", 8);
+  SVal Floor = S.LastTime ? B.wrap(S.LastTime) : SVal::concrete(64, 0);
+  addConstraint(S, B.boolean(B.cmp(CmpKind::Sge, T, Floor)));
+  S.LastTime = B.bv(T);
+  externalReturn(S, Call, T);
 }
 
 //===----------------------------------------------------------------------===//

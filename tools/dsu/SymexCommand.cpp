@@ -109,6 +109,10 @@ int dsuSymexMain(int argc, char **argv) {
   App.add_option("--dump-ir", DumpIR,
                  "print the linked LLVM IR to this file (- for stdout)");
   App.add_flag("--exit-on-error", ExitOnError, "stop at the first error");
+  bool SymbolicTime = false;
+  App.add_flag("--symbolic-time", SymbolicTime,
+               "time() and friends return symbolic, non-decreasing values "
+               "(default: 1700000000)");
   App.add_flag("--no-cache", NoCache, "disable the query cache");
   App.add_flag("--no-independence", NoIndependence,
                "disable independent-constraint slicing");
@@ -152,6 +156,7 @@ int dsuSymexMain(int argc, char **argv) {
   O.MaxLoopIterations = MaxLoops;
   O.MaxStackDepth = MaxDepth;
   O.MaxConcretizeValues = MaxValues;
+  O.SymbolicTime = SymbolicTime;
   O.SymStdin = SymStdin;
   O.ExitOnError = ExitOnError;
   O.QueryCache = !NoCache;

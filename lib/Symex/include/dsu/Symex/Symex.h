@@ -75,6 +75,11 @@ struct Options {
   /// Report shifts by >= the bit width (C undefined behaviour). Turn off for
   /// optimized IR, where such shifts yield an unused poison value.
   bool OvershiftIsError = true;
+  /// time(), gettimeofday() and clock_gettime() return FixedTime seconds;
+  /// with SymbolicTime each call returns a fresh symbolic value (a test-case
+  /// object named "time") no smaller than the previous one.
+  bool SymbolicTime = false;
+  static constexpr int64_t FixedTime = 1700000000; ///< 2023-11-14 22:13:20 UTC
   llvm::raw_ostream *QueryDump = nullptr;
 };
 
