@@ -24,6 +24,17 @@
 // (e.g. A = c ? &x : &y), models of A pick objects one at a time, forking
 // once per object A can point into, up to a bound.
 //
+// Concretization. Some values must be concrete for the engine to go on: an
+// allocation size, the size of a write, a freed pointer. Fixing a symbolic
+// one to a model's value used to drop every other value silently, so such a
+// path could never prove anything. forEachValue asks first whether a second
+// value is possible (one query, which the cache answers for repeated
+// questions): often it is not (the path condition pins a length that went
+// through arithmetic), and nothing is lost. Otherwise, as KLEE does for
+// symbolic sizes, it forks: one state per value, each constrained to it, up
+// to --max-concretize-values; past the bound, the last state keeps one more
+// value and the loss is reported with the source line where it happened.
+//
 // Bounds. Each frame counts the visits to each basic block: a block entered
 // more than N+1 times in one call means a loop ran more than N iterations,
 // and the path stops with an "unknown" reason, as do paths that exceed the
@@ -42,6 +53,8 @@
 #include "llvm/IR/Operator.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/thread.h"
+#include <optional>
 
 using namespace dsu::symex;
 using namespace llvm;
@@ -323,11 +336,13 @@ bool Executor::mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Res) {
   Q.Expr = Cond;
   auto R = Slv->check(Q, {}, nullptr);
   if (!R) {
-    consumeError(R.takeError());
+    LastSolverFailure = toString(R.takeError());
     return false;
   }
-  if (*R == SatResult::Unknown)
+  if (*R == SatResult::Unknown) {
+    LastSolverFailure = "solver failure (unknown)";
     return false;
+  }
   Res = *R == SatResult::Sat;
   return true;
 }
@@ -343,11 +358,14 @@ bool Executor::getValue(ExecutionState &S, const SVal &V, APInt &Res) {
   Z3_ast W = B.bv(V);
   auto R = Slv->check(Q, {W}, &Values);
   if (!R) {
-    consumeError(R.takeError());
+    LastSolverFailure = toString(R.takeError());
     return false;
   }
-  if (*R != SatResult::Sat)
+  if (*R != SatResult::Sat) {
+    LastSolverFailure = "solver failure (path condition unsatisfiable or "
+                        "unknown)";
     return false;
+  }
   Res = Values[0];
   return true;
 }
@@ -359,19 +377,56 @@ void Executor::addConstraint(ExecutionState &S, Z3_ast Cond) {
   S.Constraints.push_back(C);
 }
 
-bool Executor::concretize(ExecutionState &S, const SVal &V, APInt &Res,
-                          StringRef What) {
+std::string Executor::userLocation(ExecutionState &S) {
+  for (auto It = S.Stack.rbegin(); It != S.Stack.rend(); ++It)
+    if (!isRuntime(It->F))
+      return formatLocation(locationOf(It->Cur));
+  return "?";
+}
+
+void Executor::forEachValue(ExecutionState &S, const SVal &V, StringRef What,
+                            const ValueFn &Fn) {
   if (V.isConcrete()) {
-    Res = V.value();
-    return true;
+    Fn(S, V.value());
+    return;
   }
-  if (!getValue(S, V, Res)) {
-    terminateEarly(S, "solver failure");
-    return false;
+  Z3_context Z = Ctx.z3();
+  ExecutionState *Cur = &S;
+  for (unsigned K = 1;; ++K) {
+    APInt X;
+    if (!getValue(*Cur, V, X)) {
+      terminateEarly(*Cur, solverFailure());
+      return;
+    }
+    Z3_ast Eq = Z3_mk_eq(Z, B.bv(V), Ctx.numeral(X));
+    bool Other = false;
+    if (!mayBeTrue(*Cur, Z3_mk_not(Z, Eq), Other)) {
+      terminateEarly(*Cur, solverFailure());
+      return;
+    }
+    if (!Other) {
+      // The only value left: the path condition already implies V == X.
+      Fn(*Cur, X);
+      return;
+    }
+    if (K >= std::max(1u, Opts.MaxConcretizeValues)) {
+      // Beyond the bound: this path keeps one value, the others are lost.
+      addConstraint(*Cur, Eq);
+      ++Concretizations["symbolic " + What.str() + " concretized at " +
+                        userLocation(*Cur) + " (more than " +
+                        std::to_string(Opts.MaxConcretizeValues) +
+                        " values)"];
+      Fn(*Cur, X);
+      return;
+    }
+    // Several values: this path takes X, a copy made before Fn runs takes
+    // the others.
+    ExecutionState *Rest = clone(*Cur);
+    addConstraint(*Cur, Eq);
+    addConstraint(*Rest, Z3_mk_not(Z, Eq));
+    Fn(*Cur, X);
+    Cur = Rest;
   }
-  addConstraint(S, Z3_mk_eq(Ctx.z3(), B.bv(V), Ctx.numeral(Res)));
-  ++Concretizations[What.str()];
-  return true;
 }
 
 ExecutionState *Executor::clone(ExecutionState &S) {
@@ -396,14 +451,14 @@ std::pair<ExecutionState *, ExecutionState *> Executor::fork(ExecutionState &S,
     return {nullptr, &S};
   bool MayT = false, MayF = false;
   if (!mayBeTrue(S, Cond, MayT)) {
-    terminateEarly(S, "solver failure (timeout or unknown)");
+    terminateEarly(S, solverFailure());
     return {nullptr, nullptr};
   }
   if (!MayT)
     return {nullptr, &S};
   Z3_ast Not = Z3_mk_not(Z, Cond);
   if (!mayBeTrue(S, Not, MayF)) {
-    terminateEarly(S, "solver failure (timeout or unknown)");
+    terminateEarly(S, solverFailure());
     return {nullptr, nullptr};
   }
   if (!MayF)
@@ -813,7 +868,7 @@ void Executor::accessDerived(ExecutionState &S, const SVal &Addr, uint64_t N,
       const MemObject *Near = F->Mem.byBase(Base);
       accessError(*F, Bad.getZExtValue(), N, Write, Near);
     } else {
-      terminateEarly(*F, "solver failure");
+      terminateEarly(*F, solverFailure());
     }
   }
   if (T)
@@ -828,7 +883,7 @@ void Executor::accessEnumerated(ExecutionState &S, const SVal &Addr, uint64_t N,
   for (unsigned K = 0; K < MaxPointerTargets; ++K) {
     APInt V;
     if (!getValue(*Cur, Addr, V)) {
-      terminateEarly(*Cur, "solver failure");
+      terminateEarly(*Cur, solverFailure());
       return;
     }
     uint64_t A = V.getZExtValue();
@@ -1283,18 +1338,16 @@ void Executor::executeBranch(ExecutionState &S, const BranchInst *Br) {
 void Executor::executeAlloca(ExecutionState &S, const AllocaInst *A) {
   uint64_t Size = DL.getTypeAllocSize(A->getAllocatedType());
   SVal N = eval(S, A->getArraySize());
-  APInt Count;
-  if (!concretize(S, N, Count, "alloca size"))
-    return;
-  Size *= Count.getZExtValue();
-  if (Size > MaxAlloc) {
-    terminateEarly(S, "stack allocation too large");
-    return;
-  }
-  uint64_t Base = newObject(S, Size, ObjectKind::Stack, A->getName(), A,
-                            A->getAlign().value());
-  S.top().Allocas.push_back(Base);
-  setResult(S, A, SVal::concrete(64, Base));
+  forEachValue(S, N, "alloca size", [&](ExecutionState &S, const APInt &C) {
+    if (C.getActiveBits() > 40 || Size * C.getZExtValue() > MaxAlloc) {
+      terminateEarly(S, "stack allocation too large");
+      return;
+    }
+    uint64_t Base = newObject(S, Size * C.getZExtValue(), ObjectKind::Stack,
+                              A->getName(), A, A->getAlign().value());
+    S.top().Allocas.push_back(Base);
+    setResult(S, A, SVal::concrete(64, Base));
+  });
 }
 
 void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
@@ -1303,6 +1356,18 @@ void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
   unsigned W = bitsOf(T);
   access(S, eval(S, L->getPointerOperand()), N, false,
          [&](ExecutionState &St, const MemObject &O, const SVal &Off) {
+           if (!Off.isConcrete() && !O.Array &&
+               O.Size > MemoryOps::TreeLimit) {
+             // Too large for a term over every position: fix the offset.
+             uint64_t Base = O.Base;
+             forEachValue(St, Off, "read offset into a large object",
+                          [&](ExecutionState &St, const APInt &C) {
+                            SVal V = Mem.read(*St.Mem.byBase(Base),
+                                              SVal::concrete(C), (unsigned)N);
+                            setResult(St, L, B.trunc(V, W));
+                          });
+             return;
+           }
            SVal V = Mem.read(O, Off, (unsigned)N);
            setResult(St, L, B.trunc(V, W));
          });
@@ -1314,6 +1379,18 @@ void Executor::executeStore(ExecutionState &S, const StoreInst *St) {
   SVal Stored = B.zext(V, (unsigned)N * 8);
   access(S, eval(S, St->getPointerOperand()), N, true,
          [&](ExecutionState &T, const MemObject &O, const SVal &Off) {
+           if (!Off.isConcrete() && !O.Array &&
+               O.Size > MemoryOps::ArrayLimit) {
+             // The array form of a large object is one store per byte, a
+             // term too deep for Z3: fix the offset instead.
+             uint64_t Base = O.Base;
+             forEachValue(T, Off, "write offset into a large object",
+                          [&](ExecutionState &T, const APInt &C) {
+                            Mem.write(T.Mem.writable(Base), SVal::concrete(C),
+                                      Stored);
+                          });
+             return;
+           }
            Mem.write(T.Mem.writable(O.Base), Off, Stored);
          });
 }
@@ -1358,7 +1435,7 @@ void Executor::executeIndirectCall(ExecutionState &S, const CallBase *Call,
   for (unsigned K = 0; K < MaxCallTargets; ++K) {
     APInt V;
     if (!getValue(*Cur, P, V)) {
-      terminateEarly(*Cur, "solver failure");
+      terminateEarly(*Cur, solverFailure());
       return;
     }
     auto It = FuncByAddr.find(V.getZExtValue());
@@ -1481,8 +1558,8 @@ void Executor::finish() {
       Reasons.push_back(R +
                         (N > 1 ? " on " + std::to_string(N) + " paths" : ""));
   for (auto &[What, N] : Concretizations)
-    Reasons.push_back("symbolic " + What + " concretized" +
-                      (N > 1 ? " " + std::to_string(N) + " times" : ""));
+    Reasons.push_back(What +
+                      (N > 1 ? " on " + std::to_string(N) + " paths" : ""));
   if (Reasons.empty()) {
     Result.V = Verdict::Holds;
   } else {
@@ -1496,6 +1573,16 @@ void Executor::finish() {
 
 Expected<RunResult> dsu::symex::runSymex(Module &M, const Options &O,
                                          const Callbacks &CB) {
-  Executor E(M, O, CB);
-  return E.run();
+  // Z3 and the executor's own walks over terms recurse as deep as a term
+  // is; terms from real code (long arithmetic chains over request bytes,
+  // array stores) get thousands of levels deep. The main thread's 8 MB
+  // stack made such a run die inside libz3 without a verdict; a thread
+  // with a 256 MB stack (only touched pages are committed) does not.
+  std::optional<Expected<RunResult>> Result;
+  llvm::thread T(std::optional<unsigned>(ExecutorStackBytes), [&] {
+    Executor E(M, O, CB);
+    Result.emplace(E.run());
+  });
+  T.join();
+  return std::move(*Result);
 }

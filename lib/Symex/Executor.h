@@ -50,6 +50,8 @@ constexpr uint64_t FunctionBase = 0x7f0000000000ULL;
 constexpr uint64_t MaxAlloc = 1ULL << 28;
 /// A symbolic pointer may point into at most this many objects.
 constexpr unsigned MaxPointerTargets = 8;
+/// The stack of the thread the exploration (and Z3) runs on.
+constexpr unsigned ExecutorStackBytes = 256u << 20;
 /// A function pointer may name at most this many functions.
 constexpr unsigned MaxCallTargets = 64;
 
@@ -89,8 +91,18 @@ private:
   bool mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Result);
   bool getValue(ExecutionState &S, const SVal &V, llvm::APInt &Result);
   void addConstraint(ExecutionState &S, Z3_ast Cond);
-  bool concretize(ExecutionState &S, const SVal &V, llvm::APInt &Result,
-                  llvm::StringRef What);
+  /// The reason of the last failed query, for terminateEarly.
+  std::string solverFailure() const {
+    return LastSolverFailure.empty() ? "solver failure" : LastSolverFailure;
+  }
+  /// What the engine does with each concrete value of a symbolic one.
+  using ValueFn = std::function<void(ExecutionState &, const llvm::APInt &)>;
+  /// Runs \p Fn once per value \p V can take on \p S, each time on a state
+  /// constrained to that value (see the essay in Executor.cpp).
+  void forEachValue(ExecutionState &S, const SVal &V, llvm::StringRef What,
+                    const ValueFn &Fn);
+  /// file:line of the innermost frame in the program's own code.
+  std::string userLocation(ExecutionState &S);
   /// Splits \p S on \p Cond: returns the states where it holds / fails.
   std::pair<ExecutionState *, ExecutionState *> fork(ExecutionState &S,
                                                      Z3_ast Cond);
@@ -203,12 +215,15 @@ private:
                     llvm::StringRef Name, std::vector<SVal> &Args);
   void handleStdinSize(ExecutionState &S, const llvm::CallBase *Call,
                        llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleTime(ExecutionState &S, const llvm::CallBase *Call,
+                  llvm::StringRef Name, std::vector<SVal> &Args);
   /// The handlers' view of a call: argument \p I (0 when missing), the
   /// result (converted to the call's type), an argument fixed to one value.
   static SVal externalArg(const std::vector<SVal> &Args, unsigned I);
   void externalReturn(ExecutionState &S, const llvm::CallBase *Call, SVal V);
-  bool concreteArg(ExecutionState &S, const std::vector<SVal> &Args, unsigned I,
-                   uint64_t &Out, llvm::StringRef What);
+  void concreteArg(ExecutionState &S, const std::vector<SVal> &Args, unsigned I,
+                   llvm::StringRef What,
+                   const std::function<void(ExecutionState &, uint64_t)> &Fn);
 
   // Memory.
   using AccessFn =
@@ -239,9 +254,12 @@ private:
   SVal freshSymbolic(ExecutionState &S, const std::string &Name,
                      unsigned Bytes);
   void executeFree(ExecutionState &S, const SVal &P);
+  void freeAt(ExecutionState &S, uint64_t Addr);
   bool copyMemory(ExecutionState &S, uint64_t Dst, uint64_t Src, uint64_t N);
-  uint64_t malloc(ExecutionState &S, const SVal &Size,
-                  const llvm::CallBase *Site, bool &Ok);
+  /// Allocates \p Size bytes (forking over symbolic sizes) and runs \p Fn
+  /// with the block's address (0 when too large).
+  void malloc(ExecutionState &S, const SVal &Size, const llvm::CallBase *Site,
+              const std::function<void(ExecutionState &, uint64_t)> &Fn);
 
   // The main loop.
   void progress(bool Final);
@@ -288,6 +306,7 @@ private:
   std::map<std::string, uint64_t> Concretizations;
   std::set<std::string> Warned;
   std::set<std::pair<const llvm::Instruction *, std::string>> ErrorSites;
+  std::string LastSolverFailure;
   bool Stop = false;
   std::string StopReason;
   std::chrono::steady_clock::time_point Start;

@@ -24,8 +24,32 @@
 using namespace dsu::symex;
 using llvm::APInt;
 
-static void ignoreZ3Error(Z3_context, Z3_error_code Code) {
-  std::fprintf(stderr, "symex: internal error: z3 error code %d\n", Code);
+/// The first Z3 error since the last takeFailure() on this thread. Z3's C
+/// API catches its internal exceptions (out of memory, a cancelled or failed
+/// tactic, a malformed term) and calls the error handler; the default one
+/// exits the process. This one records the message so that the solver stack
+/// can turn it into an unknown answer with the reason.
+static thread_local std::string PendingZ3Error;
+
+static void recordZ3Error(Z3_context C, Z3_error_code Code) {
+  if (!PendingZ3Error.empty())
+    return;
+  const char *Msg = Z3_get_error_msg(C, Code);
+  PendingZ3Error = Msg && *Msg ? Msg : "z3 error " + std::to_string(Code);
+}
+
+bool ExprContext::takeFailure(std::string &Msg) {
+  if (PendingZ3Error.empty())
+    return false;
+  Msg = std::move(PendingZ3Error);
+  PendingZ3Error.clear();
+  return true;
+}
+
+Z3_ast ExprContext::simplify(Z3_ast E) {
+  Z3_ast R = Z3_simplify(Ctx, E);
+  // On failure the error stays pending for the next query to report.
+  return R ? R : E;
 }
 
 ExprContext::ExprContext() {
@@ -33,7 +57,7 @@ ExprContext::ExprContext() {
   Z3_set_param_value(Cfg, "model", "true");
   Ctx = Z3_mk_context(Cfg);
   Z3_del_config(Cfg);
-  Z3_set_error_handler(Ctx, ignoreZ3Error);
+  Z3_set_error_handler(Ctx, recordZ3Error);
 }
 
 ExprContext::~ExprContext() { Z3_del_context(Ctx); }

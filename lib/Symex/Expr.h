@@ -39,7 +39,10 @@ public:
   Z3_ast variable(llvm::StringRef Name, unsigned Width);
   bool isBool(Z3_ast E) const;
   unsigned width(Z3_ast E) const; // 1 for Bool
-  Z3_ast simplify(Z3_ast E) { return Z3_simplify(Ctx, E); }
+  /// Z3's simplifier; \p E itself when Z3 fails (the failure stays pending).
+  Z3_ast simplify(Z3_ast E);
+  /// Moves the pending Z3 error message, if any, into \p Msg.
+  static bool takeFailure(std::string &Msg);
   /// True when \p E is a numeral; its value is stored in \p V.
   bool numeralValue(Z3_ast E, llvm::APInt &V) const;
   unsigned id(Z3_ast E) const { return Z3_get_ast_id(Ctx, E); }

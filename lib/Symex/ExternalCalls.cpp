@@ -62,6 +62,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       // The libc model's hooks.
       {"__dsu_output", &Executor::handleOutput},
       {"__dsu_stdin_size", &Executor::handleStdinSize},
+      {"__dsu_time", &Executor::handleTime},
   };
   static const StringMap<ExternalHandler> Map = [] {
     StringMap<ExternalHandler> M;
@@ -93,13 +94,13 @@ void Executor::externalReturn(ExecutionState &S, const CallBase *Call, SVal V) {
     setResult(S, Call, B.zextOrTrunc(V, bitsOf(Call->getType())));
 }
 
-bool Executor::concreteArg(ExecutionState &S, const std::vector<SVal> &Args,
-                           unsigned I, uint64_t &Out, StringRef What) {
-  APInt V;
-  if (!concretize(S, externalArg(Args, I), V, What))
-    return false;
-  Out = V.getZExtValue();
-  return true;
+void Executor::concreteArg(
+    ExecutionState &S, const std::vector<SVal> &Args, unsigned I,
+    StringRef What, const std::function<void(ExecutionState &, uint64_t)> &Fn) {
+  forEachValue(S, externalArg(Args, I), What,
+               [&](ExecutionState &S, const APInt &V) {
+                 Fn(S, V.getLimitedValue());
+               });
 }
 
 //===----------------------------------------------------------------------===//
@@ -108,15 +109,18 @@ bool Executor::concreteArg(ExecutionState &S, const std::vector<SVal> &Args,
 
 void Executor::handleMakeSymbolic(ExecutionState &S, const CallBase *Call,
                                   StringRef Name, std::vector<SVal> &Args) {
-  uint64_t Addr, N;
-  if (!concreteArg(S, Args, 0, Addr, "klee_make_symbolic address") ||
-      !concreteArg(S, Args, 1, N, "klee_make_symbolic size"))
-    return;
-  bool Stdin = Name == "__dsu_symbolic_stdin";
-  std::string ObjName = Stdin ? "stdin" : readString(S, externalArg(Args, 2));
-  if (ObjName.empty())
-    ObjName = "unnamed";
-  makeSymbolic(S, Addr, N, ObjName, Stdin);
+  concreteArg(S, Args, 0, "klee_make_symbolic address",
+              [&](ExecutionState &S, uint64_t Addr) {
+    concreteArg(S, Args, 1, "klee_make_symbolic size",
+                [&](ExecutionState &S, uint64_t N) {
+      bool Stdin = Name == "__dsu_symbolic_stdin";
+      std::string ObjName =
+          Stdin ? "stdin" : readString(S, externalArg(Args, 2));
+      if (ObjName.empty())
+        ObjName = "unnamed";
+      makeSymbolic(S, Addr, N, ObjName, Stdin);
+    });
+  });
 }
 
 void Executor::handleFreshInt(ExecutionState &S, const CallBase *Call,
@@ -222,40 +226,37 @@ void Executor::handleMalloc(ExecutionState &S, const CallBase *Call,
     SVal Sz = B.zextOrTrunc(externalArg(Args, 1), 64);
     Size = B.mul(N, Sz);
   }
-  bool Ok;
-  uint64_t P = malloc(S, Size, Call, Ok);
-  if (Ok)
+  malloc(S, Size, Call, [&](ExecutionState &S, uint64_t P) {
     externalReturn(S, Call, SVal::concrete(64, P));
+  });
 }
 
 void Executor::handleRealloc(ExecutionState &S, const CallBase *Call,
                              StringRef Name, std::vector<SVal> &Args) {
-  APInt Old;
-  if (!concretize(S, externalArg(Args, 0), Old, "realloc pointer"))
-    return;
-  uint64_t OldA = Old.getZExtValue();
-  const MemObject *O = OldA ? S.Mem.find(OldA) : nullptr;
-  if (OldA && (!O || O->Base != OldA || O->Kind != ObjectKind::Heap)) {
-    terminateError(S, "invalid-free",
-                   "realloc of a pointer that malloc did not return");
-    return;
-  }
-  if (O && !O->Alive) {
-    terminateError(S, "use-after-free",
-                   "realloc of freed memory '" + O->Name + "'");
-    return;
-  }
-  bool Ok;
-  uint64_t P = malloc(S, externalArg(Args, 1), Call, Ok);
-  if (!Ok)
-    return;
-  if (P && O) {
-    uint64_t N = std::min(O->Size, S.Mem.byBase(P)->Size);
-    if (!copyMemory(S, P, OldA, N))
+  concreteArg(S, Args, 0, "realloc pointer",
+              [&](ExecutionState &S, uint64_t OldA) {
+    const MemObject *O = OldA ? S.Mem.find(OldA) : nullptr;
+    if (OldA && (!O || O->Base != OldA || O->Kind != ObjectKind::Heap)) {
+      terminateError(S, "invalid-free",
+                     "realloc of a pointer that malloc did not return");
       return;
-    S.Mem.writable(OldA).Alive = false;
-  }
-  externalReturn(S, Call, SVal::concrete(64, P));
+    }
+    if (O && !O->Alive) {
+      terminateError(S, "use-after-free",
+                     "realloc of freed memory '" + O->Name + "'");
+      return;
+    }
+    malloc(S, externalArg(Args, 1), Call, [&](ExecutionState &S, uint64_t P) {
+      const MemObject *Old = OldA ? S.Mem.byBase(OldA) : nullptr;
+      if (P && Old) {
+        uint64_t N = std::min(Old->Size, S.Mem.byBase(P)->Size);
+        if (!copyMemory(S, P, OldA, N))
+          return;
+        S.Mem.writable(OldA).Alive = false;
+      }
+      externalReturn(S, Call, SVal::concrete(64, P));
+    });
+  });
 }
 
 void Executor::handleFree(ExecutionState &S, const CallBase *Call,
@@ -302,32 +303,47 @@ void Executor::handleMemory(ExecutionState &S, const CallBase *Call,
 
 void Executor::handleOutput(ExecutionState &S, const CallBase *Call,
                             StringRef Name, std::vector<SVal> &Args) {
-  uint64_t Fd, Addr, N;
-  if (!concreteArg(S, Args, 0, Fd, "output descriptor") ||
-      !concreteArg(S, Args, 1, Addr, "output buffer") ||
-      !concreteArg(S, Args, 2, N, "output size"))
-    return;
-  if (N == 0)
-    return;
-  const MemObject *O = concreteObject(S, Addr, N, false);
-  if (!O)
-    return;
-  if (Fd == 2)
-    return;
-  for (uint64_t I = 0; I < N; ++I) {
-    SVal V = Mem.readByte(*O, Addr - O->Base + I);
-    Byte Bt;
-    if (V.isConcrete())
-      Bt.Val = (uint8_t)V.zext();
-    else
-      Bt.E = B.bv(V);
-    S.Output.push_back(Bt);
-  }
+  concreteArg(S, Args, 0, "output descriptor",
+              [&](ExecutionState &S, uint64_t Fd) {
+    concreteArg(S, Args, 1, "output buffer",
+                [&](ExecutionState &S, uint64_t Addr) {
+      concreteArg(S, Args, 2, "output size",
+                  [&](ExecutionState &S, uint64_t N) {
+        if (N == 0)
+          return;
+        const MemObject *O = concreteObject(S, Addr, N, false);
+        if (!O || Fd == 2)
+          return;
+        for (uint64_t I = 0; I < N; ++I) {
+          SVal V = Mem.readByte(*O, Addr - O->Base + I);
+          Byte Bt;
+          if (V.isConcrete())
+            Bt.Val = (uint8_t)V.zext();
+          else
+            Bt.E = B.bv(V);
+          S.Output.push_back(Bt);
+        }
+      });
+    });
+  });
 }
 
 void Executor::handleStdinSize(ExecutionState &S, const CallBase *Call,
                                StringRef Name, std::vector<SVal> &Args) {
   externalReturn(S, Call, SVal::concrete(64, Opts.SymStdin));
+}
+
+void Executor::handleTime(ExecutionState &S, const CallBase *Call,
+                          StringRef Name, std::vector<SVal> &Args) {
+  if (!Opts.SymbolicTime) {
+    externalReturn(S, Call, SVal::concrete(64, Options::FixedTime));
+    return;
+  }
+  SVal T = freshSymbolic(S, "time", 8);
+  SVal Floor = S.LastTime ? B.wrap(S.LastTime) : SVal::concrete(64, 0);
+  addConstraint(S, B.boolean(B.cmp(CmpKind::Sge, T, Floor)));
+  S.LastTime = B.bv(T);
+  externalReturn(S, Call, T);
 }
 
 //===----------------------------------------------------------------------===//
@@ -376,29 +392,32 @@ SVal Executor::freshSymbolic(ExecutionState &S, const std::string &Name,
   return R;
 }
 
-uint64_t Executor::malloc(ExecutionState &S, const SVal &Size,
-                          const CallBase *Site, bool &Ok) {
-  Ok = false;
-  APInt N;
-  if (!concretize(S, Size, N, "allocation size"))
-    return 0;
-  Ok = true;
-  if (N.getActiveBits() > 63 || N.getZExtValue() > MaxAlloc)
-    return 0;
-  std::string Name = "heap";
-  if (Site) {
-    Location L = locationOf(Site);
-    if (L.Line)
-      Name = "heap object allocated at " + formatLocation(L);
-  }
-  return newObject(S, N.getZExtValue(), ObjectKind::Heap, Name, Site);
+void Executor::malloc(
+    ExecutionState &S, const SVal &Size, const CallBase *Site,
+    const std::function<void(ExecutionState &, uint64_t)> &Fn) {
+  forEachValue(S, Size, "allocation size",
+               [&](ExecutionState &S, const APInt &N) {
+    if (N.getActiveBits() > 63 || N.getZExtValue() > MaxAlloc) {
+      Fn(S, 0);
+      return;
+    }
+    std::string Name = "heap";
+    if (Site) {
+      Location L = locationOf(Site);
+      if (L.Line)
+        Name = "heap object allocated at " + formatLocation(L);
+    }
+    Fn(S, newObject(S, N.getZExtValue(), ObjectKind::Heap, Name, Site));
+  });
 }
 
 void Executor::executeFree(ExecutionState &S, const SVal &PV) {
-  APInt P;
-  if (!concretize(S, PV, P, "freed pointer"))
-    return;
-  uint64_t A = P.getZExtValue();
+  forEachValue(S, PV, "freed pointer", [&](ExecutionState &S, const APInt &P) {
+    freeAt(S, P.getLimitedValue());
+  });
+}
+
+void Executor::freeAt(ExecutionState &S, uint64_t A) {
   if (A == 0)
     return;
   const MemObject *O = S.Mem.find(A);

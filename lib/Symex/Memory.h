@@ -89,10 +89,22 @@ public:
   void write(MemObject &O, const SVal &Offset, const SVal &V);
   /// Reads one byte at a concrete offset.
   SVal readByte(const MemObject &O, uint64_t Off);
+
+  /// Largest flat object read at a symbolic offset (through a balanced ite
+  /// tree); the executor fixes the offsets of larger ones.
+  static constexpr uint64_t TreeLimit = 1 << 18;
+  /// Largest flat object written at a symbolic offset (its contents become
+  /// a chain of array stores, one per byte); the executor fixes the offsets
+  /// into larger ones.
+  static constexpr uint64_t ArrayLimit = 4096;
   void writeByte(MemObject &O, uint64_t Off, const SVal &V);
 
 private:
   Z3_ast arrayOf(const MemObject &O);
+  /// The value of the \p N bytes at \p Off for the start positions in
+  /// [Lo, Lo + 2^Bit) below \p Count, deciding on bits Bit-1 .. 0 of Off.
+  Z3_ast positionTree(const MemObject &O, Z3_ast Off, unsigned N, uint64_t Lo,
+                      unsigned Bit, uint64_t Count);
   Z3_ast byteTerm(const Byte &B);
   ExprBuilder &B;
 };

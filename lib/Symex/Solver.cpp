@@ -18,7 +18,12 @@
 // constraints that their common prefix already checked.
 //
 // Z3. Each question gets a fresh assertion set (solver reset) and a timeout;
-// an unknown answer is reported as such, never guessed.
+// an unknown answer is reported as such, never guessed. Z3 reports its
+// internal exceptions (out of memory, a failed tactic, a malformed term)
+// through the context's error handler, which records the message
+// (Expr.cpp); the query then fails with "solver failure (MESSAGE)", as a
+// timeout fails with "solver failure (timeout)", and the executor stops
+// only that path with the reason. Nothing that fails is cached.
 //
 //===----------------------------------------------------------------------===//
 
@@ -99,12 +104,33 @@ public:
     Z3_context Z = Ctx.z3();
     ++Stats.Z3Queries;
     auto Start = std::chrono::steady_clock::now();
-    Z3_solver_reset(Z, S);
-    for (Z3_ast C : Q.Constraints)
-      Z3_solver_assert(Z, S, C);
-    if (Q.Expr)
-      Z3_solver_assert(Z, S, Q.Expr);
-    Z3_lbool R = Z3_solver_check(Z, S);
+    // A failure while the terms were built (they may be null) is reported
+    // before they reach the solver.
+    std::string Failure;
+    ExprContext::takeFailure(Failure);
+    Z3_lbool R = Z3_L_UNDEF;
+    if (Failure.empty()) {
+      Z3_solver_reset(Z, S);
+      for (Z3_ast C : Q.Constraints)
+        Z3_solver_assert(Z, S, C);
+      if (Q.Expr)
+        Z3_solver_assert(Z, S, Q.Expr);
+      R = Z3_solver_check(Z, S);
+      ExprContext::takeFailure(Failure);
+    }
+    if (Failure.empty() && R == Z3_L_UNDEF) {
+      Z3_string Why = Z3_solver_get_reason_unknown(Z, S);
+      Failure = Why && *Why ? Why : "unknown";
+    }
+    if (!Failure.empty()) {
+      // An unknown answer (a timeout, out of memory, an internal error)
+      // becomes an error with the reason; it is never guessed or cached.
+      Stats.Z3Seconds += std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - Start)
+                             .count();
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "solver failure (" + Failure + ")");
+    }
     SatResult Result = R == Z3_L_TRUE    ? SatResult::Sat
                        : R == Z3_L_FALSE ? SatResult::Unsat
                                          : SatResult::Unknown;
@@ -117,6 +143,8 @@ public:
         APInt V(Ctx.width(W), 0);
         if (Z3_model_eval(Z, M, W, true, &Out) && Out)
           Ctx.numeralValue(Out, V);
+        else
+          ExprContext::takeFailure(Failure);
         Values->push_back(V);
       }
       Z3_model_dec_ref(Z, M);

@@ -45,6 +45,8 @@ struct ExecutionState {
   std::vector<Z3_ast> Constraints;
   std::vector<SymbolicObject> Symbolics;
   std::vector<Byte> Output;
+  /// The last value --symbolic-time handed out (the clock never goes back).
+  Z3_ast LastTime = nullptr;
   uint64_t Instructions = 0;
   uint64_t SinceCovNew = 0;
   unsigned Depth = 0;

@@ -4,6 +4,7 @@
 #   // VERDICT: holds | error | unknown
 #   // KIND: <error kind>                 (optional, for error programs)
 #   // STATUS: <exit status>              (0 holds, 1 error, 2 unknown)
+#   // REASON: <text>                     (optional: part of the unknown reason)
 # Every error test case written must reproduce under dsu replay.
 set -u
 driver=$1 prog=$2 out=$3
@@ -13,6 +14,7 @@ rm -rf "$out"; mkdir -p "$out"
 args=$(sed -n 's|^// ARGS: ||p' "$prog")
 want=$(sed -n 's|^// VERDICT: ||p' "$prog")
 kind=$(sed -n 's|^// KIND: ||p' "$prog")
+reason=$(sed -n 's|^// REASON: ||p' "$prog")
 # shellcheck disable=SC2086
 "$driver" symex --quiet --output-dir "$out/cases" $args $extra "$prog" >"$out/log" 2>"$out/err"
 status=$?
@@ -24,6 +26,9 @@ case $want in
   unknown) case $last in "verdict: unknown ("*) [ $status -eq 2 ] || exit 1 ;; *) echo "FAIL: expected unknown"; exit 1 ;; esac ;;
   *) echo "FAIL: no VERDICT line in $prog"; exit 1 ;;
 esac
+if [ -n "$reason" ]; then
+  case $last in *"$reason"*) ;; *) echo "FAIL: the reason does not say: $reason"; exit 1 ;; esac
+fi
 if [ -n "$kind" ]; then
   grep -q "^kind: $kind\$" "$out"/cases/error-*.case || { echo "FAIL: no error of kind $kind"; exit 1; }
 fi

@@ -80,7 +80,7 @@ int dsuSymexMain(int argc, char **argv) {
   std::string Search = "dfs", OutDir = "symex-out", DumpQueries, DumpIR;
   double MaxTime = 0;
   uint64_t MaxPaths = 0, MaxInsts = 0, MaxLoops = 0, SymStdin = 0;
-  unsigned MaxDepth = 1000, Seed = 1, SolverTimeout = 10000;
+  unsigned MaxDepth = 1000, Seed = 1, SolverTimeout = 10000, MaxValues = 8;
   bool ExitOnError = false, NoCache = false, NoIndependence = false,
        Quiet = false, WritePaths = false, O1 = false, NoStats = false;
   App.add_option("files", Files, "C source files")->required();
@@ -96,6 +96,9 @@ int dsuSymexMain(int argc, char **argv) {
   App.add_option("--max-depth", MaxDepth, "stop a path at this call depth");
   App.add_option("--sym-stdin", SymStdin,
                  "serve this many symbolic bytes on standard input");
+  App.add_option("--max-concretize-values", MaxValues,
+                 "fork over at most this many values of a symbolic size "
+                 "before concretizing it (default 8)");
   App.add_option("--output-dir", OutDir, "where test cases are written");
   App.add_option("--seed", Seed, "seed of the random strategies");
   App.add_option("--solver-timeout", SolverTimeout,
@@ -106,6 +109,10 @@ int dsuSymexMain(int argc, char **argv) {
   App.add_option("--dump-ir", DumpIR,
                  "print the linked LLVM IR to this file (- for stdout)");
   App.add_flag("--exit-on-error", ExitOnError, "stop at the first error");
+  bool SymbolicTime = false;
+  App.add_flag("--symbolic-time", SymbolicTime,
+               "time() and friends return symbolic, non-decreasing values "
+               "(default: 1700000000)");
   App.add_flag("--no-cache", NoCache, "disable the query cache");
   App.add_flag("--no-independence", NoIndependence,
                "disable independent-constraint slicing");
@@ -148,6 +155,8 @@ int dsuSymexMain(int argc, char **argv) {
   O.MaxInstructions = MaxInsts;
   O.MaxLoopIterations = MaxLoops;
   O.MaxStackDepth = MaxDepth;
+  O.MaxConcretizeValues = MaxValues;
+  O.SymbolicTime = SymbolicTime;
   O.SymStdin = SymStdin;
   O.ExitOnError = ExitOnError;
   O.QueryCache = !NoCache;

@@ -42,6 +42,7 @@ void abort(void) __attribute__((noreturn));
 void __dsu_output(int fd, const char *buf, size_t n);
 long __dsu_stdin_size(void);
 void __dsu_symbolic_stdin(void *buf, size_t n);
+long __dsu_time(void);
 
 /* ---- FILE objects and errno ------------------------------------------- */
 
@@ -434,6 +435,56 @@ W int abs(int x) { return x < 0 ? -x : x; }
 W long labs(long x) { return x < 0 ? -x : x; }
 W long long llabs(long long x) { return x < 0 ? -x : x; }
 W char *getenv(const char *name) { return NULL; }
+
+/* ---- the calls servers make at start-up and per request --------------- */
+
+/* The clock: whole seconds from the engine (a fixed value, 1700000000 =
+   2023-11-14 22:13:20 UTC, or with --symbolic-time a fresh symbolic value
+   per call, never below the previous one); the parts below a second are 0,
+   so two calls in one second are equal. */
+struct dsu_timeval {
+  long tv_sec;
+  long tv_usec;
+};
+struct dsu_timespec {
+  long tv_sec;
+  long tv_nsec;
+};
+W long time(long *t) {
+  long now = __dsu_time();
+  if (t)
+    *t = now;
+  return now;
+}
+W int gettimeofday(struct dsu_timeval *tv, void *tz) {
+  if (tv) {
+    tv->tv_sec = __dsu_time();
+    tv->tv_usec = 0;
+  }
+  return 0;
+}
+W int clock_gettime(int clock, struct dsu_timespec *ts) {
+  if (ts) {
+    ts->tv_sec = __dsu_time();
+    ts->tv_nsec = 0;
+  }
+  return 0;
+}
+/* One process (pid 4242, as the replay runtime says too) with one thread. */
+W int getpid(void) { return 4242; }
+W unsigned long pthread_self(void) { return 1; }
+W int pthread_equal(unsigned long a, unsigned long b) { return a == b; }
+/* Signals never arrive: installing a handler does nothing. */
+W void *signal(int sig, void *handler) { return NULL; }
+W int sigaction(int sig, const void *act, void *old) {
+  if (old)
+    memset(old, 0, 152); /* sizeof(struct sigaction) on x86-64 glibc */
+  return 0;
+}
+W int sigemptyset(void *set) { return 0; }
+W int sigfillset(void *set) { return 0; }
+W int sigaddset(void *set, int sig) { return 0; }
+W int sigdelset(void *set, int sig) { return 0; }
 static unsigned long rand_state = 1;
 W int rand(void) {
   rand_state = rand_state * 1103515245 + 12345;

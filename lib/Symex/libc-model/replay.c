@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 struct object {
@@ -146,6 +148,43 @@ void klee_assume(uintptr_t condition) {
 }
 
 void klee_silent_exit(int status) { exit(status); }
+
+/* The clock and the pid as dsu symex saw them (libc.c): a `time` object of
+   the case when the run had --symbolic-time, else the fixed value. These
+   definitions take the place of the C library's in the replayed program. */
+static long replay_time(void) {
+  load_case();
+  if (next_object < nobjects && strcmp(objects[next_object].name, "time") == 0 &&
+      objects[next_object].size == sizeof(long)) {
+    long v;
+    memcpy(&v, objects[next_object++].bytes, sizeof v);
+    return v;
+  }
+  return 1700000000L;
+}
+time_t time(time_t *t) {
+  time_t now = (time_t)replay_time();
+  if (t)
+    *t = now;
+  return now;
+}
+int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
+  (void)tz;
+  if (tv) {
+    tv->tv_sec = replay_time();
+    tv->tv_usec = 0;
+  }
+  return 0;
+}
+int clock_gettime(clockid_t clock, struct timespec *ts) {
+  (void)clock;
+  if (ts) {
+    ts->tv_sec = replay_time();
+    ts->tv_nsec = 0;
+  }
+  return 0;
+}
+pid_t getpid(void) { return 4242; }
 
 void klee_report_error(const char *file, int line, const char *message,
                        const char *suffix) {

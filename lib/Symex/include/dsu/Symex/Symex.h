@@ -60,6 +60,10 @@ struct Options {
   uint64_t MaxInstructions = 0;   ///< Per path; 0 = no limit.
   uint64_t MaxLoopIterations = 0; ///< Per loop and call; 0 = no limit.
   unsigned MaxStackDepth = 1000;
+  /// A symbolic value the engine needs concrete (an allocation or output
+  /// size, a freed pointer) forks once per possible value, up to this many;
+  /// beyond that one more value is picked and the verdict is weakened.
+  unsigned MaxConcretizeValues = 8;
   uint64_t SymStdin = 0; ///< Bytes of symbolic standard input.
   bool ExitOnError = false;
   bool QueryCache = true;
@@ -71,6 +75,11 @@ struct Options {
   /// Report shifts by >= the bit width (C undefined behaviour). Turn off for
   /// optimized IR, where such shifts yield an unused poison value.
   bool OvershiftIsError = true;
+  /// time(), gettimeofday() and clock_gettime() return FixedTime seconds;
+  /// with SymbolicTime each call returns a fresh symbolic value (a test-case
+  /// object named "time") no smaller than the previous one.
+  bool SymbolicTime = false;
+  static constexpr int64_t FixedTime = 1700000000; ///< 2023-11-14 22:13:20 UTC
   llvm::raw_ostream *QueryDump = nullptr;
 };
 
