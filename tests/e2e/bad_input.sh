@@ -3,11 +3,8 @@
 # and the process goes on serving version 1.
 source "$(dirname "$0")/lib.sh"
 P="$E2E_DIR/programs"
-S="$E2E_DIR/../../../shared/scenarios"
-[ -d "$S" ] || S="$(cd "$E2E_DIR/../../.." && pwd)/shared/scenarios"
-
-build v1 "$S/varargs/v1/main.c"
-build v2 "$S/varargs/v2/main.c"
+build v1 "$P/hits/v1/main.c"
+build v2 "$P/hits/v2/main.c"
 build other "$P/onstack/v1/main.c"
 build other2 "$P/onstack/v2/main.c"
 make_patch v1 v2 good.patch
@@ -18,7 +15,7 @@ chmod 600 "$WORK"/*.patch
 python3 "$E2E_DIR/patchtool.py" "$WORK/good.patch" "$WORK/corrupt.patch" --flip 200
 python3 "$E2E_DIR/patchtool.py" "$WORK/good.patch" "$WORK/truncated.patch" --truncate 300
 head -c 100 /dev/urandom > "$WORK/garbage.patch"
-/usr/lib/llvm-19/bin/clang -shared -fPIC -o "$WORK/unresolved.so" "$P/bad/unresolved.c"
+"$DSU_CLANG" -shared -fPIC -o "$WORK/unresolved.so" "$P/bad/unresolved.c"
 python3 "$E2E_DIR/patchtool.py" "$WORK/good.patch" "$WORK/unresolved.patch" --payload "$WORK/unresolved.so"
 cp "$WORK/good.patch" "$WORK/writable.patch"; chmod 666 "$WORK/writable.patch"
 chmod 600 "$WORK"/corrupt.patch "$WORK"/truncated.patch "$WORK"/garbage.patch "$WORK"/unresolved.patch

@@ -37,7 +37,7 @@ check "the static counter survives, the new greeting shows" cmp "$WORK/g1.out" "
 F="$E2E_DIR/programs/flags"
 FLAGS=(-O2 -fcommon -fno-strict-aliasing -fwrapv -fno-builtin -std=gnu89
        -fgnu89-inline -funsigned-char -DVALUE=7 -DDEBUG -UDEBUG -mno-red-zone)
-/usr/lib/llvm-19/bin/clang "${FLAGS[@]}" -I"$DSU_BIN/../include" \
+"$DSU_CLANG" "${FLAGS[@]}" -I"$DSU_BIN/../include" \
   -o "$WORK/flags-plain" "$F/v1/main.c" "$F/other.c" \
   "$DSU_BIN/../lib/libdsu.a" -ldl -pthread > "$WORK/flags-plain.log" 2>&1
 check "the flags program builds with clang-19" test -x "$WORK/flags-plain"
@@ -54,7 +54,7 @@ check "the patch builds" test -s "$WORK/flags.patch"
 check "-fno-builtin reaches the patch build: the zeroing loop stays a loop" \
   bash -c "! objdump -d '$WORK/flags-keep/patch.so' | grep -q 'call.*memset'"
 check "the plain build with builtins would call memset (the check can fail)" \
-  bash -c "/usr/lib/llvm-19/bin/clang -O2 -shared -fPIC -o '$WORK/b.so' '$F/v1/main.c' -DVALUE=1 -I'$DSU_BIN/../include' -Dmain=main2 2>/dev/null; objdump -d '$WORK/b.so' | grep -q 'call.*memset'"
+  bash -c "'$DSU_CLANG' -O2 -shared -fPIC -o '$WORK/b.so' '$F/v1/main.c' -DVALUE=1 -I'$DSU_BIN/../include' -Dmain=main2 2>/dev/null; objdump -d '$WORK/b.so' | grep -q 'call.*memset'"
 start flags1
 send r p
 wait_lines "$WORK/flags1.out" 1

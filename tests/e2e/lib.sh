@@ -5,6 +5,8 @@ set -u
 : "${DSU_BIN:?DSU_BIN must name the directory of dsu-cc and dsu}"
 DSU_CC="$DSU_BIN/dsu-cc"
 DSU="$DSU_BIN/dsu"
+# The clang dsu was built with (CMake's DSU_CLANG, passed by ctest).
+DSU_CLANG=${DSU_CLANG:-clang-19}
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dsu-e2e.XXXXXX")
 export DSU_RUNTIME_DIR="$WORK/run"

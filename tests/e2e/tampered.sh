@@ -80,10 +80,8 @@ check "the undamaged build still diffs" test $? -eq 0
 # Patch integrity (issue 11, item 8): every byte of a patch is checked, the
 # payload's ELF structure before the dynamic loader sees it, and a process
 # started with trusted keys loads only patches signed by one of them.
-S="$E2E_DIR/../../../shared/scenarios"
-[ -d "$S" ] || S="$(cd "$E2E_DIR/../../.." && pwd)/shared/scenarios"
-build s1 "$S/varargs/v1/main.c"
-build s2 "$S/varargs/v2/main.c"
+build s1 "$E2E_DIR/programs/hits/v1/main.c"
+build s2 "$E2E_DIR/programs/hits/v2/main.c"
 make_patch s1 s2 s.patch
 T="$E2E_DIR/patchtool.py"
 python3 "$T" "$WORK/s.patch" "$WORK/plan.patch" --flip-plan 5
@@ -153,7 +151,7 @@ stop
 
 # A program built with its trusted key (-fdsu-trusted-key): no variable
 # needed, and the environment cannot add a key.
-build sk -fdsu-trusted-key="$WORK/k1.pub" "$S/varargs/v1/main.c"
+build sk -fdsu-trusted-key="$WORK/k1.pub" "$E2E_DIR/programs/hits/v1/main.c"
 check "the built-in key is in the program" contains <(strings "$WORK/sk") "$(cat "$WORK/k1.pub")"
 (umask 077; cat "$WORK/k2.pub" > "$WORK/trusted2")
 DSU_TRUSTED_KEYS="$WORK/trusted2" start sk
@@ -171,7 +169,7 @@ wait_lines "$WORK/sk.out" 2
 check "the keyed program runs version 2" contains "$WORK/sk.out" "[v2] 2 hits, last b"
 stop
 echo nothex > "$WORK/bad.pub"
-"$DSU_CC" -o "$WORK/badkey" -fdsu-trusted-key="$WORK/bad.pub" "$S/varargs/v1/main.c" > "$WORK/badkey.out" 2>&1
+"$DSU_CC" -o "$WORK/badkey" -fdsu-trusted-key="$WORK/bad.pub" "$E2E_DIR/programs/hits/v1/main.c" > "$WORK/badkey.out" 2>&1
 check "dsu-cc refuses a key file that is no public key" test $? -ne 0
 check "dsu-cc names the key file" contains "$WORK/badkey.out" "bad.pub: not a public key"
 finish

@@ -7,7 +7,7 @@ DUK=/usr/share/duktape
 [ -f "$DUK/duktape.c" ] || { fail "duktape-dev is not installed ($DUK/duktape.c)"; finish; }
 R=$(cd "$(dirname "$0")" && pwd)
 build duk_dsu -I"$DUK" "$DUK/duktape.c" "$R/duk_main.c" -lm
-/usr/lib/llvm-19/bin/clang -O2 -I"$DUK" -o "$WORK/duk_plain" "$DUK/duktape.c" "$R/duk_main.c" -lm
+"$DSU_CLANG" -O2 -I"$DUK" -o "$WORK/duk_plain" "$DUK/duktape.c" "$R/duk_main.c" -lm
 "$WORK/duk_dsu" "$R/workload.js" > "$WORK/dsu.out" 2>&1
 check "dsu-cc build runs the workload" test $? -eq 0
 "$WORK/duk_plain" "$R/workload.js" > "$WORK/plain.out" 2>&1

@@ -44,7 +44,7 @@ TEST(Regression, ValidateRejectsUnmanagedDefinitionsInTwoTUs) {
   EXPECT_EQ(errorText(P.validate()), "");
 }
 
-TEST(Regression, TwoTUsCallingAtoiAtO2DoNotLink) {
+TEST(Regression, TwoTUsCallingAtoiAtO2Link) {
   TempDir D = makeTempDir();
   std::string A = writeSource(D, "a.c", "#include <stdlib.h>\n"
                                         "int parse_a(const char *s) { return atoi(s); }\n");
