@@ -57,6 +57,7 @@
 #include "dsu/Analysis/Continuations.h"
 #include "dsu/Analysis/Contexts.h"
 #include "dsu/Analysis/LibraryCalls.h"
+#include "dsu/Support/Error.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/Constants.h"
@@ -165,8 +166,7 @@ void ContinuationAnalysis::addBlockSite(Node &N, CallBase &Enter) {
 
 Error ContinuationAnalysis::load() {
   if (B.Records.size() != B.Model.TUs.size())
-    return createStringError(inconvertibleErrorCode(),
-                             "program model and stored modules disagree");
+    return failure("program model and stored modules disagree");
   Globals = B.Model.globalsBySymbol();
   ByIRName.resize(B.Records.size());
   for (size_t T = 0; T < B.Records.size(); ++T) {

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/GlobalWrites.h"
+#include "dsu/Support/Error.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/Constants.h"
@@ -114,8 +115,7 @@ bool onlyRead(const Value *V, std::set<const Value *> &Seen) {
 
 Error dsu::findUnwrittenGlobals(Build &B) {
   if (B.Records.size() != B.Model.TUs.size())
-    return createStringError(inconvertibleErrorCode(),
-                             "program model and stored modules disagree");
+    return failure("program model and stored modules disagree");
   std::map<std::string, GlobalInfo *> Mutable;
   for (TUModel &TU : B.Model.TUs)
     for (GlobalInfo &G : TU.Globals)

@@ -1,5 +1,6 @@
 //===- ControlClient.cpp - talking to a running program's runtime ---------===//
 #include "dsu/Control/ControlClient.h"
+#include "dsu/Support/Error.h"
 #include "dsu/control_protocol.h"
 
 #include "llvm/ADT/Twine.h"
@@ -20,10 +21,6 @@
 
 using namespace dsu;
 using namespace llvm;
-
-static Error failure(const Twine &Why) {
-  return createStringError(inconvertibleErrorCode(), Why);
-}
 
 namespace {
 

@@ -24,6 +24,7 @@
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Patch/Transformers.h"
+#include "dsu/Support/Error.h"
 #include "dsu/Support/Hash.h"
 #include "dsu/Support/Process.h"
 #include "dsu/Transform/Transform.h"
@@ -245,10 +246,6 @@ void removeDeadGlobals(Module &M) {
   ModulePassManager MPM;
   MPM.addPass(GlobalDCEPass());
   MPM.run(M, MAM);
-}
-
-Error failure(const Twine &Why) {
-  return createStringError(inconvertibleErrorCode(), Why);
 }
 
 /// The compile options that every translation unit of the program has, in

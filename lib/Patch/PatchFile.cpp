@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/PatchFile.h"
+#include "dsu/Support/Error.h"
 
 extern "C" {
 #include "dsu/patch_format.h"
@@ -62,9 +63,7 @@ std::string dsu::encodePatchFile(const PatchFile &P) {
 }
 
 Expected<PatchFile> dsu::decodePatchFile(StringRef Bytes) {
-  auto Bad = [](const Twine &Why) {
-    return createStringError(inconvertibleErrorCode(), Why);
-  };
+  auto Bad = [](const Twine &Why) { return failure(Why); };
   dsu_patch_header H;
   // The magic first: a short file that is no patch is named as such.
   if (Bytes.size() >= 8 && std::memcmp(Bytes.data(), DSU_PATCH_MAGIC, 8) != 0)
@@ -118,9 +117,7 @@ Expected<PatchFile> dsu::decodePatchFile(StringRef Bytes) {
 /// Reads a key file: hex text of Size bytes, surrounding whitespace allowed.
 static Expected<std::string> readKeyFile(StringRef Path, size_t Size,
                                          const char *What) {
-  auto Fail = [&](const Twine &Why) {
-    return createStringError(inconvertibleErrorCode(), Path + ": " + Why);
-  };
+  auto Fail = [&](const Twine &Why) { return failure(Path + ": " + Why); };
   struct stat St;
   if (stat(Path.str().c_str(), &St) != 0)
     return Fail(strerror(errno));
@@ -139,8 +136,7 @@ static Expected<std::string> readKeyFile(StringRef Path, size_t Size,
 
 Error dsu::generateSigningKey(StringRef SecretPath, StringRef PublicPath) {
   if (sodium_init() < 0)
-    return createStringError(inconvertibleErrorCode(),
-                             "cannot initialise libsodium");
+    return failure("cannot initialise libsodium");
   unsigned char Pk[crypto_sign_PUBLICKEYBYTES], Sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(Pk, Sk);
   std::string SkHex =
@@ -152,14 +148,12 @@ Error dsu::generateSigningKey(StringRef SecretPath, StringRef PublicPath) {
   int Fd = open(SecretPath.str().c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (Fd < 0)
-    return createStringError(inconvertibleErrorCode(),
-                             SecretPath + ": " + strerror(errno));
+    return failure(SecretPath + ": " + strerror(errno));
   bool Ok = write(Fd, SkHex.data(), SkHex.size()) == ssize_t(SkHex.size());
   Ok = close(Fd) == 0 && Ok;
   sodium_memzero(SkHex.data(), SkHex.size());
   if (!Ok)
-    return createStringError(inconvertibleErrorCode(),
-                             SecretPath + ": cannot write the key");
+    return failure(SecretPath + ": cannot write the key");
   return writePatchFile(PublicPath, PkHex);
 }
 
@@ -168,8 +162,7 @@ Expected<std::string> dsu::signPatchFile(StringRef Bytes, StringRef KeyPath) {
   if (!Raw)
     return Raw.takeError();
   if (sodium_init() < 0)
-    return createStringError(inconvertibleErrorCode(),
-                             "cannot initialise libsodium");
+    return failure("cannot initialise libsodium");
   auto Sk = reinterpret_cast<const unsigned char *>(Raw->data());
   // Decode first: only a sound patch is signed.
   if (auto P = decodePatchFile(Bytes); !P)
@@ -191,9 +184,7 @@ Expected<std::string> dsu::signPatchFile(StringRef Bytes, StringRef KeyPath) {
 }
 
 Error dsu::writePatchFile(StringRef Path, StringRef Bytes) {
-  auto Fail = [&](const Twine &Why) {
-    return createStringError(inconvertibleErrorCode(), Path + ": " + Why);
-  };
+  auto Fail = [&](const Twine &Why) { return failure(Path + ": " + Why); };
   std::string P = Path.str();
   struct stat St;
   if (lstat(P.c_str(), &St) == 0 && !S_ISREG(St.st_mode))

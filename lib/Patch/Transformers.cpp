@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/Transformers.h"
+#include "dsu/Support/Error.h"
 
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -41,10 +42,6 @@ using namespace dsu;
 using namespace llvm;
 
 namespace {
-
-Error failure(const Twine &Why) {
-  return createStringError(inconvertibleErrorCode(), Why);
-}
 
 /// A C type spelled canonically, split into what the generator needs.
 struct CType {
