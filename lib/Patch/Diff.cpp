@@ -393,13 +393,12 @@ void checkPoint(const ProgramModel &Old, const ProgramModel &New,
 }
 } // namespace
 
-PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
-  PatchPlan Plan;
-  Plan.BaseVersion = Old.versionId();
-  Plan.TargetVersion = New.versionId();
+namespace {
+/// Functions changed, added and removed, and the unchanged ones that must
+/// be rebuilt with them (readers of a replaced const, direct callers).
+void diffFunctions(const ProgramModel &Old, const ProgramModel &New,
+                   PatchPlan &Plan) {
   using FK = PatchPlan::FunctionChangeKind;
-  using GK = PatchPlan::GlobalChangeKind;
-
   auto OldF = byIdentity(Old, &TUModel::Functions);
   auto NewF = byIdentity(New, &TUModel::Functions);
   for (const auto &[Key, N] : NewF) {
@@ -505,7 +504,13 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
       Plan.Functions.push_back({FK::Removed, O.Entity->Name, O.TU,
                                 O.Entity->Symbol, "", O.Entity->Signature, "",
                                 O.Entity->File, O.Entity->Line});
+}
 
+/// Globals changed, added and removed, and the running values an update
+/// would drop.
+void diffGlobals(const ProgramModel &Old, const ProgramModel &New,
+                   PatchPlan &Plan) {
+  using GK = PatchPlan::GlobalChangeKind;
   auto OldG = byIdentity(Old, &TUModel::Globals);
   auto NewG = byIdentity(New, &TUModel::Globals);
   for (const auto &[Key, N] : NewG) {
@@ -548,146 +553,162 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
       Plan.StateLosses.push_back(
           {O.Entity->Name, O.TU, Same->second->TU});
   }
+}
 
-  Plan.Types = diffTypes(Old, New);
-
-  // Loops that would keep running old code for good: the function holding
-  // an update point (an extracted loop body) that the new build replaces
-  // with another function or drops.
-  {
-    std::map<std::string, const PatchPlan::FunctionChange *> ByOldSymbol;
-    for (const PatchPlan::FunctionChange &C : Plan.Functions)
-      if (C.Kind == FK::SignatureChanged || C.Kind == FK::Removed)
-        ByOldSymbol[C.OldSymbol] = &C;
-    std::set<std::string> Seen;
-    for (const TUModel &TU : Old.TUs)
-      for (const UpdatePointInfo &U : TU.UpdatePoints) {
-        auto It = ByOldSymbol.find(U.Function);
-        if (It == ByOldSymbol.end() || !Seen.insert(U.Function).second)
-          continue;
-        const PatchPlan::FunctionChange &C = *It->second;
-        std::string Loop = C.Name.find(".loop") != std::string::npos
-                               ? "the loop body " + C.Name
-                               : "function " + C.Name;
-        Plan.Partials.push_back(
-            {C.Name, llvm::sys::path::filename(U.File).str(), U.Line,
-             Loop + ", which holds this update point, " +
-                 (C.Kind == FK::Removed
-                      ? std::string("is gone from the new build")
-                      : "became a new function ('" + C.OldSignature +
-                            "' -> '" + C.NewSignature + "')") +
-                 ": the running loop keeps calling its old body, and the "
-                 "new one runs only when its caller is entered again"});
-      }
-  }
-
-  // Objects whose address the old code gave to code dsu does not build (a
-  // library that keeps it, like libevent's event_set) cannot be moved: the
-  // library would go on using the old address.
-  {
-    std::set<std::string> Defined;
-    for (const TUModel &TU : Old.TUs)
-      for (const FunctionInfo &F : TU.Functions)
-        Defined.insert(F.Name);
-    std::map<std::string, std::vector<const AddressEscape *>> EscapesOf;
-    for (const TUModel &TU : Old.TUs)
-      for (const AddressEscape &E : TU.Escapes)
-        if (!Defined.count(E.Callee))
-          EscapesOf[E.Type].push_back(&E);
-    for (const PatchPlan::TypeChange &T : Plan.Types) {
-      auto It = EscapesOf.find(T.oldName());
-      if (It == EscapesOf.end())
+/// Loops that would keep running old code for good: the function holding
+/// an update point (an extracted loop body) that the new build replaces
+/// with another function or drops.
+void findPartials(const ProgramModel &Old, PatchPlan &Plan) {
+  using FK = PatchPlan::FunctionChangeKind;
+  std::map<std::string, const PatchPlan::FunctionChange *> ByOldSymbol;
+  for (const PatchPlan::FunctionChange &C : Plan.Functions)
+    if (C.Kind == FK::SignatureChanged || C.Kind == FK::Removed)
+      ByOldSymbol[C.OldSymbol] = &C;
+  std::set<std::string> Seen;
+  for (const TUModel &TU : Old.TUs)
+    for (const UpdatePointInfo &U : TU.UpdatePoints) {
+      auto It = ByOldSymbol.find(U.Function);
+      if (It == ByOldSymbol.end() || !Seen.insert(U.Function).second)
         continue;
-      std::string Where;
-      size_t Shown = 0;
-      for (const AddressEscape *E : It->second) {
-        if (Shown++ == 3) {
-          Where += ", and " + std::to_string(It->second.size() - 3) + " more";
-          break;
-        }
-        Where += std::string(Shown > 1 ? ", " : "") +
-                 (E->Field.empty() ? "an object"
-                                   : "its field '" + E->Field + "'") +
-                 " is given to " + E->Callee + " at " +
-                 llvm::sys::path::filename(E->File).str() + ":" +
-                 std::to_string(E->Line);
-      }
-      Plan.PinnedTypes.push_back({T.Name, Where});
+      const PatchPlan::FunctionChange &C = *It->second;
+      std::string Loop = C.Name.find(".loop") != std::string::npos
+                             ? "the loop body " + C.Name
+                             : "function " + C.Name;
+      Plan.Partials.push_back(
+          {C.Name, llvm::sys::path::filename(U.File).str(), U.Line,
+           Loop + ", which holds this update point, " +
+               (C.Kind == FK::Removed
+                    ? std::string("is gone from the new build")
+                    : "became a new function ('" + C.OldSignature +
+                          "' -> '" + C.NewSignature + "')") +
+               ": the running loop keeps calling its old body, and the "
+               "new one runs only when its caller is entered again"});
     }
-  }
+}
 
-  // Safety at each update point of the old build.
-  {
-    std::set<std::string> ChangedTypes, ChangedGlobals;
-    for (const PatchPlan::TypeChange &T : Plan.Types)
-      ChangedTypes.insert(T.oldName()); // old functions use old names
-    for (const PatchPlan::GlobalChange &G : Plan.Globals)
-      if (G.Kind == GK::TypeChanged)
-        ChangedGlobals.insert(G.OldSymbol);
-    for (const std::string &T : ChangedTypes)
-      Plan.ChangedNames.push_back(T);
-    for (const std::string &G : ChangedGlobals)
-      Plan.ChangedNames.push_back(G);
-    for (const TUModel &TU : Old.TUs)
-      for (const UpdatePointInfo &U : TU.UpdatePoints) {
-        PatchPlan::PointSafety S;
-        S.File = llvm::sys::path::filename(U.File).str();
-        S.Line = U.Line;
-        if (!ChangedTypes.empty() || !ChangedGlobals.empty())
-          checkPoint(Old, New, U, ChangedTypes, ChangedGlobals, S);
-        Plan.Points.push_back(S);
+/// Objects whose address the old code gave to code dsu does not build (a
+/// library that keeps it, like libevent's event_set) cannot be moved: the
+/// library would go on using the old address.
+void findPinnedTypes(const ProgramModel &Old, PatchPlan &Plan) {
+  std::set<std::string> Defined;
+  for (const TUModel &TU : Old.TUs)
+    for (const FunctionInfo &F : TU.Functions)
+      Defined.insert(F.Name);
+  std::map<std::string, std::vector<const AddressEscape *>> EscapesOf;
+  for (const TUModel &TU : Old.TUs)
+    for (const AddressEscape &E : TU.Escapes)
+      if (!Defined.count(E.Callee))
+        EscapesOf[E.Type].push_back(&E);
+  for (const PatchPlan::TypeChange &T : Plan.Types) {
+    auto It = EscapesOf.find(T.oldName());
+    if (It == EscapesOf.end())
+      continue;
+    std::string Where;
+    size_t Shown = 0;
+    for (const AddressEscape *E : It->second) {
+      if (Shown++ == 3) {
+        Where += ", and " + std::to_string(It->second.size() - 3) + " more";
+        break;
       }
-    // Places where another thread may be parked while the update commits
-    // (programs with threads): the runtime keeps the commit waiting while a
-    // thread is parked at one found unsafe.
-    for (const PointContinuations &PC : Old.Continuations) {
-      if (PC.BlockingCall.empty())
-        continue;
+      Where += std::string(Shown > 1 ? ", " : "") +
+               (E->Field.empty() ? "an object"
+                                 : "its field '" + E->Field + "'") +
+               " is given to " + E->Callee + " at " +
+               llvm::sys::path::filename(E->File).str() + ":" +
+               std::to_string(E->Line);
+    }
+    Plan.PinnedTypes.push_back({T.Name, Where});
+  }
+}
+
+/// Safety at each update point of the old build.
+void checkSafety(const ProgramModel &Old, const ProgramModel &New,
+                   PatchPlan &Plan) {
+  using GK = PatchPlan::GlobalChangeKind;
+  std::set<std::string> ChangedTypes, ChangedGlobals;
+  for (const PatchPlan::TypeChange &T : Plan.Types)
+    ChangedTypes.insert(T.oldName()); // old functions use old names
+  for (const PatchPlan::GlobalChange &G : Plan.Globals)
+    if (G.Kind == GK::TypeChanged)
+      ChangedGlobals.insert(G.OldSymbol);
+  for (const std::string &T : ChangedTypes)
+    Plan.ChangedNames.push_back(T);
+  for (const std::string &G : ChangedGlobals)
+    Plan.ChangedNames.push_back(G);
+  for (const TUModel &TU : Old.TUs)
+    for (const UpdatePointInfo &U : TU.UpdatePoints) {
       PatchPlan::PointSafety S;
-      S.File = PC.Point.File;
-      S.Line = PC.Point.Line;
-      S.BlockingCall = PC.BlockingCall;
+      S.File = llvm::sys::path::filename(U.File).str();
+      S.Line = U.Line;
       if (!ChangedTypes.empty() || !ChangedGlobals.empty())
-        checkPoint(Old, New, PC.Point, ChangedTypes, ChangedGlobals, S, &PC);
+        checkPoint(Old, New, U, ChangedTypes, ChangedGlobals, S);
       Plan.Points.push_back(S);
     }
-    std::sort(Plan.Points.begin(), Plan.Points.end(),
-              [](const auto &A, const auto &B) {
-                return std::tie(A.File, A.Line, A.BlockingCall) <
-                       std::tie(B.File, B.Line, B.BlockingCall);
-              });
+  // Places where another thread may be parked while the update commits
+  // (programs with threads): the runtime keeps the commit waiting while a
+  // thread is parked at one found unsafe.
+  for (const PointContinuations &PC : Old.Continuations) {
+    if (PC.BlockingCall.empty())
+      continue;
+    PatchPlan::PointSafety S;
+    S.File = PC.Point.File;
+    S.Line = PC.Point.Line;
+    S.BlockingCall = PC.BlockingCall;
+    if (!ChangedTypes.empty() || !ChangedGlobals.empty())
+      checkPoint(Old, New, PC.Point, ChangedTypes, ChangedGlobals, S, &PC);
+    Plan.Points.push_back(S);
   }
+  std::sort(Plan.Points.begin(), Plan.Points.end(),
+            [](const auto &A, const auto &B) {
+              return std::tie(A.File, A.Line, A.BlockingCall) <
+                     std::tie(B.File, B.Line, B.BlockingCall);
+            });
+}
 
-  // Every frame of the old build the runtime may find on a stack, and what
-  // the rest of it uses: after this patch, such a frame may go on running
-  // old code, and later patches are checked against this record.
-  {
-    auto OldBySymbol = Old.functionsBySymbol();
-    std::map<uint64_t, PatchPlan::Residual> Frames;
-    for (const PointContinuations &PC : Old.Continuations)
-      for (const FrameContinuation &FC : PC.Frames) {
-        if (!FC.Site || !FC.Tracked || Frames.count(FC.Site))
-          continue;
-        PatchPlan::Residual R;
-        R.Site = FC.Site;
-        auto F = OldBySymbol.find(FC.Function);
-        R.Where = "function '" +
-                  (F == OldBySymbol.end() ? FC.Function : F->second->Name) +
-                  "'";
-        if (F != OldBySymbol.end() && !FC.Lines.empty())
-          R.Where += " at " + llvm::sys::path::filename(F->second->File).str() +
-                     ":" + std::to_string(FC.Lines.front());
-        std::set<std::string> Uses;
-        for (const ContinuationUse &U : FC.Uses)
-          Uses.insert(U.What);
-        R.Uses.assign(Uses.begin(), Uses.end());
-        Frames[FC.Site] = std::move(R);
-      }
-    for (auto &[Site, R] : Frames) {
-      Plan.BaseSites.push_back(Site);
-      Plan.Residuals.push_back(std::move(R));
+/// Every frame of the old build the runtime may find on a stack, and what
+/// the rest of it uses: after this patch, such a frame may go on running
+/// old code, and later patches are checked against this record.
+void recordResiduals(const ProgramModel &Old, PatchPlan &Plan) {
+  auto OldBySymbol = Old.functionsBySymbol();
+  std::map<uint64_t, PatchPlan::Residual> Frames;
+  for (const PointContinuations &PC : Old.Continuations)
+    for (const FrameContinuation &FC : PC.Frames) {
+      if (!FC.Site || !FC.Tracked || Frames.count(FC.Site))
+        continue;
+      PatchPlan::Residual R;
+      R.Site = FC.Site;
+      auto F = OldBySymbol.find(FC.Function);
+      R.Where = "function '" +
+                (F == OldBySymbol.end() ? FC.Function : F->second->Name) +
+                "'";
+      if (F != OldBySymbol.end() && !FC.Lines.empty())
+        R.Where += " at " + llvm::sys::path::filename(F->second->File).str() +
+                   ":" + std::to_string(FC.Lines.front());
+      std::set<std::string> Uses;
+      for (const ContinuationUse &U : FC.Uses)
+        Uses.insert(U.What);
+      R.Uses.assign(Uses.begin(), Uses.end());
+      Frames[FC.Site] = std::move(R);
     }
+  for (auto &[Site, R] : Frames) {
+    Plan.BaseSites.push_back(Site);
+    Plan.Residuals.push_back(std::move(R));
   }
+}
+
+} // namespace
+
+PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
+  PatchPlan Plan;
+  Plan.BaseVersion = Old.versionId();
+  Plan.TargetVersion = New.versionId();
+  diffFunctions(Old, New, Plan);
+  diffGlobals(Old, New, Plan);
+  Plan.Types = diffTypes(Old, New);
+  findPartials(Old, Plan);
+  findPinnedTypes(Old, Plan);
+  checkSafety(Old, New, Plan);
+  recordResiduals(Old, Plan);
 
   auto ByName = [](const auto &A, const auto &B) {
     return std::tie(A.Name, A.TU, A.NewSymbol, A.OldSymbol) <
