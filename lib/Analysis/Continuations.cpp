@@ -57,6 +57,7 @@
 #include "dsu/Analysis/Continuations.h"
 #include "dsu/Analysis/Contexts.h"
 #include "dsu/Analysis/LibraryCalls.h"
+#include "dsu/Analysis/StoredModules.h"
 #include "dsu/Support/Error.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -107,7 +108,8 @@ struct Node {
 
 class ContinuationAnalysis {
 public:
-  explicit ContinuationAnalysis(Build &B) : B(B) {}
+  ContinuationAnalysis(Build &B, StoredModules &Stored)
+      : B(B), Stored(Stored) {}
 
   Error load();
   void run();
@@ -128,8 +130,7 @@ private:
                           const std::vector<unsigned> &Lines);
 
   Build &B;
-  LLVMContext Ctx;
-  std::vector<std::unique_ptr<Module>> Modules;
+  StoredModules &Stored;
   std::vector<Node> Nodes;
   std::vector<std::map<std::string, int>> ByIRName; ///< Per TU.
   std::map<std::string, int> BySymbol;              ///< Managed functions.
@@ -165,17 +166,14 @@ void ContinuationAnalysis::addBlockSite(Node &N, CallBase &Enter) {
 }
 
 Error ContinuationAnalysis::load() {
-  if (B.Records.size() != B.Model.TUs.size())
+  if (Stored.Modules.size() != B.Model.TUs.size())
     return failure("program model and stored modules disagree");
   Globals = B.Model.globalsBySymbol();
   ByIRName.resize(B.Records.size());
   for (size_t T = 0; T < B.Records.size(); ++T) {
-    const TURecord &R = B.Records[T];
-    auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, R.Model.Source), Ctx);
-    if (!M)
-      return M.takeError();
+    Module &M = *Stored.Modules[T];
     for (const FunctionInfo &Info : B.Model.TUs[T].Functions) {
-      Function *F = (*M)->getFunction(Info.Symbol);
+      Function *F = M.getFunction(Info.Symbol);
       if (!F || F->isDeclaration())
         continue;
       Node N;
@@ -195,7 +193,6 @@ Error ContinuationAnalysis::load() {
         AddressTaken.insert(Id);
       Nodes.push_back(std::move(N));
     }
-    Modules.push_back(std::move(*M));
   }
   for (const TUModel &TU : B.Model.TUs)
     for (const std::string &Name : TU.AddressTakenExternals)
@@ -512,12 +509,19 @@ void ContinuationAnalysis::run() {
 } // namespace
 
 Error dsu::computeContinuations(Build &B) {
+  auto Stored = parseStoredModules(B);
+  if (!Stored)
+    return Stored.takeError();
+  return computeContinuations(B, **Stored);
+}
+
+Error dsu::computeContinuations(Build &B, StoredModules &Stored) {
   // A build whose models lack the type-use facts (made by an older dsu-cc)
   // keeps the flow-insensitive check: no facts must not read as no uses.
   for (const TUModel &TU : B.Model.TUs)
     if (!TU.HasTypeUses)
       return Error::success();
-  ContinuationAnalysis A(B);
+  ContinuationAnalysis A(B, Stored);
   if (Error E = A.load())
     return E;
   A.run();

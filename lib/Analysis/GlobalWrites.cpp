@@ -23,9 +23,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Analysis/GlobalWrites.h"
+#include "dsu/Analysis/StoredModules.h"
 #include "dsu/Support/Error.h"
 
-#include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
@@ -113,8 +113,8 @@ bool onlyRead(const Value *V, std::set<const Value *> &Seen) {
 
 } // namespace
 
-Error dsu::findUnwrittenGlobals(Build &B) {
-  if (B.Records.size() != B.Model.TUs.size())
+Error dsu::findUnwrittenGlobals(Build &B, StoredModules &Stored) {
+  if (Stored.Modules.size() != B.Model.TUs.size())
     return failure("program model and stored modules disagree");
   std::map<std::string, GlobalInfo *> Mutable;
   for (TUModel &TU : B.Model.TUs)
@@ -122,19 +122,15 @@ Error dsu::findUnwrittenGlobals(Build &B) {
       if (!G.IsConst)
         Mutable[G.Symbol] = &G;
   std::set<std::string> Written;
-  LLVMContext Ctx;
-  for (const TURecord &R : B.Records) {
-    auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, R.Model.Source), Ctx);
-    if (!M)
-      return M.takeError();
+  for (std::unique_ptr<Module> &M : Stored.Modules) {
     FunctionAnalysisManager FAM;
     PassBuilder PB;
     PB.registerFunctionAnalyses(FAM);
     PromotePass Promote;
-    for (Function &F : **M)
+    for (Function &F : *M)
       if (!F.isDeclaration())
         Promote.run(F, FAM);
-    for (GlobalVariable &G : (*M)->globals()) {
+    for (GlobalVariable &G : M->globals()) {
       std::string Name = G.getName().str();
       if (!Mutable.count(Name) || Written.count(Name))
         continue;

@@ -4,8 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
-#include "dsu/Analysis/Continuations.h"
-#include "dsu/Analysis/GlobalWrites.h"
+#include "dsu/Analysis/StoredModules.h"
 
 #include "dsu/Control/ControlClient.h"
 #include "dsu/Control/UpdateTesting.h"
@@ -71,15 +70,6 @@ Parsed parseArgs(const ArgList &Args, const std::set<std::string> &Flags,
     P.Positional.push_back(A);
   }
   return P;
-}
-
-/// The facts `dsu patch` computes on a build's stored modules: what active
-/// frames use after each update point (safety), which globals the program
-/// never writes (their new initialiser is their value).
-Error analyseBuild(Build &B) {
-  if (Error E = computeContinuations(B))
-    return E;
-  return findUnwrittenGlobals(B);
 }
 
 Expected<Build> loadBuild(const std::string &Path) {

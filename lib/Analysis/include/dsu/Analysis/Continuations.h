@@ -12,6 +12,11 @@ namespace dsu {
 /// Continuations.cpp). Works on the modules stored in B.Records.
 llvm::Error computeContinuations(Build &B);
 
+struct StoredModules;
+/// The same on modules already parsed (StoredModules.h), which it does not
+/// change.
+llvm::Error computeContinuations(Build &B, StoredModules &Stored);
+
 } // namespace dsu
 
 #endif

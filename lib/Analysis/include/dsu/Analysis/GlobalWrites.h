@@ -8,10 +8,13 @@
 
 namespace dsu {
 
+struct StoredModules;
+
 /// Sets GlobalInfo::NeverWritten in B.Model for every mutable global that no
 /// code of the build can write (see GlobalWrites.cpp): its running value is
-/// its initialiser. Works on the modules stored in B.Records.
-llvm::Error findUnwrittenGlobals(Build &B);
+/// its initialiser. Works on B's stored modules, whose locals it promotes
+/// to registers (analyseBuild in StoredModules.h runs it last).
+llvm::Error findUnwrittenGlobals(Build &B, StoredModules &Stored);
 
 } // namespace dsu
 
