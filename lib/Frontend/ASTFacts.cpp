@@ -14,10 +14,12 @@
 //    whose size argument contains sizeof(T) (or sizeof an expression of type
 //    T), which is how the runtime will later know the type of heap objects;
 //  * update points: calls to __dsu_update_point, which DSU_UPDATE_POINT()
-//    expands to.
+//    expands to;
+//  * what flows into untyped pointers (UntypedFacts.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "ASTFactsConsumer.h"
+#include "UntypedFacts.h"
 #include "UseFacts.h"
 #include "dsu/Support/Hash.h"
 
@@ -156,6 +158,7 @@ public:
   }
 
   bool shouldVisitImplicitCode() const { return false; }
+  const std::set<std::string> &allocators() const { return Allocators; }
 
   void place(SourceLocation Loc, std::string &File, unsigned &Line) {
     PresumedLoc P = SM.getPresumedLoc(SM.getExpansionLoc(Loc));
@@ -228,17 +231,41 @@ public:
   }
 
   bool VisitRecordDecl(RecordDecl *RD) {
-    if (!RD->isCompleteDefinition() || RD->isInvalidDecl())
-      return true;
-    if (SM.isInSystemHeader(SM.getExpansionLoc(RD->getLocation())))
+    if (!RD->isCompleteDefinition() || RD->isInvalidDecl() ||
+        RD->isDependentType())
       return true;
     std::string Name = TypeHasher::recordName(RD);
-    if (Name == "anonymous" || !SeenTypes.insert(Name).second)
+    if (Name == "anonymous")
       return true;
-    if (RD->isDependentType())
+    if (SM.isInSystemHeader(SM.getExpansionLoc(RD->getLocation()))) {
+      SystemRecords.emplace(Name, RD);
       return true;
+    }
+    if (SeenTypes.insert(Name).second)
+      addRecord(RD, Name, false);
+    return true;
+  }
+
+  /// Records of system headers that the pointer tables need: allocated at a
+  /// typed site, or holding an untyped field the program stores into (the
+  /// address of a moved object may be there: struct msghdr's msg_name).
+  void addSystemRecords() {
+    std::set<std::string> Needed;
+    for (const AllocSite &A : Facts.AllocSites)
+      Needed.insert(A.Type);
+    for (const UntypedStore &S : Facts.UntypedStores)
+      Needed.insert(S.Target.substr(0, S.Target.rfind('.')));
+    for (const std::string &Name : Needed) {
+      auto It = SystemRecords.find(Name);
+      if (It != SystemRecords.end() && SeenTypes.insert(Name).second)
+        addRecord(It->second, Name, true);
+    }
+  }
+
+  void addRecord(const RecordDecl *RD, const std::string &Name, bool System) {
     dsu::TypeInfo T;
     T.Name = Name;
+    T.IsSystem = System;
     T.IsUnion = RD->isUnion();
     const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
     T.Size = L.getSize().getQuantity();
@@ -278,7 +305,6 @@ public:
     }
     place(RD->getLocation(), T.File, T.Line);
     Facts.Types.push_back(T);
-    return true;
   }
 
   /// Library functions that use the memory they are given only during the
@@ -312,35 +338,6 @@ public:
     return Known.count(Name.str()) != 0;
   }
 
-  /// The record an argument hands the address of, and the field if the
-  /// address is that of a field inside it; empty if neither.
-  std::pair<std::string, std::string> escapedObject(const Expr *Arg) {
-    const Expr *E = Arg->IgnoreParenCasts();
-    // &obj->field, &obj.field, obj->array (decayed): an address inside obj.
-    const Expr *Inner = E;
-    if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_AddrOf)
-      Inner = U->getSubExpr()->IgnoreParens();
-    if (const auto *M = dyn_cast<MemberExpr>(Inner)) {
-      if (Inner != E || M->getType()->isArrayType()) {
-        // The outermost object of a chain of '.' accesses holds the field.
-        while (!M->isArrow())
-          if (const auto *Base = dyn_cast<MemberExpr>(M->getBase()->IgnoreParens()))
-            M = Base;
-          else
-            break;
-        if (const auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()))
-          return {TypeHasher::recordName(FD->getParent()),
-                  FD->getNameAsString()};
-      }
-    }
-    // obj: a pointer to a record.
-    QualType T = E->getType().getCanonicalType();
-    if (const auto *PT = T->getAs<PointerType>())
-      if (const auto *RT = PT->getPointeeType()->getAs<RecordType>())
-        return {TypeHasher::recordName(RT->getDecl()), ""};
-    return {"", ""};
-  }
-
   /// Records the calls that give an object's address to a function this TU
   /// does not define (whether the program defines it elsewhere is decided
   /// on the whole program, see lib/Patch/Diff.cpp).
@@ -349,7 +346,7 @@ public:
         keepsNoAddress(Callee->getName()))
       return;
     for (const Expr *Arg : CE->arguments()) {
-      auto [Record, Field] = escapedObject(Arg);
+      auto [Record, Field] = pointedObject(Arg, TypeHasher::recordName);
       if (Record.empty() || Record == "anonymous")
         continue;
       AddressEscape A;
@@ -380,21 +377,6 @@ public:
       if (It != Aliases.end())
         T.Aliases.assign(It->second.begin(), It->second.end());
     }
-  }
-
-  /// The type named by sizeof somewhere inside E, if any.
-  std::optional<QualType> sizeofType(const Expr *E) {
-    if (!E)
-      return std::nullopt;
-    E = E->IgnoreParenImpCasts();
-    if (const auto *U = dyn_cast<UnaryExprOrTypeTraitExpr>(E))
-      if (U->getKind() == UETT_SizeOf)
-        return U->getTypeOfArgument();
-    for (const Stmt *Child : E->children())
-      if (const auto *CE = dyn_cast_or_null<Expr>(Child))
-        if (auto T = sizeofType(CE))
-          return T;
-    return std::nullopt;
   }
 
   bool VisitCallExpr(CallExpr *CE) {
@@ -446,6 +428,7 @@ private:
   TypeHasher Hasher;
   std::set<std::string> Allocators;
   std::set<std::string> SeenTypes;
+  std::map<std::string, const RecordDecl *> SystemRecords;
   std::map<std::string, std::set<std::string>> Aliases;
   const FunctionDecl *CurrentFunction = nullptr;
 };
@@ -459,6 +442,10 @@ public:
     FactsVisitor V(Ctx, Facts);
     V.TraverseDecl(Ctx.getTranslationUnitDecl());
     V.attachAliases();
+    collectUntypedFacts(Ctx, TypeHasher::recordName, V.allocators(),
+                        FactsVisitor::keepsNoAddress, Facts.UntypedStores,
+                        Facts.UntypedCasts);
+    V.addSystemRecords();
   }
 
 private:

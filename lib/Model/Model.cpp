@@ -18,7 +18,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
                                                 IsBitField, PointsTo)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
                                                 Align, Fields, Hash, File, Line,
-                                                Definition, Aliases)
+                                                Definition, Aliases, IsSystem)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeUse, Line, Type, Kind)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
                                                 Symbol, Signature, BodyHash,
@@ -36,11 +36,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
                                                 Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddressEscape, Callee, Type,
                                                 Field, Function, File, Line)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TUModel, Source, TU, TUTag,
-                                                Functions, Globals, Types,
-                                                AllocSites, UpdatePoints,
-                                                Escapes, AddressTakenExternals,
-                                                CompileOptions, HasTypeUses)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UntypedStore, Target, Source,
+                                                File, Line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UntypedCast, Type, Callee, File,
+                                                Line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    TUModel, Source, TU, TUTag, Functions, Globals, Types, AllocSites,
+    UpdatePoints, Escapes, UntypedStores, UntypedCasts, HasUntypedFacts,
+    AddressTakenExternals, CompileOptions, HasTypeUses)
 } // namespace dsu
 
 void TUModel::canonicalize() {
@@ -60,6 +63,17 @@ void TUModel::canonicalize() {
   std::sort(Escapes.begin(), Escapes.end(), [](const auto &A, const auto &B) {
     return std::tie(A.File, A.Line, A.Callee, A.Type, A.Field) <
            std::tie(B.File, B.Line, B.Callee, B.Type, B.Field);
+  });
+  auto Dedup = [](auto &V, auto Key) {
+    std::sort(V.begin(), V.end(),
+              [&](const auto &A, const auto &B) { return Key(A) < Key(B); });
+    V.erase(std::unique(V.begin(), V.end()), V.end());
+  };
+  Dedup(UntypedStores, [](const UntypedStore &S) {
+    return std::tie(S.Target, S.File, S.Line, S.Source);
+  });
+  Dedup(UntypedCasts, [](const UntypedCast &C) {
+    return std::tie(C.Type, C.File, C.Line, C.Callee);
   });
   std::sort(AddressTakenExternals.begin(), AddressTakenExternals.end());
   AddressTakenExternals.erase(
@@ -161,7 +175,7 @@ std::string ProgramModel::dump() const {
          << " init=" << (G.InitHash.empty() ? "-" : G.InitHash) << "\n";
     for (const TypeInfo &T : C.Types) {
       OS << "  type " << T.Name << " size=" << T.Size << " align=" << T.Align
-         << " hash=" << T.Hash;
+         << " hash=" << T.Hash << (T.IsSystem ? " system" : "");
       for (const std::string &A : T.Aliases)
         OS << " alias=" << A;
       OS << "\n";
@@ -177,6 +191,14 @@ std::string ProgramModel::dump() const {
       OS << "  escape " << E.Type << (E.Field.empty() ? "" : "." + E.Field)
          << " to " << E.Callee << " in " << E.Function << " " << E.File
          << ":" << E.Line << "\n";
+    for (const UntypedStore &S : C.UntypedStores)
+      OS << "  untyped-store " << S.Target << " <- "
+         << (S.Source.empty() ? "?" : S.Source) << " " << S.File << ":"
+         << S.Line << "\n";
+    for (const UntypedCast &U : C.UntypedCasts)
+      OS << "  untyped-cast " << U.Type
+         << (U.Callee.empty() ? "" : " to " + U.Callee) << " " << U.File << ":"
+         << U.Line << "\n";
     for (const AllocSite &A : C.AllocSites)
       OS << "  alloc " << A.Allocator << " \"" << A.Type << "\" in "
          << A.Function << " " << A.File << ":" << A.Line << "\n";
@@ -232,11 +254,13 @@ std::map<std::string, const GlobalInfo *> ProgramModel::globalsBySymbol() const 
   return M;
 }
 
-std::map<std::string, const TypeInfo *> ProgramModel::typesByName() const {
+std::map<std::string, const TypeInfo *>
+ProgramModel::typesByName(bool WithSystem) const {
   std::map<std::string, const TypeInfo *> M;
   for (const TUModel &TU : TUs)
     for (const TypeInfo &T : TU.Types)
-      M.emplace(T.Name, &T);
+      if (WithSystem || !T.IsSystem)
+        M.emplace(T.Name, &T);
   return M;
 }
 

@@ -707,6 +707,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
   Plan.Types = diffTypes(Old, New);
   findPartials(Old, Plan);
   findPinnedTypes(Old, Plan);
+  classifyUntypedPointers(Old, Plan);
   checkSafety(Old, New, Plan);
   recordResiduals(Old, Plan);
 
@@ -813,6 +814,9 @@ std::string PatchPlan::dump() const {
        << " instead, which would start from its initialiser\n";
   for (const Partial &P : Partials)
     OS << "partial " << P.File << ":" << P.Line << ": " << P.Why << "\n";
+  for (const UntypedSlot &U : UntypedSlots)
+    OS << "untyped " << U.Place << ": " << U.Why
+       << "; what it holds there is redirected\n";
   for (const Pinned &P : PinnedTypes)
     OS << "refused: " << P.message()
        << "; unless the transformers re-register them (DSU_REREGISTERS("
@@ -881,6 +885,9 @@ std::string PatchPlan::toJSON() const {
   J["pinned"] = nlohmann::json::array();
   for (const Pinned &P : PinnedTypes)
     J["pinned"].push_back({{"type", P.Type}, {"where", P.Where}});
+  J["untyped_slots"] = nlohmann::json::array();
+  for (const UntypedSlot &U : UntypedSlots)
+    J["untyped_slots"].push_back({{"place", U.Place}, {"why", U.Why}});
   J["refusals"] = Refusals;
   return J.dump(2);
 }

@@ -107,7 +107,10 @@ public:
   Generator(const ProgramModel &Old, const ProgramModel &New,
             const PatchPlan &Plan)
       : Old(Old), New(New), Plan(Plan), OldTypes(Old.typesByName()),
-        NewTypes(New.typesByName()) {
+        NewTypes(New.typesByName()),
+        LayoutTypes(New.typesByName(/*WithSystem=*/true)) {
+    for (const PatchPlan::UntypedSlot &U : Plan.UntypedSlots)
+      UntypedSlots.insert(U.Place);
     for (const PatchPlan::TypeChange &T : Plan.Types) {
       Changed.insert(T.Name);
       AnyChangedName.insert(T.Name);
@@ -135,6 +138,8 @@ private:
   const ProgramModel &Old, &New;
   const PatchPlan &Plan;
   std::map<std::string, const TypeInfo *> OldTypes, NewTypes;
+  /// NewTypes and the system types the pointer tables need (struct msghdr).
+  std::map<std::string, const TypeInfo *> LayoutTypes;
   std::set<std::string> Changed; ///< New names of the changed types.
   std::set<std::string> AnyChangedName; ///< Their new and old names.
   /// Types matched through another name (see PatchPlan::TypeChange).
@@ -181,7 +186,13 @@ private:
   void pointerOffsets(const std::string &Type, uint64_t Base,
                       const std::string &Where, std::vector<PointerSlot> &Out,
                       int Depth);
-  Error checkUntyped();
+  /// Untyped places that may hold pointers into moved objects
+  /// (PatchPlan::UntypedSlots): "OLDRECORD.FIELD" or a global's name.
+  std::set<std::string> UntypedSlots;
+  /// Appends the slots of an untyped place of C type Type (an array of them
+  /// gives one slot per element).
+  void untypedSlots(const std::string &Type, uint64_t Base,
+                    const std::string &Where, std::vector<PointerSlot> &Out);
 };
 
 Error Generator::declare(const std::string &Name, bool OldVersion) {
@@ -279,10 +290,10 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
     return;
   CType C = typeOf(Type);
   if (C.N) {
-    auto Elem = NewTypes.find(C.Base);
+    auto Elem = LayoutTypes.find(C.Base);
     uint64_t Size = 8;
     if (C.isRecord()) {
-      if (Elem == NewTypes.end())
+      if (Elem == LayoutTypes.end())
         return;
       Size = Elem->second->Size;
     } else if (!C.isPointer()) {
@@ -302,8 +313,8 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
     return;
   }
   if (C.isRecord()) {
-    auto It = NewTypes.find(C.Base);
-    if (It == NewTypes.end() || It->second->IsUnion)
+    auto It = LayoutTypes.find(C.Base);
+    if (It == LayoutTypes.end() || It->second->IsUnion)
       return;
     for (const FieldInfo &F : It->second->Fields) {
       if (F.IsBitField)
@@ -314,39 +325,34 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
               {Base + F.OffsetBits / 8, Where + "." + F.Name, false});
         continue;
       }
+      if (UntypedSlots.count(oldNameOf(C.Base) + "." + F.Name)) {
+        untypedSlots(F.Type, Base + F.OffsetBits / 8, Where + "." + F.Name,
+                     Result);
+        continue;
+      }
       pointerOffsets(F.Type, Base + F.OffsetBits / 8, Where + "." + F.Name,
                      Result, Depth + 1);
     }
   }
 }
 
-Error Generator::checkUntyped() {
-  auto IsUntyped = [](StringRef T) {
-    CType C = parseType(T);
-    return C.Base == "void *" || C.Base == "const void *";
-  };
-  for (const auto &[Name, T] : NewTypes)
-    for (const FieldInfo &F : T->Fields)
-      if (IsUntyped(F.Type) && F.PointsTo.empty())
-        return failure("cannot relocate objects of " + *Changed.begin() +
-                       ": field '" + Name + "." + F.Name +
-                       "' is a 'void *' that could point to one unseen "
-                       "(annotate it with DSU_POINTS_TO(type) if you know "
-                       "what it points to)");
-  for (const TUModel &TU : New.TUs)
-    for (const GlobalInfo &G : TU.Globals)
-      if (IsUntyped(G.Type) && G.PointsTo.empty())
-        return failure("cannot relocate objects of " + *Changed.begin() +
-                       ": global '" + G.Name +
-                       "' is a 'void *' that could point to one unseen");
-  return Error::success();
+void Generator::untypedSlots(const std::string &Type, uint64_t Base,
+                             const std::string &Where,
+                             std::vector<PointerSlot> &Out) {
+  CType C = parseType(Type);
+  if (!C.N) {
+    Out.push_back({Base, Where, true});
+    return;
+  }
+  uint64_t Stride = 8; // the size of one element, itself maybe an array
+  for (CType Inner = parseType(C.Base); Inner.N; Inner = parseType(Inner.Base))
+    Stride *= *Inner.N;
+  for (uint64_t I = 0; I < *C.N; ++I)
+    untypedSlots(C.Base, Base + I * Stride,
+                 Where + "[" + std::to_string(I) + "]", Out);
 }
 
 Expected<std::string> Generator::run() {
-  if (!Changed.empty())
-    if (Error E = checkUntyped())
-      return E;
-
   Out += "/* " + transformersMarker().str() + Plan.BaseVersion + " -> " +
          Plan.TargetVersion +
          ".\n * Generated by dsu patch; edit and pass back with "
@@ -504,7 +510,7 @@ Expected<std::string> Generator::run() {
   Out += "const struct dsu_pointer_field __dsu_pointer_fields[] = {\n";
   for (const std::string &T : Changed)
     collectEmbedded(T, 0);
-  for (const auto &[Name, T] : NewTypes) {
+  for (const auto &[Name, T] : LayoutTypes) {
     std::vector<PointerSlot> Offsets;
     pointerOffsets(Name, 0, Name, Offsets, 0);
     for (const PointerSlot &P : Offsets)
@@ -551,6 +557,8 @@ Expected<std::string> Generator::run() {
       pointerOffsets(Gl.Type, 0, Gl.Name, Offsets, 0);
       if (!Gl.PointsTo.empty() && Changed.count(Gl.PointsTo))
         Offsets.push_back({0, Gl.Name, false}); // void * with DSU_POINTS_TO
+      else if (Gl.PointsTo.empty() && UntypedSlots.count(Gl.Name))
+        untypedSlots(Gl.Type, 0, Gl.Name, Offsets);
       if (Offsets.empty())
         continue;
       std::string Id = "__dsu_gp_" + std::to_string(G++);

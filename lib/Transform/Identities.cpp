@@ -270,6 +270,9 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
     Copy.Function = SymbolOf(E.Function);
     Model.Escapes.push_back(Copy);
   }
+  Model.UntypedStores = Facts.UntypedStores;
+  Model.UntypedCasts = Facts.UntypedCasts;
+  Model.HasUntypedFacts = true;
   Model.Types = Facts.Types;
   Model.HasTypeUses = true;
   Model.canonicalize();

@@ -107,12 +107,32 @@ check "a stack overflow in a transformer is caught" contains "$WORK/overflow.log
 unset DSU_TRANSFORM_TIMEOUT_MS
 
 # --- refusals
+# A void * holding items and strings: inferred from the stores, redirected.
 build untyped1 "$P/untyped/v1/main.c"
 build untyped2 "$P/untyped/v2/main.c"
-"$DSU" patch "$WORK/untyped1" "$WORK/untyped2" -o "$WORK/untyped.patch" > "$WORK/untyped.log" 2>&1
-check "a void * that may hold a changed object is refused" test $? -ne 0
-check "the refusal names the field" contains "$WORK/untyped.log" "field 'struct slot.data' is a 'void *'"
-check "the refusal says how to annotate it" contains "$WORK/untyped.log" "DSU_POINTS_TO"
+make_patch untyped1 untyped2 untyped.patch
+"$DSU" diff "$WORK/untyped1" "$WORK/untyped2" > "$WORK/untyped.diff"
+check "dsu diff says the void * may point into the moved type" \
+  contains "$WORK/untyped.diff" "untyped struct slot.data: may point into struct item (stored at main.c:39)"
+start untyped1
+send b c d
+wait_lines "$WORK/untyped1.out" 3
+apply_during untyped.patch untyped.log p
+check "an unannotated void * that may hold a moved object does not block the update" test $? -eq 0
+wait_lines "$WORK/untyped1.out" 6
+stop
+printf '98\ntext c\n100\nslot 0: 100+0\nslot 2: 98+0\nslot 3: c\n' > "$WORK/untyped.expected"
+check "the inferred pointers reach the relocated objects, the strings stay" \
+  cmp "$WORK/untyped1.out" "$WORK/untyped.expected"
+# The same field holding numbers too: refused, naming the field and stores.
+build untypednum1 "$P/untypednum/v1/main.c"
+build untypednum2 "$P/untypednum/v2/main.c"
+"$DSU" patch "$WORK/untypednum1" "$WORK/untypednum2" -o "$WORK/untypednum.patch" > "$WORK/untypednum.log" 2>&1
+check "a void * that may hold a moved object or a number is refused" test $? -ne 0
+check "the refusal names the field and the stores" contains "$WORK/untypednum.log" \
+  "the 'void *' field 'struct slot.data' may point into struct item (stored at main.c:43)"
+check "... and the number" contains "$WORK/untypednum.log" "numbers (stored at main.c:33)"
+check "the refusal says how to annotate it" contains "$WORK/untypednum.log" "DSU_POINTS_TO"
 build annotated1 "$P/annotated/v1/main.c"
 build annotated2 "$P/annotated/v2/main.c"
 make_patch annotated1 annotated2 annotated.patch

@@ -288,3 +288,66 @@ typedef struct { int x; } anon_t;
   ASSERT_TRUE(Anon);
   EXPECT_TRUE(Anon->Aliases.empty());
 }
+
+TEST(FrontendTest, UntypedStoresAndCasts) {
+  TempDir D = makeTempDir();
+  auto TU = compileSnippet(D, "u.c", R"(#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+struct conn { int fd; struct sockaddr addr; };
+struct holder { void *data; void *slots[2]; void *tail[]; };
+typedef struct { void *ctx; } loop_t;
+void *current;
+void keep(void *p);
+void fill(struct holder *h, struct conn *c, char *buf, void *arg, int n) {
+  h->data = c;                     /* 10: a conn */
+  h->slots[n] = buf;               /* 11: chars */
+  h->data = arg;                   /* 12: untyped */
+  h->data = malloc(n);             /* 13: fresh memory */
+  h->data = malloc(sizeof *c);     /* 14: a typed allocation */
+  h->data = (void *)(long)n;       /* 15: a number, and a cast of one */
+  h->data = 0;                     /* 16: null: nothing */
+  void *local = buf;
+  if (n) local = arg;
+  current = local;                 /* 19: chars or untyped */
+  keep(c);                         /* 20: a conn's address loses its type */
+  free(c);                         /* 21: not a cast that matters */
+  if ((void *)c == arg) {}         /* 22: a comparison: nothing */
+  keep(&c->addr);                  /* 23: an address inside a conn */
+  memset(h->tail, 0, 8);           /* 24: trailing data: no place */
+  loop_t l = {c};                  /* 25: an initialiser */
+  struct msghdr m;
+  m.msg_name = &c->addr;           /* 27: into a system struct */
+}
+)");
+  ASSERT_TRUE(TU);
+  std::vector<std::tuple<std::string, std::string, unsigned>> Stores, Casts;
+  for (const UntypedStore &S : TU->facts().UntypedStores)
+    Stores.emplace_back(S.Target, S.Source, S.Line);
+  for (const UntypedCast &C : TU->facts().UntypedCasts)
+    Casts.emplace_back(C.Type, C.Callee, C.Line);
+  std::sort(Stores.begin(), Stores.end());
+  std::sort(Casts.begin(), Casts.end());
+  decltype(Stores) WantStores = {{"current", "", 19},
+                                 {"current", "char", 19},
+                                 {"loop_t.ctx", "struct conn", 25},
+                                 {"struct holder.data", "", 12},
+                                 {"struct holder.data", "fresh memory", 13},
+                                 {"struct holder.data", "integer", 15},
+                                 {"struct holder.data", "struct conn", 10},
+                                 {"struct holder.data", "struct conn", 14},
+                                 {"struct holder.slots", "char", 11},
+                                 {"struct msghdr.msg_name", "struct conn", 27}};
+  EXPECT_EQ(Stores, WantStores);
+  decltype(Casts) WantCasts = {
+      {"integer", "", 15},         {"struct conn", "", 10},
+      {"struct conn", "", 25},     {"struct conn", "", 27},
+      {"struct conn", "keep", 20}, {"struct conn", "keep", 23}};
+  EXPECT_EQ(Casts, WantCasts);
+  // struct msghdr comes from a system header; it is recorded (for the
+  // pointer tables) because the program stores into its untyped field.
+  const TypeInfo *Msg = findType(TU->facts(), "struct msghdr");
+  ASSERT_NE(Msg, nullptr);
+  EXPECT_TRUE(Msg->IsSystem);
+  EXPECT_EQ(findType(TU->facts(), "struct sockaddr"), nullptr);
+}

@@ -57,6 +57,8 @@ struct ASTFacts {
   std::vector<AllocSite> AllocSites;       ///< Function holds the C name.
   std::vector<UpdatePointInfo> UpdatePoints; ///< Function holds the C name.
   std::vector<AddressEscape> Escapes;        ///< Function holds the C name.
+  std::vector<UntypedStore> UntypedStores;
+  std::vector<UntypedCast> UntypedCasts;
   /// Names of functions that wrap an allocator (from -fdsu-allocator=NAME).
   std::vector<std::string> ExtraAllocators;
   /// Functions declared in system headers (or implicitly) and not defined

@@ -59,6 +59,10 @@ struct TypeInfo {
   /// matched across versions by any of their names, so that an anonymous
   /// typedef'd struct that gains a tag is still the same type.
   std::vector<std::string> Aliases;
+  /// Declared in a system header: recorded only for the pointer tables (an
+  /// allocated `struct msghdr` whose msg_name may point into a moved
+  /// object), never diffed or declared in transformers.
+  bool IsSystem = false;
   bool operator==(const TypeInfo &) const = default;
 };
 
@@ -151,6 +155,37 @@ struct AddressEscape {
   bool operator==(const AddressEscape &) const = default;
 };
 
+/// A value stored into an untyped pointer (a `void *` field, array element
+/// or global), as the C code spells it: what `dsu patch` uses to decide
+/// whether the place may hold a pointer to an object that an update moves
+/// (lib/Patch/UntypedPointers.cpp).
+struct UntypedStore {
+  /// "RECORD.FIELD" for a field (RECORD as TypeInfo::Name), "NAME" for a
+  /// global (GlobalInfo::Name).
+  std::string Target;
+  /// What the stored value points to: a record's name when it points to or
+  /// into an object of that record; "integer" for an integer made a
+  /// pointer; another C type ("char", "fresh memory" for an untyped
+  /// allocation, "function") when it cannot point into a record; empty when
+  /// the C code does not say (a `void *` from a parameter or a call).
+  std::string Source;
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const UntypedStore &) const = default;
+};
+
+/// A pointer to (or into) an object of a record converted to an untyped
+/// pointer, another record's pointer or an integer: after it, the object's
+/// address may be anywhere a `void *` is. Casts given straight to code the
+/// program does not define are AddressEscapes as well.
+struct UntypedCast {
+  std::string Type;   ///< The record.
+  std::string Callee; ///< Set when the cast value is a call's argument.
+  std::string File;
+  unsigned Line = 0;
+  bool operator==(const UntypedCast &) const = default;
+};
+
 struct UpdatePointInfo {
   std::string Function; ///< Symbol of the enclosing function.
   std::string File;
@@ -211,6 +246,11 @@ struct TUModel {
   std::vector<AllocSite> AllocSites;
   std::vector<UpdatePointInfo> UpdatePoints;
   std::vector<AddressEscape> Escapes;
+  std::vector<UntypedStore> UntypedStores;
+  std::vector<UntypedCast> UntypedCasts;
+  /// Whether UntypedStores and UntypedCasts were recorded (by a dsu-cc that
+  /// knows them): without them every `void *` may hold anything.
+  bool HasUntypedFacts = false;
   /// Whether FunctionInfo::TypeUses were recorded (by a dsu-cc that knows
   /// them): without them the continuation analysis would see no uses.
   bool HasTypeUses = false;
@@ -250,8 +290,10 @@ public:
   /// All functions and globals by symbol (last definition wins).
   std::map<std::string, const FunctionInfo *> functionsBySymbol() const;
   std::map<std::string, const GlobalInfo *> globalsBySymbol() const;
-  /// Types by name; the first definition seen.
-  std::map<std::string, const TypeInfo *> typesByName() const;
+  /// Types by name; the first definition seen. System types (TypeInfo::
+  /// IsSystem) only when asked for.
+  std::map<std::string, const TypeInfo *>
+  typesByName(bool WithSystem = false) const;
   /// Plain (external) name -> identity symbol, for functions and globals that
   /// have external linkage. Used to bind patch references made by name.
   std::map<std::string, std::string> externalSymbols() const;

@@ -154,6 +154,16 @@ struct PatchPlan {
     std::string Why;
   };
   std::vector<Partial> Partials;
+  /// An untyped pointer place (a `void *` field "RECORD.FIELD" by its old
+  /// record's name, or a global's name) that may hold a pointer to or into
+  /// an object this patch moves (lib/Patch/UntypedPointers.cpp): the runtime
+  /// redirects what it finds there that points into a moved object and
+  /// leaves other values alone.
+  struct UntypedSlot {
+    std::string Place;
+    std::string Why;
+  };
+  std::vector<UntypedSlot> UntypedSlots;
   /// Why the patch cannot be applied (empty when it can).
   std::vector<std::string> Refusals;
 
@@ -166,6 +176,12 @@ struct PatchPlan {
 };
 
 PatchPlan diffModels(const ProgramModel &Old, const ProgramModel &New);
+
+/// Decides, for every untyped pointer place of the old build, whether it may
+/// hold the address of an object the plan's type changes move: fills
+/// Plan.UntypedSlots, and adds to Plan.Refusals the places where it may but
+/// could also hold a number (UntypedPointers.cpp).
+void classifyUntypedPointers(const ProgramModel &Old, PatchPlan &Plan);
 
 const char *kindName(PatchPlan::FunctionChangeKind K);
 const char *kindName(PatchPlan::GlobalChangeKind K);
