@@ -4,7 +4,10 @@
 # callback libevent calls), updated live under load: 1.2.2 -> 1.2.3 (code
 # changes; the flexible array spelled [0] and [] is no type change), then
 # 1.2.3 -> 1.2.4, which dsu must refuse, naming why (its connections are
-# held by libevent, untyped void * fields), with the process unharmed.
+# held by libevent), with the process unharmed; then 1.2.4 -> 1.2.5 on a
+# fresh 1.2.4 process, with a commit hook that re-registers the moved
+# connections with libevent (tests/realcode/memcached/), and one annotation
+# (DSU_LIVE_COUNT on the free-connection array, whose tail is garbage).
 # Exits 77 (skipped) when the sources or the build tools are absent.
 source "$(dirname "$0")/../e2e/lib.sh"
 R=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +25,7 @@ build_mc() {
   tar xzf "$REAL/memcached-$v.tar.gz" -C "$WORK"
   sed -i -e 's|^static void clock_handler(const int fd, const short which, void \*arg) {$|&\n    DSU_UPDATE_POINT();|' \
          -e '0,/^#include "memcached.h"/s||#include "memcached.h"\n#include <dsu.h>|' \
+         -e 's|^static conn \*\*freeconns;|static conn **freeconns DSU_LIVE_COUNT(freecurr);|' \
          "$d/memcached.c"
   (cd "$d" && ./autogen.sh && ./configure CC="$DSU_CC" \
      CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline" && make memcached) \
@@ -29,7 +33,7 @@ build_mc() {
     { tail -20 "$WORK/build-$v.log"; fail "building memcached $v"; finish; }
   echo "built memcached $v"
 }
-for v in 1.2.2 1.2.3 1.2.4; do build_mc $v; done
+for v in 1.2.2 1.2.3 1.2.4 1.2.5; do build_mc $v; done
 check "the update point is in each build" \
   bash -c "'$DSU' model '$WORK/memcached-1.2.2/memcached' | grep -q 'update-point .*memcached.c'"
 
@@ -77,5 +81,65 @@ check "dsu diff names libevent's hold on the connections" \
   contains "$WORK/mc34.diff" "refused: objects of conn cannot be moved: code that dsu does not build may keep their addresses (an object is given to event_set at memcached.c"
 python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check2.log"
 check "the server still serves every key" contains "$WORK/check2.log" "failures 0"
+kill "$PID"
+
+# 1.2.4 -> 1.2.5 grows the connection (an anonymous typedef that gains a tag
+# and two fields): its objects move, and libevent, which holds them, gets
+# them re-registered by a commit hook (tests/realcode/memcached/); the
+# untyped fields (conn.item, conn.write_and_free, iovec.iov_base,
+# msghdr.msg_name) are inferred and need no annotation.
+"$DSU" diff "$WORK/memcached-1.2.4/memcached" "$WORK/memcached-1.2.5/memcached" > "$WORK/mc45.diff"
+check "1.2.4 -> 1.2.5: the connection is matched across its new tag" \
+  contains "$WORK/mc45.diff" "type changed struct conn: was conn (the same typedef name)"
+check "the void * fields are inferred, not refused" \
+  contains "$WORK/mc45.diff" "untyped struct msghdr.msg_name: may point into conn"
+"$DSU" patch "$WORK/memcached-1.2.4/memcached" "$WORK/memcached-1.2.5/memcached" \
+  -o "$WORK/mc45.patch" --emit-transformers "$WORK/mc45.c" > "$WORK/mc45.log" 2>&1
+check "without a re-registering hook the patch is refused" test $? -ne 0
+check "... naming libevent's hold" contains "$WORK/mc45.log" "is given to event_set"
+python3 - "$WORK/mc45.c" "$R/memcached/reregister-1.2.5.c" <<'PY'
+import sys
+path, hook = sys.argv[1], open(sys.argv[2]).read()
+s = open(path).read()
+# The includes the connection's definition needs, and the hook's calls.
+s = s.replace("#include <dsu/patch_format.h>\n",
+              "#include <dsu/patch_format.h>\n#include <sys/types.h>\n"
+              "#include <sys/socket.h>\n#include <netinet/in.h>\n"
+              "#include <event.h>\n#include <dsu.h>\n", 1)
+s = s.replace("/* Type transformers. */\n",
+              "/* Type transformers. */\nstatic void remember_conn(struct conn *);\n", 1)
+s = s.replace("  /* next: new, zero */\n", "  /* next: new, zero */\n  remember_conn(n);\n", 1)
+s = s.replace("const struct dsu_hooks __dsu_hooks = {0, 0};\n", hook, 1)
+open(path, "w").write(s)
+PY
+"$DSU" patch "$WORK/memcached-1.2.4/memcached" "$WORK/memcached-1.2.5/memcached" \
+  -o "$WORK/mc45.patch" --transformers "$WORK/mc45.c" > "$WORK/mc45.log" 2>&1
+check "dsu patch 1.2.4 -> 1.2.5 with the hook" test $? -eq 0
+cat "$WORK/mc45.log"
+PORT=$((20000 + RANDOM % 20000))
+"$WORK/memcached-1.2.4/memcached" -p $PORT -U 0 -u root > "$WORK/mc4.out" 2>&1 &
+PID=$!
+PIDS+=("$PID")
+for _ in $(seq 100); do
+  python3 "$R/mcclient.py" $PORT check 0 > /dev/null 2>&1 && break
+  sleep 0.05
+done
+python3 "$R/mcclient.py" $PORT fill 3000 > "$WORK/fill4.log"
+check "3,000 keys stored in 1.2.4" contains "$WORK/fill4.log" "failures 0"
+python3 "$R/mcclient.py" $PORT session 3000 4 > "$WORK/session4.log" 2>&1 &
+SESSION=$!
+sleep 1
+"$DSU" apply "$PID" "$WORK/mc45.patch" --timeout 10 > "$WORK/apply45.log" 2>&1
+check "1.2.4 -> 1.2.5 applied live" test $? -eq 0
+cat "$WORK/apply45.log"
+check "the connections moved" grep -Eq "[1-9][0-9]* objects? and" "$WORK/apply45.log"
+wait "$SESSION"
+cat "$WORK/session4.log"
+check "the open connection was served throughout (1.2.5), no failed request" \
+  contains "$WORK/session4.log" "failures 0"
+check "the same connection now talks to 1.2.5" \
+  contains "$WORK/session4.log" "version VERSION 1.2.5"
+python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check4.log"
+check "every key and value survived, on a new connection" contains "$WORK/check4.log" "failures 0"
 kill "$PID"
 finish
