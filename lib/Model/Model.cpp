@@ -129,10 +129,19 @@ std::string ProgramModel::versionId() const {
     for (const FunctionInfo &F : TU.Functions)
       Lines.push_back("f " + F.Symbol + " " + F.BodyHash +
                       (F.DirectCalls ? " direct" : ""));
+    // Annotations take part: they change the patch's pointer tables, so a
+    // transformers file generated before one was added must not match.
     for (const GlobalInfo &G : TU.Globals)
-      Lines.push_back("g " + G.Symbol + " " + G.TypeHash + " " + G.InitHash);
-    for (const TypeInfo &T : TU.Types)
-      Lines.push_back("t " + T.Name + " " + T.Hash);
+      Lines.push_back("g " + G.Symbol + " " + G.TypeHash + " " + G.InitHash +
+                      (G.PointsTo.empty() ? "" : " points-to " + G.PointsTo) +
+                      (G.LiveCount.empty() ? "" : " live " + G.LiveCount));
+    for (const TypeInfo &T : TU.Types) {
+      std::string Line = "t " + T.Name + " " + T.Hash;
+      for (const FieldInfo &F : T.Fields)
+        if (!F.PointsTo.empty())
+          Line += " " + F.Name + " points-to " + F.PointsTo;
+      Lines.push_back(Line);
+    }
   }
   std::sort(Lines.begin(), Lines.end());
   Lines.erase(std::unique(Lines.begin(), Lines.end()), Lines.end());

@@ -248,6 +248,14 @@ TEST(ProgramModelTest, VersionIdFollowsContent) {
   EXPECT_TRUE(Changed([](TUModel &T) { T.Globals[1].InitHash = "other"; }));
   EXPECT_TRUE(Changed([](TUModel &T) { T.Types[0].Hash = "other"; }));
   EXPECT_TRUE(Changed([](TUModel &T) { T.Types[0].Name = "struct other"; }));
+  // Annotations change a patch's pointer tables: a transformers file made
+  // before one was added must not match the new build.
+  EXPECT_TRUE(Changed([](TUModel &T) { T.Globals[0].LiveCount = "count"; }));
+  EXPECT_TRUE(Changed([](TUModel &T) { T.Globals[0].PointsTo = "struct x"; }));
+  EXPECT_TRUE(Changed([](TUModel &T) {
+    ASSERT_FALSE(T.Types[0].Fields.empty());
+    T.Types[0].Fields[0].PointsTo = "struct x";
+  }));
   EXPECT_TRUE(Changed([](TUModel &T) { T.Functions.pop_back(); }));
   EXPECT_TRUE(Changed([](TUModel &T) {
     T.Functions.push_back(fn("new_fn", "new_fn.dsu.1", "1"));
