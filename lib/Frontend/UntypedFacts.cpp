@@ -116,8 +116,8 @@ public:
     if (BO->isComparisonOp()) {
       // Comparing a record pointer with a `void *` converts it, but the
       // address goes nowhere.
-      Harmless.insert(BO->getLHS()->IgnoreParens());
-      Harmless.insert(BO->getRHS()->IgnoreParens());
+      markHarmless(BO->getLHS());
+      markHarmless(BO->getRHS());
       return true;
     }
     if (BO->getOpcode() != BO_Assign)
@@ -239,6 +239,20 @@ private:
     if (P.isValid()) {
       File = P.getFilename();
       Line = P.getLine();
+    }
+  }
+
+  /// Every cast an operand goes through (`p == MAP_FAILED` converts
+  /// `((void *)-1)` again) goes nowhere.
+  void markHarmless(const Expr *E) {
+    while (E) {
+      Harmless.insert(E);
+      if (const auto *CE = dyn_cast<CastExpr>(E))
+        E = CE->getSubExpr();
+      else if (const auto *PE = dyn_cast<ParenExpr>(E))
+        E = PE->getSubExpr();
+      else
+        break;
     }
   }
 

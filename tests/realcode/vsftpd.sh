@@ -23,8 +23,8 @@ import sys
 p = sys.argv[1]
 s = open(p).read()
 s = s.replace('#include "standalone.h"', '#include "standalone.h"\n#include <dsu.h>', 1)
-s = s.replace('  while (1)\n  {\n    int new_child;\n',
-              '  while (1)\n  {\n    int new_child;\n    DSU_UPDATE_POINT();\n', 1)
+# The first `while (1)` of standalone.c is the listener's accept loop.
+s = s.replace('\n  while (1)\n  {\n', '\n  while (1)\n  {\n    DSU_UPDATE_POINT();\n', 1)
 open(p, 'w').write(s)
 PY
   make -C "$d" CC="$DSU_CC" LIBS=-lcrypt LINK= > "$WORK/build-$v.log" 2>&1 ||
@@ -32,8 +32,12 @@ PY
 }
 build_vsftpd 1.1.0
 build_vsftpd 1.1.1
-check "the update point is in the listener" \
-  bash -c "'$DSU' model '$WORK/vsftpd-1.1.0/vsftpd' | grep -q 'update-point .*standalone.c'"
+build_vsftpd 1.1.2
+build_vsftpd 1.1.3
+for v in 1.1.0 1.1.1 1.1.2 1.1.3; do
+  check "the update point is in the listener of $v" \
+    bash -c "'$DSU' model '$WORK/vsftpd-$v/vsftpd' | grep -q 'update-point .*standalone.c'"
+done
 "$DSU" patch "$WORK/vsftpd-1.1.0/vsftpd" "$WORK/vsftpd-1.1.1/vsftpd" \
   -o "$WORK/vs.patch" > "$WORK/vs-patch.log" 2>&1
 check "dsu patch 1.1.0 -> 1.1.1" test $? -eq 0
@@ -84,5 +88,24 @@ check "a session started after the update greets as 1.1.1" contains "$WORK/greet
 wait "$OPEN"
 check "the session open across the update is still served" \
   contains "$WORK/open.log" "331"
+
+# 1.1.1 -> 1.1.2 and 1.1.2 -> 1.1.3 change struct vsf_session, which main
+# keeps in its frame across the listener's loop (forked children return into
+# it), and 1.1.2 rewrites the loop itself: not safe on the listener. dsu
+# must say why and leave the running listener alone.
+"$DSU" diff "$WORK/vsftpd-1.1.1/vsftpd" "$WORK/vsftpd-1.1.2/vsftpd" > "$WORK/vs12.diff"
+check "1.1.1 -> 1.1.2: the loop's own use of a changed global is named" \
+  contains "$WORK/vs12.diff" "uses global 's_children' at standalone.c:81 after the update"
+check "... and the loop body that cannot be replaced" \
+  contains "$WORK/vs12.diff" "partial standalone.c:"
+"$DSU" patch "$WORK/vsftpd-1.1.1/vsftpd" "$WORK/vsftpd-1.1.2/vsftpd" \
+  -o "$WORK/vs12.patch" > "$WORK/vs12.log" 2>&1
+check "dsu patch 1.1.1 -> 1.1.2 is refused" test $? -ne 0
+"$DSU" diff "$WORK/vsftpd-1.1.2/vsftpd" "$WORK/vsftpd-1.1.3/vsftpd" > "$WORK/vs23.diff"
+check "1.1.2 -> 1.1.3: main's session across the loop is named" \
+  contains "$WORK/vs23.diff" "function 'main' (main.c:32), which may be active here through its call at main.c:106, uses struct vsf_session at main.c:107 after the update"
+check "1.1.2 -> 1.1.3: no untyped pointer blocks it" not_contains "$WORK/vs23.diff" "refused"
+greet > "$WORK/greet3"
+check "the listener still greets as 1.1.1" contains "$WORK/greet3" "vsFTPd 1.1.1"
 kill "$PID"
 finish

@@ -318,6 +318,8 @@ void fill(struct holder *h, struct conn *c, char *buf, void *arg, int n) {
   loop_t l = {c};                  /* 25: an initialiser */
   struct msghdr m;
   m.msg_name = &c->addr;           /* 27: into a system struct */
+  char *b = buf;
+  if (b == ((void *)-1)) {}        /* 29: MAP_FAILED compared: nothing */
 }
 )");
   ASSERT_TRUE(TU);
