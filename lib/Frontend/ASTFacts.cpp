@@ -379,6 +379,25 @@ public:
     }
   }
 
+  /// Whether an allocation's size makes room for data after one object of
+  /// Type (`sizeof(struct msg) + len`, or any size but a product for a
+  /// struct ending in a flexible array member), rather than for one object
+  /// or an array of them.
+  static bool hasTrailingData(const Expr *Size, QualType Type) {
+    const Expr *E = Size->IgnoreParenCasts();
+    if (isa<UnaryExprOrTypeTraitExpr>(E))
+      return false;
+    if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
+      if (BO->getOpcode() == BO_Add)
+        return true;
+      if (BO->getOpcode() == BO_Mul)
+        return false;
+    }
+    const auto *RT = Type->getAs<RecordType>();
+    const RecordDecl *RD = RT ? RT->getDecl()->getDefinition() : nullptr;
+    return RD && RD->hasFlexibleArrayMember();
+  }
+
   bool VisitCallExpr(CallExpr *CE) {
     const FunctionDecl *Callee = CE->getDirectCallee();
     if (!Callee || !CurrentFunction)
@@ -411,6 +430,7 @@ public:
           A.Type = TypeHasher::recordName(RT->getDecl());
         else
           A.Type = QT.getAsString();
+        A.Trailing = hasTrailingData(Arg, QT);
         place(CE->getBeginLoc(), A.File, A.Line);
         A.Column = SM.getPresumedLoc(SM.getExpansionLoc(CE->getBeginLoc()))
                        .getColumn();

@@ -13,6 +13,8 @@
 #include "clang/Frontend/CompilerInvocation.h"
 #include "clang/Frontend/MultiplexConsumer.h"
 #include "clang/Frontend/TextDiagnosticPrinter.h"
+#include "clang/Lex/PPCallbacks.h"
+#include "clang/Lex/Preprocessor.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
@@ -26,6 +28,31 @@ using namespace llvm;
 
 namespace {
 /// Clang's EmitLLVMOnly action with our AST visitor run alongside codegen.
+/// Records the system headers the program's own files include (as spelled,
+/// in order), so that generated transformers can include them for the
+/// system types that the program's structs hold (`struct event`).
+class SystemIncludeRecorder : public clang::PPCallbacks {
+public:
+  SystemIncludeRecorder(const clang::SourceManager &SM,
+                        std::vector<std::string> &Out)
+      : SM(SM), Out(Out) {}
+  void InclusionDirective(clang::SourceLocation HashLoc, const clang::Token &,
+                          StringRef FileName, bool IsAngled,
+                          clang::CharSourceRange, clang::OptionalFileEntryRef,
+                          StringRef, StringRef, const clang::Module *, bool,
+                          clang::SrcMgr::CharacteristicKind FileType) override {
+    if (!IsAngled || !clang::SrcMgr::isSystem(FileType) ||
+        SM.isInSystemHeader(HashLoc) || FileName == "dsu.h")
+      return;
+    if (std::find(Out.begin(), Out.end(), FileName) == Out.end())
+      Out.push_back(FileName.str());
+  }
+
+private:
+  const clang::SourceManager &SM;
+  std::vector<std::string> &Out;
+};
+
 class FactsAndIRAction : public clang::EmitLLVMOnlyAction {
 public:
   FactsAndIRAction(LLVMContext *Ctx, ASTFacts &Facts)
@@ -34,6 +61,8 @@ public:
 protected:
   std::unique_ptr<clang::ASTConsumer>
   CreateASTConsumer(clang::CompilerInstance &CI, StringRef InFile) override {
+    CI.getPreprocessor().addPPCallbacks(std::make_unique<SystemIncludeRecorder>(
+        CI.getSourceManager(), Facts.SystemIncludes));
     std::vector<std::unique_ptr<clang::ASTConsumer>> Consumers;
     Consumers.push_back(createASTFactsConsumer(Facts));
     Consumers.push_back(EmitLLVMOnlyAction::CreateASTConsumer(CI, InFile));

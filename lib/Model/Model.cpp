@@ -31,7 +31,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
                                                 InitHash, Size, File, Line,
                                                 PointsTo, LiveCount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AllocSite, Function, File, Line,
-                                                Allocator, Type, Column)
+                                                Allocator, Type, Column,
+                                                Trailing)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
                                                 Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddressEscape, Callee, Type,
@@ -43,7 +44,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UntypedCast, Type, Callee, File,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TUModel, Source, TU, TUTag, Functions, Globals, Types, AllocSites,
     UpdatePoints, Escapes, UntypedStores, UntypedCasts, HasUntypedFacts,
-    AddressTakenExternals, CompileOptions, HasTypeUses)
+    SystemIncludes, AddressTakenExternals, CompileOptions, HasTypeUses)
 } // namespace dsu
 
 void TUModel::canonicalize() {
@@ -209,8 +210,9 @@ std::string ProgramModel::dump() const {
          << (U.Callee.empty() ? "" : " to " + U.Callee) << " " << U.File << ":"
          << U.Line << "\n";
     for (const AllocSite &A : C.AllocSites)
-      OS << "  alloc " << A.Allocator << " \"" << A.Type << "\" in "
-         << A.Function << " " << A.File << ":" << A.Line << "\n";
+      OS << "  alloc " << A.Allocator << " \"" << A.Type << "\""
+         << (A.Trailing ? " with trailing data" : "") << " in " << A.Function
+         << " " << A.File << ":" << A.Line << "\n";
   }
   // Continuation facts, sorted by point; frames and uses keep their order
   // (own frame first, nearest use first), which the analysis makes stable.

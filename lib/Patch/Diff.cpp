@@ -621,6 +621,35 @@ void findPinnedTypes(const ProgramModel &Old, PatchPlan &Plan) {
   }
 }
 
+/// Objects allocated with room for data after them (`sizeof(struct msg) +
+/// len`) cannot be moved by the runtime, which knows objects and arrays of
+/// them: it would take the data for more objects and convert it. Refused,
+/// naming the allocation sites, rather than corrupting the data.
+void refuseTrailingObjects(const ProgramModel &Old, PatchPlan &Plan) {
+  for (const PatchPlan::TypeChange &T : Plan.Types) {
+    std::vector<std::string> Sites;
+    for (const TUModel &TU : Old.TUs)
+      for (const AllocSite &A : TU.AllocSites)
+        if (A.Trailing && A.Type == T.oldName())
+          Sites.push_back(llvm::sys::path::filename(A.File).str() + ":" +
+                          std::to_string(A.Line));
+    if (Sites.empty())
+      continue;
+    std::sort(Sites.begin(), Sites.end());
+    std::string Where;
+    for (size_t I = 0; I < Sites.size() && I < 3; ++I)
+      Where += (I ? ", " : "") + Sites[I];
+    if (Sites.size() > 3)
+      Where += " and " + std::to_string(Sites.size() - 3) + " more";
+    Plan.Refusals.push_back(
+        "objects of " + T.Name + " are allocated with data after them (" +
+        Where + "), which dsu cannot move with them yet: keep the layout of " +
+        T.Name +
+        " in this patch, or keep that data in an allocation of its "
+        "own");
+  }
+}
+
 /// Safety at each update point of the old build.
 void checkSafety(const ProgramModel &Old, const ProgramModel &New,
                    PatchPlan &Plan) {
@@ -708,6 +737,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
   findPartials(Old, Plan);
   findPinnedTypes(Old, Plan);
   classifyUntypedPointers(Old, Plan);
+  refuseTrailingObjects(Old, Plan);
   checkSafety(Old, New, Plan);
   recordResiduals(Old, Plan);
 

@@ -186,6 +186,10 @@ private:
   void pointerOffsets(const std::string &Type, uint64_t Base,
                       const std::string &Where, std::vector<PointerSlot> &Out,
                       int Depth);
+  /// The #include lines of the system headers that the units defining the
+  /// changed types and globals include: their definitions hold system types
+  /// by value (`struct event`, `struct sockaddr`).
+  std::string systemIncludes() const;
   /// Untyped places that may hold pointers into moved objects
   /// (PatchPlan::UntypedSlots): "OLDRECORD.FIELD" or a global's name.
   std::set<std::string> UntypedSlots;
@@ -336,6 +340,32 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
   }
 }
 
+std::string Generator::systemIncludes() const {
+  std::set<std::string> ChangedGlobals;
+  for (const PatchPlan::GlobalChange &G : Plan.Globals)
+    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged) {
+      ChangedGlobals.insert(G.OldSymbol);
+      ChangedGlobals.insert(G.NewSymbol);
+    }
+  std::vector<std::string> Headers;
+  for (const ProgramModel *P : {&New, &Old})
+    for (const TUModel &TU : P->TUs) {
+      bool Defines = false;
+      for (const TypeInfo &T : TU.Types)
+        Defines |= AnyChangedName.count(T.Name) != 0;
+      for (const GlobalInfo &G : TU.Globals)
+        Defines |= ChangedGlobals.count(G.Symbol) != 0;
+      if (Defines)
+        for (const std::string &H : TU.SystemIncludes)
+          if (std::find(Headers.begin(), Headers.end(), H) == Headers.end())
+            Headers.push_back(H);
+    }
+  std::string Lines;
+  for (const std::string &H : Headers)
+    Lines += "#include <" + H + ">\n";
+  return Lines;
+}
+
 void Generator::untypedSlots(const std::string &Type, uint64_t Base,
                              const std::string &Where,
                              std::vector<PointerSlot> &Out) {
@@ -360,7 +390,8 @@ Expected<std::string> Generator::run() {
          "transformer returns 0 on success;\n * anything else rolls the "
          "update back. */\n";
   Out += "#include <stddef.h>\n#include <string.h>\n#include "
-         "<dsu/patch_format.h>\n\n";
+         "<dsu/patch_format.h>\n#include <dsu.h>\n";
+  Out += systemIncludes() + "\n";
   Out += "\n/* Old and new definitions. */\n";
   for (const std::string &T : Changed) {
     if (Error E = declare(T, true))

@@ -273,6 +273,7 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
   Model.UntypedStores = Facts.UntypedStores;
   Model.UntypedCasts = Facts.UntypedCasts;
   Model.HasUntypedFacts = true;
+  Model.SystemIncludes = Facts.SystemIncludes;
   Model.Types = Facts.Types;
   Model.HasTypeUses = true;
   Model.canonicalize();

@@ -133,6 +133,14 @@ check "the refusal names the field and the stores" contains "$WORK/untypednum.lo
   "the 'void *' field 'struct slot.data' may point into struct item (stored at main.c:43)"
 check "... and the number" contains "$WORK/untypednum.log" "numbers (stored at main.c:33)"
 check "the refusal says how to annotate it" contains "$WORK/untypednum.log" "DSU_POINTS_TO"
+# Objects with data after them: refused, not taken for arrays (the runtime
+# converted the text as more objects, silently, before).
+build trailing1 "$P/trailing/v1/main.c"
+build trailing2 "$P/trailing/v2/main.c"
+"$DSU" patch "$WORK/trailing1" "$WORK/trailing2" -o "$WORK/trailing.patch" > "$WORK/trailing.log" 2>&1
+check "objects with trailing data of a changed type are refused" test $? -ne 0
+check "the refusal names the allocation" contains "$WORK/trailing.log" \
+  "objects of struct msg are allocated with data after them (main.c:22)"
 build annotated1 "$P/annotated/v1/main.c"
 build annotated2 "$P/annotated/v2/main.c"
 make_patch annotated1 annotated2 annotated.patch

@@ -184,13 +184,16 @@ x_t *wrapped(void) { return xmalloc(sizeof(x_t)); }
 long *ints(void) { return malloc(8 * sizeof(long)); }
 void *header(unsigned long n) { return malloc(n + sizeof(unsigned long)); }
 struct x **ptrs(unsigned long n) { return malloc(n * sizeof(struct x *)); }
+struct x *tail(unsigned long n) { return malloc(sizeof(struct x) + n); }
+struct f { int n; char text[]; };
+struct f *flex(unsigned long n) { return malloc(n + sizeof(struct f)); }
 )",
                            {"xmalloc"});
   ASSERT_TRUE(TU);
   // Scalar sizeofs (a buffer of longs, an allocator's size header) are not
   // typed sites: only records and pointers are worth tracking.
   const auto &Sites = TU->facts().AllocSites;
-  ASSERT_EQ(Sites.size(), 6u);
+  ASSERT_EQ(Sites.size(), 8u);
   std::vector<std::tuple<std::string, std::string, std::string, unsigned>>
       Got;
   for (const AllocSite &A : Sites)
@@ -200,9 +203,16 @@ struct x **ptrs(unsigned long n) { return malloc(n * sizeof(struct x *)); }
                         {"many", "calloc", "struct x", 7},
                         {"one", "malloc", "struct x", 5},
                         {"ptrs", "malloc", "struct x *", 13},
+                        {"flex", "malloc", "struct f", 16},
+                        {"tail", "malloc", "struct x", 14},
                         {"two", "malloc", "struct x", 6},
                         {"wrapped", "xmalloc", "struct x", 10}};
+  std::sort(Want.begin(), Want.end());
   EXPECT_EQ(Got, Want);
+  // Room for data after one object: not an array of them.
+  for (const AllocSite &A : Sites)
+    EXPECT_EQ(A.Trailing, A.Function == "tail" || A.Function == "flex")
+        << A.Function;
   for (const AllocSite &A : Sites)
     EXPECT_EQ(A.File, D.file("alloc.c"));
 }

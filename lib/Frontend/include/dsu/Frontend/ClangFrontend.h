@@ -58,6 +58,8 @@ struct ASTFacts {
   std::vector<UpdatePointInfo> UpdatePoints; ///< Function holds the C name.
   std::vector<AddressEscape> Escapes;        ///< Function holds the C name.
   std::vector<UntypedStore> UntypedStores;
+  /// System headers the program's own files include, as spelled, in order.
+  std::vector<std::string> SystemIncludes;
   std::vector<UntypedCast> UntypedCasts;
   /// Names of functions that wrap an allocator (from -fdsu-allocator=NAME).
   std::vector<std::string> ExtraAllocators;

@@ -137,6 +137,9 @@ struct AllocSite {
   std::string Allocator; ///< malloc, calloc, realloc or a wrapper.
   std::string Type;      ///< The type named by sizeof.
   unsigned Column = 0;
+  /// The size makes room for data after one object (`sizeof(struct msg) +
+  /// len`): not an array of Type, and the data must move with the object.
+  bool Trailing = false;
   bool operator==(const AllocSite &) const = default;
 };
 
@@ -254,6 +257,10 @@ struct TUModel {
   /// Whether FunctionInfo::TypeUses were recorded (by a dsu-cc that knows
   /// them): without them the continuation analysis would see no uses.
   bool HasTypeUses = false;
+  /// System headers the unit's own files include (`event.h`), as spelled,
+  /// in order: generated transformers include them for the system types
+  /// that the program's structs hold.
+  std::vector<std::string> SystemIncludes;
   /// External functions (by plain name) whose address this TU takes.
   std::vector<std::string> AddressTakenExternals;
   /// The compile options (no inputs or outputs), to regenerate the object at
