@@ -27,7 +27,7 @@
 //===----------------------------------------------------------------------===//
 #include "dsu/Driver/CompilerDriver.h"
 #include "dsu/Frontend/ClangFrontend.h"
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Support/Process.h"
 #include "dsu/Transform/Transform.h"
 

@@ -1,7 +1,7 @@
 //===- DriverTest.cpp - dsuDriver: the logic behind dsu-cc ----------------===//
 #include "TestUtil.h"
 #include "dsu/Driver/CompilerDriver.h"
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Support/Hash.h"
 #include "dsu/Transform/Transform.h"
 

@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 #include "dsu/Driver/CompilerDriver.h"
-#include "dsu/Model/Manifest.h"
 #include "dsu/Model/Model.h"
+#include "dsu/Model/TURecord.h"
 
 #include "gtest/gtest.h"
 

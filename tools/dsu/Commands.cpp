@@ -8,7 +8,7 @@
 
 #include "dsu/Control/ControlClient.h"
 #include "dsu/Control/UpdateTesting.h"
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Patch/Diff.h"
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/PatchFile.h"

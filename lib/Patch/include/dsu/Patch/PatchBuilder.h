@@ -2,7 +2,7 @@
 #ifndef DSU_PATCH_PATCHBUILDER_H
 #define DSU_PATCH_PATCHBUILDER_H
 
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Patch/Diff.h"
 #include "llvm/Support/Error.h"
 #include <set>
