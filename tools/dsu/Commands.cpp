@@ -12,6 +12,7 @@
 #include "dsu/Patch/Diff.h"
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/PatchFile.h"
+#include "dsu/Support/InstallLayout.h"
 #include "dsu/Support/Process.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -84,13 +85,9 @@ Expected<Build> loadBuild(const std::string &Path) {
   return B;
 }
 
-/// BIN/../include, where <dsu/patch_format.h> is.
+/// Where <dsu/patch_format.h> is ($DSU_HOME/include or BIN/../include).
 std::string includeDir() {
-  if (const char *Env = getenv("DSU_HOME"))
-    return std::string(Env) + "/include";
-  std::string Self = sys::fs::getMainExecutable("dsu", (void *)&includeDir);
-  return (sys::path::parent_path(sys::path::parent_path(Self)) + "/include")
-      .str();
+  return findInstallLayout("dsu", (void *)&includeDir).IncludeDir;
 }
 
 /// The OLD and NEW builds of diff and patch.
