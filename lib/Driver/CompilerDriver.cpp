@@ -28,6 +28,7 @@
 #include "dsu/Driver/CompilerDriver.h"
 #include "dsu/Frontend/ClangFrontend.h"
 #include "dsu/Model/TURecord.h"
+#include "dsu/Support/Error.h"
 #include "dsu/Support/Process.h"
 #include "dsu/Transform/Transform.h"
 
@@ -320,10 +321,11 @@ bool sameDirectCalls(const TUModel &A, const TUModel &B) {
   return true;
 }
 
-/// Compiles one C source into an updatable object file.
-int compileOne(const ParsedCommand &P, const std::string &Source,
-               const std::string &Object, const DriverConfig &Config,
-               const TempDir &Tmp, unsigned Index) {
+/// Compiles one C source into an updatable object file. Warnings and, with
+/// -fdsu-verbose, notes go to Log.
+Error compileOne(const ParsedCommand &P, const std::string &Source,
+                 const std::string &Object, const DriverConfig &Config,
+                 const TempDir &Tmp, unsigned Index, raw_ostream &Log) {
   std::vector<std::string> DriverArgs = {clangPath()};
   for (const std::string &O : P.CompileOptions)
     DriverArgs.push_back(O);
@@ -342,23 +344,16 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
   DriverArgs.push_back(Object);
 
   auto TU = compileToIR(DriverArgs, P.Allocators);
-  if (!TU) {
-    // Clang has already printed its diagnostics with file and line.
-    errs() << "dsu-cc: error: " << Source << ": " << toString(TU.takeError())
-           << "\n";
-    return 1;
-  }
+  if (!TU) // clang has already printed its diagnostics with file and line
+    return failure(Source + ": " + toString(TU.takeError()));
   Module &M = TU->module();
   // The loop holding an update point calls its body through a slot, so a
   // change to it takes effect at the next iteration.
   if (P.LoopExtraction)
     extractUpdateLoops(M);
   auto Model = assignIdentities(M, TU->facts(), Source, TUName);
-  if (!Model) {
-    errs() << "dsu-cc: error: " << Source << ": "
-           << toString(Model.takeError()) << "\n";
-    return 1;
-  }
+  if (!Model)
+    return failure(Source + ": " + toString(Model.takeError()));
   Model->CompileOptions = codegenOptions(P.CompileOptions);
   // Heap tracking is part of the stored module, so patches track too.
   if (P.HeapTracking)
@@ -380,10 +375,8 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
     WriteBitcodeToFile(M, OS);
   }
   std::string RecordPath = Tmp.file("tu" + std::to_string(Index) + ".rec");
-  if (Error E = writeFile(RecordPath, encodeTURecord(*Model, Bitcode))) {
-    errs() << "dsu-cc: error: " << toString(std::move(E)) << "\n";
-    return 1;
-  }
+  if (Error E = writeFile(RecordPath, encodeTURecord(*Model, Bitcode)))
+    return E;
   // Calls that may lead to an update point, as this unit's prediction sees
   // them; the link compiles the unit again where the program decides
   // otherwise (calls to other units' functions are all recorded here).
@@ -404,22 +397,20 @@ int compileOne(const ParsedCommand &P, const std::string &Source,
         KeepDir.empty() ? Object + ".dsu.ll"
                         : (KeepDir + "/" + objectNameFor(Source) + ".dsu.ll");
     if (Error E = TU->emitIR(M, KeepPath))
-      errs() << "dsu-cc: warning: " << toString(std::move(E)) << "\n";
+      Log << "dsu-cc: warning: " << toString(std::move(E)) << "\n";
     std::string ModelPath = KeepPath.substr(0, KeepPath.size() - 3) + ".model";
     ProgramModel One;
     One.TUs.push_back(*Model);
     if (Error E = writeFile(ModelPath, One.dump()))
-      errs() << "dsu-cc: warning: " << toString(std::move(E)) << "\n";
+      Log << "dsu-cc: warning: " << toString(std::move(E)) << "\n";
   }
-  if (Error E = TU->emitObject(M, Object)) {
-    errs() << "dsu-cc: error: " << toString(std::move(E)) << "\n";
-    return 1;
-  }
+  if (Error E = TU->emitObject(M, Object))
+    return E;
   if (P.Verbose)
-    errs() << "dsu-cc: " << Source << " -> " << Object << " (tu " << TUName
-           << ", " << Model->Functions.size() << " functions, "
-           << Model->Globals.size() << " globals)\n";
-  return 0;
+    Log << "dsu-cc: " << Source << " -> " << Object << " (tu " << TUName << ", "
+        << Model->Functions.size() << " functions, " << Model->Globals.size()
+        << " globals)\n";
+  return Error::success();
 }
 
 /// Stands for the version id in the link, 16 characters like the id.
@@ -612,7 +603,7 @@ Error regenerateObject(
 Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
                                   const std::vector<std::string> &Archives,
                                   const TempDir &Tmp, bool DirectCalls,
-                                  bool Keep, bool Verbose) {
+                                  bool Keep, raw_ostream *Notes) {
   ProgramModel Program;
   for (LinkObject &O : Objects) {
     auto Records = readTURecords(O.Path);
@@ -698,8 +689,8 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
     T.join();
   for (Error &E : Errors)
     return std::move(E);
-  if (Verbose)
-    errs() << "dsu-cc: link: " << Work.size() << " of " << Objects.size()
+  if (Notes)
+    *Notes << "dsu-cc: link: " << Work.size() << " of " << Objects.size()
            << " objects compiled again for the program's direct calls\n";
   return Program.versionId();
 }
@@ -712,12 +703,12 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
 /// archive member that calls directly where it must not is compiled again
 /// into an object put ahead of the archives (it defines every symbol of the
 /// member, so the linker takes it instead). Returns whether Link changed.
-Expected<bool> settleDirectCalls(const std::string &Output, bool DirectCalls,
-                                 std::vector<LinkObject> &Objects,
-                                 const std::vector<std::pair<size_t, size_t>>
-                                     &ObjectAt,
-                                 std::vector<std::string> &Link,
-                                 const TempDir &Tmp, bool Verbose) {
+Expected<bool>
+settleDirectCalls(const std::string &Output, bool DirectCalls,
+                  std::vector<LinkObject> &Objects,
+                  const std::vector<std::pair<size_t, size_t>> &ObjectAt,
+                  std::vector<std::string> &Link, const TempDir &Tmp,
+                  raw_ostream *Notes) {
   auto Records = readTURecords(Output);
   if (!Records)
     return Records.takeError();
@@ -767,8 +758,8 @@ Expected<bool> settleDirectCalls(const std::string &Output, bool DirectCalls,
       Shadows.push_back(L.Replacement);
     }
   }
-  if (Verbose && (Replaced || !Shadows.empty()))
-    errs() << "dsu-cc: link: with the archive members it took, " << Replaced
+  if (Notes && (Replaced || !Shadows.empty()))
+    *Notes << "dsu-cc: link: with the archive members it took, " << Replaced
            << " objects and " << Shadows.size()
            << " archive members compiled again; linking again\n";
   Link.insert(Link.begin() + 1, Shadows.begin(), Shadows.end());
@@ -777,39 +768,29 @@ Expected<bool> settleDirectCalls(const std::string &Output, bool DirectCalls,
 
 } // namespace
 
-int dsu::runCompilerDriver(const std::vector<std::string> &Args,
-                           const DriverConfig &Config) {
+Expected<int> dsu::runCompilerDriver(const std::vector<std::string> &Args,
+                                     const DriverConfig &Config,
+                                     raw_ostream &Log) {
   std::string Clang = clangPath();
   if (Args.size() <= 1) {
-    errs() << "dsu-cc: error: no input files\n";
-    return 1;
+    return failure("no input files");
   }
   if (isPassthroughMode(Args)) {
     std::vector<std::string> Pass = {Clang};
     Pass.insert(Pass.end(), Args.begin() + 1, Args.end());
     Pass.push_back("-I" + Config.IncludeDir);
-    auto Rc = runProgram(Clang, Pass);
-    if (!Rc) {
-      errs() << "dsu-cc: error: " << toString(Rc.takeError()) << "\n";
-      return 1;
-    }
-    return *Rc;
+    return runProgram(Clang, Pass);
   }
 
   ParsedCommand P = parse(Args);
   if (P.Sources.empty() && !P.HasOtherInputs) {
-    errs() << "dsu-cc: error: no input files\n";
-    return 1;
+    return failure("no input files");
   }
-  if (P.CompileOnly && !P.Output.empty() && P.Sources.size() > 1) {
-    errs() << "dsu-cc: error: cannot specify -o with -c and multiple files\n";
-    return 1;
-  }
+  if (P.CompileOnly && !P.Output.empty() && P.Sources.size() > 1)
+    return failure("cannot specify -o with -c and multiple files");
   auto Tmp = TempDir::create("dsu-cc");
-  if (!Tmp) {
-    errs() << "dsu-cc: error: " << toString(Tmp.takeError()) << "\n";
-    return 1;
-  }
+  if (!Tmp)
+    return Tmp.takeError();
 
   std::vector<std::string> Objects;
   for (size_t I = 0; I < P.Sources.size(); ++I) {
@@ -818,8 +799,8 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
       Object = P.Output.empty() ? objectNameFor(P.Sources[I]) : P.Output;
     else
       Object = Tmp->file(std::to_string(I) + "-" + objectNameFor(P.Sources[I]));
-    if (int Rc = compileOne(P, P.Sources[I], Object, Config, *Tmp, I))
-      return Rc;
+    if (Error E = compileOne(P, P.Sources[I], Object, Config, *Tmp, I, Log))
+      return std::move(E);
     Objects.push_back(Object);
   }
   if (P.CompileOnly)
@@ -848,27 +829,21 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
     Link.push_back(Arg);
   }
   auto VersionId = prepareLink(LinkObjects, Archives, *Tmp, P.DirectCalls,
-                               P.Keep, P.Verbose);
-  if (!VersionId) {
-    errs() << "dsu-cc: error: " << toString(VersionId.takeError()) << "\n";
-    return 1;
-  }
+                               P.Keep, P.Verbose ? &Log : nullptr);
+  if (!VersionId)
+    return VersionId.takeError();
   for (auto [LinkIndex, ObjIndex] : ObjectAt)
     if (!LinkObjects[ObjIndex].Replacement.empty())
       Link[LinkIndex] = LinkObjects[ObjIndex].Replacement;
   auto Keys = readTrustedKeys(P.TrustedKeyFiles);
-  if (!Keys) {
-    errs() << "dsu-cc: error: " << toString(Keys.takeError()) << "\n";
-    return 1;
-  }
+  if (!Keys)
+    return Keys.takeError();
   // The version id is settled after the link, from the units the linker
   // really took (archive members pulled in by -lNAME, say): the link
   // writes a placeholder of the same length.
   auto VersionAsm = writeVersionObject(VersionPlaceholder, *Tmp, *Keys);
-  if (!VersionAsm) {
-    errs() << "dsu-cc: error: " << toString(VersionAsm.takeError()) << "\n";
-    return 1;
-  }
+  if (!VersionAsm)
+    return VersionAsm.takeError();
   Link.push_back(*VersionAsm);
   if (!P.Output.empty()) {
     Link.push_back("-o");
@@ -881,45 +856,31 @@ int dsu::runCompilerDriver(const std::vector<std::string> &Args,
   Link.push_back("-ldl");
   Link.push_back("-pthread");
   auto Rc = runProgram(Clang, Link);
-  if (!Rc) {
-    errs() << "dsu-cc: error: " << toString(Rc.takeError()) << "\n";
-    return 1;
-  }
-  if (*Rc != 0)
-    return *Rc;
+  if (!Rc || *Rc != 0) // the linker has said why
+    return Rc;
   std::string Output = P.Output.empty() ? "a.out" : P.Output;
   // A second link only when the first took archive members that change
   // the program's decisions.
-  auto Changed = settleDirectCalls(Output, P.DirectCalls, LinkObjects,
-                                   ObjectAt, Link, *Tmp, P.Verbose);
+  auto Changed = settleDirectCalls(Output, P.DirectCalls, LinkObjects, ObjectAt,
+                                   Link, *Tmp, P.Verbose ? &Log : nullptr);
   if (!Changed) {
-    errs() << "dsu-cc: error: " << Output << ": "
-           << toString(Changed.takeError()) << "\n";
     sys::fs::remove(Output);
-    return 1;
+    return failure(Output + ": " + toString(Changed.takeError()));
   }
   if (*Changed) {
     Rc = runProgram(Clang, Link);
-    if (!Rc) {
-      errs() << "dsu-cc: error: " << toString(Rc.takeError()) << "\n";
-      return 1;
-    }
-    if (*Rc != 0)
-      return *Rc;
+    if (!Rc || *Rc != 0)
+      return Rc;
   }
   auto Id = stampVersion(Output);
   if (!Id) {
-    errs() << "dsu-cc: error: " << Output << ": " << toString(Id.takeError())
-           << "\n";
     sys::fs::remove(Output);
-    return 1;
+    return failure(Output + ": " + toString(Id.takeError()));
   }
   if (P.ModelFile) {
     if (Error E = moveModelsBeside(Output, *Id, *Tmp)) {
-      errs() << "dsu-cc: error: " << Output << ": " << toString(std::move(E))
-             << "\n";
       sys::fs::remove(Output);
-      return 1;
+      return failure(Output + ": " + toString(std::move(E)));
     }
   }
   (void)VersionId;

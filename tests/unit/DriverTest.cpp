@@ -26,7 +26,13 @@ int runDriver(const std::vector<std::string> &Args, std::string *Err = nullptr) 
   std::vector<std::string> Full = {"dsu-cc"};
   Full.insert(Full.end(), Args.begin(), Args.end());
   testing::internal::CaptureStderr();
-  int Rc = runCompilerDriver(Full, config());
+  auto Status = runCompilerDriver(Full, config(), llvm::errs());
+  int Rc = 1;
+  if (Status) // as dsu-cc prints it
+    Rc = *Status;
+  else
+    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
+                 << "\n";
   std::string Text = testing::internal::GetCapturedStderr();
   if (Err)
     *Err = Text;

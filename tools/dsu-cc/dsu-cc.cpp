@@ -70,5 +70,11 @@ int main(int argc, char **argv) {
   dsu::DriverConfig Config;
   Config.IncludeDir = Home.IncludeDir;
   Config.LibDir = Home.LibDir;
-  return dsu::runCompilerDriver(Args, Config);
+  auto Status = dsu::runCompilerDriver(Args, Config, llvm::errs());
+  if (!Status) {
+    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
+                 << "\n";
+    return 1;
+  }
+  return *Status;
 }
