@@ -162,6 +162,7 @@ int dsu::runPatchCommand(const ArgList &Args) {
   PatchBuildOptions Opts;
   Opts.KeepDir = P.Options.count("--keep") ? P.Options["--keep"] : "";
   Opts.Verbose = P.Options.count("-v") || P.Options.count("--verbose");
+  Opts.Log = &errs();
   Opts.TransformersIn = P.Options["--transformers"];
   // Checked here as the builds are: a FIFO or a device would hang or
   // exhaust the patch builder's reader.
