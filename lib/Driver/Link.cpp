@@ -320,10 +320,10 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
                                 Program.TUs.begin() + FromObjects);
   decideDirectCalls(Program, DirectCalls);
   // An object of one unit is compiled again if it decided otherwise than
-  // the program (compileOne's prediction missed). An object holding several
+  // the program (compileUnit's prediction missed). An object holding several
   // units (a partial link) cannot be replaced: it must not call directly
   // where the program does not allow it. Units in archives are checked
-  // after the link, which says which of them it took (shadowArchiveUnits).
+  // after the link, which says which of them it took (settleDirectCalls).
   size_t TUIndex = 0;
   for (LinkObject &O : Objects) {
     size_t N = O.Records.size();
