@@ -77,6 +77,20 @@ int main(void) {
 
 } // namespace
 
+// The library returns its errors and prints nothing itself: dsu-cc prints
+// each once.
+TEST(DriverTest, ErrorsAreReturnedNotPrinted) {
+  std::string Log;
+  llvm::raw_string_ostream LogStream(Log);
+  testing::internal::CaptureStderr();
+  auto Status = runCompilerDriver({"dsu-cc", "-O2"}, config(), LogStream);
+  std::string Printed = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(bool(Status));
+  EXPECT_EQ(llvm::toString(Status.takeError()), "no input files");
+  EXPECT_EQ(Printed, "");
+  EXPECT_EQ(Log, "");
+}
+
 TEST(DriverTest, NoInputFiles) {
   std::string Err;
   EXPECT_EQ(runDriver({}, &Err), 1);
