@@ -1,4 +1,4 @@
-//===- CompilerDriver.h - the logic behind dsu-cc -----------------*- C++ -*-===//
+//===- CompilerDriver.h - the logic behind dsu-cc ---------------*- C++ -*-===//
 //
 // dsu-cc is a drop-in C compiler: it sorts its command line into C sources,
 // link inputs and options, compiles each C source through the updatable

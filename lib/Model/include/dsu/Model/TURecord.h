@@ -7,8 +7,9 @@
 // framed (magic, lengths, checksum) so that concatenation and alignment
 // padding between records are harmless, and compressed with zstd. A program
 // linked with -fdsu-model-file keeps them beside itself instead (PROGRAM.dsu,
-// named by its .dsu.modelfile section): readTURecords follows it. The link step adds the version id in .dsu.version and
-// as the allocated symbol the runtime reads.
+// named by its .dsu.modelfile section): readTURecords follows it. The link
+// step adds the version id in .dsu.version and as the allocated symbol the
+// runtime reads.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSU_MODEL_TURECORD_H
