@@ -486,7 +486,8 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       }
       if (Error E = writeFile(Target, Source))
         return E;
-      errs() << "dsu patch: transformers written to " << Target << "\n";
+      if (Opts.Log)
+        *Opts.Log << "dsu patch: transformers written to " << Target << "\n";
     }
     if (Error E = checkPinned(Source, Plan))
       return E;
@@ -512,9 +513,9 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
   auto So = readFile(SoPath);
   if (!So)
     return So.takeError();
-  if (Opts.Verbose)
+  if (Opts.Verbose && Opts.Log)
     for (const std::string &W : S.Warnings)
-      errs() << "dsu patch: warning: " << W << "\n";
+      *Opts.Log << "dsu patch: warning: " << W << "\n";
   PatchFile P;
   P.BaseVersion = Plan.BaseVersion;
   P.TargetVersion = Plan.TargetVersion;

@@ -56,18 +56,6 @@ Expected<int> dsu::runProgramCapture(StringRef Program,
   return Rc;
 }
 
-void dsu::execProgram(StringRef Program, ArrayRef<std::string> Args) {
-  std::vector<char *> Argv;
-  for (const std::string &A : Args)
-    Argv.push_back(const_cast<char *>(A.c_str()));
-  Argv.push_back(nullptr);
-  std::string P = Program.str();
-  execv(P.c_str(), Argv.data());
-  errs() << "dsu-cc: error: cannot run " << P << ": " << strerror(errno)
-         << "\n";
-  _exit(127);
-}
-
 Expected<TempDir> TempDir::create(StringRef Prefix) {
   SmallString<128> Path;
   if (auto EC = sys::fs::createUniqueDirectory(Prefix, Path))

@@ -94,10 +94,10 @@ static Error runClang(const CompileOptions &O, StringRef Input,
   Args.push_back("-o");
   Args.push_back(Output.str());
   std::vector<StringRef> Refs(Args.begin(), Args.end());
-  if (O.Verbose) {
+  if (O.Commands) {
     for (auto &A : Args)
-      errs() << A << " ";
-    errs() << "\n";
+      *O.Commands << A << " ";
+    *O.Commands << "\n";
   }
   std::string ErrMsg;
   int RC = sys::ExecuteAndWait(O.Clang, Refs, std::nullopt, {}, 0, 0, &ErrMsg);

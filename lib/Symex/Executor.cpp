@@ -1480,13 +1480,14 @@ void Executor::progress(bool Final) {
   LastProgress = T;
   if (!Opts.Progress || Final)
     return;
-  errs() << format("symex: %.1fs, %llu paths, %zu states, %llu instructions, "
-                   "%llu queries\n",
-                   T,
-                   (unsigned long long)(Stats.PathsCompleted +
-                                        Stats.PathsErrored + Stats.PathsEarly),
-                   Live.size(), (unsigned long long)Stats.Instructions,
-                   (unsigned long long)SStats.Queries);
+  *Opts.Progress << format(
+      "symex: %.1fs, %llu paths, %zu states, %llu instructions, "
+      "%llu queries\n",
+      T,
+      (unsigned long long)(Stats.PathsCompleted + Stats.PathsErrored +
+                           Stats.PathsEarly),
+      Live.size(), (unsigned long long)Stats.Instructions,
+      (unsigned long long)SStats.Queries);
 }
 
 Expected<RunResult> Executor::run() {

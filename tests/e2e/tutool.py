@@ -11,7 +11,7 @@ usage: tutool.py FILE MODE
             not an accident)
   rebitcode break the bitcode's magic, compress again and recompute the
             checksum
-The record layout is lib/Model/Manifest.cpp's (format 3): magic[8]
+The record layout is lib/Model/TURecord.cpp's (format 3): magic[8]
 method[8] json_size[8] bitcode_size[8] payload_size[8] checksum[8] payload,
 little-endian; the payload is one zstd frame (method 1) holding the JSON and
 the bitcode. A record compressed again is written in the old one's place,

@@ -1,7 +1,7 @@
 //===- DriverTest.cpp - dsuDriver: the logic behind dsu-cc ----------------===//
 #include "TestUtil.h"
 #include "dsu/Driver/CompilerDriver.h"
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Support/Hash.h"
 #include "dsu/Transform/Transform.h"
 
@@ -26,7 +26,13 @@ int runDriver(const std::vector<std::string> &Args, std::string *Err = nullptr) 
   std::vector<std::string> Full = {"dsu-cc"};
   Full.insert(Full.end(), Args.begin(), Args.end());
   testing::internal::CaptureStderr();
-  int Rc = runCompilerDriver(Full, config());
+  auto Status = runCompilerDriver(Full, config(), llvm::errs());
+  int Rc = 1;
+  if (Status) // as dsu-cc prints it
+    Rc = *Status;
+  else
+    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
+                 << "\n";
   std::string Text = testing::internal::GetCapturedStderr();
   if (Err)
     *Err = Text;
@@ -70,6 +76,20 @@ int main(void) {
 )";
 
 } // namespace
+
+// The library returns its errors and prints nothing itself: dsu-cc prints
+// each once.
+TEST(DriverTest, ErrorsAreReturnedNotPrinted) {
+  std::string Log;
+  llvm::raw_string_ostream LogStream(Log);
+  testing::internal::CaptureStderr();
+  auto Status = runCompilerDriver({"dsu-cc", "-O2"}, config(), LogStream);
+  std::string Printed = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(bool(Status));
+  EXPECT_EQ(llvm::toString(Status.takeError()), "no input files");
+  EXPECT_EQ(Printed, "");
+  EXPECT_EQ(Log, "");
+}
 
 TEST(DriverTest, NoInputFiles) {
   std::string Err;

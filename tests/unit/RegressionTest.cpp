@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 #include "dsu/Driver/CompilerDriver.h"
-#include "dsu/Model/Manifest.h"
 #include "dsu/Model/Model.h"
+#include "dsu/Model/TURecord.h"
 
 #include "gtest/gtest.h"
 
@@ -18,7 +18,14 @@ int runDriver(const std::vector<std::string> &Args, std::string &Err) {
   std::vector<std::string> Full = {"dsu-cc"};
   Full.insert(Full.end(), Args.begin(), Args.end());
   testing::internal::CaptureStderr();
-  int Rc = runCompilerDriver(Full, {DSU_TEST_INCLUDE_DIR, DSU_TEST_LIB_DIR});
+  auto Status = runCompilerDriver(
+      Full, {DSU_TEST_INCLUDE_DIR, DSU_TEST_LIB_DIR}, llvm::errs());
+  int Rc = 1;
+  if (Status) // as dsu-cc prints it
+    Rc = *Status;
+  else
+    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
+                 << "\n";
   Err = testing::internal::GetCapturedStderr();
   return Rc;
 }

@@ -1,9 +1,11 @@
-//===- SupportTest.cpp - dsuSupport: hashes and processes -----------------===//
+//===- SupportTest.cpp - dsuSupport: hashes, processes, installation ------===//
 #include "TestUtil.h"
 #include "dsu/Support/Hash.h"
+#include "dsu/Support/InstallLayout.h"
 #include "dsu/Support/Process.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "gtest/gtest.h"
 
 using namespace dsu;
@@ -111,4 +113,28 @@ TEST(ProcessTest, ClangPathHonoursEnvironment) {
   if (!getenv("DSU_CLANG")) {
     EXPECT_EQ(clangPath(), DSU_CLANG_PATH);
   }
+}
+
+TEST(InstallLayoutTest, DsuHomeWins) {
+  ScopedEnv E("DSU_HOME", "/opt/dsu");
+  InstallLayout L = findInstallLayout("dsu", (void *)&findInstallLayout);
+  EXPECT_EQ(L.Root, "/opt/dsu");
+  EXPECT_EQ(L.IncludeDir, "/opt/dsu/include");
+  EXPECT_EQ(L.LibDir, "/opt/dsu/lib");
+}
+
+TEST(InstallLayoutTest, OtherwiseTheParentOfTheToolsDirectory) {
+  if (getenv("DSU_HOME"))
+    GTEST_SKIP() << "DSU_HOME is set";
+  // This test runs as BUILD/bin/dsu-unit-support: its installation is BUILD.
+  std::string Self = llvm::sys::fs::getMainExecutable(
+      "dsu-unit-support", (void *)&findInstallLayout);
+  std::string Build =
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(Self)).str();
+  InstallLayout L =
+      findInstallLayout("dsu-unit-support", (void *)&findInstallLayout);
+  EXPECT_EQ(L.Root, Build);
+  EXPECT_EQ(L.IncludeDir, Build + "/include");
+  EXPECT_EQ(L.LibDir, Build + "/lib");
+  EXPECT_TRUE(llvm::sys::fs::exists(L.IncludeDir + "/dsu.h"));
 }

@@ -183,7 +183,7 @@ TEST(SymexEngine, MagicValueTestCaseHoldsTheMagic) {
   auto M = compile(Ctx, "magic.c");
   ASSERT_TRUE(M);
   Options O;
-  O.Progress = false;
+  O.Progress = nullptr;
   auto R = runSymex(*M, O);
   ASSERT_TRUE(!!R);
   EXPECT_EQ(R->V, Verdict::Error);
@@ -204,7 +204,7 @@ TEST(SymexEngine, EveryStrategyProvesTheSort) {
     auto M = compile(Ctx, "sort_holds.c");
     ASSERT_TRUE(M);
     Options O;
-    O.Progress = false;
+    O.Progress = nullptr;
     O.Search = K;
     auto R = runSymex(*M, O);
     ASSERT_TRUE(!!R);
@@ -218,14 +218,14 @@ TEST(SymexEngine, BoundsMakeTheVerdictUnknown) {
   auto M = compile(Ctx, "loop_bound.c");
   ASSERT_TRUE(M);
   Options O;
-  O.Progress = false;
+  O.Progress = nullptr;
   O.MaxLoopIterations = 3;
   auto R = runSymex(*M, O);
   ASSERT_TRUE(!!R);
   EXPECT_EQ(R->V, Verdict::Unknown);
   EXPECT_NE(R->Reason.find("loop bound"), std::string::npos);
   Options P;
-  P.Progress = false;
+  P.Progress = nullptr;
   P.MaxPaths = 2;
   llvm::LLVMContext Ctx2;
   auto M2 = compile(Ctx2, "sort_holds.c");
@@ -242,7 +242,7 @@ TEST(SymexEngine, CacheAnswersWithoutChangingTheVerdict) {
     auto M = compile(Ctx, "merged_broken.c");
     ASSERT_TRUE(M);
     Options O;
-    O.Progress = false;
+    O.Progress = nullptr;
     O.SymStdin = 8;
     O.QueryCache = Cache;
     auto R = runSymex(*M, O);

@@ -1,10 +1,12 @@
-//===- dsu-cc.cpp - the updatable C compiler driver ------------------------===//
+//===- dsu-cc.cpp - the updatable C compiler driver -----------------------===//
 //
 // Usage: dsu-cc [clang options] FILE... (a drop-in for cc; see --dsu-help).
-// All logic lives in lib/Driver; this file finds the runtime next to itself.
+// All logic lives in lib/Driver; this file finds the installation it belongs
+// to (dsu/Support/InstallLayout.h) and prints the driver's error.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Driver/CompilerDriver.h"
+#include "dsu/Support/InstallLayout.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -64,16 +66,15 @@ int main(int argc, char **argv) {
       break;
     }
   }
-  std::string Self =
-      llvm::sys::fs::getMainExecutable(argv[0], (void *)&main);
-  llvm::SmallString<256> Root(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(Self)));
+  dsu::InstallLayout Home = dsu::findInstallLayout(argv[0], (void *)&main);
   dsu::DriverConfig Config;
-  Config.IncludeDir = (Root + "/include").str();
-  Config.LibDir = (Root + "/lib").str();
-  if (const char *Env = getenv("DSU_HOME")) {
-    Config.IncludeDir = std::string(Env) + "/include";
-    Config.LibDir = std::string(Env) + "/lib";
+  Config.IncludeDir = Home.IncludeDir;
+  Config.LibDir = Home.LibDir;
+  auto Status = dsu::runCompilerDriver(Args, Config, llvm::errs());
+  if (!Status) {
+    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
+                 << "\n";
+    return 1;
   }
-  return dsu::runCompilerDriver(Args, Config);
+  return *Status;
 }

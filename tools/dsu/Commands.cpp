@@ -8,10 +8,11 @@
 
 #include "dsu/Control/ControlClient.h"
 #include "dsu/Control/UpdateTesting.h"
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Patch/Diff.h"
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/PatchFile.h"
+#include "dsu/Support/InstallLayout.h"
 #include "dsu/Support/Process.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -84,13 +85,9 @@ Expected<Build> loadBuild(const std::string &Path) {
   return B;
 }
 
-/// BIN/../include, where <dsu/patch_format.h> is.
+/// Where <dsu/patch_format.h> is ($DSU_HOME/include or BIN/../include).
 std::string includeDir() {
-  if (const char *Env = getenv("DSU_HOME"))
-    return std::string(Env) + "/include";
-  std::string Self = sys::fs::getMainExecutable("dsu", (void *)&includeDir);
-  return (sys::path::parent_path(sys::path::parent_path(Self)) + "/include")
-      .str();
+  return findInstallLayout("dsu", (void *)&includeDir).IncludeDir;
 }
 
 /// The OLD and NEW builds of diff and patch.
@@ -165,6 +162,7 @@ int dsu::runPatchCommand(const ArgList &Args) {
   PatchBuildOptions Opts;
   Opts.KeepDir = P.Options.count("--keep") ? P.Options["--keep"] : "";
   Opts.Verbose = P.Options.count("-v") || P.Options.count("--verbose");
+  Opts.Log = &errs();
   Opts.TransformersIn = P.Options["--transformers"];
   // Checked here as the builds are: a FIFO or a device would hang or
   // exhaust the patch builder's reader.

@@ -163,7 +163,7 @@ int dsuSymexMain(int argc, char **argv) {
   O.Independence = !NoIndependence;
   O.SolverTimeoutMs = SolverTimeout;
   O.Seed = Seed;
-  O.Progress = !Quiet;
+  O.Progress = Quiet ? nullptr : &errs();
   O.PathCases = WritePaths;
   // At -O0 an IR shift is a C shift; optimized IR may shift speculatively
   // and discard the (poison) result, which is not an error.

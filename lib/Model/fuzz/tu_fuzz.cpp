@@ -16,7 +16,7 @@
 //       -max_total_time=600
 //
 //===----------------------------------------------------------------------===//
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 
 extern "C" {
 #include "dsu/patch_format.h"

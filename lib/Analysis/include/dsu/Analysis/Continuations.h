@@ -2,7 +2,7 @@
 #ifndef DSU_ANALYSIS_CONTINUATIONS_H
 #define DSU_ANALYSIS_CONTINUATIONS_H
 
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "llvm/Support/Error.h"
 
 namespace dsu {

@@ -3,7 +3,7 @@
 #ifndef DSU_ANALYSIS_GLOBALWRITES_H
 #define DSU_ANALYSIS_GLOBALWRITES_H
 
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "llvm/Support/Error.h"
 
 namespace dsu {

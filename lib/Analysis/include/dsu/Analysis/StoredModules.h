@@ -3,7 +3,7 @@
 #ifndef DSU_ANALYSIS_STOREDMODULES_H
 #define DSU_ANALYSIS_STOREDMODULES_H
 
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"

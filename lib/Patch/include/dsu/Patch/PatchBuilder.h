@@ -2,9 +2,10 @@
 #ifndef DSU_PATCH_PATCHBUILDER_H
 #define DSU_PATCH_PATCHBUILDER_H
 
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 #include "dsu/Patch/Diff.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 #include <set>
 #include <string>
 
@@ -14,6 +15,10 @@ struct PatchBuildOptions {
   std::string KeepDir; ///< If set, the patch module (.ll) and .so stay here.
   std::string OptLevel = "-O2";
   bool Verbose = false;
+  /// Where notes go: the file the transformers were written to and, with
+  /// Verbose, the build's warnings, each line prefixed `dsu patch:`.
+  /// Nothing is printed without it.
+  llvm::raw_ostream *Log = nullptr;
   /// Use this C file instead of the generated transformers.
   std::string TransformersIn;
   /// Write the generated transformers here (FILE.new if FILE exists and

@@ -1,5 +1,4 @@
-//===- Error.h - errors as values in dsu's libraries -------------*- C++
-//-*-===//
+//===- Error.h - errors as values in dsu's libraries ------------*- C++ -*-===//
 //
 // Libraries return llvm::Error / llvm::Expected and never print; the tools
 // print them once, as `file:line: error: message` or `dsu: error: message`.

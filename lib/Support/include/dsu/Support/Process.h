@@ -25,10 +25,6 @@ llvm::Expected<int> runProgramCapture(llvm::StringRef Program,
                                       llvm::ArrayRef<std::string> Args,
                                       std::string &Output);
 
-/// Replaces this process with Program (used for pure passthrough modes).
-[[noreturn]] void execProgram(llvm::StringRef Program,
-                              llvm::ArrayRef<std::string> Args);
-
 /// A temporary directory removed on destruction unless keep() was called.
 class TempDir {
 public:

@@ -32,7 +32,8 @@ struct CompileOptions {
   std::string Clang;                   ///< clang-19 binary.
   std::vector<std::string> ClangFlags; ///< Extra flags for every file.
   std::string OptLevel = "-O0";        ///< -O0 (default) or -O1.
-  bool Verbose = false;
+  /// If set, each clang-19 command run is written here, one a line.
+  llvm::raw_ostream *Commands = nullptr;
 };
 
 /// Compiles \p Files with clang-19 to bitcode, links them with the libc
@@ -70,7 +71,9 @@ struct Options {
   bool Independence = true;
   unsigned SolverTimeoutMs = 10000;
   unsigned Seed = 1;
-  bool Progress = true;
+  /// If set, a progress line (time, paths, states, instructions, queries)
+  /// is written here every two seconds.
+  llvm::raw_ostream *Progress = nullptr;
   bool PathCases = false; ///< Report a test case for every completed path.
   /// Report shifts by >= the bit width (C undefined behaviour). Turn off for
   /// optimized IR, where such shifts yield an unused poison value.

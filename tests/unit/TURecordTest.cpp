@@ -1,6 +1,6 @@
-//===- ManifestTest.cpp - dsuModel: TU records in object files ------------===//
+//===- TURecordTest.cpp - dsuModel: TU records in object files ------------===//
 #include "TestUtil.h"
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 
 #include "llvm/Support/Endian.h"
 #include "gtest/gtest.h"
@@ -43,7 +43,7 @@ template <typename F> std::string withChecksum(std::string Rec, F Edit) {
 }
 } // namespace
 
-TEST(ManifestTest, RecordLayout) {
+TEST(TURecordTest, RecordLayout) {
   TUModel M = modelNamed("a.c");
   std::string Rec = encodeTURecord(M, Binary);
   std::string Json = M.toJSON();
@@ -59,7 +59,7 @@ TEST(ManifestTest, RecordLayout) {
   EXPECT_EQ(llvm::support::endian::read32le(Rec.data() + 48), 0xFD2FB528u);
 }
 
-TEST(ManifestTest, CompressionRoundTrip) {
+TEST(TURecordTest, CompressionRoundTrip) {
   // A model and a module of realistic redundancy: the record is a fraction
   // of their size and decodes to the same bytes.
   TUModel M = modelNamed("big.c");
@@ -85,7 +85,7 @@ TEST(ManifestTest, CompressionRoundTrip) {
   }
 }
 
-TEST(ManifestTest, RoundTrip) {
+TEST(TURecordTest, RoundTrip) {
   TUModel M = modelNamed("a.c");
   auto Recs = decodeTURecords(encodeTURecord(M, Binary));
   ASSERT_TRUE(bool(Recs)) << errorText(Recs);
@@ -94,7 +94,7 @@ TEST(ManifestTest, RoundTrip) {
   EXPECT_EQ((*Recs)[0].Bitcode, Binary);
 }
 
-TEST(ManifestTest, EmptySectionHasNoRecords) {
+TEST(TURecordTest, EmptySectionHasNoRecords) {
   auto Recs = decodeTURecords("");
   ASSERT_TRUE(bool(Recs)) << errorText(Recs);
   EXPECT_TRUE(Recs->empty());
@@ -103,7 +103,7 @@ TEST(ManifestTest, EmptySectionHasNoRecords) {
   EXPECT_TRUE(Pad->empty());
 }
 
-TEST(ManifestTest, ConcatenationWithAlignmentPadding) {
+TEST(TURecordTest, ConcatenationWithAlignmentPadding) {
   TUModel A = modelNamed("a.c"), B = modelNamed("b.c"), C = modelNamed("c.c");
   // What the linker makes of three .dsu.tu sections: records, zero padding
   // between them (up to an alignment), and an empty-bitcode record.
@@ -121,7 +121,7 @@ TEST(ManifestTest, ConcatenationWithAlignmentPadding) {
   EXPECT_EQ((*Recs)[2].Bitcode, "xyz");
 }
 
-TEST(ManifestTest, TruncatedRecordIsAnError) {
+TEST(TURecordTest, TruncatedRecordIsAnError) {
   std::string Rec = encodeTURecord(modelNamed("a.c"), Binary);
   // Every proper prefix longer than the header is truncated.
   for (size_t Len : {size_t(48), size_t(49), Rec.size() / 2, Rec.size() - 1}) {
@@ -135,7 +135,7 @@ TEST(ManifestTest, TruncatedRecordIsAnError) {
   EXPECT_EQ(errorText(Short), "corrupt .dsu.tu section at offset 0");
 }
 
-TEST(ManifestTest, CorruptInputIsAnError) {
+TEST(TURecordTest, CorruptInputIsAnError) {
   std::string A = encodeTURecord(modelNamed("a.c"), Binary);
   std::string Two = A + std::string(3, '\0') + A;
   std::string BadMagic = Two;
@@ -177,7 +177,7 @@ TEST(ManifestTest, CorruptInputIsAnError) {
   EXPECT_EQ(errorText(R5), "corrupt .dsu.tu section at offset 0");
 }
 
-TEST(ManifestTest, EveryFlippedByteIsRefused) {
+TEST(TURecordTest, EveryFlippedByteIsRefused) {
   std::string A = encodeTURecord(modelNamed("a.c"), Binary);
   for (size_t I = 0; I < A.size(); ++I)
     for (unsigned Bit : {0u, 7u}) {
@@ -190,7 +190,7 @@ TEST(ManifestTest, EveryFlippedByteIsRefused) {
     }
 }
 
-TEST(ManifestTest, RecordsOfOtherFormatsAreRefused) {
+TEST(TURecordTest, RecordsOfOtherFormatsAreRefused) {
   // DSUTU002: checksummed, not compressed (the format before this one).
   std::string V2("DSUTU002", 8);
   V2 += std::string(24, '\0') + "{}";
@@ -209,7 +209,7 @@ TEST(ManifestTest, RecordsOfOtherFormatsAreRefused) {
       << errorText(R9);
 }
 
-TEST(ManifestTest, CorruptCompressedPayloadIsRefused) {
+TEST(TURecordTest, CorruptCompressedPayloadIsRefused) {
   // A payload damaged and its checksum made right again (a deliberate
   // edit): the decompressor refuses it, nothing reaches the parsers.
   std::string A = encodeTURecord(modelNamed("a.c"), Binary);
@@ -251,7 +251,7 @@ TEST(ManifestTest, CorruptCompressedPayloadIsRefused) {
       << errorText(RM);
 }
 
-TEST(ManifestTest, OldRecordsWithoutChecksumAreRefused) {
+TEST(TURecordTest, OldRecordsWithoutChecksumAreRefused) {
   std::string Old("DSUTU001", 8);
   Old += std::string(16, '\0') + "{}";
   auto R = decodeTURecords(Old);
@@ -260,7 +260,7 @@ TEST(ManifestTest, OldRecordsWithoutChecksumAreRefused) {
       << errorText(R);
 }
 
-TEST(ManifestTest, ReadTURecordsRejectsNonObjects) {
+TEST(TURecordTest, ReadTURecordsRejectsNonObjects) {
   TempDir D = makeTempDir();
   std::string Path = writeSource(D, "notes.txt", "just some text\n");
   auto R = readTURecords(Path);

@@ -1,4 +1,4 @@
-//===- Manifest.h - the program model inside object files ---------*- C++ -*-===//
+//===- TURecord.h - the program model inside object files -------*- C++ -*-===//
 //
 // dsu-cc stores each translation unit's model and its updatable LLVM bitcode
 // in a non-allocated ELF section (.dsu.tu) of the object file: it costs no
@@ -7,12 +7,13 @@
 // framed (magic, lengths, checksum) so that concatenation and alignment
 // padding between records are harmless, and compressed with zstd. A program
 // linked with -fdsu-model-file keeps them beside itself instead (PROGRAM.dsu,
-// named by its .dsu.modelfile section): readTURecords follows it. The link step adds the version id in .dsu.version and
-// as the allocated symbol the runtime reads.
+// named by its .dsu.modelfile section): readTURecords follows it. The link
+// step adds the version id in .dsu.version and as the allocated symbol the
+// runtime reads.
 //
 //===----------------------------------------------------------------------===//
-#ifndef DSU_MODEL_MANIFEST_H
-#define DSU_MODEL_MANIFEST_H
+#ifndef DSU_MODEL_TURECORD_H
+#define DSU_MODEL_TURECORD_H
 
 #include "dsu/Model/Model.h"
 #include "llvm/Support/Error.h"

@@ -1,4 +1,4 @@
-//===- Manifest.cpp - the .dsu.tu records: writing, checking, reading -----===//
+//===- TURecord.cpp - the .dsu.tu records: writing, checking, reading -----===//
 //
 // A record is what dsu-cc knows about one translation unit: its model (JSON)
 // and its updatable bitcode. Records travel inside object files and
@@ -16,7 +16,7 @@
 // memory.
 //
 //===----------------------------------------------------------------------===//
-#include "dsu/Model/Manifest.h"
+#include "dsu/Model/TURecord.h"
 
 extern "C" {
 #include "dsu/patch_format.h" // dsu_fnv1a64
