@@ -11,7 +11,7 @@ using namespace dsu;
 using json = nlohmann::json;
 
 // JSON mapping. Keys are short but readable; the format is versioned by the
-// record magic in Manifest.cpp.
+// record magic in TURecord.cpp.
 namespace dsu {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FieldInfo, Name, Type, TypeHash,
                                                 OffsetBits, SizeBits,
