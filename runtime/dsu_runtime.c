@@ -382,10 +382,33 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
-    if ((req->types || req->globals) &&
+    /* The new code is installed before the transformers run, so that a
+     * transformer that calls the new version's functions runs new code all
+     * the way down; a rollback puts the old bodies back. */
+    int transforms = req->types || req->globals;
+    void **saved = NULL;
+    if (transforms && info->nrebind) {
+      saved = malloc(info->nrebind * sizeof *saved);
+      if (!saved) {
+        snprintf(req->failure, sizeof req->failure, "out of memory");
+        __atomic_store_n(req->word, DSU_WORD_ROLLED_BACK, __ATOMIC_SEQ_CST);
+        end_uncommitted_locked(REQ_FAILED);
+        pthread_mutex_unlock(&dsu_lock);
+        return;
+      }
+      for (uint32_t i = 0; i < info->nrebind; i++) {
+        saved[i] = *info->rebind[i].slot;
+        __atomic_store_n(info->rebind[i].slot, info->rebind[i].body,
+                         __ATOMIC_RELEASE);
+      }
+    }
+    if (transforms &&
         dsu_transform_state(req->types, req->globals, req->fields, req->gptrs,
                             req->hooks, req->live, &req->stats, req->failure,
                             sizeof req->failure) != 0) {
+      for (uint32_t i = 0; saved && i < info->nrebind; i++)
+        __atomic_store_n(info->rebind[i].slot, saved[i], __ATOMIC_RELEASE);
+      free(saved);
       /* Nothing changed: the old version goes on. */
       if (test_update_at > 0) {
         fprintf(stderr, "dsu: test: the update at %s was rolled back: %s\n",
@@ -397,10 +420,12 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
-    for (uint32_t i = 0; i < info->nrebind; i++)
-      __atomic_store_n(info->rebind[i].slot, info->rebind[i].body,
-                       __ATOMIC_RELEASE);
-    if (req->types || req->globals)
+    free(saved);
+    if (!transforms)
+      for (uint32_t i = 0; i < info->nrebind; i++)
+        __atomic_store_n(info->rebind[i].slot, info->rebind[i].body,
+                         __ATOMIC_RELEASE);
+    if (transforms)
       dsu_transform_finish(); /* commit hook, then the old objects go */
     struct history_entry *h = &dsu_history[dsu_nhistory % DSU_MAX_HISTORY];
     snprintf(h->from, sizeof h->from, "%s", dsu_running_version);

@@ -40,8 +40,10 @@ extern "C" {
 #include "llvm/IR/PassManager.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Linker/Linker.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/IPO/GlobalDCE.h"
 
@@ -311,6 +313,78 @@ Error checkPinned(StringRef Source, const PatchPlan &Plan) {
                  "in its commit hook (see docs/update-model.md)");
 }
 
+/// The new build's functions and globals by the C names a transformers file
+/// may call them by: every external name, and every static name that only
+/// one unit of the program uses (others need their identity symbol, as
+/// `dsu model` prints it, in an `__asm__` label).
+std::map<std::string, std::string>
+namesForTransformers(const ProgramModel &New) {
+  std::map<std::string, std::string> Names = New.externalSymbols();
+  std::map<std::string, std::set<std::string>> Statics;
+  for (const TUModel &TU : New.TUs) {
+    for (const FunctionInfo &F : TU.Functions)
+      if (F.IsStatic)
+        Statics[F.Name].insert(F.Symbol);
+    for (const GlobalInfo &G : TU.Globals)
+      if (G.IsStatic)
+        Statics[G.Name].insert(G.Symbol);
+  }
+  for (const auto &[Name, Symbols] : Statics)
+    if (Symbols.size() == 1 && !Names.count(Name))
+      Names[Name] = *Symbols.begin();
+  return Names;
+}
+
+/// Compiles the transformers file to an object whose references to the new
+/// version's functions and globals by C name are bound to their identity
+/// symbols (issue 10 item 7): the runtime installs the new code before the
+/// transformers run, so such a call runs the new version all the way down.
+Error compileTransformers(const std::string &Source, const std::string &Obj,
+                          std::vector<std::string> Flags,
+                          const ProgramModel &New) {
+  Flags.insert(Flags.begin(), clangPath());
+  for (const char *A : {"-fPIC", "-c", "-x", "c"})
+    Flags.push_back(A);
+  Flags.push_back(Source);
+  Flags.push_back("-o");
+  Flags.push_back(Obj);
+  std::string Output;
+  auto Rc = runProgramCapture(clangPath(), Flags, Output);
+  if (!Rc)
+    return Rc.takeError();
+  if (*Rc != 0)
+    return failure("compiling the patch failed:\n" + Output);
+  auto File = object::ObjectFile::createObjectFile(Obj);
+  if (!File)
+    return failure(Obj + ": " + toString(File.takeError()));
+  std::map<std::string, std::string> Names = namesForTransformers(New);
+  std::vector<std::string> Rename = {
+      (sys::path::parent_path(clangPath()) + "/llvm-objcopy").str()};
+  for (const object::SymbolRef &Sym : File->getBinary()->symbols()) {
+    auto SymFlags = Sym.getFlags();
+    auto Name = Sym.getName();
+    if (!SymFlags || !Name || !(*SymFlags & object::SymbolRef::SF_Undefined)) {
+      if (!SymFlags)
+        consumeError(SymFlags.takeError());
+      if (!Name)
+        consumeError(Name.takeError());
+      continue;
+    }
+    auto It = Names.find(Name->str());
+    if (It != Names.end() && It->second != *Name)
+      Rename.push_back("--redefine-sym=" + It->first + "=" + It->second);
+  }
+  if (Rename.size() == 1)
+    return Error::success();
+  Rename.push_back(Obj);
+  Rc = runProgramCapture(Rename[0], Rename, Output);
+  if (!Rc)
+    return Rc.takeError();
+  if (*Rc != 0)
+    return failure("binding the transformers' names failed:\n" + Output);
+  return Error::success();
+}
+
 /// A generated transformers file names the pair of builds it was made for;
 /// its tables (where pointers live, which tags change) are only true for
 /// that pair, so a file made for another pair is refused.
@@ -498,11 +572,14 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
     std::string XPath = Dir + "/transformers.c";
     if (Error E = writeFile(XPath, Source))
       return E;
-    Compile.push_back("-I" + Opts.IncludeDir);
-    Compile.push_back("-std=gnu11");
-    Compile.push_back("-x");
-    Compile.push_back("c");
-    Compile.push_back(XPath);
+    std::vector<std::string> Flags = Program;
+    Flags.push_back(Opts.OptLevel);
+    Flags.push_back("-I" + Opts.IncludeDir);
+    Flags.push_back("-std=gnu11");
+    std::string XObj = Dir + "/transformers.o";
+    if (Error E = compileTransformers(XPath, XObj, Flags, New.Model))
+      return E;
+    Compile.push_back(XObj);
   }
   std::string Output;
   auto Rc = runProgramCapture(clangPath(), Compile, Output);

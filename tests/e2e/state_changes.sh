@@ -141,6 +141,35 @@ build trailing2 "$P/trailing/v2/main.c"
 check "objects with trailing data of a changed type are refused" test $? -ne 0
 check "the refusal names the allocation" contains "$WORK/trailing.log" \
   "objects of struct msg are allocated with data after them (main.c:22)"
+# Transformers call the new version's functions by their C names: a static
+# that is new in v2, and a function whose body v2 changes (new code already).
+build newcalls1 "$P/newcalls/v1/main.c"
+build newcalls2 "$P/newcalls/v2/main.c"
+"$DSU" patch "$WORK/newcalls1" "$WORK/newcalls2" -o "$WORK/newcalls.patch" \
+  --emit-transformers "$WORK/newcalls.c" > /dev/null 2>&1
+python3 - "$WORK/newcalls.c" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("/* Type transformers. */\n", "/* Type transformers. */\n"
+              "int weight_of(const char *name);\nint scale(int x);\n", 1)
+s = s.replace("  /* weight: new, zero */\n", "  n->weight = weight_of(n->name);\n", 1)
+s = s.replace("  /* scale_seen: new, zero */\n", "  n->scale_seen = scale(1);\n", 1)
+open(p, "w").write(s)
+PY
+"$DSU" patch "$WORK/newcalls1" "$WORK/newcalls2" -o "$WORK/newcalls.patch" \
+  --transformers "$WORK/newcalls.c" > "$WORK/newcalls.log" 2>&1
+check "transformers calling new functions by name build" test $? -eq 0
+start newcalls1
+send ab abc
+wait_lines "$WORK/newcalls1.out" 2
+apply_during newcalls.patch newcalls-apply.log p
+check "... and apply" test $? -eq 0
+wait_lines "$WORK/newcalls1.out" 4
+stop
+printf 'added ab 1\nadded abc 1\nabc 30 2\nab 20 2\n' > "$WORK/newcalls.expected"
+check "the transformer ran the new version's code (weight_of, scale)" \
+  cmp "$WORK/newcalls1.out" "$WORK/newcalls.expected"
 build annotated1 "$P/annotated/v1/main.c"
 build annotated2 "$P/annotated/v2/main.c"
 make_patch annotated1 annotated2 annotated.patch
