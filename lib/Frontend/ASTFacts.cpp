@@ -29,6 +29,7 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
 #include <map>
+#include <regex>
 #include <set>
 
 using namespace clang;
@@ -246,6 +247,35 @@ public:
     return true;
   }
 
+  /// A definition that names an enum (`state_t state;`) needs the enum's
+  /// own definition, which a transformers file does not have: the enum is
+  /// spelled as its integer type instead, the same layout and values.
+  static std::string enumsAsIntegers(const RecordDecl *RD, std::string Text,
+                                     const PrintingPolicy &Policy) {
+    std::vector<const RecordDecl *> Work = {RD};
+    std::map<std::string, std::string> Spelling;
+    while (!Work.empty()) {
+      const RecordDecl *R = Work.back();
+      Work.pop_back();
+      for (const FieldDecl *FD : R->fields()) {
+        QualType T = FD->getType().getCanonicalType();
+        while (const auto *AT = dyn_cast<ArrayType>(T.getTypePtr()))
+          T = AT->getElementType().getCanonicalType();
+        if (const auto *ET = T->getAs<EnumType>())
+          Spelling[QualType(ET, 0).getAsString(Policy)] =
+              ET->getDecl()->getIntegerType().getAsString(Policy);
+        else if (const auto *Inner = T->getAs<RecordType>())
+          if (!Inner->getDecl()->getIdentifier()) // printed inline
+            Work.push_back(Inner->getDecl());
+      }
+    }
+    for (const auto &[Enum, Integer] : Spelling) {
+      std::regex Word("(^|[^A-Za-z0-9_])" + Enum + "(?![A-Za-z0-9_])");
+      Text = std::regex_replace(Text, Word, "$1" + Integer);
+    }
+    return Text;
+  }
+
   /// Records of system headers that the pointer tables need: allocated at a
   /// typed site, or holding an untyped field the program stores into (the
   /// address of a moved object may be there: struct msghdr's msg_name).
@@ -302,6 +332,7 @@ public:
       if (RD->getName().empty())
         T.Definition = "typedef " + T.Definition + " " + Name;
       T.Definition += ";";
+      T.Definition = enumsAsIntegers(RD, T.Definition, Policy);
     }
     place(RD->getLocation(), T.File, T.Line);
     Facts.Types.push_back(T);

@@ -172,7 +172,7 @@ private:
   Error declare(const std::string &Name, bool OldVersion);
   std::string copy(const std::string &N, const std::string &O,
                    const std::string &NewType, const std::string &OldType,
-                   int Depth);
+                   int Depth, bool BitField = false);
   /// A place that may hold a pointer to (or into) a relocated object.
   struct PointerSlot {
     uint64_t Offset;
@@ -235,7 +235,8 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
 /// C statements that fill new lvalue N from old lvalue O.
 std::string Generator::copy(const std::string &N, const std::string &O,
                             const std::string &NewType,
-                            const std::string &OldType, int Depth) {
+                            const std::string &OldType, int Depth,
+                            bool BitField) {
   CType NT = typeOf(NewType), OT = typeOf(OldType);
   std::string Ind(2 * Depth + 2, ' ');
   if (NT.N || OT.N) {
@@ -265,6 +266,12 @@ std::string Generator::copy(const std::string &N, const std::string &O,
              O + ")) return -1;\n";
     return Ind + "memcpy(&" + N + ", &" + O + ", sizeof " + N + ");\n";
   }
+  // The same type (a scalar, or a struct or union the program knows by a
+  // system typedef such as pthread_mutex_t) and bit-fields (which
+  // __typeof__ does not accept) are assigned as they are; a conversion
+  // between different types is spelled out.
+  if (NewType == OldType || BitField)
+    return Ind + N + " = " + O + ";\n";
   return Ind + N + " = (__typeof__(" + N + "))" + O + ";\n";
 }
 
@@ -437,14 +444,15 @@ Expected<std::string> Generator::run() {
           continue;
         }
         if (isFlexibleArray(F.Type) || isFlexibleArray(It->second->Type)) {
-          // Trailing data has no size in the type: the runtime refuses
-          // objects that carry any (their size is not a multiple of the
-          // type's), so only objects without it reach this transformer.
+          // Trailing data has no size in the type: `dsu patch` refuses
+          // types allocated with room for any (refuseTrailingObjects), so
+          // only objects without it reach this transformer.
           Out += "  /* " + F.Name + ": flexible array member, no data */\n";
           continue;
         }
         Out += copy("n->" + F.Name, "o->" + F.Name, F.Type,
-                    renameOld(It->second->Type), 0);
+                    renameOld(It->second->Type), 0,
+                    F.IsBitField || It->second->IsBitField);
       }
       for (const FieldInfo &F : OT.Fields)
         if (!NT.Fields.empty() &&

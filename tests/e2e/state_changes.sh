@@ -170,6 +170,21 @@ stop
 printf 'added ab 1\nadded abc 1\nabc 30 2\nab 20 2\n' > "$WORK/newcalls.expected"
 check "the transformer ran the new version's code (weight_of, scale)" \
   cmp "$WORK/newcalls1.out" "$WORK/newcalls.expected"
+# Generated transformers compile for enums, bit-fields and system types.
+build sysfields1 "$P/sysfields/v1/main.c" -pthread
+build sysfields2 "$P/sysfields/v2/main.c" -pthread
+make_patch sysfields1 sysfields2 sysfields.patch
+check "the generated transformers of enums, bit-fields and system types compile" \
+  test -s "$WORK/sysfields.patch"
+start sysfields1
+send a b
+apply_during sysfields.patch sysfields.log p
+check "... and apply" test $? -eq 0
+wait_lines "$WORK/sysfields1.out" 3
+stop
+printf '97 5 1 1\n98 5 1 1\nhits 2\n' > "$WORK/sysfields.expected"
+check "enum, bit-field and mutex values survive" \
+  cmp "$WORK/sysfields1.out" "$WORK/sysfields.expected"
 build annotated1 "$P/annotated/v1/main.c"
 build annotated2 "$P/annotated/v2/main.c"
 make_patch annotated1 annotated2 annotated.patch
