@@ -248,6 +248,7 @@ struct moved {
   const char *new_tag;
   size_t new_elem; /* element size of the new layout */
   int which;       /* index of the type transformer */
+  int trailing;    /* one object with data after it (tag ends in '+') */
 };
 
 struct fixup {
@@ -336,6 +337,9 @@ struct block {
   char *new_start;
   size_t new_elem;
   const struct dsu_field_move *moves; /* NULL: only element starts move */
+  /* One object with data after it: old offsets from old_tail on move to
+   * new_tail on (0: none). */
+  size_t old_tail, new_tail;
 };
 
 static struct block *blocks;
@@ -366,8 +370,14 @@ static int ensure_blocks(void) {
   for (size_t i = 0; i < block_src.nmoved; i++) {
     const struct moved *m = &block_src.moved[i];
     const struct dsu_type_xform *t = &block_src.types[m->which];
-    struct block x = {m->old_addr, m->old_size, t->old_size,
-                      m->final, t->new_size, t->moves};
+    struct block x = {m->old_addr, m->old_size, t->old_size, m->final,
+                      t->new_size, t->moves,    0,           0};
+    if (m->trailing) {
+      x.old_elem = m->old_size;
+      x.new_elem = m->new_size;
+      x.old_tail = t->old_tail;
+      x.new_tail = t->new_tail;
+    }
     b[i] = x;
   }
   if (block_src.nglobals)
@@ -421,6 +431,8 @@ DSU_EXPORT void *dsu_original(const void *new_object) {
   uintptr_t elem = b->old_start + k * b->old_elem;
   if (in == 0)
     return (void *)elem;
+  if (b->new_tail && in >= b->new_tail)
+    return (void *)(elem + b->old_tail + (in - b->new_tail));
   for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
     if (in >= f->new_offset && in - f->new_offset < f->size)
       return (void *)(elem + f->old_offset + (in - f->new_offset));
@@ -465,6 +477,10 @@ static int relocate(const struct remap *m, uintptr_t v, void **to) {
     *to = elem;
     return MOVED;
   }
+  if (b->old_tail && in >= b->old_tail) { /* the data after the object */
+    *to = elem + b->new_tail + (in - b->old_tail);
+    return MOVED;
+  }
   for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
     if (in >= f->old_offset && in - f->old_offset < f->size) {
       *to = elem + f->new_offset + (in - f->old_offset);
@@ -476,8 +492,14 @@ static int relocate(const struct remap *m, uintptr_t v, void **to) {
 static int add_block(struct vec *v, uintptr_t old_start, size_t old_len,
                      size_t old_elem, void *new_start, size_t new_elem,
                      const struct dsu_field_move *moves) {
-  struct block b = {old_start, old_len, old_elem ? old_elem : old_len,
-                    new_start, new_elem ? new_elem : old_len, moves};
+  struct block b = {old_start,
+                    old_len,
+                    old_elem ? old_elem : old_len,
+                    new_start,
+                    new_elem ? new_elem : old_len,
+                    moves,
+                    0,
+                    0};
   return old_len ? push(v, &b) : 0;
 }
 
@@ -599,8 +621,28 @@ static int guarded(dsu_xform_fn fn, void *n, const void *o, int (*gfn)(void)) {
   return -1000 - (int)xform_signal;
 }
 
+/* An object's tag is `want`, or `want` plus the '+' of an object with data
+ * after it. */
 static int tag_is(const char *tag, const char *want) {
-  return tag == want || (tag && want && strcmp(tag, want) == 0);
+  if (tag == want)
+    return 1;
+  if (!tag || !want)
+    return 0;
+  size_t n = strlen(want);
+  return strncmp(tag, want, n) == 0 &&
+         (tag[n] == 0 || (tag[n] == '+' && tag[n + 1] == 0));
+}
+
+static int is_trailing(const char *tag) {
+  size_t n = tag ? strlen(tag) : 0;
+  return n && tag[n - 1] == '+';
+}
+
+/* The size of a transformed object with data after it: the data keeps its
+ * length and starts at new_tail. */
+static size_t trailing_size(const struct dsu_type_xform *t, size_t old_size) {
+  size_t size = t->new_tail + (old_size - t->old_tail);
+  return size > t->new_size ? size : t->new_size;
 }
 
 /* Tags are compared by string, but the same few tag pointers recur for every
@@ -757,8 +799,17 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     if (which < 0)
       continue;
     const struct dsu_type_xform *t = &types[which];
+    int trailing = is_trailing(e->tag);
     size_t n = t->old_size ? e->size / t->old_size : 0;
-    if (n == 0 || n * t->old_size != e->size) {
+    if (trailing && e->size >= t->old_size && e->size >= t->old_tail) {
+      n = 1; /* one object, and its data */
+    } else if (trailing) {
+      snprintf(err, errsize,
+               "a heap object of %s at %p has %zu bytes, fewer than the "
+               "type's %zu: it cannot be transformed",
+               t->old_tag, (void *)e->addr, (size_t)e->size, t->old_size);
+      goto abort;
+    } else if (n == 0 || n * t->old_size != e->size) {
       snprintf(err, errsize,
                "a heap object of %s at %p has %zu bytes, not a multiple of "
                "the type's %zu: it cannot be transformed",
@@ -767,19 +818,26 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     }
     /* An object the program frees itself cannot move: it is rewritten in
      * place at commit, from new contents built aside. */
-    if (e->foreign && n * t->new_size > e->size) {
+    size_t new_size = trailing ? trailing_size(t, e->size) : n * t->new_size;
+    if (e->foreign && new_size > e->size) {
       snprintf(err, errsize,
                "a heap object of %s at %p comes from an allocator the "
                "program frees itself (-fdsu-allocator=NAME:FREE), so dsu "
                "transforms it in place, but its new layout (%zu bytes) does "
                "not fit in its %zu bytes",
-               t->old_tag, (void *)e->addr, n * t->new_size, (size_t)e->size);
+               t->old_tag, (void *)e->addr, new_size, (size_t)e->size);
       goto abort;
     }
-    void *obj = calloc(n, t->new_size);
-    struct moved m = {e->addr, e->size, obj,
+    void *obj = calloc(1, new_size);
+    struct moved m = {e->addr,
+                      e->size,
+                      obj,
                       e->foreign ? (char *)e->addr : (char *)obj,
-                      n * t->new_size, t->new_tag, t->new_size, which};
+                      new_size,
+                      trailing ? t->new_trailing_tag : t->new_tag,
+                      trailing ? new_size : t->new_size,
+                      which,
+                      trailing};
     in_place += e->foreign;
     if (!obj || push(&moved, &m) != 0) {
       free(obj);
@@ -808,7 +866,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
     int here = m->final != (char *)m->new_obj;
-    for (size_t off = 0, k = 0; off < m->old_size; off += t->old_size, k++) {
+    size_t step = m->trailing ? m->old_size : t->old_size;
+    for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
       void *to = m->final + k * m->new_elem;
       remap_put(&map, m->old_addr + off, to);
       /* New addresses of relocated objects map to themselves; those of
@@ -866,6 +925,10 @@ int dsu_transform_state(const struct dsu_type_xform *types,
         goto abort;
       }
     }
+    if (m->trailing) /* the data after the object, as it was */
+      memcpy((char *)m->new_obj + t->new_tail,
+             (const char *)m->old_addr + t->old_tail,
+             m->old_size - t->old_tail);
   }
 
   /* 2. Globals whose type changed. */
@@ -935,9 +998,15 @@ int dsu_transform_state(const struct dsu_type_xform *types,
         base = e->foreign ? remap_get(&in_place_contents, e->addr)
                           : remap_get(&map, e->addr);
         const struct dsu_type_xform *t = &types[self_moved];
-        size = (e->size / t->old_size) * t->new_size;
-        tag = t->new_tag;
-        elem = t->new_size;
+        if (is_trailing(e->tag)) { /* one object: its data holds no fields */
+          size = trailing_size(t, e->size);
+          tag = t->new_trailing_tag;
+          elem = size;
+        } else {
+          size = (e->size / t->old_size) * t->new_size;
+          tag = t->new_tag;
+          elem = t->new_size;
+        }
       }
       int has_fields;
       if (!cached(&fields_of, tag, &has_fields)) {
@@ -948,11 +1017,16 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       }
       if (!has_fields)
         continue;
-      if (!elem)
-        elem = size;
+      /* An object that does not move is one object of its type or an array
+       * of them (the table gives the type's size), or one object with data
+       * after it. */
+      int whole = !elem && is_trailing(tag);
       for (const struct dsu_pointer_field *f = fields; f && f->tag; f++) {
         if (!tag_is(tag, f->tag))
           continue;
+        size_t step = elem                                  ? elem
+                      : whole || !f->elem || f->elem > size ? size
+                                                            : f->elem;
         if (f->offset == (size_t)-2) {
           /* Untyped pointers: nothing says a slot holds a pointer, so one
            * that leads into a relocated object is refused, not redirected. */
@@ -974,8 +1048,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                off += sizeof(void *))
             CHECK_SLOT(base + off, f->where, f->inner);
         } else {
-          for (size_t at = 0; at + elem <= size; at += elem)
-            if (f->offset + sizeof(void *) <= elem)
+          for (size_t at = 0; at + step <= size; at += step)
+            if (f->offset + sizeof(void *) <= step)
               CHECK_SLOT(base + at + f->offset, f->where, f->inner);
         }
       }
@@ -1017,8 +1091,11 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       int which = xform_index(&xform_of, types, old[i].tag);
       if (which >= 0) {
         const struct dsu_type_xform *t = &types[which];
+        int trailing = is_trailing(old[i].tag);
         insert_locked((uintptr_t)remap_get(&map, old[i].addr),
-                      (old[i].size / t->old_size) * t->new_size, t->new_tag,
+                      trailing ? trailing_size(t, old[i].size)
+                               : (old[i].size / t->old_size) * t->new_size,
+                      trailing ? t->new_trailing_tag : t->new_tag,
                       old[i].foreign);
         void *gone = (void *)old[i].addr;
         if (!old[i].foreign && push(&old_objects, &gone) != 0)

@@ -27,7 +27,7 @@
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
 #define DSU_PATCH_FORMAT 2
-#define DSU_PATCH_ABI 3
+#define DSU_PATCH_ABI 4
 #define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
 
@@ -92,6 +92,12 @@ struct dsu_type_xform {
   size_t old_size, new_size;
   dsu_xform_fn fn; /* 0 on success */
   const struct dsu_field_move *moves; /* for pointers into the middle */
+  /* Objects allocated with data after them carry old_tag + "+" (their
+   * allocation made room for sizeof(T) + more). Their data starts at
+   * old_tail in the old layout (the flexible array member's offset, or
+   * old_size) and moves to new_tail; they get the tag new_trailing_tag. */
+  size_t old_tail, new_tail;
+  const char *new_trailing_tag;
 };
 
 /* A global whose type changed: new storage, filled from the old. When it is
@@ -117,6 +123,9 @@ struct dsu_pointer_field {
   size_t offset;
   const char *where; /* "struct item.next", for messages */
   int inner; /* see dsu_global_pointer */
+  /* The size of one object of the tag's type, so that every element of an
+   * array of them is read (0 for the (size_t)-1 and -2 entries). */
+  size_t elem;
 };
 
 /* Hooks of the user's, exported by a transformers file as __dsu_hooks.

@@ -622,11 +622,27 @@ void findPinnedTypes(const ProgramModel &Old, PatchPlan &Plan) {
 }
 
 /// Objects allocated with room for data after them (`sizeof(struct msg) +
-/// len`) cannot be moved by the runtime, which knows objects and arrays of
-/// them: it would take the data for more objects and convert it. Refused,
-/// naming the allocation sites, rather than corrupting the data.
-void refuseTrailingObjects(const ProgramModel &Old, PatchPlan &Plan) {
+/// len`) move with that data, which the runtime copies as it is from the
+/// old flexible array member (or the old end) to the new one. When the
+/// flexible array member changes its element type, the data would need
+/// converting, which nothing says how to do: refused, naming the sites.
+void refuseTrailingObjects(const ProgramModel &Old, const ProgramModel &New,
+                           PatchPlan &Plan) {
+  auto OldTypes = Old.typesByName(), NewTypes = New.typesByName();
+  auto Flexible = [](const TypeInfo *T) -> std::string {
+    for (const FieldInfo &F : T->Fields)
+      if (llvm::StringRef(F.Type).ends_with("[]"))
+        return F.Type;
+    return "";
+  };
   for (const PatchPlan::TypeChange &T : Plan.Types) {
+    auto O = OldTypes.find(T.oldName());
+    auto N = NewTypes.find(T.Name);
+    if (O == OldTypes.end() || N == NewTypes.end())
+      continue;
+    std::string OldData = Flexible(O->second), NewData = Flexible(N->second);
+    if (OldData.empty() || NewData.empty() || OldData == NewData)
+      continue;
     std::vector<std::string> Sites;
     for (const TUModel &TU : Old.TUs)
       for (const AllocSite &A : TU.AllocSites)
@@ -643,10 +659,8 @@ void refuseTrailingObjects(const ProgramModel &Old, PatchPlan &Plan) {
       Where += " and " + std::to_string(Sites.size() - 3) + " more";
     Plan.Refusals.push_back(
         "objects of " + T.Name + " are allocated with data after them (" +
-        Where + "), which dsu cannot move with them yet: keep the layout of " +
-        T.Name +
-        " in this patch, or keep that data in an allocation of its "
-        "own");
+        Where + "), and the patch changes that data's type ('" + OldData +
+        "' -> '" + NewData + "'), which dsu cannot convert");
   }
 }
 
@@ -737,7 +751,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
   findPartials(Old, Plan);
   findPinnedTypes(Old, Plan);
   classifyUntypedPointers(Old, Plan);
-  refuseTrailingObjects(Old, Plan);
+  refuseTrailingObjects(Old, New, Plan);
   checkSafety(Old, New, Plan);
   recordResiduals(Old, Plan);
 

@@ -534,12 +534,22 @@ Expected<std::string> Generator::run() {
   for (const std::string &T : Changed) {
     const TypeInfo &NT = *NewTypes.at(T);
     const TypeInfo &OT = *OldTypes.at(oldNameOf(T));
-    Out += "  {\"" + oldNameOf(T) + "#" + OT.Hash.substr(0, 8) + "\", \"" + T + "#" +
-           NT.Hash.substr(0, 8) + "\", sizeof(" + oldName(T) + "), sizeof(" +
-           T + "), __dsu_xform_" + mangle(T) + ", __dsu_moves_" + mangle(T) +
-           "},\n";
+    // Where data after an object starts: at its flexible array member, or
+    // after the struct.
+    auto Tail = [&](const TypeInfo &Ty, const std::string &Spelling) {
+      for (const FieldInfo &F : Ty.Fields)
+        if (isFlexibleArray(F.Type))
+          return "offsetof(" + Spelling + ", " + F.Name + ")";
+      return "sizeof(" + Spelling + ")";
+    };
+    std::string NewTag = T + "#" + NT.Hash.substr(0, 8);
+    Out += "  {\"" + oldNameOf(T) + "#" + OT.Hash.substr(0, 8) + "\", \"" +
+           NewTag + "\", sizeof(" + oldName(T) + "), sizeof(" + T +
+           "), __dsu_xform_" + mangle(T) + ", __dsu_moves_" + mangle(T) + ", " +
+           Tail(OT, oldName(T)) + ", " + Tail(NT, T) + ", \"" + NewTag +
+           "+\"},\n";
   }
-  Out += "  {0, 0, 0, 0, 0, 0}};\n";
+  Out += "  {0, 0, 0, 0, 0, 0, 0, 0, 0}};\n";
   Out += "/* A global state transformer of your own goes here too, as\n"
          " * {\"state\", 0, 0, my_function}: it runs after the globals above. */\n";
   Out += "const struct dsu_global_xform __dsu_global_xforms[] = {\n" +
@@ -555,7 +565,7 @@ Expected<std::string> Generator::run() {
     for (const PointerSlot &P : Offsets)
       Out += "  {\"" + Name + "#" + T->Hash.substr(0, 8) + "\", " +
              std::to_string(P.Offset) + ", \"" + P.Where + "\", " +
-             (P.Inner ? "1" : "0") + "},\n";
+             (P.Inner ? "1" : "0") + ", " + std::to_string(T->Size) + "},\n";
   }
   std::set<std::string> ArrayTags;
   for (const ProgramModel *P : {&Old, &New})
@@ -582,7 +592,7 @@ Expected<std::string> Generator::run() {
                                std::to_string(A.Line));
   for (const std::string &Entry : UntypedTags)
     Out += "  {\"" + Entry + "\"},\n";
-  Out += "  {0, 0, 0, 0}};\n";
+  Out += "  {0, 0, 0, 0, 0}};\n";
 
   // Globals holding pointers to relocated objects.
   std::string Externs, Table;

@@ -79,8 +79,10 @@ dsu::instrumentAllocations(Module &M, const TUModel &TU,
       M.getOrInsertFunction("__dsu_track_realloc", Type::getVoidTy(Ctx), Ptr,
                             Ptr, SizeT, Ptr);
   std::map<std::string, Constant *> Tags;
-  auto TagFor = [&](const std::string &Type) -> Constant * {
-    std::string Tag = allocationTag(Type, TU);
+  auto TagFor = [&](const AllocSite &Site) -> Constant * {
+    // Objects with data after them carry a '+': the runtime moves that
+    // data with them instead of taking it for more objects.
+    std::string Tag = allocationTag(Site.Type, TU) + (Site.Trailing ? "+" : "");
     auto It = Tags.find(Tag);
     if (It != Tags.end())
       return It->second;
@@ -126,7 +128,7 @@ dsu::instrumentAllocations(Module &M, const TUModel &TU,
     if (!CI->getType()->isPointerTy())
       continue;
     IRBuilder<> B(CI->getNextNode());
-    Constant *Tag = Site ? TagFor(Site->Type) : ConstantPointerNull::get(Ptr);
+    Constant *Tag = Site ? TagFor(*Site) : ConstantPointerNull::get(Ptr);
     std::vector<Value *> IntArgs;
     Value *OldPtr = nullptr;
     for (Value *A : CI->args()) {

@@ -133,14 +133,35 @@ check "the refusal names the field and the stores" contains "$WORK/untypednum.lo
   "the 'void *' field 'struct slot.data' may point into struct item (stored at main.c:43)"
 check "... and the number" contains "$WORK/untypednum.log" "numbers (stored at main.c:33)"
 check "the refusal says how to annotate it" contains "$WORK/untypednum.log" "DSU_POINTS_TO"
-# Objects with data after them: refused, not taken for arrays (the runtime
-# converted the text as more objects, silently, before).
+# Objects with data after them move with it (an older runtime took the data
+# for more objects and converted it), and a pointer into the data follows.
 build trailing1 "$P/trailing/v1/main.c"
 build trailing2 "$P/trailing/v2/main.c"
-"$DSU" patch "$WORK/trailing1" "$WORK/trailing2" -o "$WORK/trailing.patch" > "$WORK/trailing.log" 2>&1
-check "objects with trailing data of a changed type are refused" test $? -ne 0
-check "the refusal names the allocation" contains "$WORK/trailing.log" \
-  "objects of struct msg are allocated with data after them (main.c:22)"
+make_patch trailing1 trailing2 trailing.patch
+start trailing1
+send helloworld12345 abc
+apply_during trailing.patch trailing.log p
+check "objects with data after them of a changed type are updated" test $? -eq 0
+wait_lines "$WORK/trailing1.out" 3
+stop
+printf '0 15 helloworld12345\n1 3 abc\ncursor bc\n' > "$WORK/trailing.expected"
+check "their data moves with them, and a pointer into it follows" \
+  cmp "$WORK/trailing1.out" "$WORK/trailing.expected"
+# An array of an unchanged struct holding pointers to a changed one: every
+# element is read, not just the first (an older runtime left the others
+# dangling).
+build slotarray1 "$P/slotarray/v1/main.c"
+build slotarray2 "$P/slotarray/v2/main.c"
+make_patch slotarray1 slotarray2 slotarray.patch
+start slotarray1
+send a b c
+apply_during slotarray.patch slotarray.log p
+check "an array of structs pointing to a changed type is updated" test $? -eq 0
+wait_lines "$WORK/slotarray1.out" 3
+stop
+printf 'slot 1: 97\nslot 2: 98\nslot 3: 99\n' > "$WORK/slotarray.expected"
+check "every element's pointer follows its object" \
+  cmp "$WORK/slotarray1.out" "$WORK/slotarray.expected"
 # Transformers call the new version's functions by their C names: a static
 # that is new in v2, and a function whose body v2 changes (new code already).
 build newcalls1 "$P/newcalls/v1/main.c"

@@ -86,11 +86,15 @@ TEST(TransformersTest, DefaultTransformerCopiesByNameAndListsPointers) {
             std::string::npos);
   EXPECT_NE(S.find("{\"struct item#11111111\", \"struct item#22222222\", "
                    "sizeof(struct item__old), sizeof(struct item), "
-                   "__dsu_xform_struct_item, __dsu_moves_struct_item}"),
+                   "__dsu_xform_struct_item, __dsu_moves_struct_item, "
+                   "sizeof(struct item__old), sizeof(struct item), "
+                   "\"struct item#22222222+\"}"),
             std::string::npos)
       << S;
-  EXPECT_NE(S.find("{\"struct item#22222222\", 16, \"struct item.next\", 0}"),
-            std::string::npos)
+  // The entry gives the type's size, so that arrays of it are read whole.
+  EXPECT_NE(
+      S.find("{\"struct item#22222222\", 16, \"struct item.next\", 0, 24}"),
+      std::string::npos)
       << S;
   // id changed from int to long and next moved to another offset: a pointer
   // into the middle of an old item has no place in the new one (only a
@@ -132,8 +136,9 @@ TEST(TransformersTest, VoidPointerFieldIsRefusedWithoutFactsUnlessAnnotated) {
   EXPECT_TRUE(Plan.Refusals.empty()) << refusals(Plan);
   auto D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
-  EXPECT_NE(D->find("{\"struct holder#33333333\", 0, \"struct holder.data\", 0}"),
-            std::string::npos)
+  EXPECT_NE(
+      D->find("{\"struct holder#33333333\", 0, \"struct holder.data\", 0, 8}"),
+      std::string::npos)
       << *D;
 }
 
@@ -174,9 +179,9 @@ TEST(TransformersTest, VoidPointerHoldingAMovedTypeIsRedirected) {
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
   // Inner slots (1): redirected when they point into a moved object, left
   // alone otherwise; the array gives one slot per element.
-  for (const char *Slot :
-       {"0, \"struct holder.data\", 1}", "8, \"struct holder.spare[0]\", 1}",
-        "16, \"struct holder.spare[1]\", 1}"})
+  for (const char *Slot : {"0, \"struct holder.data\", 1, 24}",
+                           "8, \"struct holder.spare[0]\", 1, 24}",
+                           "16, \"struct holder.spare[1]\", 1, 24}"})
     EXPECT_NE(D->find(std::string("{\"struct holder#33333333\", ") + Slot),
               std::string::npos)
         << Slot << "\n"
@@ -327,4 +332,43 @@ TEST(TransformersTest, UpdatePointWhereAnActiveFunctionUsesTheTypeIsUnsafe) {
   EXPECT_TRUE(bool(generateTransformers(V.Old, V.New, Plan)));
   V.Old.TUs[0].Functions[0].TypesUsed.clear();
   EXPECT_TRUE(diffModels(V.Old, V.New).Points[0].Safe);
+}
+
+TEST(TransformersTest, TrailingDataMovesUnlessItsTypeChanges) {
+  Versions V = listVersions();
+  auto Msg = [](const char *Hash, const char *Data) {
+    return type("struct msg", 4, Hash,
+                {field("len", "int", 0, 32), field("data", Data, 32, 0)},
+                "struct msg {\n    int len;\n    char data[];\n};");
+  };
+  V.Old.TUs[0].Types.push_back(Msg("44444444", "char[]"));
+  V.New.TUs[0].Types.push_back(Msg("55555555", "char[]"));
+  V.New.TUs[0].Types.back().Fields.insert(
+      V.New.TUs[0].Types.back().Fields.begin(), field("id", "int", 0, 32));
+  AllocSite A;
+  A.Function = "add.dsu.1";
+  A.Type = "struct msg";
+  A.Allocator = "malloc";
+  A.File = "m.c";
+  A.Line = 12;
+  A.Trailing = true;
+  V.Old.TUs[0].AllocSites.push_back(A);
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  EXPECT_TRUE(Plan.Refusals.empty()) << refusals(Plan);
+  auto D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  // The data after an object starts at the flexible array member.
+  EXPECT_NE(D->find("offsetof(struct msg__old, data), offsetof(struct msg, "
+                    "data), \"struct msg#55555555+\"}"),
+            std::string::npos)
+      << *D;
+
+  V.New.TUs[0].Types.back().Fields.back().Type = "int[]";
+  Plan = diffModels(V.Old, V.New);
+  EXPECT_NE(refusals(Plan).find("objects of struct msg are allocated with "
+                                "data after them (m.c:12), and the patch "
+                                "changes that data's type ('char[]' -> "
+                                "'int[]')"),
+            std::string::npos)
+      << refusals(Plan);
 }

@@ -1,6 +1,7 @@
-/* Messages allocated with their text after them (a flexible array member):
- * the runtime would take the text for more messages and convert it, so a
- * patch that changes struct msg must be refused, naming the allocation. */
+/* Messages allocated with their text after them (a flexible array member),
+ * and a cursor into the text of the last one: v2 adds a field before the
+ * text, so each message moves with its text (which an older runtime took
+ * for more messages and converted), and the cursor follows its byte. */
 #include <dsu.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,13 @@ struct msg {
 };
 static struct msg *msgs[8];
 static int n;
+static char *cursor;
 static void handle(const char *line) {
   if (line[0] == 'p') {
     for (int i = 0; i < n; i++)
       printf("%d %d %s\n", msgs[i]->id, msgs[i]->len, msgs[i]->data);
+    if (cursor)
+      printf("cursor %s\n", cursor);
     return;
   }
   size_t len = 16; /* a multiple of sizeof(struct msg) */
@@ -25,6 +29,7 @@ static void handle(const char *line) {
   m->len = (int)strlen(line) - 1;
   snprintf(m->data, len, "%.*s", m->len, line);
   msgs[n++] = m;
+  cursor = m->data + 1;
 }
 int main(void) {
   char line[64];
