@@ -621,6 +621,18 @@ static int guarded(dsu_xform_fn fn, void *n, const void *o, int (*gfn)(void)) {
   return -1000 - (int)xform_signal;
 }
 
+/* A slot's name for messages: `where`, with the index of a slot of a range
+ * ("global heads[]") put between its first brackets. */
+static void name_slot(char *buf, size_t size, const char *where, size_t index) {
+  const char *brackets = index == (size_t)-1 ? NULL : strstr(where, "[]");
+  if (!brackets) {
+    snprintf(buf, size, "%s", where);
+    return;
+  }
+  snprintf(buf, size, "%.*s[%zu]%s", (int)(brackets - where), where, index,
+           brackets + 2);
+}
+
 /* An object's tag is `want`, or `want` plus the '+' of an object with data
  * after it. */
 static int tag_is(const char *tag, const char *want) {
@@ -956,14 +968,16 @@ int dsu_transform_state(const struct dsu_type_xform *types,
    * pointers to objects dsu never saw (a pool, a slab) must be refused, not
    * left to the new code. */
   if (elements || stats->globals || (types && types[0].old_tag)) {
-#define CHECK_SLOT(slot_addr, where_text, inner)                               \
+#define CHECK_SLOT(slot_addr, where_text, inner, index)                        \
   do {                                                                         \
     void *v_ = *(void *const *)(slot_addr), *to_ = NULL;                       \
     if (v_) {                                                                  \
       int r_ = relocate(&map, (uintptr_t)v_, &to_);                            \
       if (r_ == NOT_MOVED && (inner))                                          \
-        break; /* a pointer to an object that does not move */                \
+        break; /* a pointer to an object that does not move */                 \
       if (r_ != MOVED) {                                                       \
+        char name_[256];                                                       \
+        name_slot(name_, sizeof name_, (where_text), (index));                 \
         snprintf(err, errsize,                                                 \
                  r_ == UNMAPPABLE                                              \
                      ? "%s holds %p, which points into a relocated object at " \
@@ -972,18 +986,20 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                      : "%s holds %p, which is not an object dsu knows "        \
                        "(allocated at a typed site or a global) of a type "    \
                        "this patch changes: the update cannot account for it", \
-                 where_text, v_);                                              \
+                 name_, v_);                                                   \
         goto abort;                                                            \
       }                                                                        \
       struct fixup f_ = {(void **)(slot_addr), to_};                           \
       if (push(&fix, &f_) != 0) {                                              \
-        snprintf(err, errsize, "out of memory fixing pointers");              \
+        snprintf(err, errsize, "out of memory fixing pointers");               \
         goto abort;                                                            \
       }                                                                        \
     }                                                                          \
   } while (0)
     for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++)
-      CHECK_SLOT(g->addr, g->where, g->inner);
+      for (size_t k = 0; k < (g->count ? g->count : 1); k++)
+        CHECK_SLOT((char *)g->addr + k * g->stride, g->where, g->inner,
+                   g->count ? k : (size_t)-1);
     struct tag_cache fields_of = {{0}, {0}, 0}; /* tag -> has pointer fields */
     for (size_t i = 0; i < capacity; i++) {
       struct entry *e = &table[i];
@@ -1046,11 +1062,14 @@ int dsu_transform_state(const struct dsu_type_xform *types,
           size_t in_use = live_bytes(live_ranges, base, size);
           for (size_t off = 0; off + sizeof(void *) <= in_use;
                off += sizeof(void *))
-            CHECK_SLOT(base + off, f->where, f->inner);
+            CHECK_SLOT(base + off, f->where, f->inner, (size_t)-1);
         } else {
+          size_t count = f->count ? f->count : 1;
           for (size_t at = 0; at + step <= size; at += step)
-            if (f->offset + sizeof(void *) <= step)
-              CHECK_SLOT(base + at + f->offset, f->where, f->inner);
+            if (f->offset + (count - 1) * f->stride + sizeof(void *) <= step)
+              for (size_t k = 0; k < count; k++)
+                CHECK_SLOT(base + at + f->offset + k * f->stride, f->where,
+                           f->inner, f->count ? k : (size_t)-1);
         }
       }
     }

@@ -126,6 +126,8 @@ struct dsu_pointer_field {
   /* The size of one object of the tag's type, so that every element of an
    * array of them is read (0 for the (size_t)-1 and -2 entries). */
   size_t elem;
+  /* An array field: `count` slots, `stride` bytes apart (0: one slot). */
+  size_t count, stride;
 };
 
 /* Hooks of the user's, exported by a transformers file as __dsu_hooks.
@@ -189,6 +191,9 @@ struct dsu_global_pointer {
    * hold by value (a list link, a char buffer): it is redirected if it
    * points into a relocated object and left alone otherwise. */
   int inner;
+  /* An array: `count` slots, `stride` bytes apart (0: one slot), named by
+   * `where` with the index between its first "[]". */
+  size_t count, stride;
 };
 
 /* An array of pointers of which only the first *count elements are in use:

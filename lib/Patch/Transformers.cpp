@@ -34,6 +34,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -178,7 +179,21 @@ private:
     uint64_t Offset;
     std::string Where;
     bool Inner; ///< Points to a type held by value in a changed type.
+    /// An array of such slots: Count of them, Stride bytes apart (Where
+    /// names the element with "[]"); 0 for one slot.
+    uint64_t Count = 0, Stride = 0;
   };
+  /// The size of an object of C type T when it may hold pointers (pointers,
+  /// records the program defines, arrays of them); none otherwise.
+  std::optional<uint64_t> sizeOfType(const std::string &T, int Depth = 0);
+  /// Appends the slots of an array of N elements of ElemSize bytes at Base
+  /// whose element's slots (at offset 0) are One: one range per slot, or
+  /// one set per element when the element holds ranges itself.
+  void arraySlots(const std::vector<PointerSlot> &One, uint64_t N,
+                  uint64_t ElemSize, uint64_t Base, const std::string &Where,
+                  const std::function<void(uint64_t, const std::string &,
+                                           std::vector<PointerSlot> &)> &Expand,
+                  std::vector<PointerSlot> &Out);
   /// Types that changed types hold by value (fields, array elements,
   /// recursively): a pointer to one may point into a relocated object.
   std::set<std::string> Embedded;
@@ -301,18 +316,17 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
     return;
   CType C = typeOf(Type);
   if (C.N) {
-    auto Elem = LayoutTypes.find(C.Base);
-    uint64_t Size = 8;
-    if (C.isRecord()) {
-      if (Elem == LayoutTypes.end())
-        return;
-      Size = Elem->second->Size;
-    } else if (!C.isPointer()) {
+    std::optional<uint64_t> Size = sizeOfType(C.Base);
+    if (!Size)
       return;
-    }
-    for (uint64_t I = 0; I < *C.N; ++I)
-      pointerOffsets(C.Base, Base + I * Size,
-                     Where + "[" + std::to_string(I) + "]", Result, Depth + 1);
+    std::vector<PointerSlot> One;
+    pointerOffsets(C.Base, 0, Where + "[]", One, Depth + 1);
+    arraySlots(
+        One, *C.N, *Size, Base, Where,
+        [&](uint64_t At, const std::string &Name, std::vector<PointerSlot> &O) {
+          pointerOffsets(C.Base, At, Name, O, Depth + 1);
+        },
+        Result);
     return;
   }
   if (C.isPointer()) {
@@ -384,9 +398,51 @@ void Generator::untypedSlots(const std::string &Type, uint64_t Base,
   uint64_t Stride = 8; // the size of one element, itself maybe an array
   for (CType Inner = parseType(C.Base); Inner.N; Inner = parseType(Inner.Base))
     Stride *= *Inner.N;
-  for (uint64_t I = 0; I < *C.N; ++I)
-    untypedSlots(C.Base, Base + I * Stride,
-                 Where + "[" + std::to_string(I) + "]", Out);
+  std::vector<PointerSlot> One;
+  untypedSlots(C.Base, 0, Where + "[]", One);
+  arraySlots(
+      One, *C.N, Stride, Base, Where,
+      [&](uint64_t At, const std::string &Name, std::vector<PointerSlot> &O) {
+        untypedSlots(C.Base, At, Name, O);
+      },
+      Out);
+}
+
+std::optional<uint64_t> Generator::sizeOfType(const std::string &T, int Depth) {
+  CType C = typeOf(T);
+  if (Depth > 16)
+    return std::nullopt;
+  if (C.N) {
+    auto Elem = sizeOfType(C.Base, Depth + 1);
+    if (!Elem)
+      return std::nullopt;
+    return *Elem * *C.N;
+  }
+  if (C.isPointer())
+    return 8;
+  if (C.isRecord()) {
+    auto It = LayoutTypes.find(C.Base);
+    if (It != LayoutTypes.end())
+      return It->second->Size;
+  }
+  return std::nullopt;
+}
+
+void Generator::arraySlots(
+    const std::vector<PointerSlot> &One, uint64_t N, uint64_t ElemSize,
+    uint64_t Base, const std::string &Where,
+    const std::function<void(uint64_t, const std::string &,
+                             std::vector<PointerSlot> &)> &Expand,
+    std::vector<PointerSlot> &Out) {
+  bool Flat = std::all_of(One.begin(), One.end(),
+                          [](const PointerSlot &S) { return S.Count == 0; });
+  if (Flat) { // a 10,240-element array is one entry per slot of its element
+    for (const PointerSlot &S : One)
+      Out.push_back({Base + S.Offset, S.Where, S.Inner, N, ElemSize});
+    return;
+  }
+  for (uint64_t I = 0; I < N; ++I)
+    Expand(Base + I * ElemSize, Where + "[" + std::to_string(I) + "]", Out);
 }
 
 Expected<std::string> Generator::run() {
@@ -565,7 +621,8 @@ Expected<std::string> Generator::run() {
     for (const PointerSlot &P : Offsets)
       Out += "  {\"" + Name + "#" + T->Hash.substr(0, 8) + "\", " +
              std::to_string(P.Offset) + ", \"" + P.Where + "\", " +
-             (P.Inner ? "1" : "0") + ", " + std::to_string(T->Size) + "},\n";
+             (P.Inner ? "1" : "0") + ", " + std::to_string(T->Size) + ", " +
+             std::to_string(P.Count) + ", " + std::to_string(P.Stride) + "},\n";
   }
   std::set<std::string> ArrayTags;
   for (const ProgramModel *P : {&Old, &New})
@@ -592,7 +649,7 @@ Expected<std::string> Generator::run() {
                                std::to_string(A.Line));
   for (const std::string &Entry : UntypedTags)
     Out += "  {\"" + Entry + "\"},\n";
-  Out += "  {0, 0, 0, 0, 0}};\n";
+  Out += "  {0, 0, 0, 0, 0, 0, 0}};\n";
 
   // Globals holding pointers to relocated objects.
   std::string Externs, Table;
@@ -613,13 +670,14 @@ Expected<std::string> Generator::run() {
       std::string Id = "__dsu_gp_" + std::to_string(G++);
       Externs += "extern char " + Id + "[] __asm__(\"" + Gl.Symbol + "\");\n";
       for (const PointerSlot &P : Offsets)
-        Table += "  {" + Id + " + " + std::to_string(P.Offset) +
-                 ", \"global " + P.Where + "\", " + (P.Inner ? "1" : "0") +
+        Table += "  {" + Id + " + " + std::to_string(P.Offset) + ", \"global " +
+                 P.Where + "\", " + (P.Inner ? "1" : "0") + ", " +
+                 std::to_string(P.Count) + ", " + std::to_string(P.Stride) +
                  "},\n";
     }
   Out += Externs;
   Out += "const struct dsu_global_pointer __dsu_global_pointers[] = {\n" +
-         Table + "  {0, 0, 0}};\n";
+         Table + "  {0, 0, 0, 0, 0}};\n";
 
   // Arrays of pointers with a count of the elements in use (DSU_LIVE_COUNT).
   std::string Live;

@@ -93,7 +93,8 @@ TEST(TransformersTest, DefaultTransformerCopiesByNameAndListsPointers) {
       << S;
   // The entry gives the type's size, so that arrays of it are read whole.
   EXPECT_NE(
-      S.find("{\"struct item#22222222\", 16, \"struct item.next\", 0, 24}"),
+      S.find(
+          "{\"struct item#22222222\", 16, \"struct item.next\", 0, 24, 0, 0}"),
       std::string::npos)
       << S;
   // id changed from int to long and next moved to another offset: a pointer
@@ -136,9 +137,9 @@ TEST(TransformersTest, VoidPointerFieldIsRefusedWithoutFactsUnlessAnnotated) {
   EXPECT_TRUE(Plan.Refusals.empty()) << refusals(Plan);
   auto D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
-  EXPECT_NE(
-      D->find("{\"struct holder#33333333\", 0, \"struct holder.data\", 0, 8}"),
-      std::string::npos)
+  EXPECT_NE(D->find("{\"struct holder#33333333\", 0, \"struct holder.data\", "
+                    "0, 8, 0, 0}"),
+            std::string::npos)
       << *D;
 }
 
@@ -178,10 +179,9 @@ TEST(TransformersTest, VoidPointerHoldingAMovedTypeIsRedirected) {
   auto D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
   // Inner slots (1): redirected when they point into a moved object, left
-  // alone otherwise; the array gives one slot per element.
-  for (const char *Slot : {"0, \"struct holder.data\", 1, 24}",
-                           "8, \"struct holder.spare[0]\", 1, 24}",
-                           "16, \"struct holder.spare[1]\", 1, 24}"})
+  // alone otherwise; the array is one range of 2 slots 8 bytes apart.
+  for (const char *Slot : {"0, \"struct holder.data\", 1, 24, 0, 0}",
+                           "8, \"struct holder.spare[]\", 1, 24, 2, 8}"})
     EXPECT_NE(D->find(std::string("{\"struct holder#33333333\", ") + Slot),
               std::string::npos)
         << Slot << "\n"
@@ -270,7 +270,7 @@ TEST(TransformersTest, VoidPointerGlobalIsRefusedWithoutFactsUnlessAnnotated) {
   auto D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
   EXPECT_NE(D->find("__asm__(\"current.dsu.9\")"), std::string::npos) << *D;
-  EXPECT_NE(D->find("\"global current\", 0}"), std::string::npos) << *D;
+  EXPECT_NE(D->find("\"global current\", 0, 0, 0}"), std::string::npos) << *D;
 }
 
 TEST(TransformersTest, VoidPointerGlobalHoldingAMovedTypeIsRedirected) {
@@ -285,7 +285,7 @@ TEST(TransformersTest, VoidPointerGlobalHoldingAMovedTypeIsRedirected) {
   EXPECT_TRUE(Plan.Refusals.empty()) << refusals(Plan);
   auto D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
-  EXPECT_NE(D->find("\"global current\", 1}"), std::string::npos) << *D;
+  EXPECT_NE(D->find("\"global current\", 1, 0, 0}"), std::string::npos) << *D;
 }
 
 TEST(TransformersTest, LiveCountNamesAnIntegerGlobal) {
@@ -371,4 +371,33 @@ TEST(TransformersTest, TrailingDataMovesUnlessItsTypeChanges) {
                                 "'int[]')"),
             std::string::npos)
       << refusals(Plan);
+}
+
+TEST(TransformersTest, LargeArraysAreRangesInThePointerTables) {
+  // A 10,240-element global array of structs pointing to a changed type is
+  // one entry per pointer of its element, not one per element.
+  Versions V = listVersions();
+  TypeInfo Bucket = type("struct bucket", 16, "66666666",
+                         {field("first", "struct item *", 0, 64),
+                          field("last", "struct item *", 64, 64)},
+                         "struct bucket {\n    struct item *first;\n    "
+                         "struct item *last;\n};");
+  GlobalInfo Table;
+  Table.Name = "table";
+  Table.Symbol = "table.dsu.7";
+  Table.Type = "struct bucket[10240]";
+  for (ProgramModel *P : {&V.Old, &V.New}) {
+    P->TUs[0].Types.push_back(Bucket);
+    P->TUs[0].Globals.push_back(Table);
+  }
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  auto D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  EXPECT_NE(D->find("\"global table[].first\", 0, 10240, 16}"),
+            std::string::npos)
+      << *D;
+  EXPECT_NE(D->find("+ 8, \"global table[].last\", 0, 10240, 16}"),
+            std::string::npos);
+  EXPECT_EQ(D->find("table[1]"), std::string::npos);
+  EXPECT_LT(D->size(), 20000u);
 }
