@@ -162,6 +162,21 @@ stop
 printf 'slot 1: 97\nslot 2: 98\nslot 3: 99\n' > "$WORK/slotarray.expected"
 check "every element's pointer follows its object" \
   cmp "$WORK/slotarray1.out" "$WORK/slotarray.expected"
+# A 10,240-bucket table: ranges in the patch, every bucket redirected.
+build bigtable1 "$P/bigtable/v1/main.c"
+build bigtable2 "$P/bigtable/v2/main.c"
+make_patch bigtable1 bigtable2 bigtable.patch
+check "a patch for a 10,240-bucket table stays small" \
+  test "$(stat -c %s "$WORK/bigtable.patch")" -lt 100000
+start bigtable1
+send 5 10239 777
+apply_during bigtable.patch bigtable.log p
+check "the table's update applies" test $? -eq 0
+wait_lines "$WORK/bigtable1.out" 3
+stop
+printf '5 5\n777 777\n10239 10239\n' > "$WORK/bigtable.expected"
+check "every bucket's pointer follows its item" \
+  cmp "$WORK/bigtable1.out" "$WORK/bigtable.expected"
 # Transformers call the new version's functions by their C names: a static
 # that is new in v2, and a function whose body v2 changes (new code already).
 build newcalls1 "$P/newcalls/v1/main.c"
