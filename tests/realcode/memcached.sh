@@ -43,31 +43,42 @@ check "dsu patch 1.2.2 -> 1.2.3" test $? -eq 0
 "$DSU" diff "$WORK/memcached-1.2.2/memcached" "$WORK/memcached-1.2.3/memcached" > "$WORK/mc23.diff"
 check "1.2.2 -> 1.2.3 changes no type" not_contains "$WORK/mc23.diff" "type changed"
 
-PORT=$((20000 + RANDOM % 20000))
-"$WORK/memcached-1.2.2/memcached" -p $PORT -U 0 -u root > "$WORK/mc.out" 2>&1 &
-PID=$!
-PIDS+=("$PID")
-for _ in $(seq 100); do
-  python3 "$R/mcclient.py" $PORT check 0 > /dev/null 2>&1 && break
-  sleep 0.05
-done
-python3 "$R/mcclient.py" $PORT fill 3000 > "$WORK/fill.log"
-check "3,000 keys stored in 1.2.2" contains "$WORK/fill.log" "failures 0"
-# One connection open across the update, under load.
-python3 "$R/mcclient.py" $PORT session 3000 4 > "$WORK/session.log" 2>&1 &
-SESSION=$!
-sleep 1
-"$DSU" apply "$PID" "$WORK/mc23.patch" --timeout 10 > "$WORK/apply23.log" 2>&1
-check "1.2.2 -> 1.2.3 applied live" test $? -eq 0
-cat "$WORK/apply23.log" # the pause, for bench/RESULTS.md
-wait "$SESSION"
-cat "$WORK/session.log"
-check "the open connection was served throughout, no failed request" \
-  contains "$WORK/session.log" "failures 0"
-check "the same connection now talks to 1.2.3" \
-  contains "$WORK/session.log" "version VERSION 1.2.3"
-python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check.log"
-check "every key and value survived" contains "$WORK/check.log" "failures 0"
+# start_mc VERSION: starts it on a fresh port (PORT, PID) and waits for it.
+start_mc() {
+  PORT=$((20000 + RANDOM % 20000))
+  "$WORK/memcached-$1/memcached" -p $PORT -U 0 -u root > "$WORK/mc-$1.out" 2>&1 &
+  PID=$!
+  PIDS+=("$PID")
+  for _ in $(seq 100); do
+    python3 "$R/mcclient.py" $PORT check 0 > /dev/null 2>&1 && break
+    sleep 0.05
+  done
+}
+# live_update FROM TO PATCH: stores 3,000 keys in the running FROM, keeps
+# one connection open under load while PATCH is applied, and checks every
+# request and key, and that the connection now talks to TO.
+live_update() {
+  local from=$1 to=$2 patch=$3
+  python3 "$R/mcclient.py" $PORT fill 3000 > "$WORK/fill-$from.log"
+  check "3,000 keys stored in $from" contains "$WORK/fill-$from.log" "failures 0"
+  python3 "$R/mcclient.py" $PORT session 3000 4 > "$WORK/session-$from.log" 2>&1 &
+  local session=$!
+  sleep 1
+  "$DSU" apply "$PID" "$patch" --timeout 10 > "$WORK/apply-$from.log" 2>&1
+  check "$from -> $to applied live" test $? -eq 0
+  cat "$WORK/apply-$from.log" # the pause, for bench/RESULTS.md
+  wait "$session"
+  cat "$WORK/session-$from.log"
+  check "the open connection was served throughout, no failed request ($to)" \
+    contains "$WORK/session-$from.log" "failures 0"
+  check "the same connection now talks to $to" \
+    contains "$WORK/session-$from.log" "version VERSION $to"
+  python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check-$from.log"
+  check "every key and value survived ($to, on a new connection)" \
+    contains "$WORK/check-$from.log" "failures 0"
+}
+start_mc 1.2.2
+live_update 1.2.2 1.2.3 "$WORK/mc23.patch"
 
 # 1.2.3 -> 1.2.4 grows the item and the connection; connections are held by
 # libevent and items live in memcached's slabs: dsu must refuse, not corrupt.
@@ -115,30 +126,8 @@ PY
   -o "$WORK/mc45.patch" --transformers "$WORK/mc45.c" > "$WORK/mc45.log" 2>&1
 check "dsu patch 1.2.4 -> 1.2.5 with the hook" test $? -eq 0
 cat "$WORK/mc45.log"
-PORT=$((20000 + RANDOM % 20000))
-"$WORK/memcached-1.2.4/memcached" -p $PORT -U 0 -u root > "$WORK/mc4.out" 2>&1 &
-PID=$!
-PIDS+=("$PID")
-for _ in $(seq 100); do
-  python3 "$R/mcclient.py" $PORT check 0 > /dev/null 2>&1 && break
-  sleep 0.05
-done
-python3 "$R/mcclient.py" $PORT fill 3000 > "$WORK/fill4.log"
-check "3,000 keys stored in 1.2.4" contains "$WORK/fill4.log" "failures 0"
-python3 "$R/mcclient.py" $PORT session 3000 4 > "$WORK/session4.log" 2>&1 &
-SESSION=$!
-sleep 1
-"$DSU" apply "$PID" "$WORK/mc45.patch" --timeout 10 > "$WORK/apply45.log" 2>&1
-check "1.2.4 -> 1.2.5 applied live" test $? -eq 0
-cat "$WORK/apply45.log"
-check "the connections moved" grep -Eq "[1-9][0-9]* objects? and" "$WORK/apply45.log"
-wait "$SESSION"
-cat "$WORK/session4.log"
-check "the open connection was served throughout (1.2.5), no failed request" \
-  contains "$WORK/session4.log" "failures 0"
-check "the same connection now talks to 1.2.5" \
-  contains "$WORK/session4.log" "version VERSION 1.2.5"
-python3 "$R/mcclient.py" $PORT check 3000 > "$WORK/check4.log"
-check "every key and value survived, on a new connection" contains "$WORK/check4.log" "failures 0"
+start_mc 1.2.4
+live_update 1.2.4 1.2.5 "$WORK/mc45.patch"
+check "the connections moved" grep -Eq "[1-9][0-9]* objects? and" "$WORK/apply-1.2.4.log"
 kill "$PID"
 finish

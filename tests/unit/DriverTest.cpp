@@ -1,4 +1,5 @@
 //===- DriverTest.cpp - dsuDriver: the logic behind dsu-cc ----------------===//
+#include "DriverUtil.h"
 #include "TestUtil.h"
 #include "dsu/Driver/CompilerDriver.h"
 #include "dsu/Model/TURecord.h"
@@ -20,24 +21,6 @@ using namespace dsu::test;
 namespace {
 
 DriverConfig config() { return {DSU_TEST_INCLUDE_DIR, DSU_TEST_LIB_DIR}; }
-
-/// Runs the driver and captures what it prints on stderr.
-int runDriver(const std::vector<std::string> &Args, std::string *Err = nullptr) {
-  std::vector<std::string> Full = {"dsu-cc"};
-  Full.insert(Full.end(), Args.begin(), Args.end());
-  testing::internal::CaptureStderr();
-  auto Status = runCompilerDriver(Full, config(), llvm::errs());
-  int Rc = 1;
-  if (Status) // as dsu-cc prints it
-    Rc = *Status;
-  else
-    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
-                 << "\n";
-  std::string Text = testing::internal::GetCapturedStderr();
-  if (Err)
-    *Err = Text;
-  return Rc;
-}
 
 std::set<std::string> objectSymbols(const std::string &Path) {
   std::set<std::string> Names;

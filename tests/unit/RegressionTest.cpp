@@ -3,6 +3,7 @@
 // Reproducers of bugs the unit tests found; each failed before its fix.
 //
 //===----------------------------------------------------------------------===//
+#include "DriverUtil.h"
 #include "TestUtil.h"
 #include "dsu/Driver/CompilerDriver.h"
 #include "dsu/Model/Model.h"
@@ -12,24 +13,6 @@
 
 using namespace dsu;
 using namespace dsu::test;
-
-namespace {
-int runDriver(const std::vector<std::string> &Args, std::string &Err) {
-  std::vector<std::string> Full = {"dsu-cc"};
-  Full.insert(Full.end(), Args.begin(), Args.end());
-  testing::internal::CaptureStderr();
-  auto Status = runCompilerDriver(
-      Full, {DSU_TEST_INCLUDE_DIR, DSU_TEST_LIB_DIR}, llvm::errs());
-  int Rc = 1;
-  if (Status) // as dsu-cc prints it
-    Rc = *Status;
-  else
-    llvm::errs() << "dsu-cc: error: " << llvm::toString(Status.takeError())
-                 << "\n";
-  Err = testing::internal::GetCapturedStderr();
-  return Rc;
-}
-} // namespace
 
 // lib/Model/Model.cpp, ProgramModel::validate(): unmanaged functions
 // (available_externally, weak, linkonce: Managed=false, Symbol=Name) take
@@ -60,7 +43,7 @@ TEST(Regression, TwoTUsCallingAtoiAtO2Link) {
                               "int parse_a(const char *s);\n"
                               "int main(int c, char **v) { return atoi(v[0]) + parse_a(v[0]); }\n");
   std::string Err;
-  EXPECT_EQ(runDriver({"-O2", A, B, "-o", D.file("prog")}, Err), 0) << Err;
+  EXPECT_EQ(runDriver({"-O2", A, B, "-o", D.file("prog")}, &Err), 0) << Err;
 }
 
 // Same root cause with a C99 inline function from a shared header, and with
@@ -78,7 +61,7 @@ TEST(Regression, InlineHeaderFunctionInTwoTUsDoesNotLink) {
                                         "int f(int);\n"
                                         "int main(void) { return sq(2) + f(1) - 5; }\n");
   std::string Err;
-  EXPECT_EQ(runDriver({"-O2", A, B, C, "-o", D.file("prog")}, Err), 0) << Err;
+  EXPECT_EQ(runDriver({"-O2", A, B, C, "-o", D.file("prog")}, &Err), 0) << Err;
 }
 
 TEST(Regression, WeakFunctionInTwoTUsDoesNotLink) {
@@ -89,5 +72,5 @@ TEST(Regression, WeakFunctionInTwoTUsDoesNotLink) {
                                         "int f(void);\n"
                                         "int main(void) { return hook() + f() - 2; }\n");
   std::string Err;
-  EXPECT_EQ(runDriver({A, B, "-o", D.file("prog")}, Err), 0) << Err;
+  EXPECT_EQ(runDriver({A, B, "-o", D.file("prog")}, &Err), 0) << Err;
 }
