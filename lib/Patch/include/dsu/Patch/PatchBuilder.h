@@ -4,7 +4,10 @@
 
 #include "dsu/Model/Manifest.h"
 #include "dsu/Patch/Diff.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
+#include <memory>
 #include <set>
 #include <string>
 
@@ -34,6 +37,31 @@ struct PatchBuildOptions {
 llvm::Expected<std::string> buildPatch(const Build &Old, const Build &New,
                                        const PatchPlan &Plan,
                                        const PatchBuildOptions &Opts);
+
+/// The patch's code and tables as one LLVM module in Ctx (the new build's
+/// changed and added code with slots, __dsu_patch_info, __dsu_points, ...),
+/// before it is compiled: for a shared object (position-independent) or,
+/// with ForSharedObject false, to be linked into one program with the old
+/// build's code (`dsu merge`, lib/Merge). Fails as buildPatch does on the
+/// plan's refusals.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
+                 const PatchBuildOptions &Opts, llvm::LLVMContext &Ctx,
+                 bool ForSharedObject = true);
+
+/// The C source of the patch's state transformers, after the checks
+/// buildPatch makes (the pair the file was generated for, pinned types,
+/// DSU-TODO lines): the user's (Opts.TransformersIn) or the generated ones;
+/// empty when the patch needs none. Writes Opts.TransformersOut.
+llvm::Expected<std::string> patchTransformers(const Build &Old,
+                                              const Build &New,
+                                              const PatchPlan &Plan,
+                                              const PatchBuildOptions &Opts);
+
+/// The code-generation options every unit of the program was built with
+/// (-fno-builtin, -m flags), without -O and PIC/PIE flags: the patch's code
+/// is compiled with them too.
+std::vector<std::string> patchCodegenOptions(const ProgramModel &New);
 
 } // namespace dsu
 

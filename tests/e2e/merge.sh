@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# dsu merge, checked against the real runtime (differential testing).
+#
+# For each program (the shared scenarios the merge supports, programs of
+# tests/e2e that read stdin, and patches with the user's transformers,
+# one of them deliberately wrong), and for every K from 0 to the number of
+# update-point visits of the run:
+#   real:   the old build, updated by libdsu at its K-th update-point visit
+#           (the synchronous test mode of `dsu test`: DSU_TEST_UPDATE_AT=K)
+#   merged: the merged program run natively with DSU_MERGE_UPDATE_AT=K
+# must print the same bytes on stdout, exit with the same status and commit
+# the update at the same place (or neither commits). A mismatch names the
+# program, K and the first differing line. The total count of (program, K)
+# pairs is printed at the end.
+source "$(dirname "$0")/lib.sh"
+SCENARIOS=${DSU_SCENARIOS_DIR:-$E2E_DIR/../../../shared/scenarios}
+PAIRS=0
+
+# first_difference A B : "line N: real 'X', merged 'Y'" for two files
+first_difference() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+a = open(sys.argv[1], 'rb').read().split(b'\n')
+b = open(sys.argv[2], 'rb').read().split(b'\n')
+for i in range(max(len(a), len(b))):
+    x = a[i] if i < len(a) else b'<end>'
+    y = b[i] if i < len(b) else b'<end>'
+    if x != y:
+        print("line %d: real '%s', merged '%s'" % (i + 1, x.decode(errors='replace'), y.decode(errors='replace')))
+        break
+PY
+}
+
+# where FILE WORD : the place of the commit the run reports on stderr
+where() { sed -n "s/^dsu: $2: updated at update point [0-9]* (\(.*\))$/\1/p" "$1"; }
+
+# differential NAME OLD NEW INPUT [TRANSFORMERS.c] : compares every K
+differential() {
+  local name=$1 old=$2 new=$3 input=$4 xf=${5:-}
+  local d="$WORK/diff-$name" xargs=()
+  mkdir -p "$d"
+  [ -n "$xf" ] && xargs=(--transformers "$xf")
+  "$DSU" patch "$old" "$new" -o "$d/patch" "${xargs[@]}" > "$d/patch.log" 2>&1 ||
+    { cat "$d/patch.log"; fail "$name: dsu patch"; return; }
+  "$DSU" merge "$old" "$new" "${xargs[@]}" --exe "$d/merged" -o "$d/merged.bc" \
+    > "$d/merge.log" 2>&1 || { cat "$d/merge.log"; fail "$name: dsu merge"; return; }
+  DSU_DISABLE=1 DSU_TEST_COUNT_FILE="$d/count" "$old" < "$input" > /dev/null 2>&1
+  local n
+  n=$(cat "$d/count" 2>/dev/null || echo 0)
+  [ "$n" -gt 0 ] || { fail "$name: the old build reached no update point"; return; }
+  local bad=0 updated=0 k
+  for k in $(seq 0 "$n"); do
+    PAIRS=$((PAIRS + 1))
+    local renv=()
+    [ "$k" -gt 0 ] && renv=(DSU_TEST_UPDATE_AT="$k" DSU_TEST_PATCH="$d/patch")
+    env DSU_DISABLE=1 "${renv[@]}" timeout 20 "$old" < "$input" > "$d/real.out" 2> "$d/real.err"
+    local rrc=$?
+    DSU_MERGE_UPDATE_AT=$k timeout 20 "$d/merged" < "$input" > "$d/merged.out" 2> "$d/merged.err"
+    local mrc=$?
+    local rw mw
+    rw=$(where "$d/real.err" test)
+    mw=$(where "$d/merged.err" merge)
+    [ -n "$mw" ] && updated=$((updated + 1))
+    if ! cmp -s "$d/real.out" "$d/merged.out"; then
+      fail "$name K=$k: outputs differ, $(first_difference "$d/real.out" "$d/merged.out")"
+      bad=1
+    elif [ "$rrc" != "$mrc" ]; then
+      fail "$name K=$k: exit status real $rrc, merged $mrc"
+      bad=1
+    elif [ "$rw" != "$mw" ]; then
+      fail "$name K=$k: the update committed at '${rw:-nowhere}' (real), '${mw:-nowhere}' (merged)"
+      bad=1
+    fi
+    if [ $bad -ne 0 ]; then
+      cp "$d/real.out" "$d/real.$k.out"; cp "$d/merged.out" "$d/merged.$k.out"
+      cp "$d/real.err" "$d/real.$k.err"; cp "$d/merged.err" "$d/merged.$k.err"
+      break
+    fi
+  done
+  CHECKS=$((CHECKS + 1))
+  [ $bad -eq 0 ] && pass "$name: real and merged agree for K = 0..$n ($updated runs updated)"
+  # A differential test where the update never happens compares nothing new.
+  [ $bad -eq 0 ] && [ "$updated" -eq 0 ] && fail "$name: the merged program never updated"
+  LAST_DIR=$d
+}
+
+# The shared scenarios: input is the session without its @ lines.
+for s in fnptr-in-data globals signature-change static-names varargs qsort-callback; do
+  dir="$SCENARIOS/$s"
+  [ -d "$dir" ] || { fail "scenario $s not found in $SCENARIOS"; continue; }
+  mkdir -p "$WORK/sc-$s/v1" "$WORK/sc-$s/v2"
+  (cd "$WORK/sc-$s/v1" && "$DSU_CC" -O2 -o prog "$dir"/v1/*.c) > "$WORK/sc-$s.build" 2>&1 &&
+    (cd "$WORK/sc-$s/v2" && "$DSU_CC" -O2 -o prog "$dir"/v2/*.c) >> "$WORK/sc-$s.build" 2>&1 ||
+    { cat "$WORK/sc-$s.build"; fail "scenario $s: dsu-cc"; continue; }
+  grep -v '^@' "$dir/session" > "$WORK/sc-$s.in"
+  differential "scenario-$s" "$WORK/sc-$s/v1/prog" "$WORK/sc-$s/v2/prog" "$WORK/sc-$s.in"
+done
+
+# Programs of tests/e2e that read stdin.
+P="$E2E_DIR/programs"
+printf '3\n1\n4\n1\n5\nquit\n' > "$WORK/numbers.in"
+printf 'add 1 2\nmul 3 4\nold 5 6\nadd 7 8\nmul 2 2\nnone 1 1\n' > "$WORK/dispatch.in"
+printf 'get listen_port\nset max_clients 5\nget max_clients\nget listen_port\nset listen_port 9\nget listen_port\n' > "$WORK/config.in"
+printf 'a\np\na\na\np\na\np\n' > "$WORK/externconst.in"
+for p in onstack:numbers loop:numbers timing:numbers hits:numbers inlined:numbers \
+         chain:numbers dispatch:dispatch config:config externconst:externconst; do
+  name=${p%%:*}
+  build "$name-1" "$P/$name/v1"/*.c
+  build "$name-2" "$P/$name/v2"/*.c
+  differential "$name" "$WORK/$name-1" "$WORK/$name-2" "$WORK/${p##*:}.in"
+done
+
+# A state transformer of the user's (programs/timing: the total moves to a
+# new global), and a deliberately wrong one: both sides must show the same
+# wrong total.
+OLD=$("$DSU" diff --json "$WORK/timing-1" "$WORK/timing-2" | python3 -c "import json,sys; print([g['old_symbol'] for g in json.load(sys.stdin)['globals'] if g['name']=='total'][0])")
+NEW=$("$DSU" diff --json "$WORK/timing-1" "$WORK/timing-2" | python3 -c "import json,sys; print([g['new_symbol'] for g in json.load(sys.stdin)['globals'] if g['name']=='grand_total'][0])")
+for variant in right:0 wrong:1000; do
+  cat > "$WORK/migrate-${variant%%:*}.c" <<C
+#include <dsu/patch_format.h>
+extern int old_total __asm__("$OLD");
+extern long new_total __asm__("$NEW");
+static int migrate(void) { new_total = old_total + ${variant##*:}; return 0; }
+const struct dsu_global_xform __dsu_global_xforms[] = {{"state", 0, 0, migrate}, {0, 0, 0, 0}};
+C
+  differential "timing-${variant%%:*}-transformer" "$WORK/timing-1" "$WORK/timing-2" \
+    "$WORK/numbers.in" "$WORK/migrate-${variant%%:*}.c"
+done
+# The wrong transformer shows: updated at K=2, after "3", the total becomes
+# 1003, then 1004.
+DSU_MERGE_UPDATE_AT=2 "$WORK/diff-timing-wrong-transformer/merged" < "$WORK/numbers.in" > "$WORK/wrong.out" 2>/dev/null
+check "the wrong transformer's total shows in the merged program" contains "$WORK/wrong.out" "total 1004"
+
+echo "$PAIRS (program, K) pairs compared"
+check "some pairs were compared" test "$PAIRS" -gt 0
+finish
