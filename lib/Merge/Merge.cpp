@@ -51,11 +51,21 @@
 // function dsu does not manage) is renamed NAME.v2 and made internal, so
 // each part reaches its own.
 //
-// What is not modelled yet, and refused rather than approximated (a merged
-// program must never show an execution the runtime cannot have): heap
-// objects of changed types and pointers to relocated objects (the
-// runtime's dsu_heap.c transfer), a chain of two updates, the quiescence of
-// other threads. unsupportedByMerge() says which, and `dsu merge` stops.
+// State transfer. The merge runtime carries a model of the runtime's
+// (runtime/dsu_heap.c), written again from the same information: the
+// objects the instrumented allocation sites record with their tags, and the
+// tables the transformers export (which types change and their element
+// transformers, where pointers to relocated objects may live, which field
+// moves where). Objects of changed types are relocated, pointers to them
+// (and into them, by the field they point into) redirected, and a place the
+// update cannot account for rolls it back, as the runtime does.
+//
+// Not modelled yet, and never approximated (a merged program must not show
+// an execution the runtime cannot have): objects of allocators the program
+// frees itself (the runtime rewrites them in place; the merged program
+// stops with status 96 saying so), a chain of two updates, the quiescence
+// of other threads, transformers that crash (the runtime catches the signal
+// and rolls back).
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Merge/Merge.h"
@@ -90,26 +100,6 @@ namespace {
 /// "NAME" or "NAME (static in TU)".
 std::string describeFunction(const FunctionInfo &F, const TUModel &TU) {
   return F.IsStatic ? F.Name + " (static in " + TU.TU + ")" : F.Name;
-}
-
-/// The number of entries of a NULL-ended table of the transformers (entries
-/// before the first whose first member is null).
-unsigned tableEntries(const Module &M, StringRef Name) {
-  const GlobalVariable *G = M.getNamedGlobal(Name);
-  if (!G || !G->hasInitializer())
-    return 0;
-  const auto *A = dyn_cast<ConstantArray>(G->getInitializer());
-  if (!A)
-    return 0; // zeroinitializer: only the terminator
-  unsigned N = 0;
-  for (const Use &U : A->operands()) {
-    const Constant *E = cast<Constant>(U.get());
-    const Constant *First = E->getAggregateElement(0u);
-    if (!First || First->isNullValue())
-      break;
-    ++N;
-  }
-  return N;
 }
 
 /// Compiles C source to a module in Ctx; fails with clang's diagnostics.
@@ -247,18 +237,6 @@ dsu::mergeUpdatePoints(const PatchPlan &Plan) {
   return Points;
 }
 
-std::string dsu::unsupportedByMerge(const PatchPlan &Plan) {
-  if (!Plan.Types.empty()) {
-    std::string Names;
-    for (const PatchPlan::TypeChange &T : Plan.Types)
-      Names += (Names.empty() ? "" : ", ") + T.Name;
-    return "the patch changes types (" + Names +
-           "): dsu merge does not model the transfer of objects of changed "
-           "types yet";
-  }
-  return "";
-}
-
 Error dsu::checkMergeInputs(const Build &Old, const Build &New,
                             const MergeOptions &Opts) {
   // Two versions of one program share most of their functions. A build of
@@ -307,8 +285,6 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
     return std::move(E);
   MergedProgram Out;
   Out.Plan = diffModels(Old.Model, New.Model);
-  if (std::string Why = unsupportedByMerge(Out.Plan); !Why.empty())
-    return failure(Why);
   Out.Points = mergeUpdatePoints(Out.Plan);
   Out.Ctx = std::make_unique<LLVMContext>();
   LLVMContext &Ctx = *Out.Ctx;
@@ -342,12 +318,6 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
     if (!M)
       return M.takeError();
     Transformers = std::move(*M);
-    for (StringRef Table : {"__dsu_type_xforms", "__dsu_pointer_fields",
-                            "__dsu_global_pointers", "__dsu_live_ranges"})
-      if (tableEntries(*Transformers, Table))
-        return failure("the transformers relocate objects (" + Table.str() +
-                       " is not empty): dsu merge does not model pointer "
-                       "redirection yet");
   }
   auto Runtime = compileC(EmbeddedMergeRuntime, "merge_runtime", Dir, CFlags,
                           Ctx, "the merge runtime");

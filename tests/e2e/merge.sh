@@ -9,9 +9,12 @@
 #           (the synchronous test mode of `dsu test`: DSU_TEST_UPDATE_AT=K)
 #   merged: the merged program run natively with DSU_MERGE_UPDATE_AT=K
 # must print the same bytes on stdout, exit with the same status and commit
-# the update at the same place (or neither commits). A mismatch names the
-# program, K and the first differing line. The total count of (program, K)
-# pairs is printed at the end.
+# the update at the same place (or neither commits). Both run with
+# MALLOC_PERTURB_ and without tcache (whose fast path skips the
+# perturbation), so that a program that reads memory it never wrote (new code
+# reading a field malloc left uninitialised) reads the same bytes in both.
+# A mismatch names the program, K and the first differing line. The total
+# count of (program, K) pairs is printed at the end.
 source "$(dirname "$0")/lib.sh"
 SCENARIOS=${DSU_SCENARIOS_DIR:-$E2E_DIR/../../../shared/scenarios}
 PAIRS=0
@@ -53,9 +56,9 @@ differential() {
     PAIRS=$((PAIRS + 1))
     local renv=()
     [ "$k" -gt 0 ] && renv=(DSU_TEST_UPDATE_AT="$k" DSU_TEST_PATCH="$d/patch")
-    env DSU_DISABLE=1 "${renv[@]}" timeout 20 "$old" < "$input" > "$d/real.out" 2> "$d/real.err"
+    env DSU_DISABLE=1 MALLOC_PERTURB_=165 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 "${renv[@]}" timeout 20 "$old" < "$input" > "$d/real.out" 2> "$d/real.err"
     local rrc=$?
-    DSU_MERGE_UPDATE_AT=$k timeout 20 "$d/merged" < "$input" > "$d/merged.out" 2> "$d/merged.err"
+    MALLOC_PERTURB_=165 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 DSU_MERGE_UPDATE_AT=$k timeout 20 "$d/merged" < "$input" > "$d/merged.out" 2> "$d/merged.err"
     local mrc=$?
     local rw mw
     rw=$(where "$d/real.err" test)
@@ -79,13 +82,19 @@ differential() {
   done
   CHECKS=$((CHECKS + 1))
   [ $bad -eq 0 ] && pass "$name: real and merged agree for K = 0..$n ($updated runs updated)"
-  # A differential test where the update never happens compares nothing new.
-  [ $bad -eq 0 ] && [ "$updated" -eq 0 ] && fail "$name: the merged program never updated"
+  # Where the update is never safe, neither side may update; elsewhere a
+  # test where the update never happens would compare nothing new.
+  if [ $bad -eq 0 ] && [ "$updated" -eq 0 ] && [ -z "${NEVER_SAFE:-}" ]; then
+    fail "$name: the merged program never updated"
+  elif [ $bad -eq 0 ] && [ "$updated" -gt 0 ] && [ -n "${NEVER_SAFE:-}" ]; then
+    fail "$name: the merged program updated where the update is never safe"
+  fi
   LAST_DIR=$d
 }
 
 # The shared scenarios: input is the session without its @ lines.
-for s in fnptr-in-data globals signature-change static-names varargs qsort-callback; do
+for s in fnptr-in-data globals signature-change static-names varargs qsort-callback \
+         struct-grow nested-array; do
   dir="$SCENARIOS/$s"
   [ -d "$dir" ] || { fail "scenario $s not found in $SCENARIOS"; continue; }
   mkdir -p "$WORK/sc-$s/v1" "$WORK/sc-$s/v2"
@@ -102,13 +111,24 @@ printf '3\n1\n4\n1\n5\nquit\n' > "$WORK/numbers.in"
 printf 'add 1 2\nmul 3 4\nold 5 6\nadd 7 8\nmul 2 2\nnone 1 1\n' > "$WORK/dispatch.in"
 printf 'get listen_port\nset max_clients 5\nget max_clients\nget listen_port\nset listen_port 9\nget listen_port\n' > "$WORK/config.in"
 printf 'a\np\na\na\np\na\np\n' > "$WORK/externconst.in"
+printf 'x\nx\nx\nn\nr\nr\n' > "$WORK/phases.in"
+printf 'b\ns\nf\ns\nb\ns\nf\ns\n' > "$WORK/state.in"
+printf 'b\na\nb\na\nb\na\n' > "$WORK/afteruse.in"
+printf 'c 3\nr 3 10\nc 4\np\nr 4 7\nr 3 1\np\n' > "$WORK/retag.in"
 for p in onstack:numbers loop:numbers timing:numbers hits:numbers inlined:numbers \
-         chain:numbers dispatch:dispatch config:config externconst:externconst; do
+         chain:numbers dispatch:dispatch config:config externconst:externconst \
+         phases:phases state:state afteruse:afteruse retag:retag anon:numbers \
+         contexts:numbers; do
   name=${p%%:*}
   build "$name-1" "$P/$name/v1"/*.c
   build "$name-2" "$P/$name/v2"/*.c
   differential "$name" "$WORK/$name-1" "$WORK/$name-2" "$WORK/${p##*:}.in"
 done
+# programs/active: main holds a pointer to the changed struct across every
+# update point, so the update is never safe: neither side may update.
+build active-1 "$P/active/v1/main.c"
+build active-2 "$P/active/v2/main.c"
+NEVER_SAFE=1 differential active "$WORK/active-1" "$WORK/active-2" "$WORK/numbers.in"
 
 # A state transformer of the user's (programs/timing: the total moves to a
 # new global), and a deliberately wrong one: both sides must show the same

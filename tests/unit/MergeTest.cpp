@@ -107,15 +107,6 @@ TEST(Merge, UpdatePointsAreSortedWithoutBlockingCalls) {
   EXPECT_EQ(Points[2].File, "b.c");
 }
 
-TEST(Merge, ChangedTypesAreRefused) {
-  PatchPlan Plan;
-  EXPECT_EQ(unsupportedByMerge(Plan), "");
-  PatchPlan::TypeChange T;
-  T.Name = "struct item";
-  Plan.Types.push_back(T);
-  EXPECT_NE(unsupportedByMerge(Plan).find("struct item"), std::string::npos);
-}
-
 TEST(Merge, TwoDifferentProgramsAreRefused) {
   Build A = modelBuild("a", {"main", "parse", "eval", "print"});
   Build B = modelBuild("b", {"main", "connect", "serve", "print"});

@@ -53,9 +53,6 @@ llvm::Error checkMergeInputs(const Build &Old, const Build &New,
 /// file, line: index i is point i of the merged program.
 std::vector<PatchPlan::PointSafety> mergeUpdatePoints(const PatchPlan &Plan);
 
-/// Why dsu merge cannot model Plan yet (empty if it can).
-std::string unsupportedByMerge(const PatchPlan &Plan);
-
 /// Builds the merged program of the update Old -> New. Old and New must have
 /// been analysed (analyseBuild).
 llvm::Expected<MergedProgram> mergeBuilds(const Build &Old, const Build &New,
