@@ -124,6 +124,8 @@ for p in onstack:numbers loop:numbers timing:numbers hits:numbers inlined:number
   build "$name-2" "$P/$name/v2"/*.c
   differential "$name" "$WORK/$name-1" "$WORK/$name-2" "$WORK/${p##*:}.in"
 done
+build rename-1 "$P/rename/v1/main.c"
+build rename-2 "$P/rename/v2/main.c"
 # programs/active: main holds a pointer to the changed struct across every
 # update point, so the update is never safe: neither side may update.
 build active-1 "$P/active/v1/main.c"
@@ -150,6 +152,55 @@ done
 # 1003, then 1004.
 DSU_MERGE_UPDATE_AT=2 "$WORK/diff-timing-wrong-transformer/merged" < "$WORK/numbers.in" > "$WORK/wrong.out" 2>/dev/null
 check "the wrong transformer's total shows in the merged program" contains "$WORK/wrong.out" "total 1004"
+
+# --explain: stable, sorted; each old function and global, each update point.
+X="$WORK/sc-globals"
+"$DSU" merge "$X/v1/prog" "$X/v2/prog" --explain > "$WORK/explain1" 2>&1
+check "--explain succeeds" test $? -eq 0
+"$DSU" merge "$X/v1/prog" "$X/v2/prog" --explain -o "$WORK/g.ll" > "$WORK/explain2" 2>&1
+check "--explain says the same when it merges" cmp -s "$WORK/explain1" "$WORK/explain2"
+check "--explain: a changed function" grep -q "^function handle (static in main.c): changed: slot __dsu_slot.handle\." "$WORK/explain1"
+check "--explain: a kept global" contains "$WORK/explain1" "global limit (static in main.c): shared (running value kept; its initialiser changed)"
+check "--explain: an added global" grep -q "^global bonus: added: bonus\." "$WORK/explain1"
+check "--explain: the update point" grep -qx "point 0 main.c:38: update allowed" "$WORK/explain1"
+check "-o NAME.ll writes LLVM text" grep -q "define .*@dsu_merge_choose" "$WORK/g.ll"
+X="$WORK/phases"
+"$DSU" merge "$WORK/phases-1" "$WORK/phases-2" --explain > "$WORK/explain3" 2>&1
+check "--explain: an unsafe point" grep -q "^point 0 main.c:[0-9]*: update not allowed, deferred to a later point: " "$WORK/explain3"
+check "--explain: a safe point" grep -q "^point 1 main.c:[0-9]*: update allowed$" "$WORK/explain3"
+
+# Bad input: a clear error naming the problem, exit status 3.
+bad_merge() { # bad_merge DESCRIPTION EXPECTED-TEXT ARGS...
+  local what=$1 want=$2; shift 2
+  "$DSU" merge "$@" > "$WORK/bad.out" 2>&1
+  local rc=$?
+  CHECKS=$((CHECKS + 1))
+  if [ $rc -eq 3 ] && grep -qF -- "$want" "$WORK/bad.out"; then pass "$what"
+  else cat "$WORK/bad.out"; fail "$what (exit $rc)"; fi
+}
+printf 'int main(void) { return 0; }\n' > "$WORK/plain.c"
+"$DSU_CLANG" -o "$WORK/plain" "$WORK/plain.c"
+bad_merge "a program not built with dsu-cc" "plain: not built with dsu-cc" \
+  "$WORK/plain" "$WORK/timing-2" -o "$WORK/x.bc"
+bad_merge "a missing build" "nothere: no such file" \
+  "$WORK/nothere" "$WORK/timing-2" -o "$WORK/x.bc"
+bad_merge "builds of two different programs" "look like builds of two different programs" \
+  "$WORK/dispatch-1" "$WORK/config-2" -o "$WORK/x.bc"
+bad_merge "a patch for another base version" "the patch is for base version" \
+  "$WORK/hits-1" "$WORK/hits-2" --patch "$WORK/diff-timing/patch" -o "$WORK/x.bc"
+"$DSU" patch "$WORK/timing-2" "$WORK/timing-1" -o "$WORK/back.patch" > /dev/null 2>&1
+bad_merge "a patch for the other direction" "the patch is for base version" \
+  "$WORK/timing-1" "$WORK/timing-2" --patch "$WORK/back.patch" -o "$WORK/x.bc"
+printf 'int broken(void) { return undeclared; }\n' > "$WORK/broken.c"
+bad_merge "transformers that do not compile" "the transformers file $WORK/broken.c does not compile" \
+  "$WORK/timing-1" "$WORK/timing-2" --transformers "$WORK/broken.c" -o "$WORK/x.bc"
+bad_merge "... with clang's diagnostic" "undeclared" \
+  "$WORK/timing-1" "$WORK/timing-2" --transformers "$WORK/broken.c" -o "$WORK/x.bc"
+bad_merge "a patch dsu patch refuses (code the transformers need)" "need code of yours" \
+  "$WORK/rename-1" "$WORK/rename-2" -o "$WORK/x.bc"
+# The right patch is accepted.
+"$DSU" merge "$WORK/timing-1" "$WORK/timing-2" --patch "$WORK/diff-timing/patch" -o "$WORK/x.bc" > "$WORK/ok.out" 2>&1
+check "the patch for this pair is accepted" test $? -eq 0
 
 echo "$PAIRS (program, K) pairs compared"
 check "some pairs were compared" test "$PAIRS" -gt 0
