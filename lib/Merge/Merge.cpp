@@ -265,8 +265,7 @@ Error dsu::checkMergeInputs(const Build &Old, const Build &New,
       return failure(Opts.PatchFile + ": " + toString(Bytes.takeError()));
     auto P = decodePatchFile(*Bytes);
     if (!P)
-      return failure(Opts.PatchFile +
-                     ": not a dsu patch: " + toString(P.takeError()));
+      return failure(Opts.PatchFile + ": " + toString(P.takeError()));
     if (P->BaseVersion != Old.VersionId)
       return failure(Opts.PatchFile + ": the patch is for base version " +
                      P->BaseVersion + ", but " + Old.Path + " is version " +
