@@ -291,6 +291,8 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
   PatchBuildOptions PO;
   PO.TransformersIn = Opts.TransformersIn;
   PO.IncludeDir = Opts.IncludeDir;
+  PO.AllowPartial = Opts.AllowPartial;
+  PO.AllowStateLoss = Opts.AllowStateLoss;
   auto PatchPart = buildPatchModule(Old, New, Out.Plan, PO, Ctx,
                                     /*ForSharedObject=*/false);
   if (!PatchPart)

@@ -11,6 +11,7 @@
 #include "dsu/Merge/Merge.h"
 #include "dsu/Support/Process.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -57,8 +58,8 @@ std::string mergeIncludeDir() {
 
 int dsu::runMergeCommand(const ArgList &Args) {
   std::vector<std::string> Positional;
-  std::string Out, Exe, Patch, Transformers, Keep;
-  bool Explain = false;
+  std::string Out, Exe, Patch, Transformers, Keep, StateLoss;
+  bool Explain = false, AllowPartial = false;
   for (size_t I = 1; I < Args.size(); ++I) {
     const std::string &A = Args[I];
     auto Value = [&](std::string &To) {
@@ -69,13 +70,17 @@ int dsu::runMergeCommand(const ArgList &Args) {
     };
     if (A == "--explain")
       Explain = true;
+    else if (A == "--allow-partial")
+      AllowPartial = true;
     else if (A == "-o" || A == "--exe" || A == "--patch" ||
-             A == "--transformers" || A == "--keep") {
-      std::string &To = A == "-o"        ? Out
-                        : A == "--exe"   ? Exe
-                        : A == "--patch" ? Patch
-                        : A == "--keep"  ? Keep
-                                         : Transformers;
+             A == "--transformers" || A == "--keep" ||
+             A == "--allow-state-loss") {
+      std::string &To = A == "-o"                   ? Out
+                        : A == "--exe"              ? Exe
+                        : A == "--patch"            ? Patch
+                        : A == "--keep"             ? Keep
+                        : A == "--allow-state-loss" ? StateLoss
+                                                    : Transformers;
       if (!Value(To))
         return fail("option '" + A + "' needs a value", 1);
     } else if (A.size() > 1 && A[0] == '-')
@@ -86,7 +91,8 @@ int dsu::runMergeCommand(const ArgList &Args) {
   if (Positional.size() != 2 || (Out.empty() && Exe.empty() && !Explain))
     return fail("usage: dsu merge OLD NEW [--patch PATCH] [--transformers "
                 "FILE.c] [-o MERGED.bc|.ll] [--exe PROGRAM] [--explain] "
-                "[--keep DIR]",
+                "[--keep DIR] [--allow-partial] [--allow-state-loss "
+                "NAME[,NAME...]]",
                 1);
   auto Start = std::chrono::steady_clock::now();
   auto Old = loadMergeBuild(Positional[0]);
@@ -102,6 +108,10 @@ int dsu::runMergeCommand(const ArgList &Args) {
   Opts.PatchFile = Patch;
   Opts.IncludeDir = mergeIncludeDir();
   Opts.KeepDir = Keep;
+  Opts.AllowPartial = AllowPartial;
+  for (StringRef Name : split(StateLoss, ','))
+    if (!Name.empty())
+      Opts.AllowStateLoss.insert(Name.str());
   if (Explain && Out.empty() && Exe.empty()) {
     if (Error E = checkMergeInputs(*Old, *New, Opts))
       return fail(toString(std::move(E)));

@@ -48,13 +48,15 @@ Live updates of programs built with dsu-cc:
 
 Verification of updates:
   merge OLD NEW [--patch PATCH] [--transformers FILE.c] [-o MERGED.bc|.ll]
-        [--exe PROGRAM] [--explain] [--keep DIR]
+        [--exe PROGRAM] [--explain] [--keep DIR] [--allow-partial]
+        [--allow-state-loss NAME[,NAME...]]
                      make the merged program of the update OLD -> NEW: both
                      versions' code, the transformers, and at every update
                      point visit a choice to update there (natively
                      DSU_MERGE_UPDATE_AT=K: at the K-th visit); -o writes its
                      LLVM module, --exe a native program; --explain prints
-                     where each function, global and update point went
+                     where each function, global and update point went;
+                     --allow-partial and --allow-state-loss as for patch
 )"
 #ifdef DSU_HAVE_SYMEX
                            R"(

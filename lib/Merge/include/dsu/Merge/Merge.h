@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <set>
 #include <string>
 
 namespace dsu {
@@ -32,6 +33,11 @@ struct MergeOptions {
   std::string IncludeDir;
   /// If set, the intermediate files (transformers, runtime) stay here.
   std::string KeepDir;
+  /// As `dsu patch --allow-partial` and `--allow-state-loss`: merge an
+  /// update that leaves a loop running its old body, or drops the running
+  /// value of these globals (by C name).
+  bool AllowPartial = false;
+  std::set<std::string> AllowStateLoss;
 };
 
 /// A merged program: one LLVM module, in a context of its own.
