@@ -75,9 +75,13 @@
 #include "dsu/Support/Process.h"
 #include "dsu/Transform/Transform.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/IRReader/IRReader.h"
 #include "llvm/Linker/Linker.h"
@@ -146,8 +150,110 @@ programFunctions(const ProgramModel &Program) {
   return Functions;
 }
 
+/// The name of T without the suffix the IR linker or parser adds to a
+/// second struct of one name ("struct.item.12" -> "struct.item").
+StringRef baseStructName(StructType *T) {
+  StringRef Name = T->hasName() ? T->getName() : "";
+  StringRef Stem = Name.rsplit('.').first, Tail = Name.rsplit('.').second;
+  if (!Tail.empty() && Stem != Name &&
+      llvm::all_of(Tail, [](char C) { return isDigit(C); }))
+    return Stem;
+  return Name;
+}
+
+/// The safety rules as checks: before every instruction of old code that
+/// touches the representation of a type the patch changes (a field access,
+/// indexing: a GEP over it) or a global whose type it changes, a call
+/// __dsu_merge_old_use(function, what), which stops the run with an error
+/// if the update has happened (merge_runtime.c). Returns how many.
+unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
+                           const ProgramModel &Old) {
+  std::map<std::string, std::string> Types; // IR struct name -> C name
+  for (const PatchPlan::TypeChange &T : Plan.Types) {
+    std::string Name = T.oldName();
+    std::string IR = Name;
+    if (StringRef(Name).starts_with("struct "))
+      IR = "struct." + Name.substr(7);
+    else if (StringRef(Name).starts_with("union "))
+      IR = "union." + Name.substr(6);
+    else
+      IR = "struct." + Name; // a typedef name of an anonymous struct
+    Types[IR] = Name;
+  }
+  std::map<const GlobalVariable *, std::string> Globals;
+  for (const PatchPlan::GlobalChange &G : Plan.Globals)
+    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged)
+      if (const GlobalVariable *V = M.getNamedGlobal(G.OldSymbol))
+        Globals[V] = G.Name;
+  if (Types.empty() && Globals.empty())
+    return 0;
+  LLVMContext &Ctx = M.getContext();
+  PointerType *Ptr = PointerType::getUnqual(Ctx);
+  FunctionCallee Check = M.getOrInsertFunction("__dsu_merge_old_use",
+                                               Type::getVoidTy(Ctx), Ptr, Ptr);
+  std::map<std::string, Constant *> Strings;
+  auto String = [&](const std::string &S) {
+    Constant *&C = Strings[S];
+    if (!C) {
+      Constant *Init = ConstantDataArray::getString(Ctx, S);
+      C = new GlobalVariable(M, Init->getType(), true,
+                             GlobalValue::PrivateLinkage, Init,
+                             "__dsu_merge_use");
+    }
+    return C;
+  };
+  auto UsesGlobal = [&](Value *V) -> const std::string * {
+    V = V->stripPointerCasts();
+    if (auto *CE = dyn_cast<ConstantExpr>(V))
+      V = CE->getOperand(0)->stripPointerCasts();
+    if (auto *G = dyn_cast<GlobalVariable>(V)) {
+      auto It = Globals.find(G);
+      if (It != Globals.end())
+        return &It->second;
+    }
+    return nullptr;
+  };
+  std::map<std::string, const FunctionInfo *> Functions =
+      Old.functionsBySymbol();
+  unsigned N = 0;
+  for (Function &F : M) {
+    if (F.isDeclaration())
+      continue;
+    std::vector<std::pair<Instruction *, std::string>> Sites;
+    for (Instruction &I : instructions(F)) {
+      if (isa<PHINode>(I) || I.isEHPad())
+        continue;
+      std::string What;
+      if (auto *GEP = dyn_cast<GetElementPtrInst>(&I))
+        if (auto *ST = dyn_cast<StructType>(GEP->getSourceElementType())) {
+          auto It = Types.find(baseStructName(ST).str());
+          if (It != Types.end())
+            What = It->second;
+        }
+      if (What.empty() && !isa<CallBase>(I))
+        for (Value *Op : I.operands())
+          if (const std::string *G = UsesGlobal(Op)) {
+            What = "global '" + *G + "'";
+            break;
+          }
+      if (!What.empty())
+        Sites.push_back({&I, What});
+    }
+    for (auto &[I, What] : Sites) {
+      auto Info = Functions.find(F.getName().str());
+      std::string Name =
+          Info == Functions.end() ? F.getName().str() : Info->second->Name;
+      CallInst::Create(Check, {String(Name), String(What)}, "",
+                       I->getIterator());
+      ++N;
+    }
+  }
+  return N;
+}
+
 /// The old part: the old executable's code, as dsu-cc's link made it.
-Error linkOldPart(const Build &Old, Module &Merged, Linker &L) {
+Error linkOldPart(const Build &Old, const PatchPlan &Plan, Module &Merged,
+                  Linker &L) {
   auto Functions = programFunctions(Old.Model);
   for (const TURecord &R : Old.Records) {
     auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, R.Model.TU),
@@ -167,6 +273,7 @@ Error linkOldPart(const Build &Old, Module &Merged, Linker &L) {
           return It == Functions.end() ? nullptr : It->second;
         },
         /*OnlyPossiblyActive=*/true);
+    instrumentOldUses(**M, Plan, Old.Model);
     SlotOptions Opts = executableSlotOptions(R.Model);
     Opts.PIC = false;
     installSlots(**M, Opts);
@@ -327,7 +434,7 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
 
   Out.Module = std::make_unique<Module>("dsu-merged", Ctx);
   Linker L(*Out.Module);
-  if (Error E = linkOldPart(Old, *Out.Module, L))
+  if (Error E = linkOldPart(Old, Out.Plan, *Out.Module, L))
     return std::move(E);
   renameClashes(**PatchPart, *Out.Module);
   if (L.linkInModule(std::move(*PatchPart)))

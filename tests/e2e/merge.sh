@@ -164,13 +164,29 @@ check "the wrong transformer's total shows in the merged program" contains "$WOR
 # The key-value server (examples/kvserver), driven by its scripted client:
 # for each version pair, the old version's session against the real server
 # updated at its K-th update-point visit and against the merged server.
+# The server's poll has a 1 s timeout (its idle tick), so a session slowed
+# down by other jobs would get extra update-point visits: both servers run
+# with a shim that makes poll wait without timeout, so that visits are
+# numbered by the client's requests alone.
 EX="$E2E_DIR/../../examples/kvserver"
 cc -O2 -o "$WORK/kvclient" "$EX/client/kvclient.c"
+cat > "$WORK/notimeout.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <poll.h>
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+  static int (*real)(struct pollfd *, nfds_t, int);
+  if (!real)
+    real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+  return real(fds, n, timeout < 0 ? timeout : -1);
+}
+C
+cc -O2 -shared -fPIC -o "$WORK/notimeout.so" "$WORK/notimeout.c" -ldl
 # kv_session EXE OUT ENV... : plays $SESSION against EXE; the replies in OUT
 kv_session() {
   local exe=$1 out=$2; shift 2
   : > "$out.srv"
-  env "$@" "$exe" -p 0 -b 127.0.0.1 > "$out.srv" 2> "$out.err" &
+  env LD_PRELOAD="$WORK/notimeout.so" "$@" "$exe" -p 0 -b 127.0.0.1 > "$out.srv" 2> "$out.err" &
   local pid=$! port=""
   for _ in $(seq 200); do
     port=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out.srv")
@@ -178,7 +194,14 @@ kv_session() {
     sleep 0.05
   done
   "$WORK/kvclient" -t 10 127.0.0.1 "${port:-1}" < "$SESSION" > "$out"
+  # A signal that lands between the server's check of its stop flag and
+  # its poll (which has no timeout here) is not seen until the next one.
   kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+    kill -TERM "$pid" 2>/dev/null
+  done
   wait "$pid"
   echo "exit $?" >> "$out"
 }
@@ -229,6 +252,21 @@ for pair in v1:v2 v3:v4; do
     fail "kvserver $a -> $b: $n update-point visits, $updated runs updated"
   fi
 done
+
+# The safety rules as checks: forced at afteruse's unsafe point (the first
+# visit, in before(), with a field access of struct item still ahead), the
+# update leaves old code touching the transformed type, and the merged
+# program stops there naming the function and the type. Unforced, it defers
+# the update to the next safe point, as the real runtime does.
+A="$WORK/diff-afteruse/merged"
+DSU_MERGE_FORCE=1 DSU_MERGE_UPDATE_AT=1 "$A" < "$WORK/afteruse.in" > "$WORK/forced.out" 2> "$WORK/forced.err"
+check "old code using a changed type after a forced update stops the run" test $? -eq 95
+check "... naming the point, the function and the type" grep -q \
+  "^dsu: merge: error: after the update at main.c:[0-9]*, old code of function 'before' uses struct item, which the update changed" \
+  "$WORK/forced.err"
+DSU_MERGE_UPDATE_AT=1 "$A" < "$WORK/afteruse.in" > /dev/null 2> "$WORK/unforced.err"
+check "unforced, the update waits for the safe point" grep -q "updated at update point 1 (main.c:[0-9]*)" "$WORK/unforced.err"
+check "... which is not before()'s" not_contains "$WORK/unforced.err" "error"
 
 # --explain: stable, sorted; each old function and global, each update point.
 X="$WORK/sc-globals"

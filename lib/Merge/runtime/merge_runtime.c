@@ -18,6 +18,11 @@
  *     runtime's test mode; a transformer that fails ends the run with exit
  *     status 97, as the test mode does.
  *
+ * Old code that touches the representation of a changed type or global
+ * after the update stops the run with status 95 and an error naming the
+ * function and the type (__dsu_merge_old_use); DSU_MERGE_FORCE=1 commits at
+ * the chosen visit even where the patch is unsafe, to see it happen.
+ *
  * Natively dsu_merge_choose reads DSU_MERGE_UPDATE_AT=K (update at the K-th
  * visit; unset or 0: never). It is a function of its own, never inlined, so
  * that an executor can make its answer symbolic.
@@ -79,6 +84,7 @@ __thread struct dsu_context __dsu_context
 static long visits;       /* update-point visits so far */
 static long requested_at; /* the visit that requested the update, or 0 */
 static int updated;       /* the update has committed */
+static char committed_at[512]; /* FILE:LINE of the commit */
 
 __attribute__((noinline)) int dsu_merge_choose(int point, long visit) {
   static long at = -1;
@@ -120,11 +126,11 @@ static int point_ok(const char *file, long line) {
     if (!match || p->reason)
       match = p;
   }
-  if (!__dsu_changed_names || !*__dsu_changed_names)
+  if (!*__dsu_changed_names)
     return 1;
   if (match && !match->safe_contexts)
     return 1;
-  if (!__dsu_base_sites || !*__dsu_base_sites)
+  if (!*__dsu_base_sites)
     return 1;
   uint64_t depth = __dsu_context.depth;
   if (depth > DSU_CONTEXT_SLOTS)
@@ -581,8 +587,38 @@ static void commit(const char *file, int line) {
   if (state)
     transform_finish();
   updated = 1;
+  snprintf(committed_at, sizeof committed_at, "%s", where);
   fprintf(stderr, "dsu: merge: updated at update point %ld (%s)\n",
           requested_at, where);
+}
+
+/* DSU_MERGE_FORCE=1: commit at the chosen visit even where the patch is
+ * unsafe, as `dsu apply --force-at all` does; the checks below then show
+ * what goes wrong. */
+static int forced(void) {
+  static int force = -1;
+  if (force < 0) {
+    const char *e = getenv("DSU_MERGE_FORCE");
+    force = e && *e && strcmp(e, "0") != 0;
+  }
+  return force;
+}
+
+/* The safety rules, checked: dsu merge puts a call here before every
+ * instruction of old code that touches the representation of a type the
+ * patch changes or a global whose type it changes. Old code runs after the
+ * update only in frames that were active at it (and in functions the patch
+ * removed or gave a new signature); touching a transformed type or global
+ * there is the error the update's safety analysis exists to prevent. */
+void __dsu_merge_old_use(const char *function, const char *what) {
+  if (!updated)
+    return;
+  fprintf(stderr,
+          "dsu: merge: error: after the update at %s, old code of function "
+          "'%s' uses %s, which the update changed\n",
+          committed_at, function, what);
+  fflush(stdout);
+  _exit(95);
 }
 
 void __dsu_update_point(const char *file, int line) {
@@ -593,7 +629,7 @@ void __dsu_update_point(const char *file, int line) {
   base = base ? base + 1 : (file ? file : "?");
   if (!requested_at && dsu_merge_choose(merge_point_index(base, line), n))
     requested_at = n;
-  if (!requested_at || !point_ok(base, line))
+  if (!requested_at || (!point_ok(base, line) && !forced()))
     return;
   commit(file, line);
 }
