@@ -194,8 +194,11 @@ kv_session() {
     sleep 0.05
   done
   "$WORK/kvclient" -t 10 127.0.0.1 "${port:-1}" < "$SESSION" > "$out"
-  # A signal that lands between the server's check of its stop flag and
-  # its poll (which has no timeout here) is not seen until the next one.
+  # The server sees the client's close before it is stopped (one more
+  # visit). A signal that lands between the server's check of its stop
+  # flag and its poll (which has no timeout here) is not seen until the
+  # next one.
+  sleep 0.2
   kill -TERM "$pid" 2>/dev/null
   for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
@@ -220,6 +223,9 @@ for pair in v1:v2 v3:v4; do
     { cat "$d/merge.log"; fail "kvserver $a -> $b: dsu merge"; continue; }
   kv_session "$WORK/kv/$a/kvserver" "$d/count.out" DSU_DISABLE=1 DSU_TEST_COUNT_FILE="$d/count"
   n=$(cat "$d/count" 2>/dev/null || echo 0)
+  # The last visit, after the session's QUIT, happens or not depending on
+  # when the server's own close and the stop signal meet: it is left out.
+  n=$((n - 1))
   bad=0 updated=0
   for k in $(seq 0 "$n"); do
     PAIRS=$((PAIRS + 1))
