@@ -8,6 +8,8 @@
 #include "llvm/IR/Module.h"
 #include "gtest/gtest.h"
 
+#include <sys/wait.h>
+
 using namespace dsu;
 using namespace dsu::test;
 
@@ -173,4 +175,56 @@ TEST(Merge, TransformersThatDoNotCompileAreNamed) {
                      " does not compile"),
             std::string::npos)
       << Why;
+}
+
+TEST(Merge, OldCodeUsingAChangedTypeAfterTheUpdateIsAnError) {
+  TempDir D = makeTempDir();
+  const char *Old = R"(#include <stdio.h>
+#include <stdlib.h>
+#include <dsu.h>
+struct item { int n; };
+static struct item *current;
+static void step(void) {
+  DSU_UPDATE_POINT();
+  current->n++;
+  printf("n %d\n", current->n);
+}
+int main(void) {
+  char line[64];
+  current = malloc(sizeof(struct item));
+  current->n = 0;
+  while (fgets(line, sizeof line, stdin))
+    step();
+  return 0;
+}
+)";
+  std::string New = Old;
+  New.replace(New.find("struct item { int n; };"), 23,
+              "struct item { long n; int extra; };");
+  New.replace(New.find("n %d"), 4, "n %ld");
+  auto OldB = buildProgram(D, "v1", Old);
+  auto NewB = buildProgram(D, "v2", New);
+  ASSERT_TRUE(OldB && NewB);
+  MergeOptions Opts;
+  Opts.IncludeDir = DSU_TEST_SOURCE_DIR "/include";
+  auto Merged = mergeBuilds(*OldB, *NewB, Opts);
+  ASSERT_TRUE(bool(Merged)) << errorText(Merged);
+  std::string Exe = D.file("merged");
+  ASSERT_EQ(errorText(compileMerged(*Merged->Module, NewB->Model, Exe)), "");
+  // step() is active at its point with a field access ahead: unsafe, so the
+  // update waits for a point that is not there and never happens.
+  EXPECT_EQ(runMerged(D, Exe, "a\nb\n", 1), "n 1\nn 2\n");
+  // Forced there, the old body of step() touches the transformed object.
+  std::string In = writeSource(D, "forced.in", "a\nb\n");
+  std::string Err = D.file("forced.err");
+  std::string Cmd = "DSU_MERGE_FORCE=1 DSU_MERGE_UPDATE_AT=2 " + Exe + " < " +
+                    In + " > /dev/null 2> " + Err;
+  int Status = std::system(Cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(Status) && WEXITSTATUS(Status) == 95) << Status;
+  auto Text = readFile(Err);
+  ASSERT_TRUE(bool(Text));
+  EXPECT_NE(Text->find("old code of function 'step' uses struct item, which "
+                       "the update changed"),
+            std::string::npos)
+      << *Text;
 }
