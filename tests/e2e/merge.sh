@@ -277,6 +277,22 @@ DSU_MERGE_UPDATE_AT=1 "$A" < "$WORK/afteruse.in" > /dev/null 2> "$WORK/unforced.
 check "unforced, the update waits for the safe point" grep -q "updated at update point 1 (main.c:[0-9]*)" "$WORK/unforced.err"
 check "... which is not before()'s" not_contains "$WORK/unforced.err" "error"
 
+# What the merge does not model stops the run saying so, never diverges
+# silently: objects from an allocator the program frees itself (the runtime
+# rewrites them in place).
+build wrapped-1 -fdsu-allocator=zmalloc:zfree "$P/wrapped/v1/main.c"
+build wrapped-2 -fdsu-allocator=zmalloc:zfree "$P/wrapped/v2/main.c"
+"$DSU" merge "$WORK/wrapped-1" "$WORK/wrapped-2" --exe "$WORK/wrapped-m" > "$WORK/wrapped-m.log" 2>&1
+check "the merge of a program with its own allocator builds" test $? -eq 0
+printf 'o 4\no 5\np\np\n' > "$WORK/wrapped.in"
+DSU_MERGE_UPDATE_AT=3 "$WORK/wrapped-m" < "$WORK/wrapped.in" > /dev/null 2> "$WORK/wrapped-m.err"
+check "its objects stop the merged program at the update (status 96)" test $? -eq 96
+check "... saying what is not modelled" contains "$WORK/wrapped-m.err" \
+  "dsu: merge: not modelled: a heap object of"
+DSU_DISABLE=1 "$WORK/wrapped-1" < "$WORK/wrapped.in" > "$WORK/wrapped-r.out" 2>/dev/null
+DSU_MERGE_UPDATE_AT=0 "$WORK/wrapped-m" < "$WORK/wrapped.in" > "$WORK/wrapped-m.out" 2>/dev/null
+check "... and runs like the old program without the update" cmp -s "$WORK/wrapped-r.out" "$WORK/wrapped-m.out"
+
 # --explain: stable, sorted; each old function and global, each update point.
 X="$WORK/sc-globals"
 "$DSU" merge "$X/v1/prog" "$X/v2/prog" --explain > "$WORK/explain1" 2>&1
