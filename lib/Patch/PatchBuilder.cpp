@@ -313,28 +313,6 @@ Error checkPinned(StringRef Source, const PatchPlan &Plan) {
                  "in its commit hook (see docs/update-model.md)");
 }
 
-/// The new build's functions and globals by the C names a transformers file
-/// may call them by: every external name, and every static name that only
-/// one unit of the program uses (others need their identity symbol, as
-/// `dsu model` prints it, in an `__asm__` label).
-std::map<std::string, std::string>
-namesForTransformers(const ProgramModel &New) {
-  std::map<std::string, std::string> Names = New.externalSymbols();
-  std::map<std::string, std::set<std::string>> Statics;
-  for (const TUModel &TU : New.TUs) {
-    for (const FunctionInfo &F : TU.Functions)
-      if (F.IsStatic)
-        Statics[F.Name].insert(F.Symbol);
-    for (const GlobalInfo &G : TU.Globals)
-      if (G.IsStatic)
-        Statics[G.Name].insert(G.Symbol);
-  }
-  for (const auto &[Name, Symbols] : Statics)
-    if (Symbols.size() == 1 && !Names.count(Name))
-      Names[Name] = *Symbols.begin();
-  return Names;
-}
-
 /// Compiles the transformers file to an object whose references to the new
 /// version's functions and globals by C name are bound to their identity
 /// symbols (issue 10 item 7): the runtime installs the new code before the
@@ -357,7 +335,7 @@ Error compileTransformers(const std::string &Source, const std::string &Obj,
   auto File = object::ObjectFile::createObjectFile(Obj);
   if (!File)
     return failure(Obj + ": " + toString(File.takeError()));
-  std::map<std::string, std::string> Names = namesForTransformers(New);
+  std::map<std::string, std::string> Names = transformerNames(New);
   std::vector<std::string> Rename = {
       (sys::path::parent_path(clangPath()) + "/llvm-objcopy").str()};
   for (const object::SymbolRef &Sym : File->getBinary()->symbols()) {
@@ -409,9 +387,32 @@ Error checkTransformersFor(StringRef Source, StringRef Path,
 
 } // namespace
 
-Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
-                                      const PatchPlan &Plan,
-                                      const PatchBuildOptions &Opts) {
+/// The new build's functions and globals by the C names a transformers file
+/// may call them by: every external name, and every static name that only
+/// one unit of the program uses (others need their identity symbol, as
+/// `dsu model` prints it, in an `__asm__` label).
+std::map<std::string, std::string>
+dsu::transformerNames(const ProgramModel &New) {
+  std::map<std::string, std::string> Names = New.externalSymbols();
+  std::map<std::string, std::set<std::string>> Statics;
+  for (const TUModel &TU : New.TUs) {
+    for (const FunctionInfo &F : TU.Functions)
+      if (F.IsStatic)
+        Statics[F.Name].insert(F.Symbol);
+    for (const GlobalInfo &G : TU.Globals)
+      if (G.IsStatic)
+        Statics[G.Name].insert(G.Symbol);
+  }
+  for (const auto &[Name, Symbols] : Statics)
+    if (Symbols.size() == 1 && !Names.count(Name))
+      Names[Name] = *Symbols.begin();
+  return Names;
+}
+
+Expected<std::unique_ptr<Module>>
+dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
+                      const PatchBuildOptions &Opts, LLVMContext &Ctx,
+                      bool ForSharedObject) {
   if (!Plan.Refusals.empty()) {
     std::string Why = "the patch needs changes dsu cannot apply:";
     for (const std::string &R : Plan.Refusals)
@@ -456,7 +457,6 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       S.OldGlobals.insert(G.Symbol);
   S.External = New.Model.externalSymbols();
 
-  LLVMContext Ctx;
   auto Merged = std::make_unique<Module>("dsu-patch", Ctx);
   Linker L(*Merged);
   for (const TURecord &R : New.Records) {
@@ -490,11 +490,12 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
   SO.DefineHere = S.DefineNew;
   SO.BodySuffix =
       ".p" + toHex(hashString(Plan.BaseVersion + Plan.TargetVersion), 8);
-  SO.PIC = true;
+  SO.PIC = ForSharedObject;
   SO.PlainAliases = false;
   auto Bodies = installSlots(*Merged, SO);
   addPatchInfo(*Merged, Bodies, S, Plan);
-  makePositionIndependent(*Merged);
+  if (ForSharedObject)
+    makePositionIndependent(*Merged);
   removeDeadGlobals(*Merged);
 
   std::string VerifyErrors;
@@ -502,7 +503,71 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
   if (verifyModule(*Merged, &VOS))
     return failure("internal error: the patch module is invalid:\n" +
                    VerifyErrors);
+  if (Opts.Verbose)
+    for (const std::string &W : S.Warnings)
+      errs() << "dsu patch: warning: " << W << "\n";
+  return std::move(Merged);
+}
 
+std::vector<std::string> dsu::patchCodegenOptions(const ProgramModel &New) {
+  std::vector<std::string> Program;
+  for (const std::string &O : sharedCompileOptions(New))
+    if (!StringRef(O).starts_with("-O") && O != "-fPIC" && O != "-fpic" &&
+        O != "-fPIE" && O != "-fpie")
+      Program.push_back(O);
+  return Program;
+}
+
+Expected<std::string> dsu::patchTransformers(const Build &Old, const Build &New,
+                                             const PatchPlan &Plan,
+                                             const PatchBuildOptions &Opts) {
+  // A user's transformer file is used even when no type changed: it may
+  // carry a state transformer that moves values between globals.
+  if (!needsStateTransformation(Plan) && Opts.TransformersIn.empty())
+    return std::string();
+  std::string Source;
+  if (!Opts.TransformersIn.empty()) {
+    auto Text = readFile(Opts.TransformersIn);
+    if (!Text)
+      return Text.takeError();
+    Source = std::move(*Text);
+    if (Error E = checkTransformersFor(Source, Opts.TransformersIn, Plan))
+      return E;
+  } else {
+    auto Generated = generateTransformers(Old.Model, New.Model, Plan);
+    if (!Generated)
+      return Generated.takeError();
+    Source = std::move(*Generated);
+  }
+  if (!Opts.TransformersOut.empty() && Opts.TransformersIn.empty()) {
+    std::string Target = Opts.TransformersOut;
+    if (sys::fs::exists(Target)) {
+      auto Existing = readFile(Target);
+      if (Existing && *Existing != Source)
+        Target += ".new"; // never overwrite the user's edits
+    }
+    if (Error E = writeFile(Target, Source))
+      return E;
+    if (Opts.Log)
+      *Opts.Log << "dsu patch: transformers written to " << Target << "\n";
+  }
+  if (Error E = checkPinned(Source, Plan))
+    return E;
+  if (Error E = checkNoTodo(Source, Opts.TransformersIn.empty()
+                                        ? Opts.TransformersOut
+                                        : Opts.TransformersIn))
+    return E;
+  return Source;
+}
+
+Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
+                                      const PatchPlan &Plan,
+                                      const PatchBuildOptions &Opts) {
+  LLVMContext Ctx;
+  auto MergedOr = buildPatchModule(Old, New, Plan, Opts, Ctx);
+  if (!MergedOr)
+    return MergedOr.takeError();
+  std::unique_ptr<Module> Merged = std::move(*MergedOr);
   auto Tmp = TempDir::create("dsu-patch");
   if (!Tmp)
     return Tmp.takeError();
@@ -528,47 +593,13 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
       "-Wno-unused-command-line-argument", "-o", SoPath, BcPath};
   // The code-generation options the program was built with (-fno-builtin,
   // -m flags, ...) hold for the patch's code too: those every unit shares.
-  std::vector<std::string> Program;
-  for (const std::string &O : sharedCompileOptions(New.Model))
-    if (!StringRef(O).starts_with("-O") && O != "-fPIC" && O != "-fpic" &&
-        O != "-fPIE" && O != "-fpie")
-      Program.push_back(O);
+  std::vector<std::string> Program = patchCodegenOptions(New.Model);
   Compile.insert(Compile.begin() + 1, Program.begin(), Program.end());
-  // A user's transformer file is used even when no type changed: it may
-  // carry a state transformer that moves values between globals.
-  if (needsStateTransformation(Plan) || !Opts.TransformersIn.empty()) {
-    std::string Source;
-    if (!Opts.TransformersIn.empty()) {
-      auto Text = readFile(Opts.TransformersIn);
-      if (!Text)
-        return Text.takeError();
-      Source = std::move(*Text);
-      if (Error E = checkTransformersFor(Source, Opts.TransformersIn, Plan))
-        return E;
-    } else {
-      auto Generated = generateTransformers(Old.Model, New.Model, Plan);
-      if (!Generated)
-        return Generated.takeError();
-      Source = std::move(*Generated);
-    }
-    if (!Opts.TransformersOut.empty() && Opts.TransformersIn.empty()) {
-      std::string Target = Opts.TransformersOut;
-      if (sys::fs::exists(Target)) {
-        auto Existing = readFile(Target);
-        if (Existing && *Existing != Source)
-          Target += ".new"; // never overwrite the user's edits
-      }
-      if (Error E = writeFile(Target, Source))
-        return E;
-      if (Opts.Log)
-        *Opts.Log << "dsu patch: transformers written to " << Target << "\n";
-    }
-    if (Error E = checkPinned(Source, Plan))
-      return E;
-    if (Error E = checkNoTodo(Source, Opts.TransformersIn.empty()
-                                          ? Opts.TransformersOut
-                                          : Opts.TransformersIn))
-      return E;
+  auto Transformers = patchTransformers(Old, New, Plan, Opts);
+  if (!Transformers)
+    return Transformers.takeError();
+  if (!Transformers->empty()) {
+    const std::string &Source = *Transformers;
     std::string XPath = Dir + "/transformers.c";
     if (Error E = writeFile(XPath, Source))
       return E;
@@ -590,9 +621,6 @@ Expected<std::string> dsu::buildPatch(const Build &Old, const Build &New,
   auto So = readFile(SoPath);
   if (!So)
     return So.takeError();
-  if (Opts.Verbose && Opts.Log)
-    for (const std::string &W : S.Warnings)
-      *Opts.Log << "dsu patch: warning: " << W << "\n";
   PatchFile P;
   P.BaseVersion = Plan.BaseVersion;
   P.TargetVersion = Plan.TargetVersion;

@@ -453,7 +453,7 @@ Expected<std::string> Generator::run() {
          "transformer returns 0 on success;\n * anything else rolls the "
          "update back. */\n";
   Out += "#include <stddef.h>\n#include <string.h>\n#include "
-         "<dsu/patch_format.h>\n#include <dsu.h>\n";
+         "<dsu/patch_format.h>\n#include <dsu/dsu.h>\n";
   Out += systemIncludes() + "\n";
   Out += "\n/* Old and new definitions. */\n";
   for (const std::string &T : Changed) {

@@ -14,6 +14,7 @@ int runApplyCommand(const ArgList &Args);
 int runStatusCommand(const ArgList &Args);
 int runModelCommand(const ArgList &Args);
 int runTestCommand(const ArgList &Args);
+int runMergeCommand(const ArgList &Args);
 } // namespace dsu
 
 #endif

@@ -45,9 +45,21 @@ Live updates of programs built with dsu-cc:
                      the update points it reaches, then once per update
                      point with PATCH applied there; compare each output
                      with FILE (default: the output without an update)
+
+Verification of updates:
+  merge OLD NEW [--patch PATCH] [--transformers FILE.c] [-o MERGED.bc|.ll]
+        [--exe PROGRAM] [--explain] [--keep DIR] [--allow-partial]
+        [--allow-state-loss NAME[,NAME...]]
+                     make the merged program of the update OLD -> NEW: both
+                     versions' code, the transformers, and at every update
+                     point visit a choice to update there (natively
+                     DSU_MERGE_UPDATE_AT=K: at the K-th visit); -o writes its
+                     LLVM module, --exe a native program; --explain prints
+                     where each function, global and update point went;
+                     --allow-partial and --allow-state-loss as for patch
 )"
 #ifdef DSU_HAVE_SYMEX
-                            R"(
+                           R"(
 Verification:
   symex FILE.c... [OPTIONS] [-- CLANG-FLAGS]
                      symbolically execute a C program (dsu symex --help)
@@ -87,6 +99,8 @@ static int dispatch(int argc, char **argv) {
   dsu::ArgList Args(argv + 1, argv + argc);
   if (Cmd == "patch")
     return dsu::runPatchCommand(Args);
+  if (Cmd == "merge")
+    return dsu::runMergeCommand(Args);
   if (Cmd == "keygen")
     return dsu::runKeygenCommand(Args);
   if (Cmd == "diff")

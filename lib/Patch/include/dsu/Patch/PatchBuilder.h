@@ -4,8 +4,12 @@
 
 #include "dsu/Model/TURecord.h"
 #include "dsu/Patch/Diff.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -39,6 +43,37 @@ struct PatchBuildOptions {
 llvm::Expected<std::string> buildPatch(const Build &Old, const Build &New,
                                        const PatchPlan &Plan,
                                        const PatchBuildOptions &Opts);
+
+/// The patch's code and tables as one LLVM module in Ctx (the new build's
+/// changed and added code with slots, __dsu_patch_info, __dsu_points, ...),
+/// before it is compiled: for a shared object (position-independent) or,
+/// with ForSharedObject false, to be linked into one program with the old
+/// build's code (`dsu merge`, lib/Merge). Fails as buildPatch does on the
+/// plan's refusals.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
+                 const PatchBuildOptions &Opts, llvm::LLVMContext &Ctx,
+                 bool ForSharedObject = true);
+
+/// The C source of the patch's state transformers, after the checks
+/// buildPatch makes (the pair the file was generated for, pinned types,
+/// DSU-TODO lines): the user's (Opts.TransformersIn) or the generated ones;
+/// empty when the patch needs none. Writes Opts.TransformersOut.
+llvm::Expected<std::string> patchTransformers(const Build &Old,
+                                              const Build &New,
+                                              const PatchPlan &Plan,
+                                              const PatchBuildOptions &Opts);
+
+/// The code-generation options every unit of the program was built with
+/// (-fno-builtin, -m flags), without -O and PIC/PIE flags: the patch's code
+/// is compiled with them too.
+std::vector<std::string> patchCodegenOptions(const ProgramModel &New);
+
+/// The new build's functions and globals by the C names a transformers file
+/// may use for them (external names, and static names only one unit uses),
+/// mapped to their identity symbols: `dsu patch` and `dsu merge` bind the
+/// transformers' references through it.
+std::map<std::string, std::string> transformerNames(const ProgramModel &New);
 
 } // namespace dsu
 

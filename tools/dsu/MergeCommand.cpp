@@ -1,0 +1,139 @@
+//===- MergeCommand.cpp - dsu merge ---------------------------------------===//
+//
+// Thin: parses the arguments, loads the builds, calls lib/Merge and writes.
+// Every failure to merge (builds that are not dsu-cc's, builds of two
+// different programs, a patch for another pair, transformers that do not
+// compile, a patch the merge cannot model) exits with status 3.
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "dsu/Analysis/StoredModules.h"
+#include "dsu/Merge/Merge.h"
+#include "dsu/Support/InstallLayout.h"
+#include "dsu/Support/Process.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace dsu;
+using namespace llvm;
+
+namespace {
+
+constexpr int MergeFailed = 3;
+
+int fail(const Twine &Msg, int Status = MergeFailed) {
+  errs() << "dsu: error: merge: " << Msg << "\n";
+  return Status;
+}
+
+Expected<Build> loadMergeBuild(const std::string &Path) {
+  if (!sys::fs::exists(Path))
+    return createStringError(inconvertibleErrorCode(), Path + ": no such file");
+  if (!sys::fs::is_regular_file(Path))
+    return createStringError(inconvertibleErrorCode(),
+                             Path + ": not a regular file");
+  auto B = readBuild(Path);
+  if (!B)
+    return B.takeError();
+  if (Error E = analyseBuild(*B))
+    return std::move(E);
+  return B;
+}
+
+/// Where <dsu/patch_format.h> is ($DSU_HOME/include or BIN/../include).
+std::string mergeIncludeDir() {
+  return findInstallLayout("dsu", (void *)&mergeIncludeDir).IncludeDir;
+}
+
+} // namespace
+
+int dsu::runMergeCommand(const ArgList &Args) {
+  std::vector<std::string> Positional;
+  std::string Out, Exe, Patch, Transformers, Keep, StateLoss;
+  bool Explain = false, AllowPartial = false;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    const std::string &A = Args[I];
+    auto Value = [&](std::string &To) {
+      if (I + 1 >= Args.size())
+        return false;
+      To = Args[++I];
+      return true;
+    };
+    if (A == "--explain")
+      Explain = true;
+    else if (A == "--allow-partial")
+      AllowPartial = true;
+    else if (A == "-o" || A == "--exe" || A == "--patch" ||
+             A == "--transformers" || A == "--keep" ||
+             A == "--allow-state-loss") {
+      std::string &To = A == "-o"                   ? Out
+                        : A == "--exe"              ? Exe
+                        : A == "--patch"            ? Patch
+                        : A == "--keep"             ? Keep
+                        : A == "--allow-state-loss" ? StateLoss
+                                                    : Transformers;
+      if (!Value(To))
+        return fail("option '" + A + "' needs a value", 1);
+    } else if (A.size() > 1 && A[0] == '-')
+      return fail("unknown option '" + A + "'", 1);
+    else
+      Positional.push_back(A);
+  }
+  if (Positional.size() != 2 || (Out.empty() && Exe.empty() && !Explain))
+    return fail("usage: dsu merge OLD NEW [--patch PATCH] [--transformers "
+                "FILE.c] [-o MERGED.bc|.ll] [--exe PROGRAM] [--explain] "
+                "[--keep DIR] [--allow-partial] [--allow-state-loss "
+                "NAME[,NAME...]]",
+                1);
+  auto Start = std::chrono::steady_clock::now();
+  auto Old = loadMergeBuild(Positional[0]);
+  if (!Old)
+    return fail(toString(Old.takeError()));
+  auto New = loadMergeBuild(Positional[1]);
+  if (!New)
+    return fail(toString(New.takeError()));
+  if (!Transformers.empty() && !sys::fs::is_regular_file(Transformers))
+    return fail(Transformers + ": no such file");
+  MergeOptions Opts;
+  Opts.TransformersIn = Transformers;
+  Opts.PatchFile = Patch;
+  Opts.IncludeDir = mergeIncludeDir();
+  Opts.KeepDir = Keep;
+  Opts.AllowPartial = AllowPartial;
+  for (StringRef Name : split(StateLoss, ','))
+    if (!Name.empty())
+      Opts.AllowStateLoss.insert(Name.str());
+  if (Explain && Out.empty() && Exe.empty()) {
+    if (Error E = checkMergeInputs(*Old, *New, Opts))
+      return fail(toString(std::move(E)));
+    outs() << explainMerge(*Old, *New, diffModels(Old->Model, New->Model));
+    return 0;
+  }
+  auto Merged = mergeBuilds(*Old, *New, Opts);
+  if (!Merged)
+    return fail(toString(Merged.takeError()));
+  if (!Out.empty())
+    if (Error E = writeMergedModule(*Merged->Module, Out))
+      return fail(toString(std::move(E)));
+  if (!Exe.empty())
+    if (Error E = compileMerged(*Merged->Module, New->Model, Exe))
+      return fail(toString(std::move(E)));
+  double Seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+          .count();
+  if (Explain)
+    outs() << explainMerge(*Old, *New, Merged->Plan);
+  else
+    outs() << "dsu: merged " << Old->VersionId << " -> " << New->VersionId
+           << " into " << (Out.empty() ? Exe : Out) << " ("
+           << Merged->Points.size() << " update points, "
+           << Merged->Module->size() << " functions, "
+           << format("%.2f", Seconds) << " s)\n";
+  return 0;
+}
