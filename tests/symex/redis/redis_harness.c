@@ -268,9 +268,15 @@ int main(void) {
 #endif
 
 #ifdef REDIS_CHECK_SETGET
+#ifndef REDIS_KEY_MAX
+#define REDIS_KEY_MAX 4
+#endif
+#ifndef REDIS_VALUE_MAX
+#define REDIS_VALUE_MAX 8
+#endif
 int main(void) {
   struct request r;
-  char key[4], val[8], out[64];
+  char key[REDIS_KEY_MAX], val[REDIS_VALUE_MAX], out[64];
   size_t klen, vlen, n;
   redisClient *c;
 
@@ -278,8 +284,8 @@ int main(void) {
   c = harnessClient(7);
   klee_make_symbolic(key, sizeof key, "key");
   klee_make_symbolic(val, sizeof val, "value");
-  klen = symbolicLength(1, 4, "klen");
-  vlen = symbolicLength(1, 8, "vlen");
+  klen = symbolicLength(1, REDIS_KEY_MAX, "klen");
+  vlen = symbolicLength(1, REDIS_VALUE_MAX, "vlen");
 
   requestStart(&r, 3);
   requestArg(&r, "SET", 3);
