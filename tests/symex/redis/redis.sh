@@ -5,7 +5,8 @@
 # case must reproduce natively under dsu replay.
 #   redis.sh DRIVER CHECK OUT
 # CHECK is one of
-#   hmget-2.0.3  HMGET with a symbolic key among stored keys of every type and
+#   hmget-2.0.3  HMGET with a symbolic key byte (stored keys of every type and
+#                every absent key) and
 #                0-2 symbolic fields: error, both of 2.0.3's crashes in
 #                dict.c (a null dereference for the integer-encoded value, an
 #                out-of-bounds read for the string)
