@@ -15,6 +15,11 @@
  *                       with a symbolic key byte (the four stored keys and
  *                       every other) and 0-2 symbolic field bytes; the
  *                       reply must be what the protocol says.
+ *   REDIS_CHECK_REQUEST the stored keys of REDIS_CHECK_HMGET, then one
+ *                       request from <klee/dsu_request.h>'s grammar (8
+ *                       commands, 1-2 arguments of 1 byte from the keys,
+ *                       the hash's field and a digit); some reply must come
+ *                       and the client must be ready for the next request.
  *   REDIS_CHECK_SETGET  SET k v then GET k, with k 1-REDIS_KEY_MAX (4) and
  *                       v 1-REDIS_VALUE_MAX (8) symbolic bytes (any byte:
  *                       digits too, so integer encoding is explored); GET
@@ -24,6 +29,7 @@
 #include "redis.c"
 #undef main
 
+#include <klee/dsu_request.h>
 #include <klee/klee.h>
 
 /* initServer() minus signals, sockets, /dev/null, the cron timer and the
@@ -309,6 +315,35 @@ int main(void) {
     put(&w, "\r\n", 2);
     klee_assert(sameBytes(out, n, w.buf, w.len));
   }
+  return 0;
+}
+#endif
+
+#ifdef REDIS_CHECK_REQUEST
+int main(void) {
+  static const char *const cmds[] = {"GET",    "SET",  "HGET", "HMGET",
+                                     "EXISTS", "TYPE", "LLEN", "DEL"};
+  const char *setS[] = {"SET", "s", "hello"};
+  const char *setN[] = {"SET", "n", "123"};
+  const char *pushL[] = {"RPUSH", "l", "x"};
+  const char *hsetH[] = {"HSET", "h", "f", "v"};
+  struct dsu_grammar g = {cmds, 8, "snlhzf1", 1, 2, 1, 1};
+  struct request r;
+  char out[512];
+  size_t n;
+  redisClient *c;
+
+  harnessInitServer();
+  c = harnessClient(7);
+  command(c, 3, setS, "+OK\r\n");
+  command(c, 3, setN, "+OK\r\n");
+  command(c, 3, pushL, ":1\r\n");
+  command(c, 4, hsetH, ":1\r\n");
+  r.len = dsu_make_request(r.buf, sizeof r.buf, &g, DSU_REQUEST_MULTIBULK);
+  feed(c, &r);
+  n = replies(c, out, sizeof out);
+  klee_assert(n > 0);
+  klee_assert(c->argc == 0 && c->bulklen == -1 && c->multibulk == 0);
   return 0;
 }
 #endif
