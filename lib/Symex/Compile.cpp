@@ -51,8 +51,13 @@ Error dsu::symex::writeKleeHeader(StringRef Dir) {
   sys::path::append(P, "klee");
   if (std::error_code EC = sys::fs::create_directories(P))
     return fail(P + ": error: " + EC.message());
+  SmallString<256> Request(P);
   sys::path::append(P, "klee.h");
-  return writeFile(P, kleeHeaderSource());
+  if (Error E = writeFile(P, kleeHeaderSource()))
+    return E;
+  // The request grammar for harnesses (built on klee.h only).
+  sys::path::append(Request, "dsu_request.h");
+  return writeFile(Request, EmbeddedRequestHeader);
 }
 
 namespace {

@@ -429,6 +429,55 @@ void Executor::forEachValue(ExecutionState &S, const SVal &V, StringRef What,
   }
 }
 
+bool Executor::fewValues(ExecutionState &S, const SVal &V, unsigned Limit,
+                         std::vector<APInt> &Values) {
+  Values.clear();
+  if (V.isConcrete()) {
+    Values.push_back(V.value());
+    return true;
+  }
+  Z3_context Z = Ctx.z3();
+  std::vector<Z3_ast> Cs(S.Constraints.begin(), S.Constraints.end());
+  Z3_ast W = B.bv(V);
+  while (Values.size() <= Limit) {
+    Query Q;
+    Q.Constraints = Cs;
+    std::vector<APInt> Model;
+    auto R = Slv->check(Q, {W}, &Model);
+    if (!R) {
+      consumeError(R.takeError());
+      return false;
+    }
+    if (*R == SatResult::Unsat)
+      return !Values.empty();
+    if (*R != SatResult::Sat)
+      return false;
+    Values.push_back(Model[0]);
+    Cs.push_back(Z3_mk_not(Z, Z3_mk_eq(Z, W, Ctx.numeral(Model[0]))));
+  }
+  return false;
+}
+
+void Executor::forkOverValues(ExecutionState &S, const SVal &V,
+                              const std::vector<APInt> &Values,
+                              const ValueFn &Fn) {
+  Z3_context Z = Ctx.z3();
+  ExecutionState *Cur = &S;
+  for (size_t I = 0; I < Values.size(); ++I) {
+    Z3_ast Eq = Z3_mk_eq(Z, B.bv(V), Ctx.numeral(Values[I]));
+    if (I + 1 == Values.size()) {
+      addConstraint(*Cur, Eq);
+      Fn(*Cur, Values[I]);
+      return;
+    }
+    ExecutionState *Rest = clone(*Cur);
+    addConstraint(*Cur, Eq);
+    addConstraint(*Rest, Z3_mk_not(Z, Eq));
+    Fn(*Cur, Values[I]);
+    Cur = Rest;
+  }
+}
+
 ExecutionState *Executor::clone(ExecutionState &S) {
   auto *N = new ExecutionState(S);
   N->Id = NextStateId++;
@@ -1356,6 +1405,22 @@ void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
   unsigned W = bitsOf(T);
   access(S, eval(S, L->getPointerOperand()), N, false,
          [&](ExecutionState &St, const MemObject &O, const SVal &Off) {
+           std::vector<APInt> Offs;
+           if (!Off.isConcrete() && !O.Array &&
+               O.Size > MemoryOps::ArrayLimit &&
+               fewValues(St, Off, MaxSmallReadOffsets, Offs)) {
+             // A large table read at an index with a few possible values
+             // (a digit indexing redis's 10,000 shared integers): one
+             // state per value is cheaper than a term over every entry.
+             uint64_t Base = O.Base;
+             forkOverValues(St, Off, Offs,
+                            [&](ExecutionState &St, const APInt &C) {
+                              SVal V = Mem.read(*St.Mem.byBase(Base),
+                                                SVal::concrete(C), (unsigned)N);
+                              setResult(St, L, B.trunc(V, W));
+                            });
+             return;
+           }
            if (!Off.isConcrete() && !O.Array &&
                O.Size > MemoryOps::TreeLimit) {
              // Too large for a term over every position: fix the offset.

@@ -50,6 +50,10 @@ constexpr uint64_t FunctionBase = 0x7f0000000000ULL;
 constexpr uint64_t MaxAlloc = 1ULL << 28;
 /// A symbolic pointer may point into at most this many objects.
 constexpr unsigned MaxPointerTargets = 8;
+/// A symbolic offset into an object larger than MemoryOps::ArrayLimit with
+/// at most this many possible values is forked over instead of read through
+/// a term over every position.
+constexpr unsigned MaxSmallReadOffsets = 16;
 /// The stack of the thread the exploration (and Z3) runs on.
 constexpr unsigned ExecutorStackBytes = 256u << 20;
 /// A function pointer may name at most this many functions.
@@ -101,6 +105,15 @@ private:
   /// constrained to that value (see the essay in Executor.cpp).
   void forEachValue(ExecutionState &S, const SVal &V, llvm::StringRef What,
                     const ValueFn &Fn);
+  /// Collects the values \p V can take on \p S when there are at most
+  /// \p Limit of them; false when there are more (or the solver failed).
+  bool fewValues(ExecutionState &S, const SVal &V, unsigned Limit,
+                 std::vector<llvm::APInt> &Values);
+  /// Runs \p Fn once per value of \p Values (all the values \p V can take),
+  /// each time on a state constrained to it.
+  void forkOverValues(ExecutionState &S, const SVal &V,
+                      const std::vector<llvm::APInt> &Values,
+                      const ValueFn &Fn);
   /// file:line of the innermost frame in the program's own code.
   std::string userLocation(ExecutionState &S);
   /// Splits \p S on \p Cond: returns the states where it holds / fails.
