@@ -112,7 +112,7 @@ Error driver::compileUnit(const ParsedCommand &P, const std::string &Source,
   DriverArgs.push_back("-o");
   DriverArgs.push_back(Object);
 
-  auto TU = compileToIR(DriverArgs, P.Allocators);
+  auto TU = compileToIR(DriverArgs, P.Allocators, Log);
   if (!TU) // clang has already printed its diagnostics with file and line
     return failure(Source + ": " + toString(TU.takeError()));
   Module &M = TU->module();

@@ -82,7 +82,8 @@ CompiledTU::CompiledTU(CompiledTU &&) = default;
 
 Expected<CompiledTU>
 dsu::compileToIR(const std::vector<std::string> &DriverArgs,
-                 const std::vector<std::string> &ExtraAllocators) {
+                 const std::vector<std::string> &ExtraAllocators,
+                 raw_ostream &Diagnostics) {
   static bool TargetsReady = [] {
     InitializeNativeTarget();
     InitializeNativeTargetAsmPrinter();
@@ -93,7 +94,7 @@ dsu::compileToIR(const std::vector<std::string> &DriverArgs,
 
   IntrusiveRefCntPtr<clang::DiagnosticOptions> DiagOpts =
       new clang::DiagnosticOptions();
-  auto *Printer = new clang::TextDiagnosticPrinter(errs(), &*DiagOpts);
+  auto *Printer = new clang::TextDiagnosticPrinter(Diagnostics, &*DiagOpts);
   IntrusiveRefCntPtr<clang::DiagnosticIDs> DiagIDs(new clang::DiagnosticIDs());
   clang::DiagnosticsEngine Diags(DiagIDs, &*DiagOpts, Printer);
 
@@ -127,7 +128,8 @@ dsu::compileToIR(const std::vector<std::string> &DriverArgs,
                                                  Argv[0]))
     return createStringError(inconvertibleErrorCode(),
                              "invalid compiler arguments");
-  CI.createDiagnostics();
+  CI.createDiagnostics(
+      new clang::TextDiagnosticPrinter(Diagnostics, &CI.getDiagnosticOpts()));
   // Unoptimised IR first: the rewrite must see every call and reference
   // before the optimiser inlines or folds them. emitObject() turns the
   // passes back on.

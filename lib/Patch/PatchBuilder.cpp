@@ -503,9 +503,9 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
   if (verifyModule(*Merged, &VOS))
     return failure("internal error: the patch module is invalid:\n" +
                    VerifyErrors);
-  if (Opts.Verbose)
+  if (Opts.Verbose && Opts.Log)
     for (const std::string &W : S.Warnings)
-      errs() << "dsu patch: warning: " << W << "\n";
+      *Opts.Log << "dsu patch: warning: " << W << "\n";
   return std::move(Merged);
 }
 

@@ -21,7 +21,7 @@ compileSnippet(const TempDir &Dir, const std::string &Rel,
                                    "-I" DSU_TEST_INCLUDE_DIR};
   Args.insert(Args.end(), ExtraArgs.begin(), ExtraArgs.end());
   Args.insert(Args.end(), {"-c", Path, "-o", Path + ".o"});
-  auto TU = compileToIR(Args, Allocators);
+  auto TU = compileToIR(Args, Allocators, llvm::errs());
   if (!TU) {
     ADD_FAILURE() << "compiling " << Rel << ": " << llvm::toString(TU.takeError());
     return std::nullopt;

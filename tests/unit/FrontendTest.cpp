@@ -255,7 +255,8 @@ TEST(FrontendTest, CompileErrors) {
   TempDir D = makeTempDir();
   testing::internal::CaptureStderr();
   std::string Path = writeSource(D, "bad.c", "int f(void) { return nope; }\n");
-  auto TU = compileToIR({clangPath(), "-c", Path, "-o", Path + ".o"}, {});
+  auto TU = compileToIR({clangPath(), "-c", Path, "-o", Path + ".o"}, {},
+                        llvm::errs());
   std::string Diag = testing::internal::GetCapturedStderr();
   ASSERT_FALSE(bool(TU));
   EXPECT_EQ(errorText(TU), "compilation failed");
@@ -263,8 +264,9 @@ TEST(FrontendTest, CompileErrors) {
   EXPECT_NE(Diag.find("nope"), std::string::npos) << Diag;
 
   testing::internal::CaptureStderr();
-  auto Missing = compileToIR(
-      {clangPath(), "-c", D.file("missing.c"), "-o", D.file("m.o")}, {});
+  auto Missing =
+      compileToIR({clangPath(), "-c", D.file("missing.c"), "-o", D.file("m.o")},
+                  {}, llvm::errs());
   testing::internal::GetCapturedStderr();
   ASSERT_FALSE(bool(Missing));
   EXPECT_FALSE(errorText(Missing).empty());

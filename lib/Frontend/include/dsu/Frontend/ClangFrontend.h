@@ -19,9 +19,10 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -87,7 +88,8 @@ public:
 
 private:
   friend llvm::Expected<CompiledTU>
-  compileToIR(const std::vector<std::string> &, const std::vector<std::string> &);
+  compileToIR(const std::vector<std::string> &,
+              const std::vector<std::string> &, llvm::raw_ostream &);
   std::unique_ptr<llvm::LLVMContext> Context;
   std::unique_ptr<clang::CompilerInstance> Instance;
   std::unique_ptr<llvm::Module> Module;
@@ -96,11 +98,12 @@ private:
 
 /// Compiles one source file. DriverArgs is a clang command line for exactly
 /// this file ("clang", flags..., "-c", "file.c", "-o", "file.o"). Clang's
-/// diagnostics go to stderr with file and line; on failure the error says
+/// diagnostics go to Diagnostics with file and line; on failure the error says
 /// compilation failed. ExtraAllocators names allocator wrappers.
 llvm::Expected<CompiledTU>
 compileToIR(const std::vector<std::string> &DriverArgs,
-            const std::vector<std::string> &ExtraAllocators);
+            const std::vector<std::string> &ExtraAllocators,
+            llvm::raw_ostream &Diagnostics);
 
 } // namespace dsu
 
