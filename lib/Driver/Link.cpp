@@ -68,18 +68,6 @@ void decideDirectCalls(ProgramModel &Program, bool DirectCalls) {
       F.DirectCalls = false;
 }
 
-/// The program's functions by symbol, and the external ones by their plain
-/// name too (calls across units name them so), for instrumentContexts.
-std::map<std::string, const FunctionInfo *>
-programFunctions(const ProgramModel &Program) {
-  std::map<std::string, const FunctionInfo *> Functions =
-      Program.functionsBySymbol();
-  for (const auto &[Plain, Symbol] : Program.externalSymbols())
-    if (auto It = Functions.find(Symbol); It != Functions.end())
-      Functions.emplace(Plain, It->second);
-  return Functions;
-}
-
 /// Whether a unit's code (compiled as Compiled says) calls directly only
 /// where Final allows it.
 bool directCallsAllowed(const TUModel &Compiled, const TUModel &Final) {
@@ -334,7 +322,7 @@ Expected<std::string> prepareLink(std::vector<LinkObject> &Objects,
     TUIndex += N;
   }
   std::map<std::string, const FunctionInfo *> ProgramFunctions =
-      programFunctions(Program);
+      Program.functionsByLinkName();
   TUIndex = 0;
   std::vector<std::pair<LinkObject *, const TUModel *>> Work;
   for (LinkObject &O : Objects) {
@@ -403,7 +391,7 @@ settleDirectCalls(const std::string &Output, bool DirectCalls,
     Program.TUs.push_back(R.Model);
   decideDirectCalls(Program, DirectCalls);
   std::map<std::string, const FunctionInfo *> ProgramFunctions =
-      programFunctions(Program);
+      Program.functionsByLinkName();
   // Which object of the link line each unit came from.
   std::map<std::string, size_t> LinkIndexOf;    // single-unit objects
   std::map<std::string, std::string> InSeveral; // unit -> object path

@@ -138,18 +138,6 @@ compileC(StringRef Source, StringRef Name, const std::string &Dir,
   return std::move(*M);
 }
 
-/// The program's functions by symbol, and the external ones by their plain
-/// name too, as dsu-cc's link gives them to instrumentContexts.
-std::map<std::string, const FunctionInfo *>
-programFunctions(const ProgramModel &Program) {
-  std::map<std::string, const FunctionInfo *> Functions =
-      Program.functionsBySymbol();
-  for (const auto &[Plain, Symbol] : Program.externalSymbols())
-    if (auto It = Functions.find(Symbol); It != Functions.end())
-      Functions.emplace(Plain, It->second);
-  return Functions;
-}
-
 /// The name of T without the suffix the IR linker or parser adds to a
 /// second struct of one name ("struct.item.12" -> "struct.item").
 StringRef baseStructName(StructType *T) {
@@ -254,7 +242,7 @@ unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
 /// The old part: the old executable's code, as dsu-cc's link made it.
 Error linkOldPart(const Build &Old, const PatchPlan &Plan, Module &Merged,
                   Linker &L) {
-  auto Functions = programFunctions(Old.Model);
+  auto Functions = Old.Model.functionsByLinkName();
   for (const TURecord &R : Old.Records) {
     auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, R.Model.TU),
                               Merged.getContext());

@@ -275,6 +275,15 @@ ProgramModel::typesByName(bool WithSystem) const {
   return M;
 }
 
+std::map<std::string, const FunctionInfo *>
+ProgramModel::functionsByLinkName() const {
+  std::map<std::string, const FunctionInfo *> Functions = functionsBySymbol();
+  for (const auto &[Plain, Symbol] : externalSymbols())
+    if (auto It = Functions.find(Symbol); It != Functions.end())
+      Functions.emplace(Plain, It->second);
+  return Functions;
+}
+
 std::map<std::string, std::string> ProgramModel::externalSymbols() const {
   std::map<std::string, std::string> M;
   for (const TUModel &TU : TUs) {

@@ -297,6 +297,10 @@ public:
   /// All functions and globals by symbol (last definition wins).
   std::map<std::string, const FunctionInfo *> functionsBySymbol() const;
   std::map<std::string, const GlobalInfo *> globalsBySymbol() const;
+  /// Functions by symbol, and the external ones by their plain name too
+  /// (calls across units name them so): what instrumentContexts looks
+  /// callees up in, for dsu-cc's link and for merged programs alike.
+  std::map<std::string, const FunctionInfo *> functionsByLinkName() const;
   /// Types by name; the first definition seen. System types (TypeInfo::
   /// IsSystem) only when asked for.
   std::map<std::string, const TypeInfo *>
