@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dsu/Support/Error.h"
 #include "dsu/Symex/Symex.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -33,15 +34,11 @@ StringRef dsu::symex::libcModelSource() { return EmbeddedLibc; }
 StringRef dsu::symex::replayRuntimeSource() { return EmbeddedReplay; }
 StringRef dsu::symex::kleeHeaderSource() { return EmbeddedKleeHeader; }
 
-static Error fail(const Twine &Msg) {
-  return createStringError(inconvertibleErrorCode(), Msg.str());
-}
-
 static Error writeFile(StringRef Path, StringRef Text) {
   std::error_code EC;
   raw_fd_ostream OS(Path, EC);
   if (EC)
-    return fail(Path + ": error: " + EC.message());
+    return dsu::failure(Path + ": error: " + EC.message());
   OS << Text;
   return Error::success();
 }
@@ -50,7 +47,7 @@ Error dsu::symex::writeKleeHeader(StringRef Dir) {
   SmallString<256> P(Dir);
   sys::path::append(P, "klee");
   if (std::error_code EC = sys::fs::create_directories(P))
-    return fail(P + ": error: " + EC.message());
+    return dsu::failure(P + ": error: " + EC.message());
   SmallString<256> Request(P);
   sys::path::append(P, "klee.h");
   if (Error E = writeFile(P, kleeHeaderSource()))
@@ -107,9 +104,9 @@ static Error runClang(const CompileOptions &O, StringRef Input,
   std::string ErrMsg;
   int RC = sys::ExecuteAndWait(O.Clang, Refs, std::nullopt, {}, 0, 0, &ErrMsg);
   if (RC != 0)
-    return fail(Input + ": error: clang-19 failed" +
-                (ErrMsg.empty() ? "" : ": " + ErrMsg) + " (exit status " +
-                Twine(RC) + ")");
+    return dsu::failure(Input + ": error: clang-19 failed" +
+                        (ErrMsg.empty() ? "" : ": " + ErrMsg) +
+                        " (exit status " + Twine(RC) + ")");
   return Error::success();
 }
 
@@ -117,11 +114,12 @@ Expected<std::unique_ptr<Module>>
 dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
                            const CompileOptions &O) {
   if (Files.empty())
-    return fail("error: no input files");
+    return dsu::failure("error: no input files");
   TempDir Tmp;
   if (std::error_code EC =
           sys::fs::createUniqueDirectory("dsu-symex", Tmp.Path))
-    return fail("error: cannot create a temporary directory: " + EC.message());
+    return dsu::failure("error: cannot create a temporary directory: " +
+                        EC.message());
   SmallString<256> Inc(Tmp.Path);
   sys::path::append(Inc, "include");
   if (Error E = writeKleeHeader(Inc))
@@ -137,7 +135,7 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
   auto Load = [&](StringRef Src,
                   bool Runtime) -> Expected<std::unique_ptr<Module>> {
     if (!sys::fs::exists(Src))
-      return fail(Src + ": error: no such file");
+      return dsu::failure(Src + ": error: no such file");
     SmallString<256> Out(Tmp.Path);
     sys::path::append(Out, "m" + Twine(Index++) + ".bc");
     if (Error E = runClang(O, Src, Out, Inc, Runtime))
@@ -145,7 +143,8 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
     SMDiagnostic Diag;
     std::unique_ptr<Module> M = parseIRFile(Out, Diag, Ctx);
     if (!M)
-      return fail(Src + ": error: cannot read bitcode: " + Diag.getMessage());
+      return dsu::failure(Src +
+                          ": error: cannot read bitcode: " + Diag.getMessage());
     return std::move(M);
   };
   for (const std::string &F : Files) {
@@ -158,7 +157,7 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
       continue;
     }
     if (L->linkInModule(std::move(*M)))
-      return fail(F + ": error: cannot link (duplicate definitions?)");
+      return dsu::failure(F + ": error: cannot link (duplicate definitions?)");
   }
   // The engine falls back to these byte loops of the libc model when a
   // memcpy/memmove/memset size or pointer is symbolic: make them "needed".
@@ -173,6 +172,6 @@ dsu::symex::compileProgram(LLVMContext &Ctx, ArrayRef<std::string> Files,
   if (!Libc)
     return Libc.takeError();
   if (L->linkInModule(std::move(*Libc), Linker::Flags::LinkOnlyNeeded))
-    return fail("error: cannot link the libc model");
+    return dsu::failure("error: cannot link the libc model");
   return std::move(Program);
 }
