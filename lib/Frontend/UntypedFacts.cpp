@@ -15,7 +15,8 @@
 //    result of a call). A local `void *` variable is looked through: its
 //    own initialiser and assignments in the same function stand for it.
 //    Taking the address of an untyped place (`&c->data`) is a store of
-//    something unknown, as the pointer may be written through.
+//    anything ("address taken"): bytes may be copied in through it
+//    (memcpy) without any cast.
 //  * casts: every place where a pointer to (or into) an object of a record
 //    becomes an untyped pointer, another record's pointer or an integer,
 //    other than as the operand of a comparison or the argument of a library
@@ -138,7 +139,7 @@ public:
     if (const VarDecl *Local = untypedLocal(U->getSubExpr()))
       Locals[Local].push_back(Source{""});
     else if (auto Target = targetOf(U->getSubExpr()))
-      record(*Target, "", U->getExprLoc());
+      record(*Target, "address taken", U->getExprLoc());
     return true;
   }
 

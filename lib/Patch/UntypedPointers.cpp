@@ -20,6 +20,9 @@
 //    comparison, or as the argument of a library function that keeps no
 //    address; addresses given to libraries are pinned objects, see
 //    findPinnedTypes);
+//  * a place whose address the code takes (`&c->data`, given to memcpy or
+//    written through a `void **`) may receive the bytes of any pointer
+//    without a cast: it may hold any moved type;
 //  * null, fresh memory from an allocator and function pointers hold none.
 //
 // A place that may hold a moved object's address becomes a slot of the
@@ -133,6 +136,7 @@ void dsu::classifyUntypedPointers(const ProgramModel &Old, PatchPlan &Plan) {
   for (const Place &P : Places) {
     std::vector<const UntypedStore *> Typed, Untyped, Numbers;
     std::set<std::string> Holds; // moved types
+    bool Anything = P.InUnion || !HaveFacts; // written through other types
     auto It = StoresTo.find(P.Name);
     if (It != StoresTo.end())
       for (const UntypedStore *S : It->second) {
@@ -143,10 +147,13 @@ void dsu::classifyUntypedPointers(const ProgramModel &Old, PatchPlan &Plan) {
           Numbers.push_back(S);
         } else if (S->Source != "fresh memory" && S->Source != "function") {
           Untyped.push_back(S);
+          Anything |= S->Source == "address taken";
         }
       }
-    bool Unknown = !Untyped.empty() || P.InUnion || !HaveFacts;
-    if (Unknown)
+    bool Unknown = !Untyped.empty() || Anything;
+    if (Anything) // bytes copied in through a pointer to it: any type
+      Holds.insert(Moved.begin(), Moved.end());
+    else if (Unknown)
       for (const auto &[Type, Casts] : Laundered)
         Holds.insert(Type);
     if (Holds.empty())

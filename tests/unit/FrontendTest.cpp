@@ -332,6 +332,7 @@ void fill(struct holder *h, struct conn *c, char *buf, void *arg, int n) {
   m.msg_name = &c->addr;           /* 27: into a system struct */
   char *b = buf;
   if (b == ((void *)-1)) {}        /* 29: MAP_FAILED compared: nothing */
+  memcpy(&h->data, &c, sizeof c);  /* 30: bytes of a conn * copied in */
 }
 )");
   ASSERT_TRUE(TU);
@@ -346,6 +347,7 @@ void fill(struct holder *h, struct conn *c, char *buf, void *arg, int n) {
                                  {"current", "char", 19},
                                  {"loop_t.ctx", "struct conn", 25},
                                  {"struct holder.data", "", 12},
+                                 {"struct holder.data", "address taken", 30},
                                  {"struct holder.data", "fresh memory", 13},
                                  {"struct holder.data", "integer", 15},
                                  {"struct holder.data", "struct conn", 10},

@@ -232,6 +232,18 @@ TEST(TransformersTest, VoidPointerOfUntypedValuesFollowsLaunderedTypes) {
             std::string::npos);
 }
 
+TEST(TransformersTest, VoidPointerWhoseAddressIsTakenMayHoldAnything) {
+  // memcpy(&h->data, &it, sizeof it) copies an item's address in without a
+  // cast: the field may hold any moved type although items never lose
+  // their type anywhere.
+  Versions V =
+      holderVersions({{"struct holder.data", "address taken", "h.c", 7}});
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  EXPECT_TRUE(Plan.Refusals.empty()) << refusals(Plan);
+  ASSERT_EQ(Plan.UntypedSlots.size(), 1u) << Plan.dump();
+  EXPECT_EQ(Plan.UntypedSlots[0].Place, "struct holder.data");
+}
+
 TEST(TransformersTest, VoidPointerHoldingItemsAndNumbersIsRefusedAllAtOnce) {
   Versions V = holderVersions({{"struct holder.data", "struct item", "h.c", 7},
                                {"struct holder.data", "integer", "h.c", 8},
