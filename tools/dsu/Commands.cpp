@@ -73,23 +73,6 @@ Parsed parseArgs(const ArgList &Args, const std::set<std::string> &Flags,
   return P;
 }
 
-Expected<Build> loadBuild(const std::string &Path) {
-  if (!sys::fs::exists(Path))
-    return createStringError(inconvertibleErrorCode(),
-                             Path + ": no such file");
-  auto B = readBuild(Path);
-  if (!B)
-    return B.takeError();
-  if (Error E = analyseBuild(*B))
-    return E;
-  return B;
-}
-
-/// Where <dsu/patch_format.h> is ($DSU_HOME/include or BIN/../include).
-std::string includeDir() {
-  return findInstallLayout("dsu", (void *)&includeDir).IncludeDir;
-}
-
 /// The OLD and NEW builds of diff and patch.
 Expected<std::pair<Build, Build>> loadBuilds(const std::string &OldPath,
                                              const std::string &NewPath) {
@@ -112,6 +95,27 @@ bool parsePid(const std::string &S, int &Pid) {
 }
 
 } // namespace
+
+/// Reads a dsu-cc build and runs the analyses dsu needs on it; names the
+/// file when it is missing or not a regular file.
+Expected<Build> dsu::loadBuild(const std::string &Path) {
+  if (!sys::fs::exists(Path))
+    return createStringError(inconvertibleErrorCode(), Path + ": no such file");
+  if (!sys::fs::is_regular_file(Path))
+    return createStringError(inconvertibleErrorCode(),
+                             Path + ": not a regular file");
+  auto B = readBuild(Path);
+  if (!B)
+    return B.takeError();
+  if (Error E = analyseBuild(*B))
+    return E;
+  return B;
+}
+
+/// Where <dsu/patch_format.h> is ($DSU_HOME/include or BIN/../include).
+std::string dsu::includeDir() {
+  return findInstallLayout("dsu", (void *)&dsu::includeDir).IncludeDir;
+}
 
 int dsu::runKeygenCommand(const ArgList &Args) {
   Parsed P = parseArgs(Args, {}, {});

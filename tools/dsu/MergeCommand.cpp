@@ -32,25 +32,6 @@ int fail(const Twine &Msg, int Status = MergeFailed) {
   return Status;
 }
 
-Expected<Build> loadMergeBuild(const std::string &Path) {
-  if (!sys::fs::exists(Path))
-    return createStringError(inconvertibleErrorCode(), Path + ": no such file");
-  if (!sys::fs::is_regular_file(Path))
-    return createStringError(inconvertibleErrorCode(),
-                             Path + ": not a regular file");
-  auto B = readBuild(Path);
-  if (!B)
-    return B.takeError();
-  if (Error E = analyseBuild(*B))
-    return std::move(E);
-  return B;
-}
-
-/// Where <dsu/patch_format.h> is ($DSU_HOME/include or BIN/../include).
-std::string mergeIncludeDir() {
-  return findInstallLayout("dsu", (void *)&mergeIncludeDir).IncludeDir;
-}
-
 } // namespace
 
 int dsu::runMergeCommand(const ArgList &Args) {
@@ -92,10 +73,10 @@ int dsu::runMergeCommand(const ArgList &Args) {
                 "NAME[,NAME...]]",
                 1);
   auto Start = std::chrono::steady_clock::now();
-  auto Old = loadMergeBuild(Positional[0]);
+  auto Old = loadBuild(Positional[0]);
   if (!Old)
     return fail(toString(Old.takeError()));
-  auto New = loadMergeBuild(Positional[1]);
+  auto New = loadBuild(Positional[1]);
   if (!New)
     return fail(toString(New.takeError()));
   if (!Transformers.empty() && !sys::fs::is_regular_file(Transformers))
@@ -103,7 +84,7 @@ int dsu::runMergeCommand(const ArgList &Args) {
   MergeOptions Opts;
   Opts.TransformersIn = Transformers;
   Opts.PatchFile = Patch;
-  Opts.IncludeDir = mergeIncludeDir();
+  Opts.IncludeDir = includeDir();
   Opts.KeepDir = Keep;
   Opts.AllowPartial = AllowPartial;
   for (StringRef Name : split(StateLoss, ','))
