@@ -97,13 +97,10 @@ bool parsePid(const std::string &S, int &Pid) {
 } // namespace
 
 /// Reads a dsu-cc build and runs the analyses dsu needs on it; names the
-/// file when it is missing or not a regular file.
+/// file when it is missing (readBuild names the other reasons).
 Expected<Build> dsu::loadBuild(const std::string &Path) {
   if (!sys::fs::exists(Path))
     return createStringError(inconvertibleErrorCode(), Path + ": no such file");
-  if (!sys::fs::is_regular_file(Path))
-    return createStringError(inconvertibleErrorCode(),
-                             Path + ": not a regular file");
   auto B = readBuild(Path);
   if (!B)
     return B.takeError();
