@@ -25,6 +25,7 @@
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecordLayout.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
@@ -445,31 +446,80 @@ public:
       recordEscapes(CE, Callee);
       return true;
     }
-    for (const Expr *Arg : CE->arguments()) {
+    std::optional<QualType> Named;
+    const Expr *SizeArg = nullptr;
+    for (const Expr *Arg : CE->arguments())
       if (auto T = sizeofType(Arg)) {
-        QualType QT = T->getCanonicalType();
-        // Only records (which updates transform) and pointers (arrays of
-        // them hold references) are worth tracking: a scalar sizeof is a
-        // buffer or an allocator's own header (zmalloc's size_t), and
-        // tracking it would put every allocation in the table.
-        if (!QT->isRecordType() && !QT->isPointerType())
-          break;
-        AllocSite A;
-        A.Function = CurrentFunction->getNameAsString();
-        A.Allocator = Name;
-        if (const auto *RT = QT->getAs<RecordType>())
-          A.Type = TypeHasher::recordName(RT->getDecl());
-        else
-          A.Type = QT.getAsString();
-        A.Trailing = hasTrailingData(Arg, QT);
-        place(CE->getBeginLoc(), A.File, A.Line);
-        A.Column = SM.getPresumedLoc(SM.getExpansionLoc(CE->getBeginLoc()))
-                       .getColumn();
-        Facts.AllocSites.push_back(A);
+        Named = T->getCanonicalType();
+        SizeArg = Arg;
         break;
       }
-    }
+    // A size with no sizeof (`malloc(bytes)`, `slabs_alloc(ntotal)`), or
+    // one that names `void *` for a table of typed pointers: the type the
+    // result is converted to says what the memory holds, where that leaves
+    // no doubt about its shape (resultElementType).
+    if (!Named || (*Named)->isVoidPointerType())
+      if (std::optional<QualType> FromResult = resultElementType(CE)) {
+        Named = FromResult;
+        SizeArg = nullptr;
+      }
+    if (!Named)
+      return true;
+    QualType QT = *Named;
+    // Only records (which updates transform) and pointers (arrays of them
+    // hold references) are worth tracking: a scalar sizeof is a buffer or an
+    // allocator's own header (zmalloc's size_t), and tracking it would put
+    // every allocation in the table.
+    if (!QT->isRecordType() && !QT->isPointerType())
+      return true;
+    AllocSite A;
+    A.Function = CurrentFunction->getNameAsString();
+    A.Allocator = Name;
+    if (const auto *RT = QT->getAs<RecordType>())
+      A.Type = TypeHasher::recordName(RT->getDecl());
+    else
+      A.Type = QT.getAsString();
+    A.Trailing = SizeArg ? hasTrailingData(SizeArg, QT) : QT->isRecordType();
+    place(CE->getBeginLoc(), A.File, A.Line);
+    A.Column =
+        SM.getPresumedLoc(SM.getExpansionLoc(CE->getBeginLoc())).getColumn();
+    Facts.AllocSites.push_back(A);
     return true;
+  }
+
+  /// What an allocation whose size names no type holds, read from the type
+  /// its result is converted to (`struct item **t = malloc(bytes)`, `item
+  /// *it = slabs_alloc(ntotal)`, a cast): pointers to T for a T ** result,
+  /// whatever the byte count (every slot is a pointer; T a struct, since only
+  /// those can change), and one T with its
+  /// data for a struct ending in a flexible array member (C has no arrays of
+  /// those). Any other struct could be one object, an array or an object with
+  /// data after it; nothing here says which, so the site stays untracked and
+  /// the runtime's pointer check refuses an update that meets its objects.
+  std::optional<QualType> resultElementType(const CallExpr *CE) {
+    const Expr *Result = CE;
+    while (true) {
+      auto Parents = Ctx.getParents(*Result);
+      if (Parents.size() != 1)
+        return std::nullopt;
+      const auto *E = Parents[0].get<Expr>();
+      if (!E || !(isa<ParenExpr>(E) || isa<CastExpr>(E)))
+        return std::nullopt;
+      Result = E;
+      QualType To = E->getType().getCanonicalType();
+      if (!To->isPointerType())
+        return std::nullopt;
+      QualType Pointee = To->getPointeeType().getUnqualifiedType();
+      if (Pointee->isVoidType())
+        continue;
+      if (Pointee->isPointerType() && Pointee->getPointeeType()->isRecordType())
+        return Pointee;
+      const auto *RT = Pointee->getAs<RecordType>();
+      const RecordDecl *RD = RT ? RT->getDecl()->getDefinition() : nullptr;
+      if (RD && RD->hasFlexibleArrayMember())
+        return Pointee;
+      return std::nullopt;
+    }
   }
 
 private:

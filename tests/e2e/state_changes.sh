@@ -162,6 +162,22 @@ stop
 printf 'slot 1: 97\nslot 2: 98\nslot 3: 99\n' > "$WORK/slotarray.expected"
 check "every element's pointer follows its object" \
   cmp "$WORK/slotarray1.out" "$WORK/slotarray.expected"
+# A hash table whose buckets come from malloc(bytes): the array is known by
+# the type its address is stored as (struct item **), and each bucket follows
+# its item.
+build hashtable1 "$P/hashtable/v1/main.c"
+build hashtable2 "$P/hashtable/v2/main.c"
+make_patch hashtable1 hashtable2 hashtable.patch
+start hashtable1
+send s1 s17 s2
+apply_during hashtable.patch hashtable.log g17
+check "a table allocated by byte count is updated" test $? -eq 0
+send g1 g2 g3
+wait_lines "$WORK/hashtable1.out" 4
+stop
+printf 'found 17\nfound 1\nfound 2\nmissing 3\n' > "$WORK/hashtable.expected"
+check "every bucket follows its item" \
+  cmp "$WORK/hashtable1.out" "$WORK/hashtable.expected"
 # A 10,240-bucket table: ranges in the patch, every bucket redirected.
 build bigtable1 "$P/bigtable/v1/main.c"
 build bigtable2 "$P/bigtable/v2/main.c"

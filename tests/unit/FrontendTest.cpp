@@ -187,13 +187,20 @@ struct x **ptrs(unsigned long n) { return malloc(n * sizeof(struct x *)); }
 struct x *tail(unsigned long n) { return malloc(sizeof(struct x) + n); }
 struct f { int n; char text[]; };
 struct f *flex(unsigned long n) { return malloc(n + sizeof(struct f)); }
+struct x **table(unsigned long n) { struct x **t = malloc(n); return t; }
+struct x **vtable(unsigned long n) { return (struct x **)calloc(n, sizeof(void *)); }
+struct f *pooled(unsigned long n) { struct f *p = xmalloc(n); return p; }
+struct x *unknown(unsigned long n) { struct x *p = malloc(n); return p; }
+char **strings(unsigned long n) { return malloc(n); }
 )",
                            {"xmalloc"});
   ASSERT_TRUE(TU);
   // Scalar sizeofs (a buffer of longs, an allocator's size header) are not
   // typed sites: only records and pointers are worth tracking.
   const auto &Sites = TU->facts().AllocSites;
-  ASSERT_EQ(Sites.size(), 8u);
+  // A size with no type (or void *) is read from the result's type where
+  // that says the shape: a table of struct pointers, a flexible struct.
+  ASSERT_EQ(Sites.size(), 11u);
   std::vector<std::tuple<std::string, std::string, std::string, unsigned>>
       Got;
   for (const AllocSite &A : Sites)
@@ -206,12 +213,16 @@ struct f *flex(unsigned long n) { return malloc(n + sizeof(struct f)); }
                         {"flex", "malloc", "struct f", 16},
                         {"tail", "malloc", "struct x", 14},
                         {"two", "malloc", "struct x", 6},
-                        {"wrapped", "xmalloc", "struct x", 10}};
+                        {"wrapped", "xmalloc", "struct x", 10},
+                        {"table", "malloc", "struct x *", 17},
+                        {"vtable", "calloc", "struct x *", 18},
+                        {"pooled", "xmalloc", "struct f", 19}};
   std::sort(Want.begin(), Want.end());
   EXPECT_EQ(Got, Want);
   // Room for data after one object: not an array of them.
   for (const AllocSite &A : Sites)
-    EXPECT_EQ(A.Trailing, A.Function == "tail" || A.Function == "flex")
+    EXPECT_EQ(A.Trailing, A.Function == "tail" || A.Function == "flex" ||
+                              A.Function == "pooled")
         << A.Function;
   for (const AllocSite &A : Sites)
     EXPECT_EQ(A.File, D.file("alloc.c"));
