@@ -249,6 +249,17 @@ struct moved {
   size_t new_elem; /* element size of the new layout */
   int which;       /* index of the type transformer */
   int trailing;    /* one object with data after it (tag ends in '+') */
+  /* An object the program frees itself whose new layout does not fit in
+   * place: new_obj (== final) comes from the type's alloc, and the old
+   * object goes back through its dealloc after the commit. */
+  int pooled;
+};
+
+/* An old object to give back to the program's deallocator at the end. */
+struct pooled_old {
+  void *addr;
+  size_t size;
+  void (*dealloc)(void *, size_t);
 };
 
 struct fixup {
@@ -732,10 +743,36 @@ static size_t live_bytes(const struct dsu_live_range *live, const char *base,
   return size;
 }
 
+/* Calls the program's allocator or deallocator for a pooled object (program
+ * code: under the transformers' crash protection). */
+static void *(*alloc_to_call)(size_t);
+static void (*dealloc_to_call)(void *, size_t);
+static void *block_arg;
+static size_t size_arg;
+static int call_allocator(void) {
+  if (alloc_to_call)
+    block_arg = alloc_to_call(size_arg);
+  else
+    dealloc_to_call(block_arg, size_arg);
+  return 0;
+}
+static int run_allocator(void *(*alloc)(size_t),
+                         void (*dealloc)(void *, size_t), void **block,
+                         size_t size) {
+  alloc_to_call = alloc;
+  dealloc_to_call = dealloc;
+  block_arg = *block;
+  size_arg = size;
+  int r = guarded(NULL, NULL, NULL, call_allocator);
+  *block = block_arg;
+  return r;
+}
+
 /* Between a successful dsu_transform_state() and dsu_transform_finish(). */
 static struct {
   struct remap map;
   struct vec old_objects;
+  struct vec old_pooled;
   const struct dsu_hooks *hooks;
 } finishing;
 
@@ -768,6 +805,26 @@ void dsu_transform_finish(void) {
   for (size_t i = 0; i < finishing.old_objects.n; i++)
     free(((void **)finishing.old_objects.data)[i]);
   free(finishing.old_objects.data);
+  /* Old objects of the program's own allocator go back to it. */
+  if (finishing.old_pooled.n) {
+    protect_begin();
+    for (size_t i = 0; i < finishing.old_pooled.n; i++) {
+      struct pooled_old *o =
+          &((struct pooled_old *)finishing.old_pooled.data)[i];
+      void *addr = o->addr;
+      int r = run_allocator(NULL, o->dealloc, &addr, o->size);
+      if (r != 0) {
+        fprintf(stderr,
+                "dsu: the program's deallocator crashed (signal %d) taking "
+                "back an old object at %p; %zu old objects are not freed; "
+                "the update stays applied\n",
+                -(r + 1000), o->addr, finishing.old_pooled.n - i);
+        break;
+      }
+    }
+    protect_end();
+  }
+  free(finishing.old_pooled.data);
   free(blocks);
   free(finishing.map.old_addr);
   free(finishing.map.new_addr);
@@ -790,9 +847,10 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
   struct remap map = {0, 0, 0};
   struct remap in_place_contents = {0, 0, 0}; /* old address -> new_obj */
-  size_t in_place = 0;
+  size_t in_place = 0, npooled = 0;
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct vec old_objects = {0, 0, 0, sizeof(void *)};
+  struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
   struct entry *new_table = NULL;
   int ran_transformers = 0;
   int rc = -1;
@@ -831,16 +889,18 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     /* An object the program frees itself cannot move: it is rewritten in
      * place at commit, from new contents built aside. */
     size_t new_size = trailing ? trailing_size(t, e->size) : n * t->new_size;
-    if (e->foreign && new_size > e->size) {
+    int pooled = e->foreign && new_size > e->size;
+    if (pooled && (!t->alloc || !t->dealloc)) {
       snprintf(err, errsize,
                "a heap object of %s at %p comes from an allocator the "
-               "program frees itself (-fdsu-allocator=NAME:FREE), so dsu "
-               "transforms it in place, but its new layout (%zu bytes) does "
-               "not fit in its %zu bytes",
+               "program frees itself (-fdsu-allocator=NAME:FREE), and its "
+               "new layout (%zu bytes) does not fit in its %zu bytes; dsu "
+               "can move it only through that allocator, and the type's "
+               "objects come from more than one (or the new build lacks it)",
                t->old_tag, (void *)e->addr, new_size, (size_t)e->size);
       goto abort;
     }
-    void *obj = calloc(1, new_size);
+    void *obj = pooled ? NULL : calloc(1, new_size);
     struct moved m = {e->addr,
                       e->size,
                       obj,
@@ -849,9 +909,11 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                       trailing ? t->new_trailing_tag : t->new_tag,
                       trailing ? new_size : t->new_size,
                       which,
-                      trailing};
-    in_place += e->foreign;
-    if (!obj || push(&moved, &m) != 0) {
+                      trailing,
+                      pooled};
+    in_place += e->foreign && !pooled;
+    npooled += pooled;
+    if ((!obj && !pooled) || push(&moved, &m) != 0) {
       free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
@@ -859,6 +921,38 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     elements += n;
   }
   stats->objects = elements;
+
+  /* Objects that move through the program's own allocator get their new
+   * blocks now, outside the table's lock: the allocator is program code
+   * that may allocate and free tracked memory itself. Other threads are
+   * parked by the update, so only it changes the table meanwhile; objects
+   * are known by address from here on. */
+  if (npooled) {
+    pthread_mutex_unlock(&heap_lock);
+    for (size_t i = 0; i < moved.n; i++) {
+      struct moved *m = &((struct moved *)moved.data)[i];
+      if (!m->pooled)
+        continue;
+      const struct dsu_type_xform *t = &types[m->which];
+      void *block = NULL;
+      int r = run_allocator(t->alloc, NULL, &block, m->new_size);
+      if (r != 0 || !block) {
+        pthread_mutex_lock(&heap_lock);
+        if (r != 0)
+          describe_failure(err, errsize, "the program's allocator", r);
+        else
+          snprintf(err, errsize,
+                   "the program's allocator gave no block of %zu bytes to "
+                   "move a heap object of %s at %p into",
+                   m->new_size, t->old_tag, (void *)m->old_addr);
+        goto abort;
+      }
+      memset(block, 0, m->new_size);
+      m->new_obj = block;
+      m->final = block;
+    }
+    pthread_mutex_lock(&heap_lock);
+  }
 
   /* Every new address is known before any transformer runs, so that
    * dsu_relocated() can answer for objects not transformed yet. New
@@ -1011,8 +1105,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       size_t elem = 0;
       int self_moved = xform_index(&xform_of, types, e->tag);
       if (self_moved >= 0) {
-        base = e->foreign ? remap_get(&in_place_contents, e->addr)
-                          : remap_get(&map, e->addr);
+        void *here = e->foreign ? remap_get(&in_place_contents, e->addr) : NULL;
+        base = here ? here : remap_get(&map, e->addr);
         const struct dsu_type_xform *t = &types[self_moved];
         if (is_trailing(e->tag)) { /* one object: its data holds no fields */
           size = trailing_size(t, e->size);
@@ -1117,8 +1211,14 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                       trailing ? t->new_trailing_tag : t->new_tag,
                       old[i].foreign);
         void *gone = (void *)old[i].addr;
+        struct pooled_old back = {gone, old[i].size, t->dealloc};
         if (!old[i].foreign && push(&old_objects, &gone) != 0)
           free(gone); /* out of memory: the hook cannot see it, but no leak */
+        /* Moved through the program's allocator: given back to it at the
+         * end (if memory is short for this list, it leaks, never wrongly
+         * freed). */
+        if (old[i].foreign && remap_get(&map, old[i].addr) != gone)
+          (void)push(&old_pooled, &back);
       } else {
         insert_locked(old[i].addr, old[i].size, old[i].tag, old[i].foreign);
       }
@@ -1134,9 +1234,11 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     (void)ensure_blocks();
   finishing.map = map;
   finishing.old_objects = old_objects;
+  finishing.old_pooled = old_pooled;
   finishing.hooks = hooks;
   memset(&map, 0, sizeof map);
   memset(&old_objects, 0, sizeof old_objects);
+  memset(&old_pooled, 0, sizeof old_pooled);
   rc = 0;
   goto out;
 
@@ -1157,14 +1259,28 @@ abort:
   rblocks = NULL;
 abort_unprotected:
   for (size_t i = 0; i < moved.n; i++)
-    free(((struct moved *)moved.data)[i].new_obj);
+    if (!((struct moved *)moved.data)[i].pooled)
+      free(((struct moved *)moved.data)[i].new_obj);
 out:
   pthread_mutex_unlock(&heap_lock);
+  /* New blocks of the program's allocator go back to it on a rollback. */
+  if (rc != 0 && npooled) {
+    protect_begin();
+    for (size_t i = 0; i < moved.n; i++) {
+      struct moved *m = &((struct moved *)moved.data)[i];
+      if (m->pooled && m->new_obj &&
+          run_allocator(NULL, types[m->which].dealloc, &m->new_obj,
+                        m->new_size) != 0)
+        break; /* the deallocator crashed: the rest leak */
+    }
+    protect_end();
+  }
   free(moved.data);
   memset(&block_src, 0, sizeof block_src);
   free(fix.data);
   free(blockv.data);
   free(old_objects.data);
+  free(old_pooled.data);
   free(map.old_addr);
   free(map.new_addr);
   free(in_place_contents.old_addr);

@@ -27,7 +27,7 @@
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
 #define DSU_PATCH_FORMAT 2
-#define DSU_PATCH_ABI 4
+#define DSU_PATCH_ABI 5
 #define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
 
@@ -98,6 +98,16 @@ struct dsu_type_xform {
    * old_size) and moves to new_tail; they get the tag new_trailing_tag. */
   size_t old_tail, new_tail;
   const char *new_trailing_tag;
+  /* Objects from an allocator the program frees itself
+   * (-fdsu-allocator=A:FREE, a pool or a slab) are rewritten in place when
+   * their new layout fits. When it does not, they move through the
+   * program's own allocator: alloc(size) gives the new block (NULL: none,
+   * the update is refused) and dealloc(object, size) takes back the old one
+   * after the commit (or the new one after a rollback). Both are 0 unless
+   * every such site of the type uses one pair, which the runtime can then
+   * be sure made each object. */
+  void *(*alloc)(size_t size);
+  void (*dealloc)(void *object, size_t size);
 };
 
 /* A global whose type changed: new storage, filled from the old. When it is

@@ -32,7 +32,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
                                                 PointsTo, LiveCount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AllocSite, Function, File, Line,
                                                 Allocator, Type, Column,
-                                                Trailing)
+                                                Trailing, Deallocator)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UpdatePointInfo, Function, File,
                                                 Line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddressEscape, Callee, Type,
@@ -211,8 +211,9 @@ std::string ProgramModel::dump() const {
          << U.Line << "\n";
     for (const AllocSite &A : C.AllocSites)
       OS << "  alloc " << A.Allocator << " \"" << A.Type << "\""
-         << (A.Trailing ? " with trailing data" : "") << " in " << A.Function
-         << " " << A.File << ":" << A.Line << "\n";
+         << (A.Trailing ? " with trailing data" : "")
+         << (A.Deallocator.empty() ? "" : " freed by " + A.Deallocator)
+         << " in " << A.Function << " " << A.File << ":" << A.Line << "\n";
   }
   // Continuation facts, sorted by point; frames and uses keep their order
   // (own frame first, nearest use first), which the analysis makes stable.

@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/Transformers.h"
+#include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Support/Error.h"
 
 #include "llvm/Support/Path.h"
@@ -96,6 +97,32 @@ bool isFlexibleArray(StringRef T) {
   return T.ends_with("[]") || T.ends_with("[0]");
 }
 
+/// How many parameters a C function type has ("void (void *, unsigned
+/// long)": 2), or none if it cannot tell (a variadic function).
+std::optional<unsigned> parameterCount(StringRef Signature) {
+  Signature = Signature.trim();
+  if (!Signature.ends_with(")") || Signature.contains("..."))
+    return std::nullopt;
+  int Depth = 0;
+  unsigned Commas = 0;
+  size_t I = Signature.size();
+  while (I-- > 0) {
+    char C = Signature[I];
+    if (C == ')')
+      ++Depth;
+    else if (C == '(' && --Depth == 0)
+      break;
+    else if (C == ',' && Depth == 1)
+      ++Commas;
+  }
+  if (I == StringRef::npos)
+    return std::nullopt;
+  StringRef Params = Signature.substr(I + 1).drop_back().trim();
+  if (Params.empty() || Params == "void")
+    return 0u;
+  return Commas + 1;
+}
+
 std::string mangle(StringRef Name) {
   std::string S;
   for (char C : Name)
@@ -131,6 +158,7 @@ private:
   void emitTypeTransformers();
   Expected<std::string> emitGlobalTransformers();
   void emitTypeTables(const std::string &GlobalTable);
+  std::string emitAllocatorPair(const std::string &Type);
   void emitPointerFields();
   void emitGlobalPointers();
   Error emitLiveRanges();
@@ -614,6 +642,9 @@ void Generator::emitTypeTables(const std::string &GlobalTable) {
                  std::to_string(F.SizeBits / 8) + "}, /* " + F.Name + " */\n";
     Out += "  {0, 0, 0}};\n";
   }
+  std::map<std::string, std::string> Allocators;
+  for (const std::string &T : Changed)
+    Allocators[T] = emitAllocatorPair(T);
   Out += "const struct dsu_type_xform __dsu_type_xforms[] = {\n";
   for (const std::string &T : Changed) {
     const TypeInfo &NT = *NewTypes.at(T);
@@ -631,13 +662,63 @@ void Generator::emitTypeTables(const std::string &GlobalTable) {
            NewTag + "\", sizeof(" + oldName(T) + "), sizeof(" + T +
            "), __dsu_xform_" + mangle(T) + ", __dsu_moves_" + mangle(T) + ", " +
            Tail(OT, oldName(T)) + ", " + Tail(NT, T) + ", \"" + NewTag +
-           "+\"},\n";
+           "+\", " + Allocators[T] + "},\n";
   }
-  Out += "  {0, 0, 0, 0, 0, 0, 0, 0, 0}};\n";
+  Out += "  {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};\n";
   Out += "/* A global state transformer of your own goes here too, as\n"
          " * {\"state\", 0, 0, my_function}: it runs after the globals above. */\n";
   Out += "const struct dsu_global_xform __dsu_global_xforms[] = {\n" +
          GlobalTable + "  {0, 0, 0, 0, 0, 0, 0}};\n";
+}
+
+/// The allocator and deallocator of the old build's objects of Type that
+/// the program frees itself (-fdsu-allocator=A:FREE), as "alloc, dealloc"
+/// entries of __dsu_type_xforms: wrappers that call the new build's
+/// functions through their identity symbols, so that objects whose new
+/// layout does not fit in place move through the program's own allocator.
+/// "0, 0" unless every such site uses one pair whose functions the new build
+/// has under one name each, and whose deallocator takes the object and
+/// perhaps its size.
+std::string Generator::emitAllocatorPair(const std::string &Type) {
+  std::set<std::pair<std::string, std::string>> Pairs;
+  for (const TUModel &TU : Old.TUs)
+    for (const AllocSite &A : TU.AllocSites)
+      if (A.Type == oldNameOf(Type) && !A.Deallocator.empty())
+        Pairs.insert({A.Allocator, A.Deallocator});
+  if (Pairs.size() != 1)
+    return "0, 0";
+  const auto &[Alloc, Dealloc] = *Pairs.begin();
+  std::map<std::string, std::string> Names = transformerNames(New);
+  const FunctionInfo *AllocFn = nullptr, *FreeFn = nullptr;
+  for (const TUModel &TU : New.TUs)
+    for (const FunctionInfo &F : TU.Functions) {
+      if (Names.count(Alloc) && F.Symbol == Names[Alloc])
+        AllocFn = &F;
+      if (Names.count(Dealloc) && F.Symbol == Names[Dealloc])
+        FreeFn = &F;
+    }
+  std::optional<unsigned> FreeArgs =
+      FreeFn ? parameterCount(FreeFn->Signature) : std::nullopt;
+  if (!AllocFn || !FreeArgs || *FreeArgs < 1 || *FreeArgs > 2)
+    return "0, 0";
+  std::string Id = mangle(Type);
+  Out += "/* Objects of " + Type + " come from " + Alloc +
+         "() and go back to " + Dealloc +
+         "(): where the new layout\n * does not fit in place, they move "
+         "through the new build's functions. */\n";
+  Out += "extern char __dsu_alloc_fn_" + Id + "[] __asm__(\"" +
+         AllocFn->Symbol + "\");\n";
+  Out += "extern char __dsu_free_fn_" + Id + "[] __asm__(\"" + FreeFn->Symbol +
+         "\");\n";
+  Out += "static void *__dsu_alloc_" + Id +
+         "(size_t size) {\n  return ((void *(*)(size_t))(void "
+         "*)__dsu_alloc_fn_" +
+         Id + ")(size);\n}\n";
+  Out += "static void __dsu_free_" + Id +
+         "(void *object, size_t size) {\n  (void)size;\n  ((void (*)(void *" +
+         (*FreeArgs == 2 ? ", size_t" : "") + "))(void *)__dsu_free_fn_" + Id +
+         ")(object" + (*FreeArgs == 2 ? ", size" : "") + ");\n}\n";
+  return "__dsu_alloc_" + Id + ", __dsu_free_" + Id;
 }
 
 /// __dsu_pointer_fields: pointer fields of every type, arrays of pointers.

@@ -484,7 +484,8 @@ for variant in plain annotated; do
   fi
 done
 # --- objects from an allocator with its own free function (a size header
-# before each block, like zmalloc) are transformed in place, or refused
+# before each block, like zmalloc) are transformed in place, or moved
+# through that allocator
 for v in 1 2 3; do
   build wrapped$v -fdsu-allocator=zmalloc:zfree "$P/wrapped/v$v/main.c"
 done
@@ -493,23 +494,50 @@ make_patch wrapped1 wrapped3 wrapped13.patch
 start wrapped1
 send "o 4" "o 5" "o 6" "q 5 100" "c 4" "q 6 7" p
 wait_lines "$WORK/wrapped1.out" 1
-apply_during wrapped13.patch wrapped13.log p
-check "objects that must grow in blocks only the program frees are refused" test $? -ne 0
-check "the refusal says why" contains "$WORK/wrapped13.log" "comes from an allocator the program frees itself"
 apply_during wrapped12.patch wrapped12.log p
 check "objects that fit are transformed in place" test $? -eq 0
 check "in place: two clients transformed" contains "$WORK/wrapped12.log" "2 objects"
 send "q 5 1" "o 7" "c 6" p
-wait_lines "$WORK/wrapped1.out" 4
+wait_lines "$WORK/wrapped1.out" 3
 stop
 cat > "$WORK/wrapped.expected" <<'OUT'
-fd 6 queued 7 fd 5 queued 100 memory 48
 fd 6 queued 7 fd 5 queued 100 memory 48
 fd 6 queued 7 fd 5 queued 100 memory 48
 fd 7 queued 0 fd 5 queued 101 memory 40
 OUT
 check "the clients keep their values and the program's own free still works" \
   cmp "$WORK/wrapped1.out" "$WORK/wrapped.expected"
+# Objects that grow move through the program's allocator (the new build's
+# zmalloc, with a cap) and their old blocks go back through zfree; at the
+# cap the update is refused and the blocks it took are given back.
+"$DSU" patch "$WORK/wrapped1" "$WORK/wrapped3" -o "$WORK/wrapped13x.patch" \
+  --emit-transformers "$WORK/wrapped13.c" > /dev/null 2>&1
+check "the transformers give the runtime the program's allocator" \
+  grep -q "__dsu_alloc_struct_client, __dsu_free_struct_client}" "$WORK/wrapped13.c"
+start wrapped1
+send "o 4" "o 5" "o 6" "q 5 100" "q 6 7" p
+wait_lines "$WORK/wrapped1.out" 1
+apply_during wrapped13.patch wrapped13.log p
+check "growing three clients past the new build's cap is refused" test $? -ne 0
+check "the refusal says why" contains "$WORK/wrapped13.log" \
+  "the program's allocator gave no block of 56 bytes"
+send "c 4" p
+wait_lines "$WORK/wrapped1.out" 3
+apply_during wrapped13.patch wrapped13b.log p
+check "growing two clients moves them through the program's allocator" test $? -eq 0
+check "through the allocator: two clients transformed" contains "$WORK/wrapped13b.log" "2 objects"
+send "q 5 1" p
+wait_lines "$WORK/wrapped1.out" 5
+stop
+cat > "$WORK/wrapped13.expected" <<'OUT'
+fd 6 queued 7 fd 5 queued 100 fd 4 queued 0 memory 72
+fd 6 queued 7 fd 5 queued 100 fd 4 queued 0 memory 72
+fd 6 queued 7 fd 5 queued 100 memory 48
+fd 6 queued 7 fd 5 queued 100 memory 48
+fd 6 queued 7 fd 5 queued 101 memory 112
+OUT
+check "the rollback gave the new blocks back, the commit the old ones" \
+  cmp "$WORK/wrapped1.out" "$WORK/wrapped13.expected"
 # --- pointer fields of an unchanged anonymous typedef'd struct follow the
 # objects they point to
 build anonptr1 "$P/anonptr/v1/main.c"

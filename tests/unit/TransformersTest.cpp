@@ -88,7 +88,7 @@ TEST(TransformersTest, DefaultTransformerCopiesByNameAndListsPointers) {
                    "sizeof(struct item__old), sizeof(struct item), "
                    "__dsu_xform_struct_item, __dsu_moves_struct_item, "
                    "sizeof(struct item__old), sizeof(struct item), "
-                   "\"struct item#22222222+\"}"),
+                   "\"struct item#22222222+\", 0, 0}"),
             std::string::npos)
       << S;
   // The entry gives the type's size, so that arrays of it are read whole.
@@ -346,6 +346,65 @@ TEST(TransformersTest, UpdatePointWhereAnActiveFunctionUsesTheTypeIsUnsafe) {
   EXPECT_TRUE(diffModels(V.Old, V.New).Points[0].Safe);
 }
 
+TEST(TransformersTest, PooledObjectsMoveThroughTheProgramsAllocator) {
+  Versions V = listVersions();
+  // struct item grows; its objects come from pool_get and go back to
+  // pool_put (-fdsu-allocator=pool_get:pool_put).
+  AllocSite A;
+  A.Function = "add.dsu.1";
+  A.Type = "struct item";
+  A.Allocator = "pool_get";
+  A.Deallocator = "pool_put";
+  A.File = "list.c";
+  A.Line = 12;
+  V.Old.TUs[0].AllocSites.push_back(A);
+  auto Fn = [](const char *Name, const char *Symbol, const char *Signature) {
+    FunctionInfo F;
+    F.Name = Name;
+    F.Symbol = Symbol;
+    F.Signature = Signature;
+    return F;
+  };
+  V.New.TUs[0].Functions.push_back(
+      Fn("pool_get", "pool_get.dsu.7", "void *(unsigned long)"));
+  V.New.TUs[0].Functions.push_back(
+      Fn("pool_put", "pool_put.dsu.8", "void (void *, unsigned long)"));
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  auto D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  // The new build's functions, by identity symbol, called as the program
+  // declares them (the deallocator takes the size too).
+  EXPECT_NE(D->find("extern char __dsu_alloc_fn_struct_item[] "
+                    "__asm__(\"pool_get.dsu.7\");"),
+            std::string::npos)
+      << *D;
+  EXPECT_NE(D->find("((void (*)(void *, size_t))(void "
+                    "*)__dsu_free_fn_struct_item)(object, size);"),
+            std::string::npos)
+      << *D;
+  EXPECT_NE(D->find("__dsu_alloc_struct_item, __dsu_free_struct_item}"),
+            std::string::npos)
+      << *D;
+
+  // A free that takes the object alone.
+  V.New.TUs[0].Functions.back().Signature = "void (void *)";
+  D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  EXPECT_NE(D->find("((void (*)(void *))(void "
+                    "*)__dsu_free_fn_struct_item)(object);"),
+            std::string::npos)
+      << *D;
+
+  // Objects from two pools: the runtime could not tell which made an
+  // object, so none moves through either (in place, or refused).
+  A.Allocator = "arena_get";
+  A.Deallocator = "arena_put";
+  V.Old.TUs[0].AllocSites.push_back(A);
+  D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  EXPECT_EQ(D->find("__dsu_alloc_struct_item"), std::string::npos) << *D;
+}
+
 TEST(TransformersTest, TrailingDataMovesUnlessItsTypeChanges) {
   Versions V = listVersions();
   auto Msg = [](const char *Hash, const char *Data) {
@@ -371,7 +430,7 @@ TEST(TransformersTest, TrailingDataMovesUnlessItsTypeChanges) {
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
   // The data after an object starts at the flexible array member.
   EXPECT_NE(D->find("offsetof(struct msg__old, data), offsetof(struct msg, "
-                    "data), \"struct msg#55555555+\"}"),
+                    "data), \"struct msg#55555555+\", 0, 0}"),
             std::string::npos)
       << *D;
 

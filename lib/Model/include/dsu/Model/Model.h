@@ -140,6 +140,9 @@ struct AllocSite {
   /// The size makes room for data after one object (`sizeof(struct msg) +
   /// len`): not an array of Type, and the data must move with the object.
   bool Trailing = false;
+  /// The deallocator named with -fdsu-allocator=ALLOCATOR:DEALLOCATOR: the
+  /// objects are the program's to free (a pool, a slab), not free()'s.
+  std::string Deallocator;
   bool operator==(const AllocSite &) const = default;
 };
 

@@ -1,9 +1,11 @@
 /* Clients allocated through a wrapper that puts a size header before each
  * block (redis's zmalloc), built with -fdsu-allocator=zmalloc:zfree. Only
  * the program can free such a block, so dsu transforms its objects in
- * place: v2 reorders and narrows the client (it fits), v3 grows it (it
- * does not: refused). Commands on stdin: "o FD" opens, "q FD N" queues N
- * bytes, "c FD" closes, "p" prints. */
+ * place when they fit: v2 reorders and narrows the client. v3 grows it: it
+ * moves through the new build's zmalloc and its old block goes back
+ * through zfree, and v3's zmalloc has a cap, at which the update is
+ * refused. Commands on stdin: "o FD" opens, "q FD N" queues N bytes, "c FD"
+ * closes, "p" prints. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <dsu.h>

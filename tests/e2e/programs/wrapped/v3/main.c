@@ -10,7 +10,12 @@
 
 static size_t used_memory;
 
+/* v3 caps the memory, like a cache's maxmemory: at the cap, no block. */
+#define MAXMEMORY 200
+
 void *zmalloc(size_t size) {
+  if (used_memory + size > MAXMEMORY)
+    return NULL;
   size_t *p = malloc(size + sizeof(size_t));
   *p = size;
   used_memory += size;
