@@ -351,6 +351,7 @@ struct block {
   /* One object with data after it: old offsets from old_tail on move to
    * new_tail on (0: none). */
   size_t old_tail, new_tail;
+  const struct dsu_type_xform *type; /* of a heap object; NULL: a global */
 };
 
 static struct block *blocks;
@@ -381,8 +382,9 @@ static int ensure_blocks(void) {
   for (size_t i = 0; i < block_src.nmoved; i++) {
     const struct moved *m = &block_src.moved[i];
     const struct dsu_type_xform *t = &block_src.types[m->which];
-    struct block x = {m->old_addr, m->old_size, t->old_size, m->final,
-                      t->new_size, t->moves,    0,           0};
+    struct block x = {m->old_addr, m->old_size, t->old_size,
+                      m->final,    t->new_size, t->moves,
+                      0,           0,           t};
     if (m->trailing) {
       x.old_elem = m->old_size;
       x.new_elem = m->new_size;
@@ -414,6 +416,32 @@ static int block_new_order(const void *a, const void *b) {
 
 /* For commit hooks: the old address of a relocated element (or of a kept
  * field in it), given the new one. */
+/* Whether a tag ("struct conn#1a2b3c4d", "+" for data after it) names
+ * `type`. */
+static int tag_names(const char *tag, const char *type) {
+  size_t n = strlen(type);
+  return tag && strncmp(tag, type, n) == 0 && tag[n] == DSU_TAG_SEPARATOR;
+}
+
+DSU_EXPORT size_t dsu_for_each_moved(const char *type,
+                                     void (*fn)(void *new_object,
+                                                const void *old_object)) {
+  if (!type || !fn || ensure_blocks() != 0)
+    return 0;
+  size_t calls = 0;
+  for (size_t i = 0; i < nblocks; i++) {
+    const struct block *b = &blocks[i];
+    if (!b->type || (uintptr_t)b->new_start == b->old_start ||
+        !(tag_names(b->type->old_tag, type) ||
+          tag_names(b->type->new_tag, type)))
+      continue;
+    for (size_t k = 0; k < b->old_len / b->old_elem; k++, calls++)
+      fn(b->new_start + k * b->new_elem,
+         (const void *)(b->old_start + k * b->old_elem));
+  }
+  return calls;
+}
+
 DSU_EXPORT void *dsu_original(const void *new_object) {
   uintptr_t v = (uintptr_t)new_object;
   if (!rblocks && ensure_blocks() == 0 && nblocks) {
@@ -510,7 +538,8 @@ static int add_block(struct vec *v, uintptr_t old_start, size_t old_len,
                     new_elem ? new_elem : old_len,
                     moves,
                     0,
-                    0};
+                    0,
+                    NULL};
   return old_len ? push(v, &b) : 0;
 }
 

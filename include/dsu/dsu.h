@@ -18,6 +18,8 @@
 #ifndef DSU_DSU_H
 #define DSU_DSU_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -61,6 +63,15 @@ void *dsu_relocated(const void *old);
  * update relocated, given its new address, or `new_object` itself. Valid
  * while transformers and hooks run. */
 void *dsu_original(const void *new_object);
+
+/* For a commit hook: calls fn(new_object, old_object) for every heap object
+ * (or array element) of `type` that the update moved to a new address, the
+ * type named as either version spells it ("struct conn", or the typedef
+ * name of an anonymous struct: "conn"). Objects rewritten in place are not
+ * included. The old objects are intact until the hook returns. Returns the
+ * number of calls. */
+size_t dsu_for_each_moved(const char *type,
+                          void (*fn)(void *new_object, const void *old_object));
 
 /* In a transformers file: the patch itself re-registers the relocated
  * objects of `type` with the library that holds their addresses (see

@@ -124,11 +124,7 @@ Error driver::compileUnit(const ParsedCommand &P, const std::string &Source,
   if (!Model)
     return failure(Source + ": " + toString(Model.takeError()));
   Model->CompileOptions = codegenOptions(P.CompileOptions);
-  for (AllocSite &A : Model->AllocSites) {
-    auto It = P.Deallocators.find(A.Allocator);
-    if (It != P.Deallocators.end())
-      A.Deallocator = It->second;
-  }
+  assignDeallocators(*Model, P.Deallocators);
   // Heap tracking is part of the stored module, so patches track too.
   if (P.HeapTracking)
     instrumentAllocations(M, *Model, P.Deallocators);

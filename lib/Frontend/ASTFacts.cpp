@@ -425,9 +425,26 @@ public:
       if (BO->getOpcode() == BO_Mul)
         return false;
     }
+    return endsInFlexibleArray(Type);
+  }
+
+  /// A struct ending in a flexible array member, or in the zero-length
+  /// array GNU C used for one (`void *end[0]`, memcached 1.2.2).
+  static bool endsInFlexibleArray(QualType Type) {
     const auto *RT = Type->getAs<RecordType>();
     const RecordDecl *RD = RT ? RT->getDecl()->getDefinition() : nullptr;
-    return RD && RD->hasFlexibleArrayMember();
+    if (!RD)
+      return false;
+    if (RD->hasFlexibleArrayMember())
+      return true;
+    const FieldDecl *Last = nullptr;
+    for (const FieldDecl *F : RD->fields())
+      Last = F;
+    if (!Last)
+      return false;
+    const auto *CA = dyn_cast<ConstantArrayType>(
+        Last->getType()->getUnqualifiedDesugaredType());
+    return CA && CA->getSize() == 0;
   }
 
   bool VisitCallExpr(CallExpr *CE) {
@@ -514,9 +531,7 @@ public:
         continue;
       if (Pointee->isPointerType() && Pointee->getPointeeType()->isRecordType())
         return Pointee;
-      const auto *RT = Pointee->getAs<RecordType>();
-      const RecordDecl *RD = RT ? RT->getDecl()->getDefinition() : nullptr;
-      if (RD && RD->hasFlexibleArrayMember())
+      if (endsInFlexibleArray(Pointee))
         return Pointee;
       return std::nullopt;
     }

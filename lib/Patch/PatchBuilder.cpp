@@ -301,9 +301,19 @@ Error checkPinned(StringRef Source, const PatchPlan &Plan) {
   for (std::sregex_iterator It(Text.begin(), Text.end(), Decl), End;
        It != End; ++It)
     Reregistered.insert((*It)[1].str());
+  // Either version's name will do: the same hook serves memcached's `conn`
+  // before and after it became `struct conn`.
+  auto Declared = [&](const std::string &Type) {
+    if (Reregistered.count(Type))
+      return true;
+    for (const PatchPlan::TypeChange &T : Plan.Types)
+      if (T.Name == Type && Reregistered.count(T.oldName()))
+        return true;
+    return false;
+  };
   std::string Why;
   for (const PatchPlan::Pinned &P : Plan.PinnedTypes)
-    if (!Reregistered.count(P.Type))
+    if (!Declared(P.Type))
       Why += "\n  " + P.message();
   if (Why.empty())
     return Error::success();

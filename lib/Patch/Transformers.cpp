@@ -282,6 +282,15 @@ Error Generator::declare(const std::string &Name, bool OldVersion) {
   Out += (OldVersion && Changed.count(Name) ? renameOld(T.Definition)
                                             : T.Definition) +
          "\n";
+  // The program's typedef names of the new type (`typedef struct conn
+  // conn;`), so that code of the user's in the file says `conn *` as the
+  // program does.
+  if (!FromOld && (StringRef(Name).starts_with("struct ") ||
+                   StringRef(Name).starts_with("union ")))
+    for (const std::string &Alias : T.Aliases)
+      if (!Alias.empty() && Alias != Name &&
+          llvm::all_of(Alias, [](char C) { return isalnum(C) || C == '_'; }))
+        Out += "typedef " + Name + " " + Alias + ";\n";
   return Error::success();
 }
 

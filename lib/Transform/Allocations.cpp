@@ -24,6 +24,7 @@
 #include "dsu/Model/Model.h"
 #include "dsu/Transform/Transform.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
@@ -56,6 +57,42 @@ StringRef cNameOf(StringRef Symbol, const TUModel &TU) {
   return Name;
 }
 } // namespace
+
+void dsu::assignDeallocators(
+    TUModel &TU, const std::map<std::string, std::string> &Deallocators) {
+  if (Deallocators.empty())
+    return;
+  for (AllocSite &A : TU.AllocSites) {
+    auto It = Deallocators.find(A.Allocator);
+    if (It != Deallocators.end())
+      A.Deallocator = It->second;
+  }
+  // The allocators' own code: the functions named, and what they call
+  // directly in this unit.
+  std::map<std::string, const FunctionInfo *> BySymbol;
+  std::vector<const FunctionInfo *> Work;
+  std::set<std::string> Own;
+  for (const FunctionInfo &F : TU.Functions) {
+    BySymbol[F.Symbol] = &F;
+    for (const auto &[Alloc, Free] : Deallocators)
+      if (F.Name == Alloc || F.Name == Free)
+        Work.push_back(&F);
+  }
+  while (!Work.empty()) {
+    const FunctionInfo *F = Work.back();
+    Work.pop_back();
+    if (!Own.insert(F->Symbol).second)
+      continue;
+    for (const std::string &Callee : F->Callees) {
+      auto It = BySymbol.find(Callee);
+      if (It != BySymbol.end())
+        Work.push_back(It->second);
+    }
+  }
+  llvm::erase_if(TU.AllocSites, [&](const AllocSite &A) {
+    return A.Type == "void *" && Own.count(A.Function);
+  });
+}
 
 unsigned
 dsu::instrumentAllocations(Module &M, const TUModel &TU,

@@ -192,6 +192,8 @@ struct x **vtable(unsigned long n) { return (struct x **)calloc(n, sizeof(void *
 struct f *pooled(unsigned long n) { struct f *p = xmalloc(n); return p; }
 struct x *unknown(unsigned long n) { struct x *p = malloc(n); return p; }
 char **strings(unsigned long n) { return malloc(n); }
+struct z { int n; void *end[0]; };
+struct z *zero(unsigned long n) { struct z *p = malloc(n); return p; }
 )",
                            {"xmalloc"});
   ASSERT_TRUE(TU);
@@ -200,7 +202,7 @@ char **strings(unsigned long n) { return malloc(n); }
   const auto &Sites = TU->facts().AllocSites;
   // A size with no type (or void *) is read from the result's type where
   // that says the shape: a table of struct pointers, a flexible struct.
-  ASSERT_EQ(Sites.size(), 11u);
+  ASSERT_EQ(Sites.size(), 12u);
   std::vector<std::tuple<std::string, std::string, std::string, unsigned>>
       Got;
   for (const AllocSite &A : Sites)
@@ -216,13 +218,14 @@ char **strings(unsigned long n) { return malloc(n); }
                         {"wrapped", "xmalloc", "struct x", 10},
                         {"table", "malloc", "struct x *", 17},
                         {"vtable", "calloc", "struct x *", 18},
-                        {"pooled", "xmalloc", "struct f", 19}};
+                        {"pooled", "xmalloc", "struct f", 19},
+                        {"zero", "malloc", "struct z", 23}};
   std::sort(Want.begin(), Want.end());
   EXPECT_EQ(Got, Want);
   // Room for data after one object: not an array of them.
   for (const AllocSite &A : Sites)
     EXPECT_EQ(A.Trailing, A.Function == "tail" || A.Function == "flex" ||
-                              A.Function == "pooled")
+                              A.Function == "pooled" || A.Function == "zero")
         << A.Function;
   for (const AllocSite &A : Sites)
     EXPECT_EQ(A.File, D.file("alloc.c"));

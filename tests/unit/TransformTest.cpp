@@ -369,6 +369,48 @@ int unrelated(int x) { return x; }
             fnNamed(B->Model, "sum")->BodyHash);
 }
 
+TEST(IdentitiesTest, PoolSitesNameTheirDeallocatorAndDropItsBookkeeping) {
+  TempDir D = makeTempDir();
+  auto TU = compileSnippet(D, "pool.c", R"(#include <stdlib.h>
+struct item { struct item *next; char data[]; };
+static void **pages;
+static unsigned npages;
+static void **table;
+static int grow(void) {
+  void **p = realloc(pages, (npages + 1) * sizeof(void *));
+  if (!p)
+    return 0;
+  pages = p;
+  return 1;
+}
+void *pool_get(unsigned long n) {
+  if (!grow())
+    return 0;
+  return pages[npages++] = malloc(n);
+}
+void pool_put(void *p, unsigned long n) { (void)p; (void)n; }
+struct item *make(unsigned long n) { struct item *it = pool_get(n); return it; }
+void init(void) { table = calloc(16, sizeof(void *)); }
+)",
+                           {"pool_get"});
+  ASSERT_TRUE(TU);
+  auto M =
+      assignIdentities(TU->module(), TU->facts(), D.file("pool.c"), "pool.c");
+  ASSERT_TRUE(bool(M)) << llvm::toString(M.takeError());
+  ASSERT_EQ(M->AllocSites.size(), 3u);
+  assignDeallocators(*M, {{"pool_get", "pool_put"}});
+  // The item site is the pool's; the pool's own page list is gone; the
+  // program's untyped table stays (scanned for pointers it cannot type).
+  ASSERT_EQ(M->AllocSites.size(), 2u);
+  EXPECT_EQ(M->AllocSites[0].Function, fnNamed(*M, "make")->Symbol);
+  EXPECT_EQ(M->AllocSites[0].Type, "struct item");
+  EXPECT_TRUE(M->AllocSites[0].Trailing);
+  EXPECT_EQ(M->AllocSites[0].Deallocator, "pool_put");
+  EXPECT_EQ(M->AllocSites[1].Function, fnNamed(*M, "init")->Symbol);
+  EXPECT_EQ(M->AllocSites[1].Type, "void *");
+  EXPECT_EQ(M->AllocSites[1].Deallocator, "");
+}
+
 TEST(IdentitiesTest, AllocSitesAndUpdatePointsNameSymbols) {
   TempDir D = makeTempDir();
   auto S = build(D, "a.c", R"(#include <stdlib.h>

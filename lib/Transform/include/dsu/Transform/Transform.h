@@ -69,6 +69,17 @@ llvm::Expected<TUModel> assignIdentities(llvm::Module &M,
 
 //===-- 3. Heap and thread instrumentation (the stored form) --------------===//
 
+/// Marks the sites of allocators with their own deallocator
+/// (-fdsu-allocator=A:FREE) with it, and drops the untyped sites (arrays of
+/// `void *`) inside those allocators and what they call: such an array is
+/// the allocator's bookkeeping (memcached's list of slab pages), whose
+/// entries point at blocks, not at the objects in them, and stay true when
+/// an object moves because it moves through the allocator's own calls. The
+/// runtime would otherwise take a page's address for a pointer to its first
+/// object and refuse every update of that object's type.
+void assignDeallocators(TUModel &TU,
+                        const std::map<std::string, std::string> &Deallocators);
+
 /// Adds heap tracking around allocation sites, free and realloc (see
 /// Allocations.cpp). Deallocators maps an allocator wrapper to its own free
 /// function: objects from it are recorded as the program's to free (the
