@@ -577,6 +577,13 @@ static int protected_signal(size_t i) {
   return sigs[i];
 }
 static struct sigaction saved_actions[NPROTECTED];
+
+int dsu_heap_protects(int sig) {
+  for (size_t i = 0; i < NPROTECTED; i++)
+    if (protected_signal(i) == sig)
+      return 1;
+  return 0;
+}
 static stack_t saved_altstack;
 static void *alt_stack;
 static timer_t deadline_timer;

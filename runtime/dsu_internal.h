@@ -3,7 +3,8 @@
  *   dsu_load.c      checking and loading a patch from a descriptor
  *   dsu_control.c   the control socket (include/dsu/control_protocol.h)
  *   dsu_heap.c      typed heap tracking and state transformation
- *   dsu_threads.c   thread registration and quiescence */
+ *   dsu_threads.c   thread registration and quiescence
+ *   dsu_signals.c   the program's signal handlers wait for the commit */
 #ifndef DSU_INTERNAL_H
 #define DSU_INTERNAL_H
 
@@ -35,6 +36,17 @@ int dsu_transform_state(const struct dsu_type_xform *types,
                         struct dsu_transform_stats *stats, char *err,
                         size_t errsize);
 void dsu_transform_finish(void);
+
+/* Whether dsu_heap.c handles sig itself while state is transformed (crash
+ * protection, the deadline). */
+int dsu_heap_protects(int sig);
+
+/* From the linearization point until the update has committed or rolled
+ * back and dsu_lock is released, the program's signal handlers only record
+ * their signals; release puts them back and delivers what arrived
+ * (dsu_signals.c). */
+void dsu_signals_defer(void);
+void dsu_signals_release(void);
 
 /* Number of heap objects tracked now. */
 size_t dsu_heap_tracked(void);

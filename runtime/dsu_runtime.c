@@ -382,6 +382,9 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       pthread_mutex_unlock(&dsu_lock);
       return;
     }
+    /* From here until the commit or the rollback, the program's signal
+     * handlers wait: they would run over half-converted state. */
+    dsu_signals_defer();
     /* The new code is installed before the transformers run, so that a
      * transformer that calls the new version's functions runs new code all
      * the way down; a rollback puts the old bodies back. */
@@ -393,8 +396,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
         snprintf(req->failure, sizeof req->failure, "out of memory");
         __atomic_store_n(req->word, DSU_WORD_ROLLED_BACK, __ATOMIC_SEQ_CST);
         end_uncommitted_locked(REQ_FAILED);
-        pthread_mutex_unlock(&dsu_lock);
-        return;
+        goto release;
       }
       for (uint32_t i = 0; i < info->nrebind; i++) {
         saved[i] = *info->rebind[i].slot;
@@ -417,8 +419,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       }
       __atomic_store_n(req->word, DSU_WORD_ROLLED_BACK, __ATOMIC_SEQ_CST);
       end_uncommitted_locked(REQ_FAILED);
-      pthread_mutex_unlock(&dsu_lock);
-      return;
+      goto release;
     }
     free(saved);
     if (!transforms)
@@ -453,6 +454,13 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     dsu_event_drain_locked();
     dsu_threads_release();
     pthread_cond_broadcast(&dsu_committed);
+  release:
+    /* The program's signal handlers run again, and those whose signals
+     * arrived meanwhile run now, outside the lock: a handler may reach an
+     * update point. */
+    pthread_mutex_unlock(&dsu_lock);
+    dsu_signals_release();
+    return;
   }
   pthread_mutex_unlock(&dsu_lock);
 }

@@ -178,6 +178,39 @@ stop
 printf 'found 17\nfound 1\nfound 2\nmissing 3\n' > "$WORK/hashtable.expected"
 check "every bucket follows its item" \
   cmp "$WORK/hashtable1.out" "$WORK/hashtable.expected"
+# A signal that arrives while the state is converted (here sent by the
+# transformer itself) waits for the commit, or the rollback: its handler
+# reads the configuration the update converts.
+build signals1 "$P/signals/v1/main.c"
+build signals2 "$P/signals/v2/main.c"
+"$DSU" patch "$WORK/signals1" "$WORK/signals2" -o "$WORK/signals.patch" \
+  --emit-transformers "$WORK/signals.c" > /dev/null 2>&1
+for outcome in commit rollback; do
+  ret=0
+  [ $outcome = rollback ] && ret=1
+  sed -e "s|^  /\* name: new, zero \*/\$|  kill(getpid(), SIGUSR1); /* a signal arrives mid-conversion */\n  if ($ret) return $ret;|" \
+      -e 's|^#include <string.h>$|#include <string.h>\n#include <signal.h>\n#include <unistd.h>|' \
+      "$WORK/signals.c" > "$WORK/signals-$outcome.c"
+  "$DSU" patch "$WORK/signals1" "$WORK/signals2" -o "$WORK/signals-$outcome.patch" \
+    --transformers "$WORK/signals-$outcome.c" > "$WORK/signals-$outcome.log" 2>&1
+  check "the signalling transformers build ($outcome)" test $? -eq 0
+  start signals1
+  send p
+  wait_lines "$WORK/signals1.out" 1
+  apply_during signals-$outcome.patch signals-$outcome-apply.log p
+  rc=$?
+  if [ $outcome = commit ]; then
+    check "the update applies" test $rc -eq 0
+  else
+    check "the failing transformer rolls the update back" test $rc -ne 0
+  fi
+  send p
+  wait_lines "$WORK/signals1.out" 4
+  stop
+  printf 'workers 4 port 8080\nsignal: workers 4 port 8080\nworkers 4 port 8080\nworkers 4 port 8080\n' > "$WORK/signals.expected"
+  check "the handler ran after the $outcome, over whole state" \
+    cmp "$WORK/signals1.out" "$WORK/signals.expected"
+done
 # A 10,240-bucket table: ranges in the patch, every bucket redirected.
 build bigtable1 "$P/bigtable/v1/main.c"
 build bigtable2 "$P/bigtable/v2/main.c"
