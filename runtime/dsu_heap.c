@@ -804,6 +804,56 @@ static int run_allocator(void *(*alloc)(size_t),
   return r;
 }
 
+/* The tracked objects as sorted address ranges, made on first use: a
+ * pointer to a table of pointers to a changed type must point into memory
+ * whose pointers dsu reads (a tracked object or a global pointer slot). */
+struct ranges {
+  uintptr_t *start; /* (start, length) pairs */
+  size_t n;
+  int built;
+};
+
+static int range_order(const void *a, const void *b) {
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int holds_pointers(struct ranges *r,
+                          const struct dsu_global_pointer *gptrs, uintptr_t v) {
+  for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++) {
+    uintptr_t a = (uintptr_t)g->addr;
+    size_t span = g->count ? g->count * g->stride : sizeof(void *);
+    if (v >= a && v < a + span && (!g->count || (v - a) % g->stride == 0))
+      return 1;
+  }
+  if (!r->built) {
+    r->built = 1;
+    /* Pairs (start, length) sorted by start, in one array. */
+    uintptr_t *pairs = malloc((live ? live : 1) * 2 * sizeof *pairs);
+    if (!pairs)
+      return 0; /* out of memory: refused, never guessed */
+    size_t n = 0;
+    for (size_t i = 0; i < capacity; i++)
+      if (table[i].addr > 1) {
+        pairs[2 * n] = table[i].addr;
+        pairs[2 * n + 1] = table[i].size;
+        n++;
+      }
+    qsort(pairs, n, 2 * sizeof *pairs, range_order);
+    r->start = pairs;
+    r->n = n;
+  }
+  size_t lo = 0, hi = r->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (r->start[2 * mid] <= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo > 0 && v - r->start[2 * (lo - 1)] < r->start[2 * (lo - 1) + 1];
+}
+
 /* Between a successful dsu_transform_state() and dsu_transform_finish(). */
 static struct {
   struct remap map;
@@ -887,6 +937,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct vec old_objects = {0, 0, 0, sizeof(void *)};
   struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
+  struct ranges ranges = {0, 0, 0};
   struct entry *new_table = NULL;
   int ran_transformers = 0;
   int rc = -1;
@@ -1103,6 +1154,18 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     void *v_ = *(void *const *)(slot_addr), *to_ = NULL;                       \
     if (v_) {                                                                  \
       int r_ = relocate(&map, (uintptr_t)v_, &to_);                            \
+      if (r_ == NOT_MOVED && (inner) == 2 &&                                   \
+          !holds_pointers(&ranges, gptrs, (uintptr_t)v_)) {                    \
+        char name_[256];                                                       \
+        name_slot(name_, sizeof name_, (where_text), (index));                 \
+        snprintf(err, errsize,                                                 \
+                 "%s holds %p, which points to pointers to a type this "       \
+                 "patch changes in memory dsu did not see allocated (no "      \
+                 "typed site, no global): those pointers cannot be "           \
+                 "redirected",                                                 \
+                 name_, v_);                                                   \
+        goto abort;                                                            \
+      }                                                                        \
       if (r_ == NOT_MOVED && (inner))                                          \
         break; /* a pointer to an object that does not move */                 \
       if (r_ != MOVED) {                                                       \
@@ -1317,6 +1380,7 @@ out:
   free(blockv.data);
   free(old_objects.data);
   free(old_pooled.data);
+  free(ranges.start);
   free(map.old_addr);
   free(map.new_addr);
   free(in_place_contents.old_addr);

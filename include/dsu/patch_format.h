@@ -132,7 +132,7 @@ struct dsu_pointer_field {
   const char *tag;
   size_t offset;
   const char *where; /* "struct item.next", for messages */
-  int inner; /* see dsu_global_pointer */
+  int inner;         /* 0, 1 or 2: see dsu_global_pointer */
   /* The size of one object of the tag's type, so that every element of an
    * array of them is read (0 for the (size_t)-1 and -2 entries). */
   size_t elem;
@@ -199,7 +199,12 @@ struct dsu_global_pointer {
   /* 0: typed as a pointer to a changed type, so it must lead to an object
    * dsu relocates (or be null). 1: a pointer to a type that changed types
    * hold by value (a list link, a char buffer): it is redirected if it
-   * points into a relocated object and left alone otherwise. */
+   * points into a relocated object and left alone otherwise. 2: a pointer to
+   * pointers to a changed type (a table of them, `struct item **`): it must
+   * be null, lead into a relocated object (and is redirected), or point
+   * into memory whose pointers dsu reads (a tracked object, a global pointer
+   * slot); otherwise the pointers it leads to could not be redirected, and
+   * the update is refused. */
   int inner;
   /* An array: `count` slots, `stride` bytes apart (0: one slot), named by
    * `where` with the index between its first "[]". */

@@ -216,7 +216,10 @@ private:
   struct PointerSlot {
     uint64_t Offset;
     std::string Where;
-    bool Inner; ///< Points to a type held by value in a changed type.
+    /// 0: points to a changed type. 1: to a type held by value in a changed
+    /// type. 2: to pointers to a changed type (a table of them), which must
+    /// lie where dsu reads pointers (dsu_pointer_field.inner).
+    int Inner;
     /// An array of such slots: Count of them, Stride bytes apart (Where
     /// names the element with "[]"); 0 for one slot.
     uint64_t Count = 0, Stride = 0;
@@ -379,9 +382,12 @@ void Generator::pointerOffsets(const std::string &Type, uint64_t Base,
   if (C.isPointer()) {
     std::string To = pointee(C.Base);
     if (Changed.count(To))
-      Result.push_back({Base, Where, false});
+      Result.push_back({Base, Where, 0});
     else if (Embedded.count(To))
-      Result.push_back({Base, Where, true});
+      Result.push_back({Base, Where, 1});
+    else if (StringRef Table = StringRef(C.Base).trim();
+             Table.consume_back("*") && Changed.count(pointee(Table)))
+      Result.push_back({Base, Where, 2});
     return;
   }
   if (C.isRecord()) {
@@ -742,7 +748,7 @@ void Generator::emitPointerFields() {
     for (const PointerSlot &P : Offsets)
       Out += "  {\"" + Name + "#" + T->Hash.substr(0, 8) + "\", " +
              std::to_string(P.Offset) + ", \"" + P.Where + "\", " +
-             (P.Inner ? "1" : "0") + ", " + std::to_string(T->Size) + ", " +
+             std::to_string(P.Inner) + ", " + std::to_string(T->Size) + ", " +
              std::to_string(P.Count) + ", " + std::to_string(P.Stride) + "},\n";
   }
   std::set<std::string> ArrayTags;
@@ -795,7 +801,7 @@ void Generator::emitGlobalPointers() {
       Externs += "extern char " + Id + "[] __asm__(\"" + Gl.Symbol + "\");\n";
       for (const PointerSlot &P : Offsets)
         Table += "  {" + Id + " + " + std::to_string(P.Offset) + ", \"global " +
-                 P.Where + "\", " + (P.Inner ? "1" : "0") + ", " +
+                 P.Where + "\", " + std::to_string(P.Inner) + ", " +
                  std::to_string(P.Count) + ", " + std::to_string(P.Stride) +
                  "},\n";
     }

@@ -178,6 +178,21 @@ stop
 printf 'found 17\nfound 1\nfound 2\nmissing 3\n' > "$WORK/hashtable.expected"
 check "every bucket follows its item" \
   cmp "$WORK/hashtable1.out" "$WORK/hashtable.expected"
+# The same table reached through a void * local: untracked, so the update
+# is refused, naming the global that points to it, and v1 goes on.
+build hashvoid1 -DTABLE_THROUGH_VOID "$P/hashtable/v1/main.c"
+build hashvoid2 -DTABLE_THROUGH_VOID "$P/hashtable/v2/main.c"
+make_patch hashvoid1 hashvoid2 hashvoid.patch
+start hashvoid1
+send s1 s17 s2
+apply_during hashvoid.patch hashvoid.log g17
+check "a table of item pointers dsu did not see allocated is refused" test $? -ne 0
+check "the refusal names the global" contains "$WORK/hashvoid.log" \
+  "global table holds"
+send g1 g2 g3
+wait_lines "$WORK/hashvoid1.out" 4
+stop
+check "v1 goes on with every bucket" cmp "$WORK/hashvoid1.out" "$WORK/hashtable.expected"
 # A signal that arrives while the state is converted (here sent by the
 # transformer itself) waits for the commit, or the rollback: its handler
 # reads the configuration the update converts.

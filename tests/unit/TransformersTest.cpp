@@ -346,6 +346,22 @@ TEST(TransformersTest, UpdatePointWhereAnActiveFunctionUsesTheTypeIsUnsafe) {
   EXPECT_TRUE(diffModels(V.Old, V.New).Points[0].Safe);
 }
 
+TEST(TransformersTest, TablesOfPointersToAChangedTypeAreChecked) {
+  Versions V = listVersions();
+  GlobalInfo Table;
+  Table.Name = "table";
+  Table.Symbol = "table.dsu.2";
+  Table.Type = "struct item **";
+  V.Old.TUs[0].Globals.push_back(Table);
+  V.New.TUs[0].Globals.push_back(Table);
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  auto D = generateTransformers(V.Old, V.New, Plan);
+  ASSERT_TRUE(bool(D)) << toString(D.takeError());
+  // Kind 2: it must lead where dsu reads the pointers it holds.
+  EXPECT_NE(D->find("\"global table\", 2, 0, 0}"), std::string::npos) << *D;
+  EXPECT_NE(D->find("\"global head\", 0, 0, 0}"), std::string::npos) << *D;
+}
+
 TEST(TransformersTest, PooledObjectsMoveThroughTheProgramsAllocator) {
   Versions V = listVersions();
   // struct item grows; its objects come from pool_get and go back to

@@ -352,12 +352,37 @@ struct fixup {
 static struct fixup *fixups;
 static size_t nfixups;
 
+/* Whether v points into memory whose pointers are read: a tracked object
+ * or a global pointer slot (as runtime/dsu_heap.c's holds_pointers). */
+static int holds_pointers(const char *v) {
+  for (const struct dsu_global_pointer *g = __dsu_global_pointers; g && g->addr;
+       g++) {
+    const char *a = g->addr;
+    size_t span = g->count ? g->count * g->stride : sizeof(void *);
+    if (v >= a && v < a + span &&
+        (!g->count || (size_t)(v - a) % g->stride == 0))
+      return 1;
+  }
+  for (size_t i = 0; i < nobjects; i++)
+    if (v >= objects[i].addr && v < objects[i].addr + objects[i].size)
+      return 1;
+  return 0;
+}
+
 /* Checks the pointer slot at `slot`; records its redirection. 0 or -1. */
 static int check_slot(void *slot, const char *where, int inner) {
   char *v = *(char **)slot, *to = NULL;
   if (!v)
     return 0;
   int r = relocate(v, &to);
+  if (r == NOT_MOVED && inner == 2 && !holds_pointers(v)) {
+    snprintf(failure, sizeof failure,
+             "%s holds %p, which points to pointers to a type this patch "
+             "changes in memory dsu did not see allocated (no typed site, no "
+             "global): those pointers cannot be redirected",
+             where, (void *)v);
+    return -1;
+  }
   if (r == NOT_MOVED && inner)
     return 0;
   if (r != MOVED) {
