@@ -50,6 +50,22 @@ std::string PatchPlan::Pinned::message() const {
          Where + ")";
 }
 
+std::string PatchPlan::Pooled::message() const {
+  if (Allocators.size() == 1)
+    return Type + ": objects from " + Allocators[0].first +
+           "() are rewritten in place where the new layout fits, and move "
+           "through the new build's " +
+           Allocators[0].first + "() and " + Allocators[0].second +
+           "() where it does not";
+  std::string Names;
+  for (const auto &[Alloc, Free] : Allocators)
+    Names += (Names.empty() ? "" : ", ") + Alloc + "()/" + Free + "()";
+  return Type + ": objects from " + Names +
+         " are rewritten in place where the new layout fits; one that does "
+         "not makes the update fail at run time, since dsu cannot tell which "
+         "allocator made it";
+}
+
 std::string dsu::describeGlobal(const std::string &Name,
                                 const std::string &TU) {
   return "'" + Name + "'" + (TU.empty() ? "" : " (static in " + TU + ")");
@@ -626,14 +642,38 @@ void findPinnedTypes(const ProgramModel &Old, PatchPlan &Plan) {
 /// old flexible array member (or the old end) to the new one. When the
 /// flexible array member changes its element type, the data would need
 /// converting, which nothing says how to do: refused, naming the sites.
+/// Changed types with objects from allocators the program frees itself,
+/// and the allocator pairs their sites use (the rule Transformers.cpp's
+/// emitAllocatorPair applies: one pair, or none to move through).
+void findPooledTypes(const ProgramModel &Old, PatchPlan &Plan) {
+  for (const PatchPlan::TypeChange &T : Plan.Types) {
+    std::set<std::pair<std::string, std::string>> Pairs;
+    for (const TUModel &TU : Old.TUs)
+      for (const AllocSite &A : TU.AllocSites)
+        if (A.Type == T.oldName() && !A.Deallocator.empty())
+          Pairs.insert({A.Allocator, A.Deallocator});
+    if (!Pairs.empty())
+      Plan.PooledTypes.push_back(
+          {T.Name, std::vector<std::pair<std::string, std::string>>(
+                       Pairs.begin(), Pairs.end())});
+  }
+}
+
 void refuseTrailingObjects(const ProgramModel &Old, const ProgramModel &New,
                            PatchPlan &Plan) {
   auto OldTypes = Old.typesByName(), NewTypes = New.typesByName();
+  // The type of a flexible array member, `[]` or GNU C's `[0]`.
   auto Flexible = [](const TypeInfo *T) -> std::string {
-    for (const FieldInfo &F : T->Fields)
-      if (llvm::StringRef(F.Type).ends_with("[]"))
+    for (const FieldInfo &F : T->Fields) {
+      llvm::StringRef Type(F.Type);
+      if (Type.ends_with("[]") || Type.ends_with("[0]"))
         return F.Type;
+    }
     return "";
+  };
+  auto Element = [](llvm::StringRef Type) {
+    Type.consume_back("[]") || Type.consume_back("[0]");
+    return Type.rtrim().str();
   };
   for (const PatchPlan::TypeChange &T : Plan.Types) {
     auto O = OldTypes.find(T.oldName());
@@ -641,7 +681,8 @@ void refuseTrailingObjects(const ProgramModel &Old, const ProgramModel &New,
     if (O == OldTypes.end() || N == NewTypes.end())
       continue;
     std::string OldData = Flexible(O->second), NewData = Flexible(N->second);
-    if (OldData.empty() || NewData.empty() || OldData == NewData)
+    if (OldData.empty() || NewData.empty() ||
+        Element(OldData) == Element(NewData))
       continue;
     std::vector<std::string> Sites;
     for (const TUModel &TU : Old.TUs)
@@ -752,6 +793,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
   findPinnedTypes(Old, Plan);
   classifyUntypedPointers(Old, Plan);
   refuseTrailingObjects(Old, New, Plan);
+  findPooledTypes(Old, Plan);
   checkSafety(Old, New, Plan);
   recordResiduals(Old, Plan);
 
@@ -861,6 +903,8 @@ std::string PatchPlan::dump() const {
   for (const UntypedSlot &U : UntypedSlots)
     OS << "untyped " << U.Place << ": " << U.Why
        << "; what it holds there is redirected\n";
+  for (const Pooled &P : PooledTypes)
+    OS << "pooled " << P.message() << "\n";
   for (const Pinned &P : PinnedTypes)
     OS << "refused: " << P.message()
        << "; unless the transformers re-register them (DSU_REREGISTERS("
@@ -932,6 +976,13 @@ std::string PatchPlan::toJSON() const {
   J["untyped_slots"] = nlohmann::json::array();
   for (const UntypedSlot &U : UntypedSlots)
     J["untyped_slots"].push_back({{"place", U.Place}, {"why", U.Why}});
+  J["pooled"] = nlohmann::json::array();
+  for (const Pooled &P : PooledTypes) {
+    auto A = nlohmann::json::array();
+    for (const auto &[Alloc, Free] : P.Allocators)
+      A.push_back({{"allocator", Alloc}, {"deallocator", Free}});
+    J["pooled"].push_back({{"type", P.Type}, {"allocators", A}});
+  }
   J["refusals"] = Refusals;
   return J.dump(2);
 }

@@ -562,6 +562,9 @@ check "the clients keep their values and the program's own free still works" \
   --emit-transformers "$WORK/wrapped13.c" > /dev/null 2>&1
 check "the transformers give the runtime the program's allocator" \
   grep -q "__dsu_alloc_struct_client, __dsu_free_struct_client}" "$WORK/wrapped13.c"
+"$DSU" diff "$WORK/wrapped1" "$WORK/wrapped3" > "$WORK/wrapped13.diff"
+check "dsu diff says how the clients move" contains "$WORK/wrapped13.diff" \
+  "pooled struct client: objects from zmalloc() are rewritten in place where the new layout fits, and move through the new build's zmalloc() and zfree() where it does not"
 start wrapped1
 send "o 4" "o 5" "o 6" "q 5 100" "q 6 7" p
 wait_lines "$WORK/wrapped1.out" 1

@@ -112,6 +112,8 @@ live_update 1.2.2 1.2.3 "$WORK/mc23.patch"
 "$DSU" diff "$WORK/memcached-1.2.3/memcached" "$WORK/memcached-1.2.4/memcached" > "$WORK/mc34.diff"
 check "dsu diff names libevent's hold on the connections" \
   contains "$WORK/mc34.diff" "refused: objects of conn cannot be moved: code that dsu does not build may keep their addresses (an object is given to event_set at memcached.c"
+check "dsu diff says the items move through memcached's slab allocator" \
+  contains "$WORK/mc34.diff" "pooled struct _stritem: objects from do_slabs_alloc() are rewritten in place where the new layout fits, and move through the new build's do_slabs_alloc() and do_slabs_free() where it does not"
 with_hook 1.2.3 1.2.4
 check "items move through memcached's slab allocator" \
   contains "$WORK/mc34.c" "__dsu_alloc_struct__stritem, __dsu_free_struct__stritem}"

@@ -458,6 +458,44 @@ TEST(TransformersTest, TrailingDataMovesUnlessItsTypeChanges) {
                                 "'int[]')"),
             std::string::npos)
       << refusals(Plan);
+  // GNU C's zero-length array is the same member: `char data[0]` that
+  // becomes `int data[]` changes the data too, and `void *end[0]` that
+  // becomes `void *end[]` (memcached 1.2.3) does not.
+  V.Old.TUs[0].Types.back().Fields.back().Type = "char[0]";
+  Plan = diffModels(V.Old, V.New);
+  EXPECT_NE(refusals(Plan).find("changes that data's type ('char[0]' -> "
+                                "'int[]')"),
+            std::string::npos)
+      << refusals(Plan);
+  V.New.TUs[0].Types.back().Fields.back().Type = "char[]";
+  EXPECT_TRUE(diffModels(V.Old, V.New).Refusals.empty());
+}
+
+TEST(TransformersTest, PooledTypesAreListedWithTheirAllocators) {
+  Versions V = listVersions();
+  AllocSite A;
+  A.Function = "add.dsu.1";
+  A.Type = "struct item";
+  A.Allocator = "zmalloc";
+  A.Deallocator = "zfree";
+  V.Old.TUs[0].AllocSites.push_back(A);
+  PatchPlan Plan = diffModels(V.Old, V.New);
+  EXPECT_NE(Plan.dump().find(
+                "pooled struct item: objects from zmalloc() are rewritten in "
+                "place where the new layout fits, and move through the new "
+                "build's zmalloc() and zfree() where it does not\n"),
+            std::string::npos)
+      << Plan.dump();
+  A.Allocator = "pool_get";
+  A.Deallocator = "pool_put";
+  V.Old.TUs[0].AllocSites.push_back(A);
+  Plan = diffModels(V.Old, V.New);
+  EXPECT_NE(Plan.dump().find("pooled struct item: objects from "
+                             "pool_get()/pool_put(), zmalloc()/zfree() are "
+                             "rewritten in place where the new layout fits; "
+                             "one that does not makes the update fail"),
+            std::string::npos)
+      << Plan.dump();
 }
 
 TEST(TransformersTest, LargeArraysAreRangesInThePointerTables) {

@@ -164,6 +164,16 @@ struct PatchPlan {
     std::string Why;
   };
   std::vector<UntypedSlot> UntypedSlots;
+  /// A changed type whose objects come from allocators the program frees
+  /// itself (-fdsu-allocator=A:FREE): rewritten in place where the new
+  /// layout fits; otherwise moved through the allocator pair when all its
+  /// sites use one (Allocators has one entry), else refused at run time.
+  struct Pooled {
+    std::string Type;
+    std::vector<std::pair<std::string, std::string>> Allocators;
+    std::string message() const;
+  };
+  std::vector<Pooled> PooledTypes;
   /// Why the patch cannot be applied (empty when it can).
   std::vector<std::string> Refusals;
 
