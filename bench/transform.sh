@@ -13,7 +13,7 @@ for v in v1 v2; do (cd "$WORK" && "$BIN/dsu-cc" -O2 -o "$v" "$P/$v/main.c"); don
 "$BIN/dsu" patch "$WORK/v1" "$WORK/v2" -o "$WORK/patch" > /dev/null
 for n in "${SIZES[@]}"; do
   rm -f "$WORK/in"; mkfifo "$WORK/in"
-  "$WORK/v1" "$n" < "$WORK/in" > "$WORK/out" &
+  DSU_TRANSFORM_PROFILE=1 "$WORK/v1" "$n" < "$WORK/in" > "$WORK/out" 2> "$WORK/err" &
   pid=$!
   exec 3> "$WORK/in"
   echo s >&3
@@ -29,4 +29,5 @@ for n in "${SIZES[@]}"; do
   objs=$(sed -n 's/.* \([0-9]*\) objects and.*/\1/p' "$WORK/apply")
   [ "$(sed -n 2p "$WORK/out")" = "sum2 $n $(sed -n 1p "$WORK/out" | cut -d' ' -f3)" ] || { echo "wrong output after update"; cat "$WORK/out"; exit 1; }
   awk -v n="$objs" -v ns="$ns" 'BEGIN {printf "transform %8d objects: pause %8.2f ms, %6.1f million objects/s\n", n, ns / 1e6, n / (ns / 1e9) / 1e6}'
+  sed -n 's/^dsu: transform phases (ms): /  phases (ms): /p' "$WORK/err"
 done

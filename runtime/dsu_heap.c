@@ -47,14 +47,15 @@
 
 #include <pthread.h>
 #include <setjmp.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define DSU_EXPORT __attribute__((visibility("default")))
 
@@ -105,13 +106,37 @@ static size_t slot_of(uintptr_t a) {
   return (size_t)(h >> 17) & (capacity - 1);
 }
 
+/* Large zeroed arrays (the table, the relocation map) come from mmap with
+ * transparent huge pages asked for: filling a 64 MB map one 4 KB page at a
+ * time took most of its build time, a page fault per page. Small ones come
+ * from calloc. free_array takes the size the array was made with. */
+#define BIG_ARRAY ((size_t)4 << 20)
+
+static void *zeroed_array(size_t bytes) {
+  if (bytes < BIG_ARRAY)
+    return calloc(1, bytes);
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages work too */
+  return p;
+}
+
+static void free_array(void *p, size_t bytes) {
+  if (p && bytes < BIG_ARRAY)
+    free(p);
+  else if (p)
+    munmap(p, bytes);
+}
+
 static int grow(void) {
   size_t old_cap = capacity;
   struct entry *old = table;
   size_t cap = old_cap ? old_cap * 2 : 1024;
   if (live * 4 < old_cap) /* mostly deleted entries: rehash in place size */
     cap = old_cap;
-  struct entry *t = calloc(cap, sizeof *t);
+  struct entry *t = zeroed_array(cap * sizeof *t);
   if (!t)
     return -1;
   table = t;
@@ -124,7 +149,7 @@ static int grow(void) {
         j = (j + 1) & (capacity - 1);
       table[j] = old[i];
     }
-  free(old);
+  free_array(old, old_cap * sizeof *old);
   return 0;
 }
 
@@ -267,6 +292,9 @@ struct fixup {
   void *value;
 };
 
+/* How many objects ahead the loops over the heap prefetch. */
+#define PREFETCH_AHEAD 32
+
 struct vec {
   void *data;
   size_t n, cap, elem;
@@ -298,10 +326,26 @@ static int remap_init(struct remap *m, size_t elements) {
   size_t cap = 1024;
   while (cap < elements * 2)
     cap *= 2;
-  m->old_addr = calloc(cap, sizeof *m->old_addr);
-  m->new_addr = malloc(cap * sizeof *m->new_addr);
+  m->old_addr = zeroed_array(cap * sizeof *m->old_addr);
+  m->new_addr = zeroed_array(cap * sizeof *m->new_addr);
   m->cap = cap;
   return m->old_addr && m->new_addr ? 0 : -1;
+}
+
+static void remap_free(struct remap *m) {
+  free_array(m->old_addr, m->cap * sizeof *m->old_addr);
+  free_array(m->new_addr, m->cap * sizeof *m->new_addr);
+  memset(m, 0, sizeof *m);
+}
+
+static size_t remap_slot(const struct remap *m, uintptr_t old) {
+  return (size_t)((uint64_t)old * 0x9e3779b97f4a7c15ull >> 17) & (m->cap - 1);
+}
+
+static void remap_prefetch(const struct remap *m, uintptr_t old) {
+  size_t j = remap_slot(m, old);
+  __builtin_prefetch(&m->old_addr[j], 1);
+  __builtin_prefetch(&m->new_addr[j], 1);
 }
 
 static void remap_put(struct remap *m, uintptr_t old, void *new_addr) {
@@ -875,6 +919,48 @@ static int run_hook(void (*fn)(void)) {
   return guarded(NULL, NULL, NULL, call_hook);
 }
 
+static void *free_in_background(void *arg) {
+  struct vec *v = arg;
+  for (size_t i = 0; i < v->n; i++)
+    free(((void **)v->data)[i]);
+  free(v->data);
+  free(v);
+  return NULL;
+}
+
+/* The old objects are garbage once the commit hook has run: no pointer of
+ * the program leads to them. Many of them are freed by a thread of the
+ * runtime's while the program goes on (a million free() calls took a
+ * quarter of the pause); a few, or if no thread can be had, here. The
+ * thread takes no signals, and is not one of the program's threads that an
+ * update waits for. */
+static void free_old_objects(struct vec *old) {
+  if (old->n >= 4096) {
+    struct vec *v = malloc(sizeof *v);
+    pthread_attr_t attr;
+    if (v && pthread_attr_init(&attr) == 0) {
+      *v = *old;
+      sigset_t all, saved;
+      sigfillset(&all);
+      pthread_sigmask(SIG_SETMASK, &all, &saved);
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      pthread_t t;
+      int started = pthread_create(&t, &attr, free_in_background, v) == 0;
+      pthread_sigmask(SIG_SETMASK, &saved, NULL);
+      pthread_attr_destroy(&attr);
+      if (started) {
+        memset(old, 0, sizeof *old);
+        return;
+      }
+    }
+    free(v);
+  }
+  for (size_t i = 0; i < old->n; i++)
+    free(((void **)old->data)[i]);
+  free(old->data);
+  memset(old, 0, sizeof *old);
+}
+
 void dsu_transform_finish(void) {
   if (finishing.hooks && finishing.hooks->commit) {
     active_map = &finishing.map;
@@ -888,9 +974,7 @@ void dsu_transform_finish(void) {
               -(r + 1000));
     active_map = NULL;
   }
-  for (size_t i = 0; i < finishing.old_objects.n; i++)
-    free(((void **)finishing.old_objects.data)[i]);
-  free(finishing.old_objects.data);
+  free_old_objects(&finishing.old_objects);
   /* Old objects of the program's own allocator go back to it. */
   if (finishing.old_pooled.n) {
     protect_begin();
@@ -912,8 +996,7 @@ void dsu_transform_finish(void) {
   }
   free(finishing.old_pooled.data);
   free(blocks);
-  free(finishing.map.old_addr);
-  free(finishing.map.new_addr);
+  remap_free(&finishing.map);
   free(rblocks);
   rblocks = NULL;
   blocks = NULL;
@@ -945,9 +1028,31 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   pthread_mutex_lock(&heap_lock);
   protect_begin();
 
-  /* 1. Heap objects of changed types, into new private objects. */
+  /* With DSU_TRANSFORM_PROFILE set, the time of each phase goes to stderr
+   * (bench/transform.sh reads it). */
+  static const char *const phase_name[] = {
+      "scan", "map", "transformers", "globals", "pointers", "commit"};
+  uint64_t phase_at[7] = {0};
+  int profile = dsu_getenv("DSU_TRANSFORM_PROFILE") != NULL;
+#define PHASE(k)                                                               \
+  do {                                                                         \
+    if (profile)                                                               \
+      phase_at[k] = dsu_now_ns();                                              \
+  } while (0)
+  PHASE(0);
+
+  /* 1. Heap objects of changed types, into new private objects. The list
+   * is sized first: growing it by doubling copied it over and over. */
   struct tag_cache xform_of = {{0}, {0}, 0};
-  size_t elements = 0;
+  size_t elements = 0, candidates = 0;
+  for (size_t i = 0; i < capacity; i++)
+    candidates +=
+        table[i].addr > 1 && xform_index(&xform_of, types, table[i].tag) >= 0;
+  if (candidates && !(moved.data = malloc(candidates * moved.elem))) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  moved.cap = candidates;
   for (size_t i = 0; i < capacity; i++) {
     struct entry *e = &table[i];
     if (e->addr <= 1)
@@ -1041,6 +1146,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     pthread_mutex_lock(&heap_lock);
   }
 
+  PHASE(1);
   /* Every new address is known before any transformer runs, so that
    * dsu_relocated() can answer for objects not transformed yet. New
    * addresses map to themselves: a transformer may store them. */
@@ -1060,6 +1166,12 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     const struct dsu_type_xform *t = &types[m->which];
     int here = m->final != (char *)m->new_obj;
     size_t step = m->trailing ? m->old_size : t->old_size;
+    if (i + PREFETCH_AHEAD < moved.n) { /* the map's slots, a miss each */
+      const struct moved *ahead =
+          &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
+      remap_prefetch(&map, ahead->old_addr);
+      remap_prefetch(&map, (uintptr_t)ahead->final);
+    }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
       void *to = m->final + k * m->new_elem;
       remap_put(&map, m->old_addr + off, to);
@@ -1105,11 +1217,18 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   block_src.globals = blockv.data;
   block_src.nglobals = blockv.n;
   ran_transformers = 1; /* from here on, the rollback hook has work */
+  PHASE(2);
   active_map = &map;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
     size_t n = m->new_size / m->new_elem;
+    if (i + PREFETCH_AHEAD < moved.n) {
+      const struct moved *ahead =
+          &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
+      __builtin_prefetch((void *)ahead->old_addr);
+      __builtin_prefetch(ahead->new_obj, 1);
+    }
     for (size_t k = 0; k < n; k++) {
       int r = guarded(t->fn, (char *)m->new_obj + k * t->new_size,
                       (const char *)m->old_addr + k * t->old_size, NULL);
@@ -1124,6 +1243,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
              m->old_size - t->old_tail);
   }
 
+  PHASE(3);
   /* 2. Globals whose type changed. */
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
     int r = guarded(NULL, NULL, NULL, g->fn);
@@ -1134,6 +1254,7 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     stats->globals++;
   }
 
+  PHASE(4);
   /* 3. Pointers to relocated objects: every place that may hold one must
    * hold null or the start of a relocated element; anything else is a
    * reference the update cannot account for. */
@@ -1194,28 +1315,39 @@ int dsu_transform_state(const struct dsu_type_xform *types,
         CHECK_SLOT((char *)g->addr + k * g->stride, g->where, g->inner,
                    g->count ? k : (size_t)-1);
     struct tag_cache fields_of = {{0}, {0}, 0}; /* tag -> has pointer fields */
-    for (size_t i = 0; i < capacity; i++) {
-      struct entry *e = &table[i];
-      if (e->addr <= 1)
+    /* Two passes: the tracked objects that stay where they are, in table
+     * order, then the transformed ones, in the order of the list of moved
+     * objects, whose new contents are at hand (no lookups). The object a
+     * few steps ahead is prefetched: with a large heap nearly every object
+     * is a cache miss. */
+    for (size_t i = 0, pass = 0; pass < 2; i++) {
+      if (i == (pass == 0 ? capacity : moved.n)) {
+        pass++;
+        i = (size_t)-1;
         continue;
-      char *base = (char *)e->addr;
-      size_t size = e->size;
-      const char *tag = e->tag;
-      size_t elem = 0;
-      int self_moved = xform_index(&xform_of, types, e->tag);
-      if (self_moved >= 0) {
-        void *here = e->foreign ? remap_get(&in_place_contents, e->addr) : NULL;
-        base = here ? here : remap_get(&map, e->addr);
-        const struct dsu_type_xform *t = &types[self_moved];
-        if (is_trailing(e->tag)) { /* one object: its data holds no fields */
-          size = trailing_size(t, e->size);
-          tag = t->new_trailing_tag;
-          elem = size;
-        } else {
-          size = (e->size / t->old_size) * t->new_size;
-          tag = t->new_tag;
-          elem = t->new_size;
-        }
+      }
+      char *base;
+      size_t size, elem = 0;
+      const char *tag;
+      if (pass == 0) {
+        struct entry *e = &table[i];
+        if (i + PREFETCH_AHEAD < capacity && table[i + PREFETCH_AHEAD].addr > 1)
+          __builtin_prefetch((void *)table[i + PREFETCH_AHEAD].addr);
+        if (e->addr <= 1 || xform_index(&xform_of, types, e->tag) >= 0)
+          continue;
+        base = (char *)e->addr;
+        size = e->size;
+        tag = e->tag;
+      } else {
+        const struct moved *m = &((struct moved *)moved.data)[i];
+        if (i + PREFETCH_AHEAD < moved.n)
+          __builtin_prefetch(
+              ((struct moved *)moved.data)[i + PREFETCH_AHEAD].new_obj);
+        base = m->new_obj; /* the new contents, also of objects in place */
+        size = m->new_size;
+        tag = m->new_tag;
+        /* One object with data after it: its data holds no fields. */
+        elem = m->trailing ? size : types[m->which].new_size;
       }
       int has_fields;
       if (!cached(&fields_of, tag, &has_fields)) {
@@ -1271,8 +1403,9 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   protect_end();
   active_map = NULL;
 
+  PHASE(5);
   /* 4. Commit: from here on nothing can fail. */
-  new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
+  new_table = capacity ? zeroed_array(capacity * sizeof *new_table) : NULL;
   if (capacity && !new_table) {
     snprintf(err, errsize, "out of memory committing");
     goto abort_unprotected;
@@ -1297,32 +1430,38 @@ int dsu_transform_state(const struct dsu_type_xform *types,
     table = new_table;
     used = live = 0;
     memset(presence, 0, sizeof presence);
+    /* Objects that stay, in table order, then the transformed ones from
+     * the list of moved objects, each slot prefetched a few inserts ahead
+     * (every insert into a large table is a cache miss). */
     for (size_t i = 0; i < old_cap; i++) {
-      if (old[i].addr <= 1)
+      if (i + PREFETCH_AHEAD < old_cap && old[i + PREFETCH_AHEAD].addr > 1)
+        __builtin_prefetch(&table[slot_of(old[i + PREFETCH_AHEAD].addr)], 1);
+      if (old[i].addr <= 1 || xform_index(&xform_of, types, old[i].tag) >= 0)
         continue;
-      int which = xform_index(&xform_of, types, old[i].tag);
-      if (which >= 0) {
-        const struct dsu_type_xform *t = &types[which];
-        int trailing = is_trailing(old[i].tag);
-        insert_locked((uintptr_t)remap_get(&map, old[i].addr),
-                      trailing ? trailing_size(t, old[i].size)
-                               : (old[i].size / t->old_size) * t->new_size,
-                      trailing ? t->new_trailing_tag : t->new_tag,
-                      old[i].foreign);
-        void *gone = (void *)old[i].addr;
-        struct pooled_old back = {gone, old[i].size, t->dealloc};
-        if (!old[i].foreign && push(&old_objects, &gone) != 0)
-          free(gone); /* out of memory: the hook cannot see it, but no leak */
-        /* Moved through the program's allocator: given back to it at the
-         * end (if memory is short for this list, it leaks, never wrongly
-         * freed). */
-        if (old[i].foreign && remap_get(&map, old[i].addr) != gone)
-          (void)push(&old_pooled, &back);
-      } else {
-        insert_locked(old[i].addr, old[i].size, old[i].tag, old[i].foreign);
-      }
+      insert_locked(old[i].addr, old[i].size, old[i].tag, old[i].foreign);
     }
-    free(old);
+    for (size_t i = 0; i < moved.n; i++) {
+      const struct moved *m = &((struct moved *)moved.data)[i];
+      if (i + PREFETCH_AHEAD < moved.n)
+        __builtin_prefetch(
+            &table[slot_of(
+                (uintptr_t)((struct moved *)moved.data)[i + PREFETCH_AHEAD]
+                    .final)],
+            1);
+      int in_place = m->final == (char *)m->old_addr;
+      insert_locked((uintptr_t)m->final, m->new_size, m->new_tag,
+                    in_place || m->pooled);
+      void *gone = (void *)m->old_addr;
+      struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
+      /* Moved through the program's allocator: given back to it at the
+       * end (if memory is short for this list, it leaks, never wrongly
+       * freed). */
+      if (m->pooled)
+        (void)push(&old_pooled, &back);
+      else if (!in_place && push(&old_objects, &gone) != 0)
+        free(gone); /* out of memory: the hook cannot see it, but no leak */
+    }
+    free_array(old, old_cap * sizeof *old);
   }
   /* The old objects, the map and the blocks live until
    * dsu_transform_finish(), after the new code is installed. */
@@ -1331,6 +1470,15 @@ int dsu_transform_state(const struct dsu_type_xform *types,
    * back, as for objects that did not move). */
   if (hooks && hooks->commit)
     (void)ensure_blocks();
+  PHASE(6);
+  if (profile) {
+    fprintf(stderr, "dsu: transform phases (ms):");
+    for (int k = 0; k < 6; k++)
+      fprintf(stderr, " %s %.2f", phase_name[k],
+              (double)(phase_at[k + 1] - phase_at[k]) / 1e6);
+    fprintf(stderr, "\n");
+  }
+#undef PHASE
   finishing.map = map;
   finishing.old_objects = old_objects;
   finishing.old_pooled = old_pooled;
@@ -1381,9 +1529,7 @@ out:
   free(old_objects.data);
   free(old_pooled.data);
   free(ranges.start);
-  free(map.old_addr);
-  free(map.new_addr);
-  free(in_place_contents.old_addr);
-  free(in_place_contents.new_addr);
+  remap_free(&map);
+  remap_free(&in_place_contents);
   return rc;
 }
