@@ -52,7 +52,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,28 +105,14 @@ static size_t slot_of(uintptr_t a) {
   return (size_t)(h >> 17) & (capacity - 1);
 }
 
-/* Large zeroed arrays (the table, the relocation map) come from mmap with
- * transparent huge pages asked for: filling a 64 MB map one 4 KB page at a
- * time took most of its build time, a page fault per page. Small ones come
- * from calloc. free_array takes the size the array was made with. */
-#define BIG_ARRAY ((size_t)4 << 20)
-
-static void *zeroed_array(size_t bytes) {
-  if (bytes < BIG_ARRAY)
-    return calloc(1, bytes);
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return NULL;
-  (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages work too */
-  return p;
-}
+/* The table and the relocation map are zeroed arrays; free_array takes
+ * the size they were made with (one place to change how big arrays are
+ * made: huge pages through mmap were tried, and made no difference). */
+static void *zeroed_array(size_t bytes) { return calloc(1, bytes); }
 
 static void free_array(void *p, size_t bytes) {
-  if (p && bytes < BIG_ARRAY)
-    free(p);
-  else if (p)
-    munmap(p, bytes);
+  (void)bytes;
+  free(p);
 }
 
 static int grow(void) {
