@@ -1,4 +1,5 @@
-//===- PatchBuilder.cpp - from two builds to a loadable patch ---------------===//
+//===- PatchBuilder.cpp - from two builds to a loadable patch
+//---------------===//
 //
 // The new build carries, for each translation unit, its module after
 // identities were assigned (see Transform.h). The patch is those modules,
@@ -17,11 +18,15 @@
 //     executable but position-independent, with slots and trampolines
 //     defined only for functions the process does not have yet, and a table
 //     `__dsu_patch_info` lists the slots to rebind at commit.
-//  4. clang-19 compiles it to a shared object (no start files, so no init
+//  4. Mutable globals whose initialiser changed and that the program may
+//     have written get their old initialiser in `__dsu_global_inits`, for
+//     the runtime to compare with their running bytes (GlobalInits.cpp).
+//  5. clang-19 compiles it to a shared object (no start files, so no init
 //     code), which is wrapped in the patch file format.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/PatchBuilder.h"
+#include "GlobalInits.h"
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Patch/Transformers.h"
 #include "dsu/Support/Error.h"
@@ -424,6 +429,12 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
                       const PatchBuildOptions &Opts, LLVMContext &Ctx,
                       bool ForSharedObject) {
   if (!Plan.Refusals.empty()) {
+    // The transformers are still written when asked for: the user completes
+    // them while resolving the refusals (and they are checked to compile on
+    // such pairs too, tests/realcode/transformers.sh).
+    if (!Opts.TransformersOut.empty() && Opts.TransformersIn.empty())
+      if (auto Written = patchTransformers(Old, New, Plan, Opts); !Written)
+        consumeError(Written.takeError());
     std::string Why = "the patch needs changes dsu cannot apply:";
     for (const std::string &R : Plan.Refusals)
       Why += "\n  " + R;
@@ -479,6 +490,7 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
       Merged->setTargetTriple((*M)->getTargetTriple());
       Merged->setDataLayout((*M)->getDataLayout());
     }
+    captureNewInitialisers(**M, Plan);
     selectContents(**M, S);
     if (L.linkInModule(std::move(*M)))
       return failure("cannot link the patch's code for " + R.Model.TU);
@@ -504,6 +516,7 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
   SO.PlainAliases = false;
   auto Bodies = installSlots(*Merged, SO);
   addPatchInfo(*Merged, Bodies, S, Plan);
+  addGlobalInits(*Merged, Old, Plan, S.Warnings);
   if (ForSharedObject)
     makePositionIndependent(*Merged);
   removeDeadGlobals(*Merged);

@@ -176,7 +176,8 @@ TEST(DiffTest, DumpIsExact) {
                 "'int (const char *)'\n"
                 "function changed run\n"
                 "global initialiser-changed-value-kept count: the running "
-                "value is kept\n"
+                "value is kept; if its running bytes are still the old "
+                "initialiser at the update it takes the new one\n"
                 "global const-replaced limit: the new value replaces the old\n"
                 "global added newg\n"
                 "global removed oldg\n");
