@@ -428,24 +428,28 @@ Expected<std::unique_ptr<Module>>
 dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
                       const PatchBuildOptions &Opts, LLVMContext &Ctx,
                       bool ForSharedObject) {
-  if (!Plan.Refusals.empty()) {
-    // The transformers are still written when asked for: the user completes
-    // them while resolving the refusals (and they are checked to compile on
-    // such pairs too, tests/realcode/transformers.sh).
+  // A refused patch still writes the transformers asked for, and says what
+  // they need too: the user completes them while resolving the refusal
+  // (and they are checked to compile on such pairs, see
+  // tests/realcode/transformers.sh).
+  auto Refuse = [&](const std::string &Why) -> Error {
     if (!Opts.TransformersOut.empty() && Opts.TransformersIn.empty())
       if (auto Written = patchTransformers(Old, New, Plan, Opts); !Written)
-        consumeError(Written.takeError());
+        return failure(Why + "\n" + toString(Written.takeError()));
+    return failure(Why);
+  };
+  if (!Plan.Refusals.empty()) {
     std::string Why = "the patch needs changes dsu cannot apply:";
     for (const std::string &R : Plan.Refusals)
       Why += "\n  " + R;
-    return failure(Why);
+    return Refuse(Why);
   }
   if (!Plan.Partials.empty() && !Opts.AllowPartial) {
     std::string Why = "the update would take effect only in part:";
     for (const PatchPlan::Partial &P : Plan.Partials)
       Why += "\n  " + P.File + ":" + std::to_string(P.Line) + ": " + P.Why;
-    return failure(Why + "\nkeep the loop's locals as they are in the new "
-                         "version, or pass --allow-partial to apply it anyway");
+    return Refuse(Why + "\nkeep the loop's locals as they are in the new "
+                        "version, or pass --allow-partial to apply it anyway");
   }
   {
     std::string Lost;
@@ -455,7 +459,7 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
                 " would lose its running value: the new build defines " +
                 describeGlobal(L.Name, L.NewTU) + " instead";
     if (!Lost.empty())
-      return failure(
+      return Refuse(
           "the update would drop running state:" + Lost +
           "\nif a source file was renamed or moved, build both versions with "
           "the same unit name (-fdsu-tu-name=NAME); to start these from their "
