@@ -30,7 +30,7 @@
 // why.
 //
 //===----------------------------------------------------------------------===//
-#include "GlobalInits.h"
+#include "dsu/Patch/GlobalInits.h"
 #include "dsu/Support/Error.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"

@@ -26,7 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/PatchBuilder.h"
-#include "GlobalInits.h"
+#include "dsu/Patch/GlobalInits.h"
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Patch/Transformers.h"
 #include "dsu/Support/Error.h"
