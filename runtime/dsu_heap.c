@@ -989,14 +989,12 @@ void dsu_transform_finish(void) {
   memset(&finishing, 0, sizeof finishing);
 }
 
-int dsu_transform_state(const struct dsu_type_xform *types,
-                        const struct dsu_global_xform *globals,
-                        const struct dsu_pointer_field *fields,
-                        const struct dsu_global_pointer *gptrs,
-                        const struct dsu_hooks *hooks,
-                        const struct dsu_live_range *live_ranges,
-                        struct dsu_transform_stats *stats, char *err,
-                        size_t errsize) {
+int dsu_transform_state(
+    const struct dsu_type_xform *types, const struct dsu_global_xform *globals,
+    const struct dsu_global_init *inits, const struct dsu_pointer_field *fields,
+    const struct dsu_global_pointer *gptrs, const struct dsu_hooks *hooks,
+    const struct dsu_live_range *live_ranges, struct dsu_transform_stats *stats,
+    char *err, size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
   struct remap map = {0, 0, 0};
@@ -1009,6 +1007,8 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   struct entry *new_table = NULL;
   int ran_transformers = 0;
   int rc = -1;
+  size_t ninits = 0;
+  unsigned char *fresh = NULL; /* per inits entry: still its old initialiser */
   memset(stats, 0, sizeof *stats);
   pthread_mutex_lock(&heap_lock);
   protect_begin();
@@ -1025,6 +1025,18 @@ int dsu_transform_state(const struct dsu_type_xform *types,
       phase_at[k] = dsu_now_ns();                                              \
   } while (0)
   PHASE(0);
+
+  /* 0. Globals whose initialiser changed: read before anything below
+   * rewrites a pointer in them. Those the program never changed take their
+   * new initialiser at the end (or keep it in their new storage). */
+  for (const struct dsu_global_init *gi = inits; gi && gi->name; gi++)
+    ninits++;
+  if (ninits && !(fresh = calloc(ninits, 1))) {
+    snprintf(err, errsize, "out of memory");
+    goto abort;
+  }
+  for (size_t i = 0; i < ninits; i++)
+    fresh[i] = (unsigned char)dsu_init_unchanged(&inits[i]);
 
   /* 1. Heap objects of changed types, into new private objects. The list
    * is sized first: growing it by doubling copied it over and over. */
@@ -1229,8 +1241,17 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   }
 
   PHASE(3);
-  /* 2. Globals whose type changed. */
+  /* 2. Globals whose type changed; one the program never changed keeps
+   * the new initialiser its new storage holds. */
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
+    int keep_new = 0;
+    for (size_t i = 0; g->old_addr && i < ninits; i++)
+      keep_new |=
+          fresh[i] && !inits[i].new_init && inits[i].addr == g->old_addr;
+    if (keep_new) {
+      stats->globals++;
+      continue;
+    }
     int r = guarded(NULL, NULL, NULL, g->fn);
     if (r != 0) {
       describe_failure(err, errsize, g->name, r);
@@ -1471,6 +1492,11 @@ int dsu_transform_state(const struct dsu_type_xform *types,
   memset(&map, 0, sizeof map);
   memset(&old_objects, 0, sizeof old_objects);
   memset(&old_pooled, 0, sizeof old_pooled);
+  /* The commit goes through: untouched globals of an unchanged type take
+   * their new initialiser. */
+  for (size_t i = 0; i < ninits; i++)
+    if (fresh[i] && inits[i].new_init)
+      memcpy(inits[i].addr, inits[i].new_init, inits[i].size);
   rc = 0;
   goto out;
 
@@ -1516,5 +1542,6 @@ out:
   free(ranges.start);
   remap_free(&map);
   remap_free(&in_place_contents);
+  free(fresh);
   return rc;
 }

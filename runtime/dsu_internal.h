@@ -27,14 +27,12 @@ struct dsu_transform_stats {
  * has run if transformers did). After 0, the caller installs the new code
  * and then calls dsu_transform_finish(), which runs hooks->commit and frees
  * the old objects. hooks may be NULL. */
-int dsu_transform_state(const struct dsu_type_xform *types,
-                        const struct dsu_global_xform *globals,
-                        const struct dsu_pointer_field *fields,
-                        const struct dsu_global_pointer *gptrs,
-                        const struct dsu_hooks *hooks,
-                        const struct dsu_live_range *live,
-                        struct dsu_transform_stats *stats, char *err,
-                        size_t errsize);
+int dsu_transform_state(
+    const struct dsu_type_xform *types, const struct dsu_global_xform *globals,
+    const struct dsu_global_init *inits, const struct dsu_pointer_field *fields,
+    const struct dsu_global_pointer *gptrs, const struct dsu_hooks *hooks,
+    const struct dsu_live_range *live, struct dsu_transform_stats *stats,
+    char *err, size_t errsize);
 void dsu_transform_finish(void);
 
 /* Whether dsu_heap.c handles sig itself while state is transformed (crash
@@ -96,6 +94,7 @@ struct request {
   const struct dsu_patch_info *info;
   const struct dsu_type_xform *types;
   const struct dsu_global_xform *globals;
+  const struct dsu_global_init *inits;
   const struct dsu_pointer_field *fields;
   const struct dsu_global_pointer *gptrs;
   const struct dsu_hooks *hooks;

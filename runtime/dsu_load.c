@@ -395,6 +395,7 @@ int dsu_load_patch(int fd, const char *name, char *err, size_t errsize) {
   req->info = info;
   req->types = dlsym(handle, "__dsu_type_xforms");
   req->globals = dlsym(handle, "__dsu_global_xforms");
+  req->inits = dlsym(handle, "__dsu_global_inits");
   req->fields = dlsym(handle, "__dsu_pointer_fields");
   req->gptrs = dlsym(handle, "__dsu_global_pointers");
   req->hooks = dlsym(handle, "__dsu_hooks");

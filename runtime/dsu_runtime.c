@@ -388,7 +388,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     /* The new code is installed before the transformers run, so that a
      * transformer that calls the new version's functions runs new code all
      * the way down; a rollback puts the old bodies back. */
-    int transforms = req->types || req->globals;
+    int transforms = req->types || req->globals || req->inits;
     void **saved = NULL;
     if (transforms && info->nrebind) {
       saved = malloc(info->nrebind * sizeof *saved);
@@ -405,9 +405,9 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
       }
     }
     if (transforms &&
-        dsu_transform_state(req->types, req->globals, req->fields, req->gptrs,
-                            req->hooks, req->live, &req->stats, req->failure,
-                            sizeof req->failure) != 0) {
+        dsu_transform_state(req->types, req->globals, req->inits, req->fields,
+                            req->gptrs, req->hooks, req->live, &req->stats,
+                            req->failure, sizeof req->failure) != 0) {
       for (uint32_t i = 0; saved && i < info->nrebind; i++)
         __atomic_store_n(info->rebind[i].slot, saved[i], __ATOMIC_RELEASE);
       free(saved);

@@ -27,7 +27,7 @@
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
 #define DSU_PATCH_FORMAT 2
-#define DSU_PATCH_ABI 5
+#define DSU_PATCH_ABI 6
 #define DSU_TAG_SEPARATOR '#'
 #define DSU_VERSION_ID_SIZE 32
 
@@ -122,6 +122,65 @@ struct dsu_global_xform {
   size_t old_size, new_size;
   int elem_type;
 };
+
+/* A mutable global whose initialiser changed, and that the program may have
+ * written (lib/Analysis/GlobalWrites.cpp could not show otherwise): if at the
+ * commit its running bytes still equal its old initialiser, the program
+ * never changed it and the new initialiser is the right value; otherwise
+ * the running value stays (exported by the patch as __dsu_global_inits,
+ * ending with a NULL name; lib/Patch/PatchBuilder.cpp).
+ *
+ * old_init holds the old initialiser's bytes; the pointers in it are listed
+ * in `pointers` (ending with a NULL target), as the address the running
+ * slot must hold, or (by_content) a string the slot must point to (a string
+ * literal of the old build, which the patch cannot name). new_init is the
+ * new initialiser, copied over addr when the commit goes through; it is
+ * NULL for a global whose type changed, whose new storage already holds it:
+ * its transformer in __dsu_global_xforms (the entry with old_addr == addr)
+ * then does not run. */
+struct dsu_init_pointer {
+  size_t offset;
+  const void *target;
+  int by_content;
+};
+struct dsu_global_init {
+  const char *name;
+  void *addr;
+  const void *old_init;
+  const struct dsu_init_pointer *pointers;
+  const void *new_init;
+  size_t size;
+};
+
+/* Whether the running bytes of g are still its old initialiser. */
+static inline int dsu_init_unchanged(const struct dsu_global_init *g) {
+  const unsigned char *run = (const unsigned char *)g->addr;
+  const unsigned char *old = (const unsigned char *)g->old_init;
+  const struct dsu_init_pointer *p = g->pointers;
+  size_t i = 0;
+  while (i < g->size) {
+    if (p && p->target && p->offset == i) {
+      const char *v, *want = (const char *)p->target;
+      memcpy(&v, run + i, sizeof v);
+      if (!p->by_content ? (const void *)v != p->target : !v)
+        return 0;
+      /* Byte by byte, up to the literal's terminator: a shorter string the
+       * program stored differs at its own terminator at the latest. */
+      for (; p->by_content && *want; v++, want++)
+        if (*v != *want)
+          return 0;
+      if (p->by_content && *v)
+        return 0;
+      i += sizeof(void *);
+      p++;
+      continue;
+    }
+    if (run[i] != old[i])
+      return 0;
+    i++;
+  }
+  return 1;
+}
 
 /* Where pointers to relocated objects may live in objects tagged `tag`:
  * at `offset`, or (offset == (size_t)-1) in every pointer-sized slot, or

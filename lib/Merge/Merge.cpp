@@ -500,13 +500,17 @@ std::string dsu::explainMerge(const Build &Old, const Build &New,
           Line += "type changed: new storage " + It->second->NewSymbol +
                   (It->second->TakesNewInitialiser
                        ? ", holding its new initialiser"
-                       : ", filled by its transformer at the update");
+                       : ", holding its new initialiser if the running bytes "
+                         "are still the old one at the update, else filled "
+                         "by its transformer");
           break;
         case GK::ConstReplaced:
           Line += "replaced: new code reads " + It->second->NewSymbol;
           break;
         case GK::InitialiserChangedKept:
-          Line += "shared (running value kept; its initialiser changed)";
+          Line += "shared (running value kept; its initialiser changed: "
+                  "the new one if the running bytes are still the old one at "
+                  "the update)";
           break;
         case GK::Removed:
           Line += "removed: old code only";

@@ -881,9 +881,12 @@ std::string PatchPlan::dump() const {
                  ? "; the running version never writes it: it takes the new "
                    "initialiser (the generated transformer says how to copy "
                    "the old value instead)"
-                 : "");
+                 : "; if its running bytes are still the old initialiser at "
+                   "the update it takes the new one, else its transformer "
+                   "converts them");
     if (G.Kind == GlobalChangeKind::InitialiserChangedKept)
-      OS << ": the running value is kept";
+      OS << ": the running value is kept; if its running bytes are still the "
+            "old initialiser at the update it takes the new one";
     if (G.Kind == GlobalChangeKind::ConstReplaced)
       OS << ": the new value replaces the old";
     OS << "\n";

@@ -1,4 +1,5 @@
-//===- PatchBuilder.cpp - from two builds to a loadable patch ---------------===//
+//===- PatchBuilder.cpp - from two builds to a loadable patch
+//---------------===//
 //
 // The new build carries, for each translation unit, its module after
 // identities were assigned (see Transform.h). The patch is those modules,
@@ -17,11 +18,15 @@
 //     executable but position-independent, with slots and trampolines
 //     defined only for functions the process does not have yet, and a table
 //     `__dsu_patch_info` lists the slots to rebind at commit.
-//  4. clang-19 compiles it to a shared object (no start files, so no init
+//  4. Mutable globals whose initialiser changed and that the program may
+//     have written get their old initialiser in `__dsu_global_inits`, for
+//     the runtime to compare with their running bytes (GlobalInits.cpp).
+//  5. clang-19 compiles it to a shared object (no start files, so no init
 //     code), which is wrapped in the patch file format.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/PatchBuilder.h"
+#include "dsu/Patch/GlobalInits.h"
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Patch/Transformers.h"
 #include "dsu/Support/Error.h"
@@ -423,18 +428,28 @@ Expected<std::unique_ptr<Module>>
 dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
                       const PatchBuildOptions &Opts, LLVMContext &Ctx,
                       bool ForSharedObject) {
+  // A refused patch still writes the transformers asked for, and says what
+  // they need too: the user completes them while resolving the refusal
+  // (and they are checked to compile on such pairs, see
+  // tests/realcode/transformers.sh).
+  auto Refuse = [&](const std::string &Why) -> Error {
+    if (!Opts.TransformersOut.empty() && Opts.TransformersIn.empty())
+      if (auto Written = patchTransformers(Old, New, Plan, Opts); !Written)
+        return failure(Why + "\n" + toString(Written.takeError()));
+    return failure(Why);
+  };
   if (!Plan.Refusals.empty()) {
     std::string Why = "the patch needs changes dsu cannot apply:";
     for (const std::string &R : Plan.Refusals)
       Why += "\n  " + R;
-    return failure(Why);
+    return Refuse(Why);
   }
   if (!Plan.Partials.empty() && !Opts.AllowPartial) {
     std::string Why = "the update would take effect only in part:";
     for (const PatchPlan::Partial &P : Plan.Partials)
       Why += "\n  " + P.File + ":" + std::to_string(P.Line) + ": " + P.Why;
-    return failure(Why + "\nkeep the loop's locals as they are in the new "
-                         "version, or pass --allow-partial to apply it anyway");
+    return Refuse(Why + "\nkeep the loop's locals as they are in the new "
+                        "version, or pass --allow-partial to apply it anyway");
   }
   {
     std::string Lost;
@@ -444,7 +459,7 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
                 " would lose its running value: the new build defines " +
                 describeGlobal(L.Name, L.NewTU) + " instead";
     if (!Lost.empty())
-      return failure(
+      return Refuse(
           "the update would drop running state:" + Lost +
           "\nif a source file was renamed or moved, build both versions with "
           "the same unit name (-fdsu-tu-name=NAME); to start these from their "
@@ -479,6 +494,7 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
       Merged->setTargetTriple((*M)->getTargetTriple());
       Merged->setDataLayout((*M)->getDataLayout());
     }
+    captureNewInitialisers(**M, Plan);
     selectContents(**M, S);
     if (L.linkInModule(std::move(*M)))
       return failure("cannot link the patch's code for " + R.Model.TU);
@@ -504,6 +520,7 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
   SO.PlainAliases = false;
   auto Bodies = installSlots(*Merged, SO);
   addPatchInfo(*Merged, Bodies, S, Plan);
+  addGlobalInits(*Merged, Old, Plan, S.Warnings);
   if (ForSharedObject)
     makePositionIndependent(*Merged);
   removeDeadGlobals(*Merged);

@@ -617,7 +617,12 @@ Expected<std::string> Generator::emitGlobalTransformers() {
              "   * change 0 to 1. */\n#if 0\n" +
              Copy + "#endif\n";
     } else {
-      Out += Copy;
+      // The runtime skips it while the running bytes are the old
+      // initialiser (GlobalInits.cpp): the new storage holds the new one.
+      Out += "  /* Runs only if '" + G.Name +
+             "' no longer holds its old initialiser\n"
+             "   * (else the new storage keeps the new one). */\n" +
+             Copy;
     }
     Out += "  return 0;\n}\n";
     // Pointers to its elements (and into them) follow it when its elements

@@ -73,6 +73,7 @@ extern const char *const __dsu_changed_names[];
 extern const struct dsu_global_xform __dsu_global_xforms[]
     __attribute__((weak));
 extern const struct dsu_hooks __dsu_hooks __attribute__((weak));
+extern const struct dsu_global_init __dsu_global_inits[] __attribute__((weak));
 
 /* --- libdsu's interface to the program (include/dsu/dsu.h) */
 
@@ -481,8 +482,23 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
 /* The state transfer of the commit, up to the point where nothing can fail:
  * 0, or -1 with the reason in `failure` (nothing the program sees changed,
  * the new objects are freed). */
+/* As the runtime (dsu_heap.c): which globals whose initialiser changed
+ * still hold their old initialiser, read before anything rewrites them. */
+static unsigned char *fresh_inits;
+static size_t ninits;
+
 static int transform_state(void) {
   int any_type = __dsu_type_xforms && __dsu_type_xforms[0].old_tag;
+  /* 0. Globals whose initialiser changed. */
+  for (const struct dsu_global_init *gi = __dsu_global_inits; gi && gi->name;
+       gi++)
+    ninits++;
+  if (ninits && !(fresh_inits = calloc(ninits, 1))) {
+    snprintf(failure, sizeof failure, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < ninits; i++)
+    fresh_inits[i] = (unsigned char)dsu_init_unchanged(&__dsu_global_inits[i]);
   /* 1. Objects of changed types: new objects, every address known before any
    * transformer runs. */
   size_t elements = 0;
@@ -560,6 +576,12 @@ static int transform_state(void) {
   /* 2. Globals whose type changed, and the user's state transformers. */
   for (const struct dsu_global_xform *g = __dsu_global_xforms; g && g->name;
        g++) {
+    int keep_new = 0; /* never changed: its new storage keeps the new value */
+    for (size_t i = 0; g->old_addr && i < ninits; i++)
+      keep_new |= fresh_inits[i] && !__dsu_global_inits[i].new_init &&
+                  __dsu_global_inits[i].addr == g->old_addr;
+    if (keep_new)
+      continue;
     int r = g->fn ? g->fn() : 0;
     if (r != 0) {
       snprintf(failure, sizeof failure,
@@ -591,9 +613,14 @@ static int transform_state(void) {
         return -1;
     }
   }
-  /* 4. Commit: the redirections, then the table. */
+  /* 4. Commit: the redirections, the globals the program never changed,
+   * then the table. */
   for (size_t i = 0; i < nfixups; i++)
     *fixups[i].where = fixups[i].value;
+  for (size_t i = 0; i < ninits; i++)
+    if (fresh_inits[i] && __dsu_global_inits[i].new_init)
+      memcpy(__dsu_global_inits[i].addr, __dsu_global_inits[i].new_init,
+             __dsu_global_inits[i].size);
   for (size_t i = 0; i < nblocks; i++) {
     struct block *b = &blocks[i];
     if (!b->object)
@@ -632,7 +659,7 @@ static void commit(const char *file, int line) {
   snprintf(where, sizeof where, "%s:%d", file ? file : "?", line);
   /* As the runtime: state transfer (and the commit hook) when the patch
    * exports transformer tables, even empty ones. */
-  int state = __dsu_type_xforms || __dsu_global_xforms;
+  int state = __dsu_type_xforms || __dsu_global_xforms || __dsu_global_inits;
   /* As the runtime: the new code is in place while the transformers run
    * (they may call it), and the old code back if they fail. */
   uint32_t n = __dsu_patch_info.nrebind;
