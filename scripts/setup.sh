@@ -9,6 +9,7 @@ packages=(
   duktape-dev libstb-dev cmake ninja-build pkg-config valgrind make python3
   libclang-rt-19-dev
   autoconf automake libevent-dev
+  redis-tools
   libsodium-dev
   libzstd-dev
 )
