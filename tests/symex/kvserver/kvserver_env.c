@@ -29,6 +29,12 @@
  * libc model); replayed natively (dsu replay builds this file with the
  * program), fd 4 is a copy of standard output, so a test case replays to
  * the same trace. Bounds are compile-time: -DKV_REQUESTS=N (default 2).
+ *
+ * -DKV_UPDATE_AT=K fixes the update's timing instead (the K-th update-point
+ * visit; 0: never), as DSU_MERGE_UPDATE_AT=K does natively: this file then
+ * defines the merge runtime's choice hook, so the executor does not make it
+ * symbolic (bench/symex-merge.sh compares one run over every timing with
+ * one run per timing).
  */
 #include <klee/dsu_request.h>
 #include <klee/klee.h>
@@ -52,6 +58,13 @@
 #endif
 
 enum { LISTEN_FD = 3, CLIENT_FD = 4 };
+
+#ifdef KV_UPDATE_AT
+int __dsu_merge_choice(int point, long visit) {
+  (void)point;
+  return visit == KV_UPDATE_AT;
+}
+#endif
 
 /* The commands every version understands and their argument counts. */
 static const char *const kv_commands[] = {"SET", "GET", "DEL"};
