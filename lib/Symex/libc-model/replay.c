@@ -207,8 +207,9 @@ void klee_prefer_cex(void *object, uintptr_t condition) {
 
 /* The hooks of a merged program's runtime (dsu merge): the update timing
    dsu symex chose at each update-point visit, and its safety check as an
-   error (a signal, as every error of a replay). Unused by other programs. */
-int __dsu_merge_choice(int point, long visit) {
+   error (a signal, as every error of a replay). Unused by other programs;
+   weak, so that a harness that fixes the timing itself keeps its own. */
+__attribute__((weak)) int __dsu_merge_choice(int point, long visit) {
   int v;
   (void)point;
   (void)visit;
@@ -216,7 +217,7 @@ int __dsu_merge_choice(int point, long visit) {
   return v != 0;
 }
 
-void __dsu_merge_violation(const char *message) {
+__attribute__((weak)) void __dsu_merge_violation(const char *message) {
   fprintf(stderr, "error: %s\n", message);
   fflush(NULL);
   abort();
