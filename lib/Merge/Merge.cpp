@@ -43,7 +43,9 @@
 //     trampolines, which jump through the slots), and an extracted loop
 //     takes its new body at its next iteration.
 //  5. __dsu_merge_points, the old version's update points in the order
-//     --explain numbers them (dsu_merge_choose's `point`).
+//     --explain numbers them (dsu_merge_choose's `point`), and
+//     __dsu_merge_force_at, the points `--force-at` names (as `dsu apply
+//     --force-at`: the update commits there even where it is unsafe).
 //
 // Name clashes between the parts cannot arise for managed code (old bodies
 // are SYMBOL.body, new ones SYMBOL.pHASH, slots are shared on purpose); a
@@ -168,11 +170,19 @@ unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
       IR = "struct." + Name; // a typedef name of an anonymous struct
     Types[IR] = Name;
   }
+  // A global is named by its identity symbol in the unit that defines it,
+  // and by its C name in the other units that declare it (the link binds
+  // that name to the identity symbol's alias): both are uses of it.
   std::map<const GlobalVariable *, std::string> Globals;
   for (const PatchPlan::GlobalChange &G : Plan.Globals)
-    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged)
+    if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged) {
       if (const GlobalVariable *V = M.getNamedGlobal(G.OldSymbol))
         Globals[V] = G.Name;
+      if (G.TU.empty())
+        if (const GlobalVariable *V = M.getNamedGlobal(G.Name);
+            V && V->isDeclaration())
+          Globals[V] = G.Name;
+    }
   if (Types.empty() && Globals.empty())
     return 0;
   LLVMContext &Ctx = M.getContext();
@@ -231,8 +241,10 @@ unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
       auto Info = Functions.find(F.getName().str());
       std::string Name =
           Info == Functions.end() ? F.getName().str() : Info->second->Name;
-      CallInst::Create(Check, {String(Name), String(What)}, "",
-                       I->getIterator());
+      CallInst *Call = CallInst::Create(Check, {String(Name), String(What)}, "",
+                                        I->getIterator());
+      Call->setDebugLoc(I->getDebugLoc()); // reports name the access
+
       ++N;
     }
   }
@@ -287,10 +299,15 @@ void renameClashes(Module &Part, const Module &Merged) {
   }
 }
 
-/// __dsu_merge_points: {file, line} of each old update point, NULL-ended.
+/// __dsu_merge_points: {file, line} of each old update point, NULL-ended;
+/// __dsu_merge_force_at: the points forced (--force-at).
 void addMergePoints(Module &M,
-                    const std::vector<PatchPlan::PointSafety> &Points) {
+                    const std::vector<PatchPlan::PointSafety> &Points,
+                    StringRef ForceAt) {
   LLVMContext &Ctx = M.getContext();
+  Constant *Force = ConstantDataArray::getString(Ctx, ForceAt);
+  new GlobalVariable(M, Force->getType(), true, GlobalValue::ExternalLinkage,
+                     Force, "__dsu_merge_force_at");
   PointerType *Ptr = PointerType::getUnqual(Ctx);
   Type *I32 = Type::getInt32Ty(Ctx);
   StructType *Ty = StructType::get(Ctx, {Ptr, I32});
@@ -380,6 +397,16 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
   MergedProgram Out;
   Out.Plan = diffModels(Old.Model, New.Model);
   Out.Points = mergeUpdatePoints(Out.Plan);
+  if (!Opts.ForceAt.empty() && Opts.ForceAt != "all")
+    for (StringRef Point : split(StringRef(Opts.ForceAt), ',')) {
+      auto [File, Line] = Point.rsplit(':');
+      if (llvm::none_of(Out.Points, [&](const PatchPlan::PointSafety &P) {
+            return sys::path::filename(P.File) == File &&
+                   std::to_string(P.Line) == Line;
+          }))
+        return failure("--force-at " + Point +
+                       ": the old version has no update point there");
+    }
   Out.Ctx = std::make_unique<LLVMContext>();
   LLVMContext &Ctx = *Out.Ctx;
 
@@ -440,7 +467,7 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
     if (L.linkInModule(std::move(Transformers)))
       return failure("cannot link the transformers");
   }
-  addMergePoints(*Out.Module, Out.Points);
+  addMergePoints(*Out.Module, Out.Points, Opts.ForceAt);
   (*Runtime)->setTargetTriple(Out.Module->getTargetTriple());
   (*Runtime)->setDataLayout(Out.Module->getDataLayout());
   if (L.linkInModule(std::move(*Runtime)))

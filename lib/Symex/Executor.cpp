@@ -42,6 +42,19 @@
 // verdict unknown unless an error was found, so "holds" is only claimed
 // when every path ran to its end.
 //
+// Trampolines. A program built by dsu-cc (and a merged program of `dsu
+// merge`) calls its updatable functions through slots: pointer variables
+// holding the current body. Direct calls load the slot in IR, but a
+// function's stable address is a trampoline written as module-level
+// assembly (lib/Transform/Slots.cpp), `S: jmpq *SLOT(%rip)`, and its plain
+// C name (main included) is an assembler alias `.set NAME, S`; in the IR
+// both are declarations without a body. The executor reads those two
+// shapes from the module's assembly, and a call to such a declaration
+// (directly or through a pointer) is a call through the pointer the slot
+// holds on that path, with the same arguments: what the jump does, since it
+// leaves the argument registers and the stack as the caller set them. Any
+// other assembly is still not modelled.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Executor.h"
@@ -102,6 +115,7 @@ uint64_t Executor::newObject(ExecutionState &S, uint64_t Size, ObjectKind K,
 
 Error Executor::initialize(ExecutionState &S) {
   indexFunctionsAndLines();
+  indexTrampolines();
   layOutGlobals(S);
   return enterMain(S);
 }
@@ -137,6 +151,66 @@ void Executor::indexFunctionsAndLines() {
   LineCovered.assign(LineKeys.size(), false);
 }
 
+void Executor::indexTrampolines() {
+  // The shapes installSlots writes, one statement a line:
+  //   S:                                  (a label)
+  //   jmpq *SLOT(%rip)                    (an executable's trampoline)
+  //   movq SLOT@GOTPCREL(%rip), %r11      (a shared object's, then
+  //   jmpq *(%r11)                         the jump through %r11)
+  //   .set NAME, S                        (the plain C name)
+  SmallVector<StringRef, 64> Lines;
+  StringRef(M.getModuleInlineAsm()).split(Lines, '\n');
+  StringRef Label, GotSlot;
+  for (StringRef Line : Lines) {
+    Line = Line.trim();
+    if (Line.consume_front(".set ")) {
+      auto [Name, Target] = Line.split(',');
+      AsmAliases[Name.trim()] = Target.trim().str();
+      continue;
+    }
+    if (Line.ends_with(":") && !Line.contains(' ')) {
+      Label = Line.drop_back();
+      GotSlot = "";
+      continue;
+    }
+    StringRef Slot;
+    if (Line.consume_front("movq ") &&
+        Line.consume_back("@GOTPCREL(%rip), %r11")) {
+      GotSlot = Line;
+      continue;
+    }
+    if (Line == "jmpq *(%r11)")
+      Slot = GotSlot;
+    else if (Line.consume_front("jmpq *") && Line.consume_back("(%rip)"))
+      Slot = Line;
+    if (Label.empty() || Slot.empty())
+      continue;
+    if (const GlobalVariable *G = M.getNamedGlobal(Slot))
+      if (G->getValueType()->isPointerTy())
+        Trampolines[Label] = G;
+    Label = "";
+  }
+}
+
+const GlobalVariable *Executor::trampolineSlot(StringRef Name) const {
+  // Aliases may chain; a cycle would be an assembler error, but bound it.
+  for (unsigned Hops = 0; Hops < 8; ++Hops) {
+    auto T = Trampolines.find(Name);
+    if (T != Trampolines.end())
+      return T->second;
+    auto A = AsmAliases.find(Name);
+    if (A == AsmAliases.end())
+      return nullptr;
+    Name = A->second;
+  }
+  return nullptr;
+}
+
+SVal Executor::readSlot(ExecutionState &S, const GlobalVariable *Slot) {
+  return Mem.read(*S.Mem.byBase(GlobalAddrs.lookup(Slot)),
+                  SVal::concrete(64, 0), 8);
+}
+
 void Executor::layOutGlobals(ExecutionState &S) {
   uint64_t FnIndex = 0;
   for (const Function &F : M) {
@@ -164,6 +238,16 @@ void Executor::layOutGlobals(ExecutionState &S) {
 
 Error Executor::enterMain(ExecutionState &S) {
   const Function *Main = M.getFunction("main");
+  if (!Main || Main->isDeclaration())
+    if (const GlobalVariable *Slot = trampolineSlot("main")) {
+      // dsu-cc's main: an alias of a trampoline; start in the body its slot
+      // holds.
+      SVal P = readSlot(S, Slot);
+      if (P.isConcrete())
+        Main = FuncByAddr.count(P.value().getZExtValue())
+                   ? FuncByAddr[P.value().getZExtValue()]
+                   : nullptr;
+    }
   if (!Main || Main->isDeclaration())
     return createStringError(inconvertibleErrorCode(),
                              "error: the program has no main function");
@@ -640,9 +724,11 @@ void Executor::warn(ExecutionState &S, const std::string &Msg) {
 }
 
 void Executor::terminateError(ExecutionState &S, StringRef Kind,
-                              const std::string &Message) {
+                              const std::string &Message, unsigned Depth) {
   ++Stats.PathsErrored;
-  const Instruction *Site = S.Stack.empty() ? nullptr : S.top().Cur;
+  const Instruction *Site = S.Stack.size() <= Depth
+                                ? nullptr
+                                : S.Stack[S.Stack.size() - 1 - Depth].Cur;
   if (!ErrorSites.insert({Site, Kind.str()}).second) {
     terminate(S);
     return;
@@ -651,7 +737,7 @@ void Executor::terminateError(ExecutionState &S, StringRef Kind,
   R.Kind = Kind.str();
   R.Message = Message;
   R.Stack = stackOf(S);
-  for (size_t I = 0; I < S.Stack.size(); ++I) {
+  for (size_t I = Depth; I < S.Stack.size(); ++I) {
     const Frame &F = S.Stack[S.Stack.size() - 1 - I];
     if (!isRuntime(F.F)) {
       R.Where = R.Stack[I];
@@ -1488,6 +1574,8 @@ void Executor::callDeclaration(ExecutionState &S, const CallBase *Call,
                                const Function *F, std::vector<SVal> &Args) {
   if (F->isIntrinsic())
     callIntrinsic(S, Call, F, Args);
+  else if (const GlobalVariable *Slot = trampolineSlot(F->getName()))
+    executeIndirectCall(S, Call, readSlot(S, Slot), Args);
   else
     callExternal(S, Call, F->getName(), Args);
 }

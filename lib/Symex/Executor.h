@@ -77,6 +77,14 @@ private:
   /// Builds argc, argv and envp and enters main.
   llvm::Error enterMain(ExecutionState &S);
   bool isRuntime(const llvm::Function *F) const { return RuntimeFns.count(F); }
+  /// Reads the trampolines and aliases of the module-level assembly that
+  /// dsu-cc writes (see "Trampolines" in Executor.cpp).
+  void indexTrampolines();
+  /// The slot through which a call to the function named \p Name jumps
+  /// (following `.set` aliases), or null if \p Name is no trampoline.
+  const llvm::GlobalVariable *trampolineSlot(llvm::StringRef Name) const;
+  /// The value of the pointer variable \p Slot on \p S.
+  SVal readSlot(ExecutionState &S, const llvm::GlobalVariable *Slot);
 
   // Values.
   unsigned bitsOf(llvm::Type *T) const;
@@ -125,8 +133,12 @@ private:
   void terminate(ExecutionState &S);
   void terminateExit(ExecutionState &S, int Code);
   void terminateEarly(ExecutionState &S, const std::string &Reason);
+  /// Reports an error once per (site, kind): the site is the current
+  /// instruction, or the innermost frame's call at depth \p Depth below
+  /// the top (an error found by a runtime function on behalf of its
+  /// caller).
   void terminateError(ExecutionState &S, llvm::StringRef Kind,
-                      const std::string &Message);
+                      const std::string &Message, unsigned Depth = 0);
   void terminateSilently(ExecutionState &S) {
     ++Stats.PathsInfeasible;
     terminate(S);
@@ -228,6 +240,13 @@ private:
                     llvm::StringRef Name, std::vector<SVal> &Args);
   void handleStdinSize(ExecutionState &S, const llvm::CallBase *Call,
                        llvm::StringRef Name, std::vector<SVal> &Args);
+  /// The hooks of a merged program's runtime (lib/Merge/runtime).
+  void handleMergeChoice(ExecutionState &S, const llvm::CallBase *Call,
+                         llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleMergeViolation(ExecutionState &S, const llvm::CallBase *Call,
+                            llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleMergeUnmodelled(ExecutionState &S, const llvm::CallBase *Call,
+                             llvm::StringRef Name, std::vector<SVal> &Args);
   void handleTime(ExecutionState &S, const llvm::CallBase *Call,
                   llvm::StringRef Name, std::vector<SVal> &Args);
   /// The handlers' view of a call: argument \p I (0 when missing), the
@@ -302,6 +321,10 @@ private:
   std::map<uint64_t, const llvm::Function *> FuncByAddr;
   llvm::DenseMap<const llvm::Constant *, SVal> ConstCache;
   llvm::DenseSet<const llvm::Function *> RuntimeFns;
+  /// From the module-level assembly: trampoline -> its slot, and the
+  /// `.set NAME, TARGET` aliases.
+  llvm::StringMap<const llvm::GlobalVariable *> Trampolines;
+  llvm::StringMap<std::string> AsmAliases;
 
   std::set<ExecutionState *> Live;
   std::vector<ExecutionState *> Added, Removed;

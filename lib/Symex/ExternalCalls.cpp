@@ -6,7 +6,10 @@
 // that end a path (exit, abort, __assert_fail, __stack_chk_fail), the malloc
 // family and free, memcpy/memmove/memset on concrete sizes, and the hooks
 // through which the libc model (libc-model/libc.c) writes output and learns
-// the size of the symbolic standard input. Everything else in the C library
+// the size of the symbolic standard input, and the hooks of a merged
+// program's runtime (lib/Merge/runtime/merge_runtime.c): the update's
+// timing as a symbolic choice, its safety check as an error, what its model
+// leaves out as a path not explored. Everything else in the C library
 // is the libc model's C code, executed like the program's; a function in
 // neither place stops the path as unmodelled.
 //
@@ -63,6 +66,10 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"__dsu_output", &Executor::handleOutput},
       {"__dsu_stdin_size", &Executor::handleStdinSize},
       {"__dsu_time", &Executor::handleTime},
+      // A merged program's runtime (dsu merge).
+      {"__dsu_merge_choice", &Executor::handleMergeChoice},
+      {"__dsu_merge_violation", &Executor::handleMergeViolation},
+      {"__dsu_merge_unmodelled", &Executor::handleMergeUnmodelled},
   };
   static const StringMap<ExternalHandler> Map = [] {
     StringMap<ExternalHandler> M;
@@ -344,6 +351,32 @@ void Executor::handleTime(ExecutionState &S, const CallBase *Call,
   addConstraint(S, B.boolean(B.cmp(CmpKind::Sge, T, Floor)));
   S.LastTime = B.bv(T);
   externalReturn(S, Call, T);
+}
+
+void Executor::handleMergeChoice(ExecutionState &S, const CallBase *Call,
+                                 StringRef Name, std::vector<SVal> &Args) {
+  // "Update at this visit?": a fresh int that is 0 or 1, named as the
+  // replay runtime's __dsu_merge_choice takes it back. The merge runtime
+  // branches on it, so the path forks there: one update timing per path.
+  SVal V = freshSymbolic(S, "dsu_merge_choose", 4);
+  addConstraint(S, B.boolean(B.cmp(CmpKind::Ule, V, SVal::concrete(32, 1))));
+  externalReturn(S, Call, V);
+}
+
+void Executor::handleMergeViolation(ExecutionState &S, const CallBase *Call,
+                                    StringRef Name, std::vector<SVal> &Args) {
+  // Called by __dsu_merge_old_use, which the merge puts before the old
+  // code's access: the error's site is that call, so each old access is
+  // reported once.
+  terminateError(S, "update-safety", readString(S, externalArg(Args, 0)),
+                 /*Depth=*/1);
+}
+
+void Executor::handleMergeUnmodelled(ExecutionState &S, const CallBase *Call,
+                                     StringRef Name, std::vector<SVal> &Args) {
+  std::string Msg = readString(S, externalArg(Args, 0));
+  warn(S, "merged program: " + Msg);
+  terminateEarly(S, "merged program: " + Msg);
 }
 
 //===----------------------------------------------------------------------===//

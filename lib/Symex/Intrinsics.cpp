@@ -4,8 +4,10 @@
 // (ignored), mem* (handed to the external memcpy/memmove/memset handlers),
 // va_start/va_copy on the x86-64 va_list layout, min/max/abs, the
 // *.with.overflow and *.sat families (computed at twice or one more than
-// the width), bswap, and bit counts and fabs on concrete values. Any other
-// intrinsic stops the path with a warning.
+// the width), bswap, and bit counts and fabs on concrete values, and
+// threadlocal.address (a program runs on one thread here, so a thread-local
+// variable is its one object). Any other intrinsic stops the path with a
+// warning.
 //
 //===----------------------------------------------------------------------===//
 
@@ -142,6 +144,9 @@ void Executor::callIntrinsic(ExecutionState &S, const CallBase *Call,
     Ret(SVal::concrete(V));
     return;
   }
+  case Intrinsic::threadlocal_address:
+    Ret(Args[0]);
+    return;
   case Intrinsic::trap:
   case Intrinsic::ubsantrap:
     terminateError(S, "trap", "trap instruction reached");

@@ -226,4 +226,25 @@ int main(void) {
                        "the update changed"),
             std::string::npos)
       << *Text;
+
+  // `dsu merge --force-at all` builds the same force into the program.
+  Opts.ForceAt = "all";
+  auto Forced = mergeBuilds(*OldB, *NewB, Opts);
+  ASSERT_TRUE(bool(Forced)) << errorText(Forced);
+  std::string ForcedExe = D.file("forced");
+  ASSERT_EQ(errorText(compileMerged(*Forced->Module, NewB->Model, ForcedExe)),
+            "");
+  Cmd = "DSU_MERGE_UPDATE_AT=2 " + ForcedExe + " < " + In +
+        " > /dev/null 2> /dev/null";
+  Status = std::system(Cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(Status) && WEXITSTATUS(Status) == 95) << Status;
+  // A point the old version does not have is refused.
+  Opts.ForceAt = "main.c:1";
+  auto Nowhere = mergeBuilds(*OldB, *NewB, Opts);
+  ASSERT_FALSE(bool(Nowhere));
+  std::string Why = errorText(Nowhere);
+  EXPECT_NE(Why.find("--force-at main.c:1: the old version has no update "
+                     "point"),
+            std::string::npos)
+      << Why;
 }

@@ -36,7 +36,7 @@ int fail(const Twine &Msg, int Status = MergeFailed) {
 
 int dsu::runMergeCommand(const ArgList &Args) {
   std::vector<std::string> Positional;
-  std::string Out, Exe, Patch, Transformers, Keep, StateLoss;
+  std::string Out, Exe, Patch, Transformers, Keep, StateLoss, ForceAt;
   bool Explain = false, AllowPartial = false;
   for (size_t I = 1; I < Args.size(); ++I) {
     const std::string &A = Args[I];
@@ -50,9 +50,26 @@ int dsu::runMergeCommand(const ArgList &Args) {
       Explain = true;
     else if (A == "--allow-partial")
       AllowPartial = true;
-    else if (A == "-o" || A == "--exe" || A == "--patch" ||
-             A == "--transformers" || A == "--keep" ||
-             A == "--allow-state-loss") {
+    else if (A == "--force-at") {
+      // As `dsu apply --force-at`: repeatable, a comma-separated list or
+      // "all".
+      std::string List;
+      if (!Value(List))
+        return fail("option '" + A + "' needs a value", 1);
+      for (StringRef Point : split(StringRef(List), ',')) {
+        if (Point != "all" && (!Point.contains(':') ||
+                               Point.find_first_of(" \n") != StringRef::npos))
+          return fail("--force-at takes FILE:LINE of an update point, "
+                      "several separated by commas, or 'all'",
+                      1);
+        if (Point == "all" || ForceAt == "all")
+          ForceAt = "all";
+        else
+          ForceAt += (ForceAt.empty() ? "" : ",") + Point.str();
+      }
+    } else if (A == "-o" || A == "--exe" || A == "--patch" ||
+               A == "--transformers" || A == "--keep" ||
+               A == "--allow-state-loss") {
       std::string &To = A == "-o"                   ? Out
                         : A == "--exe"              ? Exe
                         : A == "--patch"            ? Patch
@@ -70,7 +87,7 @@ int dsu::runMergeCommand(const ArgList &Args) {
     return fail("usage: dsu merge OLD NEW [--patch PATCH] [--transformers "
                 "FILE.c] [-o MERGED.bc|.ll] [--exe PROGRAM] [--explain] "
                 "[--keep DIR] [--allow-partial] [--allow-state-loss "
-                "NAME[,NAME...]]",
+                "NAME[,NAME...]] [--force-at FILE:LINE[,...]|all]",
                 1);
   auto Start = std::chrono::steady_clock::now();
   auto Old = loadBuild(Positional[0]);
@@ -87,6 +104,7 @@ int dsu::runMergeCommand(const ArgList &Args) {
   Opts.IncludeDir = includeDir();
   Opts.KeepDir = Keep;
   Opts.AllowPartial = AllowPartial;
+  Opts.ForceAt = ForceAt;
   for (StringRef Name : split(StateLoss, ','))
     if (!Name.empty())
       Opts.AllowStateLoss.insert(Name.str());

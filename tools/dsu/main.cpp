@@ -49,14 +49,16 @@ Live updates of programs built with dsu-cc:
 Verification of updates:
   merge OLD NEW [--patch PATCH] [--transformers FILE.c] [-o MERGED.bc|.ll]
         [--exe PROGRAM] [--explain] [--keep DIR] [--allow-partial]
-        [--allow-state-loss NAME[,NAME...]]
+        [--allow-state-loss NAME[,NAME...]] [--force-at FILE:LINE[,...]|all]
                      make the merged program of the update OLD -> NEW: both
                      versions' code, the transformers, and at every update
                      point visit a choice to update there (natively
-                     DSU_MERGE_UPDATE_AT=K: at the K-th visit); -o writes its
-                     LLVM module, --exe a native program; --explain prints
-                     where each function, global and update point went;
-                     --allow-partial and --allow-state-loss as for patch
+                     DSU_MERGE_UPDATE_AT=K: at the K-th visit; under symex
+                     a symbolic choice); -o writes its LLVM module, --exe a
+                     native program; --explain prints where each function,
+                     global and update point went; --allow-partial and
+                     --allow-state-loss as for patch, --force-at as for
+                     apply
 )"
 #ifdef DSU_HAVE_SYMEX
                            R"(

@@ -20,12 +20,26 @@
  *
  * Old code that touches the representation of a changed type or global
  * after the update stops the run with status 95 and an error naming the
- * function and the type (__dsu_merge_old_use); DSU_MERGE_FORCE=1 commits at
- * the chosen visit even where the patch is unsafe, to see it happen.
+ * function and the type (__dsu_merge_old_use); `dsu merge --force-at` (or
+ * DSU_MERGE_FORCE=1, for every point) commits at the chosen visit even
+ * where the patch is unsafe, to see it happen.
  *
  * Natively dsu_merge_choose reads DSU_MERGE_UPDATE_AT=K (update at the K-th
  * visit; unset or 0: never). It is a function of its own, never inlined, so
  * that an executor can make its answer symbolic.
+ *
+ * Three hooks let a tool that runs the merged program take part, each a
+ * weak declaration (null natively, where the behaviour above holds):
+ *   __dsu_merge_choice(point, visit)  the answer of dsu_merge_choose: `dsu
+ *                                     symex` makes it a symbolic choice (so
+ *                                     one run explores every timing), `dsu
+ *                                     replay` hands out the recorded one;
+ *   __dsu_merge_violation(message)    the safety check failed: an error the
+ *                                     tool reports (symex) or aborts on
+ *                                     (replay), before the exit with 95;
+ *   __dsu_merge_unmodelled(message)   what the model leaves out was met (the
+ *                                     exit with 96): symex stops the path as
+ *                                     not explored, never as a success.
  *
  * Heap objects of changed types are transformed by a model of the
  * runtime's state transfer (runtime/dsu_heap.c), written again here, small
@@ -87,9 +101,22 @@ static long requested_at;      /* the visit that requested the update, or 0 */
 static int updated;            /* the update has committed */
 static char committed_at[512]; /* FILE:LINE of the commit */
 
+extern int __dsu_merge_choice(int point, long visit) __attribute__((weak));
+extern void __dsu_merge_violation(const char *message) __attribute__((weak));
+extern void __dsu_merge_unmodelled(const char *message) __attribute__((weak));
+
+/* Ends the run where the model of the runtime stops (status 96). */
+static void unmodelled(const char *message) {
+  fprintf(stderr, "dsu: merge: %s\n", message);
+  if (__dsu_merge_unmodelled)
+    __dsu_merge_unmodelled(message);
+  _exit(96);
+}
+
 __attribute__((noinline)) int dsu_merge_choose(int point, long visit) {
   static long at = -1;
-  (void)point;
+  if (__dsu_merge_choice)
+    return __dsu_merge_choice(point, visit) != 0;
   if (at < 0) {
     const char *e = getenv("DSU_MERGE_UPDATE_AT");
     at = e ? strtol(e, NULL, 10) : 0;
@@ -173,8 +200,7 @@ static void track(void *p, size_t size, const char *tag, int foreign) {
       size_t cap = cap_objects ? 2 * cap_objects : 64;
       struct tracked *grown = realloc(objects, cap * sizeof *objects);
       if (!grown) {
-        fprintf(stderr, "dsu: merge: out of memory tracking objects\n");
-        _exit(96);
+        unmodelled("out of memory tracking objects");
       }
       objects = grown;
       cap_objects = cap;
@@ -332,8 +358,7 @@ static void add_block(char *old_start, size_t old_len, size_t old_elem,
     return;
   struct block *grown = realloc(blocks, (nblocks + 1) * sizeof *blocks);
   if (!grown) {
-    fprintf(stderr, "dsu: merge: out of memory transforming\n");
-    _exit(96);
+    unmodelled("out of memory transforming");
   }
   blocks = grown;
   blocks[nblocks++] = (struct block){old_start,
@@ -400,8 +425,7 @@ static int check_slot(void *slot, const char *where, int inner) {
   }
   struct fixup *grown = realloc(fixups, (nfixups + 1) * sizeof *fixups);
   if (!grown) {
-    fprintf(stderr, "dsu: merge: out of memory transforming\n");
-    _exit(96);
+    unmodelled("out of memory transforming");
   }
   fixups = grown;
   fixups[nfixups++] = (struct fixup){(void **)slot, to};
@@ -508,11 +532,11 @@ static int transform_state(void) {
     if (!t)
       continue;
     if (has_data_after(e->tag)) {
-      fprintf(stderr,
-              "dsu: merge: not modelled: a heap object of %s with data after "
-              "it (moved with its data by the runtime)\n",
-              t->old_tag);
-      _exit(96);
+      snprintf(failure, sizeof failure,
+               "not modelled: a heap object of %s with data after it (moved "
+               "with its data by the runtime)",
+               t->old_tag);
+      unmodelled(failure);
     }
     size_t n = t->old_size ? e->size / t->old_size : 0;
     if (n == 0 || n * t->old_size != e->size) {
@@ -523,12 +547,11 @@ static int transform_state(void) {
       return -1;
     }
     if (e->foreign) {
-      fprintf(stderr,
-              "dsu: merge: not modelled: a heap object of %s from an "
-              "allocator the program frees itself (transformed in place by "
-              "the runtime)\n",
-              t->old_tag);
-      _exit(96);
+      snprintf(failure, sizeof failure,
+               "not modelled: a heap object of %s from an allocator the "
+               "program frees itself (transformed in place by the runtime)",
+               t->old_tag);
+      unmodelled(failure);
     }
     char *obj = calloc(n, t->new_size);
     if (!obj) {
@@ -691,16 +714,35 @@ static void commit(const char *file, int line) {
           requested_at, where);
 }
 
-/* DSU_MERGE_FORCE=1: commit at the chosen visit even where the patch is
- * unsafe, as `dsu apply --force-at all` does; the checks below then show
- * what goes wrong. */
-static int forced(void) {
+/* The update points where the update commits at the chosen visit even
+ * where the patch is unsafe, as `dsu apply --force-at` does: those of `dsu
+ * merge --force-at` ("all" or FILE:LINE,...; empty: none), or all of them
+ * with DSU_MERGE_FORCE=1. The checks below then show what goes wrong. */
+extern const char __dsu_merge_force_at[];
+
+/* forced_at of runtime/dsu_runtime.c: FILE is the point's base name. */
+static int forced_at(const char *force, const char *file, int line) {
+  if (strcmp(force, "all") == 0)
+    return 1;
+  size_t flen = strlen(file);
+  for (const char *p = force; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len > flen + 1 && strncmp(p, file, flen) == 0 && p[flen] == ':' &&
+        strtol(p + flen + 1, NULL, 10) == line)
+      return 1;
+    p += len + (end ? 1 : 0);
+  }
+  return 0;
+}
+
+static int forced(const char *base, int line) {
   static int force = -1;
   if (force < 0) {
     const char *e = getenv("DSU_MERGE_FORCE");
     force = e && *e && strcmp(e, "0") != 0;
   }
-  return force;
+  return force || forced_at(__dsu_merge_force_at, base, line);
 }
 
 /* The safety rules, checked: dsu merge puts a call here before every
@@ -712,11 +754,15 @@ static int forced(void) {
 void __dsu_merge_old_use(const char *function, const char *what) {
   if (!updated)
     return;
-  fprintf(stderr,
-          "dsu: merge: error: after the update at %s, old code of function "
-          "'%s' uses %s, which the update changed\n",
-          committed_at, function, what);
+  char message[1024];
+  snprintf(message, sizeof message,
+           "after the update at %s, old code of function '%s' uses %s, which "
+           "the update changed",
+           committed_at, function, what);
+  fprintf(stderr, "dsu: merge: error: %s\n", message);
   fflush(stdout);
+  if (__dsu_merge_violation)
+    __dsu_merge_violation(message);
   _exit(95);
 }
 
@@ -728,7 +774,7 @@ void __dsu_update_point(const char *file, int line) {
   base = base ? base + 1 : (file ? file : "?");
   if (!requested_at && dsu_merge_choose(merge_point_index(base, line), n))
     requested_at = n;
-  if (!requested_at || (!point_ok(base, line) && !forced()))
+  if (!requested_at || (!point_ok(base, line) && !forced(base, line)))
     return;
   commit(file, line);
 }

@@ -7,7 +7,8 @@
  * A `stdin` line becomes the process's standard input (through a temporary
  * file dup'ed onto fd 0) before main runs. Errors (klee_assert, a failed
  * assume that should have held) end the process with abort(), so the
- * replay driver sees a signal exactly when the program hit an error.
+ * replay driver sees a signal exactly when the program hit an error. A
+ * merged program (dsu merge) takes its update timing from the case too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -202,4 +203,22 @@ unsigned klee_is_symbolic(uintptr_t expr) {
 void klee_prefer_cex(void *object, uintptr_t condition) {
   (void)object;
   (void)condition;
+}
+
+/* The hooks of a merged program's runtime (dsu merge): the update timing
+   dsu symex chose at each update-point visit, and its safety check as an
+   error (a signal, as every error of a replay). Unused by other programs;
+   weak, so that a harness that fixes the timing itself keeps its own. */
+__attribute__((weak)) int __dsu_merge_choice(int point, long visit) {
+  int v;
+  (void)point;
+  (void)visit;
+  klee_make_symbolic(&v, sizeof v, "dsu_merge_choose");
+  return v != 0;
+}
+
+__attribute__((weak)) void __dsu_merge_violation(const char *message) {
+  fprintf(stderr, "error: %s\n", message);
+  fflush(NULL);
+  abort();
 }

@@ -38,6 +38,11 @@ struct MergeOptions {
   /// value of these globals (by C name).
   bool AllowPartial = false;
   std::set<std::string> AllowStateLoss;
+  /// As `dsu apply --force-at`: "all" or FILE:LINE,... of update points
+  /// where the merged program commits at the chosen visit even where the
+  /// patch is unsafe there (its checks then show what goes wrong); empty:
+  /// none.
+  std::string ForceAt;
 };
 
 /// A merged program: one LLVM module, in a context of its own.
