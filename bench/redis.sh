@@ -43,7 +43,7 @@ run() {
   redis-benchmark -p "$port" -q -n "$N" -t "$TESTS" 2> /dev/null | tr '\r' '\n' |
     sed -n 's/^\([A-Z_0-9]*\).*: \([0-9.]*\) requests per second.*/\1 \2/p' >> "$WORK/$b.rps"
   local after; after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  local peak; peak=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' "/proc/$pid/status")
+  local peak; peak=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2> /dev/null || true
   echo "$(( after - before )) $peak" >> "$WORK/$b.cpu"
 }
