@@ -22,20 +22,12 @@ for tool in autoconf automake; do
 done
 [ -f /usr/include/event.h ] || skip "libevent-dev is not installed (scripts/setup.sh installs it)"
 
-# build VERSION: unpacks, adds the update point, builds with dsu-cc
+# build_mc VERSION: the recipe of recipes.sh, or the test fails.
+source "$R/recipes.sh"
 build_mc() {
-  local v=$1 d="$WORK/memcached-$1"
-  tar xzf "$REAL/memcached-$v.tar.gz" -C "$WORK"
-  sed -i -e 's|^static void clock_handler(const int fd, const short which, void \*arg) {$|&\n    DSU_UPDATE_POINT();|' \
-         -e '0,/^#include "memcached.h"/s||#include "memcached.h"\n#include <dsu.h>|' \
-         -e 's|^static conn \*\*freeconns;|static conn **freeconns DSU_LIVE_COUNT(freecurr);|' \
-         "$d/memcached.c"
-  (cd "$d" && ./autogen.sh && ./configure CC="$DSU_CC" \
-     CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline -fdsu-allocator=do_slabs_alloc:do_slabs_free" &&
-     make memcached) \
-    > "$WORK/build-$v.log" 2>&1 ||
-    { tail -20 "$WORK/build-$v.log"; fail "building memcached $v"; finish; }
-  echo "built memcached $v"
+  recipe_memcached "$1" "$WORK/build-$1.log" ||
+    { tail -20 "$WORK/build-$1.log"; fail "building memcached $1"; finish; }
+  echo "built memcached $1"
 }
 for v in 1.2.2 1.2.3 1.2.4 1.2.5; do build_mc $v; done
 check "the update point is in each build" \

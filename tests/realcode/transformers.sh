@@ -141,33 +141,11 @@ for name in $(printf '%s\n' "${!CHAIN[@]}" | sort); do
   check_chain "$name" "${built[@]}"
 done
 
-# memcached 1.2.2 .. 1.2.5 as tests/realcode/memcached.sh builds it.
-build_mc() {
-  local v=$1 d="$WORK/memcached-$1"
-  tar xzf "$REAL/memcached-$v.tar.gz" -C "$WORK"
-  sed -i -e 's|^static void clock_handler(const int fd, const short which, void \*arg) {$|&\n    DSU_UPDATE_POINT();|' \
-         -e '0,/^#include "memcached.h"/s||#include "memcached.h"\n#include <dsu.h>|' \
-         -e 's|^static conn \*\*freeconns;|static conn **freeconns DSU_LIVE_COUNT(freecurr);|' \
-         "$d/memcached.c"
-  (cd "$d" && ./autogen.sh && ./configure CC="$DSU_CC" \
-     CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline -fdsu-allocator=do_slabs_alloc:do_slabs_free" &&
-     make memcached) > "$WORK/build-mc-$v.log" 2>&1
-}
-# vsftpd 1.1.0 .. 1.1.3 as tests/realcode/vsftpd.sh builds it.
-build_vsftpd() {
-  local v=$1 d="$WORK/vsftpd-$1"
-  tar xzf "$REAL/vsftpd-$v.tar.gz" -C "$WORK"
-  sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() in current headers */|' "$d/sysdeputil.c"
-  python3 - "$d/standalone.c" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-s = s.replace('#include "standalone.h"', '#include "standalone.h"\n#include <dsu.h>', 1)
-s = s.replace('\n  while (1)\n  {\n', '\n  while (1)\n  {\n    DSU_UPDATE_POINT();\n', 1)
-open(p, 'w').write(s)
-PY
-  make -C "$d" CC="$DSU_CC" LIBS=-lcrypt LINK= > "$WORK/build-vs-$v.log" 2>&1
-}
+# memcached 1.2.2 .. 1.2.5 and vsftpd 1.1.0 .. 1.1.3 as memcached.sh and
+# vsftpd.sh build them (recipes.sh).
+source "$R/recipes.sh"
+build_mc() { recipe_memcached "$1" "$WORK/build-mc-$1.log"; }
+build_vsftpd() { recipe_vsftpd "$1" "$WORK/build-vs-$1.log"; }
 # redis 2.0.0 .. 2.0.4 with its own Makefile (the README's recipe), its
 # allocator (zmalloc.c: a size header before each block) named, and an
 # update point in serverCron, which wakes the event loop every 100 ms.

@@ -14,21 +14,11 @@ skip() { echo "SKIPPED: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "vsftpd's standalone listener must run as root"
 getent passwd daemon > /dev/null || skip "no user 'daemon' for anonymous sessions"
 
+# build_vsftpd VERSION: the recipe of recipes.sh, or the test fails.
+source "$R/recipes.sh"
 build_vsftpd() {
-  local v=$1 d="$WORK/vsftpd-$1"
-  tar xzf "$REAL/vsftpd-$v.tar.gz" -C "$WORK"
-  sed -i 's|^\( *\)#define VSF_SYSDEP_HAVE_CAPABILITIES$|\1/* no _syscall2() in current headers */|' "$d/sysdeputil.c"
-  python3 - "$d/standalone.c" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-s = s.replace('#include "standalone.h"', '#include "standalone.h"\n#include <dsu.h>', 1)
-# The first `while (1)` of standalone.c is the listener's accept loop.
-s = s.replace('\n  while (1)\n  {\n', '\n  while (1)\n  {\n    DSU_UPDATE_POINT();\n', 1)
-open(p, 'w').write(s)
-PY
-  make -C "$d" CC="$DSU_CC" LIBS=-lcrypt LINK= > "$WORK/build-$v.log" 2>&1 ||
-    { tail -20 "$WORK/build-$v.log"; fail "building vsftpd $v"; finish; }
+  recipe_vsftpd "$1" "$WORK/build-$1.log" ||
+    { tail -20 "$WORK/build-$1.log"; fail "building vsftpd $1"; finish; }
 }
 build_vsftpd 1.1.0
 build_vsftpd 1.1.1
