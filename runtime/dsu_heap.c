@@ -105,23 +105,13 @@ static size_t slot_of(uintptr_t a) {
   return (size_t)(h >> 17) & (capacity - 1);
 }
 
-/* The table and the relocation map are zeroed arrays; free_array takes
- * the size they were made with (one place to change how big arrays are
- * made: huge pages through mmap were tried, and made no difference). */
-static void *zeroed_array(size_t bytes) { return calloc(1, bytes); }
-
-static void free_array(void *p, size_t bytes) {
-  (void)bytes;
-  free(p);
-}
-
 static int grow(void) {
   size_t old_cap = capacity;
   struct entry *old = table;
   size_t cap = old_cap ? old_cap * 2 : 1024;
   if (live * 4 < old_cap) /* mostly deleted entries: rehash in place size */
     cap = old_cap;
-  struct entry *t = zeroed_array(cap * sizeof *t);
+  struct entry *t = calloc(cap, sizeof *t);
   if (!t)
     return -1;
   table = t;
@@ -134,7 +124,7 @@ static int grow(void) {
         j = (j + 1) & (capacity - 1);
       table[j] = old[i];
     }
-  free_array(old, old_cap * sizeof *old);
+  free(old);
   return 0;
 }
 
@@ -311,15 +301,15 @@ static int remap_init(struct remap *m, size_t elements) {
   size_t cap = 1024;
   while (cap < elements * 2)
     cap *= 2;
-  m->old_addr = zeroed_array(cap * sizeof *m->old_addr);
-  m->new_addr = zeroed_array(cap * sizeof *m->new_addr);
+  m->old_addr = calloc(cap, sizeof *m->old_addr);
+  m->new_addr = malloc(cap * sizeof *m->new_addr);
   m->cap = cap;
   return m->old_addr && m->new_addr ? 0 : -1;
 }
 
 static void remap_free(struct remap *m) {
-  free_array(m->old_addr, m->cap * sizeof *m->old_addr);
-  free_array(m->new_addr, m->cap * sizeof *m->new_addr);
+  free(m->old_addr);
+  free(m->new_addr);
   memset(m, 0, sizeof *m);
 }
 
@@ -1411,7 +1401,7 @@ int dsu_transform_state(
 
   PHASE(5);
   /* 4. Commit: from here on nothing can fail. */
-  new_table = capacity ? zeroed_array(capacity * sizeof *new_table) : NULL;
+  new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
   if (capacity && !new_table) {
     snprintf(err, errsize, "out of memory committing");
     goto abort_unprotected;
@@ -1467,7 +1457,7 @@ int dsu_transform_state(
       else if (!in_place && push(&old_objects, &gone) != 0)
         free(gone); /* out of memory: the hook cannot see it, but no leak */
     }
-    free_array(old, old_cap * sizeof *old);
+    free(old);
   }
   /* The old objects, the map and the blocks live until
    * dsu_transform_finish(), after the new code is installed. */
