@@ -643,8 +643,8 @@ void findPinnedTypes(const ProgramModel &Old, PatchPlan &Plan) {
 /// flexible array member changes its element type, the data would need
 /// converting, which nothing says how to do: refused, naming the sites.
 /// Changed types with objects from allocators the program frees itself,
-/// and the allocator pairs their sites use (the rule Transformers.cpp's
-/// emitAllocatorPair applies: one pair, or none to move through).
+/// and the allocator pairs their sites use (Transformers.cpp's
+/// emitAllocatorPair moves them through the pair when there is one).
 void findPooledTypes(const ProgramModel &Old, PatchPlan &Plan) {
   for (const PatchPlan::TypeChange &T : Plan.Types) {
     std::set<std::pair<std::string, std::string>> Pairs;

@@ -700,14 +700,14 @@ void Generator::emitTypeTables(const std::string &GlobalTable) {
 /// has under one name each, and whose deallocator takes the object and
 /// perhaps its size.
 std::string Generator::emitAllocatorPair(const std::string &Type) {
-  std::set<std::pair<std::string, std::string>> Pairs;
-  for (const TUModel &TU : Old.TUs)
-    for (const AllocSite &A : TU.AllocSites)
-      if (A.Type == oldNameOf(Type) && !A.Deallocator.empty())
-        Pairs.insert({A.Allocator, A.Deallocator});
-  if (Pairs.size() != 1)
+  // The plan found the type's allocator pairs (PatchPlan::Pooled).
+  const PatchPlan::Pooled *P = nullptr;
+  for (const PatchPlan::Pooled &Candidate : Plan.PooledTypes)
+    if (Candidate.Type == Type)
+      P = &Candidate;
+  if (!P || P->Allocators.size() != 1)
     return "0, 0";
-  const auto &[Alloc, Dealloc] = *Pairs.begin();
+  const auto &[Alloc, Dealloc] = P->Allocators.front();
   std::map<std::string, std::string> Names = transformerNames(New);
   const FunctionInfo *AllocFn = nullptr, *FreeFn = nullptr;
   for (const TUModel &TU : New.TUs)

@@ -416,6 +416,7 @@ TEST(TransformersTest, PooledObjectsMoveThroughTheProgramsAllocator) {
   A.Allocator = "arena_get";
   A.Deallocator = "arena_put";
   V.Old.TUs[0].AllocSites.push_back(A);
+  Plan = diffModels(V.Old, V.New);
   D = generateTransformers(V.Old, V.New, Plan);
   ASSERT_TRUE(bool(D)) << toString(D.takeError());
   EXPECT_EQ(D->find("__dsu_alloc_struct_item"), std::string::npos) << *D;
