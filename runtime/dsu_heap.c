@@ -839,12 +839,9 @@ static int range_order(const void *a, const void *b) {
 
 static int holds_pointers(struct ranges *r,
                           const struct dsu_global_pointer *gptrs, uintptr_t v) {
-  for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++) {
-    uintptr_t a = (uintptr_t)g->addr;
-    size_t span = g->count ? g->count * g->stride : sizeof(void *);
-    if (v >= a && v < a + span && (!g->count || (v - a) % g->stride == 0))
+  for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++)
+    if (dsu_global_pointer_slot(g, v))
       return 1;
-  }
   if (!r->built) {
     r->built = 1;
     /* Pairs (start, length) sorted by start, in one array. */

@@ -168,22 +168,6 @@ static void test_update_point(const char *file, int line) {
 
 /* ---------------------------------------------------------------- commit */
 
-/* Whether the requester forced the update at FILE:LINE (file's base name). */
-static int forced_at(const char *force, const char *file, int line) {
-  if (strcmp(force, "all") == 0)
-    return 1;
-  size_t flen = strlen(file);
-  for (const char *p = force; *p;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len > flen + 1 && strncmp(p, file, flen) == 0 && p[flen] == ':' &&
-        strtol(p + flen + 1, NULL, 10) == line)
-      return 1;
-    p += len + (end ? 1 : 0);
-  }
-  return 0;
-}
-
 static int request_pending(void) { return dsu_req.state == REQ_PENDING; }
 
 /* Ends a request that will not commit, at an update point (under dsu_lock):
@@ -329,7 +313,7 @@ int dsu_parked_ok(const char *site, const struct dsu_context *ctx) {
   char why[sizeof req->blocked];
   if (point_ok(req, file, line, ctx, why, sizeof why))
     return 1;
-  if (!forced_at(req->force, file, (int)line))
+  if (!dsu_forced_at(req->force, file, (int)line))
     return 0;
   /* Forced past it: the commit must say so, as at an update point. */
   req->forced = 1;
@@ -356,7 +340,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     if (!point_ok(req, base, line, &__dsu_context, why, sizeof why)) {
       snprintf(req->blocked, sizeof req->blocked, "%s:%d: %.1100s", base, line,
                why);
-      if (forced_at(req->force, base, line)) {
+      if (dsu_forced_at(req->force, base, line)) {
         req->forced = 1;
       } else {
         /* The descriptor did its job: the program woke up and reached an

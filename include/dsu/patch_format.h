@@ -23,6 +23,7 @@
 #include <elf.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DSU_PATCH_MAGIC "DSUPATCH"
@@ -388,6 +389,34 @@ static inline const char *dsu_check_elf(const unsigned char *p, size_t n) {
 static inline void dsu_signing_header(struct dsu_patch_header *h) {
   memset(h->signature, 0, sizeof h->signature);
   h->header_hash = 0;
+}
+
+/* Shared by libdsu and the runtime of merged programs (lib/Merge), so that
+ * both decide alike. */
+
+/* Whether a --force-at list ("all", or FILE:LINE,... with FILE a base
+ * name) names the update point at file:line. */
+static inline int dsu_forced_at(const char *force, const char *file, int line) {
+  if (strcmp(force, "all") == 0)
+    return 1;
+  size_t flen = strlen(file);
+  for (const char *p = force; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len > flen + 1 && strncmp(p, file, flen) == 0 && p[flen] == ':' &&
+        strtol(p + flen + 1, NULL, 10) == line)
+      return 1;
+    p += len + (end ? 1 : 0);
+  }
+  return 0;
+}
+
+/* Whether v is the address of one of the pointer slots g lists. */
+static inline int dsu_global_pointer_slot(const struct dsu_global_pointer *g,
+                                          uintptr_t v) {
+  uintptr_t a = (uintptr_t)g->addr;
+  size_t span = g->count ? g->count * g->stride : sizeof(void *);
+  return v >= a && v < a + span && (!g->count || (v - a) % g->stride == 0);
 }
 
 #endif /* DSU_PATCH_FORMAT_H */

@@ -382,13 +382,9 @@ static size_t nfixups;
  * or a global pointer slot (as runtime/dsu_heap.c's holds_pointers). */
 static int holds_pointers(const char *v) {
   for (const struct dsu_global_pointer *g = __dsu_global_pointers; g && g->addr;
-       g++) {
-    const char *a = g->addr;
-    size_t span = g->count ? g->count * g->stride : sizeof(void *);
-    if (v >= a && v < a + span &&
-        (!g->count || (size_t)(v - a) % g->stride == 0))
+       g++)
+    if (dsu_global_pointer_slot(g, (uintptr_t)v))
       return 1;
-  }
   for (size_t i = 0; i < nobjects; i++)
     if (v >= objects[i].addr && v < objects[i].addr + objects[i].size)
       return 1;
@@ -720,29 +716,13 @@ static void commit(const char *file, int line) {
  * with DSU_MERGE_FORCE=1. The checks below then show what goes wrong. */
 extern const char __dsu_merge_force_at[];
 
-/* forced_at of runtime/dsu_runtime.c: FILE is the point's base name. */
-static int forced_at(const char *force, const char *file, int line) {
-  if (strcmp(force, "all") == 0)
-    return 1;
-  size_t flen = strlen(file);
-  for (const char *p = force; *p;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len > flen + 1 && strncmp(p, file, flen) == 0 && p[flen] == ':' &&
-        strtol(p + flen + 1, NULL, 10) == line)
-      return 1;
-    p += len + (end ? 1 : 0);
-  }
-  return 0;
-}
-
 static int forced(const char *base, int line) {
   static int force = -1;
   if (force < 0) {
     const char *e = getenv("DSU_MERGE_FORCE");
     force = e && *e && strcmp(e, "0") != 0;
   }
-  return force || forced_at(__dsu_merge_force_at, base, line);
+  return force || dsu_forced_at(__dsu_merge_force_at, base, line);
 }
 
 /* The safety rules, checked: dsu merge puts a call here before every
