@@ -775,3 +775,43 @@ int __dsu_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 }
 void __dsu_block_enter(const char *call) { (void)call; }
 void __dsu_block_leave(void) {}
+
+/* Control migration (runtime/dsu_loops.c): the block of a migrated loop's
+ * locals, by frame and new body. One update per execution, so there is no
+ * earlier migration to refuse. */
+struct merge_loop_block {
+  struct merge_loop_block *next;
+  const char *callee;
+  void *key;
+  _Alignas(16) unsigned char data[];
+};
+static struct merge_loop_block *merge_loops;
+
+void *__dsu_loop_block(const char *site, const char *callee, void *key,
+                       size_t size, int (*init)(void *block, void **old),
+                       void **old) {
+  for (struct merge_loop_block *b = merge_loops; b; b = b->next)
+    if (b->key == key && strcmp(b->callee, callee) == 0)
+      return b->data;
+  struct merge_loop_block *b = calloc(1, sizeof *b + size);
+  if (!b)
+    abort();
+  b->callee = callee;
+  b->key = key;
+  if (init(b->data, old) != 0)
+    fprintf(stderr, "dsu: the local-state transformer of the loop %s failed\n",
+            site);
+  b->next = merge_loops;
+  merge_loops = b;
+  return b->data;
+}
+
+void __dsu_loop_block_end(void *key, const char *callee) {
+  for (struct merge_loop_block **p = &merge_loops; *p; p = &(*p)->next)
+    if ((*p)->key == key && strcmp((*p)->callee, callee) == 0) {
+      struct merge_loop_block *b = *p;
+      *p = b->next;
+      free(b);
+      return;
+    }
+}
