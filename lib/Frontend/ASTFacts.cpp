@@ -251,9 +251,14 @@ public:
       Name += ".addr";
     }
     std::string Type = VD->getType().getCanonicalType().getAsString();
-    auto [It, New] = Fn->second.Locals.emplace(Name, Type);
-    if (!New && It->second != Type)
-      It->second.clear();
+    uint64_t Size = VD->getType()->isIncompleteType() ||
+                            VD->getType()->isVariablyModifiedType()
+                        ? 0
+                        : Ctx.getTypeSizeInChars(VD->getType()).getQuantity();
+    auto [It, New] =
+        Fn->second.Locals.emplace(Name, ASTFacts::Function::Local{Type, Size});
+    if (!New && It->second.Type != Type)
+      It->second.Type.clear();
   }
 
   bool VisitRecordDecl(RecordDecl *RD) {

@@ -163,10 +163,14 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
       continue;
     }
     if (O.UsedAfter) {
+      auto Spelled = [](const std::string &T) {
+        return T.empty() ? std::string() : " ('" + T + "')";
+      };
       WhyNot = "the old " + Old.Name.substr(0, Old.Name.find(".loop")) +
-               " uses the local " + Shown + " ('" + O.CType +
-               "') outside its loop body, where the new body's '" + A.CType +
-               "' could not reach it";
+               " uses the local " + Shown + Spelled(O.CType) +
+               " outside its loop body, and the new body keeps it in another "
+               "form" +
+               Spelled(A.CType);
       return std::nullopt;
     }
     if (O.CType.empty() || A.CType.empty()) {

@@ -226,6 +226,13 @@ std::string initialiser(const AllocaInst *AI, const AfterCall &After) {
   return Init;
 }
 
+/// The bytes a local's storage takes.
+uint64_t allocSize(const AllocaInst *AI) {
+  std::optional<TypeSize> Size =
+      AI->getAllocationSize(AI->getModule()->getDataLayout());
+  return Size && !Size->isScalable() ? Size->getFixedValue() : 0;
+}
+
 /// "dsu-loop-args": one line per argument of the body,
 /// "local|value" NAME LAYOUT USED-AFTER INIT CTYPE, separated by '|'.
 std::string argsText(CallInst *Call, StringRef Enclosing,
@@ -238,7 +245,9 @@ std::string argsText(CallInst *Call, StringRef Enclosing,
       S += "local|" + Name + "|" + structuralTypeText(AI->getAllocatedType()) +
            "|" + (usedAfterCall(AI, After) ? "1" : "0") + "|" +
            initialiser(AI, After) + "|" +
-           (LocalType ? LocalType(Enclosing, Name) : std::string()) + "\n";
+           (LocalType ? LocalType(Enclosing, Name, allocSize(AI))
+                      : std::string()) +
+           "\n";
     } else {
       S += "value|" + (Arg->hasName() ? Arg->getName().str() : "") + "|" +
            structuralTypeText(Arg->getType()) + "|1||\n";

@@ -93,5 +93,5 @@ build fs1 "$P/framestate/v1/main.c"
 build fs2 "$P/framestate/v2/main.c"
 "$DSU" diff "$WORK/fs1" "$WORK/fs2" > "$WORK/fs.diff"
 check "diff: a local main uses after the loop keeps the update partial" \
-  contains "$WORK/fs.diff" "(it cannot take over the running loop: the old main uses the local 'sess' ('struct session') outside its loop body"
+  contains "$WORK/fs.diff" "(it cannot take over the running loop: the old main uses the local 'sess' ('struct session') outside its loop body, and the new body keeps it in another form ('struct session')"
 finish

@@ -558,7 +558,8 @@ TEST(LoopMigrationTest, ALocalTheOldFunctionReadsAfterTheLoopCannotMove) {
   std::string Why;
   EXPECT_FALSE(planLoopMigration(Old, New, Why));
   EXPECT_NE(Why.find("the old main uses the local 'sess' ('struct session') "
-                     "outside its loop body"),
+                     "outside its loop body, and the new body keeps it in "
+                     "another form ('struct session')"),
             std::string::npos)
       << Why;
 }

@@ -710,15 +710,15 @@ int main(void) {
 )");
   ASSERT_TRUE(TU);
   const auto &Functions = TU->facts().Functions;
-  ASSERT_EQ(Functions.at("main").Locals.at("served"), "long");
-  ASSERT_EQ(extractUpdateLoops(
-                TU->module(),
-                [&](llvm::StringRef Fn, llvm::StringRef Local) {
-                  return Functions.at(Fn.str()).Locals.count(Local.str())
-                             ? Functions.at(Fn.str()).Locals.at(Local.str())
-                             : std::string();
-                }),
-            1u);
+  ASSERT_EQ(Functions.at("main").Locals.at("served").Type, "long");
+  ASSERT_EQ(Functions.at("main").Locals.at("line").Size, 64u);
+  auto Lookup = [&](llvm::StringRef Fn, llvm::StringRef Local, uint64_t Size) {
+    const auto &Locals = Functions.at(Fn.str()).Locals;
+    auto It = Locals.find(Local.str());
+    return It != Locals.end() && It->second.Size == Size ? It->second.Type
+                                                         : std::string();
+  };
+  ASSERT_EQ(extractUpdateLoops(TU->module(), Lookup), 1u);
   llvm::Function *Body = TU->module().getFunction("main.loop0");
   ASSERT_TRUE(Body);
   std::string Args =

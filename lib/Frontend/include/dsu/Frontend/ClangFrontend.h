@@ -42,10 +42,15 @@ struct ASTFacts {
     std::set<std::string> TypesUsed;
     std::vector<TypeUse> TypeUses; ///< See UseFacts.cpp.
     /// The C type of each local variable by the name its alloca has in the
-    /// IR ("x.addr" for a parameter x); "" where one name has two types
-    /// (a shadowing declaration). Loop extraction describes the locals a
-    /// loop body receives with them (control migration).
-    std::map<std::string, std::string> Locals;
+    /// IR ("x.addr" for a parameter x), with its size in bytes; the type is
+    /// "" where one name has two types (a shadowing declaration). Loop
+    /// extraction describes the locals a loop body receives with them
+    /// (control migration).
+    struct Local {
+      std::string Type;
+      uint64_t Size = 0;
+    };
+    std::map<std::string, Local> Locals;
   };
   struct Global {
     std::string IRName; ///< Name clang gives it ("fn.var" for local statics).
