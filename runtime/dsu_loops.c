@@ -32,6 +32,11 @@ struct loop_block {
 
 static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct loop_block *loops;
+/* The block this thread's loop used last: a loop calls the adapter once per
+ * turn, so the lookup is one comparison, without the lock. Only the thread
+ * whose frame holds a key looks it up, and it clears this when it frees the
+ * block. */
+static __thread struct loop_block *last_block;
 /* The new bodies committed patches migrated loops to (their symbols, in
  * the patches, which stay loaded), with room reserved for the patch being
  * loaded. */
@@ -42,10 +47,14 @@ DSU_EXPORT void *__dsu_loop_block(const char *site, const char *callee,
                                   void *key, size_t size,
                                   int (*init)(void *block, void **old),
                                   void **old) {
+  struct loop_block *hit = last_block;
+  if (hit && hit->key == key && hit->callee == callee)
+    return hit->data;
   pthread_mutex_lock(&loops_lock);
   for (struct loop_block *b = loops; b; b = b->next)
     if (b->key == key && strcmp(b->callee, callee) == 0) {
       pthread_mutex_unlock(&loops_lock);
+      last_block = b;
       return b->data;
     }
   pthread_mutex_unlock(&loops_lock);
@@ -65,6 +74,7 @@ DSU_EXPORT void *__dsu_loop_block(const char *site, const char *callee,
   b->next = loops;
   loops = b;
   pthread_mutex_unlock(&loops_lock);
+  last_block = b;
   return b->data;
 }
 
@@ -74,6 +84,8 @@ DSU_EXPORT void __dsu_loop_block_end(void *key, const char *callee) {
     if ((*p)->key == key && strcmp((*p)->callee, callee) == 0) {
       struct loop_block *b = *p;
       *p = b->next;
+      if (last_block == b)
+        last_block = NULL;
       free(b);
       break;
     }

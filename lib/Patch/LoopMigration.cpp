@@ -33,8 +33,9 @@
 //    otherwise old code would read the old copy while the new body updates
 //    the block's;
 //  - the two bodies must have the same exits, each value leading to the
-//    same code (LoopExtraction.cpp describes them), since the old function
-//    interprets the value the new body returns;
+//    same place (LoopExtraction.cpp describes them: the next turn, a
+//    `return`, the code after the loop), since the old function interprets
+//    the value the new body returns;
 //  - every argument must be a local of the frame (the adapter passes
 //    pointers on), and a local the new body shares with the old by name
 //    must either keep its layout or move.
@@ -56,6 +57,31 @@ using namespace dsu;
 using namespace llvm;
 
 namespace {
+/// Whether each value the new body returns means what it meant for the old
+/// one: the same values, each leading to the next turn, a `return` (with the
+/// same stores) or the code after the loop. That code is the new version's
+/// in the new text; where only one exit's text differs, and it leads after
+/// the loop in both, it is the loop's one way out whose code after the loop
+/// changed (the old function runs its own).
+bool sameExits(const std::vector<std::string> &Old,
+               const std::vector<std::string> &New) {
+  if (Old.size() != New.size())
+    return false;
+  unsigned Differing = 0;
+  for (size_t I = 0; I < Old.size(); ++I) {
+    auto [OldValue, OldWhere] = StringRef(Old[I]).split('=');
+    auto [NewValue, NewWhere] = StringRef(New[I]).split('=');
+    if (OldValue != NewValue)
+      return false;
+    if (OldWhere == NewWhere)
+      continue;
+    if (!OldWhere.starts_with("after:") || !NewWhere.starts_with("after:"))
+      return false;
+    ++Differing;
+  }
+  return Differing <= 1;
+}
+
 /// The C spelling of a local's name (parameters are "x.addr" in the IR).
 std::string sourceName(const std::string &Local) {
   StringRef N = Local;
@@ -95,7 +121,7 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
              "older dsu-cc)";
     return std::nullopt;
   }
-  if (Old.LoopExits != New.LoopExits) {
+  if (!sameExits(Old.LoopExits, New.LoopExits)) {
     WhyNot = "the loop's exits differ between the versions, so the old "
              "function could not tell how the new body left the loop";
     return std::nullopt;

@@ -35,8 +35,10 @@
 //    constant it is initialised with before the loop, if any ("?" when the
 //    initialiser is not a constant);
 //  - each exit: the value the body returns for it and where it leads in the
-//    enclosing function ("continue" for the next turn), so that two
-//    versions' bodies can be checked to mean the same by each value.
+//    enclosing function: "continue" for the next turn, "return:" and the
+//    stores of a `return` in the loop, "after:" and a text of the code after
+//    the loop, so that two versions' bodies can be checked to mean the same
+//    by each value.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Transform/Transform.h"
@@ -105,6 +107,18 @@ std::string exitText(BasicBlock *Target, BasicBlock *Header) {
       return std::to_string(C->getSExtValue());
     return V->hasName() ? V->getName().str() : "_";
   };
+  // A `return` in the loop: the block only stores the value to return (and
+  // clang's cleanup slot) and branches on to the function's return.
+  bool Returns = false, OnlyStores = true;
+  for (Instruction &I : *Target) {
+    if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd() ||
+        I.isTerminator())
+      continue;
+    auto *St = dyn_cast<StoreInst>(&I);
+    OnlyStores &= St != nullptr;
+    Returns |= St && St->getPointerOperand()->getName() == "retval";
+  }
+  S = Returns && OnlyStores ? "return:" : "after:";
   for (Instruction &I : *Target) {
     if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd())
       continue;

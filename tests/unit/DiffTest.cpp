@@ -501,8 +501,9 @@ TEST(DiffTest, OldBodyOfACalleeWithANewSignatureCounts) {
 namespace {
 /// An extracted loop body as LoopExtraction.cpp describes it.
 FunctionInfo loopBody(std::string Symbol, std::vector<LoopArg> Args,
-                      std::vector<std::string> Exits = {"0=call printf;br;",
-                                                        "default=continue"}) {
+                      std::vector<std::string> Exits = {
+                          "0=after:call printf;br;",
+                          "1=return:store 2 retval;br;", "default=continue"}) {
   FunctionInfo F = fn("main.loop0", std::move(Symbol), "b", "i1 (ptr)", true);
   F.LoopArgs = std::move(Args);
   F.LoopExits = std::move(Exits);
@@ -534,7 +535,7 @@ TEST(LoopMigrationTest, KeptConvertedAndNewLocals) {
   EXPECT_EQ(M->NewSymbol, "main.loop0.b");
   EXPECT_EQ(M->OldArgs, 2u);
   EXPECT_EQ(M->Continue, "default");
-  EXPECT_EQ(M->CaseValues, std::vector<unsigned>{0});
+  EXPECT_EQ(M->CaseValues, (std::vector<unsigned>{0, 1}));
   ASSERT_EQ(M->Args.size(), 3u);
   // A new local moves to the block with its initialiser.
   EXPECT_TRUE(M->Args[0].Moved);

@@ -734,5 +734,6 @@ int main(void) {
   std::string Exits =
       Body->getFnAttribute("dsu-loop-exits").getValueAsString().str();
   EXPECT_NE(Exits.find("=continue\n"), std::string::npos) << Exits;
+  EXPECT_NE(Exits.find("=after:"), std::string::npos) << Exits;
   EXPECT_NE(Exits.find("call printf;"), std::string::npos) << Exits;
 }
