@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# dsu merge of a chain of two updates (v1 -> v2 -> v3), checked against the
+# real runtime (differential testing, as merge.sh does for one update).
+#
+# For each chain and every pair of update-point visits K1 < K2 (and K1
+# alone, and no update):
+#   real:   the v1 build, updated by libdsu to v2 at its K1-th visit and to v3
+#           at its K2-th (the synchronous test mode of `dsu test`:
+#           DSU_TEST_UPDATE_AT=K1,K2 with DSU_TEST_PATCH and DSU_TEST_PATCH2)
+#   merged: `dsu merge v1 v2 v3` run natively with DSU_MERGE_UPDATE_AT=K1,K2
+# must print the same bytes on stdout, exit with the same status and commit
+# the same updates at the same places. The total count of (program, K1, K2)
+# cases is printed at the end.
+source "$(dirname "$0")/lib.sh"
+CASES=0
+
+# commits FILE WORD : "K (FILE:LINE)" of each commit the run reports
+commits() { sed -n "s/^dsu: $2: updated at update point \([0-9]* (.*)\)$/\1/p" "$1" | tr '\n' ';'; }
+
+first_difference() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+a = open(sys.argv[1], 'rb').read().split(b'\n')
+b = open(sys.argv[2], 'rb').read().split(b'\n')
+for i in range(max(len(a), len(b))):
+    x = a[i] if i < len(a) else b'<end>'
+    y = b[i] if i < len(b) else b'<end>'
+    if x != y:
+        print("line %d: real '%s', merged '%s'" % (i + 1, x.decode(errors='replace'), y.decode(errors='replace')))
+        break
+PY
+}
+
+# chain NAME V1 V2 V3 INPUT [MERGE-ARGS...] : compares every (K1, K2)
+chain() {
+  local name=$1 v1=$2 v2=$3 v3=$4 input=$5
+  shift 5
+  local d="$WORK/chain-$name"
+  mkdir -p "$d"
+  "$DSU" patch "$v1" "$v2" -o "$d/p12" > "$d/p12.log" 2>&1 ||
+    { cat "$d/p12.log"; fail "$name: dsu patch v1 v2"; return; }
+  "$DSU" patch "$v2" "$v3" -o "$d/p23" > "$d/p23.log" 2>&1 ||
+    { cat "$d/p23.log"; fail "$name: dsu patch v2 v3"; return; }
+  "$DSU" merge "$v1" "$v2" "$v3" "$@" --exe "$d/merged" > "$d/merge.log" 2>&1 ||
+    { cat "$d/merge.log"; fail "$name: dsu merge v1 v2 v3"; return; }
+  DSU_DISABLE=1 DSU_TEST_COUNT_FILE="$d/count" "$v1" < "$input" > /dev/null 2>&1
+  local n
+  n=$(cat "$d/count" 2>/dev/null || echo 0)
+  [ "$n" -gt 1 ] || { fail "$name: the v1 build reached $n update points"; return; }
+  local bad=0 once=0 twice=0 at cases=("0")
+  for k1 in $(seq 1 "$n"); do
+    cases+=("$k1")
+    for k2 in $(seq $((k1 + 1)) "$n"); do cases+=("$k1,$k2"); done
+  done
+  for at in "${cases[@]}"; do
+    CASES=$((CASES + 1))
+    local renv=()
+    [ "$at" != 0 ] && renv=(DSU_TEST_UPDATE_AT="$at" DSU_TEST_PATCH="$d/p12" DSU_TEST_PATCH2="$d/p23")
+    env DSU_DISABLE=1 MALLOC_PERTURB_=165 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 "${renv[@]}" timeout 20 "$v1" < "$input" > "$d/real.out" 2> "$d/real.err"
+    local rrc=$?
+    MALLOC_PERTURB_=165 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 DSU_MERGE_UPDATE_AT=$at timeout 20 "$d/merged" < "$input" > "$d/merged.out" 2> "$d/merged.err"
+    local mrc=$?
+    local rw mw
+    rw=$(commits "$d/real.err" test)
+    mw=$(commits "$d/merged.err" merge)
+    case "$mw" in *\;*\;*) twice=$((twice + 1)) ;; *\;*) once=$((once + 1)) ;; esac
+    if ! cmp -s "$d/real.out" "$d/merged.out"; then
+      fail "$name K=$at: outputs differ, $(first_difference "$d/real.out" "$d/merged.out")"
+      bad=1
+    elif [ "$rrc" != "$mrc" ]; then
+      fail "$name K=$at: exit status real $rrc, merged $mrc"
+      bad=1
+    elif [ "$rw" != "$mw" ]; then
+      fail "$name K=$at: the updates committed at '${rw:-nowhere}' (real), '${mw:-nowhere}' (merged)"
+      bad=1
+    fi
+    if [ $bad -ne 0 ]; then
+      for f in real.out merged.out real.err merged.err; do cp "$d/$f" "$d/$at.$f"; done
+      break
+    fi
+  done
+  CHECKS=$((CHECKS + 1))
+  [ $bad -eq 0 ] && pass "$name: real and merged agree for ${#cases[@]} timings over $n visits ($once runs updated once, $twice twice)"
+  if [ $bad -eq 0 ] && [ "$once" -eq 0 ]; then
+    fail "$name: the merged program never updated"
+  elif [ $bad -eq 0 ] && [ "$twice" -eq 0 ] && [ -z "${NEVER_BOTH:-}" ]; then
+    fail "$name: the merged program never made both updates"
+  elif [ $bad -eq 0 ] && [ "$twice" -gt 0 ] && [ -n "${NEVER_BOTH:-}" ]; then
+    fail "$name: the merged program made the second update where it is never safe"
+  fi
+}
+
+P="$E2E_DIR/programs"
+printf '3\n1\n4\n1\n5\nquit\n' > "$WORK/numbers.in"
+printf 'a 1\na 2\np\na 3\np\na 4\np\n' > "$WORK/items.in"
+
+# Heap objects of a type both updates change, and a global whose type the
+# first one changes.
+for v in 1 2 3; do build "chainheap-$v" "$P/chainheap/v$v/main.c"; done
+chain chainheap "$WORK/chainheap-1" "$WORK/chainheap-2" "$WORK/chainheap-3" "$WORK/items.in"
+
+# Code only: each release changes one function.
+for v in 1 2 3; do build "harden-$v" "$P/harden/v$v/main.c"; done
+chain harden "$WORK/harden-1" "$WORK/harden-2" "$WORK/harden-3" "$WORK/numbers.in"
+
+# programs/chain: v1 -> v2 leaves v1's main running, and it reads the
+# statistics v2 -> v3 changes, so once the first update is made the second is
+# never safe (the runtime checks the frames the first patch left running):
+# neither side may make it.
+for v in 1 2 3; do build "chain-$v" "$P/chain/v$v/main.c"; done
+NEVER_BOTH=1 chain chain "$WORK/chain-1" "$WORK/chain-2" "$WORK/chain-3" "$WORK/numbers.in"
+
+echo "$CASES (program, K1, K2) cases compared"
+check "some cases were compared" test "$CASES" -gt 0
+finish
