@@ -64,8 +64,9 @@
  * the runtime rewrites in place) ends the run with status 96 and a message
  * saying so, never with an execution the runtime cannot have.
  *
- * Plain C, single-threaded programs (threads are created but not made
- * quiescent).
+ * Plain C, single-threaded programs: a program that creates a thread stops
+ * there (status 96), as an update would need the other threads made
+ * quiescent, which this model does not do.
  */
 #include <dsu/patch_format.h>
 
@@ -874,10 +875,21 @@ const char *dsu_current_version(void) {
 
 int dsu_update_count(void) { return updated; }
 
-/* Threads: created as usual; quiescence is not modelled. */
+/* Threads: the runtime commits only when every other thread is at an
+ * update point or parked in a safe blocking call (dsu_threads.c); this model
+ * has one thread, and a second one would make executions the runtime
+ * cannot have (an update while it runs old code), so the run stops where it
+ * would be created, before it runs. */
 int __dsu_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                          void *(*fn)(void *), void *arg) {
-  return pthread_create(thread, attr, fn, arg);
+  (void)thread;
+  (void)attr;
+  (void)fn;
+  (void)arg;
+  unmodelled("not modelled: the program creates a thread (pthread_create): "
+             "the merged program models single-threaded programs only (the "
+             "runtime makes other threads quiescent before an update)");
+  return -1;
 }
 void __dsu_block_enter(const char *call) { (void)call; }
 void __dsu_block_leave(void) {}
