@@ -364,26 +364,10 @@ static struct block *blocks;
 static size_t nblocks;
 static int transforming;
 
-/* An object's tag a is b, or b plus the '+' of an object with data after
- * it (as the runtime's tag_is). */
-static int same_tag(const char *a, const char *b) {
-  if (a == b)
-    return 1;
-  if (!a || !b)
-    return 0;
-  size_t n = strlen(b);
-  return strncmp(a, b, n) == 0 && (a[n] == 0 || (a[n] == '+' && a[n + 1] == 0));
-}
-
-static int has_data_after(const char *tag) {
-  size_t n = tag ? strlen(tag) : 0;
-  return n && tag[n - 1] == '+';
-}
-
 static const struct dsu_type_xform *type_of_tag(const char *tag) {
   const struct dsu_type_xform *found = NULL;
   for (const struct dsu_type_xform *t = xu->types; t && t->old_tag; t++)
-    if (same_tag(tag, t->old_tag))
+    if (dsu_tag_is(tag, t->old_tag))
       found = t;
   return found;
 }
@@ -404,18 +388,11 @@ static int relocate(const char *v, char **to) {
     if (v < b->old_start || v >= b->old_start + b->old_len)
       continue;
     size_t off = (size_t)(v - b->old_start);
-    size_t k = off / b->old_elem, in = off % b->old_elem;
-    char *elem = b->new_start + k * b->new_elem;
-    if (in == 0) {
-      *to = elem;
-      return MOVED;
-    }
-    for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
-      if (in >= f->old_offset && in - f->old_offset < f->size) {
-        *to = elem + f->new_offset + (in - f->old_offset);
-        return MOVED;
-      }
-    return UNMAPPABLE;
+    size_t k = off / b->old_elem, in = off % b->old_elem, at;
+    if (!dsu_new_offset(b->moves, in, 0, 0, &at))
+      return UNMAPPABLE;
+    *to = b->new_start + k * b->new_elem + at;
+    return MOVED;
   }
   return NOT_MOVED;
 }
@@ -435,14 +412,10 @@ void *dsu_original(const void *new_object) {
     if (v < b->new_start || v >= b->new_start + n * b->new_elem)
       continue;
     size_t off = (size_t)(v - b->new_start);
-    size_t k = off / b->new_elem, in = off % b->new_elem;
-    char *elem = b->old_start + k * b->old_elem;
-    if (in == 0)
-      return elem;
-    for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
-      if (in >= f->new_offset && in - f->new_offset < f->size)
-        return elem + f->old_offset + (in - f->new_offset);
-    return (void *)new_object;
+    size_t k = off / b->new_elem, in = off % b->new_elem, at;
+    if (!dsu_old_offset(b->moves, in, 0, 0, &at))
+      return (void *)new_object;
+    return b->old_start + k * b->old_elem + at;
   }
   return (void *)new_object;
 }
@@ -527,37 +500,11 @@ static int check_slot(void *slot, const char *where, int inner) {
   return 0;
 }
 
-/* The bytes of the pointer array at base in use (DSU_LIVE_COUNT). */
-static size_t live_bytes(const char *base, size_t size) {
-  for (const struct dsu_live_range *r = xu->live; r && r->array; r++) {
-    if (*r->array != (const void *)base)
-      continue;
-    uint64_t n;
-    switch (r->count_size) {
-    case 1:
-      n = *(const uint8_t *)r->count;
-      break;
-    case 2:
-      n = *(const uint16_t *)r->count;
-      break;
-    case 4:
-      n = *(const uint32_t *)r->count;
-      break;
-    default:
-      n = *(const uint64_t *)r->count;
-      break;
-    }
-    if (n < size / sizeof(void *))
-      return (size_t)n * sizeof(void *);
-  }
-  return size;
-}
-
 /* Checks every place the patch lists in the object at base (tag, size,
  * element size). */
 static int check_object(char *base, size_t size, const char *tag, size_t elem) {
   for (const struct dsu_pointer_field *f = xu->fields; f && f->tag; f++) {
-    if (!same_tag(tag, f->tag))
+    if (!dsu_tag_is(tag, f->tag))
       continue;
     if (f->offset == (size_t)-2) {
       for (size_t off = 0; off + sizeof(void *) <= size;
@@ -573,7 +520,7 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
         }
       }
     } else if (f->offset == (size_t)-1) {
-      size_t in_use = live_bytes(base, size);
+      size_t in_use = dsu_live_bytes(xu->live, base, size);
       for (size_t off = 0; off + sizeof(void *) <= in_use;
            off += sizeof(void *))
         if (check_slot(base + off, f->where, f->inner) != 0)
@@ -581,10 +528,8 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
     } else {
       /* An object that does not move (elem 0) is an array of its type (the
        * table gives its size) or one object with data after it. */
-      size_t step = elem ? elem
-                    : has_data_after(tag) || !f->elem || f->elem > size
-                        ? size
-                        : f->elem;
+      size_t step =
+          dsu_field_step(f, size, elem, !elem && dsu_tag_has_data_after(tag));
       size_t count = f->count ? f->count : 1;
       for (size_t at = 0; at + step <= size; at += step)
         if (f->offset + (count - 1) * f->stride + sizeof(void *) <= step)
@@ -625,7 +570,7 @@ static int transform_state(void) {
     const struct dsu_type_xform *t = type_of_tag(e->tag);
     if (!t)
       continue;
-    if (has_data_after(e->tag)) {
+    if (dsu_tag_has_data_after(e->tag)) {
       snprintf(failure, sizeof failure,
                "not modelled: a heap object of %s with data after it (moved "
                "with its data by the runtime)",
