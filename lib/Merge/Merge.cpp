@@ -331,11 +331,15 @@ void suffixSecondUpdateTables(Module &M) {
 }
 
 /// __dsu_merge_points: {file, line} of each old update point, NULL-ended;
-/// __dsu_merge_force_at: the points forced (--force-at).
+/// __dsu_merge_force_at: the points forced (--force-at);
+/// __dsu_merge_updates: how many updates the program holds (1, or 2).
 void addMergePoints(Module &M,
                     const std::vector<PatchPlan::PointSafety> &Points,
-                    StringRef ForceAt) {
+                    StringRef ForceAt, unsigned Updates) {
   LLVMContext &Ctx = M.getContext();
+  new GlobalVariable(
+      M, Type::getInt32Ty(Ctx), true, GlobalValue::ExternalLinkage,
+      ConstantInt::get(Type::getInt32Ty(Ctx), Updates), "__dsu_merge_updates");
   Constant *Force = ConstantDataArray::getString(Ctx, ForceAt);
   new GlobalVariable(M, Force->getType(), true, GlobalValue::ExternalLinkage,
                      Force, "__dsu_merge_force_at");
@@ -581,7 +585,7 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
                            "the second update's transformers"))
       return std::move(E);
   }
-  addMergePoints(*Out.Module, Out.Points, Opts.ForceAt);
+  addMergePoints(*Out.Module, Out.Points, Opts.ForceAt, Second ? 2 : 1);
   (*Runtime)->setTargetTriple(Out.Module->getTargetTriple());
   (*Runtime)->setDataLayout(Out.Module->getDataLayout());
   if (L.linkInModule(std::move(*Runtime)))
