@@ -39,9 +39,12 @@ chain() {
   mkdir -p "$d"
   "$DSU" patch "$v1" "$v2" -o "$d/p12" > "$d/p12.log" 2>&1 ||
     { cat "$d/p12.log"; fail "$name: dsu patch v1 v2"; return; }
-  "$DSU" patch "$v2" "$v3" -o "$d/p23" > "$d/p23.log" 2>&1 ||
+  local xf2=()
+  [ -n "${XF2:-}" ] && xf2=(--transformers "$XF2")
+  "$DSU" patch "$v2" "$v3" -o "$d/p23" "${xf2[@]}" > "$d/p23.log" 2>&1 ||
     { cat "$d/p23.log"; fail "$name: dsu patch v2 v3"; return; }
-  "$DSU" merge "$v1" "$v2" "$v3" "$@" --exe "$d/merged" > "$d/merge.log" 2>&1 ||
+  [ -n "${XF2:-}" ] && xf2=(--transformers2 "$XF2")
+  "$DSU" merge "$v1" "$v2" "$v3" "${xf2[@]}" "$@" --exe "$d/merged" > "$d/merge.log" 2>&1 ||
     { cat "$d/merge.log"; fail "$name: dsu merge v1 v2 v3"; return; }
   DSU_DISABLE=1 DSU_TEST_COUNT_FILE="$d/count" "$v1" < "$input" > /dev/null 2>&1
   local n
@@ -109,6 +112,46 @@ chain harden "$WORK/harden-1" "$WORK/harden-2" "$WORK/harden-3" "$WORK/numbers.i
 # neither side may make it.
 for v in 1 2 3; do build "chain-$v" "$P/chain/v$v/main.c"; done
 NEVER_BOTH=1 chain chain "$WORK/chain-1" "$WORK/chain-2" "$WORK/chain-3" "$WORK/numbers.in"
+
+# A transformer of the user's for the second update (--transformers2, as
+# `dsu patch --transformers` takes it for the real side), deliberately
+# wrong: each item's print count starts at 100 plus its key instead of 0.
+# Both sides must show the same wrong counts. Updated at the first visit
+# and the second: item 1 came from v1 (weight 0, filled by the first
+# update), item 2 from v2 (weight 20); both get the wrong count.
+H="$WORK/chain-chainheap"
+"$DSU" patch "$WORK/chainheap-2" "$WORK/chainheap-3" -o "$WORK/p23-emit" \
+  --emit-transformers "$WORK/wrong2.c" > /dev/null 2>&1
+sed -i 's|/\* printed: new, zero \*/|n->printed = 100 + o->key;|' "$WORK/wrong2.c"
+check "the second update's transformer was edited" contains "$WORK/wrong2.c" "n->printed = 100 + o->key;"
+XF2="$WORK/wrong2.c" chain chainheap-wrong2 "$WORK/chainheap-1" "$WORK/chainheap-2" "$WORK/chainheap-3" "$WORK/items.in"
+DSU_MERGE_UPDATE_AT=1,2 "$WORK/chain-chainheap-wrong2/merged" < "$WORK/items.in" > "$WORK/wrong2.out" 2>/dev/null
+check "the wrong transformer's counts show in the merged chain" \
+  contains "$WORK/wrong2.out" "v3 2 items: 2:20/103 1:0/102"
+
+# --explain of a chain: the first update's explanation, then the second's.
+"$DSU" merge "$WORK/chainheap-1" "$WORK/chainheap-2" "$WORK/chainheap-3" --explain > "$WORK/explain" 2>&1
+check "--explain of a chain succeeds" test $? -eq 0
+check "... and explains both updates" test "$(grep -c '^merge [0-9a-f]* -> [0-9a-f]*$' "$WORK/explain")" -eq 2
+check "... the second changing struct item again" grep -q "^function print (static in main.c): changed" "$WORK/explain"
+
+# Bad input: a clear error naming the problem, exit status 3.
+bad_merge() { # bad_merge DESCRIPTION EXPECTED-TEXT ARGS...
+  local what=$1 want=$2; shift 2
+  "$DSU" merge "$@" > "$WORK/bad.out" 2>&1
+  local rc=$?
+  CHECKS=$((CHECKS + 1))
+  if [ $rc -eq 3 ] && grep -qF -- "$want" "$WORK/bad.out"; then pass "$what"
+  else cat "$WORK/bad.out"; fail "$what (exit $rc)"; fi
+}
+bad_merge "a chain whose third build is another program" "look like builds of two different programs" \
+  "$WORK/chainheap-1" "$WORK/chainheap-2" "$WORK/harden-3" -o "$WORK/x.bc"
+bad_merge "a second patch for another pair" "the patch is for base version" \
+  "$WORK/chainheap-1" "$WORK/chainheap-2" "$WORK/chainheap-3" --patch2 "$H/p12" -o "$WORK/x.bc"
+"$DSU" merge "$WORK/chainheap-1" "$WORK/chainheap-2" "$WORK/chainheap-3" --patch "$H/p12" --patch2 "$H/p23" -o "$WORK/x.bc" > "$WORK/ok.out" 2>&1
+check "the chain's own two patches are accepted" test $? -eq 0
+"$DSU" merge "$WORK/chainheap-1" "$WORK/chainheap-2" --patch2 "$H/p23" -o "$WORK/x.bc" > "$WORK/usage.out" 2>&1
+check "--patch2 without a third build is a usage error" test $? -eq 1
 
 echo "$CASES (program, K1, K2) cases compared"
 check "some cases were compared" test "$CASES" -gt 0
