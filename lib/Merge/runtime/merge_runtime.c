@@ -176,9 +176,10 @@ static char committed_at[2][512]; /* FILE:LINE of each commit */
 /* The update requested or committing: the first, then in a chain the
  * second. */
 static const struct update *next_update(void) { return &updates[updated]; }
-/* How many updates the merge put in (lib/Merge): 1, or 2 for a chain. Not
- * inferred from the weak tables: under dsu symex an undefined weak object
- * is an empty object, not null. */
+/* How many updates the merge put in (lib/Merge): 1, or 2 for a chain. Said
+ * by the merge, not inferred from the weak tables, so that a tool running
+ * the module need not make undefined weak objects null (dsu symex once made
+ * them empty objects). */
 extern const int __dsu_merge_updates;
 static int updates_in_program(void) { return __dsu_merge_updates; }
 
