@@ -117,13 +117,14 @@ printf 'x\nx\nx\nn\nr\nr\n' > "$WORK/phases.in"
 printf 'b\ns\nf\ns\nb\ns\nf\ns\n' > "$WORK/state.in"
 printf 'b\na\nb\na\nb\na\n' > "$WORK/afteruse.in"
 printf 'c 3\nr 3 10\nc 4\np\nr 4 7\nr 3 1\np\n' > "$WORK/retag.in"
+printf 'add 5\np\nadd 7\npeak\nadd 30\np\nadd 4\npeak\np\n' > "$WORK/loopmigrate.in"
 # Globals whose running bytes decide at the update (programs/inits): each
 # untouched before some K and touched after it.
 printf 'get retries\nget idle\nmotd\nset timeout 45\nrename retries tries\nget tries\nmotd 1 edited\nmotd\nget idle\nset tries 9\nget tries\n' > "$WORK/inits.in"
 for p in onstack:numbers loop:numbers timing:numbers hits:numbers inlined:numbers \
          chain:numbers dispatch:dispatch config:config externconst:externconst \
          phases:phases state:state afteruse:afteruse retag:retag anon:numbers \
-         contexts:numbers inits:inits; do
+         contexts:numbers inits:inits loopmigrate:loopmigrate; do
   name=${p%%:*}
   build "$name-1" "$P/$name/v1"/*.c
   build "$name-2" "$P/$name/v2"/*.c
