@@ -103,8 +103,8 @@ struct request {
   const struct dsu_residual *residuals; /* of the patch's base version */
   const uint64_t *base_sites;
   const char *const *changed_names;
-  /* Loops the patch migrates: old body, new body, loop's name, ..., NULL
-   * (dsu_loops.c). */
+  /* Loops the patch migrates: old body, new body, loop's name, the symbol
+   * of the function holding it, ..., NULL (dsu_loops.c). */
   const char *const *migrated;
   /* The commit word (control_protocol.h): shared with the requester, or
    * local_word for a request without one (dsu test). */
@@ -152,7 +152,8 @@ void dsu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * loop an earlier patch migrated (and reserves room to note its own); notes
  * a committed patch's. */
 int dsu_check_migrations(const char *const *bodies, char *err, size_t errsize);
-void dsu_note_migrations(const char *const *bodies);
+void dsu_note_migrations(const char *const *bodies,
+                         const struct dsu_patch_info *info);
 /* getenv for DSU_* variables: NULL in set-user-ID and similar (AT_SECURE)
  * processes, whose environment belongs to a less privileged user. */
 const char *dsu_getenv(const char *name);

@@ -12,7 +12,10 @@
  * which passes on locals of the oldest frame; a later patch cannot see
  * whether the oldest function reads them after the loop, so a patch that
  * would migrate such a loop again is refused when it is loaded
- * (dsu_check_migrations). */
+ * (dsu_check_migrations). For the same reason a patch is refused that
+ * migrates a loop whose enclosing function an earlier patch replaced: the
+ * plan checked the base version's function, and an older one may still be
+ * running the loop. */
 #include "dsu_internal.h"
 
 #include <pthread.h>
@@ -42,6 +45,9 @@ static __thread struct loop_block *last_block;
  * loaded. */
 static const char **migrated_to;
 static size_t nmigrated_to, migrated_room;
+/* Every committed patch (which stays loaded): the functions it rebound. */
+static const struct dsu_patch_info **committed;
+static size_t ncommitted, committed_room;
 
 DSU_EXPORT void *__dsu_loop_block(const char *site, const char *callee,
                                   void *key, size_t size,
@@ -92,24 +98,43 @@ DSU_EXPORT void __dsu_loop_block_end(void *key, const char *callee) {
   pthread_mutex_unlock(&loops_lock);
 }
 
+/* Whether a committed patch rebound the function whose symbol is Name. */
+static int rebound_before(const char *name) {
+  for (size_t i = 0; i < ncommitted; i++)
+    for (uint32_t r = 0; r < committed[i]->nrebind; r++)
+      if (committed[i]->rebind[r].name &&
+          strcmp(committed[i]->rebind[r].name, name) == 0)
+        return 1;
+  return 0;
+}
+
 int dsu_check_migrations(const char *const *bodies, char *err, size_t errsize) {
   int rc = 0;
   size_t n = 0;
-  for (const char *const *p = bodies; p && p[0] && p[1] && p[2]; p += 3)
+  for (const char *const *p = bodies; p && p[0] && p[1] && p[2] && p[3]; p += 4)
     n++;
   pthread_mutex_lock(&loops_lock);
-  if (nmigrated_to + n > migrated_room) {
+  if (nmigrated_to + n > migrated_room || ncommitted + 1 > committed_room) {
     const char **grown =
         realloc(migrated_to, (nmigrated_to + n) * sizeof *migrated_to);
-    if (!grown) {
+    if (grown) {
+      migrated_to = grown;
+      migrated_room = nmigrated_to + n;
+    }
+    const struct dsu_patch_info **more =
+        realloc(committed, (ncommitted + 1) * sizeof *committed);
+    if (more) {
+      committed = more;
+      committed_room = ncommitted + 1;
+    }
+    if (!grown || !more) {
       pthread_mutex_unlock(&loops_lock);
       snprintf(err, errsize, "out of memory for the patch's migrated loops");
       return -1;
     }
-    migrated_to = grown;
-    migrated_room = nmigrated_to + n;
   }
-  for (const char *const *p = bodies; p && p[0] && p[1] && p[2] && !rc; p += 3)
+  for (const char *const *p = bodies; p && p[0] && p[1] && p[2] && p[3] && !rc;
+       p += 4) {
     for (size_t i = 0; i < nmigrated_to; i++)
       if (strcmp(migrated_to[i], p[0]) == 0) {
         snprintf(err, errsize,
@@ -121,15 +146,32 @@ int dsu_check_migrations(const char *const *bodies, char *err, size_t errsize) {
         rc = -1;
         break;
       }
+    /* The patch checked the loop's locals against the base version's
+     * function holding it; an earlier update that replaced that function
+     * may have left an older one running the loop. */
+    if (!rc && rebound_before(p[3])) {
+      snprintf(err, errsize,
+               "the function holding the running loop %s was replaced by an "
+               "earlier update, so an older version of it may still run the "
+               "loop, whose uses of the loop's locals this patch did not "
+               "check; migrating the loop is refused (keep its locals as they "
+               "are in this version, or restart the program on it)",
+               p[2]);
+      rc = -1;
+    }
+  }
   pthread_mutex_unlock(&loops_lock);
   return rc;
 }
 
-void dsu_note_migrations(const char *const *bodies) {
+void dsu_note_migrations(const char *const *bodies,
+                         const struct dsu_patch_info *info) {
   pthread_mutex_lock(&loops_lock);
   /* dsu_check_migrations reserved the room when the patch was loaded. */
-  for (const char *const *p = bodies; p && p[0] && p[1] && p[2]; p += 3)
+  for (const char *const *p = bodies; p && p[0] && p[1] && p[2] && p[3]; p += 4)
     if (nmigrated_to < migrated_room)
       migrated_to[nmigrated_to++] = p[1];
+  if (info && ncommitted < committed_room)
+    committed[ncommitted++] = info;
   pthread_mutex_unlock(&loops_lock);
 }

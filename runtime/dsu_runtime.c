@@ -442,7 +442,7 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     dsu_nhistory++;
     update_count++;
     keep_residuals(req);
-    dsu_note_migrations(req->migrated);
+    dsu_note_migrations(req->migrated, req->info);
     __atomic_store_n(req->word, DSU_WORD_COMMITTED, __ATOMIC_SEQ_CST);
     req->state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
     if (test_update_at > 0)

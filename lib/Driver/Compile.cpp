@@ -121,16 +121,17 @@ Error driver::compileUnit(const ParsedCommand &P, const std::string &Source,
   if (P.LoopExtraction) {
     const auto &Functions = TU->facts().Functions;
     extractUpdateLoops(
-        M, [&](StringRef Fn, StringRef Local, uint64_t Size) -> std::string {
+        M, [&](StringRef Fn, StringRef Local, uint64_t Size) -> LocalTypeInfo {
           auto F = Functions.find(Fn.str());
           if (F == Functions.end())
-            return "";
+            return {};
           auto L = F->second.Locals.find(Local.str());
           // A name clang gave storage of its own ("retval", a second "i" that
           // became "i1") may be a variable's of another size: unknown then.
-          return L == F->second.Locals.end() || L->second.Size != Size
-                     ? ""
-                     : L->second.Type;
+          if (L == F->second.Locals.end() || L->second.Size != Size ||
+              L->second.Type.empty())
+            return {};
+          return {L->second.Type, L->second.Hash};
         });
   }
   auto Model = assignIdentities(M, TU->facts(), Source, TUName);

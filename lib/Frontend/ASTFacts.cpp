@@ -255,9 +255,10 @@ public:
                             VD->getType()->isVariablyModifiedType()
                         ? 0
                         : Ctx.getTypeSizeInChars(VD->getType()).getQuantity();
-    auto [It, New] =
-        Fn->second.Locals.emplace(Name, ASTFacts::Function::Local{Type, Size});
-    if (!New && It->second.Type != Type)
+    std::string Hash = toHex(hashString(Hasher.structural(VD->getType())));
+    auto [It, New] = Fn->second.Locals.emplace(
+        Name, ASTFacts::Function::Local{Type, Size, Hash});
+    if (!New && (It->second.Type != Type || It->second.Hash != Hash))
       It->second.Type.clear();
   }
 

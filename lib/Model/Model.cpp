@@ -21,7 +21,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
                                                 Definition, Aliases, IsSystem)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeUse, Line, Type, Kind)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoopArg, Name, Layout, CType,
-                                                Init, Local, UsedAfter)
+                                                TypeHash, Init, Local,
+                                                UsedAfter, Escapes, Size)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     FunctionInfo, Name, IsStatic, Symbol, Signature, BodyHash, Managed, File,
     Line, Callees, Globals, AddressTaken, IndirectCalls, DirectCalls, TypesUsed,
@@ -180,7 +181,9 @@ std::string ProgramModel::dump() const {
       for (const LoopArg &A : F.LoopArgs)
         OS << "    loop-arg " << (A.Local ? "local " : "value ")
            << (A.Name.empty() ? "-" : A.Name) << " \"" << A.CType << "\" "
-           << A.Layout << (A.UsedAfter ? " used-after" : "")
+           << A.Layout << " size=" << A.Size
+           << (A.UsedAfter ? " used-after" : "")
+           << (A.Escapes ? " address-kept" : "")
            << (A.Init.empty() ? "" : " init=" + A.Init) << "\n";
       for (const std::string &E : F.LoopExits)
         OS << "    loop-exit " << E << "\n";

@@ -585,6 +585,11 @@ void findPartials(const ProgramModel &Old, const ProgramModel &New,
       ByOldSymbol[C.OldSymbol] = &C;
   auto OldFunctions = Old.functionsBySymbol();
   auto NewFunctions = New.functionsBySymbol();
+  std::set<std::string> ChangedTypes;
+  for (const PatchPlan::TypeChange &T : Plan.Types) {
+    ChangedTypes.insert(T.Name);
+    ChangedTypes.insert(T.oldName());
+  }
   std::set<std::string> Seen;
   for (const TUModel &TU : Old.TUs)
     for (const UpdatePointInfo &U : TU.UpdatePoints) {
@@ -599,11 +604,19 @@ void findPartials(const ProgramModel &Old, const ProgramModel &New,
         auto O = OldFunctions.find(C.OldSymbol);
         auto N = NewFunctions.find(C.NewSymbol);
         if (O != OldFunctions.end() && N != NewFunctions.end())
-          if (auto M = planLoopMigration(*O->second, *N->second, WhyNot)) {
+          if (auto M = planLoopMigration(*O->second, *N->second, ChangedTypes,
+                                         WhyNot)) {
             M->File = File;
             M->Line = U.Line;
-            Plan.Migrations.push_back(std::move(*M));
-            continue;
+            std::string Enclosing = C.Name.substr(0, C.Name.find(".loop"));
+            for (const FunctionInfo &F : TU.Functions)
+              if (F.Name == Enclosing)
+                M->EnclosingSymbol = F.Symbol;
+            if (!M->EnclosingSymbol.empty()) {
+              Plan.Migrations.push_back(std::move(*M));
+              continue;
+            }
+            WhyNot = "the function holding it is not in the old build's model";
           }
       }
       std::string Loop =

@@ -53,35 +53,12 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 
+#include <set>
+
 using namespace dsu;
 using namespace llvm;
 
 namespace {
-/// Whether each value the new body returns means what it meant for the old
-/// one: the same values, each leading to the next turn, a `return` (with the
-/// same stores) or the code after the loop. That code is the new version's
-/// in the new text; where only one exit's text differs, and it leads after
-/// the loop in both, it is the loop's one way out whose code after the loop
-/// changed (the old function runs its own).
-bool sameExits(const std::vector<std::string> &Old,
-               const std::vector<std::string> &New) {
-  if (Old.size() != New.size())
-    return false;
-  unsigned Differing = 0;
-  for (size_t I = 0; I < Old.size(); ++I) {
-    auto [OldValue, OldWhere] = StringRef(Old[I]).split('=');
-    auto [NewValue, NewWhere] = StringRef(New[I]).split('=');
-    if (OldValue != NewValue)
-      return false;
-    if (OldWhere == NewWhere)
-      continue;
-    if (!OldWhere.starts_with("after:") || !NewWhere.starts_with("after:"))
-      return false;
-    ++Differing;
-  }
-  return Differing <= 1;
-}
-
 /// The C spelling of a local's name (parameters are "x.addr" in the IR).
 std::string sourceName(const std::string &Local) {
   StringRef N = Local;
@@ -115,13 +92,17 @@ std::string PatchPlan::LoopMigration::message() const {
 
 std::optional<PatchPlan::LoopMigration>
 dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
+                       const std::set<std::string> &ChangedTypes,
                        std::string &WhyNot) {
   if (Old.LoopArgs.empty() && Old.LoopExits.empty()) {
     WhyNot = "the old build does not describe its loop's frame (built by an "
              "older dsu-cc)";
     return std::nullopt;
   }
-  if (!sameExits(Old.LoopExits, New.LoopExits)) {
+  // Each value must lead to the same place (LoopExtraction.cpp describes
+  // them; the code after the loop, when the loop has one way out, is left
+  // out of the description, since the old function runs its own there).
+  if (Old.LoopExits != New.LoopExits) {
     WhyNot = "the loop's exits differ between the versions, so the old "
              "function could not tell how the new body left the loop";
     return std::nullopt;
@@ -133,17 +114,20 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
   for (const std::string &E : New.LoopExits) {
     StringRef Value = StringRef(E).split('=').first;
     StringRef Where = StringRef(E).split('=').second;
+    unsigned V = 0;
+    bool Numbered = !Value.getAsInteger(10, V);
     if (Where == "continue")
       M.Continue = Value.str();
-    else if (unsigned V; !Value.getAsInteger(10, V))
-      M.CaseValues.push_back(V);
+    // The frame is left for good: its block is not needed any more. After
+    // other exits the old function may come back to the loop (an inner loop
+    // run again), and the block keeps the locals for it.
+    if (Numbered && Where.starts_with("return:"))
+      M.ReturnValues.push_back(V);
   }
   if (M.Continue.empty()) {
     WhyNot = "no exit of its body leads to the loop's next turn";
     return std::nullopt;
   }
-  if (M.Continue != "default")
-    M.CaseValues.clear(); // only the continue value is compared
   if (Old.LoopArgs.empty()) {
     WhyNot = "the old loop keeps nothing in its frame to know it by";
     return std::nullopt;
@@ -160,11 +144,50 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
       return std::nullopt;
     }
   }
+  std::set<std::string> NewNames;
+  for (const LoopArg &A : New.LoopArgs)
+    NewNames.insert(A.Name);
+  std::string Enclosing = Old.Name.substr(0, Old.Name.find(".loop"));
+  for (const LoopArg &O : Old.LoopArgs) {
+    std::string Shown = "'" + sourceName(O.Name) + "'";
+    // The old function reads it after the loop: only a new body that keeps
+    // it up to date may take the loop over.
+    if (O.UsedAfter && !NewNames.count(O.Name)) {
+      WhyNot = "the old " + Enclosing + " uses the local " + Shown +
+               " outside its loop body, and the new body does not keep it";
+      return std::nullopt;
+    }
+    // A local whose name is not a variable's (clang's own storage, a
+    // shadowed name clang renamed) can only be passed on as it is.
+    if (O.CType.empty() && !NewNames.count(O.Name)) {
+      WhyNot = "the old loop's local " + Shown +
+               " is not a variable dsu can match by name";
+      return std::nullopt;
+    }
+  }
   M.OldArgs = Old.LoopArgs.size();
+  auto Spelled = [](const std::string &T) {
+    return T.empty() ? std::string() : " ('" + T + "')";
+  };
+  // A C type that names a type this patch changes (or points to one) is
+  // not the same type in the new body even with the same spelling.
+  auto MentionsChanged = [&](const std::string &CType) {
+    for (const std::string &T : ChangedTypes)
+      if (CType.find(T) != std::string::npos)
+        return true;
+    return false;
+  };
+  // An unnamed struct or union (or one that holds one) has no spelling
+  // outside its declaration.
+  auto Unspellable = [](const std::string &CType) {
+    return CType.find("(unnamed") != std::string::npos ||
+           CType.find("(anonymous") != std::string::npos;
+  };
   for (const LoopArg &A : New.LoopArgs) {
     PatchPlan::LoopMigration::Local L;
     L.Name = A.Name;
     L.NewType = A.CType;
+    L.Size = A.Size;
     std::string Shown = "'" + sourceName(A.Name) + "'";
     if (!A.Local || A.Name.empty()) {
       WhyNot = "the new loop receives a value that is not a named local";
@@ -176,6 +199,16 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
         WhyNot = "the C type of the new local " + Shown + " is not known";
         return std::nullopt;
       }
+      if (Unspellable(A.CType)) {
+        WhyNot = "the type of the new local " + Shown +
+                 " has no name a transformer can spell it by";
+        return std::nullopt;
+      }
+      if (A.UsedAfter) {
+        WhyNot = "the new " + Enclosing + " sets or reads the new local " +
+                 Shown + " outside its loop body, which the old one does not";
+        return std::nullopt;
+      }
       L.Moved = true;
       L.Init = A.Init;
       M.Args.push_back(L);
@@ -184,23 +217,37 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
     const LoopArg &O = Old.LoopArgs[It->second];
     L.OldArg = It->second;
     L.OldType = O.CType;
-    if (O.Layout == A.Layout) {
+    if (O.Layout == A.Layout && O.CType == A.CType &&
+        O.TypeHash == A.TypeHash && !MentionsChanged(A.CType)) {
       M.Args.push_back(L); // passed on from the old frame
       continue;
     }
     if (O.UsedAfter) {
-      auto Spelled = [](const std::string &T) {
-        return T.empty() ? std::string() : " ('" + T + "')";
-      };
-      WhyNot = "the old " + Old.Name.substr(0, Old.Name.find(".loop")) +
-               " uses the local " + Shown + Spelled(O.CType) +
+      WhyNot = "the old " + Enclosing + " uses the local " + Shown +
+               Spelled(O.CType) +
                " outside its loop body, and the new body keeps it in another "
                "form" +
                Spelled(A.CType);
       return std::nullopt;
     }
+    if (O.Escapes) {
+      WhyNot = "the address of the local " + Shown + Spelled(O.CType) +
+               " may be kept by the old code (stored, or given to a function "
+               "that may keep it), which would go on using the old copy";
+      return std::nullopt;
+    }
+    if (A.UsedAfter) {
+      WhyNot = "the new " + Enclosing + " uses the local " + Shown +
+               " outside its loop body, which the old one would not do";
+      return std::nullopt;
+    }
     if (O.CType.empty() || A.CType.empty()) {
       WhyNot = "the C type of the local " + Shown + " is not known";
+      return std::nullopt;
+    }
+    if (Unspellable(O.CType) || Unspellable(A.CType)) {
+      WhyNot = "the type of the local " + Shown +
+               " has no name a transformer can spell it by";
       return std::nullopt;
     }
     L.Moved = true;
@@ -284,20 +331,16 @@ dsu::addLoopMigrationAdapters(Module &M, const PatchPlan &Plan) {
       // One exit, the next turn: the loop is never left this way.
       B.CreateRetVoid();
     } else {
-      Value *Continues;
-      if (Mig.Continue == "default") {
-        Continues = B.getTrue();
-        for (unsigned V : Mig.CaseValues)
-          Continues = B.CreateAnd(
-              Continues, B.CreateICmpNE(Result, ConstantInt::get(Ret, V)));
-      } else {
-        unsigned V = 0;
-        StringRef(Mig.Continue).getAsInteger(10, V);
-        Continues = B.CreateICmpEQ(Result, ConstantInt::get(Ret, V));
-      }
-      BasicBlock *Left = BasicBlock::Create(Ctx, "left", Adapter);
+      // The block is dropped when the frame leaves its function (a return
+      // in the loop); after another exit the old function may run the loop
+      // again in the same frame (an inner loop), with the same block.
+      Value *Returns = B.getFalse();
+      for (unsigned V : Mig.ReturnValues)
+        Returns = B.CreateOr(Returns,
+                             B.CreateICmpEQ(Result, ConstantInt::get(Ret, V)));
+      BasicBlock *Left = BasicBlock::Create(Ctx, "returns", Adapter);
       BasicBlock *Next = BasicBlock::Create(Ctx, "next", Adapter);
-      B.CreateCondBr(Continues, Next, Left);
+      B.CreateCondBr(Returns, Left, Next);
       B.SetInsertPoint(Left);
       B.CreateCall(EndBlock, {Key, Callee});
       B.CreateRet(Result);

@@ -239,15 +239,17 @@ void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
   NameList(Plan.ChangedNames, "__dsu_changed_names")
       ->setLinkage(GlobalValue::ExternalLinkage);
   // The loop bodies this patch takes running loops away from, each with the
-  // body it gives them and the loop's name for messages: the runtime refuses it
-  // where such a loop already runs through an earlier patch's adapter
-  // (runtime/dsu_loops.c).
+  // body it gives them, the loop's name for messages and the function
+  // holding it: the runtime refuses the patch where such a loop already runs
+  // through an earlier patch's adapter, or where an earlier patch replaced
+  // the function holding it (runtime/dsu_loops.c).
   std::vector<std::string> Migrated;
   for (const PatchPlan::LoopMigration &L : Plan.Migrations) {
     Migrated.push_back(L.OldSymbol);
     Migrated.push_back(L.NewSymbol);
     Migrated.push_back(L.Loop + " (" + L.File + ":" + std::to_string(L.Line) +
                        ")");
+    Migrated.push_back(L.EnclosingSymbol);
   }
   NameList(Migrated, "__dsu_migrated_bodies")
       ->setLinkage(GlobalValue::ExternalLinkage);

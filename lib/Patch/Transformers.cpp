@@ -912,18 +912,37 @@ Error Generator::emitLoopMigrations() {
       if (!L.Moved)
         continue;
       std::string To = "__dsu_to->" + Local(L.Name);
+      // The block's member must be the storage the new body expects: a
+      // spelling that resolves to another type here (a tag declared inside
+      // the function) stops the patch's build.
+      if (L.Size)
+        Out += "  _Static_assert(sizeof " + To +
+               " == " + std::to_string(L.Size) + ", \"" + Local(L.Name) +
+               ": the C type does not match the new body's storage\");\n";
       if (L.OldArg >= 0) {
         std::string OldType = renameOld(L.OldType);
         std::string From = "__dsu_old_" + Local(L.Name);
         Out += "  __typeof__(" + OldType + ") *" + From + " = __dsu_old[" +
                std::to_string(L.OldArg) + "];\n";
-        Out += copy(To, "(*" + From + ")", L.NewType, OldType, 0);
+        // A pointer that changed type may point to memory of the old type
+        // (or to an object the update moved, see dsu_relocated): a cast
+        // would hide that.
+        if (typeOf(L.NewType).isPointer() || typeOf(L.OldType).isPointer())
+          Out += "  /* " + todoMarker().str() + " " + To + ": '" + L.OldType +
+                 "' -> '" + L.NewType +
+                 "' is a pointer whose target changed: convert what it points "
+                 "to, or use dsu_relocated(), and delete this line */\n";
+        else
+          Out += copy(To, "(*" + From + ")", L.NewType, OldType, 0);
       } else if (L.Init == "?") {
         Out += "  /* " + todoMarker().str() + " " + Local(L.Name) +
                ": the new version sets this new local with code before its "
                "loop: write its value here and delete this line */\n";
-      } else if (!L.Init.empty()) {
+      } else if (!L.Init.empty() && L.Init != "0") {
         Out += "  " + To + " = " + L.Init + ";\n";
+      } else if (L.Init == "0") {
+        Out += "  /* " + Local(L.Name) +
+               ": starts at zero, as the block does */\n";
       } else {
         Out += "  /* " + Local(L.Name) +
                ": a new local that nothing sets before the loop: zero */\n";

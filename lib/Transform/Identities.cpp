@@ -129,13 +129,22 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
           .getValueAsString()
           .split(Lines, '\n', -1, /*KeepEmpty=*/false);
       for (StringRef Line : Lines) {
-        SmallVector<StringRef, 6> Parts;
-        Line.split(Parts, '|', 5);
-        if (Parts.size() != 6)
+        // LoopExtraction.cpp, argsText: the C type comes last.
+        SmallVector<StringRef, 8> Parts;
+        Line.split(Parts, '|', 8);
+        if (Parts.size() != 9)
           continue;
-        Info.LoopArgs.push_back({Parts[1].str(), Parts[2].str(), Parts[5].str(),
-                                 Parts[4].str(), Parts[0] == "local",
-                                 Parts[3] == "1"});
+        LoopArg A;
+        A.Local = Parts[0] == "local";
+        A.Name = Parts[1].str();
+        A.Layout = Parts[2].str();
+        A.UsedAfter = Parts[3] == "1";
+        A.Init = Parts[4].str();
+        A.Escapes = Parts[5] == "1";
+        Parts[6].getAsInteger(10, A.Size);
+        A.TypeHash = Parts[7].str();
+        A.CType = Parts[8].str();
+        Info.LoopArgs.push_back(std::move(A));
       }
       SmallVector<StringRef, 8> Exits;
       F.getFnAttribute("dsu-loop-exits")

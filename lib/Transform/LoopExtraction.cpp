@@ -41,6 +41,7 @@
 //    by each value.
 //
 //===----------------------------------------------------------------------===//
+#include "dsu/Support/Hash.h"
 #include "dsu/Transform/Transform.h"
 
 #include "llvm/Analysis/LoopInfo.h"
@@ -69,57 +70,56 @@ Loop *nextLoop(Function &F, Function *UpdatePoint, LoopInfo &LI) {
               return L;
   return nullptr;
 }
+/// The bytes a local's storage takes.
+uint64_t allocSize(const AllocaInst *AI) {
+  std::optional<TypeSize> Size =
+      AI->getAllocationSize(AI->getModule()->getDataLayout());
+  return Size && !Size->isScalable() ? Size->getFixedValue() : 0;
+}
+
 /// What an extracted body relies on in the frame of its caller: for each
-/// argument, the layout of the local it points to (or the type of the value
-/// it receives).
-std::string frameText(Function &Body) {
+/// argument, the layout, name and C type of the local it points to (or the
+/// type of the value it receives), and the hash of its exits. Arguments are
+/// in the order CodeExtractor met them, so two bodies that take the same
+/// locals in another order, or whose locals keep their layout but change
+/// their C type, or whose exit values lead elsewhere, must differ here:
+/// rebinding one to the other's slot would mix the frames up.
+std::string frameText(Function &Body, StringRef Exits, StringRef Enclosing,
+                      const LocalTypeLookup &LocalType) {
   std::string S;
   for (User *U : Body.users()) {
     auto *CB = dyn_cast<CallBase>(U);
     if (!CB || CB->getCalledFunction() != &Body)
       continue;
     for (Value *Arg : CB->args()) {
-      if (auto *AI = dyn_cast<AllocaInst>(Arg->stripPointerCasts()))
-        S += "local " + structuralTypeText(AI->getAllocatedType()) + ";";
-      else
+      if (auto *AI = dyn_cast<AllocaInst>(Arg->stripPointerCasts())) {
+        S += "local " + structuralTypeText(AI->getAllocatedType()) + " " +
+             AI->getName().str();
+        LocalTypeInfo T =
+            LocalType ? LocalType(Enclosing, AI->getName(), allocSize(AI))
+                      : LocalTypeInfo();
+        if (!T.CType.empty())
+          S += " '" + T.CType + "'#" + T.Hash.substr(0, 8);
+        S += ";";
+      } else {
         S += "value " + structuralTypeText(Arg->getType()) + ";";
+      }
     }
     break; // one call site: the loop's
   }
-  return S;
+  return S + " exits#" + toHex(hashString(Exits), 8);
 }
 
-/// Where a value that the body returns leads in the enclosing function: the
-/// next turn, or a short text of the code there (following blocks that only
-/// branch on), which two versions share when the exit means the same.
-std::string exitText(BasicBlock *Target, BasicBlock *Header) {
-  for (int Hops = 0; Hops < 4 && Target != Header; ++Hops) {
-    auto *Br = dyn_cast<BranchInst>(Target->getFirstNonPHIOrDbgOrLifetime());
-    if (!Br || Br->isConditional())
-      break;
-    Target = Br->getSuccessor(0);
-  }
-  if (Target == Header)
-    return "continue";
-  std::string S;
+/// A short text of one block's code: opcodes, the names and constants it
+/// stores and loads, the functions it calls.
+std::string blockText(const BasicBlock &BB) {
   auto Name = [](const Value *V) -> std::string {
     if (auto *C = dyn_cast<ConstantInt>(V))
       return std::to_string(C->getSExtValue());
     return V->hasName() ? V->getName().str() : "_";
   };
-  // A `return` in the loop: the block only stores the value to return (and
-  // clang's cleanup slot) and branches on to the function's return.
-  bool Returns = false, OnlyStores = true;
-  for (Instruction &I : *Target) {
-    if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd() ||
-        I.isTerminator())
-      continue;
-    auto *St = dyn_cast<StoreInst>(&I);
-    OnlyStores &= St != nullptr;
-    Returns |= St && St->getPointerOperand()->getName() == "retval";
-  }
-  S = Returns && OnlyStores ? "return:" : "after:";
-  for (Instruction &I : *Target) {
+  std::string S;
+  for (const Instruction &I : BB) {
     if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd())
       continue;
     S += I.getOpcodeName();
@@ -137,28 +137,80 @@ std::string exitText(BasicBlock *Target, BasicBlock *Header) {
   return S;
 }
 
+/// Where a value that the body returns leads in the enclosing function:
+/// "continue" (the next turn), "return:" and the stores of a `return` in the
+/// loop, or "after:" and the text of the code after the loop: every block
+/// reachable from there without passing the header, so that two exits to
+/// different code after the loop differ.
+std::string exitText(BasicBlock *Target, BasicBlock *Header) {
+  for (int Hops = 0; Hops < 4 && Target != Header; ++Hops) {
+    auto *Br = dyn_cast<BranchInst>(Target->getFirstNonPHIOrDbgOrLifetime());
+    if (!Br || Br->isConditional())
+      break;
+    Target = Br->getSuccessor(0);
+  }
+  if (Target == Header)
+    return "continue";
+  // A `return` in the loop: the block only stores the value to return (and
+  // clang's cleanup slot) and branches on to the function's return.
+  bool Returns = false, OnlyStores = true;
+  for (Instruction &I : *Target) {
+    if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd() ||
+        I.isTerminator())
+      continue;
+    auto *St = dyn_cast<StoreInst>(&I);
+    OnlyStores &= St != nullptr;
+    Returns |= St && St->getPointerOperand()->getName() == "retval";
+  }
+  if (Returns && OnlyStores)
+    return "return:" + blockText(*Target);
+  std::string S = "after:";
+  std::set<const BasicBlock *> Seen = {Header};
+  std::vector<const BasicBlock *> Work = {Target};
+  while (!Work.empty() && Seen.size() < 64) {
+    const BasicBlock *BB = Work.front();
+    Work.erase(Work.begin());
+    if (!Seen.insert(BB).second)
+      continue;
+    S += blockText(*BB) + "|";
+    Work.insert(Work.end(), succ_begin(BB), succ_end(BB));
+  }
+  return S;
+}
+
 /// The exits of the body that Call calls, by the value it returns
-/// ("default" for the switch's default), each "VALUE=WHERE".
+/// ("default" for the switch's default), each "VALUE=WHERE", sorted. Where
+/// only one exit leads after the loop, its text is left out: it is the
+/// loop's one way out, whatever the code there became.
 std::string exitsText(CallInst *Call, BasicBlock *Header) {
-  std::vector<std::string> Exits;
+  std::vector<std::pair<std::string, std::string>> Exits;
   Instruction *Term = Call->getParent()->getTerminator();
   if (auto *Sw = dyn_cast<SwitchInst>(Term); Sw && Sw->getCondition() == Call) {
-    Exits.push_back("default=" + exitText(Sw->getDefaultDest(), Header));
+    Exits.push_back({"default", exitText(Sw->getDefaultDest(), Header)});
     for (auto &Case : Sw->cases())
-      Exits.push_back(std::to_string(Case.getCaseValue()->getZExtValue()) +
-                      "=" + exitText(Case.getCaseSuccessor(), Header));
+      Exits.push_back({std::to_string(Case.getCaseValue()->getZExtValue()),
+                       exitText(Case.getCaseSuccessor(), Header)});
   } else if (auto *Br = dyn_cast<BranchInst>(Term)) {
     if (Br->isUnconditional() && Call->getType()->isVoidTy())
-      Exits.push_back("default=" + exitText(Br->getSuccessor(0), Header));
+      Exits.push_back({"default", exitText(Br->getSuccessor(0), Header)});
     else if (Br->isConditional() && Br->getCondition() == Call) {
-      Exits.push_back("1=" + exitText(Br->getSuccessor(0), Header));
-      Exits.push_back("0=" + exitText(Br->getSuccessor(1), Header));
+      Exits.push_back({"1", exitText(Br->getSuccessor(0), Header)});
+      Exits.push_back({"0", exitText(Br->getSuccessor(1), Header)});
     }
   }
-  std::sort(Exits.begin(), Exits.end());
+  unsigned After = llvm::count_if(Exits, [](const auto &E) {
+    return StringRef(E.second).starts_with("after:");
+  });
+  std::vector<std::string> Lines;
+  for (auto &[Value, Where] : Exits)
+    Lines.push_back(Value + "=" +
+                    (After == 1 && StringRef(Where).starts_with("after:")
+                         ? std::string("after")
+                         : Where));
+  std::sort(Lines.begin(), Lines.end());
   std::string S;
-  for (const std::string &E : Exits)
-    S += E + "\n";
+  for (const std::string &L : Lines)
+    S += L + "\n";
   return S;
 }
 
@@ -208,6 +260,92 @@ private:
   std::set<const BasicBlock *> Reach;
 };
 
+/// Whether a use of a local's address (Use) may let it outlive the access:
+/// stored as a value, turned into an integer, or given to a function that
+/// may keep it (any call but the body's and the C library's functions that
+/// only read or fill the memory during the call).
+bool escapes(const Use &U) {
+  const User *I = U.getUser();
+  if (isa<LoadInst>(I) || isa<MemIntrinsic>(I) || isa<DbgInfoIntrinsic>(I))
+    return false;
+  if (auto *St = dyn_cast<StoreInst>(I))
+    return St->getValueOperand() == U.get();
+  if (isa<GetElementPtrInst>(I) || isa<BitCastInst>(I) || isa<ICmpInst>(I))
+    return false;
+  if (auto *CB = dyn_cast<CallBase>(I)) {
+    if (CB->isLifetimeStartOrEnd())
+      return false;
+    const Function *F = CB->getCalledFunction();
+    if (!F || !F->isDeclaration())
+      return true;
+    static const std::set<StringRef> Transient = {
+        "fgets",          "fread",
+        "read",           "recv",
+        "recvfrom",       "pread",
+        "write",          "send",
+        "sendto",         "pwrite",
+        "fwrite",         "fputs",
+        "puts",           "printf",
+        "fprintf",        "sprintf",
+        "snprintf",       "dprintf",
+        "scanf",          "sscanf",
+        "fscanf",         "__isoc99_sscanf",
+        "__isoc99_scanf", "__isoc99_fscanf",
+        "strlen",         "strnlen",
+        "strcmp",         "strncmp",
+        "strcasecmp",     "strncasecmp",
+        "strcpy",         "strncpy",
+        "strcat",         "strncat",
+        "strchr",         "strrchr",
+        "strstr",         "strtol",
+        "strtoul",        "strtoll",
+        "strtoull",       "strtod",
+        "atoi",           "atol",
+        "atoll",          "atof",
+        "memcpy",         "memmove",
+        "memset",         "memcmp",
+        "memchr",         "select",
+        "poll",           "epoll_wait",
+        "time",           "gettimeofday",
+        "clock_gettime",  "stat",
+        "fstat",          "lstat",
+        "getline",        "accept",
+        "getsockname",    "getpeername",
+        "inet_ntop",      "inet_pton",
+        "localtime_r",    "gmtime_r",
+        "strftime"};
+    return !Transient.count(F->getName());
+  }
+  return true;
+}
+
+/// Whether the address of the local AI (or of part of it) may be kept
+/// somewhere, in the enclosing function or in the loop's body (Body, which
+/// receives it as argument ArgNo): then the old frame's copy may be reached
+/// after the new body has taken the local over.
+bool addressEscapes(const AllocaInst *AI, const Function *Body, unsigned ArgNo,
+                    const CallInst *Call) {
+  std::vector<const Value *> Addresses = {AI};
+  if (Body && ArgNo < Body->arg_size())
+    Addresses.push_back(Body->getArg(ArgNo));
+  std::set<const Value *> Seen;
+  while (!Addresses.empty()) {
+    const Value *V = Addresses.back();
+    Addresses.pop_back();
+    if (!Seen.insert(V).second)
+      continue;
+    for (const Use &U : V->uses()) {
+      if (U.getUser() == Call)
+        continue;
+      if (isa<GetElementPtrInst>(U.getUser()) || isa<BitCastInst>(U.getUser()))
+        Addresses.push_back(U.getUser());
+      else if (escapes(U))
+        return true;
+    }
+  }
+  return false;
+}
+
 /// Whether the enclosing function uses AI again once it has called the body.
 bool usedAfterCall(const AllocaInst *AI, const AfterCall &After) {
   return llvm::any_of(After.uses(AI),
@@ -240,31 +378,30 @@ std::string initialiser(const AllocaInst *AI, const AfterCall &After) {
   return Init;
 }
 
-/// The bytes a local's storage takes.
-uint64_t allocSize(const AllocaInst *AI) {
-  std::optional<TypeSize> Size =
-      AI->getAllocationSize(AI->getModule()->getDataLayout());
-  return Size && !Size->isScalable() ? Size->getFixedValue() : 0;
-}
-
-/// "dsu-loop-args": one line per argument of the body,
-/// "local|value" NAME LAYOUT USED-AFTER INIT CTYPE, separated by '|'.
+/// "dsu-loop-args": one line per argument of the body, fields separated
+/// by '|': "local" or "value", name, layout, used again once the body is
+/// called (1/0), initialiser, address kept somewhere (1/0), size in bytes,
+/// hash of the C type's structure, C type.
 std::string argsText(CallInst *Call, StringRef Enclosing,
                      const LocalTypeLookup &LocalType) {
   AfterCall After(Call);
+  const Function *Body = Call->getCalledFunction();
   std::string S;
-  for (Value *Arg : Call->args()) {
+  for (unsigned N = 0; N < Call->arg_size(); ++N) {
+    Value *Arg = Call->getArgOperand(N);
     if (auto *AI = dyn_cast<AllocaInst>(Arg->stripPointerCasts())) {
       std::string Name = AI->getName().str();
+      uint64_t Size = allocSize(AI);
+      LocalTypeInfo T =
+          LocalType ? LocalType(Enclosing, Name, Size) : LocalTypeInfo();
       S += "local|" + Name + "|" + structuralTypeText(AI->getAllocatedType()) +
            "|" + (usedAfterCall(AI, After) ? "1" : "0") + "|" +
            initialiser(AI, After) + "|" +
-           (LocalType ? LocalType(Enclosing, Name, allocSize(AI))
-                      : std::string()) +
-           "\n";
+           (addressEscapes(AI, Body, N, Call) ? "1" : "0") + "|" +
+           std::to_string(Size) + "|" + T.Hash + "|" + T.CType + "\n";
     } else {
       S += "value|" + (Arg->hasName() ? Arg->getName().str() : "") + "|" +
-           structuralTypeText(Arg->getType()) + "|1||\n";
+           structuralTypeText(Arg->getType()) + "|1||1|0||\n";
     }
   }
   return S;
@@ -306,12 +443,14 @@ unsigned dsu::extractUpdateLoops(Module &M, const LocalTypeLookup &LocalType) {
         break;
       Body0->setName(Base + ".loop" + std::to_string(N));
       Body0->setLinkage(GlobalValue::InternalLinkage);
-      Body0->addFnAttr("dsu-loop-frame", frameText(*Body0));
       for (User *U : Body0->users())
         if (auto *Call = dyn_cast<CallInst>(U);
             Call && Call->getCalledFunction() == Body0) {
+          std::string Exits = exitsText(Call, Header);
+          Body0->addFnAttr("dsu-loop-frame",
+                           frameText(*Body0, Exits, Base, LocalType));
           Body0->addFnAttr("dsu-loop-args", argsText(Call, Base, LocalType));
-          Body0->addFnAttr("dsu-loop-exits", exitsText(Call, Header));
+          Body0->addFnAttr("dsu-loop-exits", Exits);
           break;
         }
       ++Extracted;

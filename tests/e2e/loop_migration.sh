@@ -18,7 +18,7 @@ check "diff: the running loop is migrated, with its converted and new locals" \
 check "diff: nothing is left partial" not_contains "$WORK/lm12.diff" "partial "
 "$DSU" model "$WORK/lm1" > "$WORK/lm1.model"
 check "model: the loop body's locals, with what main does with them" \
-  contains "$WORK/lm1.model" 'loop-arg local total "int" i32 init=0'
+  contains "$WORK/lm1.model" 'loop-arg local total "int" i32 size=4 init=0'
 make_patch lm1 lm2 lm12.patch
 make_patch lm2 lm3 lm23.patch
 start lm1
@@ -86,6 +86,49 @@ printf 'served 2 last 2 guard 12345\nserved 4 last 5/10 guard 12345\nserved 5 la
   > "$WORK/loopframe.expected"
 check "the new body runs the loop; the old frame's other locals are intact" \
   cmp "$WORK/loopframe1.out" "$WORK/loopframe.expected"
+
+# --- reproducers from a review, each updated by the runtime's synchronous
+# test mode at a fixed update-point visit (DSU_TEST_UPDATE_AT)
+sync_run() { # sync_run NAME PROG PATCH K [PATCH2]: output in $WORK/NAME.out
+  DSU_TEST_PATCH="$WORK/$3" DSU_TEST_PATCH2="${5:+$WORK/$5}" \
+    DSU_TEST_UPDATE_AT="$4" "$WORK/$2" > "$WORK/$1.out" 2> "$WORK/$1.err"
+}
+# Locals the new body takes in another order: a new function, not a rebind
+# that would swap them (before: "small 301 big 103").
+build order1 "$P/looporder/v1/main.c"
+build order2 "$P/looporder/v2/main.c"
+make_patch order1 order2 order.patch
+sync_run order order1 order.patch 3
+check "a loop body taking its locals in another order is not mixed up" \
+  test "$(sed -n 4p "$WORK/order.out")" = "small 4 big 400 (v2)"
+# An inner loop run again by the old outer loop keeps its migrated block
+# (before: the total fell back to the old frame's at each round).
+build nested1 "$P/loopnested/v1/main.c"
+build nested2 "$P/loopnested/v2/main.c"
+make_patch nested1 nested2 nested.patch
+sync_run nested nested1 nested.patch 3
+check "a migrated inner loop keeps its locals across the outer loop's rounds" \
+  test "$(tail -1 "$WORK/nested.out")" = "round 2 i 3 total 12 (v2)"
+# Two exits after the loop whose values the new body returns swapped.
+build gotos1 "$P/loopgotos/v1/main.c"
+build gotos2 "$P/loopgotos/v2/main.c"
+"$DSU" diff "$WORK/gotos1" "$WORK/gotos2" > "$WORK/gotos.diff"
+check "a loop whose exit values changed meaning is not migrated" \
+  contains "$WORK/gotos.diff" "(it cannot take over the running loop: the loop's exits differ between the versions"
+# v1 -> v2 replaces main (not the loop), v2 -> v3 would migrate the loop:
+# refused in a process that came from v1, whose main reads the counter
+# after the loop; taken by a process started on v2.
+build lc1 "$P/loopchain/v1/main.c"
+build lc2 "$P/loopchain/v2/main.c"
+build lc3 "$P/loopchain/v3/main.c"
+make_patch lc1 lc2 lc12.patch
+make_patch lc2 lc3 lc23.patch
+sync_run lcchain lc1 lc12.patch 2,4 lc23.patch
+check "a migration over a function an earlier update replaced is refused" \
+  contains "$WORK/lcchain.err" "was replaced by an earlier update, so an older version of it may still run the loop"
+sync_run lcv2 lc2 lc23.patch 3
+check "the same migration applies to a process started on v2" \
+  test "$(tail -2 "$WORK/lcv2.out" | head -1)" = "x 8 (v3)"
 
 # --- framestate: main reads the changed local after its loop, so the new
 # body cannot take the loop over: the update stays partial, and says why

@@ -502,8 +502,8 @@ namespace {
 /// An extracted loop body as LoopExtraction.cpp describes it.
 FunctionInfo loopBody(std::string Symbol, std::vector<LoopArg> Args,
                       std::vector<std::string> Exits = {
-                          "0=after:call printf;br;",
-                          "1=return:store 2 retval;br;", "default=continue"}) {
+                          "0=after", "1=return:store 2 retval;br;",
+                          "default=continue"}) {
   FunctionInfo F = fn("main.loop0", std::move(Symbol), "b", "i1 (ptr)", true);
   F.LoopArgs = std::move(Args);
   F.LoopExits = std::move(Exits);
@@ -511,12 +511,18 @@ FunctionInfo loopBody(std::string Symbol, std::vector<LoopArg> Args,
 }
 LoopArg local(std::string Name, std::string CType, std::string Layout,
               bool UsedAfter = false, std::string Init = "") {
-  return {std::move(Name),
-          std::move(Layout),
-          std::move(CType),
-          std::move(Init),
-          true,
-          UsedAfter};
+  LoopArg A;
+  A.Name = std::move(Name);
+  A.CType = std::move(CType);
+  A.Layout = std::move(Layout);
+  A.UsedAfter = UsedAfter;
+  A.Init = std::move(Init);
+  return A;
+}
+std::optional<PatchPlan::LoopMigration>
+plan(const FunctionInfo &Old, const FunctionInfo &New, std::string &Why,
+     std::set<std::string> Changed = {}) {
+  return planLoopMigration(Old, New, Changed, Why);
 }
 } // namespace
 
@@ -529,13 +535,14 @@ TEST(LoopMigrationTest, KeptConvertedAndNewLocals) {
                                 local("served", "long", "i64", true),
                                 local("total", "long long", "i64")});
   std::string Why;
-  auto M = planLoopMigration(Old, New, Why);
+  auto M = plan(Old, New, Why);
   ASSERT_TRUE(M) << Why;
   EXPECT_EQ(M->OldSymbol, "main.loop0.a");
   EXPECT_EQ(M->NewSymbol, "main.loop0.b");
   EXPECT_EQ(M->OldArgs, 2u);
   EXPECT_EQ(M->Continue, "default");
-  EXPECT_EQ(M->CaseValues, (std::vector<unsigned>{0, 1}));
+  // The block is freed only when the loop returns from its function.
+  EXPECT_EQ(M->ReturnValues, std::vector<unsigned>{1});
   ASSERT_EQ(M->Args.size(), 3u);
   // A new local moves to the block with its initialiser.
   EXPECT_TRUE(M->Args[0].Moved);
@@ -551,16 +558,64 @@ TEST(LoopMigrationTest, KeptConvertedAndNewLocals) {
   EXPECT_EQ(M->Args[2].NewType, "long long");
 }
 
+TEST(LoopMigrationTest, ALocalWithTheSameLayoutButAnotherTypeMoves) {
+  // int * -> long * (same size), and a struct the patch changes without
+  // changing its size (two fields swapped): neither may be passed on as
+  // it is.
+  FunctionInfo Old = loopBody("a", {local("counts", "int *", "ptr"),
+                                    local("st", "struct stats", "{i32,i32,}")});
+  FunctionInfo New = loopBody("b", {local("counts", "long *", "ptr"),
+                                    local("st", "struct stats", "{i32,i32,}")});
+  std::string Why;
+  auto M = plan(Old, New, Why, {"struct stats"});
+  ASSERT_TRUE(M) << Why;
+  EXPECT_TRUE(M->Args[0].Moved);
+  EXPECT_TRUE(M->Args[1].Moved);
+}
+
 TEST(LoopMigrationTest, ALocalTheOldFunctionReadsAfterTheLoopCannotMove) {
   FunctionInfo Old =
       loopBody("a", {local("sess", "struct session", "{i32,}", true)});
   FunctionInfo New =
       loopBody("b", {local("sess", "struct session", "{i64,i32,}", true)});
   std::string Why;
-  EXPECT_FALSE(planLoopMigration(Old, New, Why));
+  EXPECT_FALSE(plan(Old, New, Why));
   EXPECT_NE(Why.find("the old main uses the local 'sess' ('struct session') "
                      "outside its loop body, and the new body keeps it in "
                      "another form ('struct session')"),
+            std::string::npos)
+      << Why;
+  // Nor one the new body no longer receives (renamed).
+  FunctionInfo Old2 = loopBody("a", {local("cnt", "int", "i32", true)});
+  FunctionInfo New2 = loopBody("b", {local("count", "int", "i32", true)});
+  EXPECT_FALSE(plan(Old2, New2, Why));
+  EXPECT_NE(Why.find("'cnt' outside its loop body, and the new body does not "
+                     "keep it"),
+            std::string::npos)
+      << Why;
+}
+
+TEST(LoopMigrationTest, EscapesUnknownNamesAndNewCodeAroundTheLoopRefuse) {
+  std::string Why;
+  // Its address may be kept: the old copy would go on being used.
+  LoopArg Kept = local("count", "int", "i32");
+  Kept.Escapes = true;
+  EXPECT_FALSE(plan(loopBody("a", {Kept}),
+                    loopBody("b", {local("count", "long", "i64")}), Why));
+  EXPECT_NE(Why.find("may be kept by the old code"), std::string::npos) << Why;
+  // A name that is not a variable's (clang renamed a shadowed "n" to "n1").
+  EXPECT_FALSE(plan(loopBody("a", {local("n1", "", "i32")}),
+                    loopBody("b", {local("n", "int", "i32")}), Why));
+  EXPECT_NE(Why.find("'n1' is not a variable dsu can match by name"),
+            std::string::npos)
+      << Why;
+  // The new main sets a new local again around the loop (each round of an
+  // outer loop): the old main would not.
+  EXPECT_FALSE(plan(loopBody("a", {local("n", "int", "i32")}),
+                    loopBody("b", {local("n", "int", "i32"),
+                                   local("budget", "int", "i32", true, "10")}),
+                    Why));
+  EXPECT_NE(Why.find("the new main sets or reads the new local 'budget'"),
             std::string::npos)
       << Why;
 }
@@ -568,16 +623,22 @@ TEST(LoopMigrationTest, ALocalTheOldFunctionReadsAfterTheLoopCannotMove) {
 TEST(LoopMigrationTest, OtherExitsOrUnknownTypesKeepTheUpdatePartial) {
   FunctionInfo Old = loopBody("a", {local("n", "int", "i32")});
   std::string Why;
-  // The new version's code after the loop differs: the old function could
-  // not tell how the new body left the loop.
-  FunctionInfo OtherExits = loopBody("b", {local("n", "long", "i64")},
-                                     {"0=call puts;br;", "default=continue"});
-  EXPECT_FALSE(planLoopMigration(Old, OtherExits, Why));
+  // A value that meant "return 2" now leaves the loop: the old function
+  // could not tell how the new body left the loop.
+  FunctionInfo Swapped =
+      loopBody("b", {local("n", "long", "i64")},
+               {"0=return:store 2 retval;br;", "1=after", "default=continue"});
+  EXPECT_FALSE(plan(Old, Swapped, Why));
   EXPECT_NE(Why.find("exits differ"), std::string::npos) << Why;
+  FunctionInfo NewExit =
+      loopBody("b", {local("n", "long", "i64")},
+               {"0=after", "1=return:store 2 retval;br;",
+                "2=return:store 3 retval;br;", "default=continue"});
+  EXPECT_FALSE(plan(Old, NewExit, Why));
   // A new local whose C type is not known cannot be declared in the block.
   FunctionInfo Unknown =
       loopBody("b", {local("n", "int", "i32"), local("tmp", "", "i32")});
-  EXPECT_FALSE(planLoopMigration(Old, Unknown, Why));
+  EXPECT_FALSE(plan(Old, Unknown, Why));
   EXPECT_NE(Why.find("the C type of the new local 'tmp' is not known"),
             std::string::npos)
       << Why;
@@ -585,7 +646,7 @@ TEST(LoopMigrationTest, OtherExitsOrUnknownTypesKeepTheUpdatePartial) {
   FunctionInfo Undescribed = Old;
   Undescribed.LoopArgs.clear();
   Undescribed.LoopExits.clear();
-  EXPECT_FALSE(planLoopMigration(Undescribed, Old, Why));
+  EXPECT_FALSE(plan(Undescribed, Old, Why));
 }
 
 TEST(LoopMigrationTest, DiffPlansAMigrationInsteadOfAPartial) {
@@ -594,6 +655,7 @@ TEST(LoopMigrationTest, DiffPlansAMigrationInsteadOfAPartial) {
   New.TUs.push_back(tu("main.c"));
   Old.TUs[0].Functions.push_back(
       loopBody("main.loop0.a", {local("total", "int", "i32")}));
+  Old.TUs[0].Functions.push_back(fn("main", "main", "m1"));
   New.TUs[0].Functions.push_back(
       loopBody("main.loop0.b", {local("total", "long", "i64")}));
   // The frame is part of an extracted body's signature (Identities.cpp).
@@ -604,6 +666,7 @@ TEST(LoopMigrationTest, DiffPlansAMigrationInsteadOfAPartial) {
   EXPECT_TRUE(Plan.Partials.empty());
   ASSERT_EQ(Plan.Migrations.size(), 1u);
   EXPECT_EQ(Plan.Migrations[0].Line, 7u);
+  EXPECT_EQ(Plan.Migrations[0].EnclosingSymbol, "main");
   EXPECT_NE(Plan.dump().find("migrated main.c:7: the running loop main.loop0 "
                              "goes on with the new body; its locals total "
                              "('int' -> 'long') move to a block"),

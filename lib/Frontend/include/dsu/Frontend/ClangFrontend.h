@@ -49,6 +49,7 @@ struct ASTFacts {
     struct Local {
       std::string Type;
       uint64_t Size = 0;
+      std::string Hash; ///< Of its structure (TypeHasher::structural).
     };
     std::map<std::string, Local> Locals;
   };

@@ -86,11 +86,18 @@ struct LoopArg {
   std::string Name;   ///< The local's name ("x.addr" for a parameter x).
   std::string Layout; ///< Structural type of the local (or of the value).
   std::string CType;  ///< C spelling of the local's type, "" if unknown.
+  /// Hash of the type's structure (field names and types, through records):
+  /// tells an unnamed struct whose fields were swapped from the old one.
+  std::string TypeHash;
   std::string Init;   ///< Constant it starts with, "" none, "?" not constant.
   bool Local = true;  ///< A pointer to a local (else a value).
   /// The enclosing function uses it again once it has called the body (in
   /// the loop's header or after the loop).
   bool UsedAfter = false;
+  /// Its address may be kept somewhere (stored, given to a function that
+  /// may keep it), by the enclosing function or the body.
+  bool Escapes = false;
+  uint64_t Size = 0; ///< Bytes of its storage.
   bool operator==(const LoopArg &) const = default;
 };
 

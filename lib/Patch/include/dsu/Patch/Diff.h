@@ -171,13 +171,19 @@ struct PatchPlan {
       int OldArg = -1;    ///< The old body's argument for it, -1 if new.
       bool Moved = false; ///< Lives in the block (else the old frame's).
       std::string Init;   ///< A new local's constant ("" none, "?" other).
+      uint64_t Size = 0;  ///< Bytes of its storage in the new body.
     };
     std::vector<Local> Args; ///< One per argument of the new body.
     unsigned OldArgs = 0;    ///< The old body's arguments (all locals).
-    /// The value the body returns to go on with the next turn: a number,
-    /// or "default" for any value not among CaseValues.
+    /// The value the body returns to go on with the next turn (a number,
+    /// or "default"), and those it returns for a `return` in the loop,
+    /// after which the frame's block is freed.
     std::string Continue;
-    std::vector<unsigned> CaseValues;
+    std::vector<unsigned> ReturnValues;
+    /// The function holding the loop, in the base version: a process in
+    /// which an earlier patch replaced it may run an older one, whose uses
+    /// of the locals this plan did not check (runtime/dsu_loops.c).
+    std::string EnclosingSymbol;
     std::string message() const;
   };
   std::vector<LoopMigration> Migrations;

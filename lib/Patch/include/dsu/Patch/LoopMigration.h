@@ -11,14 +11,17 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace dsu {
 
 /// How the running loop whose body was Old can go on with the body New at
 /// its next turn, or none, with the reason in WhyNot.
+/// ChangedTypes holds the old and new names of the types the patch changes.
 std::optional<PatchPlan::LoopMigration>
 planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
+                  const std::set<std::string> &ChangedTypes,
                   std::string &WhyNot);
 
 /// The name the transformers file gives a migration's block, layout table

@@ -55,9 +55,14 @@ std::string tuIdentity(llvm::StringRef SourcePath, llvm::StringRef Override,
 
 //===-- 1. Loops holding update points ------------------------------------===//
 
-/// The C type of local Local of function Function, whose storage is Size
-/// bytes ("" if unknown).
-using LocalTypeLookup = std::function<std::string(
+/// A local variable's C type and the hash of its structure (field names
+/// and types, through records), as the front end saw it.
+struct LocalTypeInfo {
+  std::string CType, Hash;
+};
+/// The type of local Local of function Function, whose storage is Size
+/// bytes (empty if unknown).
+using LocalTypeLookup = std::function<LocalTypeInfo(
     llvm::StringRef Function, llvm::StringRef Local, uint64_t Size)>;
 
 /// Moves the body of every loop that contains an update point into a
