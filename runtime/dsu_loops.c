@@ -114,24 +114,34 @@ int dsu_check_migrations(const char *const *bodies, char *err, size_t errsize) {
   for (const char *const *p = bodies; p && p[0] && p[1] && p[2] && p[3]; p += 4)
     n++;
   pthread_mutex_lock(&loops_lock);
-  if (nmigrated_to + n > migrated_room || ncommitted + 1 > committed_room) {
+  /* Room for this patch's entries, reserved now: noting them after the
+   * commit must not fail. */
+  int short_of_memory = 0;
+  if (nmigrated_to + n > migrated_room) {
     const char **grown =
         realloc(migrated_to, (nmigrated_to + n) * sizeof *migrated_to);
     if (grown) {
       migrated_to = grown;
       migrated_room = nmigrated_to + n;
+    } else {
+      short_of_memory = 1;
     }
+  }
+  if (ncommitted + 1 > committed_room) {
+    size_t room = 2 * committed_room + 4;
     const struct dsu_patch_info **more =
-        realloc(committed, (ncommitted + 1) * sizeof *committed);
+        realloc(committed, room * sizeof *committed);
     if (more) {
       committed = more;
-      committed_room = ncommitted + 1;
+      committed_room = room;
+    } else {
+      short_of_memory = 1;
     }
-    if (!grown || !more) {
-      pthread_mutex_unlock(&loops_lock);
-      snprintf(err, errsize, "out of memory for the patch's migrated loops");
-      return -1;
-    }
+  }
+  if (short_of_memory) {
+    pthread_mutex_unlock(&loops_lock);
+    snprintf(err, errsize, "out of memory for the patch's migrated loops");
+    return -1;
   }
   for (const char *const *p = bodies; p && p[0] && p[1] && p[2] && p[3] && !rc;
        p += 4) {

@@ -101,3 +101,18 @@ finish() {
   echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
   [ "$FAILURES" -eq 0 ] && exit 0 || exit 1
 }
+
+# first_difference A B : "line N: real 'X', merged 'Y'" for two files
+first_difference() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+a = open(sys.argv[1], 'rb').read().split(b'\n')
+b = open(sys.argv[2], 'rb').read().split(b'\n')
+for i in range(max(len(a), len(b))):
+    x = a[i] if i < len(a) else b'<end>'
+    y = b[i] if i < len(b) else b'<end>'
+    if x != y:
+        print("line %d: real '%s', merged '%s'" % (i + 1, x.decode(errors='replace'), y.decode(errors='replace')))
+        break
+PY
+}

@@ -18,19 +18,6 @@ RETRIES=0
 # commits FILE WORD : "K (FILE:LINE)" of each commit the run reports
 commits() { sed -n "s/^dsu: $2: updated at update point \([0-9]* (.*)\)$/\1/p" "$1" | tr '\n' ';'; }
 
-first_difference() {
-  python3 - "$1" "$2" <<'PY'
-import sys
-a = open(sys.argv[1], 'rb').read().split(b'\n')
-b = open(sys.argv[2], 'rb').read().split(b'\n')
-for i in range(max(len(a), len(b))):
-    x = a[i] if i < len(a) else b'<end>'
-    y = b[i] if i < len(b) else b'<end>'
-    if x != y:
-        print("line %d: real '%s', merged '%s'" % (i + 1, x.decode(errors='replace'), y.decode(errors='replace')))
-        break
-PY
-}
 
 # chain NAME V1 V2 V3 INPUT [MERGE-ARGS...] : compares every (K1, K2)
 chain() {
