@@ -121,10 +121,15 @@ static int word_swap(uint32_t *word, uint32_t from, uint32_t to) {
  *   DSU_TEST_UPDATE_AT=K DSU_TEST_PATCH=P
  *                                    apply P at the K-th update point, as
  *                                    `dsu apply` would, but synchronously
+ *   DSU_TEST_FORCE_AT=all|FILE:LINE,...
+ *                                    and commit it there even where it is
+ *                                    unsafe, as `dsu apply --force-at` (the
+ *                                    replay of `dsu verify`'s forced cases)
  * Both keep __dsu_update_pending set so that every update point is seen.
  * Read with dsu_getenv: a set-user-ID program ignores them. */
 static long test_update_at;
 static const char *test_patch;
+static const char *test_force_at;
 static const char *test_count_file;
 static long test_reached;
 
@@ -159,6 +164,9 @@ static void test_update_point(const char *file, int line) {
   close(fd);
   pthread_mutex_lock(&dsu_lock);
   snprintf(dsu_req.name, sizeof dsu_req.name, "%s", test_patch);
+  snprintf(dsu_req.force, sizeof dsu_req.force, "%s",
+           test_force_at ? test_force_at : "");
+  dsu_req.forced = 0;
   dsu_req.local_word = DSU_WORD_PENDING;
   dsu_req.word = &dsu_req.local_word;
   dsu_req.state = REQ_PENDING;
@@ -486,6 +494,7 @@ __attribute__((constructor)) static void dsu_runtime_init(void) {
   dsu_threads_init();
   test_patch = dsu_getenv(DSU_ENV_TEST_PATCH);
   test_count_file = dsu_getenv(DSU_ENV_TEST_COUNT_FILE);
+  test_force_at = dsu_getenv(DSU_ENV_TEST_FORCE_AT);
   if (test_patch && dsu_getenv(DSU_ENV_TEST_UPDATE_AT))
     test_update_at = atol(dsu_getenv(DSU_ENV_TEST_UPDATE_AT));
   if (test_update_at > 0 || test_count_file) {

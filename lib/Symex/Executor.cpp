@@ -219,12 +219,20 @@ void Executor::layOutGlobals(ExecutionState &S) {
     FuncByAddr[A] = &F;
   }
   for (const GlobalVariable &G : M.globals()) {
+    // An undefined weak declaration is null, as the linker makes it (the
+    // merge runtime tests its optional tables so).
+    if (G.isDeclaration() && G.hasExternalWeakLinkage()) {
+      GlobalAddrs[&G] = 0;
+      continue;
+    }
     uint64_t Size = DL.getTypeAllocSize(G.getValueType());
     uint64_t Base = newObject(S, Size, ObjectKind::Global, G.getName(), &G,
                               G.getAlign() ? G.getAlign()->value() : 16);
     GlobalAddrs[&G] = Base;
   }
   for (const GlobalVariable &G : M.globals()) {
+    if (!GlobalAddrs[&G])
+      continue;
     MemObject &O = S.Mem.writable(GlobalAddrs[&G]);
     O.ReadOnly = G.isConstant();
     if (!G.hasInitializer())
