@@ -653,6 +653,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
     auto RefOf = [&](int I) {
       return O.Form == VerifyForm::Conformable && I >= Before ? NewRun : OldRun;
     };
+    bool Conf = O.Form == VerifyForm::Conformable;
+    // The request in flight at the commit may be answered by either version
+    // (see verify_harness.c).
+    auto InFlight = [&](int I) {
+      return Conf && Rep->CommittedBefore > 0 && I == Before - 1;
+    };
     C.Merged = M.Out;
     C.Expected = Rep->Runs[OldRun].reply(-1);
     int First = -2;
@@ -660,6 +666,9 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
       First = -1;
     for (int I = 0; I < Rep->Lines; ++I) {
       std::string Ref = Rep->Runs[RefOf(I)].reply(I);
+      if (InFlight(I) && Rep->Runs.count(NewRun) &&
+          Rep->Runs[NewRun].reply(I) == M.reply(I))
+        Ref = M.reply(I);
       C.Expected += Ref;
       if (First == -2 && Ref != M.reply(I))
         First = I;
@@ -693,8 +702,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
       std::string Label = "request " + std::to_string(I + 1) + " " +
                           quoted(Rep->request(I)) + " (" +
                           (After ? "after" : "before") + " the update)";
+      if (InFlight(I))
+        Label += ", in flight at the commit: the old or the new reply";
       Row(Label, RefOf(I) == NewRun ? "new alone" : "old alone",
           Rep->Runs[RefOf(I)].reply(I), M.reply(I));
+      if (InFlight(I) && Rep->Runs.count(NewRun))
+        OS << "    new alone: " << quoted(Rep->Runs[NewRun].reply(I)) << "\n";
     }
   } else {
     const symex::ErrorReport &E = *Failure;
