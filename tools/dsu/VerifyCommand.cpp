@@ -16,6 +16,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace dsu;
@@ -104,22 +105,33 @@ int dsu::runVerifyCommand(const ArgList &Args) {
   if (!Quiet)
     O.Progress = &errs();
 
+  // "PATH: why" from the libraries becomes "PATH: error: why".
+  auto Report = [](const std::string &Path, std::string Msg) {
+    if (StringRef(Msg).starts_with(Path + ": "))
+      errs() << Path << ": error: " << Msg.substr(Path.size() + 2) << "\n";
+    else
+      errs() << "dsu verify: error: " << Msg << "\n";
+    return ToolFailure;
+  };
   auto Old = loadBuild(Positional[0]);
-  if (!Old) {
-    errs() << "dsu verify: error: " << toString(Old.takeError()) << "\n";
-    return ToolFailure;
-  }
+  if (!Old)
+    return Report(Positional[0], toString(Old.takeError()));
   auto New = loadBuild(Positional[1]);
-  if (!New) {
-    errs() << "dsu verify: error: " << toString(New.takeError()) << "\n";
-    return ToolFailure;
-  }
+  if (!New)
+    return Report(Positional[1], toString(New.takeError()));
   StringRef CaseDir = sys::path::parent_path(O.CaseFile);
   if (!CaseDir.empty())
     sys::fs::create_directories(CaseDir);
   auto R = verifyUpdate(*Old, *New, O);
   if (!R) {
-    errs() << "dsu verify: error: " << toString(R.takeError()) << "\n";
+    std::string Msg = toString(R.takeError());
+    // clang's diagnostics name the merge's copy of the transformers file.
+    if (!O.TransformersIn.empty()) {
+      static const Regex Copy("/[^ :]*/dsu-merge-[^/ :]*/transformers\\.c");
+      while (Copy.match(Msg))
+        Msg = Copy.sub(O.TransformersIn, Msg);
+    }
+    errs() << "dsu verify: error: " << Msg << "\n";
     return ToolFailure;
   }
   if (!Quiet)
