@@ -563,6 +563,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   auto Run = symex::runSymex(**Harness, SO, CB);
   if (!Run)
     return Run.takeError();
+  Res.ExploreSeconds = Run->Stats.Seconds;
   Res.Seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
           .count();

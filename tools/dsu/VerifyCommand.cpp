@@ -135,9 +135,11 @@ int dsu::runVerifyCommand(const ArgList &Args) {
     return ToolFailure;
   }
   if (!Quiet)
-    errs() << format("dsu verify: %llu paths, %llu with the update, %.2f s\n",
+    errs() << format("dsu verify: %llu paths, %llu with the update, %.2f s "
+                     "(exploration %.2f s)\n",
                      (unsigned long long)R->Paths,
-                     (unsigned long long)R->UpdatedPaths, R->Seconds);
+                     (unsigned long long)R->UpdatedPaths, R->Seconds,
+                     R->ExploreSeconds);
   switch (R->V) {
   case VerifyResult::Holds:
     outs() << "bounds: " << R->Bounds << "\n";

@@ -75,7 +75,8 @@ struct VerifyResult {
   std::string Report;
   std::optional<VerifyCase> Case;
   uint64_t Paths = 0, UpdatedPaths = 0;
-  double Seconds = 0;
+  double Seconds = 0;        ///< The whole verification.
+  double ExploreSeconds = 0; ///< Of which the exploration (lib/Symex).
 };
 
 /// Verifies the update Old -> New in the given form. Fails (a tool failure)
