@@ -40,6 +40,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"klee_warning", &Executor::handleIgnore},
       {"klee_warning_once", &Executor::handleIgnore},
       {"klee_print_expr", &Executor::handleIgnore},
+      {"__dsu_symex_note", &Executor::handleNote},
       // The end of a path.
       {"klee_silent_exit", &Executor::handleSilentExit},
       {"klee_report_error", &Executor::handleReportError},
@@ -181,6 +182,12 @@ void Executor::handleIsSymbolic(ExecutionState &S, const CallBase *Call,
 
 void Executor::handleIgnore(ExecutionState &S, const CallBase *Call,
                             StringRef Name, std::vector<SVal> &Args) {}
+
+void Executor::handleNote(ExecutionState &S, const CallBase *Call,
+                          StringRef Name, std::vector<SVal> &Args) {
+  if (CB.OnNote)
+    CB.OnNote(readString(S, externalArg(Args, 0)));
+}
 
 //===----------------------------------------------------------------------===//
 // The end of a path

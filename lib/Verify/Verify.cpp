@@ -51,11 +51,11 @@
 // output trace, which the executor concretises with the same model as the
 // inputs: the counterexample below is read from it.
 //
-// Sharing: the paths of the old run are explored once and the merged run
-// continues each; within the merged run the prefix before an update-point
-// visit is shared by every timing that parts there (the executor forks at
-// the choice). The new run, which depends only on the requests, is run
-// once per (requests, timing) path; a cheaper product is left for later.
+// Sharing: the runs go one after the other on each path, old, new, then
+// merged, so the versions run alone (which depend only on the requests)
+// are explored once per request path and the merged run continues each;
+// within the merged run the prefix before an update-point visit is shared
+// by every timing that parts there (the executor forks at the choice).
 //
 // Verdicts: `counterexample` when some path's replies differ or a run
 // fails (a memory error, an update-safety violation of the merged
@@ -530,7 +530,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
 
   symex::Options SO;
   SO.MaxTime = O.MaxTime;
-  SO.PathCases = true;
+  SO.PathCases = false;
   // One counterexample is the answer: stop at the first.
   SO.ExitOnError = true;
   SO.ExitReturnsFrom = "__dsu_v_";
@@ -547,12 +547,13 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
     } else if (!Failure)
       Failure = E;
   };
-  CB.OnPath = [&](const symex::TestCase &C) {
+  CB.OnNote = [&](const std::string &Note) {
+    // One note at the end of every path that got through the comparison.
     ++Res.Paths;
-    size_t At = C.Output.find("dsu-verify-updated ");
-    if (At != std::string::npos) {
+    long V = 0;
+    StringRef N(Note);
+    if (N.consume_front("dsu-verify-updated ") && !N.getAsInteger(10, V)) {
       ++Res.UpdatedPaths;
-      long V = visitOf(C);
       Visits.insert(V);
       MaxVisit = std::max(MaxVisit, V);
     }
@@ -576,6 +577,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
       ")";
 
   if (O.Baseline) {
+    Res.Paths = Run->Stats.PathsCompleted;
     Res.V = Run->V == symex::Verdict::Holds ? VerifyResult::Holds
                                             : VerifyResult::Unknown;
     Res.Reason =

@@ -129,11 +129,14 @@ entry() {
     pair swap "$P/swap"
     expect swap counterexample --form backward-compatible --force-at main.c:20 "${SWAP[@]}"
     grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced: not an update-safety counterexample" ;;
-  timing-good)
+  timing-good-bc)
     # A renamed, widened global: the right transformer holds in both forms.
     pair timing "$EP/timing"
     timing_transformer right 0
-    expect timing holds --form backward-compatible --transformers "$WORK/migrate-right.c" "${TIMING[@]}"
+    expect timing holds --form backward-compatible --transformers "$WORK/migrate-right.c" "${TIMING[@]}" ;;
+  timing-good-conformable)
+    pair timing "$EP/timing"
+    timing_transformer right 0
     expect timing holds --form conformable --transformers "$WORK/migrate-right.c" "${TIMING[@]}" ;;
   timing-faulty)
     # The wrong transformer (+1000) and the dropped state are caught.
@@ -181,7 +184,8 @@ entry() {
 }
 
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
-swap-good-bc swap-good-conformable swap-forced timing-good timing-faulty active
+swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
+timing-faulty active
 scenario-static-names scenario-static-names-conformable scenario-globals usage"
 if [ "${1:-all}" = all ]; then
   for e in $ENTRIES; do entry "$e"; done

@@ -155,6 +155,10 @@ struct Callbacks {
   std::function<void(const TestCase &)> OnPath;
   /// Warnings with a location (unmodelled functions and intrinsics).
   std::function<void(const std::string &)> OnWarning;
+  /// __dsu_symex_note(const char *text) in the program: the (concrete)
+  /// text, once per call on every path that makes it (a harness telling its
+  /// tool what a path did, without a test case per path).
+  std::function<void(const std::string &)> OnNote;
 };
 
 /// Explores \p M from main.
