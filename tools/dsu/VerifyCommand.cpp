@@ -131,6 +131,10 @@ int dsu::runVerifyCommand(const ArgList &Args) {
       while (Copy.match(Msg))
         Msg = Copy.sub(O.TransformersIn, Msg);
     }
+    for (const std::string &File :
+         {O.PatchFile, O.TransformersIn, Positional[0], Positional[1]})
+      if (!File.empty() && StringRef(Msg).starts_with(File + ": "))
+        return Report(File, Msg);
     errs() << "dsu verify: error: " << Msg << "\n";
     return ToolFailure;
   }
