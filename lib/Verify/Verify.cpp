@@ -133,13 +133,10 @@ bool isSymbolChar(char C) {
   return isAlnum(C) || C == '_' || C == '.' || C == '$';
 }
 
-/// Renames every symbol of M under Prefix (definitions in IR and in the
-/// module-level assembly, local ones included, so that the linker never
-/// renames one behind the assembly's back), except declarations of what
-/// lies outside the program (the executor's functions) and the names in
-/// Redirect, which become declarations of the harness's functions.
-void prefixProgram(Module &M, StringRef Prefix,
-                   const std::map<std::string, std::string> &Redirect) {
+} // namespace
+
+void dsu::prefixProgram(Module &M, StringRef Prefix,
+                        const std::map<std::string, std::string> &Redirect) {
   std::set<std::string> AsmDefs = asmDefinitions(M.getModuleInlineAsm());
   std::map<std::string, std::string> Renamed;
   std::vector<GlobalValue *> Values;
@@ -180,6 +177,8 @@ void prefixProgram(Module &M, StringRef Prefix,
   }
   M.setModuleInlineAsm(Out);
 }
+
+namespace {
 
 std::string cString(StringRef S) {
   std::string R = "\"";

@@ -10,9 +10,11 @@
 
 #include "dsu/Model/TURecord.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -90,6 +92,16 @@ llvm::Expected<VerifyResult> verifyUpdate(const Build &Old, const Build &New,
 /// divergence reproduced, 1 if it did not (loudly), or an error.
 llvm::Expected<int> replayVerifyCase(const VerifyCase &C,
                                      llvm::raw_ostream &OS);
+
+/// Renames every symbol of M under Prefix (definitions in IR and in the
+/// module-level assembly dsu-cc's trampolines live in, local ones included,
+/// so that the linker never renames one behind the assembly's back), except
+/// declarations of what lies outside the program (the executor's
+/// functions) and the names in Redirect (NAME -> NEW), which become
+/// declarations named NEW (a definition loses its body): one of the
+/// programs of verifyUpdate's module.
+void prefixProgram(llvm::Module &M, llvm::StringRef Prefix,
+                   const std::map<std::string, std::string> &Redirect);
 
 /// The first line at which A and B differ ("line N: a 'X', b 'Y'"), or "".
 std::string firstDifference(llvm::StringRef A, llvm::StringRef B,
