@@ -102,11 +102,21 @@ std::optional<VerifyForm> dsu::parseVerifyForm(StringRef Name) {
     return VerifyForm::BackwardCompatible;
   if (Name == "conformable")
     return VerifyForm::Conformable;
+  if (Name == "post-update")
+    return VerifyForm::PostUpdate;
   return std::nullopt;
 }
 
 StringRef dsu::verifyFormName(VerifyForm F) {
-  return F == VerifyForm::Conformable ? "conformable" : "backward-compatible";
+  switch (F) {
+  case VerifyForm::Conformable:
+    return "conformable";
+  case VerifyForm::PostUpdate:
+    return "post-update";
+  case VerifyForm::BackwardCompatible:
+    break;
+  }
+  return "backward-compatible";
 }
 
 namespace {
@@ -227,6 +237,7 @@ struct RunReport {
 };
 
 struct Report {
+  std::string Spec; ///< The spec's assertion that failed, or "".
   int Lines = 0, CommittedBefore = -1;
   long Visit = 0;
   std::string Where;
@@ -259,6 +270,10 @@ std::optional<Report> parseReport(StringRef T) {
       F[3].getAsInteger(10, R.Visit))
     return std::nullopt;
   R.Where = F[4] == "-" ? "" : F[4].str();
+  StringRef SpecLine = Line();
+  if (!SpecLine.consume_front("spec "))
+    return std::nullopt;
+  R.Spec = SpecLine == "-" ? "" : SpecLine.str();
   F.clear();
   Line().split(F, ' ');
   size_t Len = 0;
@@ -369,6 +384,8 @@ std::string dsu::formatVerifyCase(const VerifyCase &C) {
     R += "where " + C.Where + "\n";
   if (!C.Error.empty())
     R += "error " + toHex(C.Error, true) + "\n";
+  if (!C.Spec.empty())
+    R += "spec " + toHex(C.Spec, true) + "\n";
   R += "stdin " + toHex(C.Stdin, true) + "\n";
   R += "expected " + toHex(C.Expected, true) + "\n";
   R += "merged " + toHex(C.Merged, true) + "\n";
@@ -412,6 +429,9 @@ Expected<VerifyCase> dsu::parseVerifyCase(StringRef Text) {
     } else if (Key == "error") {
       if (Error E = Hex(C.Error))
         return std::move(E);
+    } else if (Key == "spec") {
+      if (Error E = Hex(C.Spec))
+        return std::move(E);
     } else if (Key == "stdin") {
       if (Error E = Hex(C.Stdin))
         return std::move(E);
@@ -436,6 +456,8 @@ Expected<VerifyCase> dsu::parseVerifyCase(StringRef Text) {
 Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
                                          const VerifyOptions &O) {
   auto Start = std::chrono::steady_clock::now();
+  if (O.Form == VerifyForm::PostUpdate && O.SpecFile.empty())
+    return failure("the post-update form needs --spec FILE.c");
   if (O.Lines < 1 || O.Lines > 99 || O.LineMax < 1 || O.LineMax > 4096)
     return failure("--stdin-lines takes 1 to 99 requests and --line-max 1 to "
                    "4096 bytes");
@@ -478,7 +500,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   Prelude += "#define DSU_V_LINES " + std::to_string(O.Lines) + "\n";
   Prelude += "#define DSU_V_LINE_MAX " + std::to_string(O.LineMax) + "\n";
   Prelude += "#define DSU_V_FORM " +
-             std::string(O.Form == VerifyForm::Conformable ? "1" : "0") + "\n";
+             std::string(O.Form == VerifyForm::Conformable  ? "1"
+                         : O.Form == VerifyForm::PostUpdate ? "2"
+                                                            : "0") +
+             "\n";
+  Prelude += "#define DSU_V_HAVE_SPEC " +
+             std::string(O.SpecFile.empty() ? "0" : "1") + "\n";
   Prelude +=
       "#define DSU_V_HAVE_NEW " + std::string(NeedNew ? "1" : "0") + "\n";
   Prelude += "#define DSU_V_ALPHABET " + cString(O.Alphabet) + "\n";
@@ -494,10 +521,19 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   symex::CompileOptions CO;
   CO.Clang = clangPath();
   CO.ClangFlags = {"-Wno-unused-command-line-argument"};
-  auto Harness = symex::compileProgram(Ctx, {HarnessC}, CO);
-  if (!Harness)
-    return failure("cannot build the verification harness: " +
-                   toString(Harness.takeError()));
+  std::vector<std::string> HarnessFiles = {HarnessC};
+  symex::CompileOptions HO = CO;
+  if (!O.SpecFile.empty()) {
+    HarnessFiles.push_back(O.SpecFile);
+    HO.ClangFlags.push_back("-I" + O.IncludeDir);
+  }
+  auto Harness = symex::compileProgram(Ctx, HarnessFiles, HO);
+  if (!Harness) {
+    std::string Msg = toString(Harness.takeError());
+    if (!O.SpecFile.empty() && StringRef(Msg).starts_with(O.SpecFile + ":"))
+      return failure(Msg);
+    return failure("cannot build the verification harness: " + Msg);
+  }
   Linker L(**Harness);
   for (Run R : {OldRun, MergedRun, NewRun}) {
     if (R == NewRun && !NeedNew)
@@ -540,7 +576,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   std::set<long> Visits;
   symex::Callbacks CB;
   CB.OnError = [&](const symex::ErrorReport &E) {
-    if (E.Message.find("dsu-verify: replies differ") != std::string::npos) {
+    if (E.Message.find("dsu-verify: ") != std::string::npos) {
       if (!Mismatch)
         Mismatch = E;
     } else if (!Failure)
@@ -646,7 +682,30 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
     Rep = parseReport(Mismatch->Case.Output);
   if (Mismatch && !Failure && !Rep)
     return failure("internal error: cannot read the harness's report");
-  if (Rep && !Failure) {
+  if (Rep && !Failure && !Rep->Spec.empty()) {
+    // The spec's assertion failed: every request and reply.
+    C.Stdin = Rep->In;
+    C.UpdateAt = Rep->CommittedBefore >= 0 ? Rep->Visit : 0;
+    C.Where = Rep->Where;
+    C.Spec = Rep->Spec;
+    C.Merged = Rep->Runs[MergedRun].Out;
+    OS << "counterexample: the spec's assertion failed: " << Rep->Spec << "\n";
+    OS << "  " << Rep->Lines << " requests; ";
+    if (Rep->CommittedBefore >= 0)
+      OS << "the update requested at update-point visit " << Rep->Visit
+         << ", committed at " << Rep->Where << " after request "
+         << Rep->CommittedBefore << " began\n";
+    else
+      OS << "the update did not happen\n";
+    for (int I = 0; I < Rep->Lines; ++I)
+      OS << "  request " << I + 1 << " " << quoted(Rep->request(I)) << " ("
+         << (Rep->CommittedBefore >= 0 && I >= Rep->CommittedBefore ? "after"
+                                                                    : "before")
+         << " the update)\n    old alone: "
+         << quoted(Rep->Runs[OldRun].reply(I))
+         << "\n    updated program: " << quoted(Rep->Runs[MergedRun].reply(I))
+         << "\n";
+  } else if (Rep && !Failure) {
     C.Stdin = Rep->In;
     C.UpdateAt = Rep->CommittedBefore >= 0 ? Rep->Visit : 0;
     C.Where = Rep->Where;
@@ -824,6 +883,21 @@ Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
     return 1;
   }
   OS << "  predicted (merged program): " << quoted(C.Merged) << "\n";
+  if (!C.Spec.empty()) {
+    // The spec rejected the predicted replies: the real process must give
+    // the same ones.
+    if (Stdout == C.Merged) {
+      OS << "replay: the divergence reproduced on the real process: it "
+            "gives the replies the spec rejects ("
+         << C.Spec << ")\n";
+      return 0;
+    }
+    OS << "replay: NOT REPRODUCED: the real process differs from the merged "
+          "program's prediction ("
+       << firstDifference(C.Merged, Stdout, "predicted", "real process")
+       << "); a bug in the merger or the executor\n";
+    return 1;
+  }
   OS << "  required by the form: " << quoted(C.Expected) << "\n";
   if (Stdout == C.Merged && Stdout != C.Expected) {
     OS << "replay: the divergence reproduced on the real process: "

@@ -117,6 +117,15 @@ entry() {
     pair counter "$P/counter"
     counter_transformers
     expect counter counterexample --form backward-compatible --transformers "$WORK/counter-off.c" "${COUNTER[@]}" ;;
+  counter-spec-good)
+    # A post-update spec (tests/verify/specs/counter_spec.c): after the
+    # update, p counts every h and m before it.
+    pair counter "$P/counter"
+    expect counter holds --form post-update --spec "$HERE/specs/counter_spec.c" --stdin-lines 3 --line-max 2 --alphabet mp ;;
+  counter-spec-drop)
+    pair counter "$P/counter"
+    counter_transformers
+    expect counter counterexample --form post-update --spec "$HERE/specs/counter_spec.c" --transformers "$WORK/counter-drop.c" --stdin-lines 3 --line-max 2 --alphabet mp ;;
   swap-good-bc)
     # Unsafe at bump's point: the update waits for the loop's, and holds.
     pair swap "$P/swap"
@@ -177,13 +186,19 @@ entry() {
     CHECKS=$((CHECKS + 1))
     "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form sideways --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u3.err"
     [ $? = 3 ] && grep -q "error: unknown form 'sideways'" "$WORK/u3.err" &&
-      pass "an unknown form: exit 3" || { cat "$WORK/u3.err"; fail "unknown form"; } ;;
+      pass "an unknown form: exit 3" || { cat "$WORK/u3.err"; fail "unknown form"; }
+    printf '#include <dsu/spec.h>\nvoid dsu_spec(void) { nope(); }\n' > "$WORK/badspec.c"
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form post-update --spec "$WORK/badspec.c" --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u4.err"
+    [ $? = 3 ] && grep -q "^$WORK/badspec.c:2:.*error:" "$WORK/u4.err" &&
+      pass "a spec that does not compile: exit 3, named" || { cat "$WORK/u4.err"; fail "bad spec"; } ;;
   *)
     fail "unknown entry $1" ;;
   esac
 }
 
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
+counter-spec-good counter-spec-drop
 swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
 timing-faulty active
 scenario-static-names scenario-static-names-conformable scenario-globals usage"

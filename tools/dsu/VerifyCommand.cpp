@@ -27,8 +27,9 @@ namespace {
 constexpr int ToolFailure = 3;
 
 const char *const VerifyUsage =
-    "usage: dsu verify OLD NEW --form backward-compatible|conformable "
-    "[--patch P | --transformers F.c] [--old-error PATTERN] --stdin-lines N "
+    "usage: dsu verify OLD NEW --form backward-compatible|conformable|"
+    "post-update [--spec F.c] [--patch P | --transformers F.c] "
+    "[--old-error PATTERN] --stdin-lines N "
     "--line-max L [--alphabet CHARS] [--force-at FILE:LINE[,...]|all] "
     "[--allow-partial] [--allow-state-loss NAME[,...]] [--max-time S] "
     "[--case FILE] [--keep DIR] [--baseline] [--quiet]";
@@ -56,6 +57,7 @@ int dsu::runVerifyCommand(const ArgList &Args) {
                       : A == "--patch"            ? &O.PatchFile
                       : A == "--transformers"     ? &O.TransformersIn
                       : A == "--old-error"        ? &O.OldError
+                      : A == "--spec"             ? &O.SpecFile
                       : A == "--stdin-lines"      ? &Lines
                       : A == "--line-max"         ? &LineMax
                       : A == "--alphabet"         ? &O.Alphabet
@@ -84,9 +86,11 @@ int dsu::runVerifyCommand(const ArgList &Args) {
     return usage("give the OLD and NEW builds");
   auto F = parseVerifyForm(Form);
   if (!F)
-    return usage(Form.empty() ? "give --form"
-                              : "unknown form '" + Form +
-                                    "' (backward-compatible or conformable)");
+    return usage(
+        Form.empty()
+            ? "give --form"
+            : "unknown form '" + Form +
+                  "' (backward-compatible, conformable or post-update)");
   O.Form = *F;
   if (Lines.empty() || LineMax.empty())
     return usage("give the input model: --stdin-lines N --line-max L");
@@ -94,6 +98,10 @@ int dsu::runVerifyCommand(const ArgList &Args) {
     return usage("--stdin-lines and --line-max take numbers");
   if (!MaxTime.empty() && !to_float(MaxTime, O.MaxTime))
     return usage("--max-time takes seconds");
+  if (!O.SpecFile.empty() && !sys::fs::is_regular_file(O.SpecFile))
+    return usage(O.SpecFile + ": no such file");
+  if (O.Form == VerifyForm::PostUpdate && O.SpecFile.empty())
+    return usage("the post-update form needs --spec FILE.c");
   if (!O.PatchFile.empty() && !sys::fs::is_regular_file(O.PatchFile))
     return usage(O.PatchFile + ": no such file");
   if (!O.TransformersIn.empty() && !sys::fs::is_regular_file(O.TransformersIn))
@@ -107,9 +115,11 @@ int dsu::runVerifyCommand(const ArgList &Args) {
 
   // "PATH: why" from the libraries becomes "PATH: error: why".
   auto Report = [](const std::string &Path, std::string Msg) {
-    if (StringRef(Msg).starts_with(Path + ": "))
-      errs() << Path << ": error: " << Msg.substr(Path.size() + 2) << "\n";
-    else
+    if (StringRef(Msg).starts_with(Path + ": ")) {
+      StringRef Why = StringRef(Msg).drop_front(Path.size() + 2);
+      Why.consume_front("error: ");
+      errs() << Path << ": error: " << Why << "\n";
+    } else
       errs() << "dsu verify: error: " << Msg << "\n";
     return ToolFailure;
   };
@@ -131,8 +141,8 @@ int dsu::runVerifyCommand(const ArgList &Args) {
       while (Copy.match(Msg))
         Msg = Copy.sub(O.TransformersIn, Msg);
     }
-    for (const std::string &File :
-         {O.PatchFile, O.TransformersIn, Positional[0], Positional[1]})
+    for (const std::string &File : {O.PatchFile, O.TransformersIn, O.SpecFile,
+                                    Positional[0], Positional[1]})
       if (!File.empty() && StringRef(Msg).starts_with(File + ": "))
         return Report(File, Msg);
     errs() << "dsu verify: error: " << Msg << "\n";

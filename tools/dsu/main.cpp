@@ -68,8 +68,8 @@ Verification:
                      symbolically execute a C program (dsu symex --help)
   replay CASE FILE.c... [-- CLANG-FLAGS]
                      run a program natively on a test case from symex
-  verify OLD NEW --form backward-compatible|conformable
-         --stdin-lines N --line-max L [--alphabet CHARS]
+  verify OLD NEW --form backward-compatible|conformable|post-update
+         [--spec F.c] --stdin-lines N --line-max L [--alphabet CHARS]
          [--patch P | --transformers F.c] [--old-error PATTERN]
          [--force-at FILE:LINE[,...]|all] [--max-time S] [--case FILE]
          [--quiet]   verify the update OLD -> NEW on every sequence of N
@@ -77,7 +77,8 @@ Verification:
                      timing: the replies a client sees stay the old
                      version's (backward-compatible), or are the old
                      version's before the update and the new version's
-                     after it (conformable); a counterexample is written
+                     after it (conformable), and the assertions of a spec
+                     in C (<dsu/spec.h>); a counterexample is written
                      as a case file (default verify-out/counterexample.case)
   replay CASE        run a verify case on the real old build with the real
                      patch applied at its visit, and check the divergence

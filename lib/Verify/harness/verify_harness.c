@@ -16,8 +16,11 @@
  * The generated prelude defines DSU_V_LINES, DSU_V_LINE_MAX, DSU_V_FORM
  * (0 backward-compatible, 1 conformable), DSU_V_HAVE_NEW, DSU_V_ALPHABET
  * (a string, "" for every byte but the newline), DSU_V_OLD_ERROR (the
- * --old-error pattern, "" for none) and DSU_V_BASELINE (1: run the old
- * version alone and stop, to measure what verifying costs against it).
+ * --old-error pattern, "" for none), DSU_V_BASELINE (1: run the old
+ * version alone and stop, to measure what verifying costs against it) and
+ * DSU_V_HAVE_SPEC (1: a --spec file defines dsu_spec(), <dsu/spec.h>,
+ * called on every judged path; DSU_V_FORM 2, post-update, is the spec
+ * alone).
  */
 #include <klee/klee.h>
 #include <stddef.h>
@@ -153,6 +156,36 @@ static int old_error(int i) {
   return 0;
 }
 
+static void report(const char *what);
+
+#if DSU_V_HAVE_SPEC
+/* <dsu/spec.h>, for the --spec file's dsu_spec(). */
+extern void dsu_spec(void);
+int dsu_spec_requests(void) { return DSU_V_LINES; }
+const char *dsu_spec_request(int i, int *len) {
+  *len = line_start[i + 1] - line_start[i];
+  return in + line_start[i];
+}
+const char *dsu_spec_reply(int i, int *len) {
+  *len = reply_end(MERGED, i) - reply_begin(MERGED, i);
+  return out[MERGED] + reply_begin(MERGED, i);
+}
+const char *dsu_spec_old_reply(int i, int *len) {
+  *len = reply_end(OLD, i) - reply_begin(OLD, i);
+  return out[OLD] + reply_begin(OLD, i);
+}
+int dsu_spec_updated(void) { return committed_before >= 0; }
+int dsu_spec_after_update(int i) {
+  return committed_before >= 0 && i >= committed_before;
+}
+void dsu_spec_assert(int cond, const char *what) {
+  if (!cond) {
+    report(what);
+    klee_assert(0 && "dsu-verify: the spec's assertion failed");
+  }
+}
+#endif
+
 static void report_run(int r) {
   printf("run %d %d %d", r, out_len[r], started[r]);
   for (int i = 0; i < started[r]; i++)
@@ -160,6 +193,27 @@ static void report_run(int r) {
   printf("\n");
   fwrite(out[r], 1, (size_t)out_len[r], stdout);
   printf("\n");
+}
+
+/* The report lib/Verify reads back from the output trace (concretised
+ * with the same model as the inputs); what: "-" for differing replies, or
+ * the spec's assertion. */
+static void report(const char *what) {
+  int n = DSU_V_LINES;
+  printf("dsu-verify-report %d %d %ld %s\n", n, committed_before, commit_visit,
+         commit_where[0] ? commit_where : "-");
+  printf("spec %s\n", what);
+  printf("in %d", in_len);
+  for (int i = 0; i < n; i++)
+    printf(" %d", line_start[i]);
+  printf("\n");
+  fwrite(in, 1, (size_t)in_len, stdout);
+  printf("\n");
+  report_run(OLD);
+  report_run(MERGED);
+#if DSU_V_HAVE_NEW
+  report_run(NEW);
+#endif
 }
 
 int main(int argc, char **argv) {
@@ -223,8 +277,8 @@ int main(int argc, char **argv) {
    * (old code still on the stack, or new code where the update point sits
    * between reading a request and answering it): its reply must be the old
    * version's or the new version's. */
-  int d = differ(OLD, MERGED, -1);
-  for (int i = 0; i < n; i++) {
+  int d = DSU_V_FORM != 2 && differ(OLD, MERGED, -1);
+  for (int i = 0; i < n && DSU_V_FORM != 2; i++) {
     if (DSU_V_FORM == 1 && i >= before)
       d |= differ(NEW, MERGED, i);
     else if (DSU_V_FORM == 1 && i == before - 1 && committed_before > 0)
@@ -232,22 +286,13 @@ int main(int argc, char **argv) {
     else
       d |= differ(OLD, MERGED, i);
   }
-  if (d) {
-    printf("dsu-verify-report %d %d %ld %s\n", n, committed_before,
-           commit_visit, commit_where[0] ? commit_where : "-");
-    printf("in %d", in_len);
-    for (int i = 0; i < n; i++)
-      printf(" %d", line_start[i]);
-    printf("\n");
-    fwrite(in, 1, (size_t)in_len, stdout);
-    printf("\n");
-    report_run(OLD);
-    report_run(MERGED);
-#if DSU_V_HAVE_NEW
-    report_run(NEW);
-#endif
+  if (DSU_V_FORM != 2 && d) {
+    report("-");
     klee_assert(0 && "dsu-verify: replies differ");
   }
+#if DSU_V_HAVE_SPEC
+  dsu_spec();
+#endif
   if (committed_before >= 0) {
     char note[64];
     snprintf(note, sizeof note, "dsu-verify-updated %ld", commit_visit);

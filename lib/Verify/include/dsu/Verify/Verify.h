@@ -22,9 +22,10 @@
 
 namespace dsu {
 
-enum class VerifyForm { BackwardCompatible, Conformable };
+enum class VerifyForm { BackwardCompatible, Conformable, PostUpdate };
 
-/// "backward-compatible" or "conformable"; nullopt for anything else.
+/// "backward-compatible", "conformable" or "post-update"; nullopt for
+/// anything else.
 std::optional<VerifyForm> parseVerifyForm(llvm::StringRef Name);
 llvm::StringRef verifyFormName(VerifyForm F);
 
@@ -39,6 +40,9 @@ struct VerifyOptions {
   /// reply to each request; a history with a request it matches is not
   /// judged (see the forms).
   std::string OldError;
+  /// --spec: a C file defining dsu_spec() (<dsu/spec.h>), checked on every
+  /// path in addition to the form (the post-update form is the spec alone).
+  std::string SpecFile;
   /// The input model: Lines requests on standard input, each 1 to LineMax
   /// bytes, the last a newline; with Alphabet, every other byte from it.
   unsigned Lines = 2, LineMax = 4;
@@ -64,6 +68,7 @@ struct VerifyCase {
   std::string Expected; ///< What the form requires on stdout.
   std::string Merged;   ///< What the updated program writes (predicted).
   std::string Error;    ///< For an error the run stopped at ("": replies).
+  std::string Spec;     ///< The spec's assertion that failed ("": none).
 };
 
 std::string formatVerifyCase(const VerifyCase &C);
