@@ -15,6 +15,11 @@
 //    A history where the old version rejected a request before the update
 //    is not judged (a command only the new version knows is no violation).
 //
+// A third, post-update, is the user's: a C file (--spec, <dsu/spec.h>)
+// whose dsu_spec() the harness calls on every path with the requests, the
+// replies and when the update happened, asserting what must hold (it may
+// also be given with the other two forms, and is then checked as well).
+//
 // Where the update commits while a request is being processed (its first
 // byte read before the commit), that request and its reply belong to the
 // old side: "after the update" starts with the first request the program
@@ -45,7 +50,9 @@
 // start, cuts each program's standard output into one reply per request,
 // runs the three mains one after the other (the executor's ExitReturnsFrom
 // turns an exit() inside one into a return to the harness) and compares
-// the replies the form requires. A difference is an assertion of the
+// the replies the form requires, then runs the spec if there is one (the
+// spec file is compiled with the harness, -I the installed headers). A
+// difference, or a failed spec assertion, is an assertion of the
 // harness; before it, the harness writes a report (the requests, the
 // commit, every run's output and where each request began) to its own
 // output trace, which the executor concretises with the same model as the
