@@ -36,3 +36,26 @@ for pair in v1:v2 v2:v3 v3:v4; do
        "$(size "$WORK/m.bc") B | $(( $(tu_section "$a") + $(tu_section "$b") )) B (compressed) |" \
        "$(size "$WORK/m") B | $(( $(size "$a") + $(size "$b") )) B |"
 done
+# Chains of two updates (dsu merge v1 v2 v3): against the two patches made
+# one after the other (the baseline: what `dsu patch` does for the same two
+# updates), and the sizes against the three versions.
+echo
+echo "| chain | dsu patch x2 | dsu merge -o (ratio) | dsu merge --exe (ratio) | merged .bc | .dsu.tu of the three | merged exe | the three exes |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+for chain in v1:v2:v3 v2:v3:v4; do
+  IFS=: read -r x y z <<< "$chain"
+  a="$WORK/kv/$x/kvserver" b="$WORK/kv/$y/kvserver" c="$WORK/kv/$z/kvserver"
+  : > "$WORK/patch.t"; : > "$WORK/merge.t"; : > "$WORK/exe.t"
+  for _ in $(seq "$RUNS"); do
+    t=$(date +%s%N)
+    "$BIN/dsu" patch "$a" "$b" -o "$WORK/p" > /dev/null
+    "$BIN/dsu" patch "$b" "$c" -o "$WORK/p" > /dev/null
+    ms "$t" >> "$WORK/patch.t"
+    t=$(date +%s%N); "$BIN/dsu" merge "$a" "$b" "$c" -o "$WORK/m.bc" > /dev/null; ms "$t" >> "$WORK/merge.t"
+    t=$(date +%s%N); "$BIN/dsu" merge "$a" "$b" "$c" --exe "$WORK/m" > /dev/null; ms "$t" >> "$WORK/exe.t"
+  done
+  P=$(best < "$WORK/patch.t") M=$(best < "$WORK/merge.t") E=$(best < "$WORK/exe.t")
+  echo "| ${chain//:/ -> } | ${P} ms | ${M} ms ($(ratio "$M" "$P")x) | ${E} ms ($(ratio "$E" "$P")x) |" \
+       "$(size "$WORK/m.bc") B | $(( $(tu_section "$a") + $(tu_section "$b") + $(tu_section "$c") )) B (compressed) |" \
+       "$(size "$WORK/m") B | $(( $(size "$a") + $(size "$b") + $(size "$c") )) B |"
+done

@@ -485,16 +485,10 @@ DSU_EXPORT void *dsu_original(const void *new_object) {
   size_t off = (size_t)(v - (uintptr_t)b->new_start);
   if (off >= n * b->new_elem)
     return (void *)new_object;
-  size_t k = off / b->new_elem, in = off % b->new_elem;
-  uintptr_t elem = b->old_start + k * b->old_elem;
-  if (in == 0)
-    return (void *)elem;
-  if (b->new_tail && in >= b->new_tail)
-    return (void *)(elem + b->old_tail + (in - b->new_tail));
-  for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
-    if (in >= f->new_offset && in - f->new_offset < f->size)
-      return (void *)(elem + f->old_offset + (in - f->new_offset));
-  return (void *)new_object;
+  size_t k = off / b->new_elem, in = off % b->new_elem, at;
+  if (!dsu_old_offset(b->moves, in, b->old_tail, b->new_tail, &at))
+    return (void *)new_object;
+  return (void *)(b->old_start + k * b->old_elem + at);
 }
 
 /* The block holding old address v, or NULL. */
@@ -529,22 +523,11 @@ static int relocate(const struct remap *m, uintptr_t v, void **to) {
   if (!b)
     return NOT_MOVED;
   size_t off = (size_t)(v - b->old_start);
-  size_t k = off / b->old_elem, in = off % b->old_elem;
-  char *elem = b->new_start + k * b->new_elem;
-  if (in == 0) {
-    *to = elem;
-    return MOVED;
-  }
-  if (b->old_tail && in >= b->old_tail) { /* the data after the object */
-    *to = elem + b->new_tail + (in - b->old_tail);
-    return MOVED;
-  }
-  for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
-    if (in >= f->old_offset && in - f->old_offset < f->size) {
-      *to = elem + f->new_offset + (in - f->old_offset);
-      return MOVED;
-    }
-  return UNMAPPABLE;
+  size_t k = off / b->old_elem, in = off % b->old_elem, at;
+  if (!dsu_new_offset(b->moves, in, b->old_tail, b->new_tail, &at))
+    return UNMAPPABLE;
+  *to = b->new_start + k * b->new_elem + at;
+  return MOVED;
 }
 
 static int add_block(struct vec *v, uintptr_t old_start, size_t old_len,
@@ -699,23 +682,6 @@ static void name_slot(char *buf, size_t size, const char *where, size_t index) {
            brackets + 2);
 }
 
-/* An object's tag is `want`, or `want` plus the '+' of an object with data
- * after it. */
-static int tag_is(const char *tag, const char *want) {
-  if (tag == want)
-    return 1;
-  if (!tag || !want)
-    return 0;
-  size_t n = strlen(want);
-  return strncmp(tag, want, n) == 0 &&
-         (tag[n] == 0 || (tag[n] == '+' && tag[n + 1] == 0));
-}
-
-static int is_trailing(const char *tag) {
-  size_t n = tag ? strlen(tag) : 0;
-  return n && tag[n - 1] == '+';
-}
-
 /* The size of a transformed object with data after it: the data keeps its
  * length and starts at new_tail. */
 static size_t trailing_size(const struct dsu_type_xform *t, size_t old_size) {
@@ -756,7 +722,7 @@ static int xform_index(struct tag_cache *c, const struct dsu_type_xform *types,
     return which;
   which = -1;
   for (int k = 0; types && types[k].old_tag; k++)
-    if (tag_is(tag, types[k].old_tag))
+    if (dsu_tag_is(tag, types[k].old_tag))
       which = k;
   remember(c, tag, which);
   return which;
@@ -775,27 +741,6 @@ static void describe_failure(char *err, size_t size, const char *what, int rc) {
              -(rc + 1000));
   else
     snprintf(err, size, "the transformer of %s failed (returned %d)", what, rc);
-}
-
-
-/* The bytes of the pointer array at base that are in use: all of them,
- * unless a DSU_LIVE_COUNT global counts its elements. */
-static size_t live_bytes(const struct dsu_live_range *live, const char *base,
-                         size_t size) {
-  for (const struct dsu_live_range *r = live; r && r->array; r++) {
-    if (*r->array != (const void *)base)
-      continue;
-    uint64_t n = 0;
-    switch (r->count_size) {
-    case 1: n = *(const uint8_t *)r->count; break;
-    case 2: n = *(const uint16_t *)r->count; break;
-    case 4: n = *(const uint32_t *)r->count; break;
-    default: n = *(const uint64_t *)r->count; break;
-    }
-    if (n < size / sizeof(void *))
-      return (size_t)n * sizeof(void *);
-  }
-  return size;
 }
 
 /* Calls the program's allocator or deallocator for a pooled object (program
@@ -1045,7 +990,7 @@ int dsu_transform_state(
     if (which < 0)
       continue;
     const struct dsu_type_xform *t = &types[which];
-    int trailing = is_trailing(e->tag);
+    int trailing = dsu_tag_has_data_after(e->tag);
     size_t n = t->old_size ? e->size / t->old_size : 0;
     if (trailing && e->size >= t->old_size && e->size >= t->old_tail) {
       n = 1; /* one object, and its data */
@@ -1346,7 +1291,7 @@ int dsu_transform_state(
       if (!cached(&fields_of, tag, &has_fields)) {
         has_fields = 0;
         for (const struct dsu_pointer_field *f = fields; f && f->tag; f++)
-          has_fields |= tag_is(tag, f->tag);
+          has_fields |= dsu_tag_is(tag, f->tag);
         remember(&fields_of, tag, has_fields);
       }
       if (!has_fields)
@@ -1354,13 +1299,11 @@ int dsu_transform_state(
       /* An object that does not move is one object of its type or an array
        * of them (the table gives the type's size), or one object with data
        * after it. */
-      int whole = !elem && is_trailing(tag);
+      int whole = !elem && dsu_tag_has_data_after(tag);
       for (const struct dsu_pointer_field *f = fields; f && f->tag; f++) {
-        if (!tag_is(tag, f->tag))
+        if (!dsu_tag_is(tag, f->tag))
           continue;
-        size_t step = elem                                  ? elem
-                      : whole || !f->elem || f->elem > size ? size
-                                                            : f->elem;
+        size_t step = dsu_field_step(f, size, elem, whole);
         if (f->offset == (size_t)-2) {
           /* Untyped pointers: nothing says a slot holds a pointer, so one
            * that leads into a relocated object is refused, not redirected. */
@@ -1377,7 +1320,7 @@ int dsu_transform_state(
             }
           }
         } else if (f->offset == (size_t)-1) {
-          size_t in_use = live_bytes(live_ranges, base, size);
+          size_t in_use = dsu_live_bytes(live_ranges, base, size);
           for (size_t off = 0; off + sizeof(void *) <= in_use;
                off += sizeof(void *))
             CHECK_SLOT(base + off, f->where, f->inner, (size_t)-1);

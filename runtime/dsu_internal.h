@@ -103,6 +103,9 @@ struct request {
   const struct dsu_residual *residuals; /* of the patch's base version */
   const uint64_t *base_sites;
   const char *const *changed_names;
+  /* Loops the patch migrates: old body, new body, loop's name, ..., NULL
+   * (dsu_loops.c). */
+  const char *const *migrated;
   /* The commit word (control_protocol.h): shared with the requester, or
    * local_word for a request without one (dsu test). */
   uint32_t *word;
@@ -145,6 +148,11 @@ extern uid_t dsu_owner_uid;
 
 uint64_t dsu_now_ns(void);
 void dsu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Control migration (dsu_loops.c): refuses a patch that would migrate a
+ * loop an earlier patch migrated (and reserves room to note its own); notes
+ * a committed patch's. */
+int dsu_check_migrations(const char *const *bodies, char *err, size_t errsize);
+void dsu_note_migrations(const char *const *bodies);
 /* getenv for DSU_* variables: NULL in set-user-ID and similar (AT_SECURE)
  * processes, whose environment belongs to a less privileged user. */
 const char *dsu_getenv(const char *name);

@@ -389,7 +389,13 @@ int dsu_load_patch(int fd, const char *name, char *err, size_t errsize) {
       dlclose(handle);
       goto out;
     }
+  const char *const *migrated = dlsym(handle, "__dsu_migrated_bodies");
+  if (dsu_check_migrations(migrated, err, errsize) != 0) {
+    dlclose(handle);
+    goto out;
+  }
   struct request *req = &dsu_req;
+  req->migrated = migrated;
   req->handle = handle;
   snprintf(req->load_name, sizeof req->load_name, "%s", load_name);
   req->info = info;

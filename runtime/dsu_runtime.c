@@ -121,14 +121,21 @@ static int word_swap(uint32_t *word, uint32_t from, uint32_t to) {
  *   DSU_TEST_UPDATE_AT=K DSU_TEST_PATCH=P
  *                                    apply P at the K-th update point, as
  *                                    `dsu apply` would, but synchronously
+ *   DSU_TEST_UPDATE_AT=K1,K2 DSU_TEST_PATCH=P1 DSU_TEST_PATCH2=P2
+ *                                    a chain: P1 at the K1-th, then P2 at
+ *                                    the K2-th if P1 has committed by then
+ *                                    (as a second `dsu apply` would be
+ *                                    refused while the first is pending)
  *   DSU_TEST_FORCE_AT=all|FILE:LINE,...
  *                                    and commit it there even where it is
  *                                    unsafe, as `dsu apply --force-at` (the
  *                                    replay of `dsu verify`'s forced cases)
  * Both keep __dsu_update_pending set so that every update point is seen.
  * Read with dsu_getenv: a set-user-ID program ignores them. */
-static long test_update_at;
-static const char *test_patch;
+static long test_update_at; /* the K of the update last requested; > 0: on */
+static long test_at[2];     /* the visits that request each update */
+static const char *test_patches[2];
+static int test_nupdates, test_next; /* how many; the next to request */
 static const char *test_force_at;
 static const char *test_count_file;
 static long test_reached;
@@ -143,14 +150,20 @@ static void test_write_count(void) {
 
 static void test_update_point(const char *file, int line) {
   long n = __atomic_add_fetch(&test_reached, 1, __ATOMIC_RELAXED);
-  if (n != test_update_at)
+  if (test_next >= test_nupdates || n != test_at[test_next])
     return;
+  const char *test_patch = test_patches[test_next++];
   char err[1024];
   pthread_mutex_lock(&dsu_lock);
   int idle = dsu_req.state == REQ_NONE;
   pthread_mutex_unlock(&dsu_lock);
   if (!idle)
     return;
+  /* The first patch of a chain committed: its symbols become global, as
+   * the control thread makes them after `dsu apply`, for the next patch
+   * to bind to (the new storage of a global it changed, its new bodies). */
+  if (test_next > 1 && dsu_req.load_name[0])
+    dsu_make_patch_global(dsu_req.load_name);
   int fd = open(test_patch, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0 || dsu_load_patch(fd, test_patch, err, sizeof err) != 0) {
     if (fd < 0)
@@ -162,6 +175,7 @@ static void test_update_point(const char *file, int line) {
     _exit(97);
   }
   close(fd);
+  test_update_at = n;
   pthread_mutex_lock(&dsu_lock);
   snprintf(dsu_req.name, sizeof dsu_req.name, "%s", test_patch);
   snprintf(dsu_req.force, sizeof dsu_req.force, "%s",
@@ -436,12 +450,14 @@ DSU_EXPORT void __dsu_update_point(const char *file, int line) {
     dsu_nhistory++;
     update_count++;
     keep_residuals(req);
+    dsu_note_migrations(req->migrated);
     __atomic_store_n(req->word, DSU_WORD_COMMITTED, __ATOMIC_SEQ_CST);
     req->state = test_update_at > 0 ? REQ_NONE : REQ_DONE;
     if (test_update_at > 0)
       fprintf(stderr, "dsu: test: updated at update point %ld (%s)\n",
               test_update_at, req->where);
-    __atomic_store_n(&__dsu_update_pending, test_count_file ? 1 : 0,
+    __atomic_store_n(&__dsu_update_pending,
+                     test_count_file || test_next < test_nupdates ? 1 : 0,
                      __ATOMIC_RELEASE);
     dsu_event_drain_locked();
     dsu_threads_release();
@@ -492,11 +508,21 @@ __attribute__((constructor)) static void dsu_runtime_init(void) {
            dsu_built_version);
   dsu_owner_uid = geteuid();
   dsu_threads_init();
-  test_patch = dsu_getenv(DSU_ENV_TEST_PATCH);
+  test_patches[0] = dsu_getenv(DSU_ENV_TEST_PATCH);
+  test_patches[1] = dsu_getenv(DSU_ENV_TEST_PATCH2);
   test_count_file = dsu_getenv(DSU_ENV_TEST_COUNT_FILE);
   test_force_at = dsu_getenv(DSU_ENV_TEST_FORCE_AT);
-  if (test_patch && dsu_getenv(DSU_ENV_TEST_UPDATE_AT))
-    test_update_at = atol(dsu_getenv(DSU_ENV_TEST_UPDATE_AT));
+  const char *at = dsu_getenv(DSU_ENV_TEST_UPDATE_AT);
+  if (test_patches[0] && at) {
+    char *end;
+    test_at[0] = strtol(at, &end, 10);
+    test_nupdates = test_at[0] > 0;
+    if (test_nupdates && *end == ',' && test_patches[1]) {
+      test_at[1] = strtol(end + 1, NULL, 10);
+      test_nupdates += test_at[1] > test_at[0];
+    }
+    test_update_at = test_at[0] > 0 ? test_at[0] : 0;
+  }
   if (test_update_at > 0 || test_count_file) {
     __dsu_update_pending = 1;
     if (test_count_file)

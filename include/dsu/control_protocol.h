@@ -69,6 +69,7 @@ enum dsu_commit_word {
 #define DSU_ENV_TEST_COUNT_FILE "DSU_TEST_COUNT_FILE"
 #define DSU_ENV_TEST_UPDATE_AT "DSU_TEST_UPDATE_AT"
 #define DSU_ENV_TEST_PATCH "DSU_TEST_PATCH"
+#define DSU_ENV_TEST_PATCH2 "DSU_TEST_PATCH2"
 #define DSU_ENV_TEST_FORCE_AT "DSU_TEST_FORCE_AT"
 #define DSU_ENV_DISABLE "DSU_DISABLE"
 /* The directory of control sockets, for the runtime and for dsu. */

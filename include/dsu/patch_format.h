@@ -419,4 +419,110 @@ static inline int dsu_global_pointer_slot(const struct dsu_global_pointer *g,
   return v >= a && v < a + span && (!g->count || (v - a) % g->stride == 0);
 }
 
+/* ------------------------------------------------ state transfer helpers */
+
+/* The rules of the state transfer that runtime/dsu_heap.c applies and the
+ * merged programs' model of it (lib/Merge/runtime/merge_runtime.c) repeats:
+ * one definition, so that the two cannot drift apart. Each is small and
+ * inlined where the runtime's loops call it. */
+
+/* An object's tag is `want`, or `want` plus the '+' of an object with data
+ * after it. */
+static inline int dsu_tag_is(const char *tag, const char *want) {
+  if (tag == want)
+    return 1;
+  if (!tag || !want)
+    return 0;
+  size_t n = strlen(want);
+  return strncmp(tag, want, n) == 0 &&
+         (tag[n] == 0 || (tag[n] == '+' && tag[n + 1] == 0));
+}
+
+/* Whether objects tagged `tag` have data after them (a '+'). */
+static inline int dsu_tag_has_data_after(const char *tag) {
+  size_t n = tag ? strlen(tag) : 0;
+  return n && tag[n - 1] == '+';
+}
+
+/* The bytes of the pointer array at base that are in use: all of them,
+ * unless a DSU_LIVE_COUNT global of `live` counts its elements. */
+static inline size_t dsu_live_bytes(const struct dsu_live_range *live,
+                                    const char *base, size_t size) {
+  for (const struct dsu_live_range *r = live; r && r->array; r++) {
+    if (*r->array != (const void *)base)
+      continue;
+    uint64_t n = 0;
+    switch (r->count_size) {
+    case 1:
+      n = *(const uint8_t *)r->count;
+      break;
+    case 2:
+      n = *(const uint16_t *)r->count;
+      break;
+    case 4:
+      n = *(const uint32_t *)r->count;
+      break;
+    default:
+      n = *(const uint64_t *)r->count;
+      break;
+    }
+    if (n < size / sizeof(void *))
+      return (size_t)n * sizeof(void *);
+  }
+  return size;
+}
+
+/* Where byte `in` of an old element goes in its new element: 1 with *out
+ * set, or 0 where the new layout keeps no counterpart (a removed or retyped
+ * field). The element's start maps to the new start; data after an object
+ * (from old_tail; 0: none) keeps its length from new_tail. */
+static inline int dsu_new_offset(const struct dsu_field_move *moves, size_t in,
+                                 size_t old_tail, size_t new_tail,
+                                 size_t *out) {
+  if (in == 0) {
+    *out = 0;
+    return 1;
+  }
+  if (old_tail && in >= old_tail) {
+    *out = new_tail + (in - old_tail);
+    return 1;
+  }
+  for (const struct dsu_field_move *f = moves; f && f->size; f++)
+    if (in >= f->old_offset && in - f->old_offset < f->size) {
+      *out = f->new_offset + (in - f->old_offset);
+      return 1;
+    }
+  return 0;
+}
+
+/* The other way (dsu_original): where byte `in` of a new element came from,
+ * or 0 for a byte the old layout did not have. */
+static inline int dsu_old_offset(const struct dsu_field_move *moves, size_t in,
+                                 size_t old_tail, size_t new_tail,
+                                 size_t *out) {
+  if (in == 0) {
+    *out = 0;
+    return 1;
+  }
+  if (new_tail && in >= new_tail) {
+    *out = old_tail + (in - new_tail);
+    return 1;
+  }
+  for (const struct dsu_field_move *f = moves; f && f->size; f++)
+    if (in >= f->new_offset && in - f->new_offset < f->size) {
+      *out = f->old_offset + (in - f->new_offset);
+      return 1;
+    }
+  return 0;
+}
+
+/* The stride at which the pointer field f is checked in an object of `size`
+ * bytes: the object's element size if it moved (elem), else one object of
+ * the field's type or an array of them (the table gives the type's size), or
+ * one object with data after it (whole). */
+static inline size_t dsu_field_step(const struct dsu_pointer_field *f,
+                                    size_t size, size_t elem, int whole) {
+  return elem ? elem : whole || !f->elem || f->elem > size ? size : f->elem;
+}
+
 #endif /* DSU_PATCH_FORMAT_H */

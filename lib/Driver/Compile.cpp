@@ -118,8 +118,21 @@ Error driver::compileUnit(const ParsedCommand &P, const std::string &Source,
   Module &M = TU->module();
   // The loop holding an update point calls its body through a slot, so a
   // change to it takes effect at the next iteration.
-  if (P.LoopExtraction)
-    extractUpdateLoops(M);
+  if (P.LoopExtraction) {
+    const auto &Functions = TU->facts().Functions;
+    extractUpdateLoops(
+        M, [&](StringRef Fn, StringRef Local, uint64_t Size) -> std::string {
+          auto F = Functions.find(Fn.str());
+          if (F == Functions.end())
+            return "";
+          auto L = F->second.Locals.find(Local.str());
+          // A name clang gave storage of its own ("retval", a second "i" that
+          // became "i1") may be a variable's of another size: unknown then.
+          return L == F->second.Locals.end() || L->second.Size != Size
+                     ? ""
+                     : L->second.Type;
+        });
+  }
   auto Model = assignIdentities(M, TU->facts(), Source, TUName);
   if (!Model)
     return failure(Source + ": " + toString(Model.takeError()));

@@ -203,7 +203,11 @@ public:
   }
 
   bool VisitVarDecl(VarDecl *VD) {
-    if (!VD->hasGlobalStorage() || isa<ParmVarDecl>(VD))
+    if (!VD->hasGlobalStorage()) {
+      recordLocal(VD);
+      return true;
+    }
+    if (isa<ParmVarDecl>(VD))
       return true;
     if (VD->hasExternalStorage() && !VD->hasInit())
       return true; // a declaration only
@@ -230,6 +234,31 @@ public:
     place(VD->getLocation(), G.File, G.Line);
     Facts.Globals.emplace(G.IRName, G);
     return true;
+  }
+
+  /// Locals by the name clang gives their storage in the IR.
+  void recordLocal(VarDecl *VD) {
+    if (!CurrentFunction || VD->getName().empty())
+      return;
+    auto Fn = Facts.Functions.find(CurrentFunction->getNameAsString());
+    if (Fn == Facts.Functions.end())
+      return;
+    std::string Name = VD->getNameAsString();
+    if (isa<ParmVarDecl>(VD)) {
+      // Not the parameters of a function type spelled in the body.
+      if (VD->getDeclContext() != CurrentFunction)
+        return;
+      Name += ".addr";
+    }
+    std::string Type = VD->getType().getCanonicalType().getAsString();
+    uint64_t Size = VD->getType()->isIncompleteType() ||
+                            VD->getType()->isVariablyModifiedType()
+                        ? 0
+                        : Ctx.getTypeSizeInChars(VD->getType()).getQuantity();
+    auto [It, New] =
+        Fn->second.Locals.emplace(Name, ASTFacts::Function::Local{Type, Size});
+    if (!New && It->second.Type != Type)
+      It->second.Type.clear();
   }
 
   bool VisitRecordDecl(RecordDecl *RD) {

@@ -139,6 +139,10 @@ dsu::compileToIR(const std::vector<std::string> &DriverArgs,
   // information; this kind emits none into the object.
   if (CI.getCodeGenOpts().getDebugInfo() == llvm::codegenoptions::NoDebugInfo)
     CI.getCodeGenOpts().setDebugInfo(llvm::codegenoptions::LocTrackingOnly);
+  // Locals keep their names in the IR: control migration matches the
+  // locals of two versions' loop bodies by name (LoopExtraction.cpp). The
+  // body hashes number values instead of naming them (IRHash.cpp).
+  CI.getCodeGenOpts().DiscardValueNames = false;
   TU.Facts.ExtraAllocators = ExtraAllocators;
   FactsAndIRAction Action(TU.Context.get(), TU.Facts);
   if (!CI.ExecuteAction(Action))

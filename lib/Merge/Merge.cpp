@@ -62,12 +62,21 @@
 // (and into them, by the field they point into) redirected, and a place the
 // update cannot account for rolls it back, as the runtime does.
 //
+// A chain of two updates (v1 -> v2 -> v3, MergeOptions::Third): the second
+// update's patch part (buildPatchModule from v2 to v3) and transformers are
+// linked after the first's, their tables renamed NAME.u2 (the runtime's
+// names for the first update's stay), so the merge runtime commits them in
+// turn as the runtime's test mode commits two patches. The second patch's
+// references to v2's code and storage bind to the first patch's parts and
+// the old part's, as its dlopen binds them in a process updated once. The
+// first version's code and the first patch's new code are checked against
+// the second update's changes too (__dsu_merge_old_use2).
+//
 // Not modelled yet, and never approximated (a merged program must not show
 // an execution the runtime cannot have): objects of allocators the program
 // frees itself (the runtime rewrites them in place; the merged program
-// stops with status 96 saying so), a chain of two updates, the quiescence
-// of other threads, transformers that crash (the runtime catches the signal
-// and rolls back).
+// stops with status 96 saying so), the quiescence of other threads,
+// transformers that crash (the runtime catches the signal and rolls back).
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Merge/Merge.h"
@@ -155,9 +164,12 @@ StringRef baseStructName(StructType *T) {
 /// touches the representation of a type the patch changes (a field access,
 /// indexing: a GEP over it) or a global whose type it changes, a call
 /// __dsu_merge_old_use(function, what), which stops the run with an error
-/// if the update has happened (merge_runtime.c). Returns how many.
+/// if the update has happened (merge_runtime.c). In a chain, the first
+/// version's code and the second's are checked against the second update's
+/// plan too, with __dsu_merge_old_use2 (Check). Returns how many.
 unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
-                           const ProgramModel &Old) {
+                           const ProgramModel &Old,
+                           StringRef CheckName = "__dsu_merge_old_use") {
   std::map<std::string, std::string> Types; // IR struct name -> C name
   for (const PatchPlan::TypeChange &T : Plan.Types) {
     std::string Name = T.oldName();
@@ -187,8 +199,8 @@ unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
     return 0;
   LLVMContext &Ctx = M.getContext();
   PointerType *Ptr = PointerType::getUnqual(Ctx);
-  FunctionCallee Check = M.getOrInsertFunction("__dsu_merge_old_use",
-                                               Type::getVoidTy(Ctx), Ptr, Ptr);
+  FunctionCallee Check =
+      M.getOrInsertFunction(CheckName, Type::getVoidTy(Ctx), Ptr, Ptr);
   std::map<std::string, Constant *> Strings;
   auto String = [&](const std::string &S) {
     Constant *&C = Strings[S];
@@ -238,7 +250,10 @@ unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
         Sites.push_back({&I, What});
     }
     for (auto &[I, What] : Sites) {
+      // A patch's body is SYMBOL.pHASH.
       auto Info = Functions.find(F.getName().str());
+      if (Info == Functions.end())
+        Info = Functions.find(F.getName().rsplit('.').first.str());
       std::string Name =
           Info == Functions.end() ? F.getName().str() : Info->second->Name;
       CallInst *Call = CallInst::Create(Check, {String(Name), String(What)}, "",
@@ -252,8 +267,8 @@ unsigned instrumentOldUses(Module &M, const PatchPlan &Plan,
 }
 
 /// The old part: the old executable's code, as dsu-cc's link made it.
-Error linkOldPart(const Build &Old, const PatchPlan &Plan, Module &Merged,
-                  Linker &L) {
+Error linkOldPart(const Build &Old, const PatchPlan &Plan,
+                  const PatchPlan *Plan2, Module &Merged, Linker &L) {
   auto Functions = Old.Model.functionsByLinkName();
   for (const TURecord &R : Old.Records) {
     auto M = parseBitcodeFile(MemoryBufferRef(R.Bitcode, R.Model.TU),
@@ -274,6 +289,8 @@ Error linkOldPart(const Build &Old, const PatchPlan &Plan, Module &Merged,
         },
         /*OnlyPossiblyActive=*/true);
     instrumentOldUses(**M, Plan, Old.Model);
+    if (Plan2)
+      instrumentOldUses(**M, *Plan2, Old.Model, "__dsu_merge_old_use2");
     SlotOptions Opts = executableSlotOptions(R.Model);
     Opts.PIC = false;
     installSlots(**M, Opts);
@@ -283,9 +300,10 @@ Error linkOldPart(const Build &Old, const PatchPlan &Plan, Module &Merged,
   return Error::success();
 }
 
-/// Renames the definitions of Part that Merged defines too (NAME.v2,
-/// internal), so that each part reaches its own.
-void renameClashes(Module &Part, const Module &Merged) {
+/// Renames the definitions of Part that Merged defines too (NAME plus
+/// Suffix, internal), so that each part reaches its own.
+void renameClashes(Module &Part, const Module &Merged,
+                   StringRef Suffix = ".v2") {
   std::vector<GlobalValue *> Clashes;
   for (GlobalValue &GV : Part.global_values())
     if (!GV.isDeclaration() && !GV.hasLocalLinkage() &&
@@ -294,17 +312,34 @@ void renameClashes(Module &Part, const Module &Merged) {
         if (!Other->isDeclaration())
           Clashes.push_back(&GV);
   for (GlobalValue *GV : Clashes) {
-    GV->setName(GV->getName() + ".v2");
+    GV->setName(GV->getName() + Suffix);
     GV->setLinkage(GlobalValue::InternalLinkage);
   }
 }
 
+/// The second update of a chain: its patch's and transformers' tables
+/// (which the first update's have under the same names) become NAME.u2,
+/// where merge_runtime.c looks for them.
+void suffixSecondUpdateTables(Module &M) {
+  for (const char *Table :
+       {"__dsu_patch_info", "__dsu_points", "__dsu_base_sites",
+        "__dsu_changed_names", "__dsu_residuals", "__dsu_global_xforms",
+        "__dsu_hooks", "__dsu_global_inits", "__dsu_type_xforms",
+        "__dsu_pointer_fields", "__dsu_global_pointers", "__dsu_live_ranges"})
+    if (GlobalValue *GV = M.getNamedValue(Table); GV && !GV->isDeclaration())
+      GV->setName(std::string(Table) + ".u2");
+}
+
 /// __dsu_merge_points: {file, line} of each old update point, NULL-ended;
-/// __dsu_merge_force_at: the points forced (--force-at).
+/// __dsu_merge_force_at: the points forced (--force-at);
+/// __dsu_merge_updates: how many updates the program holds (1, or 2).
 void addMergePoints(Module &M,
                     const std::vector<PatchPlan::PointSafety> &Points,
-                    StringRef ForceAt) {
+                    StringRef ForceAt, unsigned Updates) {
   LLVMContext &Ctx = M.getContext();
+  new GlobalVariable(
+      M, Type::getInt32Ty(Ctx), true, GlobalValue::ExternalLinkage,
+      ConstantInt::get(Type::getInt32Ty(Ctx), Updates), "__dsu_merge_updates");
   Constant *Force = ConstantDataArray::getString(Ctx, ForceAt);
   new GlobalVariable(M, Force->getType(), true, GlobalValue::ExternalLinkage,
                      Force, "__dsu_merge_force_at");
@@ -390,6 +425,73 @@ Error dsu::checkMergeInputs(const Build &Old, const Build &New,
   return Error::success();
 }
 
+namespace {
+
+/// One update's code: the patch part (buildPatchModule) and its
+/// transformers compiled (null without any).
+struct UpdateParts {
+  std::unique_ptr<Module> Patch, Transformers;
+};
+
+Expected<UpdateParts>
+buildUpdateParts(const Build &Old, const Build &New, const PatchPlan &Plan,
+                 const std::string &TransformersIn, const MergeOptions &Opts,
+                 LLVMContext &Ctx, const std::string &Dir, StringRef Name) {
+  PatchBuildOptions PO;
+  PO.TransformersIn = TransformersIn;
+  PO.IncludeDir = Opts.IncludeDir;
+  PO.AllowPartial = Opts.AllowPartial;
+  PO.AllowStateLoss = Opts.AllowStateLoss;
+  auto PatchPart = buildPatchModule(Old, New, Plan, PO, Ctx,
+                                    /*ForSharedObject=*/false);
+  if (!PatchPart)
+    return PatchPart.takeError();
+  auto Source = patchTransformers(Old, New, Plan, PO);
+  if (!Source)
+    return Source.takeError();
+  UpdateParts Parts;
+  Parts.Patch = std::move(*PatchPart);
+  if (Source->empty())
+    return std::move(Parts);
+  std::vector<std::string> CFlags = patchCodegenOptions(New.Model);
+  CFlags.push_back("-I" + Opts.IncludeDir);
+  auto M = compileC(*Source, Name, Dir, CFlags, Ctx,
+                    TransformersIn.empty()
+                        ? std::string("the generated transformers")
+                        : "the transformers file " + TransformersIn);
+  if (!M)
+    return M.takeError();
+  // C names of the new version's functions and globals, bound to their
+  // identity symbols as `dsu patch` binds them.
+  std::map<std::string, std::string> Names = transformerNames(New.Model);
+  for (GlobalValue &GV : (*M)->global_values())
+    if (GV.isDeclaration())
+      if (auto It = Names.find(GV.getName().str());
+          It != Names.end() && It->second != GV.getName())
+        GV.setName(It->second);
+  Parts.Transformers = std::move(*M);
+  return std::move(Parts);
+}
+
+/// Checks the --force-at points against Points.
+Error checkForceAt(StringRef ForceAt,
+                   const std::vector<PatchPlan::PointSafety> &Points) {
+  if (ForceAt.empty() || ForceAt == "all")
+    return Error::success();
+  for (StringRef Point : split(ForceAt, ',')) {
+    auto [File, Line] = Point.rsplit(':');
+    if (llvm::none_of(Points, [&](const PatchPlan::PointSafety &P) {
+          return sys::path::filename(P.File) == File &&
+                 std::to_string(P.Line) == Line;
+        }))
+      return failure("--force-at " + Point +
+                     ": the old version has no update point there");
+  }
+  return Error::success();
+}
+
+} // namespace
+
 Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
                                          const MergeOptions &Opts) {
   if (Error E = checkMergeInputs(Old, New, Opts))
@@ -397,31 +499,27 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
   MergedProgram Out;
   Out.Plan = diffModels(Old.Model, New.Model);
   Out.Points = mergeUpdatePoints(Out.Plan);
-  if (!Opts.ForceAt.empty() && Opts.ForceAt != "all")
-    for (StringRef Point : split(StringRef(Opts.ForceAt), ',')) {
-      auto [File, Line] = Point.rsplit(':');
-      if (llvm::none_of(Out.Points, [&](const PatchPlan::PointSafety &P) {
-            return sys::path::filename(P.File) == File &&
-                   std::to_string(P.Line) == Line;
+  if (Opts.Third) {
+    // A chain: the second update goes from New to Third, checked as a
+    // merge of those two is.
+    MergeOptions Second = Opts;
+    Second.PatchFile = Opts.PatchFile2;
+    Second.TransformersIn = Opts.TransformersIn2;
+    if (Error E = checkMergeInputs(New, *Opts.Third, Second))
+      return std::move(E);
+    Out.Plan2 = diffModels(New.Model, Opts.Third->Model);
+    // The points only the second version has are numbered after the first
+    // version's (dsu_merge_choose's `point`).
+    for (const PatchPlan::PointSafety &P : mergeUpdatePoints(*Out.Plan2))
+      if (llvm::none_of(Out.Points, [&](const PatchPlan::PointSafety &Q) {
+            return Q.File == P.File && Q.Line == P.Line;
           }))
-        return failure("--force-at " + Point +
-                       ": the old version has no update point there");
-    }
+        Out.Points.push_back(P);
+  }
+  if (Error E = checkForceAt(Opts.ForceAt, Out.Points))
+    return std::move(E);
   Out.Ctx = std::make_unique<LLVMContext>();
   LLVMContext &Ctx = *Out.Ctx;
-
-  PatchBuildOptions PO;
-  PO.TransformersIn = Opts.TransformersIn;
-  PO.IncludeDir = Opts.IncludeDir;
-  PO.AllowPartial = Opts.AllowPartial;
-  PO.AllowStateLoss = Opts.AllowStateLoss;
-  auto PatchPart = buildPatchModule(Old, New, Out.Plan, PO, Ctx,
-                                    /*ForSharedObject=*/false);
-  if (!PatchPart)
-    return PatchPart.takeError();
-  auto Source = patchTransformers(Old, New, Out.Plan, PO);
-  if (!Source)
-    return Source.takeError();
 
   auto Tmp = TempDir::create("dsu-merge");
   if (!Tmp)
@@ -429,27 +527,28 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
   std::string Dir = Opts.KeepDir.empty() ? Tmp->path() : Opts.KeepDir;
   if (!Opts.KeepDir.empty())
     sys::fs::create_directories(Dir);
-  std::vector<std::string> CFlags = patchCodegenOptions(New.Model);
-  CFlags.push_back("-I" + Opts.IncludeDir);
-
-  std::unique_ptr<Module> Transformers;
-  if (!Source->empty()) {
-    auto M = compileC(*Source, "transformers", Dir, CFlags, Ctx,
-                      Opts.TransformersIn.empty()
-                          ? std::string("the generated transformers")
-                          : "the transformers file " + Opts.TransformersIn);
-    if (!M)
-      return M.takeError();
-    Transformers = std::move(*M);
-    // C names of the new version's functions and globals, bound to their
-    // identity symbols as `dsu patch` binds them.
-    std::map<std::string, std::string> Names = transformerNames(New.Model);
-    for (GlobalValue &GV : Transformers->global_values())
-      if (GV.isDeclaration())
-        if (auto It = Names.find(GV.getName().str());
-            It != Names.end() && It->second != GV.getName())
-          GV.setName(It->second);
+  auto First = buildUpdateParts(Old, New, Out.Plan, Opts.TransformersIn, Opts,
+                                Ctx, Dir, "transformers");
+  if (!First)
+    return First.takeError();
+  std::optional<UpdateParts> Second;
+  if (Opts.Third) {
+    auto Parts =
+        buildUpdateParts(New, *Opts.Third, *Out.Plan2, Opts.TransformersIn2,
+                         Opts, Ctx, Dir, "transformers2");
+    if (!Parts)
+      return Parts.takeError();
+    Second = std::move(*Parts);
+    // The first update's new code is old code for the second.
+    instrumentOldUses(*First->Patch, *Out.Plan2, New.Model,
+                      "__dsu_merge_old_use2");
+    suffixSecondUpdateTables(*Second->Patch);
+    if (Second->Transformers)
+      suffixSecondUpdateTables(*Second->Transformers);
   }
+  const Build &Last = Opts.Third ? *Opts.Third : New;
+  std::vector<std::string> CFlags = patchCodegenOptions(Last.Model);
+  CFlags.push_back("-I" + Opts.IncludeDir);
   auto Runtime = compileC(EmbeddedMergeRuntime, "merge_runtime", Dir, CFlags,
                           Ctx, "the merge runtime");
   if (!Runtime)
@@ -457,17 +556,36 @@ Expected<MergedProgram> dsu::mergeBuilds(const Build &Old, const Build &New,
 
   Out.Module = std::make_unique<Module>("dsu-merged", Ctx);
   Linker L(*Out.Module);
-  if (Error E = linkOldPart(Old, Out.Plan, *Out.Module, L))
+  if (Error E = linkOldPart(Old, Out.Plan, Out.Plan2 ? &*Out.Plan2 : nullptr,
+                            *Out.Module, L))
     return std::move(E);
-  renameClashes(**PatchPart, *Out.Module);
-  if (L.linkInModule(std::move(*PatchPart)))
-    return failure("cannot link the new version's code");
-  if (Transformers) {
-    renameClashes(*Transformers, *Out.Module);
-    if (L.linkInModule(std::move(Transformers)))
-      return failure("cannot link the transformers");
+  // Each part after the old one reaches its own definitions of what it
+  // shares a name with (NAME.v2 in the first update's parts, NAME.v3 in the
+  // second's).
+  auto LinkPart = [&](std::unique_ptr<Module> Part, StringRef Suffix,
+                      const Twine &What) -> Error {
+    if (!Part)
+      return Error::success();
+    renameClashes(*Part, *Out.Module, Suffix);
+    if (L.linkInModule(std::move(Part)))
+      return failure("cannot link " + What);
+    return Error::success();
+  };
+  if (Error E =
+          LinkPart(std::move(First->Patch), ".v2", "the new version's code"))
+    return std::move(E);
+  if (Error E =
+          LinkPart(std::move(First->Transformers), ".v2", "the transformers"))
+    return std::move(E);
+  if (Second) {
+    if (Error E = LinkPart(std::move(Second->Patch), ".v3",
+                           "the third version's code"))
+      return std::move(E);
+    if (Error E = LinkPart(std::move(Second->Transformers), ".v3",
+                           "the second update's transformers"))
+      return std::move(E);
   }
-  addMergePoints(*Out.Module, Out.Points, Opts.ForceAt);
+  addMergePoints(*Out.Module, Out.Points, Opts.ForceAt, Second ? 2 : 1);
   (*Runtime)->setTargetTriple(Out.Module->getTargetTriple());
   (*Runtime)->setDataLayout(Out.Module->getDataLayout());
   if (L.linkInModule(std::move(*Runtime)))

@@ -20,12 +20,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeInfo, Name, IsUnion, Size,
                                                 Align, Fields, Hash, File, Line,
                                                 Definition, Aliases, IsSystem)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TypeUse, Line, Type, Kind)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FunctionInfo, Name, IsStatic,
-                                                Symbol, Signature, BodyHash,
-                                                Managed, File, Line, Callees,
-                                                Globals, AddressTaken,
-                                                IndirectCalls, DirectCalls,
-                                                TypesUsed, TypeUses)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoopArg, Name, Layout, CType,
+                                                Init, Local, UsedAfter)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    FunctionInfo, Name, IsStatic, Symbol, Signature, BodyHash, Managed, File,
+    Line, Callees, Globals, AddressTaken, IndirectCalls, DirectCalls, TypesUsed,
+    TypeUses, LoopArgs, LoopExits)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GlobalInfo, Name, IsStatic,
                                                 IsConst, Symbol, Type, TypeHash,
                                                 InitHash, Size, File, Line,
@@ -176,6 +176,14 @@ std::string ProgramModel::dump() const {
         OS << "    calls " << Callee << "\n";
       for (const std::string &G : F.Globals)
         OS << "    uses " << G << "\n";
+      // In argument order: the order the loop passes them in.
+      for (const LoopArg &A : F.LoopArgs)
+        OS << "    loop-arg " << (A.Local ? "local " : "value ")
+           << (A.Name.empty() ? "-" : A.Name) << " \"" << A.CType << "\" "
+           << A.Layout << (A.UsedAfter ? " used-after" : "")
+           << (A.Init.empty() ? "" : " init=" + A.Init) << "\n";
+      for (const std::string &E : F.LoopExits)
+        OS << "    loop-exit " << E << "\n";
     }
     for (const GlobalInfo &G : C.Globals)
       OS << "  global " << G.Name << (G.IsStatic ? " static" : "")

@@ -1,5 +1,6 @@
 #include "dsu/Patch/Diff.h"
 #include "dsu/Analysis/UpdateReach.h"
+#include "dsu/Patch/LoopMigration.h"
 #include "dsu/Support/Hash.h"
 
 #include "llvm/Support/Path.h"
@@ -573,13 +574,17 @@ void diffGlobals(const ProgramModel &Old, const ProgramModel &New,
 
 /// Loops that would keep running old code for good: the function holding
 /// an update point (an extracted loop body) that the new build replaces
-/// with another function or drops.
-void findPartials(const ProgramModel &Old, PatchPlan &Plan) {
+/// with another function or drops. A loop body whose new version can take
+/// over the running loop is migrated instead (LoopMigration.cpp).
+void findPartials(const ProgramModel &Old, const ProgramModel &New,
+                  PatchPlan &Plan) {
   using FK = PatchPlan::FunctionChangeKind;
   std::map<std::string, const PatchPlan::FunctionChange *> ByOldSymbol;
   for (const PatchPlan::FunctionChange &C : Plan.Functions)
     if (C.Kind == FK::SignatureChanged || C.Kind == FK::Removed)
       ByOldSymbol[C.OldSymbol] = &C;
+  auto OldFunctions = Old.functionsBySymbol();
+  auto NewFunctions = New.functionsBySymbol();
   std::set<std::string> Seen;
   for (const TUModel &TU : Old.TUs)
     for (const UpdatePointInfo &U : TU.UpdatePoints) {
@@ -587,18 +592,34 @@ void findPartials(const ProgramModel &Old, PatchPlan &Plan) {
       if (It == ByOldSymbol.end() || !Seen.insert(U.Function).second)
         continue;
       const PatchPlan::FunctionChange &C = *It->second;
-      std::string Loop = C.Name.find(".loop") != std::string::npos
-                             ? "the loop body " + C.Name
-                             : "function " + C.Name;
+      bool IsLoop = C.Name.find(".loop") != std::string::npos;
+      std::string File = llvm::sys::path::filename(U.File).str();
+      std::string WhyNot;
+      if (IsLoop && C.Kind == FK::SignatureChanged) {
+        auto O = OldFunctions.find(C.OldSymbol);
+        auto N = NewFunctions.find(C.NewSymbol);
+        if (O != OldFunctions.end() && N != NewFunctions.end())
+          if (auto M = planLoopMigration(*O->second, *N->second, WhyNot)) {
+            M->File = File;
+            M->Line = U.Line;
+            Plan.Migrations.push_back(std::move(*M));
+            continue;
+          }
+      }
+      std::string Loop =
+          IsLoop ? "the loop body " + C.Name : "function " + C.Name;
       Plan.Partials.push_back(
-          {C.Name, llvm::sys::path::filename(U.File).str(), U.Line,
+          {C.Name, File, U.Line,
            Loop + ", which holds this update point, " +
                (C.Kind == FK::Removed
                     ? std::string("is gone from the new build")
-                    : "became a new function ('" + C.OldSignature +
-                          "' -> '" + C.NewSignature + "')") +
+                    : "became a new function ('" + C.OldSignature + "' -> '" +
+                          C.NewSignature + "')") +
                ": the running loop keeps calling its old body, and the "
-               "new one runs only when its caller is entered again"});
+               "new one runs only when its caller is entered again" +
+               (WhyNot.empty() ? std::string()
+                               : " (it cannot take over the running loop: " +
+                                     WhyNot + ")")});
     }
 }
 
@@ -789,7 +810,7 @@ PatchPlan dsu::diffModels(const ProgramModel &Old, const ProgramModel &New) {
   diffFunctions(Old, New, Plan);
   diffGlobals(Old, New, Plan);
   Plan.Types = diffTypes(Old, New);
-  findPartials(Old, Plan);
+  findPartials(Old, New, Plan);
   findPinnedTypes(Old, Plan);
   classifyUntypedPointers(Old, Plan);
   refuseTrailingObjects(Old, New, Plan);
@@ -847,6 +868,7 @@ std::string PatchPlan::dump() const {
   Count(Removed, "function removed", "functions removed");
   Count(Globals.size(), "global changed", "globals changed");
   Count(Types.size(), "type changed", "types changed");
+  Count(Migrations.size(), "running loop migrated", "running loops migrated");
   Count(Unsafe, "place where the update must wait",
         "places where the update must wait");
   if (InSomeContexts)
@@ -903,6 +925,8 @@ std::string PatchPlan::dump() const {
        << " instead, which would start from its initialiser\n";
   for (const Partial &P : Partials)
     OS << "partial " << P.File << ":" << P.Line << ": " << P.Why << "\n";
+  for (const LoopMigration &M : Migrations)
+    OS << "migrated " << M.File << ":" << M.Line << ": " << M.message() << "\n";
   for (const UntypedSlot &U : UntypedSlots)
     OS << "untyped " << U.Place << ": " << U.Why
        << "; what it holds there is redirected\n";
@@ -973,6 +997,20 @@ std::string PatchPlan::toJSON() const {
                             {"file", P.File},
                             {"line", P.Line},
                             {"why", P.Why}});
+  J["migrated"] = nlohmann::json::array();
+  for (const LoopMigration &M : Migrations) {
+    auto Locals = nlohmann::json::array();
+    for (const LoopMigration::Local &L : M.Args)
+      Locals.push_back({{"name", L.Name},
+                        {"old_type", L.OldType},
+                        {"new_type", L.NewType},
+                        {"moved", L.Moved},
+                        {"init", L.Init}});
+    J["migrated"].push_back({{"function", M.Loop},
+                             {"file", M.File},
+                             {"line", M.Line},
+                             {"locals", Locals}});
+  }
   J["pinned"] = nlohmann::json::array();
   for (const Pinned &P : PinnedTypes)
     J["pinned"].push_back({{"type", P.Type}, {"where", P.Where}});

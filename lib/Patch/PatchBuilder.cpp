@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/GlobalInits.h"
+#include "dsu/Patch/LoopMigration.h"
 #include "dsu/Patch/PatchFile.h"
 #include "dsu/Patch/Transformers.h"
 #include "dsu/Support/Error.h"
@@ -236,6 +237,19 @@ void addPatchInfo(Module &M, const std::map<std::string, std::string> &Bodies,
   IdList(Plan.BaseSites, "__dsu_base_sites")
       ->setLinkage(GlobalValue::ExternalLinkage);
   NameList(Plan.ChangedNames, "__dsu_changed_names")
+      ->setLinkage(GlobalValue::ExternalLinkage);
+  // The loop bodies this patch takes running loops away from, each with the
+  // body it gives them and the loop's name for messages: the runtime refuses it
+  // where such a loop already runs through an earlier patch's adapter
+  // (runtime/dsu_loops.c).
+  std::vector<std::string> Migrated;
+  for (const PatchPlan::LoopMigration &L : Plan.Migrations) {
+    Migrated.push_back(L.OldSymbol);
+    Migrated.push_back(L.NewSymbol);
+    Migrated.push_back(L.Loop + " (" + L.File + ":" + std::to_string(L.Line) +
+                       ")");
+  }
+  NameList(Migrated, "__dsu_migrated_bodies")
       ->setLinkage(GlobalValue::ExternalLinkage);
 }
 
@@ -518,7 +532,14 @@ dsu::buildPatchModule(const Build &Old, const Build &New, const PatchPlan &Plan,
       ".p" + toHex(hashString(Plan.BaseVersion + Plan.TargetVersion), 8);
   SO.PIC = ForSharedObject;
   SO.PlainAliases = false;
+  // Running loops whose body became a new function are taken over by it
+  // through an adapter bound to the old body's slot (LoopMigration.cpp).
+  auto Adapters = addLoopMigrationAdapters(*Merged, Plan);
   auto Bodies = installSlots(*Merged, SO);
+  for (const auto &[OldSymbol, Adapter] : Adapters) {
+    Bodies[OldSymbol] = Adapter;
+    S.Rebind.insert(OldSymbol);
+  }
   addPatchInfo(*Merged, Bodies, S, Plan);
   addGlobalInits(*Merged, Old, Plan, S.Warnings);
   if (ForSharedObject)

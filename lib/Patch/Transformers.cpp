@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/Transformers.h"
+#include "dsu/Patch/LoopMigration.h"
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Support/Error.h"
 
@@ -163,6 +164,7 @@ private:
   void emitGlobalPointers();
   Error emitLiveRanges();
   void emitHooks();
+  Error emitLoopMigrations();
 
   /// parseType, knowing the program's records by every name.
   CType typeOf(StringRef T) const {
@@ -857,6 +859,81 @@ void Generator::emitHooks() {
   Out += "const struct dsu_hooks __dsu_hooks = {0, 0};\n";
 }
 
+/// Control migration (LoopMigration.cpp): for each running loop whose body
+/// became a new function, the block that holds the locals the new body needs
+/// in another form or that are new, its layout for the patch's adapter, and
+/// the local-state transformer that fills it once from the old frame.
+Error Generator::emitLoopMigrations() {
+  for (const PatchPlan::LoopMigration &M : Plan.Migrations) {
+    std::string Name = loopMigrationName(M);
+    auto Local = [](const std::string &IRName) {
+      StringRef N = IRName;
+      N.consume_back(".addr");
+      return N.str();
+    };
+    for (const PatchPlan::LoopMigration::Local &L : M.Args) {
+      if (!L.Moved)
+        continue;
+      if (CType NT = typeOf(L.NewType);
+          NT.isRecord() && NewTypes.count(NT.Base))
+        if (Error E = declare(NT.Base, false))
+          return E;
+      if (CType OT = typeOf(L.OldType);
+          L.OldArg >= 0 && OT.isRecord() && OldTypes.count(OT.Base))
+        if (Error E = declare(newNameOf(OT.Base), true))
+          return E;
+    }
+    Out += "\n/* Control migration: the running loop " + M.Loop + " (" +
+           M.File + ":" + std::to_string(M.Line) +
+           ") goes on with the new body\n * at its next turn. The locals in "
+           "this block live there from then on;\n * the function below fills "
+           "it once from the old frame's locals (edit it\n * to convert them). "
+           "The other locals stay in the old frame. */\n";
+    Out += "struct " + Name + " {\n";
+    bool Any = false;
+    for (const PatchPlan::LoopMigration::Local &L : M.Args)
+      if (L.Moved) {
+        Out += "  __typeof__(" + L.NewType + ") " + Local(L.Name) + ";\n";
+        Any = true;
+      }
+    if (!Any)
+      Out += "  char unused;\n";
+    // Hidden: patches' symbols become global once committed, and a later
+    // patch's adapter must find its own.
+    Out += "};\n__attribute__((visibility(\"hidden\")))\nconst unsigned long " +
+           Name + "_layout[] = {sizeof(struct " + Name + ")";
+    for (const PatchPlan::LoopMigration::Local &L : M.Args)
+      Out += L.Moved ? ", offsetof(struct " + Name + ", " + Local(L.Name) + ")"
+                     : std::string(", 0");
+    Out += "};\n__attribute__((visibility(\"hidden\")))\nint " + Name +
+           "(void *__dsu_block, void **__dsu_old) {\n";
+    Out += "  struct " + Name + " *__dsu_to = __dsu_block;\n";
+    for (const PatchPlan::LoopMigration::Local &L : M.Args) {
+      if (!L.Moved)
+        continue;
+      std::string To = "__dsu_to->" + Local(L.Name);
+      if (L.OldArg >= 0) {
+        std::string OldType = renameOld(L.OldType);
+        std::string From = "__dsu_old_" + Local(L.Name);
+        Out += "  __typeof__(" + OldType + ") *" + From + " = __dsu_old[" +
+               std::to_string(L.OldArg) + "];\n";
+        Out += copy(To, "(*" + From + ")", L.NewType, OldType, 0);
+      } else if (L.Init == "?") {
+        Out += "  /* " + todoMarker().str() + " " + Local(L.Name) +
+               ": the new version sets this new local with code before its "
+               "loop: write its value here and delete this line */\n";
+      } else if (!L.Init.empty()) {
+        Out += "  " + To + " = " + L.Init + ";\n";
+      } else {
+        Out += "  /* " + Local(L.Name) +
+               ": a new local that nothing sets before the loop: zero */\n";
+      }
+    }
+    Out += "  (void)__dsu_to;\n  (void)__dsu_old;\n  return 0;\n}\n";
+  }
+  return Error::success();
+}
+
 /// The transformers file, section by section, in the order a reader meets
 /// them: definitions, transformers, then the tables the runtime reads.
 Expected<std::string> Generator::run() {
@@ -864,6 +941,8 @@ Expected<std::string> Generator::run() {
   if (Error E = emitDefinitions())
     return E;
   emitTypeTransformers();
+  if (Error E = emitLoopMigrations())
+    return E;
   auto GlobalTable = emitGlobalTransformers();
   if (!GlobalTable)
     return GlobalTable.takeError();
@@ -885,7 +964,7 @@ StringRef dsu::transformersMarker() {
 }
 
 bool dsu::needsStateTransformation(const PatchPlan &Plan) {
-  if (!Plan.Types.empty())
+  if (!Plan.Types.empty() || !Plan.Migrations.empty())
     return true;
   for (const PatchPlan::GlobalChange &G : Plan.Globals)
     if (G.Kind == PatchPlan::GlobalChangeKind::TypeChanged)

@@ -219,8 +219,8 @@ void Executor::layOutGlobals(ExecutionState &S) {
     FuncByAddr[A] = &F;
   }
   for (const GlobalVariable &G : M.globals()) {
-    // An undefined weak declaration is null, as the linker makes it (the
-    // merge runtime tests its optional tables so).
+    // An undefined weak declaration is null, as the native link makes it:
+    // programs test its address (the merge runtime's optional tables).
     if (G.isDeclaration() && G.hasExternalWeakLinkage()) {
       GlobalAddrs[&G] = 0;
       continue;
@@ -232,7 +232,7 @@ void Executor::layOutGlobals(ExecutionState &S) {
   }
   for (const GlobalVariable &G : M.globals()) {
     if (!GlobalAddrs[&G])
-      continue;
+      continue; /* an undefined weak declaration */
     MemObject &O = S.Mem.writable(GlobalAddrs[&G]);
     O.ReadOnly = G.isConstant();
     if (!G.hasInitializer())

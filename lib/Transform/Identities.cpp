@@ -123,6 +123,27 @@ Expected<TUModel> dsu::assignIdentities(Module &M, const ASTFacts &Facts,
       Info.Signature +=
           " frame(" +
           F.getFnAttribute("dsu-loop-frame").getValueAsString().str() + ")";
+    if (F.hasFnAttribute("dsu-loop-args")) {
+      SmallVector<StringRef, 8> Lines;
+      F.getFnAttribute("dsu-loop-args")
+          .getValueAsString()
+          .split(Lines, '\n', -1, /*KeepEmpty=*/false);
+      for (StringRef Line : Lines) {
+        SmallVector<StringRef, 6> Parts;
+        Line.split(Parts, '|', 5);
+        if (Parts.size() != 6)
+          continue;
+        Info.LoopArgs.push_back({Parts[1].str(), Parts[2].str(), Parts[5].str(),
+                                 Parts[4].str(), Parts[0] == "local",
+                                 Parts[3] == "1"});
+      }
+      SmallVector<StringRef, 8> Exits;
+      F.getFnAttribute("dsu-loop-exits")
+          .getValueAsString()
+          .split(Exits, '\n', -1, /*KeepEmpty=*/false);
+      for (StringRef E : Exits)
+        Info.LoopExits.push_back(E.str());
+    }
     if (Fact != Facts.Functions.end()) {
       Info.File = Fact->second.File;
       Info.Line = Fact->second.Line;

@@ -1,4 +1,5 @@
-//===- LoopExtraction.cpp - loops with update points, one call per turn -----===//
+//===- LoopExtraction.cpp - loops with update points, one call per turn
+//-----===//
 //
 // The function that holds an update point, typically the one with the main
 // loop, is on the stack for as long as the program runs, so a change to it
@@ -20,12 +21,33 @@
 // frame: the change then waits for the next call of the enclosing function,
 // as without extraction.
 //
+// Control migration (Kitsune's approach) lets the new body take over such a
+// running loop after all: the patch rebinds the old body's slot to an
+// adapter that keeps the locals the new body needs in another form in a
+// block of its own, filled once from the old frame by a local-state
+// transformer (lib/Patch/LoopMigration.cpp). For that the body is described
+// here, while the enclosing function is at hand ("dsu-loop-args" and
+// "dsu-loop-exits", read into the model by Identities.cpp):
+//  - each argument: the local it points to by name (clang's names are kept,
+//    see ClangFrontend.cpp) and C type, whether the enclosing function uses
+//    it again once it has called the body (then the old code after the loop
+//    or in its header reads it, and it cannot move to the block), and the
+//    constant it is initialised with before the loop, if any ("?" when the
+//    initialiser is not a constant);
+//  - each exit: the value the body returns for it and where it leads in the
+//    enclosing function: "continue" for the next turn, "return:" and the
+//    stores of a `return` in the loop, "after:" and a text of the code after
+//    the loop, so that two versions' bodies can be checked to mean the same
+//    by each value.
+//
 //===----------------------------------------------------------------------===//
 #include "dsu/Transform/Transform.h"
 
 #include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/CFG.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/CodeExtractor.h"
 
@@ -66,9 +88,190 @@ std::string frameText(Function &Body) {
   }
   return S;
 }
+
+/// Where a value that the body returns leads in the enclosing function: the
+/// next turn, or a short text of the code there (following blocks that only
+/// branch on), which two versions share when the exit means the same.
+std::string exitText(BasicBlock *Target, BasicBlock *Header) {
+  for (int Hops = 0; Hops < 4 && Target != Header; ++Hops) {
+    auto *Br = dyn_cast<BranchInst>(Target->getFirstNonPHIOrDbgOrLifetime());
+    if (!Br || Br->isConditional())
+      break;
+    Target = Br->getSuccessor(0);
+  }
+  if (Target == Header)
+    return "continue";
+  std::string S;
+  auto Name = [](const Value *V) -> std::string {
+    if (auto *C = dyn_cast<ConstantInt>(V))
+      return std::to_string(C->getSExtValue());
+    return V->hasName() ? V->getName().str() : "_";
+  };
+  // A `return` in the loop: the block only stores the value to return (and
+  // clang's cleanup slot) and branches on to the function's return.
+  bool Returns = false, OnlyStores = true;
+  for (Instruction &I : *Target) {
+    if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd() ||
+        I.isTerminator())
+      continue;
+    auto *St = dyn_cast<StoreInst>(&I);
+    OnlyStores &= St != nullptr;
+    Returns |= St && St->getPointerOperand()->getName() == "retval";
+  }
+  S = Returns && OnlyStores ? "return:" : "after:";
+  for (Instruction &I : *Target) {
+    if (isa<DbgInfoIntrinsic>(I) || I.isLifetimeStartOrEnd())
+      continue;
+    S += I.getOpcodeName();
+    if (auto *St = dyn_cast<StoreInst>(&I))
+      S += " " + Name(St->getValueOperand()) + " " +
+           Name(St->getPointerOperand());
+    else if (auto *Ld = dyn_cast<LoadInst>(&I))
+      S += " " + Name(Ld->getPointerOperand());
+    else if (auto *CB = dyn_cast<CallBase>(&I))
+      S += " " + (CB->getCalledFunction()
+                      ? CB->getCalledFunction()->getName().str()
+                      : std::string("indirect"));
+    S += ";";
+  }
+  return S;
+}
+
+/// The exits of the body that Call calls, by the value it returns
+/// ("default" for the switch's default), each "VALUE=WHERE".
+std::string exitsText(CallInst *Call, BasicBlock *Header) {
+  std::vector<std::string> Exits;
+  Instruction *Term = Call->getParent()->getTerminator();
+  if (auto *Sw = dyn_cast<SwitchInst>(Term); Sw && Sw->getCondition() == Call) {
+    Exits.push_back("default=" + exitText(Sw->getDefaultDest(), Header));
+    for (auto &Case : Sw->cases())
+      Exits.push_back(std::to_string(Case.getCaseValue()->getZExtValue()) +
+                      "=" + exitText(Case.getCaseSuccessor(), Header));
+  } else if (auto *Br = dyn_cast<BranchInst>(Term)) {
+    if (Br->isUnconditional() && Call->getType()->isVoidTy())
+      Exits.push_back("default=" + exitText(Br->getSuccessor(0), Header));
+    else if (Br->isConditional() && Br->getCondition() == Call) {
+      Exits.push_back("1=" + exitText(Br->getSuccessor(0), Header));
+      Exits.push_back("0=" + exitText(Br->getSuccessor(1), Header));
+    }
+  }
+  std::sort(Exits.begin(), Exits.end());
+  std::string S;
+  for (const std::string &E : Exits)
+    S += E + "\n";
+  return S;
+}
+
+/// The part of the enclosing function that runs once it has called the
+/// body: the call's block after the call, and every block reachable from it.
+class AfterCall {
+public:
+  explicit AfterCall(CallInst *Call) : Call(Call) {
+    std::vector<const BasicBlock *> Work(succ_begin(Call->getParent()),
+                                         succ_end(Call->getParent()));
+    while (!Work.empty()) {
+      const BasicBlock *BB = Work.back();
+      Work.pop_back();
+      if (Reach.insert(BB).second)
+        Work.insert(Work.end(), succ_begin(BB), succ_end(BB));
+    }
+  }
+  bool contains(const Instruction *I) const {
+    return Reach.count(I->getParent()) ||
+           (I->getParent() == Call->getParent() && Call->comesBefore(I));
+  }
+
+  /// The instructions that use the local AI (through addresses derived from
+  /// it), without the call itself, lifetime markers and debug records.
+  std::vector<const Instruction *> uses(const AllocaInst *AI) const {
+    std::vector<const Instruction *> Out;
+    std::vector<const Value *> Addresses = {AI};
+    while (!Addresses.empty()) {
+      const Value *V = Addresses.back();
+      Addresses.pop_back();
+      for (const User *U : V->users()) {
+        auto *I = dyn_cast<Instruction>(U);
+        if (!I || I == Call || isa<DbgInfoIntrinsic>(I) ||
+            I->isLifetimeStartOrEnd())
+          continue;
+        if (isa<GetElementPtrInst>(I) || isa<CastInst>(I))
+          Addresses.push_back(I);
+        else
+          Out.push_back(I);
+      }
+    }
+    return Out;
+  }
+
+private:
+  CallInst *Call;
+  std::set<const BasicBlock *> Reach;
+};
+
+/// Whether the enclosing function uses AI again once it has called the body.
+bool usedAfterCall(const AllocaInst *AI, const AfterCall &After) {
+  return llvm::any_of(After.uses(AI),
+                      [&](const Instruction *I) { return After.contains(I); });
+}
+
+/// The constant the enclosing function stores into AI before the loop, ""
+/// if none, "?" if not one constant.
+std::string initialiser(const AllocaInst *AI, const AfterCall &After) {
+  std::string Init;
+  for (const Instruction *I : After.uses(AI)) {
+    if (After.contains(I) || isa<LoadInst>(I))
+      continue; // reads before the loop do not set it
+    std::string This = "?";
+    if (auto *St = dyn_cast<StoreInst>(I);
+        St && St->getPointerOperand() == AI) {
+      const Value *V = St->getValueOperand();
+      if (auto *C = dyn_cast<ConstantInt>(V))
+        This = std::to_string(C->getSExtValue());
+      else if (isa<ConstantPointerNull>(V) || isa<ConstantAggregateZero>(V))
+        This = "0";
+    } else if (auto *MS = dyn_cast<MemSetInst>(I)) {
+      if (auto *C = dyn_cast<ConstantInt>(MS->getValue()); C && C->isZero())
+        This = "0";
+    }
+    if (!Init.empty() && Init != This)
+      return "?";
+    Init = This;
+  }
+  return Init;
+}
+
+/// The bytes a local's storage takes.
+uint64_t allocSize(const AllocaInst *AI) {
+  std::optional<TypeSize> Size =
+      AI->getAllocationSize(AI->getModule()->getDataLayout());
+  return Size && !Size->isScalable() ? Size->getFixedValue() : 0;
+}
+
+/// "dsu-loop-args": one line per argument of the body,
+/// "local|value" NAME LAYOUT USED-AFTER INIT CTYPE, separated by '|'.
+std::string argsText(CallInst *Call, StringRef Enclosing,
+                     const LocalTypeLookup &LocalType) {
+  AfterCall After(Call);
+  std::string S;
+  for (Value *Arg : Call->args()) {
+    if (auto *AI = dyn_cast<AllocaInst>(Arg->stripPointerCasts())) {
+      std::string Name = AI->getName().str();
+      S += "local|" + Name + "|" + structuralTypeText(AI->getAllocatedType()) +
+           "|" + (usedAfterCall(AI, After) ? "1" : "0") + "|" +
+           initialiser(AI, After) + "|" +
+           (LocalType ? LocalType(Enclosing, Name, allocSize(AI))
+                      : std::string()) +
+           "\n";
+    } else {
+      S += "value|" + (Arg->hasName() ? Arg->getName().str() : "") + "|" +
+           structuralTypeText(Arg->getType()) + "|1||\n";
+    }
+  }
+  return S;
+}
 } // namespace
 
-unsigned dsu::extractUpdateLoops(Module &M) {
+unsigned dsu::extractUpdateLoops(Module &M, const LocalTypeLookup &LocalType) {
   Function *UpdatePoint = M.getFunction("__dsu_update_point");
   if (!UpdatePoint)
     return 0;
@@ -87,6 +290,7 @@ unsigned dsu::extractUpdateLoops(Module &M) {
       Loop *L = nextLoop(*F, UpdatePoint, LI);
       if (!L)
         break;
+      BasicBlock *Header = L->getHeader();
       SmallVector<BasicBlock *, 16> Body;
       for (BasicBlock *BB : L->blocks())
         if (BB != L->getHeader())
@@ -103,6 +307,13 @@ unsigned dsu::extractUpdateLoops(Module &M) {
       Body0->setName(Base + ".loop" + std::to_string(N));
       Body0->setLinkage(GlobalValue::InternalLinkage);
       Body0->addFnAttr("dsu-loop-frame", frameText(*Body0));
+      for (User *U : Body0->users())
+        if (auto *Call = dyn_cast<CallInst>(U);
+            Call && Call->getCalledFunction() == Body0) {
+          Body0->addFnAttr("dsu-loop-args", argsText(Call, Base, LocalType));
+          Body0->addFnAttr("dsu-loop-exits", exitsText(Call, Header));
+          break;
+        }
       ++Extracted;
     }
   }

@@ -111,33 +111,7 @@ wait_lines "$WORK/inlined1.out" 2
 stop
 printf '11\n16\n' > "$WORK/inlined.expected"
 check "the new weight() is used even where it was inlined" cmp "$WORK/inlined1.out" "$WORK/inlined.expected"
-# --- a loop body whose frame changed (an int local that became a struct) is
-# a new function: the running loop keeps its old body, which fits its frame
-build loopframe1 "$P/loopframe/v1/main.c"
-build loopframe2 "$P/loopframe/v2/main.c"
-"$DSU" diff "$WORK/loopframe1" "$WORK/loopframe2" > "$WORK/loopframe.diff"
-check "diff: the loop body whose frame changed is a new function" \
-  contains "$WORK/loopframe.diff" "function signature-changed main.loop0"
-check "diff: says the running loop keeps its old body" \
-  contains "$WORK/loopframe.diff" "partial main.c:20: the loop body main.loop0, which holds this update point, became a new function"
-"$DSU" patch "$WORK/loopframe1" "$WORK/loopframe2" -o "$WORK/loopframe.patch" > "$WORK/loopframe.plog" 2>&1
-check "an update that leaves the loop on old code is refused" test $? -ne 0
-check "the refusal says the update would take effect only in part" \
-  contains "$WORK/loopframe.plog" "the update would take effect only in part"
-"$DSU" patch "$WORK/loopframe1" "$WORK/loopframe2" -o "$WORK/loopframe.patch" \
-  --allow-partial > "$WORK/loopframe.plog" 2>&1
-check "--allow-partial builds it" test $? -eq 0
-start loopframe1
-send "n alpha" "n be" p
-wait_lines "$WORK/loopframe1.out" 1
-apply_during loopframe.patch loopframe.log "n gamma"
-send "n delta" "n epsilon" p
-wait_lines "$WORK/loopframe1.out" 2
-stop
-printf 'served 2 last 2 guard 12345\nserved 5 last 7 guard 12345\n' \
-  > "$WORK/loopframe.expected"
-check "the running loop's frame is intact" \
-  cmp "$WORK/loopframe1.out" "$WORK/loopframe.expected"
+# (a loop body whose frame changed: tests/e2e/loop_migration.sh)
 # --- a const global read through an extern declaration in another file:
 # the functions that read it are rebuilt and read the new value
 build ec1 "$P/externconst/v1/main.c" "$P/externconst/v1/limits.c"

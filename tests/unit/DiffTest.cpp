@@ -1,6 +1,7 @@
 //===- DiffTest.cpp - dsuPatch: classifying the changes between builds ----===//
-#include "TestUtil.h"
 #include "dsu/Patch/Diff.h"
+#include "TestUtil.h"
+#include "dsu/Patch/LoopMigration.h"
 
 #include "gtest/gtest.h"
 #include <nlohmann/json.hpp>
@@ -495,4 +496,117 @@ TEST(DiffTest, OldBodyOfACalleeWithANewSignatureCounts) {
                                        "'show'"),
             std::string::npos)
       << Plan.Points[0].Reason;
+}
+
+namespace {
+/// An extracted loop body as LoopExtraction.cpp describes it.
+FunctionInfo loopBody(std::string Symbol, std::vector<LoopArg> Args,
+                      std::vector<std::string> Exits = {
+                          "0=after:call printf;br;",
+                          "1=return:store 2 retval;br;", "default=continue"}) {
+  FunctionInfo F = fn("main.loop0", std::move(Symbol), "b", "i1 (ptr)", true);
+  F.LoopArgs = std::move(Args);
+  F.LoopExits = std::move(Exits);
+  return F;
+}
+LoopArg local(std::string Name, std::string CType, std::string Layout,
+              bool UsedAfter = false, std::string Init = "") {
+  return {std::move(Name),
+          std::move(Layout),
+          std::move(CType),
+          std::move(Init),
+          true,
+          UsedAfter};
+}
+} // namespace
+
+TEST(LoopMigrationTest, KeptConvertedAndNewLocals) {
+  FunctionInfo Old =
+      loopBody("main.loop0.a", {local("served", "long", "i64", true),
+                                local("total", "int", "i32")});
+  FunctionInfo New =
+      loopBody("main.loop0.b", {local("peak", "long", "i64", false, "-1"),
+                                local("served", "long", "i64", true),
+                                local("total", "long long", "i64")});
+  std::string Why;
+  auto M = planLoopMigration(Old, New, Why);
+  ASSERT_TRUE(M) << Why;
+  EXPECT_EQ(M->OldSymbol, "main.loop0.a");
+  EXPECT_EQ(M->NewSymbol, "main.loop0.b");
+  EXPECT_EQ(M->OldArgs, 2u);
+  EXPECT_EQ(M->Continue, "default");
+  EXPECT_EQ(M->CaseValues, (std::vector<unsigned>{0, 1}));
+  ASSERT_EQ(M->Args.size(), 3u);
+  // A new local moves to the block with its initialiser.
+  EXPECT_TRUE(M->Args[0].Moved);
+  EXPECT_EQ(M->Args[0].OldArg, -1);
+  EXPECT_EQ(M->Args[0].Init, "-1");
+  // One that kept its layout stays in the old frame, even if main reads it.
+  EXPECT_FALSE(M->Args[1].Moved);
+  EXPECT_EQ(M->Args[1].OldArg, 0);
+  // One whose layout changed moves, converted from the old frame's.
+  EXPECT_TRUE(M->Args[2].Moved);
+  EXPECT_EQ(M->Args[2].OldArg, 1);
+  EXPECT_EQ(M->Args[2].OldType, "int");
+  EXPECT_EQ(M->Args[2].NewType, "long long");
+}
+
+TEST(LoopMigrationTest, ALocalTheOldFunctionReadsAfterTheLoopCannotMove) {
+  FunctionInfo Old =
+      loopBody("a", {local("sess", "struct session", "{i32,}", true)});
+  FunctionInfo New =
+      loopBody("b", {local("sess", "struct session", "{i64,i32,}", true)});
+  std::string Why;
+  EXPECT_FALSE(planLoopMigration(Old, New, Why));
+  EXPECT_NE(Why.find("the old main uses the local 'sess' ('struct session') "
+                     "outside its loop body, and the new body keeps it in "
+                     "another form ('struct session')"),
+            std::string::npos)
+      << Why;
+}
+
+TEST(LoopMigrationTest, OtherExitsOrUnknownTypesKeepTheUpdatePartial) {
+  FunctionInfo Old = loopBody("a", {local("n", "int", "i32")});
+  std::string Why;
+  // The new version's code after the loop differs: the old function could
+  // not tell how the new body left the loop.
+  FunctionInfo OtherExits = loopBody("b", {local("n", "long", "i64")},
+                                     {"0=call puts;br;", "default=continue"});
+  EXPECT_FALSE(planLoopMigration(Old, OtherExits, Why));
+  EXPECT_NE(Why.find("exits differ"), std::string::npos) << Why;
+  // A new local whose C type is not known cannot be declared in the block.
+  FunctionInfo Unknown =
+      loopBody("b", {local("n", "int", "i32"), local("tmp", "", "i32")});
+  EXPECT_FALSE(planLoopMigration(Old, Unknown, Why));
+  EXPECT_NE(Why.find("the C type of the new local 'tmp' is not known"),
+            std::string::npos)
+      << Why;
+  // A build made before loop bodies were described: nothing to match.
+  FunctionInfo Undescribed = Old;
+  Undescribed.LoopArgs.clear();
+  Undescribed.LoopExits.clear();
+  EXPECT_FALSE(planLoopMigration(Undescribed, Old, Why));
+}
+
+TEST(LoopMigrationTest, DiffPlansAMigrationInsteadOfAPartial) {
+  ProgramModel Old, New;
+  Old.TUs.push_back(tu("main.c"));
+  New.TUs.push_back(tu("main.c"));
+  Old.TUs[0].Functions.push_back(
+      loopBody("main.loop0.a", {local("total", "int", "i32")}));
+  New.TUs[0].Functions.push_back(
+      loopBody("main.loop0.b", {local("total", "long", "i64")}));
+  // The frame is part of an extracted body's signature (Identities.cpp).
+  Old.TUs[0].Functions[0].Signature += " frame(local i32;)";
+  New.TUs[0].Functions[0].Signature += " frame(local i64;)";
+  Old.TUs[0].UpdatePoints.push_back({"main.loop0.a", "main.c", 7});
+  PatchPlan Plan = diffModels(Old, New);
+  EXPECT_TRUE(Plan.Partials.empty());
+  ASSERT_EQ(Plan.Migrations.size(), 1u);
+  EXPECT_EQ(Plan.Migrations[0].Line, 7u);
+  EXPECT_NE(Plan.dump().find("migrated main.c:7: the running loop main.loop0 "
+                             "goes on with the new body; its locals total "
+                             "('int' -> 'long') move to a block"),
+            std::string::npos)
+      << Plan.dump();
 }

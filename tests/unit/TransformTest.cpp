@@ -682,3 +682,58 @@ TEST(IRHashTest, ConstantsAndStringLiterals) {
   EXPECT_NE(hashConstant(*llvm::ConstantInt::get(I32, 7)),
             hashConstant(*llvm::ConstantInt::get(llvm::Type::getInt64Ty(Ctx), 7)));
 }
+
+TEST(LoopExtractionTest, DescribesTheFrameForControlMigration) {
+  auto D = TempDir::create("dsu-test");
+  ASSERT_TRUE(bool(D));
+  auto TU = compileSnippet(*D, "loop.c", R"(
+#include <stdio.h>
+#include <dsu.h>
+int main(void) {
+  char line[64];
+  long served = 0;
+  int last = 0, mode = 3;
+  for (;;) {
+    DSU_UPDATE_POINT();
+    if (!fgets(line, sizeof line, stdin))
+      break;
+    if (line[0] == 'x') {
+      mode = 1;
+      continue;
+    }
+    last = line[0];
+    served++;
+  }
+  printf("%ld %d\n", served, mode);
+  return last;
+}
+)");
+  ASSERT_TRUE(TU);
+  const auto &Functions = TU->facts().Functions;
+  ASSERT_EQ(Functions.at("main").Locals.at("served").Type, "long");
+  ASSERT_EQ(Functions.at("main").Locals.at("line").Size, 64u);
+  auto Lookup = [&](llvm::StringRef Fn, llvm::StringRef Local, uint64_t Size) {
+    const auto &Locals = Functions.at(Fn.str()).Locals;
+    auto It = Locals.find(Local.str());
+    return It != Locals.end() && It->second.Size == Size ? It->second.Type
+                                                         : std::string();
+  };
+  ASSERT_EQ(extractUpdateLoops(TU->module(), Lookup), 1u);
+  llvm::Function *Body = TU->module().getFunction("main.loop0");
+  ASSERT_TRUE(Body);
+  std::string Args =
+      Body->getFnAttribute("dsu-loop-args").getValueAsString().str();
+  // served and mode are read after the loop, last too (it is returned);
+  // each starts at the constant main stores before the loop.
+  EXPECT_NE(Args.find("local|served|i64|1|0|long\n"), std::string::npos)
+      << Args;
+  EXPECT_NE(Args.find("local|mode|i32|1|3|int\n"), std::string::npos) << Args;
+  EXPECT_NE(Args.find("local|last|i32|1|0|int\n"), std::string::npos) << Args;
+  EXPECT_NE(Args.find("local|line|[64xi8]|0||char[64]\n"), std::string::npos)
+      << Args;
+  std::string Exits =
+      Body->getFnAttribute("dsu-loop-exits").getValueAsString().str();
+  EXPECT_NE(Exits.find("=continue\n"), std::string::npos) << Exits;
+  EXPECT_NE(Exits.find("=after:"), std::string::npos) << Exits;
+  EXPECT_NE(Exits.find("call printf;"), std::string::npos) << Exits;
+}

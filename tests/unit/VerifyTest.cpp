@@ -13,7 +13,8 @@ TEST(Verify, FormsByName) {
   EXPECT_EQ(parseVerifyForm("backward-compatible"),
             VerifyForm::BackwardCompatible);
   EXPECT_EQ(parseVerifyForm("conformable"), VerifyForm::Conformable);
-  EXPECT_FALSE(parseVerifyForm("post-update"));
+  EXPECT_EQ(parseVerifyForm("post-update"), VerifyForm::PostUpdate);
+  EXPECT_FALSE(parseVerifyForm("sideways"));
   EXPECT_EQ(verifyFormName(VerifyForm::Conformable), "conformable");
 }
 

@@ -1,6 +1,8 @@
 //===- MergeCommand.cpp - dsu merge ---------------------------------------===//
 //
 // Thin: parses the arguments, loads the builds, calls lib/Merge and writes.
+// Three builds (v1 v2 v3) make the merged program of a chain of two updates;
+// --patch2 and --transformers2 are the second's --patch and --transformers.
 // Every failure to merge (builds that are not dsu-cc's, builds of two
 // different programs, a patch for another pair, transformers that do not
 // compile, a patch the merge cannot model) exits with status 3.
@@ -37,6 +39,7 @@ int fail(const Twine &Msg, int Status = MergeFailed) {
 int dsu::runMergeCommand(const ArgList &Args) {
   std::vector<std::string> Positional;
   std::string Out, Exe, Patch, Transformers, Keep, StateLoss, ForceAt;
+  std::string Patch2, Transformers2;
   bool Explain = false, AllowPartial = false;
   for (size_t I = 1; I < Args.size(); ++I) {
     const std::string &A = Args[I];
@@ -69,10 +72,13 @@ int dsu::runMergeCommand(const ArgList &Args) {
       }
     } else if (A == "-o" || A == "--exe" || A == "--patch" ||
                A == "--transformers" || A == "--keep" ||
-               A == "--allow-state-loss") {
+               A == "--allow-state-loss" || A == "--patch2" ||
+               A == "--transformers2") {
       std::string &To = A == "-o"                   ? Out
                         : A == "--exe"              ? Exe
                         : A == "--patch"            ? Patch
+                        : A == "--patch2"           ? Patch2
+                        : A == "--transformers2"    ? Transformers2
                         : A == "--keep"             ? Keep
                         : A == "--allow-state-loss" ? StateLoss
                                                     : Transformers;
@@ -83,8 +89,12 @@ int dsu::runMergeCommand(const ArgList &Args) {
     else
       Positional.push_back(A);
   }
-  if (Positional.size() != 2 || (Out.empty() && Exe.empty() && !Explain))
-    return fail("usage: dsu merge OLD NEW [--patch PATCH] [--transformers "
+  bool Chain = Positional.size() == 3;
+  if ((Positional.size() != 2 && !Chain) ||
+      (Out.empty() && Exe.empty() && !Explain) ||
+      (!Chain && (!Patch2.empty() || !Transformers2.empty())))
+    return fail("usage: dsu merge OLD NEW [THIRD] [--patch PATCH] "
+                "[--transformers FILE.c] [--patch2 PATCH] [--transformers2 "
                 "FILE.c] [-o MERGED.bc|.ll] [--exe PROGRAM] [--explain] "
                 "[--keep DIR] [--allow-partial] [--allow-state-loss "
                 "NAME[,NAME...]] [--force-at FILE:LINE[,...]|all]",
@@ -96,8 +106,14 @@ int dsu::runMergeCommand(const ArgList &Args) {
   auto New = loadBuild(Positional[1]);
   if (!New)
     return fail(toString(New.takeError()));
-  if (!Transformers.empty() && !sys::fs::is_regular_file(Transformers))
-    return fail(Transformers + ": no such file");
+  Expected<Build> Third = Build();
+  if (Chain)
+    Third = loadBuild(Positional[2]);
+  if (!Third)
+    return fail(toString(Third.takeError()));
+  for (const std::string &File : {Transformers, Transformers2})
+    if (!File.empty() && !sys::fs::is_regular_file(File))
+      return fail(File + ": no such file");
   MergeOptions Opts;
   Opts.TransformersIn = Transformers;
   Opts.PatchFile = Patch;
@@ -105,13 +121,29 @@ int dsu::runMergeCommand(const ArgList &Args) {
   Opts.KeepDir = Keep;
   Opts.AllowPartial = AllowPartial;
   Opts.ForceAt = ForceAt;
+  Opts.Third = Chain ? &*Third : nullptr;
+  Opts.TransformersIn2 = Transformers2;
+  Opts.PatchFile2 = Patch2;
   for (StringRef Name : split(StateLoss, ','))
     if (!Name.empty())
       Opts.AllowStateLoss.insert(Name.str());
+  // A chain's explanation is the first update's, then the second's.
+  auto ExplainAll = [&]() {
+    outs() << explainMerge(*Old, *New, diffModels(Old->Model, New->Model));
+    if (Chain)
+      outs() << explainMerge(*New, *Third,
+                             diffModels(New->Model, Third->Model));
+  };
   if (Explain && Out.empty() && Exe.empty()) {
     if (Error E = checkMergeInputs(*Old, *New, Opts))
       return fail(toString(std::move(E)));
-    outs() << explainMerge(*Old, *New, diffModels(Old->Model, New->Model));
+    if (Chain) {
+      MergeOptions Second = Opts;
+      Second.PatchFile = Patch2;
+      if (Error E = checkMergeInputs(*New, *Third, Second))
+        return fail(toString(std::move(E)));
+    }
+    ExplainAll();
     return 0;
   }
   auto Merged = mergeBuilds(*Old, *New, Opts);
@@ -121,18 +153,19 @@ int dsu::runMergeCommand(const ArgList &Args) {
     if (Error E = writeMergedModule(*Merged->Module, Out))
       return fail(toString(std::move(E)));
   if (!Exe.empty())
-    if (Error E = compileMerged(*Merged->Module, New->Model, Exe))
+    if (Error E =
+            compileMerged(*Merged->Module, (Chain ? *Third : *New).Model, Exe))
       return fail(toString(std::move(E)));
   double Seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
           .count();
   if (Explain)
-    outs() << explainMerge(*Old, *New, Merged->Plan);
+    ExplainAll();
   else
     outs() << "dsu: merged " << Old->VersionId << " -> " << New->VersionId
-           << " into " << (Out.empty() ? Exe : Out) << " ("
-           << Merged->Points.size() << " update points, "
-           << Merged->Module->size() << " functions, "
+           << (Chain ? " -> " + Third->VersionId : std::string()) << " into "
+           << (Out.empty() ? Exe : Out) << " (" << Merged->Points.size()
+           << " update points, " << Merged->Module->size() << " functions, "
            << format("%.2f", Seconds) << " s)\n";
   return 0;
 }

@@ -5,7 +5,9 @@
  * It stands in for libdsu: it defines what the program's instrumented code
  * calls (update points, the context stack, heap tracking, thread brackets)
  * and commits the one update of the run the way runtime/dsu_runtime.c does
- * in the synchronous test mode of `dsu test` (DSU_TEST_UPDATE_AT=K):
+ * in the synchronous test mode of `dsu test` (DSU_TEST_UPDATE_AT=K), or
+ * the two updates of a chain v1 -> v2 -> v3 the way that mode does them
+ * (DSU_TEST_UPDATE_AT=K1,K2):
  *
  *   - every visit of an update point is counted from 1;
  *   - at the visit where dsu_merge_choose(point, visit) says yes, the update
@@ -16,7 +18,11 @@
  *   - the commit runs the global transformers, stores each new body into its
  *     slot, runs the commit hook, and says so on stderr in the words of the
  *     runtime's test mode; a transformer that fails ends the run with exit
- *     status 97, as the test mode does.
+ *     status 97, as the test mode does;
+ *   - in a chain, once the first update has committed, dsu_merge_choose is
+ *     asked again at every later visit, for the second; that one is checked
+ *     as the runtime checks a second patch: the frames the first patch left
+ *     running (its __dsu_residuals) must use nothing the second changes.
  *
  * Old code that touches the representation of a changed type or global
  * after the update stops the run with status 95 and an error naming the
@@ -25,8 +31,9 @@
  * where the patch is unsafe, to see it happen.
  *
  * Natively dsu_merge_choose reads DSU_MERGE_UPDATE_AT=K (update at the K-th
- * visit; unset or 0: never). It is a function of its own, never inlined, so
- * that an executor can make its answer symbolic.
+ * visit; unset or 0: never), or K1,K2 for a chain (the second update at the
+ * K2-th visit, if the first has committed by then). It is a function of its
+ * own, never inlined, so that an executor can make its answer symbolic.
  *
  * Four hooks let a tool that runs the merged program take part, each a
  * weak declaration (null natively, where the behaviour above holds):
@@ -60,8 +67,9 @@
  * the runtime rewrites in place) ends the run with status 96 and a message
  * saying so, never with an execution the runtime cannot have.
  *
- * Plain C, single-threaded programs (threads are created but not made
- * quiescent).
+ * Plain C, single-threaded programs: a program that creates a thread stops
+ * there (status 96), as an update would need the other threads made
+ * quiescent, which this model does not do.
  */
 #include <dsu/patch_format.h>
 
@@ -82,15 +90,79 @@ struct dsu_merge_point {
 extern const struct dsu_merge_point __dsu_merge_points[];
 
 /* The patch's tables (lib/Patch/PatchBuilder.cpp) and the transformers'
- * (generated C, lib/Patch/Transformers.cpp; absent without transformers). */
-extern const struct dsu_patch_info __dsu_patch_info;
-extern const struct dsu_point __dsu_points[];
-extern const uint64_t __dsu_base_sites[];
-extern const char *const __dsu_changed_names[];
-extern const struct dsu_global_xform __dsu_global_xforms[]
+ * (generated C, lib/Patch/Transformers.cpp; absent without transformers).
+ * The second update of a chain has the same tables under NAME.u2 (weak:
+ * null when the merged program holds one update). */
+extern const struct dsu_patch_info u1_info __asm__("__dsu_patch_info")
     __attribute__((weak));
-extern const struct dsu_hooks __dsu_hooks __attribute__((weak));
-extern const struct dsu_global_init __dsu_global_inits[] __attribute__((weak));
+extern const struct dsu_point u1_points[] __asm__("__dsu_points")
+    __attribute__((weak));
+extern const uint64_t u1_base_sites[] __asm__("__dsu_base_sites")
+    __attribute__((weak));
+extern const char *const u1_changed_names[] __asm__("__dsu_changed_names")
+    __attribute__((weak));
+extern const struct dsu_residual u1_residuals[] __asm__("__dsu_residuals")
+    __attribute__((weak));
+extern const struct dsu_global_xform u1_globals[] __asm__("__dsu_global_xforms")
+    __attribute__((weak));
+extern const struct dsu_hooks u1_hooks __asm__("__dsu_hooks")
+    __attribute__((weak));
+extern const struct dsu_global_init u1_inits[] __asm__("__dsu_global_inits")
+    __attribute__((weak));
+extern const struct dsu_type_xform u1_types[] __asm__("__dsu_type_xforms")
+    __attribute__((weak));
+extern const struct dsu_pointer_field
+    u1_fields[] __asm__("__dsu_pointer_fields") __attribute__((weak));
+extern const struct dsu_global_pointer
+    u1_gptrs[] __asm__("__dsu_global_pointers") __attribute__((weak));
+extern const struct dsu_live_range u1_live[] __asm__("__dsu_live_ranges")
+    __attribute__((weak));
+extern const struct dsu_patch_info u2_info __asm__("__dsu_patch_info.u2")
+    __attribute__((weak));
+extern const struct dsu_point u2_points[] __asm__("__dsu_points.u2")
+    __attribute__((weak));
+extern const uint64_t u2_base_sites[] __asm__("__dsu_base_sites.u2")
+    __attribute__((weak));
+extern const char *const u2_changed_names[] __asm__("__dsu_changed_names.u2")
+    __attribute__((weak));
+extern const struct dsu_residual u2_residuals[] __asm__("__dsu_residuals.u2")
+    __attribute__((weak));
+extern const struct dsu_global_xform
+    u2_globals[] __asm__("__dsu_global_xforms.u2") __attribute__((weak));
+extern const struct dsu_hooks u2_hooks __asm__("__dsu_hooks.u2")
+    __attribute__((weak));
+extern const struct dsu_global_init u2_inits[] __asm__("__dsu_global_inits.u2")
+    __attribute__((weak));
+extern const struct dsu_type_xform u2_types[] __asm__("__dsu_type_xforms.u2")
+    __attribute__((weak));
+extern const struct dsu_pointer_field
+    u2_fields[] __asm__("__dsu_pointer_fields.u2") __attribute__((weak));
+extern const struct dsu_global_pointer
+    u2_gptrs[] __asm__("__dsu_global_pointers.u2") __attribute__((weak));
+extern const struct dsu_live_range u2_live[] __asm__("__dsu_live_ranges.u2")
+    __attribute__((weak));
+
+/* One update's tables. */
+struct update {
+  const struct dsu_patch_info *info;
+  const struct dsu_point *points;
+  const uint64_t *base_sites;
+  const char *const *changed_names;
+  const struct dsu_residual *residuals;
+  const struct dsu_global_xform *globals;
+  const struct dsu_hooks *hooks;
+  const struct dsu_global_init *inits;
+  const struct dsu_type_xform *types;
+  const struct dsu_pointer_field *fields;
+  const struct dsu_global_pointer *gptrs;
+  const struct dsu_live_range *live;
+};
+static const struct update updates[2] = {
+    {&u1_info, u1_points, u1_base_sites, u1_changed_names, u1_residuals,
+     u1_globals, &u1_hooks, u1_inits, u1_types, u1_fields, u1_gptrs, u1_live},
+    {&u2_info, u2_points, u2_base_sites, u2_changed_names, u2_residuals,
+     u2_globals, &u2_hooks, u2_inits, u2_types, u2_fields, u2_gptrs, u2_live},
+};
 
 /* --- libdsu's interface to the program (include/dsu/dsu.h) */
 
@@ -99,10 +171,20 @@ volatile int __dsu_update_pending = 1;
 __thread struct dsu_context __dsu_context
     __attribute__((tls_model("initial-exec")));
 
-static long visits;            /* update-point visits so far */
-static long requested_at;      /* the visit that requested the update, or 0 */
-static int updated;            /* the update has committed */
-static char committed_at[512]; /* FILE:LINE of the commit */
+static long visits;       /* update-point visits so far */
+static long requested_at; /* the visit that requested the next update, or 0 */
+static int updated;       /* how many updates have committed */
+static char committed_at[2][512]; /* FILE:LINE of each commit */
+
+/* The update requested or committing: the first, then in a chain the
+ * second. */
+static const struct update *next_update(void) { return &updates[updated]; }
+/* How many updates the merge put in (lib/Merge): 1, or 2 for a chain. Said
+ * by the merge, not inferred from the weak tables, so that a tool running
+ * the module need not make undefined weak objects null (dsu symex once made
+ * them empty objects). */
+extern const int __dsu_merge_updates;
+static int updates_in_program(void) { return __dsu_merge_updates; }
 
 extern int __dsu_merge_choice(int point, long visit) __attribute__((weak));
 extern void __dsu_merge_violation(const char *message) __attribute__((weak));
@@ -122,16 +204,23 @@ static void unmodelled(const char *message) {
 }
 
 __attribute__((noinline)) int dsu_merge_choose(int point, long visit) {
-  static long at = -1;
+  static long at[2] = {-1, 0};
   if (__dsu_merge_choice)
     return __dsu_merge_choice(point, visit) != 0;
-  if (at < 0) {
+  if (at[0] < 0) {
+    /* K, or K1,K2 for a chain (read as the runtime's test mode reads
+     * DSU_TEST_UPDATE_AT: a K2 not after K1 is no second update). */
     const char *e = getenv("DSU_MERGE_UPDATE_AT");
-    at = e ? strtol(e, NULL, 10) : 0;
-    if (at < 0)
-      at = 0;
+    char *end = NULL;
+    at[0] = e ? strtol(e, &end, 10) : 0;
+    if (at[0] < 0)
+      at[0] = 0;
+    if (at[0] > 0 && end && *end == ',')
+      at[1] = strtol(end + 1, NULL, 10);
+    if (at[1] <= at[0])
+      at[1] = 0;
   }
-  return at > 0 && visit == at;
+  return visit > 0 && (visit == at[0] || visit == at[1]);
 }
 
 static int merge_point_index(const char *base, int line) {
@@ -149,12 +238,30 @@ static int in_ids(const uint64_t *ids, uint64_t id) {
   return 0;
 }
 
-/* point_ok of runtime/dsu_runtime.c for the first update of a process: no
- * earlier patch left frames running, so a site that is not one of the base
- * version's is a frame nothing records, and the update waits. */
-static int point_ok(const char *file, long line) {
+/* residual_ok of runtime/dsu_runtime.c: the frame of an earlier version at
+ * SITE may stay while U commits if the first update recorded it and it
+ * uses nothing U changes. */
+static int residual_ok(const struct update *u, uint64_t site) {
+  for (int t = updated - 1; t >= 0; t--)
+    for (const struct dsu_residual *r = updates[t].residuals; r && r->site;
+         r++) {
+      if (r->site != site)
+        continue;
+      for (const char *const *use = r->uses; use && *use; use++)
+        for (const char *const *c = u->changed_names; c && *c; c++)
+          if (strcmp(*use, *c) == 0)
+            return 0;
+      return 1;
+    }
+  return 0; /* a frame nothing records */
+}
+
+/* point_ok of runtime/dsu_runtime.c for the update U: a site that is not
+ * one of the base version's must be a frame an earlier update left
+ * running that uses nothing U changes, else the update waits. */
+static int point_ok(const struct update *u, const char *file, long line) {
   const struct dsu_point *match = NULL;
-  for (const struct dsu_point *p = __dsu_points; p && p->file; p++) {
+  for (const struct dsu_point *p = u->points; p && p->file; p++) {
     if ((long)p->line != line || strcmp(p->file, file) != 0)
       continue;
     if (p->reason && !p->safe_contexts)
@@ -162,11 +269,11 @@ static int point_ok(const char *file, long line) {
     if (!match || p->reason)
       match = p;
   }
-  if (!*__dsu_changed_names)
+  if (!u->changed_names || !*u->changed_names)
     return 1;
   if (match && !match->safe_contexts)
     return 1;
-  if (!*__dsu_base_sites)
+  if (!u->base_sites || !*u->base_sites)
     return 1;
   uint64_t depth = __dsu_context.depth;
   if (depth > DSU_CONTEXT_SLOTS)
@@ -175,8 +282,10 @@ static int point_ok(const char *file, long line) {
     uint64_t site = __dsu_context.site[i];
     if (match && in_ids(match->safe_contexts, site))
       continue;
-    return 0; /* a base frame through which the point is unsafe, or one
-                 without a record */
+    if (in_ids(u->base_sites, site))
+      return 0; /* a base frame through which the point is unsafe */
+    if (!residual_ok(u, site))
+      return 0;
   }
   return 1;
 }
@@ -250,12 +359,8 @@ void __dsu_track_realloc(void *old, void *p, size_t size, const char *tag) {
 
 /* ------------------------------------------------ state transformation */
 
-extern const struct dsu_type_xform __dsu_type_xforms[] __attribute__((weak));
-extern const struct dsu_pointer_field __dsu_pointer_fields[]
-    __attribute__((weak));
-extern const struct dsu_global_pointer __dsu_global_pointers[]
-    __attribute__((weak));
-extern const struct dsu_live_range __dsu_live_ranges[] __attribute__((weak));
+/* The update whose state is being transferred. */
+static const struct update *xu;
 
 /* A stretch of old memory that moves: an object (or array of elements) of a
  * changed type, or a global of a changed type. */
@@ -272,26 +377,10 @@ static struct block *blocks;
 static size_t nblocks;
 static int transforming;
 
-/* An object's tag a is b, or b plus the '+' of an object with data after
- * it (as the runtime's tag_is). */
-static int same_tag(const char *a, const char *b) {
-  if (a == b)
-    return 1;
-  if (!a || !b)
-    return 0;
-  size_t n = strlen(b);
-  return strncmp(a, b, n) == 0 && (a[n] == 0 || (a[n] == '+' && a[n + 1] == 0));
-}
-
-static int has_data_after(const char *tag) {
-  size_t n = tag ? strlen(tag) : 0;
-  return n && tag[n - 1] == '+';
-}
-
 static const struct dsu_type_xform *type_of_tag(const char *tag) {
   const struct dsu_type_xform *found = NULL;
-  for (const struct dsu_type_xform *t = __dsu_type_xforms; t && t->old_tag; t++)
-    if (same_tag(tag, t->old_tag))
+  for (const struct dsu_type_xform *t = xu->types; t && t->old_tag; t++)
+    if (dsu_tag_is(tag, t->old_tag))
       found = t;
   return found;
 }
@@ -312,18 +401,11 @@ static int relocate(const char *v, char **to) {
     if (v < b->old_start || v >= b->old_start + b->old_len)
       continue;
     size_t off = (size_t)(v - b->old_start);
-    size_t k = off / b->old_elem, in = off % b->old_elem;
-    char *elem = b->new_start + k * b->new_elem;
-    if (in == 0) {
-      *to = elem;
-      return MOVED;
-    }
-    for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
-      if (in >= f->old_offset && in - f->old_offset < f->size) {
-        *to = elem + f->new_offset + (in - f->old_offset);
-        return MOVED;
-      }
-    return UNMAPPABLE;
+    size_t k = off / b->old_elem, in = off % b->old_elem, at;
+    if (!dsu_new_offset(b->moves, in, 0, 0, &at))
+      return UNMAPPABLE;
+    *to = b->new_start + k * b->new_elem + at;
+    return MOVED;
   }
   return NOT_MOVED;
 }
@@ -343,14 +425,10 @@ void *dsu_original(const void *new_object) {
     if (v < b->new_start || v >= b->new_start + n * b->new_elem)
       continue;
     size_t off = (size_t)(v - b->new_start);
-    size_t k = off / b->new_elem, in = off % b->new_elem;
-    char *elem = b->old_start + k * b->old_elem;
-    if (in == 0)
-      return elem;
-    for (const struct dsu_field_move *f = b->moves; f && f->size; f++)
-      if (in >= f->new_offset && in - f->new_offset < f->size)
-        return elem + f->old_offset + (in - f->new_offset);
-    return (void *)new_object;
+    size_t k = off / b->new_elem, in = off % b->new_elem, at;
+    if (!dsu_old_offset(b->moves, in, 0, 0, &at))
+      return (void *)new_object;
+    return b->old_start + k * b->old_elem + at;
   }
   return (void *)new_object;
 }
@@ -389,8 +467,7 @@ static size_t nfixups;
 /* Whether v points into memory whose pointers are read: a tracked object
  * or a global pointer slot (as runtime/dsu_heap.c's holds_pointers). */
 static int holds_pointers(const char *v) {
-  for (const struct dsu_global_pointer *g = __dsu_global_pointers; g && g->addr;
-       g++)
+  for (const struct dsu_global_pointer *g = xu->gptrs; g && g->addr; g++)
     if (dsu_global_pointer_slot(g, (uintptr_t)v))
       return 1;
   for (size_t i = 0; i < nobjects; i++)
@@ -436,38 +513,11 @@ static int check_slot(void *slot, const char *where, int inner) {
   return 0;
 }
 
-/* The bytes of the pointer array at base in use (DSU_LIVE_COUNT). */
-static size_t live_bytes(const char *base, size_t size) {
-  for (const struct dsu_live_range *r = __dsu_live_ranges; r && r->array; r++) {
-    if (*r->array != (const void *)base)
-      continue;
-    uint64_t n;
-    switch (r->count_size) {
-    case 1:
-      n = *(const uint8_t *)r->count;
-      break;
-    case 2:
-      n = *(const uint16_t *)r->count;
-      break;
-    case 4:
-      n = *(const uint32_t *)r->count;
-      break;
-    default:
-      n = *(const uint64_t *)r->count;
-      break;
-    }
-    if (n < size / sizeof(void *))
-      return (size_t)n * sizeof(void *);
-  }
-  return size;
-}
-
 /* Checks every place the patch lists in the object at base (tag, size,
  * element size). */
 static int check_object(char *base, size_t size, const char *tag, size_t elem) {
-  for (const struct dsu_pointer_field *f = __dsu_pointer_fields; f && f->tag;
-       f++) {
-    if (!same_tag(tag, f->tag))
+  for (const struct dsu_pointer_field *f = xu->fields; f && f->tag; f++) {
+    if (!dsu_tag_is(tag, f->tag))
       continue;
     if (f->offset == (size_t)-2) {
       for (size_t off = 0; off + sizeof(void *) <= size;
@@ -483,7 +533,7 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
         }
       }
     } else if (f->offset == (size_t)-1) {
-      size_t in_use = live_bytes(base, size);
+      size_t in_use = dsu_live_bytes(xu->live, base, size);
       for (size_t off = 0; off + sizeof(void *) <= in_use;
            off += sizeof(void *))
         if (check_slot(base + off, f->where, f->inner) != 0)
@@ -491,10 +541,8 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
     } else {
       /* An object that does not move (elem 0) is an array of its type (the
        * table gives its size) or one object with data after it. */
-      size_t step = elem ? elem
-                    : has_data_after(tag) || !f->elem || f->elem > size
-                        ? size
-                        : f->elem;
+      size_t step =
+          dsu_field_step(f, size, elem, !elem && dsu_tag_has_data_after(tag));
       size_t count = f->count ? f->count : 1;
       for (size_t at = 0; at + step <= size; at += step)
         if (f->offset + (count - 1) * f->stride + sizeof(void *) <= step)
@@ -516,17 +564,17 @@ static unsigned char *fresh_inits;
 static size_t ninits;
 
 static int transform_state(void) {
-  int any_type = __dsu_type_xforms && __dsu_type_xforms[0].old_tag;
+  int any_type = xu->types && xu->types[0].old_tag;
+  ninits = 0;
   /* 0. Globals whose initialiser changed. */
-  for (const struct dsu_global_init *gi = __dsu_global_inits; gi && gi->name;
-       gi++)
+  for (const struct dsu_global_init *gi = xu->inits; gi && gi->name; gi++)
     ninits++;
   if (ninits && !(fresh_inits = calloc(ninits, 1))) {
     snprintf(failure, sizeof failure, "out of memory");
     return -1;
   }
   for (size_t i = 0; i < ninits; i++)
-    fresh_inits[i] = (unsigned char)dsu_init_unchanged(&__dsu_global_inits[i]);
+    fresh_inits[i] = (unsigned char)dsu_init_unchanged(&xu->inits[i]);
   /* 1. Objects of changed types: new objects, every address known before any
    * transformer runs. */
   size_t elements = 0;
@@ -535,7 +583,7 @@ static int transform_state(void) {
     const struct dsu_type_xform *t = type_of_tag(e->tag);
     if (!t)
       continue;
-    if (has_data_after(e->tag)) {
+    if (dsu_tag_has_data_after(e->tag)) {
       snprintf(failure, sizeof failure,
                "not modelled: a heap object of %s with data after it (moved "
                "with its data by the runtime)",
@@ -567,14 +615,13 @@ static int transform_state(void) {
     elements += n;
   }
   size_t nglobals = 0;
-  for (const struct dsu_global_xform *g = __dsu_global_xforms; g && g->name;
-       g++) {
+  for (const struct dsu_global_xform *g = xu->globals; g && g->name; g++) {
     nglobals++;
     if (!g->old_addr || !g->new_addr)
       continue; /* a state transformer of the user's: no storage moves */
     const struct dsu_type_xform *t = NULL;
-    if (g->elem_type > 0 && __dsu_type_xforms) {
-      t = &__dsu_type_xforms[g->elem_type - 1];
+    if (g->elem_type > 0 && xu->types) {
+      t = &xu->types[g->elem_type - 1];
       if (!t->old_size || !t->new_size || g->old_size % t->old_size ||
           g->new_size % t->new_size ||
           g->old_size / t->old_size != g->new_size / t->new_size)
@@ -601,12 +648,11 @@ static int transform_state(void) {
     }
   }
   /* 2. Globals whose type changed, and the user's state transformers. */
-  for (const struct dsu_global_xform *g = __dsu_global_xforms; g && g->name;
-       g++) {
+  for (const struct dsu_global_xform *g = xu->globals; g && g->name; g++) {
     int keep_new = 0; /* never changed: its new storage keeps the new value */
     for (size_t i = 0; g->old_addr && i < ninits; i++)
-      keep_new |= fresh_inits[i] && !__dsu_global_inits[i].new_init &&
-                  __dsu_global_inits[i].addr == g->old_addr;
+      keep_new |= fresh_inits[i] && !xu->inits[i].new_init &&
+                  xu->inits[i].addr == g->old_addr;
     if (keep_new)
       continue;
     int r = g->fn ? g->fn() : 0;
@@ -618,8 +664,7 @@ static int transform_state(void) {
   }
   /* 3. Every place that may hold a pointer to a relocated object. */
   if (elements || nglobals || any_type) {
-    for (const struct dsu_global_pointer *g = __dsu_global_pointers;
-         g && g->addr; g++)
+    for (const struct dsu_global_pointer *g = xu->gptrs; g && g->addr; g++)
       for (size_t k = 0; k < (g->count ? g->count : 1); k++)
         if (check_slot((char *)g->addr + k * g->stride, g->where, g->inner) !=
             0)
@@ -645,9 +690,8 @@ static int transform_state(void) {
   for (size_t i = 0; i < nfixups; i++)
     *fixups[i].where = fixups[i].value;
   for (size_t i = 0; i < ninits; i++)
-    if (fresh_inits[i] && __dsu_global_inits[i].new_init)
-      memcpy(__dsu_global_inits[i].addr, __dsu_global_inits[i].new_init,
-             __dsu_global_inits[i].size);
+    if (fresh_inits[i] && xu->inits[i].new_init)
+      memcpy(xu->inits[i].addr, xu->inits[i].new_init, xu->inits[i].size);
   for (size_t i = 0; i < nblocks; i++) {
     struct block *b = &blocks[i];
     if (!b->object)
@@ -674,26 +718,28 @@ static void transform_finish(void) {
 }
 
 static void rollback(const char *where) {
-  if (transforming && &__dsu_hooks && __dsu_hooks.rollback)
-    __dsu_hooks.rollback();
+  if (transforming && xu->hooks && xu->hooks->rollback)
+    xu->hooks->rollback();
   fprintf(stderr, "dsu: merge: the update at %s was rolled back: %s\n", where,
           failure);
   _exit(97);
 }
 
 static void commit(const char *file, int line) {
+  xu = next_update();
+  const struct dsu_patch_info *info = xu->info;
   char where[512];
   snprintf(where, sizeof where, "%s:%d", file ? file : "?", line);
   /* As the runtime: state transfer (and the commit hook) when the patch
    * exports transformer tables, even empty ones. */
-  int state = __dsu_type_xforms || __dsu_global_xforms || __dsu_global_inits;
+  int state = xu->types || xu->globals || xu->inits;
   /* As the runtime: the new code is in place while the transformers run
    * (they may call it), and the old code back if they fail. */
-  uint32_t n = __dsu_patch_info.nrebind;
+  uint32_t n = info->nrebind;
   void **saved = state && n ? malloc(n * sizeof *saved) : NULL;
   for (uint32_t i = 0; saved && i < n; i++) {
-    saved[i] = *__dsu_patch_info.rebind[i].slot;
-    *__dsu_patch_info.rebind[i].slot = __dsu_patch_info.rebind[i].body;
+    saved[i] = *info->rebind[i].slot;
+    *info->rebind[i].slot = info->rebind[i].body;
   }
   if (state && n && !saved) {
     snprintf(failure, sizeof failure, "out of memory");
@@ -701,23 +747,24 @@ static void commit(const char *file, int line) {
   }
   if (state && transform_state() != 0) {
     for (uint32_t i = 0; saved && i < n; i++)
-      *__dsu_patch_info.rebind[i].slot = saved[i];
+      *info->rebind[i].slot = saved[i];
     rollback(where);
   }
   free(saved);
   if (!state)
     for (uint32_t i = 0; i < n; i++)
-      *__dsu_patch_info.rebind[i].slot = __dsu_patch_info.rebind[i].body;
-  if (state && &__dsu_hooks && __dsu_hooks.commit)
-    __dsu_hooks.commit();
+      *info->rebind[i].slot = info->rebind[i].body;
+  if (state && xu->hooks && xu->hooks->commit)
+    xu->hooks->commit();
   if (state)
     transform_finish();
-  updated = 1;
-  snprintf(committed_at, sizeof committed_at, "%s", where);
+  snprintf(committed_at[updated], sizeof committed_at[updated], "%s", where);
+  updated++;
   fprintf(stderr, "dsu: merge: updated at update point %ld (%s)\n",
           requested_at, where);
   if (__dsu_merge_committed)
-    __dsu_merge_committed(requested_at, committed_at);
+    __dsu_merge_committed(requested_at, where);
+  requested_at = 0;
 }
 
 /* The update points where the update commits at the chosen visit even
@@ -741,14 +788,14 @@ static int forced(const char *base, int line) {
  * update only in frames that were active at it (and in functions the patch
  * removed or gave a new signature); touching a transformed type or global
  * there is the error the update's safety analysis exists to prevent. */
-void __dsu_merge_old_use(const char *function, const char *what) {
-  if (!updated)
+static void old_use(int update, const char *function, const char *what) {
+  if (updated < update)
     return;
   char message[1024];
   snprintf(message, sizeof message,
            "after the update at %s, old code of function '%s' uses %s, which "
            "the update changed",
-           committed_at, function, what);
+           committed_at[update - 1], function, what);
   fprintf(stderr, "dsu: merge: error: %s\n", message);
   fflush(stdout);
   if (__dsu_merge_violation)
@@ -756,15 +803,25 @@ void __dsu_merge_old_use(const char *function, const char *what) {
   _exit(95);
 }
 
+/* Old code of the first update, and in a chain the first version's code
+ * and the second's for the second update (lib/Merge's instrumentOldUses). */
+void __dsu_merge_old_use(const char *function, const char *what) {
+  old_use(1, function, what);
+}
+void __dsu_merge_old_use2(const char *function, const char *what) {
+  old_use(2, function, what);
+}
+
 void __dsu_update_point(const char *file, int line) {
   long n = ++visits;
-  if (updated)
+  if (updated == updates_in_program())
     return;
   const char *base = file ? strrchr(file, '/') : NULL;
   base = base ? base + 1 : (file ? file : "?");
   if (!requested_at && dsu_merge_choose(merge_point_index(base, line), n))
     requested_at = n;
-  if (!requested_at || (!point_ok(base, line) && !forced(base, line)))
+  if (!requested_at ||
+      (!point_ok(next_update(), base, line) && !forced(base, line)))
     return;
   commit(file, line);
 }
@@ -772,16 +829,67 @@ void __dsu_update_point(const char *file, int line) {
 int dsu_update_fd(void) { return -1; }
 
 const char *dsu_current_version(void) {
-  return updated ? __dsu_patch_info.target_version
-                 : __dsu_patch_info.base_version;
+  return updated ? updates[updated - 1].info->target_version
+                 : updates[0].info->base_version;
 }
 
 int dsu_update_count(void) { return updated; }
 
-/* Threads: created as usual; quiescence is not modelled. */
+/* Threads: the runtime commits only when every other thread is at an
+ * update point or parked in a safe blocking call (dsu_threads.c); this model
+ * has one thread, and a second one would make executions the runtime
+ * cannot have (an update while it runs old code), so the run stops where it
+ * would be created, before it runs. */
 int __dsu_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                          void *(*fn)(void *), void *arg) {
-  return pthread_create(thread, attr, fn, arg);
+  (void)thread;
+  (void)attr;
+  (void)fn;
+  (void)arg;
+  unmodelled("not modelled: the program creates a thread (pthread_create): "
+             "the merged program models single-threaded programs only (the "
+             "runtime makes other threads quiescent before an update)");
+  return -1;
 }
 void __dsu_block_enter(const char *call) { (void)call; }
 void __dsu_block_leave(void) {}
+
+/* Control migration (runtime/dsu_loops.c): the block of a migrated loop's
+ * locals, by frame and new body. One update per execution, so there is no
+ * earlier migration to refuse. */
+struct merge_loop_block {
+  struct merge_loop_block *next;
+  const char *callee;
+  void *key;
+  _Alignas(16) unsigned char data[];
+};
+static struct merge_loop_block *merge_loops;
+
+void *__dsu_loop_block(const char *site, const char *callee, void *key,
+                       size_t size, int (*init)(void *block, void **old),
+                       void **old) {
+  for (struct merge_loop_block *b = merge_loops; b; b = b->next)
+    if (b->key == key && strcmp(b->callee, callee) == 0)
+      return b->data;
+  struct merge_loop_block *b = calloc(1, sizeof *b + size);
+  if (!b)
+    abort();
+  b->callee = callee;
+  b->key = key;
+  if (init(b->data, old) != 0)
+    fprintf(stderr, "dsu: the local-state transformer of the loop %s failed\n",
+            site);
+  b->next = merge_loops;
+  merge_loops = b;
+  return b->data;
+}
+
+void __dsu_loop_block_end(void *key, const char *callee) {
+  for (struct merge_loop_block **p = &merge_loops; *p; p = &(*p)->next)
+    if ((*p)->key == key && strcmp((*p)->callee, callee) == 0) {
+      struct merge_loop_block *b = *p;
+      *p = b->next;
+      free(b);
+      return;
+    }
+}

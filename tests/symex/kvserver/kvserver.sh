@@ -19,6 +19,9 @@
 #           never commits (holds); merged with --force-at all, as `dsu apply
 #           --force-at all` would apply it, the run finds the old loop
 #           reading the transformed global: error, replayed natively
+#   chain   v2 -> v3 -> v4 merged as a chain (two updates): holds with 1
+#           request over every timing (never, K1, K1 < K2), each timing on
+#           the same request paths; one with both updates replays natively
 set -u
 bin=$(cd "$1" && pwd) check=$2 out=$3
 R=$(cd "$(dirname "$0")" && pwd)
@@ -134,6 +137,43 @@ unsafe)
     [ $rs -eq 1 ] || { cat "$c" "$out/replay-$n.log"; fail "$c did not reproduce natively"; }
   done
   [ $n -ge 1 ] || fail "no test case written"
+  ;;
+chain)
+  # v2 -> v3 -> v4 in one merged program: after the first update commits,
+  # dsu_merge_choose is asked again at every later visit, for the second.
+  # With 1 request the paths cover every timing: never, K1 alone, and every
+  # K1 < K2, each on the same request paths; a path with both updates
+  # replays natively, committing both where the executor chose.
+  for v in v2 v3 v4; do build "$EX" "$v"; done
+  "$DSU" merge "$out/kv/v2/kvserver" "$out/kv/v3/kvserver" "$out/kv/v4/kvserver" \
+    -o "$out/merged.bc" || fail "dsu merge of the chain"
+  symex chain1 "$out/merged.bc" 1 --write-paths
+  expect holds 0
+  # A path's timing: the visits whose dsu_merge_choose object is 1 (each
+  # visit asks once while an update is still to come).
+  timing() {
+    awk '/^object dsu_merge_choose /{n++; if ($4 == "01000000") t = t (t ? "," : "") n}
+         END {print (t ? t : "never")}' "$1"
+  }
+  for c in "$out"/chain1/path-*.case; do timing "$c"; done | sort | uniq -c > "$out/timings"
+  cat "$out/timings"
+  [ "$(awk '{print $2}' "$out/timings" | tr '\n' ' ')" = "1 1,2 1,3 1,4 2 2,3 2,4 3 3,4 4 never " ] ||
+    fail "the paths do not cover every timing of the chain"
+  [ "$(awk '{print $1}' "$out/timings" | sort -u | wc -l)" -eq 1 ] ||
+    fail "the timings do not have the same request paths"
+  replayed=""
+  for c in "$out"/chain1/path-*.case; do
+    [ "$(timing "$c")" = "1,3" ] && { replayed=$c; break; }
+  done
+  [ -n "$replayed" ] || fail "no path with the updates at visits 1 and 3"
+  "$DSU" replay "$replayed" "$out/merged.bc" "$ENV" -- -DKV_REQUESTS=1 \
+    > "$out/replay.log" 2> "$out/replay.err"
+  rs=$?
+  cat "$out/replay.log"
+  [ $rs -eq 0 ] && grep -q '^replay: no error (exit status 0)' "$out/replay.log" ||
+    fail "$replayed did not replay cleanly"
+  [ "$(grep -c '^dsu: merge: updated at update point [13] (loop.c:' "$out/replay.err")" -eq 2 ] ||
+    { cat "$out/replay.err"; fail "the replay did not update at visits 1 and 3"; }
   ;;
 *) fail "unknown check $check" ;;
 esac

@@ -41,6 +41,16 @@ struct ASTFacts {
     unsigned Line = 0;
     std::set<std::string> TypesUsed;
     std::vector<TypeUse> TypeUses; ///< See UseFacts.cpp.
+    /// The C type of each local variable by the name its alloca has in the
+    /// IR ("x.addr" for a parameter x), with its size in bytes; the type is
+    /// "" where one name has two types (a shadowing declaration). Loop
+    /// extraction describes the locals a loop body receives with them
+    /// (control migration).
+    struct Local {
+      std::string Type;
+      uint64_t Size = 0;
+    };
+    std::map<std::string, Local> Locals;
   };
   struct Global {
     std::string IRName; ///< Name clang gives it ("fn.var" for local statics).

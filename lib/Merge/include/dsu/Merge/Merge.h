@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -43,6 +44,12 @@ struct MergeOptions {
   /// patch is unsafe there (its checks then show what goes wrong); empty:
   /// none.
   std::string ForceAt;
+  /// A chain v1 -> v2 -> v3: the third build (v3; Old and New are v1 and
+  /// v2), and the second update's transformers and patch file, as
+  /// TransformersIn and PatchFile are the first's. Null: one update.
+  const Build *Third = nullptr;
+  std::string TransformersIn2;
+  std::string PatchFile2;
 };
 
 /// A merged program: one LLVM module, in a context of its own.
@@ -50,8 +57,11 @@ struct MergedProgram {
   std::unique_ptr<llvm::LLVMContext> Ctx;
   std::unique_ptr<llvm::Module> Module;
   PatchPlan Plan;
+  /// The second update's plan (New -> Third), in a chain.
+  std::optional<PatchPlan> Plan2;
   /// The old version's update points, in the order the merged program (and
-  /// --explain) numbers them.
+  /// --explain) numbers them; in a chain, then those only the second
+  /// version has.
   std::vector<PatchPlan::PointSafety> Points;
 };
 

@@ -79,6 +79,21 @@ struct TypeUse {
   bool operator==(const TypeUse &) const = default;
 };
 
+/// What an extracted loop body receives from its enclosing function's frame
+/// (LoopExtraction.cpp), one per argument: what control migration matches
+/// between two versions' bodies by name.
+struct LoopArg {
+  std::string Name;   ///< The local's name ("x.addr" for a parameter x).
+  std::string Layout; ///< Structural type of the local (or of the value).
+  std::string CType;  ///< C spelling of the local's type, "" if unknown.
+  std::string Init;   ///< Constant it starts with, "" none, "?" not constant.
+  bool Local = true;  ///< A pointer to a local (else a value).
+  /// The enclosing function uses it again once it has called the body (in
+  /// the loop's header or after the loop).
+  bool UsedAfter = false;
+  bool operator==(const LoopArg &) const = default;
+};
+
 struct FunctionInfo {
   std::string Name;      ///< C name.
   bool IsStatic = false; ///< Internal linkage: identity includes the TU.
@@ -104,6 +119,10 @@ struct FunctionInfo {
   /// continuation analysis (lib/Analysis/Continuations.cpp) matches against
   /// the lines a frame may still execute after an update.
   std::vector<TypeUse> TypeUses;
+  /// For an extracted loop body: its arguments, and its exits as
+  /// "VALUE=WHERE" ("continue" for the next turn), sorted.
+  std::vector<LoopArg> LoopArgs;
+  std::vector<std::string> LoopExits;
   bool operator==(const FunctionInfo &) const = default;
 };
 

@@ -154,6 +154,33 @@ struct PatchPlan {
     std::string Why;
   };
   std::vector<Partial> Partials;
+  /// A loop holding an update point whose body became a new function, taken
+  /// over by the new body at its next turn (control migration,
+  /// LoopMigration.cpp): the old body's slot is rebound to an adapter that
+  /// keeps the locals the new body needs in another form (or that are new)
+  /// in a block of its own, filled once per running loop by a local-state
+  /// transformer in the transformers file.
+  struct LoopMigration {
+    std::string Loop; ///< The loop body's name ("main.loop0").
+    std::string OldSymbol, NewSymbol;
+    std::string File;
+    unsigned Line = 0; ///< Of the update point.
+    struct Local {
+      std::string Name;
+      std::string OldType, NewType; ///< C spellings; OldType "" if new.
+      int OldArg = -1;    ///< The old body's argument for it, -1 if new.
+      bool Moved = false; ///< Lives in the block (else the old frame's).
+      std::string Init;   ///< A new local's constant ("" none, "?" other).
+    };
+    std::vector<Local> Args; ///< One per argument of the new body.
+    unsigned OldArgs = 0;    ///< The old body's arguments (all locals).
+    /// The value the body returns to go on with the next turn: a number,
+    /// or "default" for any value not among CaseValues.
+    std::string Continue;
+    std::vector<unsigned> CaseValues;
+    std::string message() const;
+  };
+  std::vector<LoopMigration> Migrations;
   /// An untyped pointer place (a `void *` field "RECORD.FIELD" by its old
   /// record's name, or a global's name) that may hold a pointer to or into
   /// an object this patch moves (lib/Patch/UntypedPointers.cpp): the runtime
@@ -179,7 +206,8 @@ struct PatchPlan {
 
   bool empty() const {
     return Functions.empty() && Globals.empty() && Types.empty() &&
-           StateLosses.empty() && PinnedTypes.empty() && Partials.empty();
+           StateLosses.empty() && PinnedTypes.empty() && Partials.empty() &&
+           Migrations.empty();
   }
   std::string dump() const;
   std::string toJSON() const;

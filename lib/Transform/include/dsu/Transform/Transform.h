@@ -55,9 +55,16 @@ std::string tuIdentity(llvm::StringRef SourcePath, llvm::StringRef Override,
 
 //===-- 1. Loops holding update points ------------------------------------===//
 
+/// The C type of local Local of function Function, whose storage is Size
+/// bytes ("" if unknown).
+using LocalTypeLookup = std::function<std::string(
+    llvm::StringRef Function, llvm::StringRef Local, uint64_t Size)>;
+
 /// Moves the body of every loop that contains an update point into a
-/// function of its own (see LoopExtraction.cpp). Returns how many.
-unsigned extractUpdateLoops(llvm::Module &M);
+/// function of its own (see LoopExtraction.cpp), describing the locals it
+/// receives with LocalType. Returns how many.
+unsigned extractUpdateLoops(llvm::Module &M,
+                            const LocalTypeLookup &LocalType = {});
 
 //===-- 2. Identities and hashes ------------------------------------------===//
 
