@@ -126,12 +126,17 @@ static int word_swap(uint32_t *word, uint32_t from, uint32_t to) {
  *                                    the K2-th if P1 has committed by then
  *                                    (as a second `dsu apply` would be
  *                                    refused while the first is pending)
+ *   DSU_TEST_FORCE_AT=all|FILE:LINE,...
+ *                                    and commit it there even where it is
+ *                                    unsafe, as `dsu apply --force-at` (the
+ *                                    replay of `dsu verify`'s forced cases)
  * Both keep __dsu_update_pending set so that every update point is seen.
  * Read with dsu_getenv: a set-user-ID program ignores them. */
 static long test_update_at; /* the K of the update last requested; > 0: on */
 static long test_at[2];     /* the visits that request each update */
 static const char *test_patches[2];
 static int test_nupdates, test_next; /* how many; the next to request */
+static const char *test_force_at;
 static const char *test_count_file;
 static long test_reached;
 
@@ -173,6 +178,9 @@ static void test_update_point(const char *file, int line) {
   test_update_at = n;
   pthread_mutex_lock(&dsu_lock);
   snprintf(dsu_req.name, sizeof dsu_req.name, "%s", test_patch);
+  snprintf(dsu_req.force, sizeof dsu_req.force, "%s",
+           test_force_at ? test_force_at : "");
+  dsu_req.forced = 0;
   dsu_req.local_word = DSU_WORD_PENDING;
   dsu_req.word = &dsu_req.local_word;
   dsu_req.state = REQ_PENDING;
@@ -503,6 +511,7 @@ __attribute__((constructor)) static void dsu_runtime_init(void) {
   test_patches[0] = dsu_getenv(DSU_ENV_TEST_PATCH);
   test_patches[1] = dsu_getenv(DSU_ENV_TEST_PATCH2);
   test_count_file = dsu_getenv(DSU_ENV_TEST_COUNT_FILE);
+  test_force_at = dsu_getenv(DSU_ENV_TEST_FORCE_AT);
   const char *at = dsu_getenv(DSU_ENV_TEST_UPDATE_AT);
   if (test_patches[0] && at) {
     char *end;

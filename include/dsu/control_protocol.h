@@ -70,6 +70,7 @@ enum dsu_commit_word {
 #define DSU_ENV_TEST_UPDATE_AT "DSU_TEST_UPDATE_AT"
 #define DSU_ENV_TEST_PATCH "DSU_TEST_PATCH"
 #define DSU_ENV_TEST_PATCH2 "DSU_TEST_PATCH2"
+#define DSU_ENV_TEST_FORCE_AT "DSU_TEST_FORCE_AT"
 #define DSU_ENV_DISABLE "DSU_DISABLE"
 /* The directory of control sockets, for the runtime and for dsu. */
 #define DSU_ENV_RUNTIME_DIR "DSU_RUNTIME_DIR"

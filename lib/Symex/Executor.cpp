@@ -1452,9 +1452,47 @@ void Executor::execute(ExecutionState &S, const Instruction *I) {
     setResult(S, I, B.insert(A, (unsigned)Off * 8, V));
     return;
   }
+  case Instruction::ShuffleVector:
+  case Instruction::ExtractElement:
+  case Instruction::InsertElement: {
+    // Vectors are flat bit-vectors, element i at bits [i*W, (i+1)*W), as
+    // memory lays them out; only byte-sized elements and constant indices
+    // (what -O2 emits for a struct copied field by field).
+    auto *VT = cast<FixedVectorType>(I->getOperand(0)->getType());
+    unsigned W = VT->getElementType()->getPrimitiveSizeInBits();
+    if (W == 0 || W % 8 || W != DL.getTypeAllocSize(VT->getElementType()) * 8)
+      break;
+    SVal A = eval(S, I->getOperand(0));
+    if (auto *SV = dyn_cast<ShuffleVectorInst>(I)) {
+      SVal Bv = eval(S, SV->getOperand(1));
+      unsigned N = VT->getNumElements();
+      SVal R;
+      for (int M : SV->getShuffleMask()) {
+        SVal E = M < 0             ? SVal::concrete(W, 0)
+                 : (unsigned)M < N ? B.extract(A, (unsigned)M * W, W)
+                                   : B.extract(Bv, ((unsigned)M - N) * W, W);
+        R = R.valid() ? B.concat(E, R) : E;
+      }
+      setResult(S, I, R);
+      return;
+    }
+    auto *Idx = dyn_cast<ConstantInt>(
+        I->getOperand(I->getOpcode() == Instruction::ExtractElement ? 1 : 2));
+    if (!Idx || Idx->getZExtValue() >= VT->getNumElements())
+      break;
+    unsigned Lo = (unsigned)Idx->getZExtValue() * W;
+    if (I->getOpcode() == Instruction::ExtractElement)
+      setResult(S, I, B.extract(A, Lo, W));
+    else
+      setResult(S, I, B.insert(A, Lo, eval(S, I->getOperand(1))));
+    return;
+  }
   case Instruction::Fence:
     return;
   default:
+    break;
+  }
+  {
     terminateEarly(S, std::string("unsupported instruction '") +
                           I->getOpcodeName() + "'");
     return;

@@ -216,6 +216,8 @@ private:
                         llvm::StringRef Name, std::vector<SVal> &Args);
   void handleIgnore(ExecutionState &S, const llvm::CallBase *Call,
                     llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleNote(ExecutionState &S, const llvm::CallBase *Call,
+                  llvm::StringRef Name, std::vector<SVal> &Args);
   void handleSilentExit(ExecutionState &S, const llvm::CallBase *Call,
                         llvm::StringRef Name, std::vector<SVal> &Args);
   void handleReportError(ExecutionState &S, const llvm::CallBase *Call,

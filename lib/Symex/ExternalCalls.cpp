@@ -40,6 +40,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"klee_warning", &Executor::handleIgnore},
       {"klee_warning_once", &Executor::handleIgnore},
       {"klee_print_expr", &Executor::handleIgnore},
+      {"__dsu_symex_note", &Executor::handleNote},
       // The end of a path.
       {"klee_silent_exit", &Executor::handleSilentExit},
       {"klee_report_error", &Executor::handleReportError},
@@ -70,6 +71,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"__dsu_merge_choice", &Executor::handleMergeChoice},
       {"__dsu_merge_violation", &Executor::handleMergeViolation},
       {"__dsu_merge_unmodelled", &Executor::handleMergeUnmodelled},
+      {"__dsu_merge_committed", &Executor::handleIgnore},
   };
   static const StringMap<ExternalHandler> Map = [] {
     StringMap<ExternalHandler> M;
@@ -181,6 +183,12 @@ void Executor::handleIsSymbolic(ExecutionState &S, const CallBase *Call,
 void Executor::handleIgnore(ExecutionState &S, const CallBase *Call,
                             StringRef Name, std::vector<SVal> &Args) {}
 
+void Executor::handleNote(ExecutionState &S, const CallBase *Call,
+                          StringRef Name, std::vector<SVal> &Args) {
+  if (CB.OnNote)
+    CB.OnNote(readString(S, externalArg(Args, 0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The end of a path
 //===----------------------------------------------------------------------===//
@@ -218,7 +226,22 @@ void Executor::handleStackCheckFail(ExecutionState &S, const CallBase *Call,
 void Executor::handleExit(ExecutionState &S, const CallBase *Call,
                           StringRef Name, std::vector<SVal> &Args) {
   SVal C = externalArg(Args, 0);
-  terminateExit(S, C.isConcrete() ? (int)C.value().getSExtValue() : 0);
+  int Code = C.isConcrete() ? (int)C.value().getSExtValue() : 0;
+  // Options::ExitReturnsFrom: exit() inside a run of one of several
+  // programs (dsu verify) returns from the outermost frame of that program,
+  // its main.
+  if (!Opts.ExitReturnsFrom.empty())
+    for (size_t I = 0; I < S.Stack.size(); ++I)
+      if (S.Stack[I].F->getName().starts_with(Opts.ExitReturnsFrom)) {
+        while (S.Stack.size() > I + 1)
+          returnFrom(S, SVal());
+        Type *T = S.top().F->getReturnType();
+        returnFrom(S, T->isIntegerTy()
+                          ? SVal::concrete(bitsOf(T), (uint64_t)(int64_t)Code)
+                          : SVal());
+        return;
+      }
+  terminateExit(S, Code);
 }
 
 //===----------------------------------------------------------------------===//

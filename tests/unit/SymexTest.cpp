@@ -318,3 +318,20 @@ TEST(SymexMemory, SymbolicReadOfALargeTableIsShallow) {
   ASSERT_EQ(*R, SatResult::Sat);
   EXPECT_EQ(Values[0].getZExtValue(), 123u);
 }
+
+TEST(SymexEngine, ExitReturnsToTheHarness) {
+  llvm::LLVMContext Ctx;
+  auto M = compile(Ctx, "exit_returns.c");
+  ASSERT_TRUE(M);
+  Options O;
+  O.Progress = nullptr;
+  auto R = runSymex(*M, O);
+  ASSERT_TRUE(!!R);
+  EXPECT_EQ(R->V, Verdict::Holds); // exit ends the path
+  O.ExitReturnsFrom = "__sub.";
+  R = runSymex(*M, O);
+  ASSERT_TRUE(!!R);
+  ASSERT_EQ(R->V, Verdict::Error); // exit(7) returned 7 to main
+  EXPECT_NE(R->Errors[0].Message.find("exit returned to the harness"),
+            std::string::npos);
+}

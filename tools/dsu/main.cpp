@@ -2,6 +2,7 @@
 #include "Commands.h"
 #ifdef DSU_HAVE_SYMEX
 #include "SymexCommand.h"
+#include "VerifyCommand.h"
 #endif
 
 #include "llvm/Support/InitLLVM.h"
@@ -67,6 +68,20 @@ Verification:
                      symbolically execute a C program (dsu symex --help)
   replay CASE FILE.c... [-- CLANG-FLAGS]
                      run a program natively on a test case from symex
+  verify OLD NEW --form backward-compatible|conformable|post-update
+         [--spec F.c] --stdin-lines N --line-max L [--alphabet CHARS]
+         [--patch P | --transformers F.c] [--old-error PATTERN]
+         [--force-at FILE:LINE[,...]|all] [--max-time S] [--case FILE]
+         [--quiet]   verify the update OLD -> NEW on every sequence of N
+                     requests of at most L bytes on stdin and every update
+                     timing: the replies a client sees stay the old
+                     version's (backward-compatible), or are the old
+                     version's before the update and the new version's
+                     after it (conformable), and the assertions of a spec
+                     in C (<dsu/spec.h>); a counterexample is written
+                     as a case file (default verify-out/counterexample.case)
+  replay CASE        run a verify case on the real old build with the real
+                     patch applied at its visit, and check the divergence
 )"
 #endif
     ;
@@ -118,6 +133,10 @@ static int dispatch(int argc, char **argv) {
 #ifdef DSU_HAVE_SYMEX
   if (Cmd == "symex")
     return dsuSymexMain(argc - 1, argv + 1);
+  if (Cmd == "verify")
+    return dsu::runVerifyCommand(Args);
+  if (Cmd == "replay" && argc == 3 && dsu::isVerifyCase(argv[2]))
+    return dsu::runVerifyReplay(argv[2]);
   if (Cmd == "replay")
     return dsuReplayMain(argc - 1, argv + 1);
 #endif

@@ -35,7 +35,7 @@
  * K2-th visit, if the first has committed by then). It is a function of its
  * own, never inlined, so that an executor can make its answer symbolic.
  *
- * Three hooks let a tool that runs the merged program take part, each a
+ * Four hooks let a tool that runs the merged program take part, each a
  * weak declaration (null natively, where the behaviour above holds):
  *   __dsu_merge_choice(point, visit)  the answer of dsu_merge_choose: `dsu
  *                                     symex` makes it a symbolic choice (so
@@ -47,6 +47,9 @@
  *   __dsu_merge_unmodelled(message)   what the model leaves out was met (the
  *                                     exit with 96): symex stops the path as
  *                                     not explored, never as a success.
+ *   __dsu_merge_committed(visit, where) the update committed (`dsu verify`'s
+ *                                     harness counts the requests read
+ *                                     before it).
  *
  * Heap objects of changed types are transformed by a model of the
  * runtime's state transfer (runtime/dsu_heap.c), written again here, small
@@ -186,6 +189,11 @@ static int updates_in_program(void) { return __dsu_merge_updates; }
 extern int __dsu_merge_choice(int point, long visit) __attribute__((weak));
 extern void __dsu_merge_violation(const char *message) __attribute__((weak));
 extern void __dsu_merge_unmodelled(const char *message) __attribute__((weak));
+/* The update has committed: requested at visit `visit`, committed at
+ * `where` (FILE:LINE). `dsu verify`'s harness uses it to tell the requests
+ * answered before the update from those after it; null otherwise. */
+extern void __dsu_merge_committed(long visit, const char *where)
+    __attribute__((weak));
 
 /* Ends the run where the model of the runtime stops (status 96). */
 static void unmodelled(const char *message) {
@@ -754,6 +762,8 @@ static void commit(const char *file, int line) {
   updated++;
   fprintf(stderr, "dsu: merge: updated at update point %ld (%s)\n",
           requested_at, where);
+  if (__dsu_merge_committed)
+    __dsu_merge_committed(requested_at, where);
   requested_at = 0;
 }
 

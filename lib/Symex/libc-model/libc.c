@@ -518,16 +518,23 @@ static void in_init(void) {
     __dsu_symbolic_stdin(in_buf, in_len);
   }
 }
-static int in_getc(void) {
+/* The stream itself, behind two hooks: `dsu verify` links several programs
+ * into one harness and gives each its own position in the one input
+ * (lib/Verify redirects these two to the harness's). */
+W int __dsu_stdin_getc(void) {
   in_init();
+  if (in_pos >= in_len)
+    return -1;
+  return in_buf[in_pos++];
+}
+W int __dsu_stdin_eof(void) { return in_len >= 0 && in_pos >= in_len; }
+static int in_getc(void) {
   if (in_pushback >= 0) {
     int c = in_pushback;
     in_pushback = -1;
     return c;
   }
-  if (in_pos >= in_len)
-    return -1;
-  return in_buf[in_pos++];
+  return __dsu_stdin_getc();
 }
 
 /* Every file descriptor except 1 and 2 reads from the one symbolic input. */
@@ -580,7 +587,7 @@ W size_t fread(void *buf, size_t size, size_t count, void *f) {
   return (size_t)got / size;
 }
 W int feof(void *f) {
-  return file_fd(f) == 0 && in_len >= 0 && in_pos >= in_len;
+  return file_fd(f) == 0 && in_pushback < 0 && __dsu_stdin_eof();
 }
 W int ferror(void *f) { return 0; }
 W int isatty(int fd) { return 0; }

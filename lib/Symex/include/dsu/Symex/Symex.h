@@ -84,6 +84,12 @@ struct Options {
   bool SymbolicTime = false;
   static constexpr int64_t FixedTime = 1700000000; ///< 2023-11-14 22:13:20 UTC
   llvm::raw_ostream *QueryDump = nullptr;
+  /// If set, exit() called while a function whose name starts with this is
+  /// on the stack returns the exit status from the outermost such function
+  /// instead of ending the path: a harness that runs several programs' mains
+  /// one after the other (dsu verify, whose programs' names all carry the
+  /// prefix) gets control back after each.
+  std::string ExitReturnsFrom;
 };
 
 struct Location {
@@ -149,6 +155,10 @@ struct Callbacks {
   std::function<void(const TestCase &)> OnPath;
   /// Warnings with a location (unmodelled functions and intrinsics).
   std::function<void(const std::string &)> OnWarning;
+  /// __dsu_symex_note(const char *text) in the program: the (concrete)
+  /// text, once per call on every path that makes it (a harness telling its
+  /// tool what a path did, without a test case per path).
+  std::function<void(const std::string &)> OnNote;
 };
 
 /// Explores \p M from main.

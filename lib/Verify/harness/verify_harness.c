@@ -1,0 +1,305 @@
+/* The harness of `dsu verify` (lib/Verify/Verify.cpp explains the whole).
+ *
+ * lib/Verify links this file with up to three programs, each renamed under
+ * a prefix of its own (__dsu_v_old., __dsu_v_merged., __dsu_v_new.) and
+ * each with its own copy of the C library model, whose input and output
+ * hooks are redirected to the functions below. main draws the requests
+ * (DSU_V_LINES lines of 1 to DSU_V_LINE_MAX bytes, the last byte of each a
+ * newline and no other), runs the old version alone, the merged program
+ * (whose update timing the executor chooses) and, for the conformable form,
+ * the new version alone, each on the same bytes from their first, records
+ * what each writes to standard output cut into replies (the reply to
+ * request i is what the run wrote from the moment it read the first byte
+ * of request i to the moment it read the first byte of request i + 1), and
+ * compares the merged program's replies with those the form requires.
+ *
+ * The generated prelude defines DSU_V_LINES, DSU_V_LINE_MAX, DSU_V_FORM
+ * (0 backward-compatible, 1 conformable), DSU_V_HAVE_NEW, DSU_V_ALPHABET
+ * (a string, "" for every byte but the newline), DSU_V_OLD_ERROR (the
+ * --old-error pattern, "" for none), DSU_V_BASELINE (1: run the old
+ * version alone and stop, to measure what verifying costs against it) and
+ * DSU_V_HAVE_SPEC (1: a --spec file defines dsu_spec(), <dsu/spec.h>,
+ * called on every judged path; DSU_V_FORM 2, post-update, is the spec
+ * alone).
+ */
+#include <klee/klee.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { OLD = 0, MERGED = 1, NEW = 2, RUNS = 3 };
+#define OUT_MAX 4096
+
+extern int dsu_v_old_main(int, char **) __asm__("__dsu_v_old.main");
+extern int dsu_v_merged_main(int, char **) __asm__("__dsu_v_merged.main");
+#if DSU_V_HAVE_NEW
+extern int dsu_v_new_main(int, char **) __asm__("__dsu_v_new.main");
+#endif
+/* The executor stops the path there, as not explored (unknown). */
+extern void __dsu_merge_unmodelled(const char *message);
+/* The executor hands the text to lib/Verify (which path updated). */
+extern void __dsu_symex_note(const char *text);
+
+static char in[DSU_V_LINES * DSU_V_LINE_MAX + 1];
+static int in_len;
+static int line_start[DSU_V_LINES + 1];
+static int pos[RUNS], reading[RUNS], started[RUNS];
+static char out[RUNS][OUT_MAX];
+static int out_len[RUNS];
+/* out_len[r] when run r read the first byte of request i. */
+static int reply_at[RUNS][DSU_V_LINES + 1];
+/* The requests the merged run had begun to read when the update committed
+ * (-1: it did not): they and their replies belong to the old side. */
+static int committed_before = -1;
+static long commit_visit;
+static char commit_where[256];
+
+static int next_byte(int r) {
+  reading[r] = 1;
+  if (pos[r] >= in_len)
+    return -1;
+  if (started[r] < DSU_V_LINES && pos[r] == line_start[started[r]]) {
+    reply_at[r][started[r]] = out_len[r];
+    started[r]++;
+  }
+  return (unsigned char)in[pos[r]++];
+}
+
+static void put(int r, int fd, const char *b, size_t n) {
+  if (fd != 1 && fd <= 2)
+    return;
+  if (out_len[r] + n > OUT_MAX)
+    __dsu_merge_unmodelled("dsu verify: a run wrote more than 4096 bytes");
+  memcpy(out[r] + out_len[r], b, n);
+  out_len[r] += (int)n;
+}
+
+int __dsu_verify_getc_old(void) { return next_byte(OLD); }
+int __dsu_verify_getc_merged(void) { return next_byte(MERGED); }
+int __dsu_verify_getc_new(void) { return next_byte(NEW); }
+int __dsu_verify_eof_old(void) { return reading[OLD] && pos[OLD] >= in_len; }
+int __dsu_verify_eof_merged(void) {
+  return reading[MERGED] && pos[MERGED] >= in_len;
+}
+int __dsu_verify_eof_new(void) { return reading[NEW] && pos[NEW] >= in_len; }
+void __dsu_verify_output_old(int fd, const char *b, size_t n) {
+  put(OLD, fd, b, n);
+}
+void __dsu_verify_output_merged(int fd, const char *b, size_t n) {
+  put(MERGED, fd, b, n);
+}
+void __dsu_verify_output_new(int fd, const char *b, size_t n) {
+  put(NEW, fd, b, n);
+}
+/* The update timing of the versions run alone: never. */
+int __dsu_verify_never(int point, long visit) { return 0; }
+void __dsu_verify_committed(long visit, const char *where) {
+  if (committed_before >= 0)
+    return; /* one update per merged program here */
+  committed_before = started[MERGED];
+  commit_visit = visit;
+  strncpy(commit_where, where, sizeof commit_where - 1);
+}
+
+/* Reply i of run r (i = -1: what it wrote before reading any request). */
+static int reply_begin(int r, int i) {
+  return i < 0 ? 0 : i < started[r] ? reply_at[r][i] : out_len[r];
+}
+static int reply_end(int r, int i) {
+  return i + 1 < started[r] ? reply_at[r][i + 1] : out_len[r];
+}
+
+/* 1 if the replies differ (a symbolic value: no fork here). */
+static int differ(int a, int b, int i) {
+  int la = reply_end(a, i) - reply_begin(a, i);
+  int lb = reply_end(b, i) - reply_begin(b, i);
+  if (la != lb)
+    return 1;
+  int d = 0;
+  const char *x = out[a] + reply_begin(a, i), *y = out[b] + reply_begin(b, i);
+  for (int k = 0; k < la; k++)
+    d |= x[k] ^ y[k];
+  return d != 0;
+}
+
+/* --old-error: the matcher of Kernighan and Pike (c . ^ $ *), on the reply
+ * bytes between t and e; it runs symbolically like program code. */
+static int match_here(const char *re, const char *t, const char *e);
+static int match_star(int c, const char *re, const char *t, const char *e) {
+  do {
+    if (match_here(re, t, e))
+      return 1;
+  } while (t < e && (*t++ == c || c == '.'));
+  return 0;
+}
+static int match_here(const char *re, const char *t, const char *e) {
+  if (re[0] == '\0')
+    return 1;
+  if (re[1] == '*')
+    return match_star(re[0], re + 2, t, e);
+  if (re[0] == '$' && re[1] == '\0')
+    return t == e;
+  if (t < e && (re[0] == '.' || re[0] == *t))
+    return match_here(re + 1, t + 1, e);
+  return 0;
+}
+static int old_error(int i) {
+  static const char re[] = DSU_V_OLD_ERROR;
+  if (!re[0])
+    return 0;
+  const char *t = out[OLD] + reply_begin(OLD, i),
+             *e = out[OLD] + reply_end(OLD, i);
+  if (re[0] == '^')
+    return match_here(re + 1, t, e);
+  do {
+    if (match_here(re, t, e))
+      return 1;
+  } while (t++ < e);
+  return 0;
+}
+
+static void report(const char *what);
+
+#if DSU_V_HAVE_SPEC
+/* <dsu/spec.h>, for the --spec file's dsu_spec(). */
+extern void dsu_spec(void);
+int dsu_spec_requests(void) { return DSU_V_LINES; }
+const char *dsu_spec_request(int i, int *len) {
+  *len = line_start[i + 1] - line_start[i];
+  return in + line_start[i];
+}
+const char *dsu_spec_reply(int i, int *len) {
+  *len = reply_end(MERGED, i) - reply_begin(MERGED, i);
+  return out[MERGED] + reply_begin(MERGED, i);
+}
+const char *dsu_spec_old_reply(int i, int *len) {
+  *len = reply_end(OLD, i) - reply_begin(OLD, i);
+  return out[OLD] + reply_begin(OLD, i);
+}
+int dsu_spec_updated(void) { return committed_before >= 0; }
+int dsu_spec_after_update(int i) {
+  return committed_before >= 0 && i >= committed_before;
+}
+void dsu_spec_assert(int cond, const char *what) {
+  if (!cond) {
+    report(what);
+    klee_assert(0 && "dsu-verify: the spec's assertion failed");
+  }
+}
+#endif
+
+static void report_run(int r) {
+  printf("run %d %d %d", r, out_len[r], started[r]);
+  for (int i = 0; i < started[r]; i++)
+    printf(" %d", reply_at[r][i]);
+  printf("\n");
+  fwrite(out[r], 1, (size_t)out_len[r], stdout);
+  printf("\n");
+}
+
+/* The report lib/Verify reads back from the output trace (concretised
+ * with the same model as the inputs); what: "-" for differing replies, or
+ * the spec's assertion. */
+static void report(const char *what) {
+  int n = DSU_V_LINES;
+  printf("dsu-verify-report %d %d %ld %s\n", n, committed_before, commit_visit,
+         commit_where[0] ? commit_where : "-");
+  printf("spec %s\n", what);
+  printf("in %d", in_len);
+  for (int i = 0; i < n; i++)
+    printf(" %d", line_start[i]);
+  printf("\n");
+  fwrite(in, 1, (size_t)in_len, stdout);
+  printf("\n");
+  report_run(OLD);
+  report_run(MERGED);
+#if DSU_V_HAVE_NEW
+  report_run(NEW);
+#endif
+}
+
+int main(int argc, char **argv) {
+  static const char alphabet[] = DSU_V_ALPHABET;
+  char name[32];
+  int p = 0;
+  for (int i = 0; i < DSU_V_LINES; i++) {
+    snprintf(name, sizeof name, "length %d", i + 1);
+    int sym = klee_range(1, DSU_V_LINE_MAX + 1, name);
+    /* One path per length: the layout of the input stays concrete. */
+    int len = 1;
+    while (len < DSU_V_LINE_MAX && sym != len)
+      len++;
+    line_start[i] = p;
+    if (len > 1) {
+      snprintf(name, sizeof name, "request %d", i + 1);
+      klee_make_symbolic(in + p, (size_t)(len - 1), name);
+    }
+    for (int j = 0; j < len - 1; j++) {
+      char c = in[p + j];
+      if (alphabet[0]) {
+        int ok = 0;
+        for (int k = 0; alphabet[k]; k++)
+          ok |= c == alphabet[k];
+        klee_assume(ok);
+      } else
+        klee_assume(c != '\n');
+    }
+    in[p + len - 1] = '\n';
+    p += len;
+  }
+  line_start[DSU_V_LINES] = p;
+  in_len = p;
+
+  dsu_v_old_main(argc, argv);
+#if DSU_V_BASELINE
+  /* The old version alone on the same requests: what verifying costs is
+   * measured against this (bench/RESULTS.md). */
+  return 0;
+#endif
+  /* The new version alone depends only on the requests: run before the
+   * merged program, whose timings part at each update-point visit, its
+   * paths are explored once per request sequence, not once per timing. */
+#if DSU_V_HAVE_NEW
+  dsu_v_new_main(argc, argv);
+#endif
+  dsu_v_merged_main(argc, argv);
+
+  /* A history is judged only if the old version accepted it: for the
+   * backward-compatible form every request, for the conformable form those
+   * answered before the update. */
+  int n = DSU_V_LINES;
+  int before = committed_before < 0 ? n : committed_before;
+  int judged = DSU_V_FORM == 0 ? n : before;
+  for (int i = 0; i < judged; i++)
+    if (old_error(i))
+      klee_silent_exit(0);
+
+  /* Conformable: the request in flight at the commit (read before it) is
+   * on the old side, but the code that answers it may be either version's
+   * (old code still on the stack, or new code where the update point sits
+   * between reading a request and answering it): its reply must be the old
+   * version's or the new version's. */
+  int d = DSU_V_FORM != 2 && differ(OLD, MERGED, -1);
+  for (int i = 0; i < n && DSU_V_FORM != 2; i++) {
+    if (DSU_V_FORM == 1 && i >= before)
+      d |= differ(NEW, MERGED, i);
+    else if (DSU_V_FORM == 1 && i == before - 1 && committed_before > 0)
+      d |= differ(OLD, MERGED, i) & differ(NEW, MERGED, i);
+    else
+      d |= differ(OLD, MERGED, i);
+  }
+  if (DSU_V_FORM != 2 && d) {
+    report("-");
+    klee_assert(0 && "dsu-verify: replies differ");
+  }
+#if DSU_V_HAVE_SPEC
+  dsu_spec();
+#endif
+  if (committed_before >= 0) {
+    char note[64];
+    snprintf(note, sizeof note, "dsu-verify-updated %ld", commit_visit);
+    __dsu_symex_note(note);
+  } else
+    __dsu_symex_note("dsu-verify-not-updated");
+  return 0;
+}

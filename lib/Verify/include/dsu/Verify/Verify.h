@@ -1,0 +1,117 @@
+//===- Verify.h - dsu verify: client-oriented specs of an update -*- C++
+//-*-===//
+//
+// See lib/Verify/Verify.cpp for how an update is verified and
+// docs/verification.md for the forms, the bounds and the case files.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DSU_VERIFY_VERIFY_H
+#define DSU_VERIFY_VERIFY_H
+
+#include "dsu/Model/TURecord.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dsu {
+
+enum class VerifyForm { BackwardCompatible, Conformable, PostUpdate };
+
+/// "backward-compatible", "conformable" or "post-update"; nullopt for
+/// anything else.
+std::optional<VerifyForm> parseVerifyForm(llvm::StringRef Name);
+llvm::StringRef verifyFormName(VerifyForm F);
+
+struct VerifyOptions {
+  VerifyForm Form = VerifyForm::BackwardCompatible;
+  /// As dsu merge: the patch the update stands for, the user's transformers
+  /// (C), the update points forced (as dsu apply --force-at).
+  std::string PatchFile, TransformersIn, ForceAt;
+  bool AllowPartial = false;
+  std::set<std::string> AllowStateLoss;
+  /// --old-error: a pattern (c . ^ $ *) matched against the old version's
+  /// reply to each request; a history with a request it matches is not
+  /// judged (see the forms).
+  std::string OldError;
+  /// --spec: a C file defining dsu_spec() (<dsu/spec.h>), checked on every
+  /// path in addition to the form (the post-update form is the spec alone).
+  std::string SpecFile;
+  /// The input model: Lines requests on standard input, each 1 to LineMax
+  /// bytes, the last a newline; with Alphabet, every other byte from it.
+  unsigned Lines = 2, LineMax = 4;
+  std::string Alphabet;
+  double MaxTime = 0; ///< Seconds; 0: no limit.
+  /// Explore the old version alone on the same input model and stop (what
+  /// verifying costs is measured against it); the verdict is holds if that
+  /// exploration completed without error, else unknown.
+  bool Baseline = false;
+  std::string IncludeDir; ///< <dsu/patch_format.h> (BIN/../include).
+  std::string CaseFile;   ///< Where a counterexample's case goes.
+  std::string KeepDir;    ///< Keep the harness and modules here.
+  llvm::raw_ostream *Progress = nullptr;
+};
+
+/// One counterexample, as `dsu replay` takes it.
+struct VerifyCase {
+  VerifyForm Form = VerifyForm::BackwardCompatible;
+  std::string Old, New, Patch, ForceAt;
+  long UpdateAt = 0;    ///< The visit the update was requested at; 0: never.
+  std::string Where;    ///< FILE:LINE it committed at ("" if it did not).
+  std::string Stdin;    ///< The requests.
+  std::string Expected; ///< What the form requires on stdout.
+  std::string Merged;   ///< What the updated program writes (predicted).
+  std::string Error;    ///< For an error the run stopped at ("": replies).
+  std::string Spec;     ///< The spec's assertion that failed ("": none).
+};
+
+std::string formatVerifyCase(const VerifyCase &C);
+llvm::Expected<VerifyCase> parseVerifyCase(llvm::StringRef Text);
+
+struct VerifyResult {
+  enum Kind { Holds, Counterexample, Unknown } V = Holds;
+  std::string Reason; ///< Unknown: why.
+  std::string Bounds; ///< Holds: what was covered.
+  /// Counterexample: the requests, the update, the replies side by side.
+  std::string Report;
+  std::optional<VerifyCase> Case;
+  uint64_t Paths = 0, UpdatedPaths = 0;
+  double Seconds = 0;        ///< The whole verification.
+  double ExploreSeconds = 0; ///< Of which the exploration (lib/Symex).
+};
+
+/// Verifies the update Old -> New in the given form. Fails (a tool failure)
+/// if the builds cannot be merged or the harness cannot be built.
+llvm::Expected<VerifyResult> verifyUpdate(const Build &Old, const Build &New,
+                                          const VerifyOptions &O);
+
+/// `dsu replay` of a verify case: runs the real old build with the real
+/// patch applied at the case's visit (the runtime's synchronous test mode)
+/// on the case's requests. Writes what it finds to OS; returns 0 if the
+/// divergence reproduced, 1 if it did not (loudly), or an error.
+llvm::Expected<int> replayVerifyCase(const VerifyCase &C,
+                                     llvm::raw_ostream &OS);
+
+/// Renames every symbol of M under Prefix (definitions in IR and in the
+/// module-level assembly dsu-cc's trampolines live in, local ones included,
+/// so that the linker never renames one behind the assembly's back), except
+/// declarations of what lies outside the program (the executor's
+/// functions) and the names in Redirect (NAME -> NEW), which become
+/// declarations named NEW (a definition loses its body): one of the
+/// programs of verifyUpdate's module.
+void prefixProgram(llvm::Module &M, llvm::StringRef Prefix,
+                   const std::map<std::string, std::string> &Redirect);
+
+/// The first line at which A and B differ ("line N: a 'X', b 'Y'"), or "".
+std::string firstDifference(llvm::StringRef A, llvm::StringRef B,
+                            llvm::StringRef NameA, llvm::StringRef NameB);
+
+} // namespace dsu
+
+#endif

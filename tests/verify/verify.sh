@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# dsu verify on programs whose answer is known (ctest verify.ENTRY, one
+# entry per run so that each stays well under 10 s; `verify.sh all` runs
+# them all). Each entry builds its old and new versions with dsu-cc, runs
+# dsu verify with a form and an input model, and requires the verdict (and
+# its exit status); every counterexample must be reproduced by `dsu replay`
+# on the real old build with the real patch applied by the runtime.
+#
+# Programs: tests/verify/programs (counter: a struct widened, with a good,
+# a field-dropping and a mis-converting transformer; swap: a struct whose
+# fields swap, with an update point where old code still uses it), the
+# stdin programs of tests/e2e/programs (timing: a global renamed and
+# widened, with a right and a wrong user transformer and with its state
+# dropped; active: never safe) and the shared scenarios (globals,
+# static-names).
+source "$(dirname "$0")/../e2e/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+P="$HERE/programs"
+EP="$HERE/../e2e/programs"
+SCENARIOS=${DSU_SCENARIOS_DIR:-$HERE/../../../shared/scenarios}
+
+# pair NAME DIR [DSU-CC FLAGS] : builds $WORK/NAME-1 and $WORK/NAME-2 from
+# DIR/v1 and DIR/v2
+pair() {
+  local name=$1 dir=$2
+  [ -d "$dir" ] || { fail "$dir not found"; finish; }
+  build "$name-1" "$dir"/v1/*.c
+  build "$name-2" "$dir"/v2/*.c
+}
+
+# expect NAME VERDICT ARGS... : runs dsu verify $WORK/NAME-1 $WORK/NAME-2
+# ARGS and requires the verdict; a counterexample must replay.
+expect() {
+  local name=$1 want=$2; shift 2
+  local out="$WORK/$name.$CHECKS.out" case="$WORK/$name.$CHECKS.case"
+  local start=$SECONDS
+  "$DSU" verify "$WORK/$name-1" "$WORK/$name-2" --quiet --case "$case" "$@" > "$out" 2> "$out.err"
+  local rc=$?
+  local got
+  got=$(tail -n 1 "$out")
+  CHECKS=$((CHECKS + 1))
+  local code
+  case "$want" in
+    holds) code=0 ;;
+    counterexample) code=1 ;;
+    unknown*) code=2 ;;
+  esac
+  if [ "$rc" != "$code" ] || [[ "$got" != "verdict: $want"* ]]; then
+    cat "$out" "$out.err"
+    fail "$name $*: expected '$want' (exit $code), got '$got' (exit $rc)"
+    return
+  fi
+  if [ "$want" = holds ] && ! tail -n 2 "$out" | head -n 1 | grep -q '^bounds: '; then
+    fail "$name: holds without its bounds on the line before"
+    return
+  fi
+  pass "$name $*: $got ($((SECONDS - start)) s)"
+  if [ "$want" = counterexample ]; then
+    cat "$out"
+    CHECKS=$((CHECKS + 1))
+    if "$DSU" replay "$case" > "$out.replay" 2>&1; then
+      pass "$name: dsu replay reproduces it: $(tail -n 1 "$out.replay")"
+    else
+      cat "$out.replay"
+      fail "$name: dsu replay did not reproduce the counterexample"
+    fi
+  fi
+}
+
+# The generated transformers of counter, edited.
+counter_transformers() {
+  "$DSU" patch "$WORK/counter-1" "$WORK/counter-2" -o "$WORK/counter.patch" \
+    --emit-transformers "$WORK/counter-xf.c" > "$WORK/counter.patch.log" 2>&1 ||
+    { cat "$WORK/counter.patch.log"; fail "dsu patch counter"; finish; }
+  sed '/n->misses = o->misses;/d' "$WORK/counter-xf.c" > "$WORK/counter-drop.c"
+  sed 's/n->hits = (__typeof__(n->hits))o->hits;/n->hits = (__typeof__(n->hits))o->hits + 1;/' \
+    "$WORK/counter-xf.c" > "$WORK/counter-off.c"
+  grep -q 'o->misses' "$WORK/counter-drop.c" && fail "counter-drop.c still copies misses"
+  grep -q 'o->hits + 1' "$WORK/counter-off.c" || fail "counter-off.c was not made"
+}
+
+# timing's transformer, right (+0) or wrong (+1000), as in tests/e2e/merge.sh
+timing_transformer() {
+  local json old new
+  json=$("$DSU" diff --json "$WORK/timing-1" "$WORK/timing-2")
+  old=$(python3 -c "import json,sys; print([g['old_symbol'] for g in json.load(sys.stdin)['globals'] if g['name']=='total'][0])" <<< "$json")
+  new=$(python3 -c "import json,sys; print([g['new_symbol'] for g in json.load(sys.stdin)['globals'] if g['name']=='grand_total'][0])" <<< "$json")
+  cat > "$WORK/migrate-$1.c" <<C
+#include <dsu/patch_format.h>
+extern int old_total __asm__("$old");
+extern long new_total __asm__("$new");
+static int migrate(void) { new_total = old_total + $2; return 0; }
+const struct dsu_global_xform __dsu_global_xforms[] = {{"state", 0, 0, migrate}, {0, 0, 0, 0}};
+C
+}
+
+COUNTER=(--stdin-lines 3 --line-max 2 --alphabet hmp --old-error '^?')
+SWAP=(--stdin-lines 3 --line-max 2 --alphabet ap --old-error '^?')
+TIMING=(--stdin-lines 2 --line-max 2 --alphabet 12)
+
+entry() {
+  case "$1" in
+  counter-good-bc)
+    # A good patch (the generated transformers) holds in both forms.
+    pair counter "$P/counter"
+    expect counter holds --form backward-compatible "${COUNTER[@]}" ;;
+  counter-good-conformable)
+    pair counter "$P/counter"
+    expect counter holds --form conformable "${COUNTER[@]}" ;;
+  counter-drop)
+    # A transformer that drops a field: misses reads 0 after the update.
+    pair counter "$P/counter"
+    counter_transformers
+    expect counter counterexample --form conformable --transformers "$WORK/counter-drop.c" "${COUNTER[@]}" ;;
+  counter-misconvert)
+    # A transformer that mis-converts a value: hits off by one.
+    pair counter "$P/counter"
+    counter_transformers
+    expect counter counterexample --form backward-compatible --transformers "$WORK/counter-off.c" "${COUNTER[@]}" ;;
+  counter-spec-good)
+    # A post-update spec (tests/verify/specs/counter_spec.c): after the
+    # update, p counts every h and m before it.
+    pair counter "$P/counter"
+    expect counter holds --form post-update --spec "$HERE/specs/counter_spec.c" --stdin-lines 3 --line-max 2 --alphabet mp ;;
+  counter-spec-drop)
+    pair counter "$P/counter"
+    counter_transformers
+    expect counter counterexample --form post-update --spec "$HERE/specs/counter_spec.c" --transformers "$WORK/counter-drop.c" --stdin-lines 3 --line-max 2 --alphabet mp ;;
+  swap-good-bc)
+    # Unsafe at bump's point: the update waits for the loop's, and holds.
+    pair swap "$P/swap"
+    expect swap holds --form backward-compatible "${SWAP[@]}" ;;
+  swap-good-conformable)
+    pair swap "$P/swap"
+    expect swap holds --form conformable "${SWAP[@]}" ;;
+  swap-forced)
+    # Forced at bump's point: old code writes the relocated struct.
+    pair swap "$P/swap"
+    expect swap counterexample --form backward-compatible --force-at main.c:20 "${SWAP[@]}"
+    grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced: not an update-safety counterexample" ;;
+  timing-good-bc)
+    # A renamed, widened global: the right transformer holds in both forms.
+    pair timing "$EP/timing"
+    timing_transformer right 0
+    expect timing holds --form backward-compatible --transformers "$WORK/migrate-right.c" "${TIMING[@]}" ;;
+  timing-good-conformable)
+    pair timing "$EP/timing"
+    timing_transformer right 0
+    expect timing holds --form conformable --transformers "$WORK/migrate-right.c" "${TIMING[@]}" ;;
+  timing-faulty)
+    # The wrong transformer (+1000) and the dropped state are caught.
+    pair timing "$EP/timing"
+    timing_transformer wrong 1000
+    expect timing counterexample --form conformable --transformers "$WORK/migrate-wrong.c" "${TIMING[@]}"
+    expect timing counterexample --form backward-compatible --allow-state-loss total "${TIMING[@]}" ;;
+  active)
+    # Never safe: nothing is verified.
+    pair active "$EP/active"
+    expect active "unknown (the update never happens within the bounds)" --form backward-compatible "${TIMING[@]}" ;;
+  scenario-static-names)
+    # Only b's reply changes (b1 -> b2): a alone holds, b is caught, and
+    # the update is conformable.
+    pair static-names "$SCENARIOS/static-names"
+    expect static-names holds --form backward-compatible --stdin-lines 3 --line-max 2 --alphabet a --old-error '^?'
+    expect static-names counterexample --form backward-compatible --stdin-lines 3 --line-max 2 --alphabet ab --old-error '^?' ;;
+  scenario-static-names-conformable)
+    pair static-names "$SCENARIOS/static-names"
+    expect static-names holds --form conformable --stdin-lines 3 --line-max 2 --alphabet ab --old-error '^?' ;;
+  scenario-globals)
+    # The new version changes g's reply (hello -> bonjour); b is new (the
+    # old version answers '?', excluded by --old-error).
+    pair globals "$SCENARIOS/globals"
+    expect globals counterexample --form backward-compatible --stdin-lines 2 --line-max 2 --alphabet gb --old-error '^?' ;;
+  usage)
+    # Tool failures: exit 3, file: error: message.
+    pair timing "$EP/timing"
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify /bin/true "$WORK/timing-2" --form conformable --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u1.err"
+    [ $? = 3 ] && grep -q '^/bin/true: error: not built with dsu-cc' "$WORK/u1.err" &&
+      pass "a build not made with dsu-cc: exit 3" || { cat "$WORK/u1.err"; fail "not a dsu-cc build"; }
+    echo 'int broken(' > "$WORK/bad.c"
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form conformable --transformers "$WORK/bad.c" --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u2.err"
+    [ $? = 3 ] && grep -q "^$WORK/bad.c:1:12: error:" "$WORK/u2.err" &&
+      pass "transformers that do not compile: exit 3, named" || { cat "$WORK/u2.err"; fail "bad transformers"; }
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form sideways --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u3.err"
+    [ $? = 3 ] && grep -q "error: unknown form 'sideways'" "$WORK/u3.err" &&
+      pass "an unknown form: exit 3" || { cat "$WORK/u3.err"; fail "unknown form"; }
+    printf '#include <dsu/spec.h>\nvoid dsu_spec(void) { nope(); }\n' > "$WORK/badspec.c"
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form post-update --spec "$WORK/badspec.c" --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u4.err"
+    [ $? = 3 ] && grep -q "^$WORK/badspec.c:2:.*error:" "$WORK/u4.err" &&
+      pass "a spec that does not compile: exit 3, named" || { cat "$WORK/u4.err"; fail "bad spec"; } ;;
+  *)
+    fail "unknown entry $1" ;;
+  esac
+}
+
+ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
+counter-spec-good counter-spec-drop
+swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
+timing-faulty active
+scenario-static-names scenario-static-names-conformable scenario-globals usage"
+if [ "${1:-all}" = all ]; then
+  for e in $ENTRIES; do entry "$e"; done
+else
+  entry "$1"
+fi
+finish
