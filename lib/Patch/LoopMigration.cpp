@@ -23,28 +23,29 @@
 //  - It calls the new body (through its slot, so a later update of the new
 //    body reaches this loop too) with the old frame's locals that kept their
 //    layout and the block's for the others, and returns its exit. When the
-//    loop is left, the block is dropped.
+//    loop returns from its function, the block is dropped; after another
+//    exit the old function may run the loop again (an inner loop), and the
+//    block keeps the locals for it.
 //
 // When it is sound. The old enclosing function goes on running around the
 // loop: its header runs before every turn and the code after the loop runs
-// once the body returns an exit. So:
-//  - a local may move to the block only if the old enclosing function does
-//    not use it again once it has called the body (LoopArg::UsedAfter):
-//    otherwise old code would read the old copy while the new body updates
-//    the block's;
-//  - the two bodies must have the same exits, each value leading to the
-//    same place (LoopExtraction.cpp describes them: the next turn, a
-//    `return`, the code after the loop), since the old function interprets
-//    the value the new body returns;
-//  - every argument must be a local of the frame (the adapter passes
-//    pointers on), and a local the new body shares with the old by name
-//    must either keep its layout or move.
-// Anything else keeps the update partial, and the reason is said.
+// once the body returns an exit. So a local stays in the old frame only if
+// its layout, C type and structure are the same in both versions and it
+// names no type the patch changes; one that moves must not be used by the
+// old enclosing function once it has called the body (LoopArg::UsedAfter),
+// nor have its address kept anywhere (LoopArg::Escapes), nor be touched by
+// the new enclosing function around the loop (which the old one would not
+// do); a local the old function reads after the loop must still be kept by
+// the new body; the two bodies' exits must mean the same by each value
+// (LoopExtraction.cpp describes them), since the old function interprets
+// the value the new body returns; and every local must have a name and a C
+// type dsu can match and spell. Anything else keeps the update partial, and
+// the reason is said. docs/update-model.md lists the rules with their tests.
 //
-// A loop already migrated once (its running frame is served by an adapter
-// of an earlier patch) is not migrated again: the runtime refuses such a
-// commit (dsu_loops.c), because the earlier adapter passed locals of the
-// oldest frame on whose later use this patch's check cannot see.
+// The runtime adds what a patch cannot know (dsu_loops.c): a loop that an
+// earlier patch migrated, or whose enclosing function an earlier patch
+// replaced, may run around an older function than the one this plan
+// checked, so a patch that would migrate it is refused when it is loaded.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Patch/LoopMigration.h"
