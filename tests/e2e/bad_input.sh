@@ -87,4 +87,14 @@ check "dsu patch on a program not built with dsu-cc" contains "$WORK/notdsu.out"
 check "dsu-cc fails on a syntax error" test $? -ne 0
 check "the diagnostic names file and line" contains "$WORK/cc.out" "syntax_error.c:3:"
 check "the diagnostic is clang's" contains "$WORK/cc.out" "error: expected expression"
+# `dsu COMMAND --help` prints that command's usage and succeeds; an
+# unknown command still fails.
+for cmd in patch diff apply status model test merge verify keygen; do
+  "$DSU" "$cmd" --help > "$WORK/help-$cmd.txt" 2>&1
+  rc=$?
+  check "dsu $cmd --help succeeds with its usage" \
+    bash -c "[ $rc -eq 0 ] && head -1 '$WORK/help-$cmd.txt' | grep -q '^usage: dsu $cmd '"
+done
+"$DSU" nosuch --help > "$WORK/help-nosuch.txt" 2>&1
+check "an unknown command with --help fails" test $? -ne 0
 finish

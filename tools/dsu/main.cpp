@@ -15,14 +15,17 @@ Live updates of programs built with dsu-cc:
         [--emit-transformers FILE.c] [--transformers FILE.c]
         [--allow-state-loss NAME[,NAME...]] [--allow-partial]
                      build the patch that updates a process running the
-                     build OLD to the build NEW; when types or global types
-                     changed, write the generated state transformers to
+                     build OLD to the build NEW; when types, global types
+                     or a running loop's locals changed (the loop is then
+                     migrated to the new body), write the generated state
+                     transformers to
                      FILE.c (FILE.c.new if FILE.c exists with other
                      contents), or use the edited FILE.c instead; a global
                      whose running value the update would drop (its file
                      renamed, a static moved) is refused unless named in
                      --allow-state-loss; an update that would leave a loop
-                     running its old body for good is refused unless
+                     running its old body for good (one that cannot be
+                     migrated, as dsu diff says why) is refused unless
                      --allow-partial; --sign KEY signs it with the secret
                      key KEY (see keygen)
   keygen KEYFILE     make an Ed25519 key pair for signing patches: the
@@ -113,6 +116,28 @@ static int dispatch(int argc, char **argv) {
     return argc < 2 ? 1 : 0;
   }
   std::string Cmd = argv[1];
+  // `dsu COMMAND --help`: the command's part of the usage (symex prints its
+  // own, longer help).
+  if (argc == 3 && Cmd != "symex" &&
+      (std::string(argv[2]) == "--help" || std::string(argv[2]) == "-h")) {
+    llvm::StringRef Rest = Usage;
+    std::string Part;
+    bool In = false;
+    while (!Rest.empty()) {
+      auto [Line, Next] = Rest.split('\n');
+      Rest = Next;
+      bool CommandLine =
+          Line.starts_with("  ") && Line.size() > 2 && Line[2] != ' ';
+      if (CommandLine || !Line.starts_with(" "))
+        In = CommandLine && Line.substr(2).starts_with(Cmd + " ");
+      if (In)
+        Part += Line.str() + "\n";
+    }
+    if (!Part.empty()) {
+      llvm::outs() << "usage: dsu " << llvm::StringRef(Part).ltrim();
+      return 0;
+    }
+  }
   dsu::ArgList Args(argv + 1, argv + argc);
   if (Cmd == "patch")
     return dsu::runPatchCommand(Args);
