@@ -60,6 +60,17 @@ using namespace dsu;
 using namespace llvm;
 
 namespace {
+/// Storage clang makes for itself in a frame (the temporary of an atomic
+/// load, as DSU_UPDATE_POINT() has, or of an aggregate's copy): written
+/// before it is read, within one statement. A body that gains or loses one
+/// (a second update point in the loop) may take fresh storage for it.
+bool isClangTemporary(const LoopArg &A) {
+  StringRef N = A.Name;
+  return A.CType.empty() && !A.UsedAfter &&
+         (N.starts_with("atomic-temp") || N.starts_with("agg.tmp") ||
+          N.starts_with("coerce"));
+}
+
 /// The C spelling of a local's name (parameters are "x.addr" in the IR).
 std::string sourceName(const std::string &Local) {
   StringRef N = Local;
@@ -160,7 +171,7 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
     }
     // A local whose name is not a variable's (clang's own storage, a
     // shadowed name clang renamed) can only be passed on as it is.
-    if (O.CType.empty() && !NewNames.count(O.Name)) {
+    if (O.CType.empty() && !NewNames.count(O.Name) && !isClangTemporary(O)) {
       WhyNot = "the old loop's local " + Shown +
                " is not a variable dsu can match by name";
       return std::nullopt;
@@ -195,6 +206,11 @@ dsu::planLoopMigration(const FunctionInfo &Old, const FunctionInfo &New,
       return std::nullopt;
     }
     auto It = OldByName.find(A.Name);
+    if (It == OldByName.end() && isClangTemporary(A)) {
+      L.Moved = true; // fresh storage: the body writes it before reading
+      M.Args.push_back(L);
+      continue;
+    }
     if (It == OldByName.end()) {
       if (A.CType.empty()) {
         WhyNot = "the C type of the new local " + Shown + " is not known";

@@ -866,10 +866,12 @@ void Generator::emitHooks() {
 Error Generator::emitLoopMigrations() {
   for (const PatchPlan::LoopMigration &M : Plan.Migrations) {
     std::string Name = loopMigrationName(M);
+    // The member for a local: its C name ("x.addr" is parameter x), made
+    // an identifier (clang's temporaries are named "atomic-temp2").
     auto Local = [](const std::string &IRName) {
       StringRef N = IRName;
       N.consume_back(".addr");
-      return N.str();
+      return mangle(N);
     };
     for (const PatchPlan::LoopMigration::Local &L : M.Args) {
       if (!L.Moved)
@@ -893,7 +895,10 @@ Error Generator::emitLoopMigrations() {
     bool Any = false;
     for (const PatchPlan::LoopMigration::Local &L : M.Args)
       if (L.Moved) {
-        Out += "  __typeof__(" + L.NewType + ") " + Local(L.Name) + ";\n";
+        Out += L.NewType.empty()
+                   ? "  _Alignas(16) unsigned char " + Local(L.Name) + "[" +
+                         std::to_string(L.Size) + "]; /* clang's storage */\n"
+                   : "  __typeof__(" + L.NewType + ") " + Local(L.Name) + ";\n";
         Any = true;
       }
     if (!Any)
@@ -934,6 +939,10 @@ Error Generator::emitLoopMigrations() {
                  "to, or use dsu_relocated(), and delete this line */\n";
         else
           Out += copy(To, "(*" + From + ")", L.NewType, OldType, 0);
+      } else if (L.NewType.empty()) {
+        Out += "  /* " + Local(L.Name) +
+               ": clang's storage for a statement, written before it is "
+               "read */\n";
       } else if (L.Init == "?") {
         Out += "  /* " + todoMarker().str() + " " + Local(L.Name) +
                ": the new version sets this new local with code before its "

@@ -109,6 +109,15 @@ make_patch nested1 nested2 nested.patch
 sync_run nested nested1 nested.patch 3
 check "a migrated inner loop keeps its locals across the outer loop's rounds" \
   test "$(tail -1 "$WORK/nested.out")" = "round 2 i 3 total 12 (v2)"
+# A second update point in the loop gives its body one more of clang's
+# temporaries: fresh storage for it in the block (before: refused, "the C
+# type of the new local 'atomic-temp2' is not known").
+build points1 "$P/looppoints/v1/main.c"
+build points2 "$P/looppoints/v2/main.c"
+make_patch points1 points2 points.patch
+sync_run points points1 points.patch 3
+check "a loop that gains an update point goes on with the new body" \
+  test "$(tail -1 "$WORK/points.out")" = "turn 7 a 28 b 56 done 8 (v2)"
 # Two exits after the loop whose values the new body returns swapped.
 build gotos1 "$P/loopgotos/v1/main.c"
 build gotos2 "$P/loopgotos/v2/main.c"

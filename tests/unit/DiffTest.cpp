@@ -620,6 +620,28 @@ TEST(LoopMigrationTest, EscapesUnknownNamesAndNewCodeAroundTheLoopRefuse) {
       << Why;
 }
 
+TEST(LoopMigrationTest, ClangsTemporariesTakeFreshStorage) {
+  // v2 adds a second update point: clang's temporary for its atomic load
+  // is one more local, written before it is read.
+  FunctionInfo Old = loopBody(
+      "a", {local("atomic-temp", "", "i32"), local("n", "int", "i32")});
+  FunctionInfo New =
+      loopBody("b", {local("atomic-temp", "", "i32"), local("n", "int", "i32"),
+                     local("atomic-temp2", "", "i32")});
+  std::string Why;
+  auto M = plan(Old, New, Why);
+  ASSERT_TRUE(M) << Why;
+  EXPECT_FALSE(M->Args[0].Moved);
+  EXPECT_TRUE(M->Args[2].Moved);
+  EXPECT_EQ(M->Args[2].OldArg, -1);
+  // And back: a body that loses one.
+  EXPECT_TRUE(plan(New, Old, Why)) << Why;
+  // Not when the enclosing function uses it around the loop.
+  FunctionInfo Used = New;
+  Used.LoopArgs[2].UsedAfter = true;
+  EXPECT_FALSE(plan(Old, Used, Why));
+}
+
 TEST(LoopMigrationTest, OtherExitsOrUnknownTypesKeepTheUpdatePartial) {
   FunctionInfo Old = loopBody("a", {local("n", "int", "i32")});
   std::string Why;
