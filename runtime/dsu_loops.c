@@ -6,7 +6,8 @@
  * running loop, found by the frame's address (the first local the loop
  * receives) and the new body's symbol: made and filled by the patch's
  * local-state transformer at the loop's first turn after the update, freed
- * when the loop is left.
+ * when the loop returns from its function (after another exit the old
+ * function may run the loop again in the same frame).
  *
  * A loop that an earlier patch migrated runs through that patch's adapter,
  * which passes on locals of the oldest frame; a later patch cannot see
