@@ -116,3 +116,24 @@ for i in range(max(len(a), len(b))):
         break
 PY
 }
+
+# compare_runs LABEL DIR REAL_RC MERGED_RC REAL_AT MERGED_AT WHAT : the real
+# process's run and the merged program's (DIR/{real,merged}.{out,err}) must
+# give the same output, exit status and commit places (WHAT: "update" or
+# "updates", for the message); otherwise fails and keeps DIR's files under
+# LABEL's last word.
+compare_runs() {
+  local label=$1 d=$2 rrc=$3 mrc=$4 rw=$5 mw=$6 what=$7
+  if ! cmp -s "$d/real.out" "$d/merged.out"; then
+    fail "$label: outputs differ, $(first_difference "$d/real.out" "$d/merged.out")"
+  elif [ "$rrc" != "$mrc" ]; then
+    fail "$label: exit status real $rrc, merged $mrc"
+  elif [ "$rw" != "$mw" ]; then
+    fail "$label: the $what committed at '${rw:-nowhere}' (real), '${mw:-nowhere}' (merged)"
+  else
+    return 0
+  fi
+  local tag=${label##*=}
+  for f in real.out merged.out real.err merged.err; do cp "$d/$f" "$d/$tag.$f"; done
+  return 1
+}

@@ -52,21 +52,8 @@ differential() {
     rw=$(where "$d/real.err" test)
     mw=$(where "$d/merged.err" merge)
     [ -n "$mw" ] && updated=$((updated + 1))
-    if ! cmp -s "$d/real.out" "$d/merged.out"; then
-      fail "$name K=$k: outputs differ, $(first_difference "$d/real.out" "$d/merged.out")"
-      bad=1
-    elif [ "$rrc" != "$mrc" ]; then
-      fail "$name K=$k: exit status real $rrc, merged $mrc"
-      bad=1
-    elif [ "$rw" != "$mw" ]; then
-      fail "$name K=$k: the update committed at '${rw:-nowhere}' (real), '${mw:-nowhere}' (merged)"
-      bad=1
-    fi
-    if [ $bad -ne 0 ]; then
-      cp "$d/real.out" "$d/real.$k.out"; cp "$d/merged.out" "$d/merged.$k.out"
-      cp "$d/real.err" "$d/real.$k.err"; cp "$d/merged.err" "$d/merged.$k.err"
-      break
-    fi
+    compare_runs "$name K=$k" "$d" "$rrc" "$mrc" "$rw" "$mw" update ||
+      { bad=1; break; }
   done
   CHECKS=$((CHECKS + 1))
   [ $bad -eq 0 ] && pass "$name: real and merged agree for K = 0..$n ($updated runs updated)"

@@ -55,20 +55,8 @@ chain() {
     rw=$(commits "$d/real.err" test)
     mw=$(commits "$d/merged.err" merge)
     case "$mw" in *\;*\;*) twice=$((twice + 1)) ;; *\;*) once=$((once + 1)) ;; esac
-    if ! cmp -s "$d/real.out" "$d/merged.out"; then
-      fail "$name K=$at: outputs differ, $(first_difference "$d/real.out" "$d/merged.out")"
-      bad=1
-    elif [ "$rrc" != "$mrc" ]; then
-      fail "$name K=$at: exit status real $rrc, merged $mrc"
-      bad=1
-    elif [ "$rw" != "$mw" ]; then
-      fail "$name K=$at: the updates committed at '${rw:-nowhere}' (real), '${mw:-nowhere}' (merged)"
-      bad=1
-    fi
-    if [ $bad -ne 0 ]; then
-      for f in real.out merged.out real.err merged.err; do cp "$d/$f" "$d/$at.$f"; done
-      break
-    fi
+    compare_runs "$name K=$at" "$d" "$rrc" "$mrc" "$rw" "$mw" updates ||
+      { bad=1; break; }
   done
   CHECKS=$((CHECKS + 1))
   [ $bad -eq 0 ] && pass "$name: real and merged agree for ${#cases[@]} timings over $n visits ($once runs updated once, $twice twice)"
