@@ -733,11 +733,12 @@ void Executor::warn(ExecutionState &S, const std::string &Msg) {
 
 void Executor::terminateError(ExecutionState &S, StringRef Kind,
                               const std::string &Message, unsigned Depth) {
-  ++Stats.PathsErrored;
+  ++(S.ErrorsExcused ? Stats.PathsExcused : Stats.PathsErrored);
   const Instruction *Site = S.Stack.size() <= Depth
                                 ? nullptr
                                 : S.Stack[S.Stack.size() - 1 - Depth].Cur;
-  if (!ErrorSites.insert({Site, Kind.str()}).second) {
+  auto &Sites = S.ErrorsExcused ? ExcusedSites : ErrorSites;
+  if (!Sites.insert({Site, Kind.str()}).second) {
     terminate(S);
     return;
   }
@@ -757,6 +758,11 @@ void Executor::terminateError(ExecutionState &S, StringRef Kind,
   R.Case.Where = formatLocation(R.Where);
   if (!makeTestCase(S, R.Case))
     R.Case.Error += " (no test case: solver failure)";
+  if (S.ErrorsExcused) {
+    Result.Excused.push_back(R);
+    terminate(S);
+    return;
+  }
   Result.Errors.push_back(R);
   if (CB.OnError)
     CB.OnError(R);

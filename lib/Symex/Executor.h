@@ -218,6 +218,8 @@ private:
                     llvm::StringRef Name, std::vector<SVal> &Args);
   void handleNote(ExecutionState &S, const llvm::CallBase *Call,
                   llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleExcuseErrors(ExecutionState &S, const llvm::CallBase *Call,
+                          llvm::StringRef Name, std::vector<SVal> &Args);
   void handleSilentExit(ExecutionState &S, const llvm::CallBase *Call,
                         llvm::StringRef Name, std::vector<SVal> &Args);
   void handleReportError(ExecutionState &S, const llvm::CallBase *Call,
@@ -344,6 +346,8 @@ private:
   std::map<std::string, uint64_t> Concretizations;
   std::set<std::string> Warned;
   std::set<std::pair<const llvm::Instruction *, std::string>> ErrorSites;
+  /// The same for errors of paths that had excused them.
+  std::set<std::pair<const llvm::Instruction *, std::string>> ExcusedSites;
   std::string LastSolverFailure;
   bool Stop = false;
   std::string StopReason;

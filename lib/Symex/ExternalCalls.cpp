@@ -41,6 +41,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"klee_warning_once", &Executor::handleIgnore},
       {"klee_print_expr", &Executor::handleIgnore},
       {"__dsu_symex_note", &Executor::handleNote},
+      {"__dsu_symex_excuse_errors", &Executor::handleExcuseErrors},
       // The end of a path.
       {"klee_silent_exit", &Executor::handleSilentExit},
       {"klee_report_error", &Executor::handleReportError},
@@ -187,6 +188,17 @@ void Executor::handleNote(ExecutionState &S, const CallBase *Call,
                           StringRef Name, std::vector<SVal> &Args) {
   if (CB.OnNote)
     CB.OnNote(readString(S, externalArg(Args, 0)));
+}
+
+void Executor::handleExcuseErrors(ExecutionState &S, const CallBase *Call,
+                                  StringRef Name, std::vector<SVal> &Args) {
+  SVal On = externalArg(Args, 0);
+  if (!On.isConcrete()) {
+    terminateError(S, "reported",
+                   "__dsu_symex_excuse_errors with a symbolic argument");
+    return;
+  }
+  S.ErrorsExcused = !On.value().isZero();
 }
 
 //===----------------------------------------------------------------------===//

@@ -51,6 +51,10 @@ struct ExecutionState {
   uint64_t SinceCovNew = 0;
   unsigned Depth = 0;
   bool Terminated = false;
+  /// Set by __dsu_symex_excuse_errors(1): an error ends the path without a
+  /// verdict (counted in Statistics::PathsExcused). dsu verify sets it while
+  /// the old version runs alone, whose failures are not the update's.
+  bool ErrorsExcused = false;
   ExecutionState *ForkedFrom = nullptr;
 
   Frame &top() { return Stack.back(); }

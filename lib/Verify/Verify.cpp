@@ -64,6 +64,14 @@
 // within the merged run the prefix before an update-point visit is shared
 // by every timing that parts there (the executor forks at the choice).
 //
+// A path on which the old version alone fails (a memory error, a failed
+// assertion) is not judged: the harness excuses errors while it runs
+// (__dsu_symex_excuse_errors), the executor ends such a path without a
+// verdict and counts it, and each failure is named in the output. The old
+// version gives no reply there to compare with, and a request it cannot
+// serve is not one it understood: an update that fixes an old crash is
+// not a counterexample.
+//
 // Verdicts: `counterexample` when some path's replies differ or a run
 // fails (a memory error, an update-safety violation of the merged
 // program's checks, a rolled-back update); `unknown` when the exploration
@@ -130,6 +138,15 @@ namespace {
 
 enum Run { OldRun = 0, MergedRun = 1, NewRun = 2 };
 const char *const RunNames[] = {"old", "merged", "new"};
+
+/// L with its function's run prefix (__dsu_v_old. ...) taken off: the name
+/// the user wrote.
+symex::Location unprefixed(symex::Location L) {
+  for (const char *R : RunNames)
+    if (StringRef(L.Function).starts_with("__dsu_v_" + std::string(R) + "."))
+      L.Function = L.Function.substr(9 + strlen(R));
+  return L;
+}
 
 /// Names the module-level assembly defines (labels and .set aliases).
 std::set<std::string> asmDefinitions(StringRef Asm) {
@@ -607,6 +624,11 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   if (!Run)
     return Run.takeError();
   Res.ExploreSeconds = Run->Stats.Seconds;
+  Res.OldFailedPaths = Run->Stats.PathsExcused;
+  for (const symex::ErrorReport &E : Run->Excused)
+    Res.OldFailures.push_back(symex::formatLocation(unprefixed(E.Where)) +
+                              ": " + E.Kind + ": " + E.Message + "; requests " +
+                              quoted(requestsOf(E.Case)));
   Res.Seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
           .count();
@@ -648,6 +670,9 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
                  " update-point visits reached and never; " +
                  std::to_string(Res.Paths) + " paths, " +
                  std::to_string(Res.UpdatedPaths) + " with the update";
+    if (Res.OldFailedPaths)
+      Res.Bounds += "; not judged: " + std::to_string(Res.OldFailedPaths) +
+                    " paths on which the old version alone fails";
     return Res;
   }
 
@@ -789,14 +814,9 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
                 .starts_with("__dsu_v_" + std::string(RunNames[R]) + "."))
           Runner = R == MergedRun ? "the updated program"
                                   : std::string(RunNames[R]) + " alone";
-    symex::Location Where = E.Where;
-    for (const char *R : RunNames)
-      if (StringRef(Where.Function)
-              .starts_with("__dsu_v_" + std::string(R) + "."))
-        Where.Function = Where.Function.substr(9 + strlen(R));
     OS << "counterexample: " << Runner
-       << " fails: " << symex::formatLocation(Where) << ": " << E.Kind << ": "
-       << E.Message << "\n";
+       << " fails: " << symex::formatLocation(unprefixed(E.Where)) << ": "
+       << E.Kind << ": " << E.Message << "\n";
     OS << "  requests: " << quoted(C.Stdin) << "\n";
     if (C.UpdateAt)
       OS << "  the update requested at update-point visit " << C.UpdateAt

@@ -5,6 +5,7 @@
 #   // KIND: <error kind>                 (optional, for error programs)
 #   // STATUS: <exit status>              (0 holds, 1 error, 2 unknown)
 #   // REASON: <text>                     (optional: part of the unknown reason)
+#   // WHERE: <file:line>                 (optional: every error case is there)
 # Every error test case written must reproduce under dsu replay.
 set -u
 driver=$1 prog=$2 out=$3
@@ -15,6 +16,7 @@ args=$(sed -n 's|^// ARGS: ||p' "$prog")
 want=$(sed -n 's|^// VERDICT: ||p' "$prog")
 kind=$(sed -n 's|^// KIND: ||p' "$prog")
 reason=$(sed -n 's|^// REASON: ||p' "$prog")
+where=$(sed -n 's|^// WHERE: ||p' "$prog")
 # shellcheck disable=SC2086
 "$driver" symex --quiet --output-dir "$out/cases" $args $extra "$prog" >"$out/log" 2>"$out/err"
 status=$?
@@ -31,6 +33,10 @@ if [ -n "$reason" ]; then
 fi
 if [ -n "$kind" ]; then
   grep -q "^kind: $kind\$" "$out"/cases/error-*.case || { echo "FAIL: no error of kind $kind"; exit 1; }
+fi
+if [ -n "$where" ]; then
+  ! grep -L "^where: .*$where\$" "$out"/cases/error-*.case | grep -q . ||
+    { echo "FAIL: an error case is not at $where"; grep -h "^where:" "$out"/cases/error-*.case; exit 1; }
 fi
 if [ "$want" = error ]; then
   n=0

@@ -94,6 +94,27 @@ const struct dsu_global_xform __dsu_global_xforms[] = {{"state", 0, 0, migrate},
 C
 }
 
+# redis 2.0.x request code behind standard input (redis/redis_stdin.c: two
+# bytes a request reach GET, SET and HMGET on every stored key), each
+# release unpacked from ../shared/realprogs and built with dsu-cc; the
+# entries are skipped (exit 77) without the sources.
+REAL=${DSU_REALPROGS:-$HERE/../../../shared/realprogs}
+redis_build() {
+  local v=$1 out=$2 src="$WORK/redis-src"
+  [ -f "$REAL/redis-$v.tar.gz" ] || { echo "SKIPPED: no $REAL/redis-$v.tar.gz"; exit 77; }
+  mkdir -p "$src"
+  tar xzf "$REAL/redis-$v.tar.gz" -C "$src" || { fail "cannot unpack redis $v"; finish; }
+  local d="$src/redis-$v" f
+  # What redis's Makefile generates outside a git checkout.
+  printf '#define REDIS_GIT_SHA1 "00000000"\n#define REDIS_GIT_DIRTY "0"\n' > "$d/release.h"
+  local files=("$HERE/redis/redis_stdin.c" "$HERE/../symex/redis/ae_select_wrap.c")
+  for f in adlist anet dict sds zmalloc lzf_c lzf_d pqsort zipmap sha1; do
+    files+=("$d/$f.c")
+  done
+  build "$out" -w -I "$d" -I "$HERE/../symex/redis" "${files[@]}" -lm -lpthread
+}
+REDIS=(--stdin-lines 2 --line-max 3 --alphabet ghsnl)
+
 COUNTER=(--stdin-lines 3 --line-max 2 --alphabet hmp --old-error '^?')
 SWAP=(--stdin-lines 3 --line-max 2 --alphabet ap --old-error '^?')
 TIMING=(--stdin-lines 2 --line-max 2 --alphabet 12)
@@ -171,6 +192,27 @@ entry() {
     # old version answers '?', excluded by --old-error).
     pair globals "$SCENARIOS/globals"
     expect globals counterexample --form backward-compatible --stdin-lines 2 --line-max 2 --alphabet gb --old-error '^?' ;;
+  redis-fix)
+    # 2.0.4 fixes 2.0.3's HMGET on a key that holds no hash (a null
+    # dereference or an out-of-bounds read in dict.c): backward-compatible,
+    # the old version's crashes not judged and named.
+    redis_build 2.0.3 redis-fix-1
+    redis_build 2.0.4 redis-fix-2
+    expect redis-fix holds --form backward-compatible "${REDIS[@]}"
+    CHECKS=$((CHECKS + 1))
+    grep -q "^note: not judged: the old version alone fails: redis-2.0.3/dict.c:41[56]: " "$WORK"/redis-fix.*.out &&
+      pass "redis-fix: 2.0.3's crashes are named, not judged" ||
+      fail "redis-fix: 2.0.3's crashes are not named" ;;
+  redis-regress)
+    # The reverse update brings the crash back: the updated program fails
+    # where 2.0.4 alone replies with an error, and the real process crashes.
+    redis_build 2.0.4 redis-regress-1
+    redis_build 2.0.3 redis-regress-2
+    expect redis-regress counterexample --form backward-compatible "${REDIS[@]}"
+    CHECKS=$((CHECKS + 1))
+    grep -q "the updated program fails: redis-2.0.4/dict.c:41[56]: " "$WORK"/redis-regress.*.out &&
+      pass "redis-regress: the updated program crashes in dict.c" ||
+      fail "redis-regress: not the HMGET crash" ;;
   usage)
     # Tool failures: exit 3, file: error: message.
     pair timing "$EP/timing"
@@ -201,7 +243,8 @@ ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconver
 counter-spec-good counter-spec-drop
 swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
 timing-faulty active
-scenario-static-names scenario-static-names-conformable scenario-globals usage"
+scenario-static-names scenario-static-names-conformable scenario-globals usage
+redis-fix redis-regress"
 if [ "${1:-all}" = all ]; then
   for e in $ENTRIES; do entry "$e"; done
 else

@@ -226,6 +226,10 @@ int dsuSymexMain(int argc, char **argv) {
                      (unsigned long long)S.PathsEarly,
                      (unsigned long long)S.PathsInfeasible,
                      (unsigned long long)S.StatesLeft);
+    if (S.PathsExcused)
+      outs() << format("  excused: %llu paths ended by an error the program "
+                       "excused (__dsu_symex_excuse_errors)\n",
+                       (unsigned long long)S.PathsExcused);
     outs() << format("  instructions: %llu (%.0f/s), forks: %llu\n",
                      (unsigned long long)S.Instructions, S.Instructions / Secs,
                      (unsigned long long)S.Forks);

@@ -154,6 +154,8 @@ int dsu::runVerifyCommand(const ArgList &Args) {
                      (unsigned long long)R->Paths,
                      (unsigned long long)R->UpdatedPaths, R->Seconds,
                      R->ExploreSeconds);
+  for (const std::string &F : R->OldFailures)
+    outs() << "note: not judged: the old version alone fails: " << F << "\n";
   switch (R->V) {
   case VerifyResult::Holds:
     outs() << "bounds: " << R->Bounds << "\n";

@@ -31,6 +31,12 @@ int klee_int(const char *name);
 /* Ends the current path without an error and without a test case. */
 void klee_silent_exit(int status) __attribute__((noreturn));
 
+/* dsu extension (not KLEE's): while ON is non-zero, an error ends the
+ * path without a verdict and without a test case, counted as excused (dsu
+ * verify runs the old version alone so: its own failures are not the
+ * update's). Natively, and under dsu replay, it does nothing. */
+void __dsu_symex_excuse_errors(int on);
+
 /* Reports an error at the call site and ends the path. */
 void klee_report_error(const char *file, int line, const char *message,
                        const char *suffix) __attribute__((noreturn));

@@ -127,6 +127,9 @@ struct Statistics {
   uint64_t PathsCompleted = 0;
   uint64_t PathsErrored = 0;
   uint64_t PathsEarly = 0;
+  /// Paths ended by an error while the program had excused errors
+  /// (__dsu_symex_excuse_errors): not an error of the verdict.
+  uint64_t PathsExcused = 0;
   uint64_t PathsInfeasible = 0;
   uint64_t StatesLeft = 0;
   uint64_t Forks = 0;
@@ -147,6 +150,8 @@ struct RunResult {
   Verdict V = Verdict::Holds;
   std::string Reason; ///< For Unknown.
   std::vector<ErrorReport> Errors;
+  /// The first excused error at each site (RunResult::Errors' form).
+  std::vector<ErrorReport> Excused;
   Statistics Stats;
 };
 

@@ -82,6 +82,13 @@ struct VerifyResult {
   std::string Report;
   std::optional<VerifyCase> Case;
   uint64_t Paths = 0, UpdatedPaths = 0;
+  /// Request paths on which the old version alone fails (a memory error, a
+  /// failed assertion): it gives no reply to compare with, so they are not
+  /// judged (a request the old version cannot serve is not one it
+  /// understood). OldFailures names the first failure at each site: its
+  /// location, kind and message, and the requests.
+  uint64_t OldFailedPaths = 0;
+  std::vector<std::string> OldFailures;
   double Seconds = 0;        ///< The whole verification.
   double ExploreSeconds = 0; ///< Of which the exploration (lib/Symex).
 };
