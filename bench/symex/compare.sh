@@ -12,7 +12,7 @@ run() { local drv=$1; shift; local log=$(mktemp); "$drv" symex --quiet --output-
   local verdict=$(tail -n 1 "$log" | sed 's/^verdict: //; s/ (.*//'); [ $rc -ge 128 ] && verdict="crash (signal $((rc-128)))"
   local time=$(sed -n 's/^  time: \([0-9.]*\)s/\1/p' "$log")
   local paths=$(sed -n 's/^  paths: \([0-9]*\) completed, \([0-9]*\) with errors, \([0-9]*\) stopped early.*/\1 \2 \3/p' "$log" | awk '{print $1+$2+$3}')
-  local q=$(sed -n 's/^  solver: \([0-9]*\) queries.*/\1/p' "$log"); local z=$(sed -n 's/^  solver: .* cache hits, \([0-9]*\) to z3.*/\1/p' "$log")
+  local q=$(sed -n 's/^  solver: \([0-9]*\) queries.*/\1/p' "$log"); local z=$(sed -n 's/^  solver: .* \([0-9]*\) to z3.*/\1/p' "$log")
   rm -f "$log"; echo "$verdict|${time:--}|${paths:--}|${q:--}|${z:--}"; }
 echo "| program | verdict before | after | time (s) before | after | paths before | after | queries before | after | to z3 before | after |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -28,7 +28,7 @@ run() { # label args... ; prints "verdict time instr paths queries z3"
   instr=$(sed -n 's/^  instructions: \([0-9]*\) .*/\1/p' "$log")
   paths=$(sed -n 's/^  paths: \([0-9]*\) completed, \([0-9]*\) with errors, \([0-9]*\) stopped early.*/\1 \2 \3/p' "$log" | awk '{print $1+$2+$3}')
   queries=$(sed -n 's/^  solver: \([0-9]*\) queries.*/\1/p' "$log")
-  z3=$(sed -n 's/^  solver: .* cache hits, \([0-9]*\) to z3.*/\1/p' "$log")
+  z3=$(sed -n 's/^  solver: .* \([0-9]*\) to z3.*/\1/p' "$log")
   echo "$verdict ${time:-0} ${instr:-0} ${paths:-0} ${queries:-0} ${z3:-0}"
 }
 

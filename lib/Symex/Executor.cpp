@@ -77,6 +77,7 @@ Executor::Executor(Module &M, const Options &O, const Callbacks &CB)
   SolverOptions SO;
   SO.Cache = O.QueryCache;
   SO.Independence = O.Independence;
+  SO.RecentModels = O.ModelReuse ? SO.RecentModels : 0;
   SO.TimeoutMs = O.SolverTimeoutMs;
   SO.Dump = O.QueryDump;
   Slv = createSolver(Ctx, SO, SStats);
@@ -1742,6 +1743,7 @@ void Executor::finish() {
   Stats.StatesLeft = Live.size();
   Stats.Queries = SStats.Queries;
   Stats.CacheHits = SStats.CacheHits;
+  Stats.ModelHits = SStats.ModelHits;
   Stats.Z3Queries = SStats.Z3Queries;
   Stats.SlicedAway = SStats.SlicedAway;
   Stats.ConstraintsIn = SStats.ConstraintsIn;

@@ -15,7 +15,21 @@
 // constraints plus the ids of the expression and of the wanted terms (Z3
 // terms are hash-consed, so equal terms have equal ids). Forked paths ask
 // the same questions again and again: both sides of a branch re-check
-// constraints that their common prefix already checked.
+// constraints that their common prefix already checked. An expression
+// found unsatisfiable with a set of constraints stays so with any superset
+// of that set, which is what a deeper path asks: such a question is
+// answered Unsat from the cache too (KLEE's counterexample cache does the
+// same with subsets).
+//
+// Recent models (a counterexample cache, after KLEE's). Sibling paths of a
+// depth-first exploration share almost all of their constraints, so a
+// model Z3 found for one question often satisfies the next: before a
+// question goes to Z3, the last few models found are evaluated on it
+// (Z3_model_eval with completion, which fixes every variable a model does
+// not mention, so that the evaluation is of one total assignment), and the
+// first under which the expression and every constraint are true answers
+// Sat, with the wanted values taken from it. That is a proof, not a guess:
+// an assignment that satisfies the query. Unsat answers still come from Z3.
 //
 // Z3. Each question gets a fresh assertion set (solver reset) and a timeout;
 // an unknown answer is reported as such, never guessed. Z3 reports its
@@ -97,11 +111,24 @@ public:
     Z3_solver_set_params(Z, S, P);
     Z3_params_dec_ref(Z, P);
   }
-  ~Z3Solver() override { Z3_solver_dec_ref(Ctx.z3(), S); }
+  ~Z3Solver() override {
+    for (Z3_model M : Recent)
+      Z3_model_dec_ref(Ctx.z3(), M);
+    Z3_solver_dec_ref(Ctx.z3(), S);
+  }
 
   llvm::Expected<SatResult> check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
                                   std::vector<APInt> *Values) override {
     Z3_context Z = Ctx.z3();
+    for (size_t I = 0; I < Recent.size(); ++I)
+      if (satisfies(Recent[I], Q)) {
+        ++Stats.ModelHits;
+        if (Values && !valuesOf(Recent[I], Wanted, *Values))
+          break; // a failed evaluation: ask Z3 instead
+        // Most recently useful first.
+        std::rotate(Recent.begin(), Recent.begin() + I, Recent.begin() + I + 1);
+        return SatResult::Sat;
+      }
     ++Stats.Z3Queries;
     auto Start = std::chrono::steady_clock::now();
     // A failure while the terms were built (they may be null) is reported
@@ -134,20 +161,19 @@ public:
     SatResult Result = R == Z3_L_TRUE    ? SatResult::Sat
                        : R == Z3_L_FALSE ? SatResult::Unsat
                                          : SatResult::Unknown;
-    if (Result == SatResult::Sat && Values) {
+    if (Result == SatResult::Sat && (Values || Opts.RecentModels)) {
       Z3_model M = Z3_solver_get_model(Z, S);
       Z3_model_inc_ref(Z, M);
-      Values->clear();
-      for (Z3_ast W : Wanted) {
-        Z3_ast Out = nullptr;
-        APInt V(Ctx.width(W), 0);
-        if (Z3_model_eval(Z, M, W, true, &Out) && Out)
-          Ctx.numeralValue(Out, V);
-        else
-          ExprContext::takeFailure(Failure);
-        Values->push_back(V);
-      }
-      Z3_model_dec_ref(Z, M);
+      if (Values)
+        valuesOf(M, Wanted, *Values);
+      if (Opts.RecentModels) {
+        Recent.insert(Recent.begin(), M);
+        if (Recent.size() > Opts.RecentModels) {
+          Z3_model_dec_ref(Z, Recent.back());
+          Recent.pop_back();
+        }
+      } else
+        Z3_model_dec_ref(Z, M);
     }
     Stats.Z3Seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
@@ -165,10 +191,49 @@ public:
   }
 
 private:
+  /// Whether the query's expression and constraints are all true under M.
+  bool satisfies(Z3_model M, const Query &Q) {
+    Z3_context Z = Ctx.z3();
+    auto True = [&](Z3_ast E) {
+      Z3_ast Out = nullptr;
+      bool Ok = Z3_model_eval(Z, M, E, true, &Out) && Out &&
+                Z3_get_bool_value(Z, Out) == Z3_L_TRUE;
+      std::string Failure;
+      ExprContext::takeFailure(Failure);
+      return Ok && Failure.empty();
+    };
+    // The expression first: it is the part the model was not found for.
+    if (Q.Expr && !True(Q.Expr))
+      return false;
+    return llvm::all_of(Q.Constraints, True);
+  }
+
+  /// The values of Wanted under M; false if an evaluation failed.
+  bool valuesOf(Z3_model M, llvm::ArrayRef<Z3_ast> Wanted,
+                std::vector<APInt> &Values) {
+    Values.clear();
+    bool Ok = true;
+    for (Z3_ast W : Wanted) {
+      Z3_ast Out = nullptr;
+      APInt V(Ctx.width(W), 0);
+      if (Z3_model_eval(Ctx.z3(), M, W, true, &Out) && Out)
+        Ctx.numeralValue(Out, V);
+      else
+        Ok = false;
+      std::string Failure;
+      ExprContext::takeFailure(Failure);
+      Ok &= Failure.empty();
+      Values.push_back(V);
+    }
+    return Ok;
+  }
+
   ExprContext &Ctx;
   SolverOptions Opts;
   SolverStats &Stats;
   Z3_solver S;
+  /// The last models Z3 found, most recently useful first (owned).
+  std::vector<Z3_model> Recent;
 };
 
 class CachingSolver : public Solver {
@@ -197,6 +262,19 @@ public:
         *Values = It->second.Values;
       return It->second.Result;
     }
+    // The constraints' ids, sorted (the key's part before ~0u).
+    llvm::ArrayRef<unsigned> Ids(
+        Key.data(),
+        size_t(std::find(Key.begin(), Key.end(), ~0u) - Key.begin()));
+    unsigned ExprId = Q.Expr ? Ctx.id(Q.Expr) : ~0u;
+    auto Unsat = UnsatWith.find(ExprId);
+    if (Unsat != UnsatWith.end())
+      for (const std::vector<unsigned> &Subset : Unsat->second)
+        if (std::includes(Ids.begin(), Ids.end(), Subset.begin(),
+                          Subset.end())) {
+          ++Stats.CacheHits;
+          return SatResult::Unsat;
+        }
     std::vector<APInt> Local;
     auto R = Next->check(Q, Wanted, Values ? &Local : nullptr);
     if (!R)
@@ -205,6 +283,13 @@ public:
       Entry &E = Cache[Key];
       E.Result = *R;
       E.Values = Local;
+    }
+    if (*R == SatResult::Unsat) {
+      std::vector<std::vector<unsigned>> &Sets = UnsatWith[ExprId];
+      // A few sets per expression: the smallest are the most useful, and
+      // the list is scanned on every question about the expression.
+      if (Sets.size() < MaxUnsatSets)
+        Sets.emplace_back(Ids.begin(), Ids.end());
     }
     if (Values)
       *Values = std::move(Local);
@@ -220,6 +305,9 @@ private:
   ExprContext &Ctx;
   SolverStats &Stats;
   std::map<std::vector<unsigned>, Entry> Cache;
+  static constexpr size_t MaxUnsatSets = 16;
+  /// Expression id -> constraint-id sets it was found unsatisfiable with.
+  std::unordered_map<unsigned, std::vector<std::vector<unsigned>>> UnsatWith;
 };
 
 class IndependentSolver : public Solver {

@@ -31,6 +31,7 @@ struct Query {
 struct SolverStats {
   uint64_t Queries = 0;       ///< Questions asked of the solver stack.
   uint64_t CacheHits = 0;     ///< Answered by the query cache.
+  uint64_t ModelHits = 0;     ///< Answered Sat by a recent model.
   uint64_t Z3Queries = 0;     ///< Reached Z3.
   uint64_t SlicedAway = 0;    ///< Constraints dropped by independence.
   uint64_t ConstraintsIn = 0; ///< Constraints offered to the slicer.
@@ -50,6 +51,8 @@ public:
 struct SolverOptions {
   bool Cache = true;
   bool Independence = true;
+  /// How many recent models to try on a question before Z3 (0: none).
+  unsigned RecentModels = 8;
   unsigned TimeoutMs = 10000;
   /// When set, every query that reaches Z3 is printed as SMT-LIB.
   llvm::raw_ostream *Dump = nullptr;

@@ -77,6 +77,72 @@ TEST(SymexSolver, CachesRepeatedQueries) {
   EXPECT_EQ(Stats.CacheHits, 2u);
 }
 
+TEST(SymexSolver, RecentModelsAnswerSat) {
+  ExprContext C;
+  SolverStats Stats;
+  SolverOptions O;
+  auto S = createSolver(C, O, Stats);
+  Z3_context Z = C.z3();
+  Z3_ast A = C.variable("a", 8);
+  std::vector<Z3_ast> PC = {Z3_mk_bvult(Z, A, C.numeral(APInt(8, 10)))};
+  Query Q;
+  Q.Constraints = PC;
+  ASSERT_EQ(*S->check(Q, {}, nullptr), SatResult::Sat);
+  EXPECT_EQ(Stats.Z3Queries, 1u);
+  // Another question (a < 20) that the model of a < 10 satisfies: no Z3,
+  // and the value it gives satisfies the question.
+  Q.Expr = Z3_mk_bvult(Z, A, C.numeral(APInt(8, 20)));
+  std::vector<APInt> V;
+  ASSERT_EQ(*S->check(Q, {A}, &V), SatResult::Sat);
+  EXPECT_EQ(Stats.Z3Queries, 1u);
+  EXPECT_EQ(Stats.ModelHits, 1u);
+  ASSERT_EQ(V.size(), 1u);
+  EXPECT_LT(V[0].getZExtValue(), 10u);
+  // An unsatisfiable one goes to Z3 and says so.
+  Q.Expr = eq(C, A, 200);
+  EXPECT_EQ(*S->check(Q, {}, nullptr), SatResult::Unsat);
+  EXPECT_EQ(Stats.Z3Queries, 2u);
+  // Switched off, every question reaches Z3.
+  SolverStats Off;
+  O.RecentModels = 0;
+  auto S2 = createSolver(C, O, Off);
+  Q.Expr = nullptr;
+  ASSERT_EQ(*S2->check(Q, {}, nullptr), SatResult::Sat);
+  Q.Expr = Z3_mk_bvult(Z, A, C.numeral(APInt(8, 20)));
+  ASSERT_EQ(*S2->check(Q, {}, nullptr), SatResult::Sat);
+  EXPECT_EQ(Off.Z3Queries, 2u);
+  EXPECT_EQ(Off.ModelHits, 0u);
+}
+
+TEST(SymexSolver, UnsatStaysUnsatWithMoreConstraints) {
+  ExprContext C;
+  SolverStats Stats;
+  SolverOptions O;
+  auto S = createSolver(C, O, Stats);
+  Z3_context Z = C.z3();
+  Z3_ast A = C.variable("a", 8);
+  Z3_ast Small = Z3_mk_bvult(Z, A, C.numeral(APInt(8, 10)));
+  Z3_ast Odd = Z3_mk_eq(Z, Z3_mk_extract(Z, 0, 0, A), C.numeral(APInt(1, 1)));
+  std::vector<Z3_ast> PC = {Small};
+  Query Q;
+  Q.Constraints = PC;
+  Q.Expr = eq(C, A, 50);
+  ASSERT_EQ(*S->check(Q, {}, nullptr), SatResult::Unsat);
+  EXPECT_EQ(Stats.Z3Queries, 1u);
+  // A deeper path asks the same with one more constraint on a: answered
+  // from the subset found unsatisfiable.
+  std::vector<Z3_ast> Deeper = {Small, Odd};
+  Q.Constraints = Deeper;
+  ASSERT_EQ(*S->check(Q, {}, nullptr), SatResult::Unsat);
+  EXPECT_EQ(Stats.Z3Queries, 1u);
+  EXPECT_EQ(Stats.CacheHits, 1u);
+  // Not a superset: asked of Z3 (a = 5 and odd is satisfiable).
+  std::vector<Z3_ast> Other = {Odd};
+  Q.Constraints = Other;
+  Q.Expr = eq(C, A, 5);
+  EXPECT_EQ(*S->check(Q, {}, nullptr), SatResult::Sat);
+}
+
 TEST(SymexSolver, ModelsGiveValues) {
   ExprContext C;
   SolverStats Stats;

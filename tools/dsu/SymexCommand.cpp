@@ -81,8 +81,9 @@ int dsuSymexMain(int argc, char **argv) {
   double MaxTime = 0;
   uint64_t MaxPaths = 0, MaxInsts = 0, MaxLoops = 0, SymStdin = 0;
   unsigned MaxDepth = 1000, Seed = 1, SolverTimeout = 10000, MaxValues = 8;
-  bool ExitOnError = false, NoCache = false, NoIndependence = false,
-       Quiet = false, WritePaths = false, O1 = false, NoStats = false;
+  bool ExitOnError = false, NoCache = false, NoModelReuse = false,
+       NoIndependence = false, Quiet = false, WritePaths = false, O1 = false,
+       NoStats = false;
   App.add_option("files", Files, "C source files")->required();
   App.add_option("--search", Search,
                  "search strategy: dfs, bfs, random-path, coverage")
@@ -114,6 +115,8 @@ int dsuSymexMain(int argc, char **argv) {
                "time() and friends return symbolic, non-decreasing values "
                "(default: 1700000000)");
   App.add_flag("--no-cache", NoCache, "disable the query cache");
+  App.add_flag("--no-model-reuse", NoModelReuse,
+               "never answer a query with a recent model (always ask z3)");
   App.add_flag("--no-independence", NoIndependence,
                "disable independent-constraint slicing");
   App.add_flag("--write-paths", WritePaths,
@@ -161,6 +164,7 @@ int dsuSymexMain(int argc, char **argv) {
   O.ExitOnError = ExitOnError;
   O.QueryCache = !NoCache;
   O.Independence = !NoIndependence;
+  O.ModelReuse = !NoModelReuse;
   O.SolverTimeoutMs = SolverTimeout;
   O.Seed = Seed;
   O.Progress = Quiet ? nullptr : &errs();
@@ -234,11 +238,12 @@ int dsuSymexMain(int argc, char **argv) {
                      (unsigned long long)S.Instructions, S.Instructions / Secs,
                      (unsigned long long)S.Forks);
     outs() << format(
-        "  solver: %llu queries, %llu cache hits, %llu to z3 "
-        "in %.3fs, %llu of %llu constraints sliced away\n",
+        "  solver: %llu queries, %llu cache hits, %llu by recent models, "
+        "%llu to z3 in %.3fs, %llu of %llu constraints sliced away\n",
         (unsigned long long)S.Queries, (unsigned long long)S.CacheHits,
-        (unsigned long long)S.Z3Queries, S.SolverSeconds,
-        (unsigned long long)S.SlicedAway, (unsigned long long)S.ConstraintsIn);
+        (unsigned long long)S.ModelHits, (unsigned long long)S.Z3Queries,
+        S.SolverSeconds, (unsigned long long)S.SlicedAway,
+        (unsigned long long)S.ConstraintsIn);
     outs() << format(
         "  coverage: %llu of %llu lines (%.1f%%)\n",
         (unsigned long long)S.LinesCovered, (unsigned long long)S.LinesTotal,

@@ -69,6 +69,8 @@ struct Options {
   bool ExitOnError = false;
   bool QueryCache = true;
   bool Independence = true;
+  /// Try the last models found on each question before Z3 (Solver.cpp).
+  bool ModelReuse = true;
   unsigned SolverTimeoutMs = 10000;
   unsigned Seed = 1;
   /// If set, a progress line (time, paths, states, instructions, queries)
@@ -135,6 +137,7 @@ struct Statistics {
   uint64_t Forks = 0;
   uint64_t Queries = 0;
   uint64_t CacheHits = 0;
+  uint64_t ModelHits = 0; ///< Answered Sat by a recent model, not Z3.
   uint64_t Z3Queries = 0;
   uint64_t SlicedAway = 0;
   uint64_t ConstraintsIn = 0;
