@@ -98,6 +98,7 @@
 #include <map>
 
 #include "VerifyHarness.inc"
+#include "VerifyNet.inc"
 
 using namespace dsu;
 using namespace llvm;
@@ -393,6 +394,8 @@ std::string dsu::formatVerifyCase(const VerifyCase &C) {
     R += "error " + toHex(C.Error, true) + "\n";
   if (!C.Spec.empty())
     R += "spec " + toHex(C.Spec, true) + "\n";
+  if (C.Tcp)
+    R += "input tcp\n";
   R += "stdin " + toHex(C.Stdin, true) + "\n";
   R += "expected " + toHex(C.Expected, true) + "\n";
   R += "merged " + toHex(C.Merged, true) + "\n";
@@ -430,7 +433,11 @@ Expected<VerifyCase> dsu::parseVerifyCase(StringRef Text) {
       C.ForceAt = Value.str();
     else if (Key == "where")
       C.Where = Value.str();
-    else if (Key == "update-at") {
+    else if (Key == "input") {
+      if (Value != "tcp")
+        return failure("unknown input '" + Value + "'");
+      C.Tcp = true;
+    } else if (Key == "update-at") {
       if (Value.getAsInteger(10, C.UpdateAt) || C.UpdateAt < 0)
         return failure("bad update-at '" + Value + "'");
     } else if (Key == "error") {
@@ -466,8 +473,8 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   if (O.Form == VerifyForm::PostUpdate && O.SpecFile.empty())
     return failure("the post-update form needs --spec FILE.c");
   if (O.Lines < 1 || O.Lines > 99 || O.LineMax < 1 || O.LineMax > 4096)
-    return failure("--stdin-lines takes 1 to 99 requests and --line-max 1 to "
-                   "4096 bytes");
+    return failure(std::string(O.Tcp ? "--tcp-lines" : "--stdin-lines") +
+                   " takes 1 to 99 requests and --line-max 1 to 4096 bytes");
   MergeOptions MO;
   MO.TransformersIn = O.TransformersIn;
   MO.PatchFile = O.PatchFile;
@@ -524,6 +531,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
                                         EmbeddedVerifyHarness))
     return std::move(E);
 
+  // --tcp-lines: the socket model, compiled into each program.
+  std::string NetC = Dir + "/verify_net.c";
+  if (O.Tcp)
+    if (Error E = writeFile(NetC, EmbeddedVerifyNet))
+      return std::move(E);
+
   LLVMContext Ctx;
   symex::CompileOptions CO;
   CO.Clang = clangPath();
@@ -545,7 +558,10 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   for (Run R : {OldRun, MergedRun, NewRun}) {
     if (R == NewRun && !NeedNew)
       continue;
-    auto M = symex::compileProgram(Ctx, {R == NewRun ? NewBc : MergedBc}, CO);
+    std::vector<std::string> Files = {R == NewRun ? NewBc : MergedBc};
+    if (O.Tcp)
+      Files.push_back(NetC);
+    auto M = symex::compileProgram(Ctx, Files, CO);
     if (!M)
       return M.takeError();
     std::string Name = RunNames[R];
@@ -553,6 +569,13 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
         {"__dsu_stdin_getc", "__dsu_verify_getc_" + Name},
         {"__dsu_stdin_eof", "__dsu_verify_eof_" + Name},
         {"__dsu_output", "__dsu_verify_output_" + Name}};
+    if (O.Tcp)
+      Redirect = {{"__dsu_net_getc", "__dsu_verify_getc_" + Name},
+                  {"__dsu_net_eof", "__dsu_verify_eof_" + Name},
+                  {"__dsu_net_reply", "__dsu_verify_reply_" + Name},
+                  {"__dsu_stdin_getc", "__dsu_verify_stdin_empty"},
+                  {"__dsu_stdin_eof", "__dsu_verify_stdin_at_end"},
+                  {"__dsu_output", "__dsu_verify_not_a_reply"}};
     if (R == MergedRun)
       Redirect["__dsu_merge_committed"] = "__dsu_verify_committed";
     else
@@ -616,7 +639,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
       " of 1 to " + std::to_string(O.LineMax) + " bytes (newline included" +
       (O.Alphabet.empty() ? ", any other byte"
                           : ", other bytes from " + quoted(O.Alphabet)) +
-      ")";
+      ")" + (O.Tcp ? " on one TCP connection" : "");
 
   if (O.Baseline) {
     Res.Paths = Run->Stats.PathsCompleted;
@@ -654,6 +677,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   // A counterexample: the case, with a patch the real runtime can apply.
   VerifyCase C;
   C.Form = O.Form;
+  C.Tcp = O.Tcp;
   SmallString<256> OldAbs(Old.Path), NewAbs(New.Path);
   sys::fs::make_absolute(OldAbs);
   sys::fs::make_absolute(NewAbs);
@@ -813,44 +837,105 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
 //===-- Replay
 //-------------------------------------------------------------===//
 
-Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
-  auto Tmp = TempDir::create("dsu-verify-replay");
-  if (!Tmp)
-    return Tmp.takeError();
-  std::string In = Tmp->file("stdin"), Out = Tmp->file("stdout"),
-              Err = Tmp->file("stderr");
-  if (Error E = writeFile(In, C.Stdin))
-    return std::move(E);
+namespace {
+
+/// What the real old build did on a case's requests.
+struct RealRun {
+  int RC = 0;
+  std::string Out; ///< Its replies: standard output, or the connection's.
+  std::string Err, ErrMsg;
+};
+
+/// Runs the real old build on the case's requests, with the update at the
+/// case's visit if WithUpdate (the runtime's synchronous test mode). The
+/// requests are its standard input or, for a --tcp-lines case, the client's
+/// connection of the socket model preloaded from NetSo (standard input is
+/// then empty, as under dsu verify).
+RealRun runRealProcess(const VerifyCase &C, const TempDir &Tmp, StringRef Tag,
+                       bool WithUpdate, StringRef NetSo) {
+  std::string Requests = Tmp.file("requests"),
+              Out = Tmp.file(Tag.str() + ".out"),
+              Err = Tmp.file(Tag.str() + ".err"),
+              Replies = Tmp.file(Tag.str() + ".replies");
   std::vector<std::string> Env;
   for (char **E = environ; *E; ++E)
-    if (!StringRef(*E).starts_with("DSU_TEST_"))
+    if (!StringRef(*E).starts_with("DSU_TEST_") &&
+        !StringRef(*E).starts_with("DSU_NET_") &&
+        !(C.Tcp && StringRef(*E).starts_with("LD_PRELOAD=")))
       Env.push_back(*E);
   Env.push_back("DSU_DISABLE=1");
-  if (C.UpdateAt > 0) {
+  if (WithUpdate && C.UpdateAt > 0) {
     Env.push_back("DSU_TEST_UPDATE_AT=" + std::to_string(C.UpdateAt));
     Env.push_back("DSU_TEST_PATCH=" + C.Patch);
     if (!C.ForceAt.empty())
       Env.push_back("DSU_TEST_FORCE_AT=" + C.ForceAt);
   }
+  if (C.Tcp) {
+    Env.push_back("LD_PRELOAD=" + NetSo.str());
+    Env.push_back("DSU_NET_REQUESTS=" + Requests);
+    Env.push_back("DSU_NET_REPLIES=" + Replies);
+    // Nothing written yet is an empty reply, not a missing file.
+    if (Error E = writeFile(Replies, ""))
+      consumeError(std::move(E));
+  }
   std::vector<StringRef> EnvRefs(Env.begin(), Env.end());
-  std::optional<StringRef> Redirects[] = {StringRef(In), StringRef(Out),
-                                          StringRef(Err)};
-  std::string ErrMsg;
-  int RC = sys::ExecuteAndWait(C.Old, {C.Old}, ArrayRef<StringRef>(EnvRefs),
-                               Redirects, 20, 0, &ErrMsg);
-  std::string Stdout, Stderr;
-  if (auto B = MemoryBuffer::getFile(Out))
-    Stdout = (*B)->getBuffer().str();
+  std::optional<StringRef> Redirects[] = {C.Tcp ? StringRef("/dev/null")
+                                                : StringRef(Requests),
+                                          StringRef(Out), StringRef(Err)};
+  RealRun R;
+  R.RC = sys::ExecuteAndWait(C.Old, {C.Old}, ArrayRef<StringRef>(EnvRefs),
+                             Redirects, 20, 0, &R.ErrMsg);
+  if (auto B = MemoryBuffer::getFile(C.Tcp ? Replies : Out))
+    R.Out = (*B)->getBuffer().str();
   if (auto B = MemoryBuffer::getFile(Err))
-    Stderr = (*B)->getBuffer().str();
+    R.Err = (*B)->getBuffer().str();
+  return R;
+}
+
+} // namespace
+
+Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
+  auto Tmp = TempDir::create("dsu-verify-replay");
+  if (!Tmp)
+    return Tmp.takeError();
+  if (Error E = writeFile(Tmp->file("requests"), C.Stdin))
+    return std::move(E);
+  // A --tcp-lines case: the socket model verify explored, built natively.
+  std::string NetSo;
+  if (C.Tcp) {
+    std::string NetC = Tmp->file("verify_net.c");
+    NetSo = Tmp->file("verify_net.so");
+    if (Error E = writeFile(NetC, EmbeddedVerifyNet))
+      return std::move(E);
+    std::string Log;
+    auto RC = runProgramCapture(
+        clangPath(),
+        {clangPath(), "-shared", "-fPIC", "-O1", "-o", NetSo, NetC, "-ldl"},
+        Log);
+    if (!RC)
+      return RC.takeError();
+    if (*RC != 0)
+      return failure("cannot build the socket model for the replay:\n" + Log);
+  }
+  RealRun Real = runRealProcess(C, *Tmp, "real", true, NetSo);
+  int RC = Real.RC;
+  std::string Stdout = Real.Out, Stderr = Real.Err, ErrMsg = Real.ErrMsg;
   OS << "replay: " << C.Old << " with " << C.Patch;
   if (C.UpdateAt)
     OS << " applied at update-point visit " << C.UpdateAt
        << (C.ForceAt.empty() ? "" : " (forced)");
-  OS << ", requests " << quoted(C.Stdin) << "\n";
+  OS << ", requests " << quoted(C.Stdin)
+     << (C.Tcp ? " on one TCP connection (the socket model, preloaded)" : "")
+     << "\n";
   for (StringRef L : split(Stderr, '\n'))
-    if (L.starts_with("dsu: test:"))
+    if (L.starts_with("dsu: test:") || L.starts_with("dsu-net: "))
       OS << "  " << L << "\n";
+  if (C.Tcp && RC == 98) {
+    OS << "replay: NOT REPRODUCED: the real process did something the socket "
+          "model does not cover (above), which dsu verify would have "
+          "reported as unknown; a bug in the model\n";
+    return 1;
+  }
   bool Crashed = RC < 0 || RC == -2;
   OS << "  the real process: " << quoted(Stdout) << " ("
      << (Crashed ? "crashed: " + ErrMsg : "exit status " + std::to_string(RC))
@@ -861,21 +946,9 @@ Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
     // crashes or its replies differ from the expected (old) ones.
     OS << "  the merged program stopped: " << C.Error << "\n";
     std::string Ref = C.Expected;
-    if (Ref.empty()) {
+    if (Ref.empty())
       // The old version alone, natively.
-      std::vector<std::string> E2;
-      for (char **E = environ; *E; ++E)
-        if (!StringRef(*E).starts_with("DSU_TEST_"))
-          E2.push_back(*E);
-      E2.push_back("DSU_DISABLE=1");
-      std::vector<StringRef> R2(E2.begin(), E2.end());
-      std::string RefOut = Tmp->file("ref");
-      std::optional<StringRef> Rd[] = {StringRef(In), StringRef(RefOut),
-                                       StringRef("/dev/null")};
-      sys::ExecuteAndWait(C.Old, {C.Old}, ArrayRef<StringRef>(R2), Rd, 20);
-      if (auto B = MemoryBuffer::getFile(RefOut))
-        Ref = (*B)->getBuffer().str();
-    }
+      Ref = runRealProcess(C, *Tmp, "ref", false, NetSo).Out;
     OS << "  the old version alone: " << quoted(Ref) << "\n";
     if (Crashed || RC == 97 || Stdout != Ref) {
       OS << "replay: the divergence reproduced on the real process"

@@ -11,8 +11,10 @@
 # fields swap, with an update point where old code still uses it), the
 # stdin programs of tests/e2e/programs (timing: a global renamed and
 # widened, with a right and a wrong user transformer and with its state
-# dropped; active: never safe) and the shared scenarios (globals,
-# static-names).
+# dropped; active: never safe), the shared scenarios (globals,
+# static-names), and servers through --tcp-lines' socket model (tcpcount: a
+# blocking line server; the key-value example, examples/kvserver,
+# unmodified).
 source "$(dirname "$0")/../e2e/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 P="$HERE/programs"
@@ -94,9 +96,23 @@ const struct dsu_global_xform __dsu_global_xforms[] = {{"state", 0, 0, migrate},
 C
 }
 
+# kv_pair OLD NEW [SRC] : builds $WORK/kv-1 and $WORK/kv-2 from
+# examples/kvserver's versions OLD and NEW (or SRC's) with its Makefile and
+# dsu-cc, as a user would.
+kv_pair() {
+  local src=${3:-$HERE/../../examples/kvserver} v
+  for v in "$1" "$2"; do
+    make -s -C "$src" VERSION="$v" CC="$DSU_CC" BUILD="$WORK/kvbuild" kvserver \
+      > "$WORK/kv-$v.build.log" 2>&1 || { cat "$WORK/kv-$v.build.log"; fail "make kvserver $v"; finish; }
+  done
+  cp "$WORK/kvbuild/$1/kvserver" "$WORK/kv-1"
+  cp "$WORK/kvbuild/$2/kvserver" "$WORK/kv-2"
+}
+
 COUNTER=(--stdin-lines 3 --line-max 2 --alphabet hmp --old-error '^?')
 SWAP=(--stdin-lines 3 --line-max 2 --alphabet ap --old-error '^?')
 TIMING=(--stdin-lines 2 --line-max 2 --alphabet 12)
+TCPCOUNT=(--tcp-lines 3 --line-max 2 --alphabet hpr --old-error '^?')
 
 entry() {
   case "$1" in
@@ -171,6 +187,48 @@ entry() {
     # old version answers '?', excluded by --old-error).
     pair globals "$SCENARIOS/globals"
     expect globals counterexample --form backward-compatible --stdin-lines 2 --line-max 2 --alphabet gb --old-error '^?' ;;
+  tcp-good)
+    # A blocking line server over the socket model: r is new (the old
+    # version's '?' is excluded), h and p keep their replies.
+    pair tcpcount "$P/tcpcount"
+    expect tcpcount holds --form backward-compatible "${TCPCOUNT[@]}"
+    expect tcpcount holds --form conformable "${TCPCOUNT[@]}" ;;
+  tcp-faulty)
+    # A new version whose reply to p changes, caught; dsu replay runs the
+    # real old build through the same socket model, preloaded.
+    mkdir -p "$WORK/tcpfaulty"
+    sed 's|snprintf(out, sizeof out, "%d\\n", hits);|snprintf(out, sizeof out, "%d hits\\n", hits);|' \
+      "$P/tcpcount/v2/main.c" > "$WORK/tcpfaulty/main.c"
+    grep -q '"%d hits' "$WORK/tcpfaulty/main.c" || fail "cannot edit tcpcount v2"
+    build tcpfaulty-1 "$P/tcpcount/v1/main.c"
+    build tcpfaulty-2 "$WORK/tcpfaulty/main.c"
+    expect tcpfaulty counterexample --form backward-compatible "${TCPCOUNT[@]}"
+    grep -q "on one TCP connection" "$WORK"/tcpfaulty.*.out.replay ||
+      fail "tcp-faulty: the replay did not use the socket model" ;;
+  tcp-unmodelled)
+    # A socket call outside the model (getsockopt) ends the paths as
+    # unknown, naming the call, never a verdict.
+    build tcpunmodelled-1 -DGETSOCKOPT "$P/tcpcount/v1/main.c"
+    build tcpunmodelled-2 -DGETSOCKOPT "$P/tcpcount/v2/main.c"
+    expect tcpunmodelled "unknown (the TCP model does not cover getsockopt" --form backward-compatible "${TCPCOUNT[@]}" ;;
+  kvserver-tcp-good)
+    # The key-value example, unmodified, over one client connection:
+    # v3 -> v4 (struct entry gains an expiry: every stored entry is
+    # transformed) keeps the replies of the old commands (VERSION and STATS
+    # change by design and are outside the alphabet).
+    kv_pair v3 v4
+    expect kv holds --form backward-compatible "${KVTCP[@]}" ;;
+  kvserver-tcp-faulty)
+    # v4 with GET's reply changed: caught, and reproduced on the real v3
+    # with the real patch.
+    mkdir -p "$WORK/kvsrc"
+    cp "$HERE/../../examples/kvserver/Makefile" "$WORK/kvsrc/"
+    cp -r "$HERE/../../examples/kvserver/v3" "$HERE/../../examples/kvserver/v4" "$WORK/kvsrc/"
+    sed -i 's|conn_printf(c, "VALUE %zu %s", e->vlen, e->value);|conn_printf(c, "VALUE %s", e->value);|' \
+      "$WORK/kvsrc/v4/commands.c"
+    grep -q '"VALUE %s"' "$WORK/kvsrc/v4/commands.c" || fail "cannot edit kvserver v4"
+    kv_pair v3 v4 "$WORK/kvsrc"
+    expect kv counterexample --form backward-compatible "${KVTCP[@]}" ;;
   usage)
     # Tool failures: exit 3, file: error: message.
     pair timing "$EP/timing"
@@ -200,7 +258,7 @@ entry() {
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
 counter-spec-good counter-spec-drop
 swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
-timing-faulty active
+timing-faulty active tcp-good tcp-faulty tcp-unmodelled
 scenario-static-names scenario-static-names-conformable scenario-globals usage"
 if [ "${1:-all}" = all ]; then
   for e in $ENTRIES; do entry "$e"; done

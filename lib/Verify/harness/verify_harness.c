@@ -3,7 +3,10 @@
  * lib/Verify links this file with up to three programs, each renamed under
  * a prefix of its own (__dsu_v_old., __dsu_v_merged., __dsu_v_new.) and
  * each with its own copy of the C library model, whose input and output
- * hooks are redirected to the functions below. main draws the requests
+ * hooks are redirected to the functions below (with --tcp-lines, the hooks
+ * of the socket model verify_net.c linked into each program: the requests
+ * arrive on the client's connection and the replies are what the program
+ * writes to it). main draws the requests
  * (DSU_V_LINES lines of 1 to DSU_V_LINE_MAX bytes, the last byte of each a
  * newline and no other), runs the old version alone, the merged program
  * (whose update timing the executor chooses) and, for the conformable form,
@@ -91,6 +94,17 @@ void __dsu_verify_output_merged(int fd, const char *b, size_t n) {
 void __dsu_verify_output_new(int fd, const char *b, size_t n) {
   put(NEW, fd, b, n);
 }
+/* --tcp-lines: the programs' socket model (verify_net.c, linked into each)
+ * takes the connection's bytes from next_byte and hands the replies here;
+ * standard input is empty and standard output is not a reply. */
+void __dsu_verify_reply_old(const char *b, size_t n) { put(OLD, 1, b, n); }
+void __dsu_verify_reply_merged(const char *b, size_t n) {
+  put(MERGED, 1, b, n);
+}
+void __dsu_verify_reply_new(const char *b, size_t n) { put(NEW, 1, b, n); }
+int __dsu_verify_stdin_empty(void) { return -1; }
+int __dsu_verify_stdin_at_end(void) { return 1; }
+void __dsu_verify_not_a_reply(int fd, const char *b, size_t n) {}
 /* The update timing of the versions run alone: never. */
 int __dsu_verify_never(int point, long visit) { return 0; }
 void __dsu_verify_committed(long visit, const char *where) {
