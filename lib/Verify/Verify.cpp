@@ -325,10 +325,42 @@ std::optional<Report> parseReport(StringRef T) {
 }
 
 /// The requests (from the test case's objects) of a path that ended in an
-/// error before the harness could report: "length i" then "request i".
-std::string requestsOf(const symex::TestCase &C) {
+/// error before the harness could report: "length i" then "request i", or
+/// with --request-forms "form i" then "request i" (the form's '?' bytes).
+std::string requestsOf(const symex::TestCase &C,
+                       const std::vector<std::string> &Forms) {
   std::string In;
   size_t Len = 0;
+  if (!Forms.empty()) {
+    std::string Form;
+    size_t Hole = 0;
+    auto FinishForm = [&] {
+      if (Form.empty())
+        return;
+      In += Form + "\n";
+      Form.clear();
+    };
+    for (const symex::TestObject &O : C.Objects) {
+      auto Int = [&] {
+        size_t V = 0;
+        for (size_t I = 0; I < O.Bytes.size() && I < 8; ++I)
+          V |= (size_t)O.Bytes[I] << (8 * I);
+        return V;
+      };
+      if (StringRef(O.Name).starts_with("form ")) {
+        FinishForm();
+        size_t F = Int();
+        Form = F < Forms.size() ? Forms[F] : "";
+        Hole = 0;
+      } else if (StringRef(O.Name).starts_with("request ")) {
+        for (char &Ch : Form)
+          if (Ch == '?' && Hole < O.Bytes.size())
+            Ch = (char)O.Bytes[Hole++];
+      }
+    }
+    FinishForm();
+    return In;
+  }
   for (const symex::TestObject &O : C.Objects) {
     if (StringRef(O.Name).starts_with("length ")) {
       if (Len == 1)
@@ -472,7 +504,17 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   auto Start = std::chrono::steady_clock::now();
   if (O.Form == VerifyForm::PostUpdate && O.SpecFile.empty())
     return failure("the post-update form needs --spec FILE.c");
-  if (O.Lines < 1 || O.Lines > 99 || O.LineMax < 1 || O.LineMax > 4096)
+  unsigned LineMax = O.LineMax;
+  if (!O.RequestForms.empty()) {
+    LineMax = 1;
+    for (const std::string &F : O.RequestForms) {
+      if (F.empty() || F.find('\n') != std::string::npos)
+        return failure("--request-forms: a form is a non-empty request "
+                       "without its newline");
+      LineMax = std::max(LineMax, (unsigned)F.size() + 1);
+    }
+  }
+  if (O.Lines < 1 || O.Lines > 99 || LineMax < 1 || LineMax > 4096)
     return failure(std::string(O.Tcp ? "--tcp-lines" : "--stdin-lines") +
                    " takes 1 to 99 requests and --line-max 1 to 4096 bytes");
   MergeOptions MO;
@@ -512,7 +554,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
 
   std::string Prelude;
   Prelude += "#define DSU_V_LINES " + std::to_string(O.Lines) + "\n";
-  Prelude += "#define DSU_V_LINE_MAX " + std::to_string(O.LineMax) + "\n";
+  Prelude += "#define DSU_V_LINE_MAX " + std::to_string(LineMax) + "\n";
+  Prelude += "#define DSU_V_NFORMS " + std::to_string(O.RequestForms.size()) +
+             "\n#define DSU_V_FORMS {";
+  for (const std::string &F : O.RequestForms)
+    Prelude += cString(F) + ", ";
+  Prelude += "}\n";
   Prelude += "#define DSU_V_FORM " +
              std::string(O.Form == VerifyForm::Conformable  ? "1"
                          : O.Form == VerifyForm::PostUpdate ? "2"
@@ -639,7 +686,19 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
       " of 1 to " + std::to_string(O.LineMax) + " bytes (newline included" +
       (O.Alphabet.empty() ? ", any other byte"
                           : ", other bytes from " + quoted(O.Alphabet)) +
-      ")" + (O.Tcp ? " on one TCP connection" : "");
+      ")";
+  if (!O.RequestForms.empty()) {
+    Bounds = std::to_string(O.Lines) + " request" + (O.Lines == 1 ? "" : "s") +
+             ", each one of";
+    for (const std::string &F : O.RequestForms)
+      Bounds += " " + quoted(F + "\n");
+    Bounds += " ('?' " +
+              (O.Alphabet.empty() ? std::string("any byte but the newline")
+                                  : "a byte from " + quoted(O.Alphabet)) +
+              ")";
+  }
+  if (O.Tcp)
+    Bounds += " on one TCP connection";
 
   if (O.Baseline) {
     Res.Paths = Run->Stats.PathsCompleted;
@@ -803,7 +862,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
     }
   } else {
     const symex::ErrorReport &E = *Failure;
-    C.Stdin = requestsOf(E.Case);
+    C.Stdin = requestsOf(E.Case, O.RequestForms);
     C.UpdateAt = visitOf(E.Case);
     C.Error = E.Kind + ": " + E.Message;
     std::string Runner = "the harness";

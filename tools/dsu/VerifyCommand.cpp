@@ -30,7 +30,8 @@ const char *const VerifyUsage =
     "usage: dsu verify OLD NEW --form backward-compatible|conformable|"
     "post-update [--spec F.c] [--patch P | --transformers F.c] "
     "[--old-error PATTERN] --stdin-lines N|--tcp-lines N "
-    "--line-max L [--alphabet CHARS] [--force-at FILE:LINE[,...]|all] "
+    "--line-max L|--request-forms 'FORM|...' [--alphabet CHARS] [--force-at "
+    "FILE:LINE[,...]|all] "
     "[--allow-partial] [--allow-state-loss NAME[,...]] [--max-time S] "
     "[--case FILE] [--keep DIR] [--baseline] [--quiet]";
 
@@ -49,7 +50,7 @@ int dsu::runVerifyCommand(const ArgList &Args) {
   std::vector<std::string> Positional;
   VerifyOptions O;
   O.CaseFile = "verify-out/counterexample.case";
-  std::string Form, Lines, TcpLines, LineMax, MaxTime, StateLoss;
+  std::string Form, Lines, TcpLines, LineMax, RequestForms, MaxTime, StateLoss;
   bool Quiet = false;
   for (size_t I = 1; I < Args.size(); ++I) {
     const std::string &A = Args[I];
@@ -62,6 +63,7 @@ int dsu::runVerifyCommand(const ArgList &Args) {
                       : A == "--tcp-lines"        ? &TcpLines
                       : A == "--line-max"         ? &LineMax
                       : A == "--alphabet"         ? &O.Alphabet
+                      : A == "--request-forms"    ? &RequestForms
                       : A == "--force-at"         ? &O.ForceAt
                       : A == "--allow-state-loss" ? &StateLoss
                       : A == "--max-time"         ? &MaxTime
@@ -98,9 +100,16 @@ int dsu::runVerifyCommand(const ArgList &Args) {
   O.Tcp = !TcpLines.empty();
   if (O.Tcp)
     Lines = TcpLines;
+  if (!RequestForms.empty()) {
+    if (!LineMax.empty())
+      return usage("give --line-max or --request-forms, not both");
+    for (StringRef F : split(RequestForms, '|'))
+      O.RequestForms.push_back(F.str());
+    LineMax = "1"; // unused: the forms bound the requests
+  }
   if (Lines.empty() || LineMax.empty())
     return usage("give the input model: --stdin-lines N (or --tcp-lines N) "
-                 "--line-max L");
+                 "--line-max L (or --request-forms 'FORM|...')");
   if (!parseUnsigned(Lines, O.Lines) || !parseUnsigned(LineMax, O.LineMax))
     return usage(std::string(O.Tcp ? "--tcp-lines" : "--stdin-lines") +
                  " and --line-max take numbers");

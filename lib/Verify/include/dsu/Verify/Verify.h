@@ -52,6 +52,10 @@ struct VerifyOptions {
   /// the program writes to that connection, and the run ends when the
   /// server would wait with nothing more to come.
   bool Tcp = false;
+  /// --request-forms: each request is one of these (without its newline),
+  /// each '?' one symbolic byte (from Alphabet if given); LineMax is then
+  /// ignored. Empty: any bytes, as above.
+  std::vector<std::string> RequestForms;
   double MaxTime = 0; ///< Seconds; 0: no limit.
   /// Explore the old version alone on the same input model and stop (what
   /// verifying costs is measured against it); the verdict is holds if that
