@@ -159,6 +159,15 @@ entry() {
     pair swap "$P/swap"
     expect swap counterexample --form backward-compatible --force-at main.c:20 "${SWAP[@]}"
     grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced: not an update-safety counterexample" ;;
+  swap-forced-forms)
+    # The same with the requests drawn from forms (a, then a byte of "xy";
+    # or p): a failing run's requests are rebuilt from the forms and their
+    # symbolic bytes for the case, and replay.
+    pair swap "$P/swap"
+    expect swap counterexample --form backward-compatible --force-at main.c:20 --stdin-lines 3 --request-forms 'a?|p' --alphabet xy --old-error '^?'
+    grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced (forms): not an update-safety counterexample"
+    grep -qE "requests: '(a[xy]\\\\n|p\\\\n){3}'" "$WORK"/swap.*.out ||
+      fail "swap forced (forms): the requests are not three of the forms" ;;
   timing-good-bc)
     # A renamed, widened global: the right transformer holds in both forms.
     pair timing "$EP/timing"
@@ -265,7 +274,7 @@ entry() {
 
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
 counter-spec-good counter-spec-drop
-swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
+swap-good-bc swap-good-conformable swap-forced swap-forced-forms timing-good-bc timing-good-conformable
 timing-faulty active tcp-good tcp-faulty tcp-unmodelled kvserver-tcp-good
 kvserver-tcp-good-conformable kvserver-tcp-faulty
 scenario-static-names scenario-static-names-conformable scenario-globals usage"
