@@ -58,6 +58,20 @@
 // output trace, which the executor concretises with the same model as the
 // inputs: the counterexample below is read from it.
 //
+// Servers (--tcp-lines): each program is compiled with the socket model
+// (harness/verify_net.c) as well, whose hooks (__dsu_net_getc,
+// __dsu_net_eof, __dsu_net_reply) go to the same harness functions: the
+// requests arrive on one client connection, one read each, the replies are
+// what the program writes to it, standard input is empty and standard
+// output is not a reply, and the run ends (as an exit) when the server
+// would wait with no request left. A call the model does not cover stops
+// the path as unknown, naming the call. The counterexample's replay
+// preloads the same file, compiled natively, into the real process.
+//
+// Requests are lines of symbolic bytes, or (--request-forms) each one of
+// the user's forms with symbolic bytes at its '?': a parser forks on every
+// free byte, and forms keep a real server's requests to a few paths each.
+//
 // Sharing: the runs go one after the other on each path, old, new, then
 // merged, so the versions run alone (which depend only on the requests)
 // are explored once per request path and the merged run continues each;

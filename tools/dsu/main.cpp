@@ -72,12 +72,14 @@ Verification:
   replay CASE FILE.c... [-- CLANG-FLAGS]
                      run a program natively on a test case from symex
   verify OLD NEW --form backward-compatible|conformable|post-update
-         [--spec F.c] --stdin-lines N|--tcp-lines N --line-max L
-         [--alphabet CHARS] [--patch P | --transformers F.c]
+         [--spec F.c] --stdin-lines N|--tcp-lines N
+         --line-max L|--request-forms 'FORM|...' [--alphabet CHARS]
+         [--patch P | --transformers F.c]
          [--old-error PATTERN] [--force-at FILE:LINE[,...]|all]
          [--max-time S] [--case FILE] [--quiet]
                      verify the update OLD -> NEW on every sequence of N
-                     requests of at most L bytes and every update timing:
+                     requests (of at most L bytes, or each one of the forms,
+                     whose '?' bytes are symbolic) and every update timing:
                      the replies a client sees stay the old version's
                      (backward-compatible), or are the old version's before
                      the update and the new version's after it
