@@ -1010,7 +1010,8 @@ Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
     return 1;
   }
   bool Crashed = RC < 0 || RC == -2;
-  OS << "  the real process: " << quoted(Stdout) << " ("
+  OS << "  the real process" << (C.Tcp ? " (on the connection)" : "") << ": "
+     << quoted(Stdout) << " ("
      << (Crashed ? "crashed: " + ErrMsg : "exit status " + std::to_string(RC))
      << ")\n";
   if (!C.Error.empty()) {

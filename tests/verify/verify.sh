@@ -235,6 +235,17 @@ entry() {
   kvserver-tcp-good-conformable)
     kv_pair v3 v4
     expect kv holds --form conformable "${KVTCP[@]}" ;;
+  kvserver-tcp-misconvert)
+    # v3 -> v4 with the generated transformer of struct entry edited to
+    # mis-convert vlen: a GET after the update shows it; replayed with the
+    # patch built from those transformers.
+    kv_pair v3 v4
+    "$DSU" patch "$WORK/kv-1" "$WORK/kv-2" -o "$WORK/kv.patch" \
+      --emit-transformers "$WORK/kv-xf.c" > "$WORK/kv.patch.log" 2>&1 ||
+      { cat "$WORK/kv.patch.log"; fail "dsu patch kvserver"; finish; }
+    sed 's/n->vlen = o->vlen;/n->vlen = o->vlen + 1;/' "$WORK/kv-xf.c" > "$WORK/kv-off.c"
+    grep -q 'o->vlen + 1' "$WORK/kv-off.c" || fail "kv-off.c was not made"
+    expect kv counterexample --form backward-compatible --transformers "$WORK/kv-off.c" "${KVTCP[@]}" ;;
   kvserver-tcp-faulty)
     # v4 with GET's reply changed: caught, and reproduced on the real v3
     # with the real patch.
@@ -276,7 +287,7 @@ ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconver
 counter-spec-good counter-spec-drop
 swap-good-bc swap-good-conformable swap-forced swap-forced-forms timing-good-bc timing-good-conformable
 timing-faulty active tcp-good tcp-faulty tcp-unmodelled kvserver-tcp-good
-kvserver-tcp-good-conformable kvserver-tcp-faulty
+kvserver-tcp-good-conformable kvserver-tcp-misconvert kvserver-tcp-faulty
 scenario-static-names scenario-static-names-conformable scenario-globals usage"
 if [ "${1:-all}" = all ]; then
   for e in $ENTRIES; do entry "$e"; done
