@@ -80,6 +80,8 @@ static-names;backward-compatible;--stdin-lines 3 --line-max 2 --alphabet a --old
 static-names;conformable;--stdin-lines 3 --line-max 2 --alphabet ab --old-error ^?
 tcpcount;backward-compatible;--tcp-lines 3 --line-max 2 --alphabet hpr --old-error ^?
 tcpcount;conformable;--tcp-lines 3 --line-max 2 --alphabet hpr --old-error ^?
+kvserver;backward-compatible;--tcp-lines 2 --request-forms 'SET ? ?|GET ?|INCR ?' --alphabet a1 --old-error ^ERROR
+kvserver;conformable;--tcp-lines 2 --request-forms 'SET ? ?|GET ?|INCR ?' --alphabet a1 --old-error ^ERROR
 kvserver;backward-compatible;--tcp-lines 2 --request-forms 'SET ? ?|GET ?|INCR ?|DEL ?' --alphabet a1 --old-error ^ERROR
 kvserver;conformable;--tcp-lines 2 --request-forms 'SET ? ?|GET ?|INCR ?|DEL ?' --alphabet a1 --old-error ^ERROR
 EOF2
