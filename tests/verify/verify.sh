@@ -277,6 +277,14 @@ entry() {
     "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form sideways --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u3.err"
     [ $? = 3 ] && grep -q "error: unknown form 'sideways'" "$WORK/u3.err" &&
       pass "an unknown form: exit 3" || { cat "$WORK/u3.err"; fail "unknown form"; }
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form conformable --stdin-lines 1 --tcp-lines 1 --line-max 2 > /dev/null 2> "$WORK/u5.err"
+    [ $? = 3 ] && grep -q "error: give one input model: --stdin-lines or --tcp-lines" "$WORK/u5.err" &&
+      pass "two input models: exit 3" || { cat "$WORK/u5.err"; fail "two input models"; }
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form conformable --tcp-lines 1 --line-max 2 --request-forms 'a?' > /dev/null 2> "$WORK/u6.err"
+    [ $? = 3 ] && grep -q "error: give --line-max or --request-forms, not both" "$WORK/u6.err" &&
+      pass "--line-max with --request-forms: exit 3" || { cat "$WORK/u6.err"; fail "--line-max with --request-forms"; }
     printf '#include <dsu/spec.h>\nvoid dsu_spec(void) { nope(); }\n' > "$WORK/badspec.c"
     CHECKS=$((CHECKS + 1))
     "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form post-update --spec "$WORK/badspec.c" --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u4.err"
