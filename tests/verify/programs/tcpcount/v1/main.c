@@ -1,13 +1,14 @@
 /* A line server on TCP with blocking sockets, for dsu verify --tcp-lines:
  * one client at a time; h counts a hit and answers "hit", p answers the
  * count, anything else "?". v2 adds r (reset); its replies to h and p are
- * the same. tests/verify edits v2 into a faulty
- * version (p's reply changed) and builds v1 with -DGETSOCKOPT (a call the
- * socket model does not cover). */
+ * the same. tests/verify edits v2 into a faulty version (p's reply
+ * changed) and builds both with -DGETSOCKOPT or -DSELECT (calls the socket
+ * model does not cover). */
 #include <dsu.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,6 +47,12 @@ int main(void) {
 #ifdef GETSOCKOPT
     socklen_t len = sizeof one;
     getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, &len);
+#endif
+#ifdef SELECT
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(fd, &readable);
+    select(fd + 1, &readable, NULL, NULL, NULL);
 #endif
     ssize_t n;
     /* One request per read (the client waits for each reply). */
