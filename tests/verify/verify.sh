@@ -211,6 +211,12 @@ entry() {
     pair tcpcount "$P/tcpcount"
     expect tcpcount holds --form backward-compatible "${TCPCOUNT[@]}"
     expect tcpcount holds --form conformable "${TCPCOUNT[@]}" ;;
+  tcp-nonblocking)
+    # The same server with its connection made non-blocking by fcntl
+    # (F_GETFL takes no third argument): the same verdicts.
+    build tcpnonblock-1 -DNONBLOCK "$P/tcpcount/v1/main.c"
+    build tcpnonblock-2 -DNONBLOCK "$P/tcpcount/v2/main.c"
+    expect tcpnonblock holds --form conformable "${TCPCOUNT[@]}" ;;
   tcp-faulty)
     # A new version whose reply to p changes, caught; dsu replay runs the
     # real old build through the same socket model, preloaded.
@@ -302,7 +308,7 @@ entry() {
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
 counter-spec-good counter-spec-drop
 swap-good-bc swap-good-conformable swap-forced swap-forced-forms timing-good-bc timing-good-conformable
-timing-faulty active tcp-good tcp-faulty tcp-unmodelled kvserver-tcp-good
+timing-faulty active tcp-good tcp-nonblocking tcp-faulty tcp-unmodelled kvserver-tcp-good
 kvserver-tcp-good-conformable kvserver-tcp-misconvert kvserver-tcp-faulty
 scenario-static-names scenario-static-names-conformable scenario-globals usage"
 if [ "${1:-all}" = all ]; then

@@ -477,16 +477,27 @@ ssize_t send(int fd, const void *buf, size_t n, int flags) {
 
 int fcntl(int fd, int cmd, ...) {
   va_list ap;
-  va_start(ap, cmd);
-  long arg = va_arg(ap, long);
-  va_end(ap);
   struct sock *s = sock_of(fd);
   if (!s) {
 #ifndef __DSU_SYMEX__
+    /* Natively, whatever the command: a third argument, if any, is in the
+     * next register or stack slot (a pointer or an int). */
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
     return REAL(fcntl)(fd, cmd, arg);
 #else
     outside_model("fcntl", "a descriptor that is not a socket of the model");
 #endif
+  }
+  /* The third argument only where the command has one: F_GETFL and F_GETFD
+   * are called without, and the executor's variadic area then has no slot
+   * to read. */
+  int arg = 0;
+  if (cmd == F_SETFL || cmd == F_SETFD) {
+    va_start(ap, cmd);
+    arg = va_arg(ap, int);
+    va_end(ap);
   }
   switch (cmd) {
   case F_GETFL:

@@ -2,9 +2,11 @@
  * one client at a time; h counts a hit and answers "hit", p answers the
  * count, anything else "?". v2 adds r (reset); its replies to h and p are
  * the same. tests/verify edits v2 into a faulty version (p's reply
- * changed) and builds both with -DGETSOCKOPT or -DSELECT (calls the socket
- * model does not cover). */
+ * changed), builds both with -DGETSOCKOPT or -DSELECT (calls the socket
+ * model does not cover), and with -DNONBLOCK (a non-blocking connection,
+ * through fcntl). */
 #include <dsu.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +49,11 @@ int main(void) {
 #ifdef GETSOCKOPT
     socklen_t len = sizeof one;
     getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, &len);
+#endif
+#ifdef NONBLOCK
+    /* Non-blocking: the read loop ends at EAGAIN, and the next accept
+     * waits for a client that never comes. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 #endif
 #ifdef SELECT
     fd_set readable;
