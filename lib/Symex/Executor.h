@@ -251,6 +251,8 @@ private:
                             llvm::StringRef Name, std::vector<SVal> &Args);
   void handleMergeUnmodelled(ExecutionState &S, const llvm::CallBase *Call,
                              llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleUnmodelled(ExecutionState &S, const llvm::CallBase *Call,
+                        llvm::StringRef Name, std::vector<SVal> &Args);
   void handleTime(ExecutionState &S, const llvm::CallBase *Call,
                   llvm::StringRef Name, std::vector<SVal> &Args);
   /// The handlers' view of a call: argument \p I (0 when missing), the

@@ -9,7 +9,9 @@
 // the size of the symbolic standard input, and the hooks of a merged
 // program's runtime (lib/Merge/runtime/merge_runtime.c): the update's
 // timing as a symbolic choice, its safety check as an error, what its model
-// leaves out as a path not explored. Everything else in the C library
+// leaves out as a path not explored; and __dsu_symex_unmodelled, through
+// which a model of the environment written in C (dsu verify's sockets)
+// stops a path it does not cover. Everything else in the C library
 // is the libc model's C code, executed like the program's; a function in
 // neither place stops the path as unmodelled.
 //
@@ -73,6 +75,9 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"__dsu_merge_violation", &Executor::handleMergeViolation},
       {"__dsu_merge_unmodelled", &Executor::handleMergeUnmodelled},
       {"__dsu_merge_committed", &Executor::handleIgnore},
+      // A model of the environment (dsu verify's socket model) that meets
+      // behaviour it does not cover: the path is not explored.
+      {"__dsu_symex_unmodelled", &Executor::handleUnmodelled},
   };
   static const StringMap<ExternalHandler> Map = [] {
     StringMap<ExternalHandler> M;
@@ -412,6 +417,13 @@ void Executor::handleMergeUnmodelled(ExecutionState &S, const CallBase *Call,
   std::string Msg = readString(S, externalArg(Args, 0));
   warn(S, "merged program: " + Msg);
   terminateEarly(S, "merged program: " + Msg);
+}
+
+void Executor::handleUnmodelled(ExecutionState &S, const CallBase *Call,
+                                StringRef Name, std::vector<SVal> &Args) {
+  std::string Msg = readString(S, externalArg(Args, 0));
+  warn(S, Msg);
+  terminateEarly(S, Msg);
 }
 
 //===----------------------------------------------------------------------===//

@@ -58,6 +58,20 @@
 // output trace, which the executor concretises with the same model as the
 // inputs: the counterexample below is read from it.
 //
+// Servers (--tcp-lines): each program is compiled with the socket model
+// (harness/verify_net.c) as well, whose hooks (__dsu_net_getc,
+// __dsu_net_eof, __dsu_net_reply) go to the same harness functions: the
+// requests arrive on one client connection, one read each, the replies are
+// what the program writes to it, standard input is empty and standard
+// output is not a reply, and the run ends (as an exit) when the server
+// would wait with no request left. A call the model does not cover stops
+// the path as unknown, naming the call. The counterexample's replay
+// preloads the same file, compiled natively, into the real process.
+//
+// Requests are lines of symbolic bytes, or (--request-forms) each one of
+// the user's forms with symbolic bytes at its '?': a parser forks on every
+// free byte, and forms keep a real server's requests to a few paths each.
+//
 // Sharing: the runs go one after the other on each path, old, new, then
 // merged, so the versions run alone (which depend only on the requests)
 // are explored once per request path and the merged run continues each;
@@ -106,6 +120,7 @@
 #include <map>
 
 #include "VerifyHarness.inc"
+#include "VerifyNet.inc"
 
 using namespace dsu;
 using namespace llvm;
@@ -341,10 +356,42 @@ std::optional<Report> parseReport(StringRef T) {
 }
 
 /// The requests (from the test case's objects) of a path that ended in an
-/// error before the harness could report: "length i" then "request i".
-std::string requestsOf(const symex::TestCase &C) {
+/// error before the harness could report: "length i" then "request i", or
+/// with --request-forms "form i" then "request i" (the form's '?' bytes).
+std::string requestsOf(const symex::TestCase &C,
+                       const std::vector<std::string> &Forms) {
   std::string In;
   size_t Len = 0;
+  if (!Forms.empty()) {
+    std::string Form;
+    size_t Hole = 0;
+    auto FinishForm = [&] {
+      if (Form.empty())
+        return;
+      In += Form + "\n";
+      Form.clear();
+    };
+    for (const symex::TestObject &O : C.Objects) {
+      auto Int = [&] {
+        size_t V = 0;
+        for (size_t I = 0; I < O.Bytes.size() && I < 8; ++I)
+          V |= (size_t)O.Bytes[I] << (8 * I);
+        return V;
+      };
+      if (StringRef(O.Name).starts_with("form ")) {
+        FinishForm();
+        size_t F = Int();
+        Form = F < Forms.size() ? Forms[F] : "";
+        Hole = 0;
+      } else if (StringRef(O.Name).starts_with("request ")) {
+        for (char &Ch : Form)
+          if (Ch == '?' && Hole < O.Bytes.size())
+            Ch = (char)O.Bytes[Hole++];
+      }
+    }
+    FinishForm();
+    return In;
+  }
   for (const symex::TestObject &O : C.Objects) {
     if (StringRef(O.Name).starts_with("length ")) {
       if (Len == 1)
@@ -410,6 +457,8 @@ std::string dsu::formatVerifyCase(const VerifyCase &C) {
     R += "error " + toHex(C.Error, true) + "\n";
   if (!C.Spec.empty())
     R += "spec " + toHex(C.Spec, true) + "\n";
+  if (C.Tcp)
+    R += "input tcp\n";
   R += "stdin " + toHex(C.Stdin, true) + "\n";
   R += "expected " + toHex(C.Expected, true) + "\n";
   R += "merged " + toHex(C.Merged, true) + "\n";
@@ -447,7 +496,11 @@ Expected<VerifyCase> dsu::parseVerifyCase(StringRef Text) {
       C.ForceAt = Value.str();
     else if (Key == "where")
       C.Where = Value.str();
-    else if (Key == "update-at") {
+    else if (Key == "input") {
+      if (Value != "tcp")
+        return failure("unknown input '" + Value + "'");
+      C.Tcp = true;
+    } else if (Key == "update-at") {
       if (Value.getAsInteger(10, C.UpdateAt) || C.UpdateAt < 0)
         return failure("bad update-at '" + Value + "'");
     } else if (Key == "error") {
@@ -482,9 +535,19 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   auto Start = std::chrono::steady_clock::now();
   if (O.Form == VerifyForm::PostUpdate && O.SpecFile.empty())
     return failure("the post-update form needs --spec FILE.c");
-  if (O.Lines < 1 || O.Lines > 99 || O.LineMax < 1 || O.LineMax > 4096)
-    return failure("--stdin-lines takes 1 to 99 requests and --line-max 1 to "
-                   "4096 bytes");
+  unsigned LineMax = O.LineMax;
+  if (!O.RequestForms.empty()) {
+    LineMax = 1;
+    for (const std::string &F : O.RequestForms) {
+      if (F.empty() || F.find('\n') != std::string::npos)
+        return failure("--request-forms: a form is a non-empty request "
+                       "without its newline");
+      LineMax = std::max(LineMax, (unsigned)F.size() + 1);
+    }
+  }
+  if (O.Lines < 1 || O.Lines > 99 || LineMax < 1 || LineMax > 4096)
+    return failure(std::string(O.Tcp ? "--tcp-lines" : "--stdin-lines") +
+                   " takes 1 to 99 requests and --line-max 1 to 4096 bytes");
   MergeOptions MO;
   MO.TransformersIn = O.TransformersIn;
   MO.PatchFile = O.PatchFile;
@@ -522,7 +585,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
 
   std::string Prelude;
   Prelude += "#define DSU_V_LINES " + std::to_string(O.Lines) + "\n";
-  Prelude += "#define DSU_V_LINE_MAX " + std::to_string(O.LineMax) + "\n";
+  Prelude += "#define DSU_V_LINE_MAX " + std::to_string(LineMax) + "\n";
+  Prelude += "#define DSU_V_NFORMS " + std::to_string(O.RequestForms.size()) +
+             "\n#define DSU_V_FORMS {";
+  for (const std::string &F : O.RequestForms)
+    Prelude += cString(F) + ", ";
+  Prelude += "}\n";
   Prelude += "#define DSU_V_FORM " +
              std::string(O.Form == VerifyForm::Conformable  ? "1"
                          : O.Form == VerifyForm::PostUpdate ? "2"
@@ -540,6 +608,12 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   if (Error E = writeFile(HarnessC, Prelude + "#line 1 \"verify_harness.c\"\n" +
                                         EmbeddedVerifyHarness))
     return std::move(E);
+
+  // --tcp-lines: the socket model, compiled into each program.
+  std::string NetC = Dir + "/verify_net.c";
+  if (O.Tcp)
+    if (Error E = writeFile(NetC, EmbeddedVerifyNet))
+      return std::move(E);
 
   LLVMContext Ctx;
   symex::CompileOptions CO;
@@ -562,7 +636,10 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   for (Run R : {OldRun, MergedRun, NewRun}) {
     if (R == NewRun && !NeedNew)
       continue;
-    auto M = symex::compileProgram(Ctx, {R == NewRun ? NewBc : MergedBc}, CO);
+    std::vector<std::string> Files = {R == NewRun ? NewBc : MergedBc};
+    if (O.Tcp)
+      Files.push_back(NetC);
+    auto M = symex::compileProgram(Ctx, Files, CO);
     if (!M)
       return M.takeError();
     std::string Name = RunNames[R];
@@ -570,6 +647,13 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
         {"__dsu_stdin_getc", "__dsu_verify_getc_" + Name},
         {"__dsu_stdin_eof", "__dsu_verify_eof_" + Name},
         {"__dsu_output", "__dsu_verify_output_" + Name}};
+    if (O.Tcp)
+      Redirect = {{"__dsu_net_getc", "__dsu_verify_getc_" + Name},
+                  {"__dsu_net_eof", "__dsu_verify_eof_" + Name},
+                  {"__dsu_net_reply", "__dsu_verify_reply_" + Name},
+                  {"__dsu_stdin_getc", "__dsu_verify_stdin_empty"},
+                  {"__dsu_stdin_eof", "__dsu_verify_stdin_at_end"},
+                  {"__dsu_output", "__dsu_verify_not_a_reply"}};
     if (R == MergedRun)
       Redirect["__dsu_merge_committed"] = "__dsu_verify_committed";
     else
@@ -639,6 +723,18 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
       (O.Alphabet.empty() ? ", any other byte"
                           : ", other bytes from " + quoted(O.Alphabet)) +
       ")";
+  if (!O.RequestForms.empty()) {
+    Bounds = std::to_string(O.Lines) + " request" + (O.Lines == 1 ? "" : "s") +
+             ", each one of";
+    for (const std::string &F : O.RequestForms)
+      Bounds += " " + quoted(F + "\n");
+    Bounds += " ('?' " +
+              (O.Alphabet.empty() ? std::string("any byte but the newline")
+                                  : "a byte from " + quoted(O.Alphabet)) +
+              ")";
+  }
+  if (O.Tcp)
+    Bounds += " on one TCP connection";
 
   if (O.Baseline) {
     Res.Paths = Run->Stats.PathsCompleted;
@@ -679,6 +775,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   // A counterexample: the case, with a patch the real runtime can apply.
   VerifyCase C;
   C.Form = O.Form;
+  C.Tcp = O.Tcp;
   SmallString<256> OldAbs(Old.Path), NewAbs(New.Path);
   sys::fs::make_absolute(OldAbs);
   sys::fs::make_absolute(NewAbs);
@@ -804,7 +901,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
     }
   } else {
     const symex::ErrorReport &E = *Failure;
-    C.Stdin = requestsOf(E.Case);
+    C.Stdin = requestsOf(E.Case, O.RequestForms);
     C.UpdateAt = visitOf(E.Case);
     C.Error = E.Kind + ": " + E.Message;
     std::string Runner = "the harness";
@@ -833,46 +930,108 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
 //===-- Replay
 //-------------------------------------------------------------===//
 
-Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
-  auto Tmp = TempDir::create("dsu-verify-replay");
-  if (!Tmp)
-    return Tmp.takeError();
-  std::string In = Tmp->file("stdin"), Out = Tmp->file("stdout"),
-              Err = Tmp->file("stderr");
-  if (Error E = writeFile(In, C.Stdin))
-    return std::move(E);
+namespace {
+
+/// What the real old build did on a case's requests.
+struct RealRun {
+  int RC = 0;
+  std::string Out; ///< Its replies: standard output, or the connection's.
+  std::string Err, ErrMsg;
+};
+
+/// Runs the real old build on the case's requests, with the update at the
+/// case's visit if WithUpdate (the runtime's synchronous test mode). The
+/// requests are its standard input or, for a --tcp-lines case, the client's
+/// connection of the socket model preloaded from NetSo (standard input is
+/// then empty, as under dsu verify).
+RealRun runRealProcess(const VerifyCase &C, const TempDir &Tmp, StringRef Tag,
+                       bool WithUpdate, StringRef NetSo) {
+  std::string Requests = Tmp.file("requests"),
+              Out = Tmp.file(Tag.str() + ".out"),
+              Err = Tmp.file(Tag.str() + ".err"),
+              Replies = Tmp.file(Tag.str() + ".replies");
   std::vector<std::string> Env;
   for (char **E = environ; *E; ++E)
-    if (!StringRef(*E).starts_with("DSU_TEST_"))
+    if (!StringRef(*E).starts_with("DSU_TEST_") &&
+        !StringRef(*E).starts_with("DSU_NET_") &&
+        !(C.Tcp && StringRef(*E).starts_with("LD_PRELOAD=")))
       Env.push_back(*E);
   Env.push_back("DSU_DISABLE=1");
-  if (C.UpdateAt > 0) {
+  if (WithUpdate && C.UpdateAt > 0) {
     Env.push_back("DSU_TEST_UPDATE_AT=" + std::to_string(C.UpdateAt));
     Env.push_back("DSU_TEST_PATCH=" + C.Patch);
     if (!C.ForceAt.empty())
       Env.push_back("DSU_TEST_FORCE_AT=" + C.ForceAt);
   }
+  if (C.Tcp) {
+    Env.push_back("LD_PRELOAD=" + NetSo.str());
+    Env.push_back("DSU_NET_REQUESTS=" + Requests);
+    Env.push_back("DSU_NET_REPLIES=" + Replies);
+    // Nothing written yet is an empty reply, not a missing file.
+    if (Error E = writeFile(Replies, ""))
+      consumeError(std::move(E));
+  }
   std::vector<StringRef> EnvRefs(Env.begin(), Env.end());
-  std::optional<StringRef> Redirects[] = {StringRef(In), StringRef(Out),
-                                          StringRef(Err)};
-  std::string ErrMsg;
-  int RC = sys::ExecuteAndWait(C.Old, {C.Old}, ArrayRef<StringRef>(EnvRefs),
-                               Redirects, 20, 0, &ErrMsg);
-  std::string Stdout, Stderr;
-  if (auto B = MemoryBuffer::getFile(Out))
-    Stdout = (*B)->getBuffer().str();
+  std::optional<StringRef> Redirects[] = {C.Tcp ? StringRef("/dev/null")
+                                                : StringRef(Requests),
+                                          StringRef(Out), StringRef(Err)};
+  RealRun R;
+  R.RC = sys::ExecuteAndWait(C.Old, {C.Old}, ArrayRef<StringRef>(EnvRefs),
+                             Redirects, 20, 0, &R.ErrMsg);
+  if (auto B = MemoryBuffer::getFile(C.Tcp ? Replies : Out))
+    R.Out = (*B)->getBuffer().str();
   if (auto B = MemoryBuffer::getFile(Err))
-    Stderr = (*B)->getBuffer().str();
+    R.Err = (*B)->getBuffer().str();
+  return R;
+}
+
+} // namespace
+
+Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
+  auto Tmp = TempDir::create("dsu-verify-replay");
+  if (!Tmp)
+    return Tmp.takeError();
+  if (Error E = writeFile(Tmp->file("requests"), C.Stdin))
+    return std::move(E);
+  // A --tcp-lines case: the socket model verify explored, built natively.
+  std::string NetSo;
+  if (C.Tcp) {
+    std::string NetC = Tmp->file("verify_net.c");
+    NetSo = Tmp->file("verify_net.so");
+    if (Error E = writeFile(NetC, EmbeddedVerifyNet))
+      return std::move(E);
+    std::string Log;
+    auto RC = runProgramCapture(
+        clangPath(),
+        {clangPath(), "-shared", "-fPIC", "-O1", "-o", NetSo, NetC, "-ldl"},
+        Log);
+    if (!RC)
+      return RC.takeError();
+    if (*RC != 0)
+      return failure("cannot build the socket model for the replay:\n" + Log);
+  }
+  RealRun Real = runRealProcess(C, *Tmp, "real", true, NetSo);
+  int RC = Real.RC;
+  std::string Stdout = Real.Out, Stderr = Real.Err, ErrMsg = Real.ErrMsg;
   OS << "replay: " << C.Old << " with " << C.Patch;
   if (C.UpdateAt)
     OS << " applied at update-point visit " << C.UpdateAt
        << (C.ForceAt.empty() ? "" : " (forced)");
-  OS << ", requests " << quoted(C.Stdin) << "\n";
+  OS << ", requests " << quoted(C.Stdin)
+     << (C.Tcp ? " on one TCP connection (the socket model, preloaded)" : "")
+     << "\n";
   for (StringRef L : split(Stderr, '\n'))
-    if (L.starts_with("dsu: test:"))
+    if (L.starts_with("dsu: test:") || L.starts_with("dsu-net: "))
       OS << "  " << L << "\n";
+  if (C.Tcp && RC == 98) {
+    OS << "replay: NOT REPRODUCED: the real process did something the socket "
+          "model does not cover (above), which dsu verify would have "
+          "reported as unknown; a bug in the model\n";
+    return 1;
+  }
   bool Crashed = RC < 0 || RC == -2;
-  OS << "  the real process: " << quoted(Stdout) << " ("
+  OS << "  the real process" << (C.Tcp ? " (on the connection)" : "") << ": "
+     << quoted(Stdout) << " ("
      << (Crashed ? "crashed: " + ErrMsg : "exit status " + std::to_string(RC))
      << ")\n";
   if (!C.Error.empty()) {
@@ -881,21 +1040,9 @@ Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
     // crashes or its replies differ from the expected (old) ones.
     OS << "  the merged program stopped: " << C.Error << "\n";
     std::string Ref = C.Expected;
-    if (Ref.empty()) {
+    if (Ref.empty())
       // The old version alone, natively.
-      std::vector<std::string> E2;
-      for (char **E = environ; *E; ++E)
-        if (!StringRef(*E).starts_with("DSU_TEST_"))
-          E2.push_back(*E);
-      E2.push_back("DSU_DISABLE=1");
-      std::vector<StringRef> R2(E2.begin(), E2.end());
-      std::string RefOut = Tmp->file("ref");
-      std::optional<StringRef> Rd[] = {StringRef(In), StringRef(RefOut),
-                                       StringRef("/dev/null")};
-      sys::ExecuteAndWait(C.Old, {C.Old}, ArrayRef<StringRef>(R2), Rd, 20);
-      if (auto B = MemoryBuffer::getFile(RefOut))
-        Ref = (*B)->getBuffer().str();
-    }
+      Ref = runRealProcess(C, *Tmp, "ref", false, NetSo).Out;
     OS << "  the old version alone: " << quoted(Ref) << "\n";
     if (Crashed || RC == 97 || Stdout != Ref) {
       OS << "replay: the divergence reproduced on the real process"

@@ -42,6 +42,24 @@ TEST(Verify, CaseRoundTrip) {
   EXPECT_EQ(P->Expected, C.Expected);
   EXPECT_EQ(P->Merged, C.Merged);
   EXPECT_TRUE(P->Error.empty());
+  EXPECT_FALSE(P->Tcp);
+}
+
+TEST(Verify, TcpCaseRoundTrip) {
+  // A --tcp-lines case says so: its replay goes through the socket model.
+  VerifyCase C;
+  C.Old = "/b/old";
+  C.Patch = "/b/p";
+  C.Stdin = "GET a\n";
+  C.Tcp = true;
+  auto P = parseVerifyCase(formatVerifyCase(C));
+  ASSERT_TRUE(bool(P)) << llvm::toString(P.takeError());
+  EXPECT_TRUE(P->Tcp);
+  EXPECT_EQ(P->Stdin, C.Stdin);
+  auto U = parseVerifyCase(
+      "# dsu verify case\nold /x\npatch /p\ninput udp\nstdin 610a\n");
+  ASSERT_FALSE(bool(U));
+  EXPECT_EQ(llvm::toString(U.takeError()), "unknown input 'udp'");
 }
 
 TEST(Verify, CaseRejectsOtherFiles) {

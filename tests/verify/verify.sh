@@ -11,8 +11,10 @@
 # fields swap, with an update point where old code still uses it), the
 # stdin programs of tests/e2e/programs (timing: a global renamed and
 # widened, with a right and a wrong user transformer and with its state
-# dropped; active: never safe) and the shared scenarios (globals,
-# static-names).
+# dropped; active: never safe), the shared scenarios (globals,
+# static-names), and servers through --tcp-lines' socket model (tcpcount: a
+# blocking line server; the key-value example, examples/kvserver,
+# unmodified).
 source "$(dirname "$0")/../e2e/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 P="$HERE/programs"
@@ -115,9 +117,32 @@ redis_build() {
 }
 REDIS=(--stdin-lines 2 --line-max 3 --alphabet ghsnl)
 
+# kv_pair OLD NEW [SRC] : builds $WORK/kv-1 and $WORK/kv-2 from
+# examples/kvserver's versions OLD and NEW (or SRC's) with its Makefile and
+# dsu-cc, as a user would.
+kv_pair() {
+  local src=${3:-$HERE/../../examples/kvserver} v
+  for v in "$1" "$2"; do
+    make -s -C "$src" VERSION="$v" CC="$DSU_CC" BUILD="$WORK/kvbuild" kvserver \
+      > "$WORK/kv-$v.build.log" 2>&1 || { cat "$WORK/kv-$v.build.log"; fail "make kvserver $v"; finish; }
+  done
+  cp "$WORK/kvbuild/$1/kvserver" "$WORK/kv-1"
+  cp "$WORK/kvbuild/$2/kvserver" "$WORK/kv-2"
+}
+
 COUNTER=(--stdin-lines 3 --line-max 2 --alphabet hmp --old-error '^?')
 SWAP=(--stdin-lines 3 --line-max 2 --alphabet ap --old-error '^?')
 TIMING=(--stdin-lines 2 --line-max 2 --alphabet 12)
+TCPCOUNT=(--tcp-lines 3 --line-max 2 --alphabet hpr --old-error '^?')
+# The key-value example's old commands, keys and values one byte of "a1"
+# (INCR works on 1 and fails on a): free bytes parse into far too many
+# paths for 2 requests (1 request of up to 7 bytes over 'INCR a' alone is
+# 797 paths of the old version, 17 s).
+KVTCP=(--tcp-lines 2 --request-forms 'SET ? ?|GET ?|INCR ?|DEL ?' --alphabet a1 --old-error '^ERROR')
+# The entries that hold explore every path: without DEL (16 request pairs
+# to 9), to stay well under a minute on a loaded machine (DEL with them:
+# 20-25 s alone, 55-80 s beside other tests; bench/RESULTS.md).
+KVTCP_HOLDS=(--tcp-lines 2 --request-forms 'SET ? ?|GET ?|INCR ?' --alphabet a1 --old-error '^ERROR')
 
 entry() {
   case "$1" in
@@ -159,6 +184,15 @@ entry() {
     pair swap "$P/swap"
     expect swap counterexample --form backward-compatible --force-at main.c:20 "${SWAP[@]}"
     grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced: not an update-safety counterexample" ;;
+  swap-forced-forms)
+    # The same with the requests drawn from forms (a, then a byte of "xy";
+    # or p): a failing run's requests are rebuilt from the forms and their
+    # symbolic bytes for the case, and replay.
+    pair swap "$P/swap"
+    expect swap counterexample --form backward-compatible --force-at main.c:20 --stdin-lines 3 --request-forms 'a?|p' --alphabet xy --old-error '^?'
+    grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced (forms): not an update-safety counterexample"
+    grep -qE "requests: '(a[xy]\\\\n|p\\\\n){3}'" "$WORK"/swap.*.out ||
+      fail "swap forced (forms): the requests are not three of the forms" ;;
   timing-good-bc)
     # A renamed, widened global: the right transformer holds in both forms.
     pair timing "$EP/timing"
@@ -213,6 +247,72 @@ entry() {
     grep -q "the updated program fails: redis-2.0.4/dict.c:41[56]: " "$WORK"/redis-regress.*.out &&
       pass "redis-regress: the updated program crashes in dict.c" ||
       fail "redis-regress: not the HMGET crash" ;;
+  tcp-good)
+    # A blocking line server over the socket model: r is new (the old
+    # version's '?' is excluded), h and p keep their replies.
+    pair tcpcount "$P/tcpcount"
+    expect tcpcount holds --form backward-compatible "${TCPCOUNT[@]}"
+    expect tcpcount holds --form conformable "${TCPCOUNT[@]}" ;;
+  tcp-nonblocking)
+    # The same server with its connection made non-blocking by fcntl
+    # (F_GETFL takes no third argument): the same verdicts.
+    build tcpnonblock-1 -DNONBLOCK "$P/tcpcount/v1/main.c"
+    build tcpnonblock-2 -DNONBLOCK "$P/tcpcount/v2/main.c"
+    expect tcpnonblock holds --form conformable "${TCPCOUNT[@]}" ;;
+  tcp-faulty)
+    # A new version whose reply to p changes, caught; dsu replay runs the
+    # real old build through the same socket model, preloaded.
+    mkdir -p "$WORK/tcpfaulty"
+    sed 's|snprintf(out, sizeof out, "%d\\n", hits);|snprintf(out, sizeof out, "%d hits\\n", hits);|' \
+      "$P/tcpcount/v2/main.c" > "$WORK/tcpfaulty/main.c"
+    grep -q '"%d hits' "$WORK/tcpfaulty/main.c" || fail "cannot edit tcpcount v2"
+    build tcpfaulty-1 "$P/tcpcount/v1/main.c"
+    build tcpfaulty-2 "$WORK/tcpfaulty/main.c"
+    expect tcpfaulty counterexample --form backward-compatible "${TCPCOUNT[@]}"
+    grep -q "on one TCP connection" "$WORK"/tcpfaulty.*.out.replay ||
+      fail "tcp-faulty: the replay did not use the socket model" ;;
+  tcp-unmodelled)
+    # A socket call outside the model (getsockopt) ends the paths as
+    # unknown, naming the call, never a verdict.
+    build tcpunmodelled-1 -DGETSOCKOPT "$P/tcpcount/v1/main.c"
+    build tcpunmodelled-2 -DGETSOCKOPT "$P/tcpcount/v2/main.c"
+    expect tcpunmodelled "unknown (the TCP model does not cover getsockopt" --form backward-compatible "${TCPCOUNT[@]}"
+    # select is not in the model at all: the executor names it.
+    build tcpunmodelled-1 -DSELECT "$P/tcpcount/v1/main.c"
+    build tcpunmodelled-2 -DSELECT "$P/tcpcount/v2/main.c"
+    expect tcpunmodelled "unknown (unmodelled function 'select'" --form backward-compatible "${TCPCOUNT[@]}" ;;
+  kvserver-tcp-good)
+    # The key-value example, unmodified, over one client connection:
+    # v3 -> v4 (struct entry gains an expiry: every stored entry is
+    # transformed) keeps the replies of the old commands (VERSION and STATS
+    # change by design and are outside the alphabet).
+    kv_pair v3 v4
+    expect kv holds --form backward-compatible "${KVTCP_HOLDS[@]}" ;;
+  kvserver-tcp-good-conformable)
+    kv_pair v3 v4
+    expect kv holds --form conformable "${KVTCP_HOLDS[@]}" ;;
+  kvserver-tcp-misconvert)
+    # v3 -> v4 with the generated transformer of struct entry edited to
+    # mis-convert vlen: a GET after the update shows it; replayed with the
+    # patch built from those transformers.
+    kv_pair v3 v4
+    "$DSU" patch "$WORK/kv-1" "$WORK/kv-2" -o "$WORK/kv.patch" \
+      --emit-transformers "$WORK/kv-xf.c" > "$WORK/kv.patch.log" 2>&1 ||
+      { cat "$WORK/kv.patch.log"; fail "dsu patch kvserver"; finish; }
+    sed 's/n->vlen = o->vlen;/n->vlen = o->vlen + 1;/' "$WORK/kv-xf.c" > "$WORK/kv-off.c"
+    grep -q 'o->vlen + 1' "$WORK/kv-off.c" || fail "kv-off.c was not made"
+    expect kv counterexample --form backward-compatible --transformers "$WORK/kv-off.c" "${KVTCP[@]}" ;;
+  kvserver-tcp-faulty)
+    # v4 with GET's reply changed: caught, and reproduced on the real v3
+    # with the real patch.
+    mkdir -p "$WORK/kvsrc"
+    cp "$HERE/../../examples/kvserver/Makefile" "$WORK/kvsrc/"
+    cp -r "$HERE/../../examples/kvserver/v3" "$HERE/../../examples/kvserver/v4" "$WORK/kvsrc/"
+    sed -i 's|conn_printf(c, "VALUE %zu %s", e->vlen, e->value);|conn_printf(c, "VALUE %s", e->value);|' \
+      "$WORK/kvsrc/v4/commands.c"
+    grep -q '"VALUE %s"' "$WORK/kvsrc/v4/commands.c" || fail "cannot edit kvserver v4"
+    kv_pair v3 v4 "$WORK/kvsrc"
+    expect kv counterexample --form backward-compatible "${KVTCP[@]}" ;;
   usage)
     # Tool failures: exit 3, file: error: message.
     pair timing "$EP/timing"
@@ -229,6 +329,14 @@ entry() {
     "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form sideways --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u3.err"
     [ $? = 3 ] && grep -q "error: unknown form 'sideways'" "$WORK/u3.err" &&
       pass "an unknown form: exit 3" || { cat "$WORK/u3.err"; fail "unknown form"; }
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form conformable --stdin-lines 1 --tcp-lines 1 --line-max 2 > /dev/null 2> "$WORK/u5.err"
+    [ $? = 3 ] && grep -q "error: give one input model: --stdin-lines or --tcp-lines" "$WORK/u5.err" &&
+      pass "two input models: exit 3" || { cat "$WORK/u5.err"; fail "two input models"; }
+    CHECKS=$((CHECKS + 1))
+    "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form conformable --tcp-lines 1 --line-max 2 --request-forms 'a?' > /dev/null 2> "$WORK/u6.err"
+    [ $? = 3 ] && grep -q "error: give --line-max or --request-forms, not both" "$WORK/u6.err" &&
+      pass "--line-max with --request-forms: exit 3" || { cat "$WORK/u6.err"; fail "--line-max with --request-forms"; }
     printf '#include <dsu/spec.h>\nvoid dsu_spec(void) { nope(); }\n' > "$WORK/badspec.c"
     CHECKS=$((CHECKS + 1))
     "$DSU" verify "$WORK/timing-1" "$WORK/timing-2" --form post-update --spec "$WORK/badspec.c" --stdin-lines 1 --line-max 2 > /dev/null 2> "$WORK/u4.err"
@@ -241,8 +349,9 @@ entry() {
 
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
 counter-spec-good counter-spec-drop
-swap-good-bc swap-good-conformable swap-forced timing-good-bc timing-good-conformable
-timing-faulty active
+swap-good-bc swap-good-conformable swap-forced swap-forced-forms timing-good-bc timing-good-conformable
+timing-faulty active tcp-good tcp-nonblocking tcp-faulty tcp-unmodelled kvserver-tcp-good
+kvserver-tcp-good-conformable kvserver-tcp-misconvert kvserver-tcp-faulty
 scenario-static-names scenario-static-names-conformable scenario-globals usage
 redis-fix redis-regress"
 if [ "${1:-all}" = all ]; then

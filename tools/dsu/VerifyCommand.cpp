@@ -29,8 +29,9 @@ constexpr int ToolFailure = 3;
 const char *const VerifyUsage =
     "usage: dsu verify OLD NEW --form backward-compatible|conformable|"
     "post-update [--spec F.c] [--patch P | --transformers F.c] "
-    "[--old-error PATTERN] --stdin-lines N "
-    "--line-max L [--alphabet CHARS] [--force-at FILE:LINE[,...]|all] "
+    "[--old-error PATTERN] --stdin-lines N|--tcp-lines N "
+    "--line-max L|--request-forms 'FORM|...' [--alphabet CHARS] [--force-at "
+    "FILE:LINE[,...]|all] "
     "[--allow-partial] [--allow-state-loss NAME[,...]] [--max-time S] "
     "[--case FILE] [--keep DIR] [--baseline] [--quiet]";
 
@@ -49,7 +50,7 @@ int dsu::runVerifyCommand(const ArgList &Args) {
   std::vector<std::string> Positional;
   VerifyOptions O;
   O.CaseFile = "verify-out/counterexample.case";
-  std::string Form, Lines, LineMax, MaxTime, StateLoss;
+  std::string Form, Lines, TcpLines, LineMax, RequestForms, MaxTime, StateLoss;
   bool Quiet = false;
   for (size_t I = 1; I < Args.size(); ++I) {
     const std::string &A = Args[I];
@@ -59,8 +60,10 @@ int dsu::runVerifyCommand(const ArgList &Args) {
                       : A == "--old-error"        ? &O.OldError
                       : A == "--spec"             ? &O.SpecFile
                       : A == "--stdin-lines"      ? &Lines
+                      : A == "--tcp-lines"        ? &TcpLines
                       : A == "--line-max"         ? &LineMax
                       : A == "--alphabet"         ? &O.Alphabet
+                      : A == "--request-forms"    ? &RequestForms
                       : A == "--force-at"         ? &O.ForceAt
                       : A == "--allow-state-loss" ? &StateLoss
                       : A == "--max-time"         ? &MaxTime
@@ -92,10 +95,24 @@ int dsu::runVerifyCommand(const ArgList &Args) {
             : "unknown form '" + Form +
                   "' (backward-compatible, conformable or post-update)");
   O.Form = *F;
+  if (!Lines.empty() && !TcpLines.empty())
+    return usage("give one input model: --stdin-lines or --tcp-lines");
+  O.Tcp = !TcpLines.empty();
+  if (O.Tcp)
+    Lines = TcpLines;
+  if (!RequestForms.empty()) {
+    if (!LineMax.empty())
+      return usage("give --line-max or --request-forms, not both");
+    for (StringRef F : split(RequestForms, '|'))
+      O.RequestForms.push_back(F.str());
+    LineMax = "1"; // unused: the forms bound the requests
+  }
   if (Lines.empty() || LineMax.empty())
-    return usage("give the input model: --stdin-lines N --line-max L");
+    return usage("give the input model: --stdin-lines N (or --tcp-lines N) "
+                 "--line-max L (or --request-forms 'FORM|...')");
   if (!parseUnsigned(Lines, O.Lines) || !parseUnsigned(LineMax, O.LineMax))
-    return usage("--stdin-lines and --line-max take numbers");
+    return usage(std::string(O.Tcp ? "--tcp-lines" : "--stdin-lines") +
+                 " and --line-max take numbers");
   if (!MaxTime.empty() && !to_float(MaxTime, O.MaxTime))
     return usage("--max-time takes seconds");
   if (!O.SpecFile.empty() && !sys::fs::is_regular_file(O.SpecFile))

@@ -72,17 +72,27 @@ Verification:
   replay CASE FILE.c... [-- CLANG-FLAGS]
                      run a program natively on a test case from symex
   verify OLD NEW --form backward-compatible|conformable|post-update
-         [--spec F.c] --stdin-lines N --line-max L [--alphabet CHARS]
-         [--patch P | --transformers F.c] [--old-error PATTERN]
-         [--force-at FILE:LINE[,...]|all] [--max-time S] [--case FILE]
-         [--quiet]   verify the update OLD -> NEW on every sequence of N
-                     requests of at most L bytes on stdin and every update
-                     timing: the replies a client sees stay the old
-                     version's (backward-compatible), or are the old
-                     version's before the update and the new version's
-                     after it (conformable), and the assertions of a spec
-                     in C (<dsu/spec.h>); a counterexample is written
-                     as a case file (default verify-out/counterexample.case)
+         [--spec F.c] --stdin-lines N|--tcp-lines N
+         --line-max L|--request-forms 'FORM|...' [--alphabet CHARS]
+         [--patch P | --transformers F.c]
+         [--old-error PATTERN] [--force-at FILE:LINE[,...]|all]
+         [--max-time S] [--case FILE] [--quiet]
+                     verify the update OLD -> NEW on every sequence of N
+                     requests (of at most L bytes, or each one of the forms,
+                     whose '?' bytes are symbolic) and every update timing:
+                     the replies a client sees stay the old version's
+                     (backward-compatible), or are the old version's before
+                     the update and the new version's after it
+                     (conformable), and the assertions of a spec in C
+                     (<dsu/spec.h>); the requests are lines on stdin
+                     (replies: stdout), or with --tcp-lines a server's one
+                     client connection through a model of socket, bind,
+                     listen, accept, poll, read/recv, write/send, close
+                     (replies: what it writes to the connection; the run
+                     ends when the server would wait with no request left;
+                     other socket calls give unknown); a counterexample is
+                     written as a case file (default
+                     verify-out/counterexample.case)
   replay CASE        run a verify case on the real old build with the real
                      patch applied at its visit, and check the divergence
 )"

@@ -3,7 +3,10 @@
  * lib/Verify links this file with up to three programs, each renamed under
  * a prefix of its own (__dsu_v_old., __dsu_v_merged., __dsu_v_new.) and
  * each with its own copy of the C library model, whose input and output
- * hooks are redirected to the functions below. main draws the requests
+ * hooks are redirected to the functions below (with --tcp-lines, the hooks
+ * of the socket model verify_net.c linked into each program: the requests
+ * arrive on the client's connection and the replies are what the program
+ * writes to it). main draws the requests
  * (DSU_V_LINES lines of 1 to DSU_V_LINE_MAX bytes, the last byte of each a
  * newline and no other), runs the old version alone, the merged program
  * (whose update timing the executor chooses) and, for the conformable form,
@@ -17,8 +20,11 @@
  * (0 backward-compatible, 1 conformable), DSU_V_HAVE_NEW, DSU_V_ALPHABET
  * (a string, "" for every byte but the newline), DSU_V_OLD_ERROR (the
  * --old-error pattern, "" for none), DSU_V_BASELINE (1: run the old
- * version alone and stop, to measure what verifying costs against it) and
- * DSU_V_HAVE_SPEC (1: a --spec file defines dsu_spec(), <dsu/spec.h>,
+ * version alone and stop, to measure what verifying costs against it),
+ * DSU_V_NFORMS and DSU_V_FORMS (--request-forms: how many, and the forms
+ * as a C initialiser; 0 and nothing without; DSU_V_LINE_MAX is then the
+ * longest form's length and its newline) and DSU_V_HAVE_SPEC (1: a --spec
+ * file defines dsu_spec(), <dsu/spec.h>,
  * called on every judged path; DSU_V_FORM 2, post-update, is the spec
  * alone).
  */
@@ -95,6 +101,17 @@ void __dsu_verify_output_merged(int fd, const char *b, size_t n) {
 void __dsu_verify_output_new(int fd, const char *b, size_t n) {
   put(NEW, fd, b, n);
 }
+/* --tcp-lines: the programs' socket model (verify_net.c, linked into each)
+ * takes the connection's bytes from next_byte and hands the replies here;
+ * standard input is empty and standard output is not a reply. */
+void __dsu_verify_reply_old(const char *b, size_t n) { put(OLD, 1, b, n); }
+void __dsu_verify_reply_merged(const char *b, size_t n) {
+  put(MERGED, 1, b, n);
+}
+void __dsu_verify_reply_new(const char *b, size_t n) { put(NEW, 1, b, n); }
+int __dsu_verify_stdin_empty(void) { return -1; }
+int __dsu_verify_stdin_at_end(void) { return 1; }
+void __dsu_verify_not_a_reply(int fd, const char *b, size_t n) {}
 /* The update timing of the versions run alone: never. */
 int __dsu_verify_never(int point, long visit) { return 0; }
 void __dsu_verify_committed(long visit, const char *where) {
@@ -222,10 +239,53 @@ static void report(const char *what) {
 #endif
 }
 
-int main(int argc, char **argv) {
+/* A byte of a request: from the alphabet, or any but the newline. */
+static void assume_request_byte(char c) {
   static const char alphabet[] = DSU_V_ALPHABET;
+  if (alphabet[0]) {
+    int ok = 0;
+    for (int k = 0; alphabet[k]; k++)
+      ok |= c == alphabet[k];
+    klee_assume(ok);
+  } else
+    klee_assume(c != '\n');
+}
+
+int main(int argc, char **argv) {
   char name[32];
   int p = 0;
+#if DSU_V_NFORMS
+  /* --request-forms: each request is one of the forms (one path each), its
+   * '?' bytes symbolic (the object "request i" holds them in order), the
+   * others the form's own. */
+  static const char *const forms[DSU_V_NFORMS] = DSU_V_FORMS;
+  for (int i = 0; i < DSU_V_LINES; i++) {
+    snprintf(name, sizeof name, "form %d", i + 1);
+    int sym = klee_range(0, DSU_V_NFORMS, name);
+    int f = 0;
+    while (f < DSU_V_NFORMS - 1 && sym != f)
+      f++;
+    const char *form = forms[f];
+    int len = (int)strlen(form), holes = 0;
+    char bytes[DSU_V_LINE_MAX];
+    for (int j = 0; j < len; j++)
+      holes += form[j] == '?';
+    if (holes) {
+      snprintf(name, sizeof name, "request %d", i + 1);
+      klee_make_symbolic(bytes, (size_t)holes, name);
+    }
+    line_start[i] = p;
+    for (int j = 0, k = 0; j < len; j++) {
+      if (form[j] == '?') {
+        assume_request_byte(bytes[k]);
+        in[p + j] = bytes[k++];
+      } else
+        in[p + j] = form[j];
+    }
+    in[p + len] = '\n';
+    p += len + 1;
+  }
+#else
   for (int i = 0; i < DSU_V_LINES; i++) {
     snprintf(name, sizeof name, "length %d", i + 1);
     int sym = klee_range(1, DSU_V_LINE_MAX + 1, name);
@@ -238,19 +298,12 @@ int main(int argc, char **argv) {
       snprintf(name, sizeof name, "request %d", i + 1);
       klee_make_symbolic(in + p, (size_t)(len - 1), name);
     }
-    for (int j = 0; j < len - 1; j++) {
-      char c = in[p + j];
-      if (alphabet[0]) {
-        int ok = 0;
-        for (int k = 0; alphabet[k]; k++)
-          ok |= c == alphabet[k];
-        klee_assume(ok);
-      } else
-        klee_assume(c != '\n');
-    }
+    for (int j = 0; j < len - 1; j++)
+      assume_request_byte(in[p + j]);
     in[p + len - 1] = '\n';
     p += len;
   }
+#endif
   line_start[DSU_V_LINES] = p;
   in_len = p;
 

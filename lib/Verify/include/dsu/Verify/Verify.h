@@ -47,6 +47,15 @@ struct VerifyOptions {
   /// bytes, the last a newline; with Alphabet, every other byte from it.
   unsigned Lines = 2, LineMax = 4;
   std::string Alphabet;
+  /// --tcp-lines: the requests arrive on one client connection of a server
+  /// instead (harness/verify_net.c, the socket model); the replies are what
+  /// the program writes to that connection, and the run ends when the
+  /// server would wait with nothing more to come.
+  bool Tcp = false;
+  /// --request-forms: each request is one of these (without its newline),
+  /// each '?' one symbolic byte (from Alphabet if given); LineMax is then
+  /// ignored. Empty: any bytes, as above.
+  std::vector<std::string> RequestForms;
   double MaxTime = 0; ///< Seconds; 0: no limit.
   /// Explore the old version alone on the same input model and stop (what
   /// verifying costs is measured against it); the verdict is holds if that
@@ -65,6 +74,7 @@ struct VerifyCase {
   long UpdateAt = 0;    ///< The visit the update was requested at; 0: never.
   std::string Where;    ///< FILE:LINE it committed at ("" if it did not).
   std::string Stdin;    ///< The requests.
+  bool Tcp = false;     ///< They arrive on a TCP connection (--tcp-lines).
   std::string Expected; ///< What the form requires on stdout.
   std::string Merged;   ///< What the updated program writes (predicted).
   std::string Error;    ///< For an error the run stopped at ("": replies).
@@ -100,8 +110,9 @@ llvm::Expected<VerifyResult> verifyUpdate(const Build &Old, const Build &New,
 
 /// `dsu replay` of a verify case: runs the real old build with the real
 /// patch applied at the case's visit (the runtime's synchronous test mode)
-/// on the case's requests. Writes what it finds to OS; returns 0 if the
-/// divergence reproduced, 1 if it did not (loudly), or an error.
+/// on the case's requests (for a --tcp-lines case, through the same socket
+/// model, compiled natively and preloaded). Writes what it finds to OS; returns
+/// 0 if the divergence reproduced, 1 if it did not (loudly), or an error.
 llvm::Expected<int> replayVerifyCase(const VerifyCase &C,
                                      llvm::raw_ostream &OS);
 
