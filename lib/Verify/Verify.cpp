@@ -712,7 +712,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   for (const symex::ErrorReport &E : Run->Excused)
     Res.OldFailures.push_back(symex::formatLocation(unprefixed(E.Where)) +
                               ": " + E.Kind + ": " + E.Message + "; requests " +
-                              quoted(requestsOf(E.Case)));
+                              quoted(requestsOf(E.Case, O.RequestForms)));
   Res.Seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
           .count();
