@@ -870,6 +870,14 @@ void Executor::returnFrom(ExecutionState &S, SVal R) {
     S.Mem.writable(F.VarArgs).Alive = false;
   const CallBase *Call = F.Caller;
   S.Stack.pop_back();
+  if (S.Stack.empty() && S.Fiber != 0) {
+    // A fiber's function returned: the path goes on in fiber 0, after its
+    // last switch.
+    S.FiberDone[S.Fiber] = true;
+    S.Stack = std::move(S.Suspended[0]);
+    S.Fiber = 0;
+    return;
+  }
   if (S.Stack.empty()) {
     int Code = R.valid() && R.isConcrete() ? (int)R.value().getSExtValue() : 0;
     terminateExit(S, Code);

@@ -220,6 +220,10 @@ private:
                   llvm::StringRef Name, std::vector<SVal> &Args);
   void handleExcuseErrors(ExecutionState &S, const llvm::CallBase *Call,
                           llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleFiberNew(ExecutionState &S, const llvm::CallBase *Call,
+                      llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleFiberSwitch(ExecutionState &S, const llvm::CallBase *Call,
+                         llvm::StringRef Name, std::vector<SVal> &Args);
   void handleSilentExit(ExecutionState &S, const llvm::CallBase *Call,
                         llvm::StringRef Name, std::vector<SVal> &Args);
   void handleReportError(ExecutionState &S, const llvm::CallBase *Call,

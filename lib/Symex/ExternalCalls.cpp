@@ -44,6 +44,8 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"klee_print_expr", &Executor::handleIgnore},
       {"__dsu_symex_note", &Executor::handleNote},
       {"__dsu_symex_excuse_errors", &Executor::handleExcuseErrors},
+      {"__dsu_symex_fiber_new", &Executor::handleFiberNew},
+      {"__dsu_symex_fiber_switch", &Executor::handleFiberSwitch},
       // The end of a path.
       {"klee_silent_exit", &Executor::handleSilentExit},
       {"klee_report_error", &Executor::handleReportError},
@@ -204,6 +206,52 @@ void Executor::handleExcuseErrors(ExecutionState &S, const CallBase *Call,
     return;
   }
   S.ErrorsExcused = !On.value().isZero();
+}
+
+// Fibers (State.h): int __dsu_symex_fiber_new(void (*fn)(void)) makes one
+// that will run fn from its start, and void __dsu_symex_fiber_switch(int id)
+// suspends the running fiber after the call and runs fiber id (0: the
+// path's main) where it stopped.
+void Executor::handleFiberNew(ExecutionState &S, const CallBase *Call,
+                              StringRef Name, std::vector<SVal> &Args) {
+  SVal P = externalArg(Args, 0);
+  auto It = P.isConcrete() ? FuncByAddr.find(P.value().getZExtValue())
+                           : FuncByAddr.end();
+  if (It == FuncByAddr.end() || It->second->isDeclaration() ||
+      It->second->arg_size() != 0) {
+    terminateError(S, "reported",
+                   "__dsu_symex_fiber_new needs a defined function without "
+                   "arguments");
+    return;
+  }
+  if (S.Suspended.empty()) {
+    S.Suspended.emplace_back();
+    S.FiberDone.push_back(false);
+  }
+  Frame Fr;
+  Fr.F = It->second;
+  Fr.BB = &Fr.F->getEntryBlock();
+  Fr.PC = Fr.BB->begin();
+  S.Suspended.emplace_back();
+  S.Suspended.back().push_back(std::move(Fr));
+  S.FiberDone.push_back(false);
+  externalReturn(S, Call, SVal::concrete(32, S.Suspended.size() - 1));
+}
+
+void Executor::handleFiberSwitch(ExecutionState &S, const CallBase *Call,
+                                 StringRef Name, std::vector<SVal> &Args) {
+  SVal Id = externalArg(Args, 0);
+  uint64_t To = Id.isConcrete() ? Id.value().getZExtValue() : ~0ull;
+  if (To >= S.Suspended.size() || S.FiberDone[To] || To == S.Fiber) {
+    terminateError(S, "reported",
+                   "__dsu_symex_fiber_switch to a fiber that cannot run");
+    return;
+  }
+  S.Suspended[S.Fiber] = std::move(S.Stack);
+  S.Stack = std::move(S.Suspended[To]);
+  S.Suspended[To].clear();
+  S.Fiber = (unsigned)To;
+  enterBlock(S, S.top().BB);
 }
 
 //===----------------------------------------------------------------------===//

@@ -55,6 +55,16 @@ struct ExecutionState {
   /// verdict (counted in Statistics::PathsExcused). dsu verify sets it while
   /// the old version runs alone, whose failures are not the update's.
   bool ErrorsExcused = false;
+  /// Fibers (__dsu_symex_fiber_new and _switch): call stacks of their own
+  /// that take turns on this path, in one memory; Stack is the running
+  /// one's. Fiber 0 is the path's main; Suspended[I] holds fiber I's frames
+  /// while another runs, and a fiber whose last frame returns is done and
+  /// hands the path back to fiber 0. dsu verify runs the versions of a
+  /// program request by request this way, so that what they do before a
+  /// request forks is explored once.
+  std::vector<std::vector<Frame>> Suspended;
+  std::vector<bool> FiberDone;
+  unsigned Fiber = 0;
   ExecutionState *ForkedFrom = nullptr;
 
   Frame &top() { return Stack.back(); }

@@ -48,8 +48,9 @@
 // redirected to the harness (harness/verify_harness.c, embedded), which
 // draws the requests once, hands each program the same bytes from its
 // start, cuts each program's standard output into one reply per request,
-// runs the three mains one after the other (the executor's ExitReturnsFrom
-// turns an exit() inside one into a return to the harness) and compares
+// runs the three mains in lockstep, request by request (below; the
+// executor's ExitReturnsFrom turns an exit() inside one into a return to
+// the harness) and compares
 // the replies the form requires, then runs the spec if there is one (the
 // spec file is compiled with the harness, -I the installed headers). A
 // difference, or a failed spec assertion, is an assertion of the
@@ -72,11 +73,17 @@
 // the user's forms with symbolic bytes at its '?': a parser forks on every
 // free byte, and forms keep a real server's requests to a few paths each.
 //
-// Sharing: the runs go one after the other on each path, old, new, then
-// merged, so the versions run alone (which depend only on the requests)
-// are explored once per request path and the merged run continues each;
-// within the merged run the prefix before an update-point visit is shared
-// by every timing that parts there (the executor forks at the choice).
+// Sharing: the three runs are fibers of the executor (each its own call
+// stack, one memory) that take turns request by request: the harness draws
+// request k only when every run has reached it, then lets the old version,
+// the new one and the merged program each answer it and stop where they
+// need request k + 1. So what the runs do before request k forks (the
+// start-up, the requests before it, the timings already chosen) is
+// explored once for every way request k's length and bytes fork, not once
+// per request path as when each run went to its end before the next began
+// (redis 2.0.x's start-up alone is a million instructions). Within the
+// merged run the prefix before an update-point visit is shared by every
+// timing that parts there (the executor forks at the choice).
 //
 // A path on which the old version alone fails (a memory error, a failed
 // assertion) is not judged: the harness excuses errors while it runs

@@ -188,13 +188,14 @@ entry() {
     grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced: not an update-safety counterexample" ;;
   swap-forced-forms)
     # The same with the requests drawn from forms (a, then a byte of "xy";
-    # or p): a failing run's requests are rebuilt from the forms and their
-    # symbolic bytes for the case, and replay.
+    # or p): a failing run's requests (those drawn when it failed: each is
+    # drawn when every run has reached it) are rebuilt from the forms and
+    # their symbolic bytes for the case, and replay.
     pair swap "$P/swap"
     expect swap counterexample --form backward-compatible --force-at main.c:20 --stdin-lines 3 --request-forms 'a?|p' --alphabet xy --old-error '^?'
     grep -q "update-safety" "$WORK"/swap.*.out || fail "swap forced (forms): not an update-safety counterexample"
-    grep -qE "requests: '(a[xy]\\\\n|p\\\\n){3}'" "$WORK"/swap.*.out ||
-      fail "swap forced (forms): the requests are not three of the forms" ;;
+    grep -qE "requests: '(a[xy]\\\\n|p\\\\n){1,3}'" "$WORK"/swap.*.out ||
+      fail "swap forced (forms): the requests are not 1-3 of the forms" ;;
   timing-good-bc)
     # A renamed, widened global: the right transformer holds in both forms.
     pair timing "$EP/timing"

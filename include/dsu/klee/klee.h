@@ -37,6 +37,15 @@ void klee_silent_exit(int status) __attribute__((noreturn));
  * update's). Natively, and under dsu replay, it does nothing. */
 void __dsu_symex_excuse_errors(int on);
 
+/* dsu extension (not KLEE's): fibers, call stacks of their own that take
+ * turns on one path, in one memory. __dsu_symex_fiber_new returns the id
+ * of a fiber that will run FN from its start; __dsu_symex_fiber_switch
+ * suspends the running fiber after the call and resumes fiber ID (0 is the
+ * path's main) where it stopped. A fiber whose FN returns is done and the
+ * path goes on in fiber 0. Not available natively. */
+int __dsu_symex_fiber_new(void (*fn)(void));
+void __dsu_symex_fiber_switch(int id);
+
 /* Reports an error at the call site and ends the path. */
 void klee_report_error(const char *file, int line, const char *message,
                        const char *suffix) __attribute__((noreturn));

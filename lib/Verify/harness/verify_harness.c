@@ -10,7 +10,9 @@
  * (DSU_V_LINES lines of 1 to DSU_V_LINE_MAX bytes, the last byte of each a
  * newline and no other), runs the old version alone, the merged program
  * (whose update timing the executor chooses) and, for the conformable form,
- * the new version alone, each on the same bytes from their first, records
+ * the new version alone, each on the same bytes from their first (in
+ * lockstep: fibers that take turns request by request, each request drawn
+ * when every run has reached it; see wait_for_input), records
  * what each writes to standard output cut into replies (the reply to
  * request i is what the run wrote from the moment it read the first byte
  * of request i to the moment it read the first byte of request i + 1), and
@@ -64,8 +66,24 @@ static int committed_before = -1;
 static long commit_visit;
 static char commit_where[256];
 
+/* Lockstep (main below): the runs are fibers of the executor that take
+ * turns request by request, and each request is drawn only when every run
+ * has reached it, so that what the runs do before a request forks (start-up,
+ * the requests before it) is explored once for all the ways it forks.
+ * drawn: the requests drawn so far; at_end: all drawn, the input ends. */
+static int drawn, at_end;
+static int fiber[RUNS], finished[RUNS];
+
+/* Run r needs the input past what is drawn: back to main, which draws the
+ * next request (or ends the input) before it resumes r. */
+static void wait_for_input(int r) {
+  while (pos[r] >= in_len && !at_end)
+    __dsu_symex_fiber_switch(0);
+}
+
 static int next_byte(int r) {
   reading[r] = 1;
+  wait_for_input(r);
   if (pos[r] >= in_len)
     return -1;
   if (started[r] < DSU_V_LINES && pos[r] == line_start[started[r]]) {
@@ -87,11 +105,15 @@ static void put(int r, int fd, const char *b, size_t n) {
 int __dsu_verify_getc_old(void) { return next_byte(OLD); }
 int __dsu_verify_getc_merged(void) { return next_byte(MERGED); }
 int __dsu_verify_getc_new(void) { return next_byte(NEW); }
-int __dsu_verify_eof_old(void) { return reading[OLD] && pos[OLD] >= in_len; }
-int __dsu_verify_eof_merged(void) {
-  return reading[MERGED] && pos[MERGED] >= in_len;
+static int at_eof(int r) {
+  if (!reading[r])
+    return 0;
+  wait_for_input(r);
+  return pos[r] >= in_len;
 }
-int __dsu_verify_eof_new(void) { return reading[NEW] && pos[NEW] >= in_len; }
+int __dsu_verify_eof_old(void) { return at_eof(OLD); }
+int __dsu_verify_eof_merged(void) { return at_eof(MERGED); }
+int __dsu_verify_eof_new(void) { return at_eof(NEW); }
 void __dsu_verify_output_old(int fd, const char *b, size_t n) {
   put(OLD, fd, b, n);
 }
@@ -251,77 +273,120 @@ static void assume_request_byte(char c) {
     klee_assume(c != '\n');
 }
 
-int main(int argc, char **argv) {
+/* Draws request i at the end of the input: its length (one path each) and
+ * its bytes (symbolic). */
+static void draw_request(int i) {
   char name[32];
-  int p = 0;
+  int p = in_len;
+  line_start[i] = p;
 #if DSU_V_NFORMS
-  /* --request-forms: each request is one of the forms (one path each), its
+  /* --request-forms: the request is one of the forms (one path each), its
    * '?' bytes symbolic (the object "request i" holds them in order), the
    * others the form's own. */
   static const char *const forms[DSU_V_NFORMS] = DSU_V_FORMS;
-  for (int i = 0; i < DSU_V_LINES; i++) {
-    snprintf(name, sizeof name, "form %d", i + 1);
-    int sym = klee_range(0, DSU_V_NFORMS, name);
-    int f = 0;
-    while (f < DSU_V_NFORMS - 1 && sym != f)
-      f++;
-    const char *form = forms[f];
-    int len = (int)strlen(form), holes = 0;
-    char bytes[DSU_V_LINE_MAX];
-    for (int j = 0; j < len; j++)
-      holes += form[j] == '?';
-    if (holes) {
-      snprintf(name, sizeof name, "request %d", i + 1);
-      klee_make_symbolic(bytes, (size_t)holes, name);
-    }
-    line_start[i] = p;
-    for (int j = 0, k = 0; j < len; j++) {
-      if (form[j] == '?') {
-        assume_request_byte(bytes[k]);
-        in[p + j] = bytes[k++];
-      } else
-        in[p + j] = form[j];
-    }
-    in[p + len] = '\n';
-    p += len + 1;
+  snprintf(name, sizeof name, "form %d", i + 1);
+  int sym = klee_range(0, DSU_V_NFORMS, name);
+  int f = 0;
+  while (f < DSU_V_NFORMS - 1 && sym != f)
+    f++;
+  const char *form = forms[f];
+  int len = (int)strlen(form), holes = 0;
+  char bytes[DSU_V_LINE_MAX];
+  for (int j = 0; j < len; j++)
+    holes += form[j] == '?';
+  if (holes) {
+    snprintf(name, sizeof name, "request %d", i + 1);
+    klee_make_symbolic(bytes, (size_t)holes, name);
   }
+  for (int j = 0, k = 0; j < len; j++) {
+    if (form[j] == '?') {
+      assume_request_byte(bytes[k]);
+      in[p + j] = bytes[k++];
+    } else
+      in[p + j] = form[j];
+  }
+  in[p + len] = '\n';
+  p += len + 1;
 #else
-  for (int i = 0; i < DSU_V_LINES; i++) {
-    snprintf(name, sizeof name, "length %d", i + 1);
-    int sym = klee_range(1, DSU_V_LINE_MAX + 1, name);
-    /* One path per length: the layout of the input stays concrete. */
-    int len = 1;
-    while (len < DSU_V_LINE_MAX && sym != len)
-      len++;
-    line_start[i] = p;
-    if (len > 1) {
-      snprintf(name, sizeof name, "request %d", i + 1);
-      klee_make_symbolic(in + p, (size_t)(len - 1), name);
-    }
-    for (int j = 0; j < len - 1; j++)
-      assume_request_byte(in[p + j]);
-    in[p + len - 1] = '\n';
-    p += len;
+  snprintf(name, sizeof name, "length %d", i + 1);
+  int sym = klee_range(1, DSU_V_LINE_MAX + 1, name);
+  /* One path per length: the layout of the input stays concrete. */
+  int len = 1;
+  while (len < DSU_V_LINE_MAX && sym != len)
+    len++;
+  if (len > 1) {
+    snprintf(name, sizeof name, "request %d", i + 1);
+    klee_make_symbolic(in + p, (size_t)(len - 1), name);
   }
+  for (int j = 0; j < len - 1; j++)
+    assume_request_byte(in[p + j]);
+  in[p + len - 1] = '\n';
+  p += len;
 #endif
-  line_start[DSU_V_LINES] = p;
   in_len = p;
+  line_start[i + 1] = p;
+  drawn = i + 1;
+}
 
-  __dsu_symex_excuse_errors(1);
-  dsu_v_old_main(argc, argv);
-  __dsu_symex_excuse_errors(0);
-#if DSU_V_BASELINE
-  /* The old version alone on the same requests: what verifying costs is
+static int main_argc;
+static char **main_argv;
+static void run_old(void) {
+  dsu_v_old_main(main_argc, main_argv);
+  finished[OLD] = 1;
+}
+static void run_merged(void) {
+  dsu_v_merged_main(main_argc, main_argv);
+  finished[MERGED] = 1;
+}
+#if DSU_V_HAVE_NEW
+static void run_new(void) {
+  dsu_v_new_main(main_argc, main_argv);
+  finished[NEW] = 1;
+}
+#endif
+
+/* Lets run r go on until it needs input not drawn yet, or ends. The old
+ * version's own failures are not the update's: while it runs they end the
+ * path unjudged (and are counted). */
+static void resume(int r) {
+  if (finished[r])
+    return;
+  if (r == OLD)
+    __dsu_symex_excuse_errors(1);
+  __dsu_symex_fiber_switch(fiber[r]);
+  if (r == OLD)
+    __dsu_symex_excuse_errors(0);
+}
+
+int main(int argc, char **argv) {
+  main_argc = argc;
+  main_argv = argv;
+  fiber[OLD] = __dsu_symex_fiber_new(run_old);
+  fiber[MERGED] = __dsu_symex_fiber_new(run_merged);
+#if DSU_V_HAVE_NEW
+  fiber[NEW] = __dsu_symex_fiber_new(run_new);
+#endif
+  /* Round k: request k is drawn and each run answers it. The old version
+   * first, then the new one (both depend only on the requests), then the
+   * merged program, whose timings part at each update-point visit. With
+   * --baseline the old version runs alone: what verifying costs is
    * measured against this (bench/RESULTS.md). */
+  for (int k = 0; k <= DSU_V_LINES; k++) {
+    if (k < DSU_V_LINES)
+      draw_request(k);
+    else
+      at_end = 1;
+    resume(OLD);
+#if !DSU_V_BASELINE
+#if DSU_V_HAVE_NEW
+    resume(NEW);
+#endif
+    resume(MERGED);
+#endif
+  }
+#if DSU_V_BASELINE
   return 0;
 #endif
-  /* The new version alone depends only on the requests: run before the
-   * merged program, whose timings part at each update-point visit, its
-   * paths are explored once per request sequence, not once per timing. */
-#if DSU_V_HAVE_NEW
-  dsu_v_new_main(argc, argv);
-#endif
-  dsu_v_merged_main(argc, argv);
 
   /* A history is judged only if the old version accepted it: for the
    * backward-compatible form every request, for the conformable form those
