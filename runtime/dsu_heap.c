@@ -4,12 +4,31 @@
  * allocator wrappers named with -fdsu-allocator) whose size names a type with
  * sizeof: after the call, __dsu_track_alloc records the object's address,
  * size and tag (type name and layout hash). Every free() and realloc() in
- * dsu-built code tells the table too. The table is an open-addressing hash
- * map from address to entry, guarded by one mutex. Most frees are of
- * untracked memory (strings, buffers), so a presence filter (a byte counter
- * per hash bucket of addresses, read without the lock) lets them skip the
- * lock and the table: a free costs one load unless its bucket holds a
- * tracked object.
+ * dsu-built code tells the runtime too. These calls are on the program's
+ * allocation path, so they take no lock and probe no table (a hash table
+ * under a mutex cost redis 2.2x its CPU per request: a cache miss per
+ * allocation and per free):
+ *
+ *  - a shadow byte per 16-byte granule of the address space says whether a
+ *    tracked object starts there (at the granule's start or 8 bytes in, as
+ *    zmalloc's blocks after their size header) and which thread's log holds
+ *    its record. A free clears the byte; an untracked free reads it, sees 0
+ *    and returns. The shadow is reserved a gigabyte of addresses at a time
+ *    and costs memory only where tracked objects live (1/16 of that heap);
+ *  - each thread appends (address, size, tag) records to its own log. The
+ *    log is compacted by its thread when its young window fills: a record
+ *    stays while the shadow byte of its address names the log and no newer
+ *    record of the log has the address (keep_live); most objects die young,
+ *    inside the window, which stays in cache. Records that survive move to
+ *    the log's old part, compacted again each time it doubles;
+ *  - at an update, every thread that allocates is quiescent, and the same
+ *    walk over every log lists exactly the live objects (dsu_heap_snapshot):
+ *    a freed object's byte is 0 or names another log, or a newer record of
+ *    the same log supersedes it, and a live object's newest record is
+ *    always kept. A thread that exits leaves its log to the next new thread.
+ *    The rare objects the shadow cannot say (not 8-aligned, two live
+ *    objects in one granule, more than 126 logs) go to a table under a
+ *    mutex, which frees consult only while it is not empty.
  *
  * Transformation, at commit, for a patch that changes types:
  *
@@ -34,8 +53,8 @@
  *     slot that leads into a relocated object is refused, since nothing
  *     says that slot is a pointer;
  *  4. only if all of that succeeded: the redirections are written, the table
- *     is updated and the old objects are freed. Before that point the program
- *     cannot see anything: new objects are private, writes are recorded.
+ *     tracking is updated and the old objects are freed. Before that point the
+ * program cannot see anything: new objects are private, writes are recorded.
  *
  * A transformer that returns non-zero, crashes (SIGSEGV, SIGBUS, SIGFPE,
  * also a stack overflow, on an alternate stack), aborts (SIGABRT) or runs
@@ -46,59 +65,86 @@
 #include "dsu_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DSU_EXPORT __attribute__((visibility("default")))
 
-struct entry {
-  uintptr_t addr; /* 0: empty, 1: deleted */
-  size_t size : 63;
-  /* From an allocator with its own deallocator (-fdsu-allocator=A:FREE):
-   * only the program may free it, so it is transformed in place. */
-  size_t foreign : 1;
-  const char *tag;
-};
+/* --------------------------------------------------------------- shadow */
 
+/* One byte per 16-byte granule of the address space, in leaves of 64 MB of
+ * reserved, untouched-until-written memory, one per gigabyte of addresses
+ * that ever held a tracked object (written pages cost RSS: 1/16 of the heap
+ * that holds tracked objects, at most). */
+#define ADDRESS_BITS 47
+#define REGION_SHIFT 30
+#define GRANULE_SHIFT 4
+#define LEAF_BYTES ((size_t)1 << (REGION_SHIFT - GRANULE_SHIFT))
+/* A shadow byte: 0, or the id of the log that holds the object's record
+ * (1..MAX_LOGS), ORed with AT_HALF when the object starts 8 bytes into the
+ * granule (zmalloc's size header, slab items). SEEN replaces the id while a
+ * compaction or a snapshot walks the records (see keep_live). */
+#define AT_HALF 0x80
+#define ID_MASK 0x7f
+#define SEEN 0x7f
+#define MAX_LOGS 126
+
+static unsigned char *shadow_dir[(size_t)1 << (ADDRESS_BITS - REGION_SHIFT)];
+static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The byte of address a, or NULL when no leaf covers it. */
+static inline unsigned char *shadow_at(uintptr_t a) {
+  if (a >> ADDRESS_BITS)
+    return NULL;
+  unsigned char *leaf =
+      __atomic_load_n(&shadow_dir[a >> REGION_SHIFT], __ATOMIC_ACQUIRE);
+  if (!leaf)
+    return NULL;
+  return leaf + ((a >> GRANULE_SHIFT) & (LEAF_BYTES - 1));
+}
+
+static unsigned char *shadow_for_write(uintptr_t a) {
+  unsigned char *s = shadow_at(a);
+  if (s || (a >> ADDRESS_BITS))
+    return s;
+  pthread_mutex_lock(&shadow_lock);
+  unsigned char **slot = &shadow_dir[a >> REGION_SHIFT];
+  if (!*slot) {
+    void *leaf = mmap(NULL, LEAF_BYTES, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (leaf != MAP_FAILED) /* else: such objects go to the table */
+      __atomic_store_n(slot, (unsigned char *)leaf, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&shadow_lock);
+  return shadow_at(a);
+}
+
+/* What the shadow says of an object starting at a (0 or AT_HALF), or -1:
+ * an address not 8-aligned is never in the shadow, but in the table. */
+static inline int placement(uintptr_t a) {
+  return (a & 7) ? -1 : (a & 8) ? AT_HALF : 0;
+}
+
+/* ---------------------------------------------------------------- table */
+
+/* The rare objects the shadow cannot describe: misaligned, sharing a
+ * granule with another live object at the other half, past the shadow's
+ * range, or made by a thread that could get no log. An open-addressing
+ * hash map under a mutex; table_live tells every free whether to look. */
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *table;
+static struct dsu_heap_object *table;
 static size_t capacity; /* power of two */
 static size_t used;     /* live + deleted */
-static size_t live;
-
-#define PRESENCE_BITS 18
-static unsigned char presence[1u << PRESENCE_BITS];
-
-static size_t presence_of(uintptr_t a) {
-  return (size_t)(((uint64_t)a >> 4) * 0x9e3779b97f4a7c15ull >>
-                  (64 - PRESENCE_BITS));
-}
-
-/* May p be tracked? False means certainly not. Called without the lock: p
- * is being freed by its owner, so no thread can be inserting p now. */
-static int maybe_tracked(const void *p) {
-  return __atomic_load_n(&presence[presence_of((uintptr_t)p)],
-                         __ATOMIC_RELAXED) != 0;
-}
-
-static void presence_add(uintptr_t a) {
-  unsigned char *c = &presence[presence_of(a)];
-  if (*c < 255)
-    __atomic_store_n(c, (unsigned char)(*c + 1), __ATOMIC_RELAXED);
-}
-
-static void presence_remove(uintptr_t a) {
-  unsigned char *c = &presence[presence_of(a)];
-  if (*c > 0 && *c < 255) /* a saturated counter stays: always probe */
-    __atomic_store_n(c, (unsigned char)(*c - 1), __ATOMIC_RELAXED);
-}
+static size_t table_live;
 
 static size_t slot_of(uintptr_t a) {
   uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
@@ -107,16 +153,16 @@ static size_t slot_of(uintptr_t a) {
 
 static int grow(void) {
   size_t old_cap = capacity;
-  struct entry *old = table;
-  size_t cap = old_cap ? old_cap * 2 : 1024;
-  if (live * 4 < old_cap) /* mostly deleted entries: rehash in place size */
+  struct dsu_heap_object *old = table;
+  size_t cap = old_cap ? old_cap * 2 : 64;
+  if (table_live * 4 < old_cap) /* mostly deleted entries */
     cap = old_cap;
-  struct entry *t = calloc(cap, sizeof *t);
+  struct dsu_heap_object *t = calloc(cap, sizeof *t);
   if (!t)
     return -1;
   table = t;
   capacity = cap;
-  used = live;
+  used = table_live;
   for (size_t i = 0; i < old_cap; i++)
     if (old[i].addr > 1) {
       size_t j = slot_of(old[i].addr);
@@ -128,36 +174,7 @@ static int grow(void) {
   return 0;
 }
 
-static void insert_locked(uintptr_t a, size_t size, const char *tag,
-                          int foreign) {
-  if ((used + 1) * 4 >= capacity * 3 && grow() != 0)
-    return; /* out of memory: the object stays untracked */
-  size_t j = slot_of(a);
-  size_t tomb = (size_t)-1;
-  while (table[j].addr) {
-    if (table[j].addr == a) {
-      table[j].size = size;
-      table[j].foreign = foreign != 0;
-      table[j].tag = tag;
-      return;
-    }
-    if (table[j].addr == 1 && tomb == (size_t)-1)
-      tomb = j;
-    j = (j + 1) & (capacity - 1);
-  }
-  if (tomb != (size_t)-1)
-    j = tomb;
-  else
-    used++;
-  table[j].addr = a;
-  table[j].size = size;
-  table[j].foreign = foreign != 0;
-  table[j].tag = tag;
-  live++;
-  presence_add(a);
-}
-
-static struct entry *find_locked(uintptr_t a) {
+static struct dsu_heap_object *find_locked(uintptr_t a) {
   if (!capacity)
     return NULL;
   size_t j = slot_of(a);
@@ -169,71 +186,358 @@ static struct entry *find_locked(uintptr_t a) {
   return NULL;
 }
 
-static void remove_locked(uintptr_t a) {
-  struct entry *e = find_locked(a);
-  if (e) {
-    e->addr = 1;
-    live--;
-    presence_remove(a);
+static void table_insert(uintptr_t a, size_t size, const char *tag,
+                         int foreign) {
+  pthread_mutex_lock(&heap_lock);
+  struct dsu_heap_object *e = find_locked(a);
+  if (!e) {
+    if ((used + 1) * 4 >= capacity * 3 && grow() != 0) {
+      pthread_mutex_unlock(&heap_lock);
+      return; /* out of memory: the object stays untracked */
+    }
+    size_t j = slot_of(a);
+    while (table[j].addr > 1)
+      j = (j + 1) & (capacity - 1);
+    used += table[j].addr == 0;
+    e = &table[j];
+    e->addr = a;
+    __atomic_store_n(&table_live, table_live + 1, __ATOMIC_RELAXED);
   }
+  e->size = size;
+  e->foreign = foreign != 0;
+  e->tag = tag;
+  pthread_mutex_unlock(&heap_lock);
+}
+
+/* Removes a's entry; returns its tag, or NULL if there was none. */
+static const char *table_remove(uintptr_t a) {
+  pthread_mutex_lock(&heap_lock);
+  struct dsu_heap_object *e = find_locked(a);
+  const char *tag = NULL;
+  if (e) {
+    tag = e->tag;
+    e->addr = 1;
+    __atomic_store_n(&table_live, table_live - 1, __ATOMIC_RELAXED);
+  }
+  pthread_mutex_unlock(&heap_lock);
+  return tag;
+}
+
+/* ----------------------------------------------------------------- logs */
+
+/* A thread's record of the objects it allocated, oldest first: rec[0, old)
+ * survived earlier compactions, rec[old, n) is the young window. Only the
+ * owning thread appends and compacts; others read it under `lock` (the
+ * owner holds it while it compacts or grows). */
+struct heap_log {
+  pthread_mutex_t lock;
+  struct dsu_heap_object *rec;
+  size_t n, cap;
+  size_t old;
+  size_t old_live; /* old after the last full compaction */
+  int id;          /* in the shadow */
+  int orphan;      /* its thread has exited: the next new thread takes it */
+};
+
+/* Records appended between compactions of the young window: small enough
+ * to stay in cache, large enough that most objects die inside it. */
+#define YOUNG 4096
+
+static struct heap_log *logs[MAX_LOGS + 1]; /* by id; guarded by logs_lock */
+static int nlogs;
+static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct heap_log no_log; /* id 0: this thread's objects go to the table */
+static __thread struct heap_log *my_log
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t log_key;
+static pthread_once_t log_key_once = PTHREAD_ONCE_INIT;
+
+static void orphan_log(void *p) {
+  struct heap_log *l = p;
+  pthread_mutex_lock(&logs_lock);
+  l->orphan = 1;
+  pthread_mutex_unlock(&logs_lock);
+  my_log = NULL;
+}
+
+static void make_log_key(void) { pthread_key_create(&log_key, orphan_log); }
+
+/* The calling thread's log: one a finished thread left (its records stay
+ * valid: they are of objects still live or dead, whoever appends next), or
+ * a new one. */
+static struct heap_log *take_log(void) {
+  pthread_once(&log_key_once, make_log_key);
+  pthread_mutex_lock(&logs_lock);
+  struct heap_log *l = NULL;
+  for (int i = 1; i <= nlogs && !l; i++)
+    if (logs[i]->orphan)
+      l = logs[i];
+  if (l) {
+    l->orphan = 0;
+  } else if (nlogs < MAX_LOGS && (l = calloc(1, sizeof *l))) {
+    pthread_mutex_init(&l->lock, NULL);
+    l->id = nlogs + 1;
+    logs[l->id] = l;
+    nlogs++;
+  }
+  pthread_mutex_unlock(&logs_lock);
+  if (!l)
+    l = &no_log;
+  else
+    pthread_setspecific(log_key, l);
+  my_log = l;
+  return l;
+}
+
+/* Keeps, of the records in [lo, hi) (oldest first), those whose object is
+ * live: the shadow byte of its address names this log, and no later record
+ * of this log has the same address (an address freed and allocated again).
+ * Walking newest first, a kept record's byte is turned to SEEN, so an older
+ * record of the same address finds SEEN and goes; the ids are put back at
+ * the end. Other threads may free these objects meanwhile (a free clears
+ * any byte whose half matches, SEEN too): the exchanges then fail and a
+ * dead record is kept, to go at the next compaction; a live one is never
+ * dropped. The kept records end up at out[0, k), oldest first (out may be
+ * rec + lo). */
+static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
+                        struct dsu_heap_object *out) {
+  size_t k = hi - lo, first;
+  struct dsu_heap_object *end = out + (hi - lo);
+  for (size_t i = hi; i-- > lo;) {
+    const struct dsu_heap_object *e = &l->rec[i];
+    unsigned char *s = shadow_at(e->addr);
+    unsigned char half = (unsigned char)placement(e->addr);
+    unsigned char mine = (unsigned char)(l->id | half);
+    if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine ||
+        !__atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      continue;
+    out[--k] = *e; /* i >= lo + k: never over a record still to be read */
+  }
+  first = k;
+  for (struct dsu_heap_object *e = out + first; e < end; e++) {
+    unsigned char half = (unsigned char)placement(e->addr);
+    unsigned char seen = (unsigned char)(SEEN | half);
+    __atomic_compare_exchange_n(shadow_at(e->addr), &seen,
+                                (unsigned char)(l->id | half), 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  }
+  k = (size_t)(end - (out + first));
+  memmove(out, out + first, k * sizeof *out);
+  return k;
+}
+
+/* The young window is full: its live records join the old ones; the old
+ * ones are compacted too once they have doubled since last time (so each
+ * record is walked a bounded number of times on average). Returns -1 if the
+ * log cannot grow. */
+static int compact_log(struct heap_log *l) {
+  pthread_mutex_lock(&l->lock);
+  size_t old = l->old;
+  if (l->n > old)
+    old += keep_live(l, old, l->n, l->rec + old);
+  if (old >= 2 * l->old_live + YOUNG) {
+    old = keep_live(l, 0, old, l->rec);
+    l->old_live = old;
+  }
+  l->old = old;
+  __atomic_store_n(&l->n, old, __ATOMIC_RELEASE);
+  int rc = 0;
+  if (old + YOUNG > l->cap) {
+    size_t cap = l->cap ? l->cap + l->cap / 2 : 2 * YOUNG;
+    if (cap < old + YOUNG)
+      cap = old + YOUNG;
+    struct dsu_heap_object *r = realloc(l->rec, cap * sizeof *r);
+    if (r) {
+      l->rec = r;
+      l->cap = cap;
+    } else if (old == l->cap) {
+      rc = -1;
+    }
+  }
+  pthread_mutex_unlock(&l->lock);
+  return rc;
+}
+
+/* ------------------------------------------------------------ tracking */
+
+static void untrack(uintptr_t a);
+
+/* Records a tracked object. The common case is a few stores: the shadow
+ * byte, and a record at the end of this thread's log; no lock. */
+static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
+  struct heap_log *l = my_log;
+  if (__builtin_expect(!l, 0))
+    l = take_log();
+  int half = placement(a);
+  unsigned char *s = l->id && half >= 0 ? shadow_for_write(a) : NULL;
+  if (__builtin_expect(s != NULL, 1)) {
+    unsigned char v = __atomic_load_n(s, __ATOMIC_RELAXED);
+    /* Empty, or the same address (its object was freed where dsu could
+     * not see it: malloc gave it out again). */
+    if (v == 0 || (v & AT_HALF) == half) {
+      if (__builtin_expect(__atomic_load_n(&table_live, __ATOMIC_RELAXED), 0))
+        table_remove(a); /* a stale entry of the same address */
+      if (l->n == l->cap || l->n - l->old >= YOUNG) {
+        if (compact_log(l) != 0)
+          goto to_table;
+      }
+      struct dsu_heap_object *e = &l->rec[l->n];
+      e->addr = a;
+      e->size = size;
+      e->foreign = foreign != 0;
+      e->tag = tag;
+      __atomic_store_n(s, (unsigned char)(l->id | half), __ATOMIC_RELAXED);
+      __atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELEASE);
+      return;
+    }
+    /* Another live object in the other half of the granule. */
+  }
+to_table:
+  if (s && half >= 0) { /* a stale byte of this very address */
+    unsigned char v = __atomic_load_n(s, __ATOMIC_RELAXED);
+    if (v && (v & AT_HALF) == half)
+      __atomic_store_n(s, 0, __ATOMIC_RELAXED);
+  }
+  table_insert(a, size, tag, foreign);
+}
+
+/* The log id of the tracked object at a, or 0 (in the table, or none);
+ * *in_shadow tells whether the shadow holds it. */
+static unsigned char *tracked_byte(uintptr_t a) {
+  int half = placement(a);
+  if (half < 0)
+    return NULL;
+  unsigned char *s = shadow_at(a);
+  if (!s)
+    return NULL;
+  unsigned char v = __atomic_load_n(s, __ATOMIC_RELAXED);
+  return v && (v & AT_HALF) == half ? s : NULL;
+}
+
+/* A free: clears the object's byte. An untracked free costs the two loads
+ * of the shadow and one of table_live, and branches that go the same way
+ * every time. */
+static inline void untrack(uintptr_t a) {
+  unsigned char *s = tracked_byte(a);
+  if (s) {
+    __atomic_store_n(s, 0, __ATOMIC_RELAXED);
+    return;
+  }
+  if (__builtin_expect(__atomic_load_n(&table_live, __ATOMIC_RELAXED), 0))
+    table_remove(a);
+}
+
+/* The tag of the tracked object at a (a realloc at an untyped site keeps
+ * it), or NULL. Rare: walks the owning log from its newest record. */
+static const char *tag_of(uintptr_t a) {
+  unsigned char *s = tracked_byte(a);
+  if (!s) {
+    if (!__atomic_load_n(&table_live, __ATOMIC_RELAXED))
+      return NULL;
+    pthread_mutex_lock(&heap_lock);
+    struct dsu_heap_object *e = find_locked(a);
+    const char *tag = e ? e->tag : NULL;
+    pthread_mutex_unlock(&heap_lock);
+    return tag;
+  }
+  unsigned char v;
+  /* SEEN: the owner is compacting; it puts its id back when done. */
+  while (((v = __atomic_load_n(s, __ATOMIC_RELAXED)) & ID_MASK) == SEEN)
+    sched_yield();
+  if (!v)
+    return NULL;
+  pthread_mutex_lock(&logs_lock);
+  struct heap_log *l = logs[v & ID_MASK];
+  pthread_mutex_unlock(&logs_lock);
+  const char *tag = NULL;
+  pthread_mutex_lock(&l->lock);
+  for (size_t i = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE); i-- > 0;)
+    if (l->rec[i].addr == a) {
+      tag = l->rec[i].tag;
+      break;
+    }
+  pthread_mutex_unlock(&l->lock);
+  return tag;
 }
 
 DSU_EXPORT void __dsu_track_alloc(void *p, size_t size, const char *tag) {
-  if (!p)
-    return;
-  pthread_mutex_lock(&heap_lock);
-  insert_locked((uintptr_t)p, size, tag, 0);
-  pthread_mutex_unlock(&heap_lock);
+  if (p)
+    track((uintptr_t)p, size, tag, 0);
 }
 
 /* An object from an allocator wrapper that the program frees with its own
  * function (see Allocations.cpp). */
 DSU_EXPORT void __dsu_track_foreign(void *p, size_t size, const char *tag) {
-  if (!p)
-    return;
-  pthread_mutex_lock(&heap_lock);
-  insert_locked((uintptr_t)p, size, tag, 1);
-  pthread_mutex_unlock(&heap_lock);
+  if (p)
+    track((uintptr_t)p, size, tag, 1);
 }
 
-DSU_EXPORT void __dsu_track_free(void *p) {
-  if (!p || !maybe_tracked(p))
-    return;
-  pthread_mutex_lock(&heap_lock);
-  remove_locked((uintptr_t)p);
-  pthread_mutex_unlock(&heap_lock);
-}
+DSU_EXPORT void __dsu_track_free(void *p) { untrack((uintptr_t)p); }
 
 /* After p = realloc(old, size): keeps the tag of old unless tag is given. */
 DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
                                     const char *tag) {
-  if (!tag && (!old || !maybe_tracked(old)))
+  if (!tag && (!old || (!tracked_byte((uintptr_t)old) &&
+                        !__atomic_load_n(&table_live, __ATOMIC_RELAXED))))
     return; /* untyped realloc of untracked memory */
-  pthread_mutex_lock(&heap_lock);
-  if (!p && size) { /* failed: old is untouched */
-    pthread_mutex_unlock(&heap_lock);
-    return;
-  }
+  if (!p && size)
+    return; /* failed: old is untouched */
   const char *t = tag;
   if (old) {
-    struct entry *e = find_locked((uintptr_t)old);
-    if (e) {
-      if (!t)
-        t = e->tag;
-      e->addr = 1;
-      live--;
-      presence_remove((uintptr_t)old);
-    }
+    if (!t)
+      t = tag_of((uintptr_t)old);
+    untrack((uintptr_t)old);
   }
   if (p && t)
-    insert_locked((uintptr_t)p, size, t, 0);
+    track((uintptr_t)p, size, t, 0);
+}
+
+/* Every tracked object once, from the logs (newest record of each address
+ * first, as keep_live) and the table, into a new array. The heap is
+ * exact when every thread that allocates is quiescent (at an update); at
+ * other times objects freed meanwhile may be listed. */
+int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
+  pthread_mutex_lock(&logs_lock);
+  pthread_mutex_lock(&heap_lock);
+  size_t total = table_live;
+  for (int i = 1; i <= nlogs; i++)
+    total += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
+  struct dsu_heap_object *all = malloc((total ? total : 1) * sizeof *all);
+  size_t n = 0;
+  if (all) {
+    for (size_t i = 0; i < capacity; i++)
+      if (table[i].addr > 1)
+        all[n++] = table[i];
+    for (int i = 1; i <= nlogs && all; i++) {
+      struct heap_log *l = logs[i];
+      pthread_mutex_lock(&l->lock);
+      size_t hi = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+      if (n + hi > total) { /* it grew meanwhile (not at an update) */
+        struct dsu_heap_object *more = realloc(all, (n + hi) * sizeof *all);
+        if (!more)
+          free(all);
+        all = more;
+        total = n + hi;
+      }
+      if (all)
+        n += keep_live(l, 0, hi, all + n);
+      pthread_mutex_unlock(&l->lock);
+    }
+  }
   pthread_mutex_unlock(&heap_lock);
+  pthread_mutex_unlock(&logs_lock);
+  *out = (struct dsu_heap_object *)all;
+  *count = n;
+  return all ? 0 : -1;
 }
 
 size_t dsu_heap_tracked(void) {
-  pthread_mutex_lock(&heap_lock);
-  size_t n = live;
-  pthread_mutex_unlock(&heap_lock);
+  struct dsu_heap_object *all;
+  size_t n;
+  if (dsu_heap_snapshot(&all, &n) != 0)
+    return 0;
+  free(all);
   return n;
 }
 
@@ -775,6 +1079,8 @@ struct ranges {
   uintptr_t *start; /* (start, length) pairs */
   size_t n;
   int built;
+  const struct dsu_heap_object *objects; /* the heap, from the snapshot */
+  size_t nobjects;
 };
 
 static int range_order(const void *a, const void *b) {
@@ -790,16 +1096,16 @@ static int holds_pointers(struct ranges *r,
   if (!r->built) {
     r->built = 1;
     /* Pairs (start, length) sorted by start, in one array. */
-    uintptr_t *pairs = malloc((live ? live : 1) * 2 * sizeof *pairs);
+    uintptr_t *pairs =
+        malloc((r->nobjects ? r->nobjects : 1) * 2 * sizeof *pairs);
     if (!pairs)
       return 0; /* out of memory: refused, never guessed */
     size_t n = 0;
-    for (size_t i = 0; i < capacity; i++)
-      if (table[i].addr > 1) {
-        pairs[2 * n] = table[i].addr;
-        pairs[2 * n + 1] = table[i].size;
-        n++;
-      }
+    for (size_t i = 0; i < r->nobjects; i++) {
+      pairs[2 * n] = r->objects[i].addr;
+      pairs[2 * n + 1] = r->objects[i].size;
+      n++;
+    }
     qsort(pairs, n, 2 * sizeof *pairs, range_order);
     r->start = pairs;
     r->n = n;
@@ -935,14 +1241,14 @@ int dsu_transform_state(
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct vec old_objects = {0, 0, 0, sizeof(void *)};
   struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
-  struct ranges ranges = {0, 0, 0};
-  struct entry *new_table = NULL;
+  struct ranges ranges = {0, 0, 0, NULL, 0};
+  struct dsu_heap_object *heap = NULL; /* every tracked object */
+  size_t nheap = 0;
   int ran_transformers = 0;
   int rc = -1;
   size_t ninits = 0;
   unsigned char *fresh = NULL; /* per inits entry: still its old initialiser */
   memset(stats, 0, sizeof *stats);
-  pthread_mutex_lock(&heap_lock);
   protect_begin();
 
   /* With DSU_TRANSFORM_PROFILE set, the time of each phase goes to stderr
@@ -970,22 +1276,28 @@ int dsu_transform_state(
   for (size_t i = 0; i < ninits; i++)
     fresh[i] = (unsigned char)dsu_init_unchanged(&inits[i]);
 
-  /* 1. Heap objects of changed types, into new private objects. The list
-   * is sized first: growing it by doubling copied it over and over. */
+  /* 1. Heap objects of changed types, into new private objects. Every
+   * thread that allocates is quiescent, so the snapshot of the tracked
+   * objects is exact; objects the committing thread itself allocates from
+   * here on (a program allocator below) are known by address. The list is
+   * sized first: growing it by doubling copied it over and over. */
+  if (dsu_heap_snapshot(&heap, &nheap) != 0) {
+    snprintf(err, errsize, "out of memory listing the heap");
+    goto abort;
+  }
+  ranges.objects = heap;
+  ranges.nobjects = nheap;
   struct tag_cache xform_of = {{0}, {0}, 0};
   size_t elements = 0, candidates = 0;
-  for (size_t i = 0; i < capacity; i++)
-    candidates +=
-        table[i].addr > 1 && xform_index(&xform_of, types, table[i].tag) >= 0;
+  for (size_t i = 0; i < nheap; i++)
+    candidates += xform_index(&xform_of, types, heap[i].tag) >= 0;
   if (candidates && !(moved.data = malloc(candidates * moved.elem))) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
   moved.cap = candidates;
-  for (size_t i = 0; i < capacity; i++) {
-    struct entry *e = &table[i];
-    if (e->addr <= 1)
-      continue;
+  for (size_t i = 0; i < nheap; i++) {
+    struct dsu_heap_object *e = &heap[i];
     int which = xform_index(&xform_of, types, e->tag);
     if (which < 0)
       continue;
@@ -1044,12 +1356,11 @@ int dsu_transform_state(
   stats->objects = elements;
 
   /* Objects that move through the program's own allocator get their new
-   * blocks now, outside the table's lock: the allocator is program code
-   * that may allocate and free tracked memory itself. Other threads are
-   * parked by the update, so only it changes the table meanwhile; objects
-   * are known by address from here on. */
+   * blocks now: the allocator is program code that may allocate and free
+   * tracked memory itself. Other threads are parked by the update, so only
+   * it changes the heap meanwhile; objects are known by address from here
+   * on. */
   if (npooled) {
-    pthread_mutex_unlock(&heap_lock);
     for (size_t i = 0; i < moved.n; i++) {
       struct moved *m = &((struct moved *)moved.data)[i];
       if (!m->pooled)
@@ -1058,7 +1369,6 @@ int dsu_transform_state(
       void *block = NULL;
       int r = run_allocator(t->alloc, NULL, &block, m->new_size);
       if (r != 0 || !block) {
-        pthread_mutex_lock(&heap_lock);
         if (r != 0)
           describe_failure(err, errsize, "the program's allocator", r);
         else
@@ -1072,7 +1382,6 @@ int dsu_transform_state(
       m->new_obj = block;
       m->final = block;
     }
-    pthread_mutex_lock(&heap_lock);
   }
 
   PHASE(1);
@@ -1259,7 +1568,7 @@ int dsu_transform_state(
      * few steps ahead is prefetched: with a large heap nearly every object
      * is a cache miss. */
     for (size_t i = 0, pass = 0; pass < 2; i++) {
-      if (i == (pass == 0 ? capacity : moved.n)) {
+      if (i == (pass == 0 ? nheap : moved.n)) {
         pass++;
         i = (size_t)-1;
         continue;
@@ -1268,10 +1577,10 @@ int dsu_transform_state(
       size_t size, elem = 0;
       const char *tag;
       if (pass == 0) {
-        struct entry *e = &table[i];
-        if (i + PREFETCH_AHEAD < capacity && table[i + PREFETCH_AHEAD].addr > 1)
-          __builtin_prefetch((void *)table[i + PREFETCH_AHEAD].addr);
-        if (e->addr <= 1 || xform_index(&xform_of, types, e->tag) >= 0)
+        struct dsu_heap_object *e = &heap[i];
+        if (i + PREFETCH_AHEAD < nheap)
+          __builtin_prefetch((void *)heap[i + PREFETCH_AHEAD].addr);
+        if (xform_index(&xform_of, types, e->tag) >= 0)
           continue;
         base = (char *)e->addr;
         size = e->size;
@@ -1341,11 +1650,6 @@ int dsu_transform_state(
 
   PHASE(5);
   /* 4. Commit: from here on nothing can fail. */
-  new_table = capacity ? calloc(capacity, sizeof *new_table) : NULL;
-  if (capacity && !new_table) {
-    snprintf(err, errsize, "out of memory committing");
-    goto abort_unprotected;
-  }
   for (size_t i = 0; i < fix.n; i++) {
     struct fixup *f = &((struct fixup *)fix.data)[i];
     *f->where = f->value;
@@ -1359,45 +1663,23 @@ int dsu_transform_state(
       m->new_obj = NULL;
     }
   }
-  {
-    /* Rebuild the table with new addresses and tags in one pass. */
-    struct entry *old = table;
-    size_t old_cap = capacity;
-    table = new_table;
-    used = live = 0;
-    memset(presence, 0, sizeof presence);
-    /* Objects that stay, in table order, then the transformed ones from
-     * the list of moved objects, each slot prefetched a few inserts ahead
-     * (every insert into a large table is a cache miss). */
-    for (size_t i = 0; i < old_cap; i++) {
-      if (i + PREFETCH_AHEAD < old_cap && old[i + PREFETCH_AHEAD].addr > 1)
-        __builtin_prefetch(&table[slot_of(old[i + PREFETCH_AHEAD].addr)], 1);
-      if (old[i].addr <= 1 || xform_index(&xform_of, types, old[i].tag) >= 0)
-        continue;
-      insert_locked(old[i].addr, old[i].size, old[i].tag, old[i].foreign);
-    }
-    for (size_t i = 0; i < moved.n; i++) {
-      const struct moved *m = &((struct moved *)moved.data)[i];
-      if (i + PREFETCH_AHEAD < moved.n)
-        __builtin_prefetch(
-            &table[slot_of(
-                (uintptr_t)((struct moved *)moved.data)[i + PREFETCH_AHEAD]
-                    .final)],
-            1);
-      int in_place = m->final == (char *)m->old_addr;
-      insert_locked((uintptr_t)m->final, m->new_size, m->new_tag,
-                    in_place || m->pooled);
-      void *gone = (void *)m->old_addr;
-      struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
-      /* Moved through the program's allocator: given back to it at the
-       * end (if memory is short for this list, it leaks, never wrongly
-       * freed). */
-      if (m->pooled)
-        (void)push(&old_pooled, &back);
-      else if (!in_place && push(&old_objects, &gone) != 0)
-        free(gone); /* out of memory: the hook cannot see it, but no leak */
-    }
-    free(old);
+  /* The transformed objects replace the old ones in the tracking: objects
+   * that stay are not touched. An object rewritten in place gets a newer
+   * record of its address, which supersedes the old one. */
+  for (size_t i = 0; i < moved.n; i++) {
+    const struct moved *m = &((struct moved *)moved.data)[i];
+    int in_place = m->final == (char *)m->old_addr;
+    if (!in_place)
+      untrack(m->old_addr);
+    track((uintptr_t)m->final, m->new_size, m->new_tag, in_place || m->pooled);
+    void *gone = (void *)m->old_addr;
+    struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
+    /* Moved through the program's allocator: given back to it at the end
+     * (if memory is short for this list, it leaks, never wrongly freed). */
+    if (m->pooled)
+      (void)push(&old_pooled, &back);
+    else if (!in_place && push(&old_objects, &gone) != 0)
+      free(gone); /* out of memory: the hook cannot see it, but no leak */
   }
   /* The old objects, the map and the blocks live until
    * dsu_transform_finish(), after the new code is installed. */
@@ -1445,12 +1727,10 @@ abort:
   nblocks = 0;
   free(rblocks);
   rblocks = NULL;
-abort_unprotected:
   for (size_t i = 0; i < moved.n; i++)
     if (!((struct moved *)moved.data)[i].pooled)
       free(((struct moved *)moved.data)[i].new_obj);
 out:
-  pthread_mutex_unlock(&heap_lock);
   /* New blocks of the program's allocator go back to it on a rollback. */
   if (rc != 0 && npooled) {
     protect_begin();
@@ -1470,6 +1750,7 @@ out:
   free(old_objects.data);
   free(old_pooled.data);
   free(ranges.start);
+  free(heap);
   remap_free(&map);
   remap_free(&in_place_contents);
   free(fresh);
