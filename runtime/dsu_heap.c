@@ -18,9 +18,9 @@
  *  - each thread appends (address, size, tag) records to its own log. The
  *    log is compacted by its thread when its young window fills: a record
  *    stays while the shadow byte of its address names the log and no newer
- *    record of the log has the address (keep_live); most objects die young,
- *    inside the window, which stays in cache. Records that survive move to
- *    the log's old part, compacted again each time it doubles;
+ *    record of the log has the address (keep_live, one walk at a time); most
+ *    objects die young, inside the window, which stays in cache. Records that
+ * survive move to the log's old part, compacted again each time it doubles;
  *  - at an update, every thread that allocates is quiescent, and the same
  *    walk over every log lists exactly the live objects (dsu_heap_snapshot):
  *    a freed object's byte is 0 or names another log, or a newer record of
@@ -246,6 +246,7 @@ struct heap_log {
 static struct heap_log *logs[MAX_LOGS + 1]; /* by id; guarded by logs_lock */
 static int nlogs;
 static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap_log no_log; /* id 0: this thread's objects go to the table */
 static __thread struct heap_log *my_log
     __attribute__((tls_model("initial-exec")));
@@ -301,6 +302,10 @@ static struct heap_log *take_log(void) {
  * rec + lo). */
 static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
                         struct dsu_heap_object *out) {
+  /* One walk at a time: SEEN does not say whose it is, so a walk putting
+   * its id back over another walk's SEEN would give that log's object to
+   * this one (a stale record taken for the live one). */
+  pthread_mutex_lock(&keep_lock);
   size_t k = hi - lo, first;
   struct dsu_heap_object *end = out + (hi - lo);
   for (size_t i = hi; i-- > lo;) {
@@ -322,6 +327,7 @@ static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
                                 (unsigned char)(l->id | half), 0,
                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED);
   }
+  pthread_mutex_unlock(&keep_lock);
   k = (size_t)(end - (out + first));
   memmove(out, out + first, k * sizeof *out);
   return k;
