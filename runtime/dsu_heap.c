@@ -106,7 +106,8 @@ static unsigned char *shadow_dir[(size_t)1 << (ADDRESS_BITS - REGION_SHIFT)];
 static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The byte of address a, or NULL when no leaf covers it. */
-static inline unsigned char *shadow_at(uintptr_t a) {
+static inline __attribute__((always_inline)) unsigned char *
+shadow_at(uintptr_t a) {
   if (a >> ADDRESS_BITS)
     return NULL;
   unsigned char *leaf =
@@ -134,7 +135,7 @@ static unsigned char *shadow_for_write(uintptr_t a) {
 
 /* What the shadow says of an object starting at a (0 or AT_HALF), or -1:
  * an address not 8-aligned is never in the shadow, but in the table. */
-static inline int placement(uintptr_t a) {
+static inline __attribute__((always_inline)) int placement(uintptr_t a) {
   return (a & 7) ? -1 : (a & 8) ? AT_HALF : 0;
 }
 
@@ -242,7 +243,8 @@ struct heap_log {
   size_t old;
   size_t carried;
   size_t old_live;   /* old after the last full compaction */
-  uintptr_t *recent; /* keep_young's addresses */
+  uintptr_t *seen;   /* keep_young's set of addresses */
+  size_t seen_cap;
   int id;          /* in the shadow */
   int orphan;      /* its thread has exited: the next new thread takes it */
 };
@@ -252,7 +254,7 @@ struct heap_log {
  * object must outlive two windows to join the old records: a server's
  * replies in flight (redis: 100 objects for each of 50 clients) outlive
  * one, and promoting them made the old part churn. */
-#define YOUNG 16384
+#define YOUNG 32768
 
 static struct heap_log *logs[MAX_LOGS + 1]; /* by id; guarded by logs_lock */
 static int nlogs;
@@ -350,63 +352,104 @@ static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
   return k;
 }
 
-/* Addresses keep_young remembers: a direct-mapped table the size of L1. */
-#define RECENT_BITS 12
+/* keep_live for the young window, without marking bytes (a marking walk
+ * paid two atomic exchanges per live record, a fifth of redis's time with
+ * 20,000 reply objects in flight): the addresses of the records kept so far
+ * go to a set of the log's, open addressing, cleared for each walk, so a
+ * record goes when its byte does not name this log or a newer record of its
+ * address was kept. Nothing is written to the shadow, so walks need not
+ * exclude each other and frees need no care. In place, in rec[lo, hi);
+ * *below as keep_live's. Returns -1 if the set cannot be had. */
+/* The largest set keep_young uses (its memory is the program's RSS). */
+#define SEEN_MAX 65536
 
-/* keep_live for the young window, many times cheaper: no byte is marked
- * (a marking walk paid two atomic exchanges per live record, a fifth of
- * redis's time with 15,000 reply objects in flight). A newer kept record of
- * the same address is remembered in a small direct-mapped table of
- * addresses instead, which may forget one (the duplicate is kept, and goes
- * at the next full walk) but never takes one address for another, so a
- * record goes only when its byte does not name this log or a newer record
- * of the same address was kept. Nothing is written to the shadow, so walks
- * need not exclude each other and frees need no care. In place, in
- * rec[lo, hi); *below as keep_live's. */
-static size_t keep_young(struct heap_log *l, size_t lo, size_t hi, size_t split,
-                         size_t *below) {
-  uintptr_t *recent = l->recent;
-  memset(recent, 0, sizeof *recent << RECENT_BITS);
-  size_t k = hi - lo, kept_below = 0;
+static long keep_young(struct heap_log *l, size_t lo, size_t hi, size_t split,
+                       size_t *below) {
+  /* Sized for twice the records kept last time (the set's memory is RSS
+   * the program pays for), doubled when half full. */
+  size_t want = 1024;
+  while (want < 2 * l->carried && want < SEEN_MAX)
+    want *= 2;
+  if (l->seen_cap > 2 * want) { /* a burst is over: give the memory back */
+    free(l->seen);
+    l->seen = NULL;
+    l->seen_cap = 0;
+  }
+  size_t k = hi - lo, kept_below = 0, in_set = 0, mask = 0;
+  uintptr_t *set = NULL;
   for (size_t i = hi; i-- > lo;) {
     const struct dsu_heap_object *e = &l->rec[i];
-    if (i >= lo + PREFETCH_AHEAD) /* the bytes are cache misses, in parallel */
-      __builtin_prefetch(shadow_at(l->rec[i - PREFETCH_AHEAD].addr));
+    if (i >= lo + PREFETCH_AHEAD) { /* cache misses, in parallel */
+      uintptr_t ahead = l->rec[i - PREFETCH_AHEAD].addr;
+      __builtin_prefetch(shadow_at(ahead));
+      if (set)
+        __builtin_prefetch(
+            &set[(size_t)(((uint64_t)ahead * 0x9e3779b97f4a7c15ull) >> 20) &
+                 mask]);
+    }
     unsigned char *s = shadow_at(e->addr);
     unsigned char mine = (unsigned char)(l->id | placement(e->addr));
     if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine)
       continue;
-    size_t h = (size_t)(((uint64_t)e->addr * 0x9e3779b97f4a7c15ull) >>
-                        (64 - RECENT_BITS));
-    if (recent[h] == e->addr)
+    if (2 * (in_set + 1) > want || !set) { /* the set, new or twice as big */
+      if (set)
+        want *= 2;
+      if (want > SEEN_MAX) /* a burst (a data set loading): keep_live */
+        return -1;
+      if (l->seen_cap < want) {
+        uintptr_t *bigger = realloc(l->seen, want * sizeof *bigger);
+        if (!bigger)
+          return -1; /* keep_live redoes the walk: the order is kept */
+        l->seen = bigger;
+        l->seen_cap = want;
+      }
+      set = l->seen;
+      mask = want - 1;
+      memset(set, 0, want * sizeof *set);
+      for (size_t j = lo + k; j < hi; j++) { /* the records kept so far */
+        size_t h =
+            (size_t)(((uint64_t)l->rec[j].addr * 0x9e3779b97f4a7c15ull) >> 20) &
+            mask;
+        while (set[h])
+          h = (h + 1) & mask;
+        set[h] = l->rec[j].addr;
+      }
+    }
+    size_t h =
+        (size_t)(((uint64_t)e->addr * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+    while (set[h] && set[h] != e->addr)
+      h = (h + 1) & mask;
+    if (set[h])
       continue; /* a newer record of this address was kept */
-    recent[h] = e->addr;
+    set[h] = e->addr;
+    in_set++;
     l->rec[lo + --k] = *e; /* as in keep_live: never over an unread one */
     kept_below += i < split;
   }
   size_t kept = hi - lo - k;
   memmove(l->rec + lo, l->rec + lo + k, kept * sizeof *l->rec);
   *below = kept_below;
-  return kept;
+  return (long)kept;
 }
 
 /* The young window is full: its live records stay in it, those that were
  * already carried from the last time join the old ones; the old ones are
- * compacted too once they have doubled since last time (so each record is
- * walked a bounded number of times on average). Returns -1 if the log
+ * compacted too once they have grown by half since last time (so each
+ * record is walked a bounded number of times on average, and the log holds
+ * at most 1.5 records per live object, plus the window). Returns -1 if the log
  * cannot grow. */
-static int compact_log(struct heap_log *l) {
+__attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   pthread_mutex_lock(&l->lock);
   size_t old = l->old, promoted = 0, kept = 0;
-  if (!l->recent)
-    l->recent = malloc(sizeof *l->recent << RECENT_BITS);
-  if (l->n > old && l->recent)
-    kept = keep_young(l, old, l->n, old + l->carried, &promoted);
-  else if (l->n > old)
+  long young =
+      l->n > old ? keep_young(l, old, l->n, old + l->carried, &promoted) : 0;
+  if (young >= 0)
+    kept = (size_t)young;
+  else /* too many to remember: the marking walk needs no memory */
     kept = keep_live(l, old, l->n, l->rec + old, old + l->carried, &promoted);
   old += promoted; /* the oldest of the kept: they come first */
   size_t carried = kept - promoted;
-  if (old >= 2 * l->old_live + YOUNG) {
+  if (old >= l->old_live + l->old_live / 2 + YOUNG / 2) {
     size_t now = keep_live(l, 0, old, l->rec, 0, NULL);
     memmove(l->rec + now, l->rec + old, carried * sizeof *l->rec);
     old = now;
@@ -418,7 +461,7 @@ static int compact_log(struct heap_log *l) {
   __atomic_store_n(&l->n, n, __ATOMIC_RELEASE);
   int rc = 0;
   if (n + YOUNG > l->cap) {
-    size_t cap = l->cap ? l->cap + l->cap / 2 : 2 * YOUNG;
+    size_t cap = l->cap ? l->cap + l->cap / 4 : 2 * YOUNG;
     if (cap < n + YOUNG)
       cap = n + YOUNG;
     struct dsu_heap_object *r = realloc(l->rec, cap * sizeof *r);
@@ -436,7 +479,7 @@ static int compact_log(struct heap_log *l) {
 
 /* ------------------------------------------------------------ tracking */
 
-static void untrack(uintptr_t a);
+static inline void untrack(uintptr_t a);
 
 /* Records a tracked object. The common case is a few stores: the shadow
  * byte, and a record at the end of this thread's log; no lock. */
@@ -453,11 +496,13 @@ static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
     if (v == 0 || (v & AT_HALF) == half) {
       if (__builtin_expect(__atomic_load_n(&table_live, __ATOMIC_RELAXED), 0))
         table_remove(a); /* a stale entry of the same address */
-      if (l->n >= l->limit) {
+      if (__builtin_expect(l->n >= l->limit, 0)) {
         if (compact_log(l) != 0)
           goto to_table;
       }
       struct dsu_heap_object *e = &l->rec[l->n];
+      /* The window's lines were evicted since its last lap. */
+      __builtin_prefetch(e + 8, 1);
       e->addr = a;
       e->size = size;
       e->foreign = foreign != 0;
@@ -479,7 +524,8 @@ to_table:
 
 /* The log id of the tracked object at a, or 0 (in the table, or none);
  * *in_shadow tells whether the shadow holds it. */
-static unsigned char *tracked_byte(uintptr_t a) {
+static inline __attribute__((always_inline)) unsigned char *
+tracked_byte(uintptr_t a) {
   int half = placement(a);
   if (half < 0)
     return NULL;
@@ -493,7 +539,7 @@ static unsigned char *tracked_byte(uintptr_t a) {
 /* A free: clears the object's byte. An untracked free costs the two loads
  * of the shadow and one of table_live, and branches that go the same way
  * every time. */
-static inline void untrack(uintptr_t a) {
+static inline __attribute__((always_inline)) void untrack(uintptr_t a) {
   unsigned char *s = tracked_byte(a);
   if (s) {
     __atomic_store_n(s, 0, __ATOMIC_RELAXED);
