@@ -235,9 +235,23 @@ static const char *table_remove(uintptr_t a) {
  * young window: the records that survived one (`carried`), then those
  * appended since. Only the owning thread appends and compacts; others read
  * it under `lock` (the owner holds it while it compacts or grows). */
+/* A record: 16 bytes (the objects' own headers are as much), the address
+ * in the low 47 bits of word, the foreign flag in bit 47 and the size in
+ * the top 16 (larger objects go to the table). */
+struct record {
+  uintptr_t word;
+  const char *tag;
+};
+#define RECORD_SIZE_MAX 0xffffu
+#define FOREIGN_BIT ((uintptr_t)1 << ADDRESS_BITS)
+
+static inline uintptr_t record_addr(const struct record *r) {
+  return r->word & (FOREIGN_BIT - 1);
+}
+
 struct heap_log {
   pthread_mutex_t lock;
-  struct dsu_heap_object *rec;
+  struct record *rec;
   size_t n, cap;
   size_t limit; /* n at which the window is compacted */
   size_t old;
@@ -314,20 +328,20 @@ static struct heap_log *take_log(void) {
  * dropped. The kept records end up at out[0, k), oldest first (out may be
  * rec + lo); *below counts those that came from below split. */
 static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
-                        struct dsu_heap_object *out, size_t split,
-                        size_t *below) {
+                        struct record *out, size_t split, size_t *below) {
   /* One walk at a time: SEEN does not say whose it is, so a walk putting
    * its id back over another walk's SEEN would give that log's object to
    * this one (a stale record taken for the live one). */
   pthread_mutex_lock(&keep_lock);
   size_t k = hi - lo, first, kept_below = 0;
-  struct dsu_heap_object *end = out + (hi - lo);
+  struct record *end = out + (hi - lo);
   for (size_t i = hi; i-- > lo;) {
-    const struct dsu_heap_object *e = &l->rec[i];
+    const struct record *e = &l->rec[i];
+    uintptr_t addr = record_addr(e);
     if (i >= lo + PREFETCH_AHEAD)
-      __builtin_prefetch(shadow_at(l->rec[i - PREFETCH_AHEAD].addr));
-    unsigned char *s = shadow_at(e->addr);
-    unsigned char half = (unsigned char)placement(e->addr);
+      __builtin_prefetch(shadow_at(record_addr(&l->rec[i - PREFETCH_AHEAD])));
+    unsigned char *s = shadow_at(addr);
+    unsigned char half = (unsigned char)placement(addr);
     unsigned char mine = (unsigned char)(l->id | half);
     if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine ||
         !__atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
@@ -337,10 +351,10 @@ static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
     kept_below += i < split;
   }
   first = k;
-  for (struct dsu_heap_object *e = out + first; e < end; e++) {
-    unsigned char half = (unsigned char)placement(e->addr);
+  for (struct record *e = out + first; e < end; e++) {
+    unsigned char half = (unsigned char)placement(record_addr(e));
     unsigned char seen = (unsigned char)(SEEN | half);
-    __atomic_compare_exchange_n(shadow_at(e->addr), &seen,
+    __atomic_compare_exchange_n(shadow_at(record_addr(e)), &seen,
                                 (unsigned char)(l->id | half), 0,
                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED);
   }
@@ -378,17 +392,18 @@ static long keep_young(struct heap_log *l, size_t lo, size_t hi, size_t split,
   size_t k = hi - lo, kept_below = 0, in_set = 0, mask = 0;
   uintptr_t *set = NULL;
   for (size_t i = hi; i-- > lo;) {
-    const struct dsu_heap_object *e = &l->rec[i];
+    const struct record *e = &l->rec[i];
+    uintptr_t addr = record_addr(e);
     if (i >= lo + PREFETCH_AHEAD) { /* cache misses, in parallel */
-      uintptr_t ahead = l->rec[i - PREFETCH_AHEAD].addr;
+      uintptr_t ahead = record_addr(&l->rec[i - PREFETCH_AHEAD]);
       __builtin_prefetch(shadow_at(ahead));
       if (set)
         __builtin_prefetch(
             &set[(size_t)(((uint64_t)ahead * 0x9e3779b97f4a7c15ull) >> 20) &
                  mask]);
     }
-    unsigned char *s = shadow_at(e->addr);
-    unsigned char mine = (unsigned char)(l->id | placement(e->addr));
+    unsigned char *s = shadow_at(addr);
+    unsigned char mine = (unsigned char)(l->id | placement(addr));
     if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine)
       continue;
     if (2 * (in_set + 1) > want || !set) { /* the set, new or twice as big */
@@ -407,21 +422,21 @@ static long keep_young(struct heap_log *l, size_t lo, size_t hi, size_t split,
       mask = want - 1;
       memset(set, 0, want * sizeof *set);
       for (size_t j = lo + k; j < hi; j++) { /* the records kept so far */
+        uintptr_t kept_addr = record_addr(&l->rec[j]);
         size_t h =
-            (size_t)(((uint64_t)l->rec[j].addr * 0x9e3779b97f4a7c15ull) >> 20) &
+            (size_t)(((uint64_t)kept_addr * 0x9e3779b97f4a7c15ull) >> 20) &
             mask;
         while (set[h])
           h = (h + 1) & mask;
-        set[h] = l->rec[j].addr;
+        set[h] = kept_addr;
       }
     }
-    size_t h =
-        (size_t)(((uint64_t)e->addr * 0x9e3779b97f4a7c15ull) >> 20) & mask;
-    while (set[h] && set[h] != e->addr)
+    size_t h = (size_t)(((uint64_t)addr * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+    while (set[h] && set[h] != addr)
       h = (h + 1) & mask;
     if (set[h])
       continue; /* a newer record of this address was kept */
-    set[h] = e->addr;
+    set[h] = addr;
     in_set++;
     l->rec[lo + --k] = *e; /* as in keep_live: never over an unread one */
     kept_below += i < split;
@@ -464,7 +479,7 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
     size_t cap = l->cap ? l->cap + l->cap / 4 : 2 * YOUNG;
     if (cap < n + YOUNG)
       cap = n + YOUNG;
-    struct dsu_heap_object *r = realloc(l->rec, cap * sizeof *r);
+    struct record *r = realloc(l->rec, cap * sizeof *r);
     if (r) {
       l->rec = r;
       l->cap = cap;
@@ -488,7 +503,9 @@ static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
   if (__builtin_expect(!l, 0))
     l = take_log();
   int half = placement(a);
-  unsigned char *s = l->id && half >= 0 ? shadow_for_write(a) : NULL;
+  unsigned char *s = l->id && half >= 0 && size <= RECORD_SIZE_MAX
+                         ? shadow_for_write(a)
+                         : NULL;
   if (__builtin_expect(s != NULL, 1)) {
     unsigned char v = __atomic_load_n(s, __ATOMIC_RELAXED);
     /* Empty, or the same address (its object was freed where dsu could
@@ -500,12 +517,10 @@ static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
         if (compact_log(l) != 0)
           goto to_table;
       }
-      struct dsu_heap_object *e = &l->rec[l->n];
+      struct record *e = &l->rec[l->n];
       /* The window's lines were evicted since its last lap. */
       __builtin_prefetch(e + 8, 1);
-      e->addr = a;
-      e->size = size;
-      e->foreign = foreign != 0;
+      e->word = a | (foreign ? FOREIGN_BIT : 0) | ((uintptr_t)size << 48);
       e->tag = tag;
       __atomic_store_n(s, (unsigned char)(l->id | half), __ATOMIC_RELAXED);
       __atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELEASE);
@@ -574,7 +589,7 @@ static const char *tag_of(uintptr_t a) {
   const char *tag = NULL;
   pthread_mutex_lock(&l->lock);
   for (size_t i = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE); i-- > 0;)
-    if (l->rec[i].addr == a) {
+    if (record_addr(&l->rec[i]) == a) {
       tag = l->rec[i].tag;
       break;
     }
@@ -621,36 +636,51 @@ DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
 int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
   pthread_mutex_lock(&logs_lock);
   pthread_mutex_lock(&heap_lock);
-  size_t total = table_live;
+  size_t total = table_live, scratch_cap = 0, n = 0;
   for (int i = 1; i <= nlogs; i++)
     total += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
   struct dsu_heap_object *all = malloc((total ? total : 1) * sizeof *all);
-  size_t n = 0;
-  if (all) {
-    for (size_t i = 0; i < capacity; i++)
-      if (table[i].addr > 1)
-        all[n++] = table[i];
-    for (int i = 1; i <= nlogs && all; i++) {
-      struct heap_log *l = logs[i];
-      pthread_mutex_lock(&l->lock);
-      size_t hi = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
-      if (n + hi > total) { /* it grew meanwhile (not at an update) */
-        struct dsu_heap_object *more = realloc(all, (n + hi) * sizeof *all);
-        if (!more)
-          free(all);
-        all = more;
-        total = n + hi;
-      }
-      if (all)
-        n += keep_live(l, 0, hi, all + n, 0, NULL);
-      pthread_mutex_unlock(&l->lock);
+  struct record *scratch = NULL;
+  int ok = all != NULL;
+  for (size_t i = 0; ok && i < capacity; i++)
+    if (table[i].addr > 1)
+      all[n++] = table[i];
+  for (int i = 1; ok && i <= nlogs; i++) {
+    struct heap_log *l = logs[i];
+    pthread_mutex_lock(&l->lock);
+    size_t hi = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+    if (hi > scratch_cap) {
+      struct record *more = realloc(scratch, hi * sizeof *more);
+      ok = more != NULL;
+      scratch = ok ? more : scratch;
+      scratch_cap = ok ? hi : scratch_cap;
+    }
+    if (ok && n + hi > total) { /* it grew meanwhile (not at an update) */
+      struct dsu_heap_object *more = realloc(all, (n + hi) * sizeof *all);
+      ok = more != NULL;
+      all = ok ? more : all;
+      total = ok ? n + hi : total;
+    }
+    size_t kept = ok ? keep_live(l, 0, hi, scratch, 0, NULL) : 0;
+    pthread_mutex_unlock(&l->lock);
+    for (size_t k = 0; k < kept; k++, n++) {
+      all[n].addr = record_addr(&scratch[k]);
+      all[n].size = scratch[k].word >> 48;
+      all[n].foreign = (scratch[k].word & FOREIGN_BIT) != 0;
+      all[n].tag = scratch[k].tag;
     }
   }
   pthread_mutex_unlock(&heap_lock);
   pthread_mutex_unlock(&logs_lock);
-  *out = (struct dsu_heap_object *)all;
+  free(scratch);
+  if (!ok) {
+    free(all);
+    all = NULL;
+    n = 0;
+  }
+  *out = all;
   *count = n;
-  return all ? 0 : -1;
+  return ok ? 0 : -1;
 }
 
 size_t dsu_heap_tracked(void) {

@@ -4,8 +4,9 @@
  * through a shared array of slots, the way servers do (an object made by
  * one thread and freed by another), with untracked allocations mixed in,
  * objects 8 bytes into their block (zmalloc's header), objects that are
- * not 8-aligned and two objects in one 16-byte granule (a pool of small
- * objects; both go through the runtime's table). A thread that snapshots
+ * not 8-aligned, two objects in one 16-byte granule (a pool of small
+ * objects) and objects over 64 kB (the last three go through the runtime's
+ * table). A thread that snapshots
  * the heap runs alongside, as an update would, racing with the frees.
  * After each round every worker has exited (the next round's threads take
  * over their logs), and the runtime's list of tracked objects must be
@@ -76,6 +77,8 @@ static void fill(struct slot *s, uint64_t r) {
   s->size = 16 + (r >> 16) % 200;
   switch (s->kind) {
   case PLAIN:
+    if ((r >> 40) % 64 == 0) /* larger than a log record says: the table */
+      s->size = 70000 + (r >> 46) % 100;
     s->block = s->obj = malloc(s->size);
     __dsu_track_alloc(s->obj, s->size, s->tag);
     break;
