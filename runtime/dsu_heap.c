@@ -28,8 +28,9 @@
  *    the same log supersedes it, and a live object's newest record is
  *    always kept. A thread that exits leaves its log to the next new thread.
  *    The rare objects the shadow cannot say (not 8-aligned, two live
- *    objects in one granule, more than 126 logs) go to a table under a
- *    mutex, which frees consult only while it is not empty.
+ *    objects in one granule, over 64 kB, more than 126 logs) go to a table
+ *    under a mutex, which a free consults only when a counter per bucket of
+ *    addresses says it may hold the address.
  *
  * Transformation, at commit, for a patch that changes types:
  *
@@ -142,14 +143,34 @@ static inline __attribute__((always_inline)) int placement(uintptr_t a) {
 /* ---------------------------------------------------------------- table */
 
 /* The rare objects the shadow cannot describe: misaligned, sharing a
- * granule with another live object at the other half, past the shadow's
- * range, or made by a thread that could get no log. An open-addressing
- * hash map under a mutex; table_live tells every free whether to look. */
+ * granule with another live object at the other half, over 64 kB, past the
+ * shadow's range, or made by a thread that could get no log. An
+ * open-addressing hash map under a mutex. Frees must not take the mutex
+ * once one such object lives (redis's dict tables are over 64 kB: every
+ * free then locked, +40% CPU per request), so a counter per hash bucket of
+ * addresses, read without the lock, says whether the table may hold an
+ * address: a free is of an object its thread owns, so no thread can be
+ * inserting that address meanwhile. A saturated counter stays. */
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dsu_heap_object *table;
 static size_t capacity; /* power of two */
 static size_t used;     /* live + deleted */
 static size_t table_live;
+
+#define PRESENCE_BITS 16
+static unsigned char presence[1u << PRESENCE_BITS];
+
+static size_t presence_of(uintptr_t a) {
+  return (size_t)(((uint64_t)a >> 3) * 0x9e3779b97f4a7c15ull >>
+                  (64 - PRESENCE_BITS));
+}
+
+/* May the table hold a? False means certainly not. */
+static inline __attribute__((always_inline)) int table_may_hold(uintptr_t a) {
+  return __builtin_expect(__atomic_load_n(&table_live, __ATOMIC_RELAXED) != 0,
+                          0) &&
+         __atomic_load_n(&presence[presence_of(a)], __ATOMIC_RELAXED) != 0;
+}
 
 static size_t slot_of(uintptr_t a) {
   uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ull;
@@ -206,6 +227,9 @@ static void table_insert(uintptr_t a, size_t size, const char *tag,
     used += table[j].addr == 0;
     e = &table[j];
     e->addr = a;
+    unsigned char *c = &presence[presence_of(a)];
+    if (*c < 255)
+      __atomic_store_n(c, (unsigned char)(*c + 1), __ATOMIC_RELAXED);
     __atomic_store_n(&table_live, table_live + 1, __ATOMIC_RELAXED);
   }
   e->size = size;
@@ -222,6 +246,9 @@ static const char *table_remove(uintptr_t a) {
   if (e) {
     tag = e->tag;
     e->addr = 1;
+    unsigned char *c = &presence[presence_of(a)];
+    if (*c > 0 && *c < 255)
+      __atomic_store_n(c, (unsigned char)(*c - 1), __ATOMIC_RELAXED);
     __atomic_store_n(&table_live, table_live - 1, __ATOMIC_RELAXED);
   }
   pthread_mutex_unlock(&heap_lock);
@@ -511,7 +538,7 @@ static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
     /* Empty, or the same address (its object was freed where dsu could
      * not see it: malloc gave it out again). */
     if (v == 0 || (v & AT_HALF) == half) {
-      if (__builtin_expect(__atomic_load_n(&table_live, __ATOMIC_RELAXED), 0))
+      if (table_may_hold(a))
         table_remove(a); /* a stale entry of the same address */
       if (__builtin_expect(l->n >= l->limit, 0)) {
         if (compact_log(l) != 0)
@@ -552,15 +579,16 @@ tracked_byte(uintptr_t a) {
 }
 
 /* A free: clears the object's byte. An untracked free costs the two loads
- * of the shadow and one of table_live, and branches that go the same way
- * every time. */
+ * of the shadow and one of table_live (and while the table holds objects,
+ * one of a presence counter), and branches that go the same way every
+ * time. */
 static inline __attribute__((always_inline)) void untrack(uintptr_t a) {
   unsigned char *s = tracked_byte(a);
   if (s) {
     __atomic_store_n(s, 0, __ATOMIC_RELAXED);
     return;
   }
-  if (__builtin_expect(__atomic_load_n(&table_live, __ATOMIC_RELAXED), 0))
+  if (table_may_hold(a))
     table_remove(a);
 }
 
@@ -569,7 +597,7 @@ static inline __attribute__((always_inline)) void untrack(uintptr_t a) {
 static const char *tag_of(uintptr_t a) {
   unsigned char *s = tracked_byte(a);
   if (!s) {
-    if (!__atomic_load_n(&table_live, __ATOMIC_RELAXED))
+    if (!table_may_hold(a))
       return NULL;
     pthread_mutex_lock(&heap_lock);
     struct dsu_heap_object *e = find_locked(a);
@@ -615,7 +643,7 @@ DSU_EXPORT void __dsu_track_free(void *p) { untrack((uintptr_t)p); }
 DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
                                     const char *tag) {
   if (!tag && (!old || (!tracked_byte((uintptr_t)old) &&
-                        !__atomic_load_n(&table_live, __ATOMIC_RELAXED))))
+                        !table_may_hold((uintptr_t)old))))
     return; /* untyped realloc of untracked memory */
   if (!p && size)
     return; /* failed: old is untouched */
