@@ -293,9 +293,13 @@ struct heap_log {
 /* Records appended between compactions of the young window: small enough
  * to stay in cache, large enough that most objects die inside it. An
  * object must outlive two windows to join the old records: a server's
- * replies in flight (redis: 100 objects for each of 50 clients) outlive
- * one, and promoting them made the old part churn. */
-#define YOUNG 32768
+ * replies in flight (redis: 400 objects for each of 50 clients) outlive
+ * one, and promoting them made the old part churn. The window is twice the
+ * records that outlived the last one, within these bounds: a program with
+ * few objects in flight keeps a small one (a 512 kB window was a tenth of
+ * kvserver's RSS). */
+#define YOUNG_MIN 4096
+#define YOUNG_MAX 32768
 
 static struct heap_log *logs[MAX_LOGS + 1]; /* by id; guarded by logs_lock */
 static int nlogs;
@@ -495,7 +499,11 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
     kept = keep_live(l, old, l->n, l->rec + old, old + l->carried, &promoted);
   old += promoted; /* the oldest of the kept: they come first */
   size_t carried = kept - promoted;
-  if (old >= l->old_live + l->old_live / 2 + YOUNG / 2) {
+  size_t window = 2 * carried;
+  window = window < YOUNG_MIN   ? YOUNG_MIN
+           : window > YOUNG_MAX ? YOUNG_MAX
+                                : window;
+  if (old >= l->old_live + l->old_live / 2 + window / 2) {
     size_t now = keep_live(l, 0, old, l->rec, 0, NULL);
     memmove(l->rec + now, l->rec + old, carried * sizeof *l->rec);
     old = now;
@@ -506,10 +514,10 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   size_t n = old + carried;
   __atomic_store_n(&l->n, n, __ATOMIC_RELEASE);
   int rc = 0;
-  if (n + YOUNG > l->cap) {
-    size_t cap = l->cap ? l->cap + l->cap / 4 : 2 * YOUNG;
-    if (cap < n + YOUNG)
-      cap = n + YOUNG;
+  if (n + window > l->cap) {
+    size_t cap = l->cap + l->cap / 4;
+    if (cap < n + window)
+      cap = n + window;
     struct record *r = realloc(l->rec, cap * sizeof *r);
     if (r) {
       l->rec = r;
@@ -518,7 +526,7 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
       rc = -1;
     }
   }
-  l->limit = n + YOUNG < l->cap ? n + YOUNG : l->cap;
+  l->limit = n + window < l->cap ? n + window : l->cap;
   pthread_mutex_unlock(&l->lock);
   return rc;
 }
