@@ -484,9 +484,9 @@ static long keep_young(struct heap_log *l, size_t lo, size_t hi, size_t split,
 
 /* The young window is full: its live records stay in it, those that were
  * already carried from the last time join the old ones; the old ones are
- * compacted too once they have grown by half since last time (so each
+ * compacted too once they have grown by a quarter since last time (so each
  * record is walked a bounded number of times on average, and the log holds
- * at most 1.5 records per live object, plus the window). Returns -1 if the log
+ * at most 1.25 records per live object, plus the window). Returns -1 if the log
  * cannot grow. */
 __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   pthread_mutex_lock(&l->lock);
@@ -503,7 +503,7 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   window = window < YOUNG_MIN   ? YOUNG_MIN
            : window > YOUNG_MAX ? YOUNG_MAX
                                 : window;
-  if (old >= l->old_live + l->old_live / 2 + window / 2) {
+  if (old >= l->old_live + l->old_live / 4 + window / 2) {
     size_t now = keep_live(l, 0, old, l->rec, 0, NULL);
     memmove(l->rec + now, l->rec + old, carried * sizeof *l->rec);
     old = now;
