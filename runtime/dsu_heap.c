@@ -15,13 +15,14 @@
  *    its record. A free clears the byte; an untracked free reads it, sees 0
  *    and returns. The shadow is reserved a gigabyte of addresses at a time
  *    and costs memory only where tracked objects live (1/16 of that heap);
- *  - each thread appends (address, size, tag) records to its own log. The
- *    log is compacted by its thread when its young window fills: a record
- *    stays while the shadow byte of its address names the log and no newer
- *    record of the log has the address (keep_live, one walk at a time); most
- *    objects die young, inside the window, which stays in cache. Records that
- *    survive two windows move to the log's old part, compacted again each
- *    time it doubles;
+ *  - each thread appends (address, size, tag) records of 16 bytes to its
+ *    own log. The log is compacted by its thread when its young window
+ *    fills: a record stays while the shadow byte of its address names the
+ *    log and no newer record of the log has the address (keep_young, with a
+ *    set of the addresses kept; keep_live, which marks the bytes instead,
+ *    one walk at a time). Most objects die young, inside the window, which
+ *    stays in cache. Records that survive two windows move to the log's old
+ *    part, compacted again each time it grows by a quarter;
  *  - at an update, every thread that allocates is quiescent, and the same
  *    walk over every log lists exactly the live objects (dsu_heap_snapshot):
  *    a freed object's byte is 0 or names another log, or a newer record of
