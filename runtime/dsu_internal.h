@@ -46,6 +46,20 @@ int dsu_heap_protects(int sig);
 void dsu_signals_defer(void);
 void dsu_signals_release(void);
 
+/* A tracked heap object (dsu_heap.c). */
+struct dsu_heap_object {
+  uintptr_t addr;
+  size_t size : 63;
+  /* From an allocator with its own deallocator (-fdsu-allocator=A:FREE):
+   * only the program may free it, so it is transformed in place. */
+  size_t foreign : 1;
+  const char *tag;
+};
+
+/* Every tracked heap object, once, in a new array (free() it); exact when
+ * the threads that allocate are quiescent. Returns -1 out of memory. */
+int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count);
+
 /* Number of heap objects tracked now. */
 size_t dsu_heap_tracked(void);
 
