@@ -652,9 +652,10 @@ DSU_EXPORT void __dsu_track_foreign(void *p, size_t size, const char *tag) {
 
 DSU_EXPORT void __dsu_track_free(void *p) { untrack((uintptr_t)p); }
 
-/* After p = realloc(old, size): keeps the tag of old unless tag is given. */
-DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
-                                    const char *tag) {
+/* After p = realloc(old, size), or FOREIGN's allocator's own realloc-like
+ * call: keeps the tag of old unless tag is given. */
+static void retrack(void *old, void *p, size_t size, const char *tag,
+                    int foreign) {
   if (!tag && (!old || (!tracked_byte((uintptr_t)old) &&
                         !table_may_hold((uintptr_t)old))))
     return; /* untyped realloc of untracked memory */
@@ -667,7 +668,20 @@ DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
     untrack((uintptr_t)old);
   }
   if (p && t)
-    track((uintptr_t)p, size, t, 0);
+    track((uintptr_t)p, size, t, foreign);
+}
+
+DSU_EXPORT void __dsu_track_realloc(void *old, void *p, size_t size,
+                                    const char *tag) {
+  retrack(old, p, size, tag, 0);
+}
+
+/* After p = A(old, size) for an allocator named with its deallocator
+ * (-fdsu-allocator=zrealloc:zfree): A released old itself (unless it
+ * failed), through a realloc this runtime never saw. */
+DSU_EXPORT void __dsu_track_foreign_realloc(void *old, void *p, size_t size,
+                                            const char *tag) {
+  retrack(old, p, size, tag, 1);
 }
 
 /* Every tracked object once, from the logs (newest record of each address

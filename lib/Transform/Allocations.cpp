@@ -1,4 +1,5 @@
-//===- Allocations.cpp - typed heap tracking at allocation sites ------------===//
+//===- Allocations.cpp - typed heap tracking at allocation sites
+//------------===//
 //
 // The runtime can only transform heap objects it knows about. The frontend
 // found the allocation sites whose size names a type with sizeof (Model.h,
@@ -18,7 +19,13 @@
 // -fdsu-allocator=zmalloc:zfree (a size header before the block, a pool),
 // hands out objects that only the program can release: their sites call
 // __dsu_track_foreign instead, calls to the deallocator untrack them, and
-// the runtime transforms such objects in place or refuses (dsu_heap.c).
+// the runtime transforms such objects in place or refuses (dsu_heap.c). A
+// realloc-like one (-fdsu-allocator=zrealloc:zfree) releases the block it
+// is given itself, through a realloc of its own the table never saw: every
+// call to it, typed or not, is followed by __dsu_track_foreign_realloc,
+// which forgets the old address unless the call failed. Otherwise the old
+// block, freed and soon another object's, would stay tracked, and an
+// update would transform whatever lives there.
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Model/Model.h"
@@ -115,6 +122,9 @@ dsu::instrumentAllocations(Module &M, const TUModel &TU,
   FunctionCallee TrackRealloc =
       M.getOrInsertFunction("__dsu_track_realloc", Type::getVoidTy(Ctx), Ptr,
                             Ptr, SizeT, Ptr);
+  FunctionCallee TrackForeignRealloc =
+      M.getOrInsertFunction("__dsu_track_foreign_realloc", Type::getVoidTy(Ctx),
+                            Ptr, Ptr, SizeT, Ptr);
   std::map<std::string, Constant *> Tags;
   auto TagFor = [&](const AllocSite &Site) -> Constant * {
     // Objects with data after them carry a '+': the runtime moves that
@@ -160,7 +170,9 @@ dsu::instrumentAllocations(Module &M, const TUModel &TU,
         Site = It->second;
     }
     bool IsRealloc = Name.contains("realloc");
-    if (!Site && !(IsRealloc && (Name == "realloc" || Name == "reallocarray")))
+    bool Foreign = Deallocators.count(Name.str()) != 0;
+    if (!Site && !(IsRealloc &&
+                   (Name == "realloc" || Name == "reallocarray" || Foreign)))
       continue;
     if (!CI->getType()->isPointerTy())
       continue;
@@ -180,7 +192,9 @@ dsu::instrumentAllocations(Module &M, const TUModel &TU,
     if (Name.contains("calloc") || Name == "reallocarray")
       if (IntArgs.size() >= 2)
         Size = B.CreateMul(Size, AsSize(B, IntArgs[1]));
-    if (Site && Deallocators.count(Site->Allocator))
+    if (Foreign && IsRealloc && OldPtr)
+      B.CreateCall(TrackForeignRealloc, {OldPtr, CI, Size, Tag});
+    else if (Site && Deallocators.count(Site->Allocator))
       B.CreateCall(TrackForeign, {CI, Size, Tag});
     else if (IsRealloc && OldPtr)
       B.CreateCall(TrackRealloc, {OldPtr, CI, Size, Tag});

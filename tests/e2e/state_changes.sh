@@ -589,6 +589,28 @@ fd 6 queued 7 fd 5 queued 101 memory 112
 OUT
 check "the rollback gave the new blocks back, the commit the old ones" \
   cmp "$WORK/wrapped1.out" "$WORK/wrapped13.expected"
+# --- a realloc-like allocator named with its deallocator
+# (-fdsu-allocator=zrealloc:zfree) frees the block it moves the table from
+# through a realloc of its own: dsu must forget that address, or the note
+# that takes the block next is transformed with the table (it was:
+# "added3" printed "d3" after the update, silently)
+for v in 1 2; do
+  build zrealloc$v -fdsu-allocator=zrealloc:zfree "$P/zrealloc/v$v/main.c"
+done
+make_patch zrealloc1 zrealloc2 zrealloc.patch
+start zrealloc1
+send "a 1 10" "a 2 20" "a 3 30" p
+wait_lines "$WORK/zrealloc1.out" 1
+apply_during zrealloc.patch zrealloc.log p
+check "the table grown through zrealloc is transformed" test $? -eq 0
+wait_lines "$WORK/zrealloc1.out" 2
+stop
+cat > "$WORK/zrealloc.expected" <<'OUT'
+1=10 2=20 3=30 [added1] [added2] [added3] 
+1=10 2=20 3=30 [added1] [added2] [added3] 
+OUT
+check "the block zrealloc moved from, now a note, is left alone" \
+  cmp "$WORK/zrealloc1.out" "$WORK/zrealloc.expected"
 # --- pointer fields of an unchanged anonymous typedef'd struct follow the
 # objects they point to
 build anonptr1 "$P/anonptr/v1/main.c"

@@ -343,7 +343,8 @@ void __dsu_track_foreign(void *p, size_t size, const char *tag) {
   track(p, size, tag, 1);
 }
 void __dsu_track_free(void *p) { untrack(p); }
-void __dsu_track_realloc(void *old, void *p, size_t size, const char *tag) {
+static void retrack(void *old, void *p, size_t size, const char *tag,
+                    int foreign) {
   if (!p && size)
     return; /* failed: old is untouched */
   const char *t = tag;
@@ -354,7 +355,16 @@ void __dsu_track_realloc(void *old, void *p, size_t size, const char *tag) {
     untrack(old);
   }
   if (p && t)
-    track(p, size, t, 0);
+    track(p, size, t, foreign);
+}
+void __dsu_track_realloc(void *old, void *p, size_t size, const char *tag) {
+  retrack(old, p, size, tag, 0);
+}
+/* A realloc-like allocator named with its deallocator released old itself
+ * (dsu_heap.c). */
+void __dsu_track_foreign_realloc(void *old, void *p, size_t size,
+                                 const char *tag) {
+  retrack(old, p, size, tag, 1);
 }
 
 /* ------------------------------------------------ state transformation */
