@@ -117,6 +117,11 @@ redis_build() {
   done
   build "$out" -w -I "$d" -I "$HERE/../symex/redis" "${files[@]}" -lm -lpthread
 }
+# redis_pair NAME OLD NEW : $WORK/NAME-1 and NAME-2 from those releases
+redis_pair() {
+  redis_build "$2" "$1-1"
+  redis_build "$3" "$1-2"
+}
 REDIS=(--stdin-lines 2 --line-max 3 --alphabet ghsnl)
 
 # kv_pair OLD NEW [SRC] : builds $WORK/kv-1 and $WORK/kv-2 from
@@ -233,8 +238,7 @@ entry() {
     # 2.0.4 fixes 2.0.3's HMGET on a key that holds no hash (a null
     # dereference or an out-of-bounds read in dict.c): backward-compatible,
     # the old version's crashes not judged and named.
-    redis_build 2.0.3 redis-fix-1
-    redis_build 2.0.4 redis-fix-2
+    redis_pair redis-fix 2.0.3 2.0.4
     expect redis-fix holds --form backward-compatible "${REDIS[@]}"
     CHECKS=$((CHECKS + 1))
     grep -q "^note: not judged: the old version alone fails: [^ ]*redis-2.0.3/dict.c:41[56]: " "$WORK"/redis-fix.*.out &&
@@ -243,8 +247,7 @@ entry() {
   redis-regress)
     # The reverse update brings the crash back: the updated program fails
     # where 2.0.4 alone replies with an error, and the real process crashes.
-    redis_build 2.0.4 redis-regress-1
-    redis_build 2.0.3 redis-regress-2
+    redis_pair redis-regress 2.0.4 2.0.3
     expect redis-regress counterexample --form backward-compatible "${REDIS[@]}"
     CHECKS=$((CHECKS + 1))
     grep -q "the updated program fails: [^ ]*redis-2.0.4/dict.c:41[56]: " "$WORK"/redis-regress.*.out &&
