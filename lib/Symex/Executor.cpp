@@ -968,6 +968,20 @@ void Executor::access(ExecutionState &S, const SVal &Addr, uint64_t N,
       Fn(S, *O, SVal::concrete(64, A - O->Base));
     return;
   }
+  // Only loads and stores follow a pointer into a family of objects
+  // (Tables.cpp); the library functions that come here do not.
+  FamilyAccess FA;
+  switch (matchFamily(S, Addr, N, FA)) {
+  case FamilyMatch::Member:
+    terminateEarly(S, "symbolic pointer into a table's " +
+                          std::to_string(S.Mem.Families[FA.Family].Count) +
+                          " objects passed to a library function");
+    return;
+  case FamilyMatch::Unsure:
+    return;
+  case FamilyMatch::None:
+    break;
+  }
   // A symbolic address: check it against the object it was derived from when
   // that is visible, else enumerate the objects it can point into.
   if (const MemObject *Cand = derivedObject(S, Addr.sym()))
@@ -1051,6 +1065,21 @@ void Executor::accessEnumerated(ExecutionState &S, const SVal &Addr, uint64_t N,
       accessError(*Cur, A, N, Write, O ? O : Cur->Mem.nearest(A));
       return;
     }
+    if (K == 0) {
+      // A pointer read from symbolic memory often has one possible value
+      // (the only entry of a hash bucket): follow it as that address, so
+      // what is loaded through it keeps its shape (Tables.cpp needs it).
+      bool Other;
+      if (!mayBeTrue(*Cur, Z3_mk_not(Z, Z3_mk_eq(Z, AE, Ctx.numeral(V))),
+                     Other)) {
+        terminateEarly(*Cur, solverFailure());
+        return;
+      }
+      if (!Other) {
+        accessObject(*Cur, SVal::concrete(V), N, Write, *O, Fn);
+        return;
+      }
+    }
     uint64_t Base = O->Base;
     Z3_ast In = inBounds(AE, *O, N);
     auto [T, F] = fork(*Cur, In);
@@ -1060,7 +1089,8 @@ void Executor::accessEnumerated(ExecutionState &S, const SVal &Addr, uint64_t N,
       return;
     Cur = F;
   }
-  terminateEarly(*Cur, "symbolic pointer with too many targets");
+  terminateEarly(*Cur, "symbolic pointer with too many targets at " +
+                           userLocation(*Cur));
 }
 
 std::string Executor::readString(ExecutionState &S, const SVal &Addr) {
@@ -1550,7 +1580,18 @@ void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
   Type *T = L->getType();
   uint64_t N = DL.getTypeStoreSize(T);
   unsigned W = bitsOf(T);
-  access(S, eval(S, L->getPointerOperand()), N, false,
+  SVal Addr = eval(S, L->getPointerOperand());
+  FamilyAccess FA;
+  switch (matchFamily(S, Addr, N, FA)) {
+  case FamilyMatch::Member:
+    setResult(S, L, B.trunc(familyLoad(S, FA, (unsigned)N), W));
+    return;
+  case FamilyMatch::Unsure:
+    return;
+  case FamilyMatch::None:
+    break;
+  }
+  access(S, Addr, N, false,
          [&](ExecutionState &St, const MemObject &O, const SVal &Off) {
            std::vector<APInt> Offs;
            if (!Off.isConcrete() && !O.Array &&
@@ -1566,6 +1607,14 @@ void Executor::executeLoad(ExecutionState &S, const LoadInst *L) {
                                                 SVal::concrete(C), (unsigned)N);
                               setResult(St, L, B.trunc(V, W));
                             });
+             return;
+           }
+           SVal Run;
+           if (!Off.isConcrete() && !O.Array &&
+               O.Size > MemoryOps::ArrayLimit &&
+               readStridedRun(St, O, Off, (unsigned)N, Run)) {
+             // More values: a table that counts up (Tables.cpp).
+             setResult(St, L, B.trunc(Run, W));
              return;
            }
            if (!Off.isConcrete() && !O.Array &&
@@ -1589,7 +1638,18 @@ void Executor::executeStore(ExecutionState &S, const StoreInst *St) {
   SVal V = eval(S, St->getValueOperand());
   uint64_t N = DL.getTypeStoreSize(St->getValueOperand()->getType());
   SVal Stored = B.zext(V, (unsigned)N * 8);
-  access(S, eval(S, St->getPointerOperand()), N, true,
+  SVal Addr = eval(S, St->getPointerOperand());
+  FamilyAccess FA;
+  switch (matchFamily(S, Addr, N, FA)) {
+  case FamilyMatch::Member:
+    familyStore(S, FA, Stored);
+    return;
+  case FamilyMatch::Unsure:
+    return;
+  case FamilyMatch::None:
+    break;
+  }
+  access(S, Addr, N, true,
          [&](ExecutionState &T, const MemObject &O, const SVal &Off) {
            if (!Off.isConcrete() && !O.Array &&
                O.Size > MemoryOps::ArrayLimit) {

@@ -290,6 +290,37 @@ private:
                    bool Write);
   const MemObject *concreteObject(ExecutionState &S, uint64_t Addr, uint64_t N,
                                   bool Write);
+  // Strided tables and families of objects (Tables.cpp).
+  /// Reads \p N bytes at the symbolic offset \p Off of the large flat
+  /// object \p O when every value \p Off can take lands in one run of
+  /// entries that count up by a constant (first + index * delta); registers
+  /// the family of objects a run of pointers names. False when no run
+  /// covers the offset (nothing changed on \p S).
+  bool readStridedRun(ExecutionState &S, const MemObject &O, const SVal &Off,
+                      unsigned N, SVal &Result);
+  void registerFamily(ExecutionState &S, uint64_t FirstTarget, uint64_t Stride,
+                      uint64_t Count);
+  /// Field \p Offset of member \p Index of family \p Family.
+  struct FamilyAccess {
+    size_t Family = 0;
+    uint64_t Offset = 0;
+    Z3_ast Index = nullptr;
+  };
+  /// Member: \p Addr points into a field of a family member on every path
+  /// of \p S (filled in \p A). Unsure: it points into a family that cannot
+  /// be followed, and \p S has ended as unknown. None: not a family pointer.
+  enum class FamilyMatch { None, Member, Unsure };
+  FamilyMatch matchFamily(ExecutionState &S, const SVal &Addr, uint64_t N,
+                          FamilyAccess &A);
+  /// The term over the placeholder index giving field (\p Off, \p N) of
+  /// every member.
+  Z3_ast familyField(ExecutionState &S, ObjectFamily &F, uint64_t Off,
+                     unsigned N);
+  SVal familyLoad(ExecutionState &S, const FamilyAccess &A, unsigned N);
+  void familyStore(ExecutionState &S, const FamilyAccess &A, const SVal &V);
+  Z3_ast familyIndexPlaceholder();
+  Z3_ast FamilyX = nullptr;
+
   std::string readString(ExecutionState &S, const SVal &Addr);
   void makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
                     const std::string &Name, bool IsStdin);

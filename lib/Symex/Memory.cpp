@@ -59,6 +59,11 @@ MemObject &AddressSpace::writable(uint64_t Base) {
   if (P.use_count() > 1)
     P = std::make_shared<MemObject>(*P);
   P->CachedArray = nullptr;
+  for (ObjectFamily &F : Families)
+    if (F.hasMember(Base)) {
+      F.Checked = false;
+      F.Fields.clear();
+    }
   return *P;
 }
 

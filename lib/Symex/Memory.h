@@ -61,6 +61,33 @@ struct MemObject {
   }
 };
 
+/// Objects laid out like the targets of a table of pointers (redis's
+/// 10,000 shared integers): Count live objects of one Size whose bases are
+/// Stride apart from First. A pointer read from such a table at a symbolic
+/// index points into one of them, and the executor reads and writes a field
+/// of "member Index" through one term over the index instead of forking
+/// per member (see Tables.cpp).
+struct ObjectFamily {
+  uint64_t First = 0;
+  uint64_t Stride = 0;
+  uint64_t Count = 0;
+  uint64_t Size = 0;
+  /// Every member was alive, of Size and writable when last checked; any
+  /// write to a member clears it (AddressSpace::writable).
+  bool Checked = false;
+  /// (offset in a member, bytes) -> a term over Executor's placeholder
+  /// index X such that, for every member k, those bytes of member k equal
+  /// the term with X := k. Cleared by any write to a member but the
+  /// executor's own writes through the family, which keep it exact.
+  std::map<std::pair<uint64_t, unsigned>, Z3_ast> Fields;
+
+  uint64_t end() const { return First + Count * Stride; }
+  bool hasMember(uint64_t Base) const {
+    return Base >= First && Base < end() && (Base - First) % Stride == 0;
+  }
+  uint64_t member(uint64_t K) const { return First + K * Stride; }
+};
+
 class AddressSpace {
 public:
   void bind(std::shared_ptr<MemObject> O) { Objects[O->Base] = std::move(O); }
@@ -72,8 +99,11 @@ public:
     auto It = Objects.find(Base);
     return It == Objects.end() ? nullptr : It->second.get();
   }
-  /// A private copy of the object at \p Base (copy-on-write).
+  /// A private copy of the object at \p Base (copy-on-write). Forgets what
+  /// is known about the family the object belongs to.
   MemObject &writable(uint64_t Base);
+
+  std::vector<ObjectFamily> Families;
 
 private:
   std::map<uint64_t, std::shared_ptr<MemObject>> Objects;
