@@ -734,15 +734,55 @@ void Executor::warn(ExecutionState &S, const std::string &Msg) {
 
 void Executor::terminateError(ExecutionState &S, StringRef Kind,
                               const std::string &Message, unsigned Depth) {
-  ++(S.ErrorsExcused ? Stats.PathsExcused : Stats.PathsErrored);
   const Instruction *Site = S.Stack.size() <= Depth
                                 ? nullptr
                                 : S.Stack[S.Stack.size() - 1 - Depth].Cur;
+  if (S.FiberEndsOnError && S.Fiber != 0) {
+    // Only the fiber ends (at the next step); the failure waits for
+    // __dsu_symex_excused_exit, or is dropped when the path is judged.
+    if (!S.PendingExcuse) {
+      S.PendingExcuse =
+          std::make_shared<ErrorReport>(errorReport(S, Kind, Message, Depth));
+      S.PendingExcuseSite = Site;
+    }
+    S.FiberFailed[S.Fiber] = true;
+    S.EndFiber = true;
+    return;
+  }
+  ++(S.ErrorsExcused ? Stats.PathsExcused : Stats.PathsErrored);
   auto &Sites = S.ErrorsExcused ? ExcusedSites : ErrorSites;
   if (!Sites.insert({Site, Kind.str()}).second) {
     terminate(S);
     return;
   }
+  ErrorReport R = errorReport(S, Kind, Message, Depth);
+  if (S.ErrorsExcused) {
+    Result.Excused.push_back(R);
+    terminate(S);
+    return;
+  }
+  Result.Errors.push_back(R);
+  if (CB.OnError)
+    CB.OnError(R);
+  terminate(S);
+  if (Opts.ExitOnError)
+    Stop = true;
+}
+
+void Executor::excusedExit(ExecutionState &S) {
+  if (!S.PendingExcuse) {
+    terminateError(S, "reported",
+                   "__dsu_symex_excused_exit without a failed fiber");
+    return;
+  }
+  ++Stats.PathsExcused;
+  if (ExcusedSites.insert({S.PendingExcuseSite, S.PendingExcuse->Kind}).second)
+    Result.Excused.push_back(*S.PendingExcuse);
+  terminate(S);
+}
+
+ErrorReport Executor::errorReport(ExecutionState &S, StringRef Kind,
+                                  const std::string &Message, unsigned Depth) {
   ErrorReport R;
   R.Kind = Kind.str();
   R.Message = Message;
@@ -759,17 +799,7 @@ void Executor::terminateError(ExecutionState &S, StringRef Kind,
   R.Case.Where = formatLocation(R.Where);
   if (!makeTestCase(S, R.Case))
     R.Case.Error += " (no test case: solver failure)";
-  if (S.ErrorsExcused) {
-    Result.Excused.push_back(R);
-    terminate(S);
-    return;
-  }
-  Result.Errors.push_back(R);
-  if (CB.OnError)
-    CB.OnError(R);
-  terminate(S);
-  if (Opts.ExitOnError)
-    Stop = true;
+  return R;
 }
 
 //===----------------------------------------------------------------------===//
@@ -888,6 +918,15 @@ void Executor::returnFrom(ExecutionState &S, SVal R) {
 }
 
 void Executor::step(ExecutionState &S) {
+  if (S.EndFiber) {
+    // A fiber failed under __dsu_symex_excuse_errors(2): the path goes on
+    // in fiber 0, after its last switch.
+    S.EndFiber = false;
+    S.FiberDone[S.Fiber] = true;
+    S.Stack = std::move(S.Suspended[0]);
+    S.Suspended[0].clear();
+    S.Fiber = 0;
+  }
   Frame &F = S.top();
   const Instruction *I = &*F.PC;
   ++F.PC;

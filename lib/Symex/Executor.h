@@ -139,6 +139,11 @@ private:
   /// caller).
   void terminateError(ExecutionState &S, llvm::StringRef Kind,
                       const std::string &Message, unsigned Depth = 0);
+  /// The report (and test case) of an error at the current instruction.
+  ErrorReport errorReport(ExecutionState &S, llvm::StringRef Kind,
+                          const std::string &Message, unsigned Depth);
+  /// Ends \p S as excused with the failure its fiber kept.
+  void excusedExit(ExecutionState &S);
   void terminateSilently(ExecutionState &S) {
     ++Stats.PathsInfeasible;
     terminate(S);
@@ -223,6 +228,10 @@ private:
   void handleFiberNew(ExecutionState &S, const llvm::CallBase *Call,
                       llvm::StringRef Name, std::vector<SVal> &Args);
   void handleFiberSwitch(ExecutionState &S, const llvm::CallBase *Call,
+                         llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleFiberFailed(ExecutionState &S, const llvm::CallBase *Call,
+                         llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleExcusedExit(ExecutionState &S, const llvm::CallBase *Call,
                          llvm::StringRef Name, std::vector<SVal> &Args);
   void handleSilentExit(ExecutionState &S, const llvm::CallBase *Call,
                         llvm::StringRef Name, std::vector<SVal> &Args);

@@ -46,6 +46,8 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"__dsu_symex_excuse_errors", &Executor::handleExcuseErrors},
       {"__dsu_symex_fiber_new", &Executor::handleFiberNew},
       {"__dsu_symex_fiber_switch", &Executor::handleFiberSwitch},
+      {"__dsu_symex_fiber_failed", &Executor::handleFiberFailed},
+      {"__dsu_symex_excused_exit", &Executor::handleExcusedExit},
       // The end of a path.
       {"klee_silent_exit", &Executor::handleSilentExit},
       {"klee_report_error", &Executor::handleReportError},
@@ -205,7 +207,23 @@ void Executor::handleExcuseErrors(ExecutionState &S, const CallBase *Call,
                    "__dsu_symex_excuse_errors with a symbolic argument");
     return;
   }
-  S.ErrorsExcused = !On.value().isZero();
+  uint64_t Mode = On.value().getZExtValue();
+  S.ErrorsExcused = Mode == 1;
+  S.FiberEndsOnError = Mode == 2;
+}
+
+void Executor::handleExcusedExit(ExecutionState &S, const CallBase *Call,
+                                 StringRef Name, std::vector<SVal> &Args) {
+  excusedExit(S);
+}
+
+void Executor::handleFiberFailed(ExecutionState &S, const CallBase *Call,
+                                 StringRef Name, std::vector<SVal> &Args) {
+  SVal Id = externalArg(Args, 0);
+  uint64_t Of = Id.isConcrete() ? Id.value().getZExtValue() : ~0ull;
+  externalReturn(
+      S, Call,
+      SVal::concrete(32, Of < S.FiberFailed.size() && S.FiberFailed[Of]));
 }
 
 // Fibers (State.h): int __dsu_symex_fiber_new(void (*fn)(void)) makes one
@@ -227,6 +245,7 @@ void Executor::handleFiberNew(ExecutionState &S, const CallBase *Call,
   if (S.Suspended.empty()) {
     S.Suspended.emplace_back();
     S.FiberDone.push_back(false);
+    S.FiberFailed.push_back(false);
   }
   Frame Fr;
   Fr.F = It->second;
@@ -235,6 +254,7 @@ void Executor::handleFiberNew(ExecutionState &S, const CallBase *Call,
   S.Suspended.emplace_back();
   S.Suspended.back().push_back(std::move(Fr));
   S.FiberDone.push_back(false);
+  S.FiberFailed.push_back(false);
   externalReturn(S, Call, SVal::concrete(32, S.Suspended.size() - 1));
 }
 

@@ -11,11 +11,13 @@
 #define DSU_SYMEX_STATE_H
 
 #include "Memory.h"
+#include "dsu/Symex/Symex.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/IR/BasicBlock.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/InstrTypes.h"
+#include <memory>
 #include <vector>
 
 namespace dsu::symex {
@@ -55,6 +57,14 @@ struct ExecutionState {
   /// verdict (counted in Statistics::PathsExcused). dsu verify sets it while
   /// the old version runs alone, whose failures are not the update's.
   bool ErrorsExcused = false;
+  /// Set by __dsu_symex_excuse_errors(2): an error in a fiber but 0 ends
+  /// that fiber alone (FiberFailed), and is kept in PendingExcuse for
+  /// __dsu_symex_excused_exit. EndFiber: the fiber ends before the next
+  /// instruction (the error's caller still returns through its frames).
+  bool FiberEndsOnError = false;
+  bool EndFiber = false;
+  std::shared_ptr<const ErrorReport> PendingExcuse;
+  const llvm::Instruction *PendingExcuseSite = nullptr;
   /// Fibers (__dsu_symex_fiber_new and _switch): call stacks of their own
   /// that take turns on this path, in one memory; Stack is the running
   /// one's. Fiber 0 is the path's main; Suspended[I] holds fiber I's frames
@@ -64,6 +74,7 @@ struct ExecutionState {
   /// request forks is explored once.
   std::vector<std::vector<Frame>> Suspended;
   std::vector<bool> FiberDone;
+  std::vector<bool> FiberFailed;
   unsigned Fiber = 0;
   ExecutionState *ForkedFrom = nullptr;
 

@@ -91,7 +91,10 @@
 // verdict and counts it, and each failure is named in the output. The old
 // version gives no reply there to compare with, and a request it cannot
 // serve is not one it understood: an update that fixes an old crash is
-// not a counterexample.
+// not a counterexample. Under the conformable form such a failure ends
+// only the old version's run (__dsu_symex_excuse_errors(2)): the replies
+// after the update are judged against the new version's, and the path is
+// left unjudged only when the failure is in a request on the old side.
 //
 // Verdicts: `counterexample` when some path's replies differ or a run
 // fails (a memory error, an update-safety violation of the merged

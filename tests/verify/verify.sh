@@ -83,6 +83,16 @@ counter_transformers() {
   grep -q 'o->hits + 1' "$WORK/counter-off.c" || fail "counter-off.c was not made"
 }
 
+# crashfix's generated transformers, and hits mis-converted (+1).
+crashfix_transformers() {
+  "$DSU" patch "$WORK/crashfix-1" "$WORK/crashfix-2" -o "$WORK/crashfix.patch" \
+    --emit-transformers "$WORK/crashfix-xf.c" > "$WORK/crashfix.patch.log" 2>&1 ||
+    { cat "$WORK/crashfix.patch.log"; fail "dsu patch crashfix"; finish; }
+  sed 's/n->hits = (__typeof__(n->hits))o->hits;/n->hits = (__typeof__(n->hits))o->hits + 1;/' \
+    "$WORK/crashfix-xf.c" > "$WORK/crashfix-off.c"
+  grep -q 'o->hits + 1' "$WORK/crashfix-off.c" || fail "crashfix-off.c was not made"
+}
+
 # timing's transformer, right (+0) or wrong (+1000), as in tests/e2e/merge.sh
 timing_transformer() {
   local json old new
@@ -139,6 +149,7 @@ kv_pair() {
 
 COUNTER=(--stdin-lines 3 --line-max 2 --alphabet hmp --old-error '^?')
 SWAP=(--stdin-lines 3 --line-max 2 --alphabet ap --old-error '^?')
+CRASHFIX=(--stdin-lines 2 --line-max 2 --alphabet hr --old-error '^?')
 TIMING=(--stdin-lines 2 --line-max 2 --alphabet 12)
 TCPCOUNT=(--tcp-lines 3 --line-max 2 --alphabet hpr --old-error '^?')
 # The key-value example's old commands, keys and values one byte of "a1"
@@ -179,6 +190,18 @@ entry() {
     pair counter "$P/counter"
     counter_transformers
     expect counter counterexample --form post-update --spec "$HERE/specs/counter_spec.c" --transformers "$WORK/counter-drop.c" --stdin-lines 3 --line-max 2 --alphabet mp ;;
+  crashfix-good-conformable)
+    # v1's r dies without a miss before it; v2 fixes it. With h and r
+    # alone the old version fails on every r; the paths where it fails
+    # after the update are judged against the new version, and hold.
+    pair crashfix "$P/crashfix"
+    expect crashfix holds --form conformable "${CRASHFIX[@]}" ;;
+  crashfix-misconvert)
+    # The same with hits mis-converted, which only r shows: caught on a
+    # path where the old version alone fails after the update.
+    pair crashfix "$P/crashfix"
+    crashfix_transformers
+    expect crashfix counterexample --form conformable --transformers "$WORK/crashfix-off.c" "${CRASHFIX[@]}" ;;
   swap-good-bc)
     # Unsafe at bump's point: the update waits for the loop's, and holds.
     pair swap "$P/swap"

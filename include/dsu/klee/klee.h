@@ -31,11 +31,16 @@ int klee_int(const char *name);
 /* Ends the current path without an error and without a test case. */
 void klee_silent_exit(int status) __attribute__((noreturn));
 
-/* dsu extension (not KLEE's): while ON is non-zero, an error ends the
- * path without a verdict and without a test case, counted as excused (dsu
+/* dsu extension (not KLEE's): while ON is 1, an error ends the path
+ * without a verdict and without a test case, counted as excused (dsu
  * verify runs the old version alone so: its own failures are not the
- * update's). Natively, and under dsu replay, it does nothing. */
+ * update's). While ON is 2, an error in a fiber (below) other than 0 ends
+ * that fiber alone: it is done, __dsu_symex_fiber_failed says so, the path
+ * goes on in fiber 0, and the failure is kept for __dsu_symex_excused_exit,
+ * which ends the path as excused with it. Natively, and under dsu replay,
+ * they do nothing. */
 void __dsu_symex_excuse_errors(int on);
+void __dsu_symex_excused_exit(void);
 
 /* dsu extension (not KLEE's): fibers, call stacks of their own that take
  * turns on one path, in one memory. __dsu_symex_fiber_new returns the id
@@ -45,6 +50,7 @@ void __dsu_symex_excuse_errors(int on);
  * path goes on in fiber 0. Not available natively. */
 int __dsu_symex_fiber_new(void (*fn)(void));
 void __dsu_symex_fiber_switch(int id);
+int __dsu_symex_fiber_failed(int id);
 
 /* Reports an error at the call site and ends the path. */
 void klee_report_error(const char *file, int line, const char *message,

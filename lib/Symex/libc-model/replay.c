@@ -151,6 +151,7 @@ void klee_assume(uintptr_t condition) {
 void klee_silent_exit(int status) { exit(status); }
 
 void __dsu_symex_excuse_errors(int on) { (void)on; }
+void __dsu_symex_excused_exit(void) {}
 
 /* The clock and the pid as dsu symex saw them (libc.c): a `time` object of
    the case when the run had --symbolic-time, else the fixed value. These

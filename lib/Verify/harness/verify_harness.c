@@ -51,6 +51,12 @@ extern void __dsu_symex_note(const char *text);
  * version's own failures are not the update's, and it gives no reply to
  * compare with (a request it cannot serve is not one it understood). */
 extern void __dsu_symex_excuse_errors(int on);
+/* Under the conformable form the old version alone may fail after the
+ * update without making the path unjudgeable: its failure ends only its
+ * fiber (__dsu_symex_excuse_errors(2)), and the path is ended excused
+ * (__dsu_symex_excused_exit) only if some reply it owes is missing. */
+extern int __dsu_symex_fiber_failed(int id);
+extern void __dsu_symex_excused_exit(void);
 
 static char in[DSU_V_LINES * DSU_V_LINE_MAX + 1];
 static int in_len;
@@ -65,6 +71,18 @@ static int reply_at[RUNS][DSU_V_LINES + 1];
 static int committed_before = -1;
 static long commit_visit;
 static char commit_where[256];
+/* The request the old version alone failed in (-1: before reading any;
+ * DSU_V_LINES: after the last), or -2: it did not fail. */
+static int old_failed_in = -2;
+
+/* The old version failed in a request that is on the old side of the
+ * merged run (the update committed after the merged run began to read it,
+ * or not at all): there is no old reply to judge that request by, and the
+ * merged run's own failures there are the old code's. */
+static int old_side_failed(void) {
+  return old_failed_in > -2 &&
+         !(committed_before >= 0 && committed_before <= old_failed_in);
+}
 
 /* Lockstep (main below): the runs are fibers of the executor that take
  * turns request by request, and each request is drawn only when every run
@@ -140,6 +158,8 @@ void __dsu_verify_committed(long visit, const char *where) {
   if (committed_before >= 0)
     return; /* one update per merged program here */
   committed_before = started[MERGED];
+  if (old_failed_in > -2 && !old_side_failed())
+    __dsu_symex_excuse_errors(0); /* from here the merged run is new code */
   commit_visit = visit;
   strncpy(commit_where, where, sizeof commit_where - 1);
 }
@@ -347,15 +367,28 @@ static void run_new(void) {
 
 /* Lets run r go on until it needs input not drawn yet, or ends. The old
  * version's own failures are not the update's: while it runs they end the
- * path unjudged (and are counted). */
+ * path unjudged (and are counted). Under the conformable form they end
+ * only its run: the replies after the update are judged against the new
+ * version's, and the path ends unjudged only if the failure falls on the
+ * old side (old_side_failed), where the merged run's own failures are
+ * excused as well. */
 static void resume(int r) {
   if (finished[r])
     return;
-  if (r == OLD)
-    __dsu_symex_excuse_errors(1);
+  int excuse = r == OLD ? (DSU_V_FORM == 1 ? 2 : 1)
+                        : (r == MERGED && old_side_failed() ? 2 : 0);
+  if (excuse)
+    __dsu_symex_excuse_errors(excuse);
   __dsu_symex_fiber_switch(fiber[r]);
-  if (r == OLD)
+  if (excuse)
     __dsu_symex_excuse_errors(0);
+  if (excuse == 2 && __dsu_symex_fiber_failed(fiber[r])) {
+    finished[r] = 1;
+    if (r == MERGED)
+      __dsu_symex_excused_exit();
+    old_failed_in =
+        at_end && pos[OLD] >= in_len ? DSU_V_LINES : started[OLD] - 1;
+  }
 }
 
 int main(int argc, char **argv) {
@@ -401,6 +434,8 @@ int main(int argc, char **argv) {
    * backward-compatible form every request, for the conformable form those
    * answered before the update. */
   int n = DSU_V_LINES;
+  if (old_side_failed())
+    __dsu_symex_excused_exit();
   int before = committed_before < 0 ? n : committed_before;
   int judged = DSU_V_FORM == 0 ? n : before;
   for (int i = 0; i < judged; i++)
