@@ -543,6 +543,11 @@ Expected<SpecRunResult> dsu::runSpecOnRealSession(const SpecRunOptions &O) {
     Result = std::move(*B);
   else
     consumeError(B.takeError());
+  if (!Log.empty()) {
+    R.Report += "  the spec's own output:\n";
+    for (StringRef L : split(Log, '\n'))
+      R.Report += "    " + L.str() + "\n";
+  }
   auto [Place, Text] = StringRef(Result).split('\n');
   switch (RC) {
   case 0:
