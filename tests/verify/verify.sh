@@ -249,8 +249,8 @@ entry() {
     spec_run 0 "^spec-run: the spec holds on this session" "$WORK/tcpcount-1" --tcp --spec "$HERE/specs/tcpcount_spec.c" --requests "$WORK/tcpreq" --patch "$WORK/tcpcount.patch" --update-at 2
     spec_run 0 "^  request 6 'p\\\\n' \(after the update\)" "$WORK/tcpcount-1" --tcp --spec "$HERE/specs/tcpcount_spec.c" --requests "$WORK/tcpreq" --patch "$WORK/tcpcount.patch" --update-at 2
     # A wrong spec that forgets the reset fails: after r, h, p is 1, not 3.
-    sed 's/hits = 0;/;/' "$HERE/specs/tcpcount_spec.c" > "$WORK/tcpwrong.c"
-    grep -q 'hits = 0' "$WORK/tcpwrong.c" && fail "cannot make the wrong tcp spec"
+    sed 's/^\( *\)hits = 0;$/\1;/' "$HERE/specs/tcpcount_spec.c" > "$WORK/tcpwrong.c"
+    grep -q '^ *hits = 0;' "$WORK/tcpwrong.c" && fail "cannot make the wrong tcp spec"
     spec_run 1 "the spec's assertion 'after the update, p counts the h since the last reset' fails" "$WORK/tcpcount-1" --tcp --spec "$WORK/tcpwrong.c" --requests "$WORK/tcpreq" --patch "$WORK/tcpcount.patch" --update-at 2 ;;
   tcp-spec)
     # A post-update spec over --tcp-lines: v2 with p's reply changed breaks
