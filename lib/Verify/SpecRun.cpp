@@ -18,9 +18,10 @@
 //    know when the real process reads. C's stdio reads standard input
 //    inside the C library, where no preloaded function can see it, so the
 //    requests are not a file but a pipe fed one request at a time: the next
-//    request goes in only once the pipe is empty and the process sleeps in
-//    a read of standard input (or in poll/select), i.e. once it has taken
-//    every byte so far and wants the next, the first of the next request.
+//    request goes in only once the pipe is empty and a thread of the
+//    process sleeps in a read of standard input (or its main thread in
+//    poll/select), i.e. once it has taken every byte so far and wants the
+//    next, the first of the next request.
 //    What it wrote by then is the reply so far: its standard output is made
 //    unbuffered (harness/spec_stdio.c, preloaded), so that nothing sits in
 //    a buffer of the process. This depends on no timing: waiting longer
@@ -113,35 +114,56 @@ uint64_t fileSize(const std::string &Path) {
   return Size;
 }
 
-/// Whether process Pid sleeps waiting for input: in a read of standard
-/// input, or in poll/select (the kernel shows a sleeping task's system
-/// call in /proc/PID/syscall; "running" otherwise).
-bool waitsForInput(pid_t Pid) {
-  auto B = MemoryBuffer::getFileAsStream("/proc/" + std::to_string(Pid) +
-                                         "/syscall");
-  if (!B)
-    return false;
+/// The system call a task sleeps in, and its first argument (the kernel
+/// shows a sleeping task's call in /proc/.../syscall, "running" otherwise);
+/// -1 if it runs.
+std::pair<long, StringRef> sleepingCall(StringRef Text) {
   SmallVector<StringRef, 4> F;
-  (*B)->getBuffer().split(F, ' ', 3);
+  Text.split(F, ' ', 3);
   long Nr = -1;
   if (F.empty() || F[0].trim().getAsInteger(10, Nr))
-    return false;
-  switch (Nr) {
-  case 0:  // read
-  case 17: // pread64
-  case 19: // readv
-    return F.size() > 1 && F[1] == "0x0";
-  case 7:   // poll
-  case 23:  // select
-  case 232: // epoll_wait
-  case 270: // pselect6
-  case 271: // ppoll
-  case 281: // epoll_pwait
-  case 441: // epoll_pwait2
-    return true;
-  default:
-    return false;
+    return {-1, ""};
+  return {Nr, F.size() > 1 ? F[1] : ""};
+}
+
+/// Whether process Pid waits for input: one of its threads sleeps in a
+/// read of standard input, or its main thread in poll/select (a program
+/// that waits for its input with them).
+bool waitsForInput(pid_t Pid) {
+  std::string Dir = "/proc/" + std::to_string(Pid);
+  std::vector<std::string> Tasks = {Dir};
+  std::error_code EC;
+  for (sys::fs::directory_iterator I(Dir + "/task", EC), E; I != E && !EC;
+       I.increment(EC))
+    if (StringRef(I->path()) != Dir + "/task/" + std::to_string(Pid))
+      Tasks.push_back(I->path());
+  for (size_t T = 0; T < Tasks.size(); ++T) {
+    auto B = MemoryBuffer::getFileAsStream(Tasks[T] + "/syscall");
+    if (!B)
+      continue;
+    auto [Nr, Arg0] = sleepingCall((*B)->getBuffer());
+    switch (Nr) {
+    case 0:  // read
+    case 17: // pread64
+    case 19: // readv
+      if (Arg0 == "0x0")
+        return true;
+      break;
+    case 7:   // poll
+    case 23:  // select
+    case 232: // epoll_wait
+    case 270: // pselect6
+    case 271: // ppoll
+    case 281: // epoll_pwait
+    case 441: // epoll_pwait2
+      if (T == 0)
+        return true;
+      break;
+    default:
+      break;
+    }
   }
+  return false;
 }
 
 /// Restores SIGPIPE's disposition on scope exit: writing a request to a

@@ -4,7 +4,9 @@
 # them all). Each entry builds its old and new versions with dsu-cc, runs
 # dsu verify with a form and an input model, and requires the verdict (and
 # its exit status); every counterexample must be reproduced by `dsu replay`
-# on the real old build with the real patch applied by the runtime.
+# on the real old build with the real patch applied by the runtime (a
+# spec's counterexample with the spec run natively: the same assertion
+# fails). `spec-run` runs specs natively on chosen sessions (dsu spec-run).
 #
 # Programs: tests/verify/programs (counter: a struct widened, with a good,
 # a field-dropping and a mis-converting transformer; swap: a struct whose
