@@ -15,6 +15,10 @@
  *     // before it, those before the update included.
  *     ...
  *   }
+ *
+ * The same file also runs natively on one concrete session: `dsu replay`
+ * of a counterexample found with it, and `dsu spec-run`, compile it with
+ * -DDSU_SPEC_NATIVE and lib/Verify's native runtime (spec_native.c).
  */
 #ifndef DSU_SPEC_H
 #define DSU_SPEC_H
@@ -43,6 +47,13 @@ int dsu_spec_updated(void);
 int dsu_spec_after_update(int i);
 /* A counterexample if cond can be false; what names it in the report. */
 void dsu_spec_assert(int cond, const char *what);
+
+#ifdef DSU_SPEC_NATIVE
+/* Natively, a failed assertion is named by its place too. */
+void dsu_spec_assert_at(int cond, const char *what, const char *file, int line);
+#define dsu_spec_assert(cond, what)                                            \
+  dsu_spec_assert_at((cond), (what), __FILE__, __LINE__)
+#endif
 
 #ifdef __cplusplus
 }

@@ -111,6 +111,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsu/Verify/Verify.h"
+#include "Internal.h"
 #include "dsu/Merge/Merge.h"
 #include "dsu/Patch/PatchBuilder.h"
 #include "dsu/Patch/PatchFile.h"
@@ -255,7 +256,9 @@ std::string cString(StringRef S) {
   return R + "\"";
 }
 
-std::string quoted(StringRef S) {
+} // namespace
+
+std::string dsu::verify_detail::quoted(StringRef S) {
   std::string R = "'";
   for (char C : S) {
     if (C == '\n')
@@ -272,6 +275,26 @@ std::string quoted(StringRef S) {
   }
   return R + "'";
 }
+
+Expected<std::string> dsu::verify_detail::buildNetModel(const TempDir &Tmp) {
+  std::string NetC = Tmp.file("verify_net.c"),
+              NetSo = Tmp.file("verify_net.so");
+  if (Error E = writeFile(NetC, EmbeddedVerifyNet))
+    return std::move(E);
+  std::string Log;
+  auto RC = runProgramCapture(
+      clangPath(),
+      {clangPath(), "-shared", "-fPIC", "-O1", "-o", NetSo, NetC, "-ldl"}, Log);
+  if (!RC)
+    return RC.takeError();
+  if (*RC != 0)
+    return failure("cannot build the socket model for the replay:\n" + Log);
+  return NetSo;
+}
+
+namespace {
+
+using verify_detail::quoted;
 
 /// One run of the harness's report: its output and where each request's
 /// reply begins.
@@ -467,6 +490,8 @@ std::string dsu::formatVerifyCase(const VerifyCase &C) {
     R += "error " + toHex(C.Error, true) + "\n";
   if (!C.Spec.empty())
     R += "spec " + toHex(C.Spec, true) + "\n";
+  if (!C.SpecFile.empty())
+    R += "spec-file " + C.SpecFile + "\n";
   if (C.Tcp)
     R += "input tcp\n";
   R += "stdin " + toHex(C.Stdin, true) + "\n";
@@ -506,6 +531,8 @@ Expected<VerifyCase> dsu::parseVerifyCase(StringRef Text) {
       C.ForceAt = Value.str();
     else if (Key == "where")
       C.Where = Value.str();
+    else if (Key == "spec-file")
+      C.SpecFile = Value.str();
     else if (Key == "input") {
       if (Value != "tcp")
         return failure("unknown input '" + Value + "'");
@@ -792,6 +819,11 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   C.Old = OldAbs.str().str();
   C.New = NewAbs.str().str();
   C.ForceAt = O.ForceAt;
+  if (!O.SpecFile.empty()) {
+    SmallString<256> S(O.SpecFile);
+    sys::fs::make_absolute(S);
+    C.SpecFile = S.str().str();
+  }
   if (!O.PatchFile.empty()) {
     SmallString<256> P(O.PatchFile);
     sys::fs::make_absolute(P);
@@ -997,7 +1029,74 @@ RealRun runRealProcess(const VerifyCase &C, const TempDir &Tmp, StringRef Tag,
 
 } // namespace
 
-Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
+namespace {
+
+/// The replay of a case whose spec assertion failed, with the spec's file:
+/// the spec runs natively on the real process's replies
+/// (runSpecOnRealSession), which must be the predicted ones and fail the
+/// same assertion.
+Expected<int> replaySpecCase(const VerifyCase &C, StringRef IncludeDir,
+                             raw_ostream &OS) {
+  SpecRunOptions SO;
+  SO.SpecFile = C.SpecFile;
+  SO.IncludeDir = IncludeDir.str();
+  SO.Old = C.Old;
+  if (C.UpdateAt > 0) {
+    SO.Patch = C.Patch;
+    SO.ForceAt = C.ForceAt;
+    SO.UpdateAt = C.UpdateAt;
+  }
+  SO.Requests = C.Stdin;
+  SO.Tcp = C.Tcp;
+  auto R = runSpecOnRealSession(SO);
+  if (!R)
+    return R.takeError();
+  OS << "replay: " << C.Old << " with " << C.Patch;
+  if (C.UpdateAt)
+    OS << " applied at update-point visit " << C.UpdateAt
+       << (C.ForceAt.empty() ? "" : " (forced)");
+  OS << ", requests " << quoted(C.Stdin)
+     << (C.Tcp ? " on one TCP connection (the socket model, preloaded)" : "")
+     << ", the spec " << C.SpecFile << " run natively\n";
+  OS << R->Report;
+  OS << "  the real process" << (C.Tcp ? " (on the connection)" : "") << ": "
+     << quoted(R->Updated)
+     << "\n  predicted (merged program): " << quoted(C.Merged) << "\n";
+  if (!C.Where.empty() && R->Where != C.Where)
+    OS << "  predicted commit at " << C.Where << ", real "
+       << (R->Where.empty() ? std::string("none") : R->Where) << "\n";
+  if (!R->Holds)
+    OS << "  the spec natively: " << R->Place
+       << ": assertion failed: " << R->Assertion << "\n";
+  else
+    OS << "  the spec natively: holds\n";
+  bool SameReplies = R->Updated == C.Merged;
+  if (!R->Holds && R->Assertion == C.Spec && SameReplies) {
+    OS << "replay: the spec's assertion '" << C.Spec
+       << "' fails on the real process (" << R->Place << ")\n";
+    return 0;
+  }
+  OS << "replay: NOT REPRODUCED: ";
+  if (R->Holds)
+    OS << "the spec holds on the real process";
+  else if (R->Assertion != C.Spec)
+    OS << "another assertion fails on the real process ('" << R->Assertion
+       << "', not '" << C.Spec << "')";
+  else
+    OS << "the assertion fails, but the real process differs from the "
+          "merged program's prediction ("
+       << firstDifference(C.Merged, R->Updated, "predicted", "real process")
+       << ")";
+  OS << "; a bug in the merger or the executor\n";
+  return 1;
+}
+
+} // namespace
+
+Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS,
+                                    StringRef IncludeDir) {
+  if (!C.Spec.empty() && !C.SpecFile.empty() && C.Error.empty())
+    return replaySpecCase(C, IncludeDir, OS);
   auto Tmp = TempDir::create("dsu-verify-replay");
   if (!Tmp)
     return Tmp.takeError();
@@ -1006,19 +1105,10 @@ Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS) {
   // A --tcp-lines case: the socket model verify explored, built natively.
   std::string NetSo;
   if (C.Tcp) {
-    std::string NetC = Tmp->file("verify_net.c");
-    NetSo = Tmp->file("verify_net.so");
-    if (Error E = writeFile(NetC, EmbeddedVerifyNet))
-      return std::move(E);
-    std::string Log;
-    auto RC = runProgramCapture(
-        clangPath(),
-        {clangPath(), "-shared", "-fPIC", "-O1", "-o", NetSo, NetC, "-ldl"},
-        Log);
-    if (!RC)
-      return RC.takeError();
-    if (*RC != 0)
-      return failure("cannot build the socket model for the replay:\n" + Log);
+    auto So = verify_detail::buildNetModel(*Tmp);
+    if (!So)
+      return So.takeError();
+    NetSo = *So;
   }
   RealRun Real = runRealProcess(C, *Tmp, "real", true, NetSo);
   int RC = Real.RC;

@@ -1,8 +1,10 @@
-//===- VerifyTest.cpp - lib/Verify: case files, forms, differences --------===//
+//===- VerifyTest.cpp - lib/Verify: case files, forms, native specs -------===//
 #include "dsu/Verify/Verify.h"
+#include "dsu/Support/Process.h"
 
 #include "llvm/AsmParser/Parser.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <gtest/gtest.h>
@@ -128,4 +130,108 @@ define i32 @main.body(i32 %0, ptr %1) {
   ASSERT_TRUE(G);
   EXPECT_TRUE(G->isDeclaration());
   EXPECT_FALSE(M->getFunction("__dsu_stdin_getc"));
+}
+
+TEST(Verify, SpecCaseRoundTrip) {
+  // A case from a spec names the spec's file: replay runs it natively.
+  VerifyCase C;
+  C.Form = VerifyForm::PostUpdate;
+  C.Old = "/b/old";
+  C.Patch = "/b/p";
+  C.Stdin = "p\n";
+  C.Spec = "after the update, p counts";
+  C.SpecFile = "/specs/my spec.c";
+  auto P = parseVerifyCase(formatVerifyCase(C));
+  ASSERT_TRUE(bool(P)) << llvm::toString(P.takeError());
+  EXPECT_EQ(P->Spec, C.Spec);
+  EXPECT_EQ(P->SpecFile, C.SpecFile);
+}
+
+namespace {
+
+/// A program that needs no dsu-cc: a shell script that greets, answers
+/// each line, and stops at q (dash and bash read a pipe a byte at a time).
+/// Its replies show where the native spec run cut them.
+struct ShellSession {
+  std::unique_ptr<dsu::TempDir> Dir;
+  std::string Program, Spec;
+  ShellSession() {
+    auto T = dsu::TempDir::create("dsu-unit-specrun");
+    EXPECT_TRUE(bool(T));
+    Dir = std::make_unique<dsu::TempDir>(std::move(*T));
+    Program = Dir->file("prog.sh");
+    Spec = Dir->file("spec.c");
+    EXPECT_FALSE(bool(dsu::writeFile(Program, "#!/bin/sh\n"
+                                              "echo hello\n"
+                                              "while read l; do\n"
+                                              "  case \"$l\" in\n"
+                                              "  q) echo bye; exit 0 ;;\n"
+                                              "  esac\n"
+                                              "  echo \"got $l\"\n"
+                                              "done\n")));
+    llvm::sys::fs::setPermissions(Program, llvm::sys::fs::owner_all);
+  }
+  llvm::Expected<SpecRunResult> run(llvm::StringRef SpecText) {
+    if (llvm::Error E = dsu::writeFile(Spec, SpecText))
+      return std::move(E);
+    SpecRunOptions O;
+    O.SpecFile = Spec;
+    O.IncludeDir = DSU_TEST_SOURCE_DIR "/include";
+    O.Old = Program;
+    O.Requests = "a\nb\nq\nc\n";
+    return runSpecOnRealSession(O);
+  }
+};
+
+const char *const ShellSpec = R"C(#include <dsu/spec.h>
+#include <string.h>
+static int is(int i, const char *want) {
+  int n;
+  const char *r = dsu_spec_reply(i, &n);
+  return n == (int)strlen(want) && memcmp(r, want, (size_t)n) == 0;
+}
+void dsu_spec(void) {
+  dsu_spec_assert(dsu_spec_requests() == 4, "four requests");
+  dsu_spec_assert(is(-1, "hello\n"), "the greeting comes before any request");
+  dsu_spec_assert(is(0, "got a\n"), "a");
+  dsu_spec_assert(is(1, B), "b");
+  dsu_spec_assert(is(2, "bye\n"), "q");
+  dsu_spec_assert(is(3, ""), "c is never read");
+  dsu_spec_assert(!dsu_spec_updated() && !dsu_spec_after_update(3), "no update");
+}
+)C";
+
+std::string shellSpec(llvm::StringRef B) {
+  return "#define B " + B.str() + "\n" + ShellSpec;
+}
+
+} // namespace
+
+TEST(Verify, NativeSpecCutsRepliesWhereTheProcessReads) {
+  ShellSession S;
+  auto R = S.run(shellSpec("\"got b\\n\""));
+  ASSERT_TRUE(bool(R)) << llvm::toString(R.takeError());
+  EXPECT_TRUE(R->Holds) << R->Place << ": " << R->Assertion << "\n"
+                        << R->Report;
+  EXPECT_EQ(R->Updated, "hello\ngot a\ngot b\nbye\n");
+  EXPECT_EQ(R->OldAlone, R->Updated);
+  EXPECT_EQ(R->CommittedBefore, -1);
+}
+
+TEST(Verify, NativeSpecNamesTheFailedAssertion) {
+  ShellSession S;
+  auto R = S.run(shellSpec("\"got a\\n\""));
+  ASSERT_TRUE(bool(R)) << llvm::toString(R.takeError());
+  EXPECT_FALSE(R->Holds);
+  EXPECT_EQ(R->Assertion, "b");
+  EXPECT_EQ(R->Place, S.Spec + ":13"); // the #define shifts ShellSpec by one
+}
+
+TEST(Verify, NativeSpecThatDoesNotCompile) {
+  ShellSession S;
+  auto R = S.run("#include <dsu/spec.h>\nvoid dsu_spec(void) { nope(); }\n");
+  ASSERT_FALSE(bool(R));
+  std::string Msg = llvm::toString(R.takeError());
+  EXPECT_NE(Msg.find(S.Spec + ":2:"), std::string::npos) << Msg;
+  EXPECT_NE(Msg.find("error:"), std::string::npos) << Msg;
 }

@@ -4,7 +4,9 @@
 # them all). Each entry builds its old and new versions with dsu-cc, runs
 # dsu verify with a form and an input model, and requires the verdict (and
 # its exit status); every counterexample must be reproduced by `dsu replay`
-# on the real old build with the real patch applied by the runtime.
+# on the real old build with the real patch applied by the runtime (a
+# spec's counterexample with the spec run natively: the same assertion
+# fails). `spec-run` runs specs natively on chosen sessions (dsu spec-run).
 #
 # Programs: tests/verify/programs (counter: a struct widened, with a good,
 # a field-dropping and a mis-converting transformer; swap: a struct whose
@@ -68,6 +70,35 @@ expect() {
       cat "$out.replay"
       fail "$name: dsu replay did not reproduce the counterexample"
     fi
+  fi
+}
+
+# replayed_natively NAME : the replay of NAME's last counterexample, a
+# spec's, ran the spec natively on the real process and saw the same
+# assertion fail.
+replayed_natively() {
+  CHECKS=$((CHECKS + 1))
+  if grep -q "^replay: the spec's assertion '.*' fails on the real process" "$WORK"/"$1".*.out.replay; then
+    pass "$1: the spec, run natively on the real process, fails the same assertion"
+  else
+    cat "$WORK"/"$1".*.out.replay
+    fail "$1: the replay did not run the spec natively to the same assertion"
+  fi
+}
+
+# spec_run WANT-EXIT PATTERN ARGS... : dsu spec-run ARGS must exit WANT-EXIT
+# with a line matching PATTERN (grep -E) on its stdout and stderr.
+spec_run() {
+  local want=$1 pattern=$2; shift 2
+  local out="$WORK/spec-run.$CHECKS.out"
+  CHECKS=$((CHECKS + 1))
+  "$DSU" spec-run "$@" > "$out" 2>&1
+  local rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$out"; then
+    pass "spec-run $*: exit $rc, $(grep -E -m1 -- "$pattern" "$out")"
+  else
+    cat "$out"
+    fail "spec-run $*: expected exit $want and /$pattern/, got exit $rc"
   fi
 }
 
@@ -189,7 +220,62 @@ entry() {
   counter-spec-drop)
     pair counter "$P/counter"
     counter_transformers
-    expect counter counterexample --form post-update --spec "$HERE/specs/counter_spec.c" --transformers "$WORK/counter-drop.c" --stdin-lines 3 --line-max 2 --alphabet mp ;;
+    expect counter counterexample --form post-update --spec "$HERE/specs/counter_spec.c" --transformers "$WORK/counter-drop.c" --stdin-lines 3 --line-max 2 --alphabet mp
+    replayed_natively counter ;;
+  spec-run)
+    # dsu spec-run: the spec natively on one real session, no symbolic
+    # execution. h, m, p, p with the update requested at visit 3 (the
+    # update point follows each read): it commits after request 3 began,
+    # so the last p is on the new side and must show 1/1.
+    pair counter "$P/counter"
+    counter_transformers
+    "$DSU" patch "$WORK/counter-1" "$WORK/counter-2" -o "$WORK/counter-drop.patch" \
+      --transformers "$WORK/counter-drop.c" > "$WORK/counter-drop.patch.log" 2>&1 ||
+      { cat "$WORK/counter-drop.patch.log"; fail "dsu patch counter (drop)"; finish; }
+    printf 'h\nm\np\np\n' > "$WORK/hmpp"
+    local spec="$HERE/specs/counter_spec.c"
+    spec_run 0 "^spec-run: the spec holds on this session" "$WORK/counter-1" --spec "$spec" --requests "$WORK/hmpp" --patch "$WORK/counter.patch" --update-at 3
+    spec_run 0 "committed at main.c:[0-9]+ after request 3 began" "$WORK/counter-1" --spec "$spec" --requests "$WORK/hmpp" --patch "$WORK/counter.patch" --update-at 3
+    spec_run 0 "^  request 4 'p\\\\n' \(after the update\)" "$WORK/counter-1" --spec "$spec" --requests "$WORK/hmpp" --patch "$WORK/counter.patch" --update-at 3
+    spec_run 0 "^spec-run: the spec holds on this session" "$WORK/counter-1" --spec "$spec" --requests "$WORK/hmpp"
+    # The transformer that drops misses: the last p says 1/0.
+    spec_run 1 "^$spec:2[34]: the spec's assertion 'after the update, p counts every h and m before it' fails" \
+      "$WORK/counter-1" --spec "$spec" --requests "$WORK/hmpp" --patch "$WORK/counter-drop.patch" --update-at 3
+    spec_run 1 "updated program: '1/0\\\\n'" \
+      "$WORK/counter-1" --spec "$spec" --requests "$WORK/hmpp" --patch "$WORK/counter-drop.patch" --update-at 3
+    # A wrong spec (hits and misses swapped) fails on the good patch: h, h,
+    # m, p, p gives 2/1, not 1/2.
+    sed 's/"%d\/%d\\n", hits, misses/"%d\/%d\\n", misses, hits/' "$spec" > "$WORK/wrongspec.c"
+    grep -q 'misses, hits' "$WORK/wrongspec.c" || fail "cannot make the wrong spec"
+    printf 'h\nh\nm\np\np\n' > "$WORK/hhmpp"
+    spec_run 1 "^$WORK/wrongspec.c:2[34]: the spec's assertion" \
+      "$WORK/counter-1" --spec "$WORK/wrongspec.c" --requests "$WORK/hhmpp" --patch "$WORK/counter.patch" --update-at 4
+    # A spec that does not compile: exit 3, clang's FILE:LINE.
+    printf '#include <dsu/spec.h>\nvoid dsu_spec(void) { nope(); }\n' > "$WORK/badspec.c"
+    spec_run 3 "^$WORK/badspec.c:2:[0-9]+: error:" "$WORK/counter-1" --spec "$WORK/badspec.c" --requests "$WORK/hmpp"
+    # Over one TCP connection (the socket model): tcpcount v1 -> v2 keeps
+    # p's count, r resets it after the update.
+    pair tcpcount "$P/tcpcount"
+    "$DSU" patch "$WORK/tcpcount-1" "$WORK/tcpcount-2" -o "$WORK/tcpcount.patch" > "$WORK/tcpcount.patch.log" 2>&1 ||
+      { cat "$WORK/tcpcount.patch.log"; fail "dsu patch tcpcount"; finish; }
+    printf 'h\nh\np\nr\nh\np\n' > "$WORK/tcpreq"
+    spec_run 0 "^spec-run: the spec holds on this session" "$WORK/tcpcount-1" --tcp --spec "$HERE/specs/tcpcount_spec.c" --requests "$WORK/tcpreq" --patch "$WORK/tcpcount.patch" --update-at 2
+    spec_run 0 "^  request 6 'p\\\\n' \(after the update\)" "$WORK/tcpcount-1" --tcp --spec "$HERE/specs/tcpcount_spec.c" --requests "$WORK/tcpreq" --patch "$WORK/tcpcount.patch" --update-at 2
+    # A wrong spec that forgets the reset fails: after r, h, p is 1, not 3.
+    sed 's/^\( *\)hits = 0;$/\1;/' "$HERE/specs/tcpcount_spec.c" > "$WORK/tcpwrong.c"
+    grep -q '^ *hits = 0;' "$WORK/tcpwrong.c" && fail "cannot make the wrong tcp spec"
+    spec_run 1 "the spec's assertion 'after the update, p counts the h since the last reset' fails" "$WORK/tcpcount-1" --tcp --spec "$WORK/tcpwrong.c" --requests "$WORK/tcpreq" --patch "$WORK/tcpcount.patch" --update-at 2 ;;
+  tcp-spec)
+    # A post-update spec over --tcp-lines: v2 with p's reply changed breaks
+    # it; the replay runs the spec natively through the socket model.
+    mkdir -p "$WORK/tcpfaulty"
+    sed 's|snprintf(out, sizeof out, "%d\\n", hits);|snprintf(out, sizeof out, "%d hits\\n", hits);|' \
+      "$P/tcpcount/v2/main.c" > "$WORK/tcpfaulty/main.c"
+    grep -q '"%d hits' "$WORK/tcpfaulty/main.c" || fail "cannot edit tcpcount v2"
+    build tcpfaulty-1 "$P/tcpcount/v1/main.c"
+    build tcpfaulty-2 "$WORK/tcpfaulty/main.c"
+    expect tcpfaulty counterexample --form post-update --spec "$HERE/specs/tcpcount_spec.c" --tcp-lines 3 --line-max 2 --alphabet hpr
+    replayed_natively tcpfaulty ;;
   crashfix-good-conformable)
     # v1's r dies without a miss before it; v2 fixes it. With h and r
     # alone the old version fails on every r; the paths where it fails
@@ -377,7 +463,7 @@ entry() {
 }
 
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
-counter-spec-good counter-spec-drop
+counter-spec-good counter-spec-drop spec-run tcp-spec
 swap-good-bc swap-good-conformable swap-forced swap-forced-forms timing-good-bc timing-good-conformable
 timing-faulty active tcp-good tcp-nonblocking tcp-faulty tcp-unmodelled kvserver-tcp-good
 kvserver-tcp-good-conformable kvserver-tcp-misconvert kvserver-tcp-faulty

@@ -1,9 +1,10 @@
-//===- VerifyCommand.cpp - dsu verify, and dsu replay of its cases -------===//
+//===- VerifyCommand.cpp - dsu verify, replay of its cases, spec-run -----===//
 //
 // Thin: parses the arguments, loads the builds and calls lib/Verify.
 // Exit status: 0 holds, 1 counterexample, 2 unknown, 3 tool failure (bad
 // usage, a file that is not a dsu-cc build, a merge or harness that cannot
-// be built, transformers that do not compile).
+// be built, transformers or a spec that do not compile). dsu spec-run: 0
+// the spec holds on the session, 1 an assertion fails, 3 tool failure.
 //
 //===----------------------------------------------------------------------===//
 #include "VerifyCommand.h"
@@ -209,10 +210,123 @@ int dsu::runVerifyReplay(StringRef Path) {
     errs() << Path << ":1: error: " << toString(C.takeError()) << "\n";
     return ToolFailure;
   }
-  auto RC = replayVerifyCase(*C, outs());
+  auto RC = replayVerifyCase(*C, outs(), includeDir());
   if (!RC) {
-    errs() << "dsu replay: error: " << toString(RC.takeError()) << "\n";
+    std::string Msg = toString(RC.takeError());
+    // A spec that does not compile: clang's diagnostics name its lines.
+    if (!C->SpecFile.empty() && StringRef(Msg).starts_with(C->SpecFile + ":"))
+      errs() << Msg << "\n";
+    else
+      errs() << "dsu replay: error: " << Msg << "\n";
     return ToolFailure;
   }
   return *RC;
+}
+
+namespace {
+
+const char *const SpecRunUsage =
+    "usage: dsu spec-run OLD --spec F.c --requests FILE [--patch P "
+    "--update-at K [--force-at FILE:LINE[,...]|all]] [--tcp] [--timeout S]";
+
+int specRunUsage(const Twine &Msg) {
+  errs() << "dsu spec-run: error: " << Msg << "\n" << SpecRunUsage << "\n";
+  return ToolFailure;
+}
+
+} // namespace
+
+int dsu::runSpecRunCommand(const ArgList &Args) {
+  SpecRunOptions O;
+  std::vector<std::string> Positional;
+  std::string RequestsFile, UpdateAt, Timeout;
+  for (size_t I = 1; I < Args.size(); ++I) {
+    const std::string &A = Args[I];
+    std::string *To = A == "--spec"        ? &O.SpecFile
+                      : A == "--requests"  ? &RequestsFile
+                      : A == "--patch"     ? &O.Patch
+                      : A == "--update-at" ? &UpdateAt
+                      : A == "--force-at"  ? &O.ForceAt
+                      : A == "--timeout"   ? &Timeout
+                                           : nullptr;
+    if (To) {
+      if (I + 1 >= Args.size())
+        return specRunUsage("option '" + A + "' needs a value");
+      *To = Args[++I];
+    } else if (A == "--tcp")
+      O.Tcp = true;
+    else if (A.size() > 1 && A[0] == '-')
+      return specRunUsage("unknown option '" + A + "'");
+    else
+      Positional.push_back(A);
+  }
+  if (Positional.size() != 1)
+    return specRunUsage("give the OLD build");
+  O.Old = Positional[0];
+  if (O.SpecFile.empty() || RequestsFile.empty())
+    return specRunUsage("give --spec F.c and --requests FILE");
+  if (!O.Patch.empty() && UpdateAt.empty())
+    return specRunUsage("--patch needs --update-at K (the update-point visit "
+                        "to request the update at, from 1)");
+  if (O.Patch.empty() && (!UpdateAt.empty() || !O.ForceAt.empty()))
+    return specRunUsage("--update-at and --force-at need --patch");
+  if (!UpdateAt.empty() &&
+      (StringRef(UpdateAt).getAsInteger(10, O.UpdateAt) || O.UpdateAt < 1))
+    return specRunUsage("--update-at takes a visit number from 1");
+  if (!Timeout.empty() && (!to_float(Timeout, O.Timeout) || O.Timeout <= 0))
+    return specRunUsage("--timeout takes seconds");
+  for (const std::string *F : {&O.Old, &O.SpecFile, &RequestsFile, &O.Patch})
+    if (!F->empty() && !sys::fs::is_regular_file(*F))
+      return specRunUsage(*F + ": no such file");
+  auto Old = loadBuild(O.Old);
+  if (!Old) {
+    std::string Msg = toString(Old.takeError());
+    StringRef Why = Msg;
+    Why.consume_front(O.Old + ": ");
+    errs() << O.Old << ": error: " << Why << "\n";
+    return ToolFailure;
+  }
+  auto Requests = readFile(RequestsFile);
+  if (!Requests) {
+    errs() << RequestsFile << ": error: " << toString(Requests.takeError())
+           << "\n";
+    return ToolFailure;
+  }
+  O.Requests = *Requests;
+  // Requests are lines, as under dsu verify: a last one without its newline
+  // gets one.
+  if (!O.Requests.empty() && O.Requests.back() != '\n')
+    O.Requests += '\n';
+  for (std::string *F : {&O.Old, &O.Patch}) {
+    if (F->empty())
+      continue;
+    SmallString<256> Abs(*F);
+    sys::fs::make_absolute(Abs);
+    *F = Abs.str().str();
+  }
+  O.IncludeDir = includeDir();
+  auto R = runSpecOnRealSession(O);
+  if (!R) {
+    std::string Msg = toString(R.takeError());
+    if (StringRef(Msg).starts_with(O.SpecFile + ":"))
+      errs() << Msg << "\n";
+    else
+      errs() << "dsu spec-run: error: " << Msg << "\n";
+    return ToolFailure;
+  }
+  outs() << "spec-run: " << O.Old;
+  if (!O.Patch.empty())
+    outs() << " with " << O.Patch;
+  outs() << ", requests from " << RequestsFile
+         << (O.Tcp ? " on one TCP connection (the socket model, preloaded)"
+                   : "")
+         << "\n"
+         << R->Report;
+  if (R->Holds) {
+    outs() << "spec-run: the spec holds on this session\n";
+    return 0;
+  }
+  outs() << R->Place << ": the spec's assertion '" << R->Assertion
+         << "' fails\n";
+  return 1;
 }

@@ -13,6 +13,10 @@ int runVerifyCommand(const ArgList &Args);
 bool isVerifyCase(llvm::StringRef Path);
 /// `dsu replay CASE` for a verify case: 0 reproduced, 1 not, 3 failure.
 int runVerifyReplay(llvm::StringRef Path);
+/// `dsu spec-run OLD --spec F.c --requests FILE [--patch P --update-at K]`:
+/// a post-update spec run natively on one real session: 0 it holds, 1 an
+/// assertion fails, 3 tool failure.
+int runSpecRunCommand(const ArgList &Args);
 } // namespace dsu
 
 #endif

@@ -94,7 +94,18 @@ Verification:
                      written as a case file (default
                      verify-out/counterexample.case)
   replay CASE        run a verify case on the real old build with the real
-                     patch applied at its visit, and check the divergence
+                     patch applied at its visit, and check the divergence;
+                     a case from a spec runs the spec natively on the real
+                     process's replies: the same assertion must fail
+  spec-run OLD --spec F.c --requests FILE [--patch P --update-at K
+           [--force-at FILE:LINE[,...]|all]] [--tcp] [--timeout S]
+                     run a post-update spec natively, without symbolic
+                     execution, on one session: the requests of FILE (one a
+                     line) on stdin (--tcp: on one connection through
+                     verify's socket model) of the real OLD alone and of OLD
+                     with P applied at update-point visit K; exits 0 if the
+                     spec holds, 1 naming the assertion that fails (FILE:LINE),
+                     3 if the spec does not compile
 )"
 #endif
     ;
@@ -170,6 +181,8 @@ static int dispatch(int argc, char **argv) {
     return dsuSymexMain(argc - 1, argv + 1);
   if (Cmd == "verify")
     return dsu::runVerifyCommand(Args);
+  if (Cmd == "spec-run")
+    return dsu::runSpecRunCommand(Args);
   if (Cmd == "replay" && argc == 3 && dsu::isVerifyCase(argv[2]))
     return dsu::runVerifyReplay(argv[2]);
   if (Cmd == "replay")

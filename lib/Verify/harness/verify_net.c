@@ -155,10 +155,34 @@ static void load_requests(void) {
   }
   fclose(f);
 }
+/* Bytes written to DSU_NET_REPLIES so far. */
+static long replied;
+/* With DSU_NET_MARKS set (dsu replay of a spec's case, dsu spec-run), the
+ * first byte of each request read writes "dsu-net-request R" (R: the reply
+ * bytes written before it) on standard error: where the replies are cut,
+ * as the harness cuts them, and, placed among the runtime's own lines
+ * there, which requests had begun when the update committed. */
+static void mark_request(void) {
+  static int marks = -1;
+  if (marks < 0)
+    marks = getenv("DSU_NET_MARKS") != NULL;
+  if (!marks || (requests_pos > 0 && requests[requests_pos - 1] != '\n'))
+    return;
+  static ssize_t (*real_write)(int, const void *, size_t);
+  if (!real_write)
+    real_write =
+        (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+  char line[64];
+  int n = snprintf(line, sizeof line, "dsu-net-request %ld\n", replied);
+  if (real_write)
+    real_write(2, line, (size_t)n);
+}
 static int net_getc(void) {
   load_requests();
-  return requests_pos < requests_len ? (unsigned char)requests[requests_pos++]
-                                     : -1;
+  if (requests_pos >= requests_len)
+    return -1;
+  mark_request();
+  return (unsigned char)requests[requests_pos++];
 }
 static int net_eof(void) {
   load_requests();
@@ -188,6 +212,7 @@ static void net_reply(const char *buf, size_t n) {
       outside_model("the replay", "cannot write DSU_NET_REPLIES");
     buf += w;
     n -= (size_t)w;
+    replied += (long)w;
   }
 }
 #endif

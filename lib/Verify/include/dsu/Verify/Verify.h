@@ -79,6 +79,9 @@ struct VerifyCase {
   std::string Merged;   ///< What the updated program writes (predicted).
   std::string Error;    ///< For an error the run stopped at ("": replies).
   std::string Spec;     ///< The spec's assertion that failed ("": none).
+  /// The spec's file (absolute; "" for a case without a spec, or written
+  /// before cases named it): replay runs it natively on the real process.
+  std::string SpecFile;
 };
 
 std::string formatVerifyCase(const VerifyCase &C);
@@ -113,8 +116,54 @@ llvm::Expected<VerifyResult> verifyUpdate(const Build &Old, const Build &New,
 /// on the case's requests (for a --tcp-lines case, through the same socket
 /// model, compiled natively and preloaded). Writes what it finds to OS; returns
 /// 0 if the divergence reproduced, 1 if it did not (loudly), or an error.
-llvm::Expected<int> replayVerifyCase(const VerifyCase &C,
-                                     llvm::raw_ostream &OS);
+/// A case from a spec (SpecFile) also has the spec compiled natively (with
+/// <dsu/spec.h> from IncludeDir) and run on the real process's replies: it
+/// reproduces if the same assertion fails (runSpecOnRealSession).
+llvm::Expected<int> replayVerifyCase(const VerifyCase &C, llvm::raw_ostream &OS,
+                                     llvm::StringRef IncludeDir = "");
+
+/// A post-update spec run natively on one concrete session (`dsu spec-run`,
+/// and the replay of a spec's case): the real old build alone, and the real
+/// old build with Patch applied at update-point visit UpdateAt by the
+/// runtime's synchronous test mode, both on Requests.
+struct SpecRunOptions {
+  std::string SpecFile;   ///< Defines dsu_spec() (<dsu/spec.h>).
+  std::string IncludeDir; ///< Where <dsu/spec.h> is.
+  std::string Old;        ///< The old build (a dsu-cc build).
+  /// The update: "" for none (the spec then sees the old version's replies
+  /// as the updated program's, and dsu_spec_updated() is 0).
+  std::string Patch, ForceAt;
+  long UpdateAt = 0;
+  std::string Requests; ///< Lines, each ending in a newline.
+  bool Tcp = false;     ///< On one TCP connection (the socket model).
+  double Timeout = 20;  ///< Seconds, for each real process.
+};
+
+struct SpecRunResult {
+  bool Holds = true;
+  std::string Assertion; ///< Failed: the assertion's text.
+  std::string Place;     ///< Failed: its FILE:LINE.
+  /// The requests the updated process had begun to read when the update
+  /// committed (-1: it did not) and where it committed.
+  int CommittedBefore = -1;
+  std::string Where;
+  /// The replies of the updated process and of the old version alone, whole,
+  /// and their exit statuses (negative: killed by that signal).
+  std::string Updated, OldAlone;
+  int UpdatedStatus = 0, OldStatus = 0;
+  /// The session as the spec saw it: every request, both replies, the
+  /// commit; and the lines the runtime and the socket model printed.
+  std::string Report;
+};
+
+/// Builds the spec natively (clang-19, -DDSU_SPEC_NATIVE, spec_native.c),
+/// runs the two real processes, cuts their replies as dsu verify's harness
+/// does (reply i: what was written from reading the first byte of request i
+/// to reading the first byte of the next), and runs dsu_spec() on them.
+/// Fails if the spec does not compile (clang's diagnostics, FILE:LINE:COL:
+/// error: ...), a process cannot be run, or the spec crashes or misuses the
+/// API.
+llvm::Expected<SpecRunResult> runSpecOnRealSession(const SpecRunOptions &O);
 
 /// Renames every symbol of M under Prefix (definitions in IR and in the
 /// module-level assembly dsu-cc's trampolines live in, local ones included,
