@@ -10,7 +10,9 @@
 #
 # Programs: tests/verify/programs (counter: a struct widened, with a good,
 # a field-dropping and a mis-converting transformer; swap: a struct whose
-# fields swap, with an update point where old code still uses it), the
+# fields swap, with an update point where old code still uses it;
+# crashfix: v1's report command dies, v2 fixes it, a transformer
+# mis-converts what only that command shows), the
 # stdin programs of tests/e2e/programs (timing: a global renamed and
 # widened, with a right and a wrong user transformer and with its state
 # dropped; active: never safe), the shared scenarios (globals,
