@@ -606,6 +606,12 @@ std::pair<ExecutionState *, ExecutionState *> Executor::fork(ExecutionState &S,
   if (!MayF)
     return {&S, nullptr};
   ExecutionState *F = clone(S);
+  if (getenv("DSU_DEBUG_FORKS")) {
+    const Instruction *I = S.top().Cur;
+    Location L = locationOf(I);
+    fprintf(stderr, "FORK %s:%u %s\n", L.File.c_str(), L.Line,
+            L.Function.c_str());
+  }
   addConstraint(S, Cond);
   addConstraint(*F, Not);
   return {&S, F};

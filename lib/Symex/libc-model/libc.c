@@ -65,22 +65,27 @@ static int file_fd(void *f) {
 
 /* ---- ctype.h ---------------------------------------------------------- */
 
-W int isdigit(int c) { return c >= '0' && c <= '9'; }
-W int isupper(int c) { return c >= 'A' && c <= 'Z'; }
-W int islower(int c) { return c >= 'a' && c <= 'z'; }
-W int isalpha(int c) { return isupper(c) || islower(c); }
-W int isalnum(int c) { return isalpha(c) || isdigit(c); }
+/* Branch-free (ranges as one unsigned comparison, | and & rather than ||
+ * and &&): a symbolic character gives one term, not a fork per test. Each
+ * fork of tolower() inside strcasecmp() doubled kvparse's paths. */
+#define IN_RANGE(c, lo, hi)                                                    \
+  ((unsigned)(c) - (unsigned)(lo) <= (unsigned)(hi) - (unsigned)(lo))
+W int isdigit(int c) { return IN_RANGE(c, '0', '9'); }
+W int isupper(int c) { return IN_RANGE(c, 'A', 'Z'); }
+W int islower(int c) { return IN_RANGE(c, 'a', 'z'); }
+W int isalpha(int c) { return isupper(c) | islower(c); }
+W int isalnum(int c) { return isalpha(c) | isdigit(c); }
 W int isxdigit(int c) {
-  return isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  return isdigit(c) | IN_RANGE(c, 'a', 'f') | IN_RANGE(c, 'A', 'F');
 }
-W int isspace(int c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-W int isblank(int c) { return c == ' ' || c == '\t'; }
-W int iscntrl(int c) { return (c >= 0 && c < 32) || c == 127; }
-W int isprint(int c) { return c >= 32 && c < 127; }
-W int isgraph(int c) { return c > 32 && c < 127; }
-W int ispunct(int c) { return isgraph(c) && !isalnum(c); }
-W int toupper(int c) { return islower(c) ? c - 'a' + 'A' : c; }
-W int tolower(int c) { return isupper(c) ? c - 'A' + 'a' : c; }
+W int isspace(int c) { return (c == ' ') | IN_RANGE(c, '\t', '\r'); }
+W int isblank(int c) { return (c == ' ') | (c == '\t'); }
+W int iscntrl(int c) { return IN_RANGE(c, 0, 31) | (c == 127); }
+W int isprint(int c) { return IN_RANGE(c, 32, 126); }
+W int isgraph(int c) { return IN_RANGE(c, 33, 126); }
+W int ispunct(int c) { return isgraph(c) & !isalnum(c); }
+W int toupper(int c) { return c - (islower(c) << 5); }
+W int tolower(int c) { return c + (isupper(c) << 5); }
 
 /* glibc's <ctype.h> macros index these tables (offset by 128). */
 static unsigned short ctype_b[384];
