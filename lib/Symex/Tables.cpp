@@ -149,7 +149,7 @@ Z3_ast Executor::familyIndexPlaceholder() {
 
 Executor::FamilyMatch Executor::matchFamily(ExecutionState &S, const SVal &Addr,
                                             uint64_t N, FamilyAccess &A) {
-  if (Addr.isConcrete() || S.Mem.Families.empty())
+  if (Addr.isConcrete() || S.Mem.Families.empty() || N == 0 || N > 8)
     return FamilyMatch::None;
   // The shape readStridedRun gives a pointer, after address arithmetic:
   // numeral + (stride * index), the numeral inside the family.
