@@ -58,8 +58,8 @@
 #include <thread>
 #include <unistd.h>
 
-#include "SpecNative.inc"
-#include "SpecStdio.inc"
+#include "EmbeddedSpecNative.inc"
+#include "EmbeddedSpecStdio.inc"
 
 using namespace dsu;
 using namespace llvm;

@@ -130,8 +130,8 @@
 #include <chrono>
 #include <map>
 
-#include "VerifyHarness.inc"
-#include "VerifyNet.inc"
+#include "EmbeddedVerifyHarness.inc"
+#include "EmbeddedVerifyNet.inc"
 
 using namespace dsu;
 using namespace llvm;
