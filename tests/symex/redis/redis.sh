@@ -17,6 +17,10 @@
 #                holds. Wider bounds through $REDIS_HARNESS_FLAGS
 #                (-DREDIS_KEY_MAX=4 -DREDIS_VALUE_MAX=8 are the issue's);
 #                times in bench/RESULTS.md.
+#   request-2.0.4 the stored keys of hmget, then one request from a grammar
+#                (8 commands: GET SET HGET HMGET EXISTS TYPE LLEN DEL, 1-2
+#                one-byte arguments from "snlhzf1"): some reply comes and
+#                the client is ready for the next request: holds
 # Exits 77 (skipped) when the sources are absent.
 set -u
 driver=$1 check=$2 out=$3
@@ -30,6 +34,7 @@ bounds=()
 case $check in
   hmget-2.0.3) version=2.0.3 define=REDIS_CHECK_HMGET want=error ;;
   hmget-2.0.4) version=2.0.4 define=REDIS_CHECK_HMGET want=holds ;;
+  request-2.0.4) version=2.0.4 define=REDIS_CHECK_REQUEST want=holds ;;
   setget-2.0.4) version=2.0.4 define=REDIS_CHECK_SETGET want=holds
     bounds=(-DREDIS_KEY_MAX=2 -DREDIS_VALUE_MAX=2) ;;
   *) fail "unknown check $check" ;;
