@@ -85,6 +85,10 @@
 /* How many objects ahead the loops over the heap prefetch. */
 #define PREFETCH_AHEAD 32
 
+/* Below this many objects to move, each gets its own calloc (a slab costs a
+ * few system calls). */
+#define SLAB_MIN 256
+
 /* --------------------------------------------------------------- shadow */
 
 /* One byte per 16-byte granule of the address space, in leaves of 64 MB of
@@ -577,6 +581,59 @@ to_table:
   table_insert(a, size, tag, foreign);
 }
 
+/* Records the `count` objects of a new slab (dsu_slab.c, `stride` bytes
+ * apart from base) at a commit, all at once: one record each, put after the
+ * old records of the committing thread's log, with no compaction (they are
+ * all live; tracking them one by one compacted the log again and again, a
+ * third of the pause at a million objects). No address of a slab was ever
+ * used before, so no record anywhere names one: where in the log the records
+ * go does not matter, and no byte of theirs is set yet. */
+static void track_slab(uintptr_t base, size_t stride, size_t count, size_t size,
+                       const char *tag) {
+  struct heap_log *l = my_log;
+  if (!l)
+    l = take_log();
+  int ok = l->id && size <= RECORD_SIZE_MAX && !(base & 15) && !(stride & 15);
+  /* Every leaf of the shadow the slab needs, before any record goes in. */
+  for (uintptr_t a = base; ok && a < base + stride * count;
+       a = (a | (((uintptr_t)1 << REGION_SHIFT) - 1)) + 1)
+    ok = shadow_for_write(a) != NULL;
+  if (ok) {
+    pthread_mutex_lock(&l->lock);
+    size_t n = l->n, old = l->old;
+    size_t limit = l->limit > n ? l->limit : n;
+    if (limit + count > l->cap) {
+      struct record *r = realloc(l->rec, (limit + count) * sizeof *r);
+      if (r) {
+        l->rec = r;
+        l->cap = limit + count;
+      } else {
+        ok = 0;
+      }
+    }
+    if (ok) {
+      memmove(l->rec + old + count, l->rec + old, (n - old) * sizeof *l->rec);
+      struct record *e = l->rec + old;
+      uintptr_t word = ((uintptr_t)size << 48);
+      for (size_t i = 0; i < count; i++) {
+        uintptr_t a = base + i * stride;
+        e[i].word = a | word;
+        e[i].tag = tag;
+        __atomic_store_n(shadow_at(a), (unsigned char)l->id, __ATOMIC_RELAXED);
+      }
+      l->old = old + count;
+      l->old_live += count;
+      l->limit = limit + count;
+      __atomic_store_n(&l->n, n + count, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (ok)
+      return;
+  }
+  for (size_t i = 0; i < count; i++)
+    track(base + i * stride, size, tag, 0);
+}
+
 /* The log id of the tracked object at a, or 0 (in the table, or none);
  * *in_shadow tells whether the shadow holds it. */
 static inline __attribute__((always_inline)) unsigned char *
@@ -684,18 +741,53 @@ DSU_EXPORT void __dsu_track_foreign_realloc(void *old, void *p, size_t size,
   retrack(old, p, size, tag, 1);
 }
 
-/* Every tracked object once, from the logs (newest record of each address
- * first, as keep_live) and the table, into a new array. The heap is
+/* keep_live for a snapshot: the live objects of l's records [0, hi), newest
+ * first, written to out as objects (through no copy of the records: at a
+ * million objects each copy is 16 MB of fresh memory, 8 ms of the pause). */
+static size_t list_live(const struct heap_log *l, size_t hi,
+                        struct dsu_heap_object *out) {
+  pthread_mutex_lock(&keep_lock); /* as keep_live: SEEN is not a log's */
+  size_t k = 0;
+  for (size_t i = hi; i-- > 0;) {
+    const struct record *e = &l->rec[i];
+    uintptr_t addr = record_addr(e);
+    if (i >= PREFETCH_AHEAD)
+      __builtin_prefetch(shadow_at(record_addr(&l->rec[i - PREFETCH_AHEAD])));
+    unsigned char *s = shadow_at(addr);
+    unsigned char half = (unsigned char)placement(addr);
+    unsigned char mine = (unsigned char)(l->id | half);
+    if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine ||
+        !__atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      continue;
+    out[k].addr = addr;
+    out[k].size = e->word >> 48;
+    out[k].foreign = (e->word & FOREIGN_BIT) != 0;
+    out[k].tag = e->tag;
+    k++;
+  }
+  for (size_t j = 0; j < k; j++) {
+    unsigned char half = (unsigned char)placement(out[j].addr);
+    unsigned char seen = (unsigned char)(SEEN | half);
+    __atomic_compare_exchange_n(shadow_at(out[j].addr), &seen,
+                                (unsigned char)(l->id | half), 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  }
+  pthread_mutex_unlock(&keep_lock);
+  return k;
+}
+
+/* Every tracked object once, from the logs (newest record of each address,
+ * newest first, as keep_live) and the table, into a new array. The heap is
  * exact when every thread that allocates is quiescent (at an update); at
  * other times objects freed meanwhile may be listed. */
 int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
   pthread_mutex_lock(&logs_lock);
   pthread_mutex_lock(&heap_lock);
-  size_t total = table_live, scratch_cap = 0, n = 0;
+  size_t total = table_live, n = 0;
   for (int i = 1; i <= nlogs; i++)
     total += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
   struct dsu_heap_object *all = malloc((total ? total : 1) * sizeof *all);
-  struct record *scratch = NULL;
   int ok = all != NULL;
   for (size_t i = 0; ok && i < capacity; i++)
     if (table[i].addr > 1)
@@ -704,30 +796,18 @@ int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
     struct heap_log *l = logs[i];
     pthread_mutex_lock(&l->lock);
     size_t hi = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
-    if (hi > scratch_cap) {
-      struct record *more = realloc(scratch, hi * sizeof *more);
-      ok = more != NULL;
-      scratch = ok ? more : scratch;
-      scratch_cap = ok ? hi : scratch_cap;
-    }
-    if (ok && n + hi > total) { /* it grew meanwhile (not at an update) */
+    if (n + hi > total) { /* it grew meanwhile (not at an update) */
       struct dsu_heap_object *more = realloc(all, (n + hi) * sizeof *all);
       ok = more != NULL;
       all = ok ? more : all;
       total = ok ? n + hi : total;
     }
-    size_t kept = ok ? keep_live(l, 0, hi, scratch, 0, NULL) : 0;
+    if (ok)
+      n += list_live(l, hi, all + n);
     pthread_mutex_unlock(&l->lock);
-    for (size_t k = 0; k < kept; k++, n++) {
-      all[n].addr = record_addr(&scratch[k]);
-      all[n].size = scratch[k].word >> 48;
-      all[n].foreign = (scratch[k].word & FOREIGN_BIT) != 0;
-      all[n].tag = scratch[k].tag;
-    }
   }
   pthread_mutex_unlock(&heap_lock);
   pthread_mutex_unlock(&logs_lock);
-  free(scratch);
   if (!ok) {
     free(all);
     all = NULL;
@@ -749,21 +829,51 @@ size_t dsu_heap_tracked(void) {
 
 /* ------------------------------------------------------- transformation */
 
+/* 40 bytes: at a million objects, each byte of this is a megabyte of fresh
+ * memory, and the kernel zeroes it inside the pause (0.5 ms per MB on a
+ * small VM). */
 struct moved {
   uintptr_t old_addr;
   size_t old_size; /* whole object */
   void *new_obj;   /* the new contents, private until commit */
-  char *final;     /* where they end up: new_obj, or old_addr in place */
   size_t new_size;
-  const char *new_tag;
-  size_t new_elem; /* element size of the new layout */
-  int which;       /* index of the type transformer */
-  int trailing;    /* one object with data after it (tag ends in '+') */
+  int which;             /* index of the type transformer */
+  unsigned trailing : 1; /* one object with data after it (tag ends in '+') */
   /* An object the program frees itself whose new layout does not fit in
-   * place: new_obj (== final) comes from the type's alloc, and the old
-   * object goes back through its dealloc after the commit. */
-  int pooled;
+   * place: new_obj (the final place) comes from the type's alloc, and the
+   * old object goes back through its dealloc after the commit. */
+  unsigned pooled : 1;
+  unsigned in_place : 1; /* rewritten at old_addr at the commit */
+  unsigned slab : 1;     /* new_obj is a member of a slab of this update's */
 };
+
+/* Where the new contents end up. */
+static inline char *moved_final(const struct moved *m) {
+  return m->in_place ? (char *)m->old_addr : (char *)m->new_obj;
+}
+
+static inline const char *moved_tag(const struct moved *m,
+                                    const struct dsu_type_xform *types) {
+  return m->trailing ? types[m->which].new_trailing_tag
+                     : types[m->which].new_tag;
+}
+
+/* The element size of the new layout. */
+static inline size_t moved_elem(const struct moved *m,
+                                const struct dsu_type_xform *types) {
+  return m->trailing ? m->new_size : types[m->which].new_size;
+}
+
+/* The slabs of this update's new objects (dsu_slab.c), one per type at
+ * most; live until dsu_transform_finish. Their members are new addresses:
+ * they map to themselves (a transformer may store them). */
+struct xslab {
+  uintptr_t base;
+  size_t stride, count, size;
+  const char *tag;
+};
+static struct xslab *xslabs;
+static size_t nxslabs;
 
 /* An old object to give back to the program's deallocator at the end. */
 struct pooled_old {
@@ -922,9 +1032,15 @@ static int ensure_blocks(void) {
   for (size_t i = 0; i < block_src.nmoved; i++) {
     const struct moved *m = &block_src.moved[i];
     const struct dsu_type_xform *t = &block_src.types[m->which];
-    struct block x = {m->old_addr, m->old_size, t->old_size,
-                      m->final,    t->new_size, t->moves,
-                      0,           0,           t};
+    struct block x = {m->old_addr,
+                      m->old_size,
+                      t->old_size,
+                      moved_final(m),
+                      t->new_size,
+                      t->moves,
+                      0,
+                      0,
+                      t};
     if (m->trailing) {
       x.old_elem = m->old_size;
       x.new_elem = m->new_size;
@@ -1037,6 +1153,13 @@ static int relocate(const struct remap *m, uintptr_t v, void **to) {
   if (exact) {
     *to = exact;
     return MOVED;
+  }
+  for (size_t i = 0; i < nxslabs; i++) {
+    const struct xslab *x = &xslabs[i];
+    if (v - x->base < x->stride * x->count && (v - x->base) % x->stride == 0) {
+      *to = (void *)v;
+      return MOVED;
+    }
   }
   if (ensure_blocks() != 0)
     return UNMAPPABLE; /* out of memory: refuse rather than guess */
@@ -1441,6 +1564,9 @@ void dsu_transform_finish(void) {
   rblocks = NULL;
   blocks = NULL;
   nblocks = 0;
+  free(xslabs);
+  xslabs = NULL;
+  nxslabs = 0;
   memset(&finishing, 0, sizeof finishing);
 }
 
@@ -1465,6 +1591,9 @@ int dsu_transform_state(
   int rc = -1;
   size_t ninits = 0;
   unsigned char *fresh = NULL; /* per inits entry: still its old initialiser */
+  size_t *per_type = NULL;     /* per type: objects for its slab */
+  size_t redirected = 0;       /* pointers in new contents, written */
+  int *fidx = NULL;            /* lists of pointer fields per tag */
   memset(stats, 0, sizeof *stats);
   protect_begin();
 
@@ -1502,6 +1631,7 @@ int dsu_transform_state(
     snprintf(err, errsize, "out of memory listing the heap");
     goto abort;
   }
+
   ranges.objects = heap;
   ranges.nobjects = nheap;
   struct tag_cache xform_of = {{0}, {0}, 0};
@@ -1513,6 +1643,16 @@ int dsu_transform_state(
     goto abort;
   }
   moved.cap = candidates;
+  /* Objects per type that go to slabs; slabs only when many move. */
+  size_t ntypes = 0;
+  for (const struct dsu_type_xform *t = types; t && t->old_tag; t++)
+    ntypes++;
+  per_type = calloc(ntypes ? ntypes : 1, sizeof *per_type);
+  int slab_ok = candidates >= SLAB_MIN && dsu_slabs_usable();
+  if (!per_type) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
   for (size_t i = 0; i < nheap; i++) {
     struct dsu_heap_object *e = &heap[i];
     int which = xform_index(&xform_of, types, e->tag);
@@ -1550,20 +1690,19 @@ int dsu_transform_state(
                t->old_tag, (void *)e->addr, new_size, (size_t)e->size);
       goto abort;
     }
-    void *obj = pooled ? NULL : calloc(1, new_size);
-    struct moved m = {e->addr,
-                      e->size,
-                      obj,
-                      e->foreign ? (char *)e->addr : (char *)obj,
-                      new_size,
-                      trailing ? t->new_trailing_tag : t->new_tag,
-                      trailing ? new_size : t->new_size,
-                      which,
-                      trailing,
-                      pooled};
+    /* A single object that moves (the most common) gets its new place in
+     * its type's slab, below; the others are allocated one by one. */
+    int in_slab = slab_ok && !pooled && !e->foreign && !trailing && n == 1;
+    void *obj = pooled || in_slab ? NULL : calloc(1, new_size);
+    struct moved m = {
+        e->addr,     e->size,       obj,         new_size,
+        which,       trailing != 0, pooled != 0, e->foreign && !pooled,
+        in_slab != 0};
     in_place += e->foreign && !pooled;
     npooled += pooled;
-    if ((!obj && !pooled) || push(&moved, &m) != 0) {
+    if (in_slab)
+      per_type[which]++;
+    if ((!obj && !pooled && !in_slab) || push(&moved, &m) != 0) {
       free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
@@ -1571,6 +1710,51 @@ int dsu_transform_state(
     elements += n;
   }
   stats->objects = elements;
+
+  /* The slabs, one per type, and each object's place in its own: in the
+   * order of the list (of the logs), which is mostly the order of the old
+   * addresses. A type whose slab cannot be had gets calloc'd objects. */
+  if (slab_ok && ntypes && !(xslabs = calloc(ntypes, sizeof *xslabs))) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  for (size_t k = 0; slab_ok && k < ntypes; k++) {
+    if (!per_type[k])
+      continue;
+    size_t stride = 0;
+    void *base = dsu_slab_make(types[k].new_size, per_type[k], &stride);
+    if (!base)
+      continue;
+    struct xslab x = {(uintptr_t)base, stride, per_type[k], types[k].new_size,
+                      types[k].new_tag};
+    per_type[k] = nxslabs + 1; /* from here: 1 + its slab's index, or 0 */
+    xslabs[nxslabs++] = x;
+  }
+  if (slab_ok) {
+    size_t *next = calloc(nxslabs ? nxslabs : 1, sizeof *next);
+    if (!next) {
+      snprintf(err, errsize, "out of memory transforming");
+      goto abort;
+    }
+    for (size_t i = 0; i < moved.n; i++) {
+      struct moved *m = &((struct moved *)moved.data)[i];
+      if (!m->slab)
+        continue;
+      size_t k = per_type[m->which];
+      if (k) {
+        const struct xslab *x = &xslabs[k - 1];
+        m->new_obj = (void *)(x->base + next[k - 1]++ * x->stride);
+      } else if (!(m->new_obj = calloc(1, m->new_size))) {
+        free(next);
+        snprintf(err, errsize, "out of memory transforming %s",
+                 types[m->which].old_tag);
+        goto abort;
+      } else {
+        m->slab = 0;
+      }
+    }
+    free(next);
+  }
 
   /* Objects that move through the program's own allocator get their new
    * blocks now: the allocator is program code that may allocate and free
@@ -1597,7 +1781,6 @@ int dsu_transform_state(
       }
       memset(block, 0, m->new_size);
       m->new_obj = block;
-      m->final = block;
     }
   }
 
@@ -1611,7 +1794,11 @@ int dsu_transform_state(
     if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
       nglobals += g->old_size / types[g->elem_type - 1].old_size;
   }
-  if (remap_init(&map, 2 * (elements + nglobals)) != 0 ||
+  /* Old addresses of every element, and new ones of those not in slabs. */
+  size_t entries = elements;
+  for (size_t i = 0; i < moved.n; i++)
+    entries += !((struct moved *)moved.data)[i].slab;
+  if (remap_init(&map, entries + 2 * nglobals) != 0 ||
       remap_init(&in_place_contents, in_place) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
@@ -1619,20 +1806,20 @@ int dsu_transform_state(
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
-    int here = m->final != (char *)m->new_obj;
+    int here = m->in_place;
     size_t step = m->trailing ? m->old_size : t->old_size;
     if (i + PREFETCH_AHEAD < moved.n) { /* the map's slots, a miss each */
       const struct moved *ahead =
           &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
       remap_prefetch(&map, ahead->old_addr);
-      remap_prefetch(&map, (uintptr_t)ahead->final);
+      remap_prefetch(&map, (uintptr_t)moved_final(ahead));
     }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
-      void *to = m->final + k * m->new_elem;
+      void *to = moved_final(m) + k * moved_elem(m, types);
       remap_put(&map, m->old_addr + off, to);
       /* New addresses of relocated objects map to themselves; those of
        * objects rewritten in place overlap old ones, and do not. */
-      if (!here)
+      if (!here && !m->slab) /* slab members: relocate() knows them */
         remap_put(&map, (uintptr_t)to, to);
     }
     if (here)
@@ -1677,7 +1864,7 @@ int dsu_transform_state(
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
-    size_t n = m->new_size / m->new_elem;
+    size_t n = m->new_size / moved_elem(m, types);
     if (i + PREFETCH_AHEAD < moved.n) {
       const struct moved *ahead =
           &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
@@ -1767,6 +1954,11 @@ int dsu_transform_state(
                  name_, v_);                                                   \
         goto abort;                                                            \
       }                                                                        \
+      if (private_) { /* new contents: no one sees them before commit */       \
+        *(void **)(slot_addr) = to_;                                           \
+        redirected++;                                                          \
+        break;                                                                 \
+      }                                                                        \
       struct fixup f_ = {(void **)(slot_addr), to_};                           \
       if (push(&fix, &f_) != 0) {                                              \
         snprintf(err, errsize, "out of memory fixing pointers");               \
@@ -1774,11 +1966,27 @@ int dsu_transform_state(
       }                                                                        \
     }                                                                          \
   } while (0)
+    /* Slots in the new contents of moved objects are written at once (an
+     * abort throws them away); others are written at the commit. */
+    int private_ = 0;
     for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++)
       for (size_t k = 0; k < (g->count ? g->count : 1); k++)
         CHECK_SLOT((char *)g->addr + k * g->stride, g->where, g->inner,
                    g->count ? k : (size_t)-1);
-    struct tag_cache fields_of = {{0}, {0}, 0}; /* tag -> has pointer fields */
+    /* tag -> the index in fidx of the list of its pointer fields (-1 ends
+     * it), or -1 if it has none: comparing the tag with every field's, for
+     * every object, cost more than reading the fields. A tag past the
+     * cache's size gets the last list, made again each time. */
+    struct tag_cache fields_of = {{0}, {0}, 0};
+    size_t nfields = 0;
+    for (const struct dsu_pointer_field *f = fields; f && f->tag; f++)
+      nfields++;
+    size_t nfidx = 0;
+    fidx = malloc((nfields + 1) * (TAG_CACHE + 1) * sizeof *fidx);
+    if (!fidx) {
+      snprintf(err, errsize, "out of memory fixing pointers");
+      goto abort;
+    }
     /* Two passes: the tracked objects that stay where they are, in table
      * order, then the transformed ones, in the order of the list of moved
      * objects, whose new contents are at hand (no lookups). The object a
@@ -1807,28 +2015,35 @@ int dsu_transform_state(
         if (i + PREFETCH_AHEAD < moved.n)
           __builtin_prefetch(
               ((struct moved *)moved.data)[i + PREFETCH_AHEAD].new_obj);
+        private_ = 1;
         base = m->new_obj; /* the new contents, also of objects in place */
         size = m->new_size;
-        tag = m->new_tag;
+        tag = moved_tag(m, types);
         /* One object with data after it: its data holds no fields. */
         elem = m->trailing ? size : types[m->which].new_size;
       }
-      int has_fields;
-      if (!cached(&fields_of, tag, &has_fields)) {
-        has_fields = 0;
+      int first;
+      if (!cached(&fields_of, tag, &first)) {
+        size_t start =
+            fields_of.n < TAG_CACHE ? nfidx : TAG_CACHE * (nfields + 1);
+        size_t k = start;
         for (const struct dsu_pointer_field *f = fields; f && f->tag; f++)
-          has_fields |= dsu_tag_is(tag, f->tag);
-        remember(&fields_of, tag, has_fields);
+          if (dsu_tag_is(tag, f->tag))
+            fidx[k++] = (int)(f - fields);
+        fidx[k++] = -1;
+        first = k - start > 1 ? (int)start : -1;
+        if (fields_of.n < TAG_CACHE)
+          nfidx = k;
+        remember(&fields_of, tag, first);
       }
-      if (!has_fields)
+      if (first < 0)
         continue;
       /* An object that does not move is one object of its type or an array
        * of them (the table gives the type's size), or one object with data
        * after it. */
       int whole = !elem && dsu_tag_has_data_after(tag);
-      for (const struct dsu_pointer_field *f = fields; f && f->tag; f++) {
-        if (!dsu_tag_is(tag, f->tag))
-          continue;
+      for (int j = first; fidx[j] >= 0; j++) {
+        const struct dsu_pointer_field *f = &fields[fidx[j]];
         size_t step = dsu_field_step(f, size, elem, whole);
         if (f->offset == (size_t)-2) {
           /* Untyped pointers: nothing says a slot holds a pointer, so one
@@ -1871,11 +2086,11 @@ int dsu_transform_state(
     struct fixup *f = &((struct fixup *)fix.data)[i];
     *f->where = f->value;
   }
-  stats->pointers = fix.n;
+  stats->pointers = fix.n + redirected;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
-    if (m->final != (char *)m->new_obj) {
-      memcpy(m->final, m->new_obj, m->new_size);
+    if (m->in_place) {
+      memcpy(moved_final(m), m->new_obj, m->new_size);
       free(m->new_obj);
       m->new_obj = NULL;
     }
@@ -1885,10 +2100,12 @@ int dsu_transform_state(
    * record of its address, which supersedes the old one. */
   for (size_t i = 0; i < moved.n; i++) {
     const struct moved *m = &((struct moved *)moved.data)[i];
-    int in_place = m->final == (char *)m->old_addr;
+    int in_place = m->in_place;
     if (!in_place)
       untrack(m->old_addr);
-    track((uintptr_t)m->final, m->new_size, m->new_tag, in_place || m->pooled);
+    if (!m->slab) /* the slabs' members are recorded below, at once */
+      track((uintptr_t)moved_final(m), m->new_size, moved_tag(m, types),
+            in_place || m->pooled);
     void *gone = (void *)m->old_addr;
     struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
     /* Moved through the program's allocator: given back to it at the end
@@ -1898,6 +2115,9 @@ int dsu_transform_state(
     else if (!in_place && push(&old_objects, &gone) != 0)
       free(gone); /* out of memory: the hook cannot see it, but no leak */
   }
+  for (size_t i = 0; i < nxslabs; i++)
+    track_slab(xslabs[i].base, xslabs[i].stride, xslabs[i].count,
+               xslabs[i].size, xslabs[i].tag);
   /* The old objects, the map and the blocks live until
    * dsu_transform_finish(), after the new code is installed. */
   /* A commit hook may ask where anything went once the relocation list is
@@ -1945,8 +2165,14 @@ abort:
   free(rblocks);
   rblocks = NULL;
   for (size_t i = 0; i < moved.n; i++)
-    if (!((struct moved *)moved.data)[i].pooled)
+    if (!((struct moved *)moved.data)[i].pooled &&
+        !((struct moved *)moved.data)[i].slab)
       free(((struct moved *)moved.data)[i].new_obj);
+  for (size_t i = 0; i < nxslabs; i++)
+    dsu_slab_unmake((void *)xslabs[i].base);
+  free(xslabs);
+  xslabs = NULL;
+  nxslabs = 0;
 out:
   /* New blocks of the program's allocator go back to it on a rollback. */
   if (rc != 0 && npooled) {
@@ -1961,6 +2187,8 @@ out:
     protect_end();
   }
   free(moved.data);
+  free(per_type);
+  free(fidx);
   memset(&block_src, 0, sizeof block_src);
   free(fix.data);
   free(blockv.data);
