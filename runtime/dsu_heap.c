@@ -1600,8 +1600,9 @@ int dsu_transform_state(
   /* With DSU_TRANSFORM_PROFILE set, the time of each phase goes to stderr
    * (bench/transform.sh reads it). */
   static const char *const phase_name[] = {
-      "scan", "map", "transformers", "globals", "pointers", "commit"};
-  uint64_t phase_at[7] = {0};
+      "snapshot", "scan",     "map",    "transformers",
+      "globals",  "pointers", "commit", "tracking"};
+  uint64_t phase_at[9] = {0};
   int profile = dsu_getenv("DSU_TRANSFORM_PROFILE") != NULL;
 #define PHASE(k)                                                               \
   do {                                                                         \
@@ -1632,9 +1633,11 @@ int dsu_transform_state(
     goto abort;
   }
 
+  PHASE(1);
   ranges.objects = heap;
   ranges.nobjects = nheap;
   struct tag_cache xform_of = {{0}, {0}, 0};
+  struct tag_cache trailing_of = {{0}, {0}, 0};
   size_t elements = 0, candidates = 0;
   for (size_t i = 0; i < nheap; i++)
     candidates += xform_index(&xform_of, types, heap[i].tag) >= 0;
@@ -1659,7 +1662,11 @@ int dsu_transform_state(
     if (which < 0)
       continue;
     const struct dsu_type_xform *t = &types[which];
-    int trailing = dsu_tag_has_data_after(e->tag);
+    int trailing; /* a strlen per object, without the cache */
+    if (!cached(&trailing_of, e->tag, &trailing)) {
+      trailing = dsu_tag_has_data_after(e->tag);
+      remember(&trailing_of, e->tag, trailing);
+    }
     size_t n = t->old_size ? e->size / t->old_size : 0;
     if (trailing && e->size >= t->old_size && e->size >= t->old_tail) {
       n = 1; /* one object, and its data */
@@ -1784,7 +1791,7 @@ int dsu_transform_state(
     }
   }
 
-  PHASE(1);
+  PHASE(2);
   /* Every new address is known before any transformer runs, so that
    * dsu_relocated() can answer for objects not transformed yet. New
    * addresses map to themselves: a transformer may store them. */
@@ -1859,7 +1866,7 @@ int dsu_transform_state(
   block_src.globals = blockv.data;
   block_src.nglobals = blockv.n;
   ran_transformers = 1; /* from here on, the rollback hook has work */
-  PHASE(2);
+  PHASE(3);
   active_map = &map;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
@@ -1885,7 +1892,7 @@ int dsu_transform_state(
              m->old_size - t->old_tail);
   }
 
-  PHASE(3);
+  PHASE(4);
   /* 2. Globals whose type changed; one the program never changed keeps
    * the new initialiser its new storage holds. */
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
@@ -1905,7 +1912,7 @@ int dsu_transform_state(
     stats->globals++;
   }
 
-  PHASE(4);
+  PHASE(5);
   /* 3. Pointers to relocated objects: every place that may hold one must
    * hold null or the start of a relocated element; anything else is a
    * reference the update cannot account for. */
@@ -2003,10 +2010,10 @@ int dsu_transform_state(
       const char *tag;
       if (pass == 0) {
         struct dsu_heap_object *e = &heap[i];
+        if (xform_index(&xform_of, types, e->tag) >= 0)
+          continue; /* moved: its new contents are read in pass 1 */
         if (i + PREFETCH_AHEAD < nheap)
           __builtin_prefetch((void *)heap[i + PREFETCH_AHEAD].addr);
-        if (xform_index(&xform_of, types, e->tag) >= 0)
-          continue;
         base = (char *)e->addr;
         size = e->size;
         tag = e->tag;
@@ -2080,7 +2087,7 @@ int dsu_transform_state(
   protect_end();
   active_map = NULL;
 
-  PHASE(5);
+  PHASE(6);
   /* 4. Commit: from here on nothing can fail. */
   for (size_t i = 0; i < fix.n; i++) {
     struct fixup *f = &((struct fixup *)fix.data)[i];
@@ -2095,6 +2102,7 @@ int dsu_transform_state(
       m->new_obj = NULL;
     }
   }
+  PHASE(7);
   /* The transformed objects replace the old ones in the tracking: objects
    * that stay are not touched. An object rewritten in place gets a newer
    * record of its address, which supersedes the old one. */
@@ -2125,10 +2133,10 @@ int dsu_transform_state(
    * back, as for objects that did not move). */
   if (hooks && hooks->commit)
     (void)ensure_blocks();
-  PHASE(6);
+  PHASE(8);
   if (profile) {
     fprintf(stderr, "dsu: transform phases (ms):");
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < 8; k++)
       fprintf(stderr, " %s %.2f", phase_name[k],
               (double)(phase_at[k + 1] - phase_at[k]) / 1e6);
     fprintf(stderr, "\n");
