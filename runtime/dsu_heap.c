@@ -2135,6 +2135,12 @@ int dsu_transform_state(
     (void)ensure_blocks();
   PHASE(8);
   if (profile) {
+    size_t in_slabs = 0;
+    for (size_t i = 0; i < nxslabs; i++)
+      in_slabs += xslabs[i].count;
+    fprintf(stderr,
+            "dsu: transform: %zu objects moved, %zu of them into %zu slabs\n",
+            moved.n, in_slabs, nxslabs);
     fprintf(stderr, "dsu: transform phases (ms):");
     for (int k = 0; k < 8; k++)
       fprintf(stderr, " %s %.2f", phase_name[k],

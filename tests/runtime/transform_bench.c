@@ -9,7 +9,8 @@
  * kept, every link leads to a new node. Then it frees every other node and
  * reallocates the rest one by one (as a program does with its objects after
  * an update), runs a second update over the transformed nodes, and frees
- * everything: the new objects must behave as the allocator's own.
+ * everything: the new objects must behave as the allocator's own (they
+ * come from libdsu's slabs, runtime/dsu_slab.c, unless DSU_NO_SLABS=1).
  *
  * usage: transform_bench [N [ROUNDS]]
  */
@@ -109,6 +110,13 @@ static int update(const char *from, const char *to, size_t old_size,
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 100000;
   int rounds = argc > 2 ? atoi(argv[2]) : 1;
+  /* Linked with --export-dynamic, as dsu-cc links: libdsu's free is the
+   * process's, and slabs must be in use unless they are turned off. */
+  const char *off = getenv("DSU_NO_SLABS");
+  if (!(off && *off && strcmp(off, "0") != 0) && !dsu_slabs_usable()) {
+    fprintf(stderr, "transform_bench: libdsu's slabs are not usable\n");
+    return 1;
+  }
   for (int round = 0; round < rounds; round++) {
     head = NULL;
     for (long i = 0; i < n; i++) {
@@ -156,16 +164,20 @@ int main(int argc, char **argv) {
         return 1;
       }
       if (k % 3 == 2) { /* grown and shrunk back: moved by realloc */
+        /* The instrumentation passes the old address after the call, as
+         * an address only. */
+        void *was = x;
         struct node2 *y = realloc(x, 4096);
         if (!y)
           return 1;
         /* An untyped realloc keeps the tag (the runtime looks it up in
          * its logs, slowly: only a few). */
-        __dsu_track_realloc(x, y, 4096, k % 99998 == 2 ? NULL : TAG2);
+        __dsu_track_realloc(was, y, 4096, k % 99998 == 2 ? NULL : TAG2);
+        was = y;
         struct node2 *z = realloc(y, sizeof *z);
         if (!z)
           return 1;
-        __dsu_track_realloc(y, z, sizeof *z, TAG2);
+        __dsu_track_realloc(was, z, sizeof *z, TAG2);
         *link = x = z;
       }
       link = &x->next;
