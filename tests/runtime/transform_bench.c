@@ -166,18 +166,18 @@ int main(int argc, char **argv) {
       if (k % 3 == 2) { /* grown and shrunk back: moved by realloc */
         /* The instrumentation passes the old address after the call, as
          * an address only. */
-        void *was = x;
+        uintptr_t was = (uintptr_t)x;
         struct node2 *y = realloc(x, 4096);
         if (!y)
           return 1;
         /* An untyped realloc keeps the tag (the runtime looks it up in
          * its logs, slowly: only a few). */
-        __dsu_track_realloc(was, y, 4096, k % 99998 == 2 ? NULL : TAG2);
-        was = y;
+        __dsu_track_realloc((void *)was, y, 4096, k % 99998 == 2 ? NULL : TAG2);
+        was = (uintptr_t)y;
         struct node2 *z = realloc(y, sizeof *z);
         if (!z)
           return 1;
-        __dsu_track_realloc(was, z, sizeof *z, TAG2);
+        __dsu_track_realloc((void *)was, z, sizeof *z, TAG2);
         *link = x = z;
       }
       link = &x->next;
