@@ -37,7 +37,12 @@
  *
  *  1. every tracked object whose tag is the old tag of a changed type (arrays
  *     allocated with calloc(n, sizeof(T)) hold n elements) gets a new object
- *     of the new size, filled element by element by the type's transformer;
+ *     of the new size, filled element by element by the type's transformer.
+ *     Single objects that move, when a type has many, are cut from one slab
+ *     per type (dsu_slab.c: one mmap, not a calloc each; the program frees
+ *     and reallocates them as its own, through libdsu's free and realloc);
+ *     arrays, objects with data after them and objects of program-owned
+ *     allocators are allocated one by one as before;
  *  2. every global whose type changed gets its new storage filled; a global
  *     array of a changed struct moves element by element;
  *  3. every place that may hold a pointer to a relocated object (fields of
@@ -57,7 +62,19 @@
  *     says that slot is a pointer;
  *  4. only if all of that succeeded: the redirections are written, the table
  *     tracking is updated and the old objects are freed. Before that point the
- * program cannot see anything: new objects are private, writes are recorded.
+ * program cannot see anything: new objects are private (pointers in their
+ * new contents are redirected at once, an abort throws them away), writes to
+ * anything else are recorded. The tracking of a slab's members is written
+ * at once, after the old records of the committing thread's log (no address
+ * of a slab was ever used, so no record can supersede them).
+ *
+ * What the pause costs at a million small objects is mostly memory: every
+ * byte per object of a temporary list is a megabyte the kernel zeroes inside
+ * the pause (about 0.5 ms per MB on a small VM), so the lists are lean: the
+ * list of moved objects is 40 bytes an object, the snapshot writes objects
+ * straight from the logs, the relocation map leaves out the new addresses
+ * of slab members (relocate() knows the slabs' ranges), and pointers in new
+ * contents need no list of writes.
  *
  * A transformer that returns non-zero, crashes (SIGSEGV, SIGBUS, SIGFPE,
  * also a stack overflow, on an alternate stack), aborts (SIGABRT) or runs
@@ -907,28 +924,46 @@ static int push(struct vec *v, const void *item) {
 }
 
 /* Old element address -> new element address, for every element of every
- * relocated object and every global given new storage. Open addressing. */
+ * relocated object and every global given new storage. Open addressing, in
+ * two tables: the moved objects' elements by their object's index in the
+ * list of moved objects (1 + i, the top bit set where the key is a new
+ * address), 4 bytes a slot, the element found again from the object's
+ * entry, since at a million objects each byte of a slot is 2 MB the kernel
+ * zeroes inside the pause (pairs of addresses took 16); and the globals'
+ * addresses, in pairs. */
 struct remap {
   uintptr_t *old_addr;
   void **new_addr;
   size_t cap;
   unsigned bits; /* cap == 1 << bits */
+  uint32_t *idx;
+  size_t icap;
+  unsigned ibits; /* icap == 1 << ibits */
+  const struct moved *moved;
+  const struct dsu_type_xform *types;
 };
+#define NEW_KEY 0x80000000u
 
-static int remap_init(struct remap *m, size_t elements) {
-  size_t cap = 1024;
-  while (cap < elements * 2)
+static int remap_init(struct remap *m, size_t globals, size_t elements) {
+  size_t cap = 64, icap = 1024;
+  while (cap < globals * 2)
     cap *= 2;
+  while (icap < elements * 2)
+    icap *= 2;
   m->old_addr = calloc(cap, sizeof *m->old_addr);
   m->new_addr = malloc(cap * sizeof *m->new_addr);
   m->cap = cap;
   m->bits = (unsigned)__builtin_ctzl(cap);
-  return m->old_addr && m->new_addr ? 0 : -1;
+  m->idx = calloc(icap, sizeof *m->idx);
+  m->icap = icap;
+  m->ibits = (unsigned)__builtin_ctzl(icap);
+  return m->old_addr && m->new_addr && m->idx ? 0 : -1;
 }
 
 static void remap_free(struct remap *m) {
   free(m->old_addr);
   free(m->new_addr);
+  free(m->idx);
   memset(m, 0, sizeof *m);
 }
 
@@ -942,16 +977,54 @@ static void remap_free(struct remap *m) {
  * neighbouring slots too; the logs walk it in allocation order, where that
  * hash made every lookup a miss (the pause for 1,000,000 list nodes grew
  * from 382 to 470 ms). */
-static size_t remap_slot(const struct remap *m, uintptr_t old) {
-  uint64_t stretch = (uint64_t)old >> (4 + m->bits);
-  return (size_t)((old >> 4) ^ (stretch * 0x9e3779b97f4a7c15ull >> 20)) &
-         (m->cap - 1);
+static inline size_t slot_in(uintptr_t a, unsigned bits) {
+  uint64_t stretch = (uint64_t)a >> (4 + bits);
+  return (size_t)((a >> 4) ^ (stretch * 0x9e3779b97f4a7c15ull >> 20)) &
+         (((size_t)1 << bits) - 1);
 }
 
-static void remap_prefetch(const struct remap *m, uintptr_t old) {
-  size_t j = remap_slot(m, old);
-  __builtin_prefetch(&m->old_addr[j], 1);
-  __builtin_prefetch(&m->new_addr[j], 1);
+static size_t remap_slot(const struct remap *m, uintptr_t old) {
+  return slot_in(old, m->bits);
+}
+
+static void remap_prefetch(const struct remap *m, uintptr_t a) {
+  __builtin_prefetch(&m->idx[slot_in(a, m->ibits)], 1);
+}
+
+/* Element address a of moved object i (an old one, or with NEW_KEY a new
+ * one) goes into the index table. */
+static void remap_put_moved(struct remap *m, uintptr_t a, size_t i,
+                            uint32_t key) {
+  size_t j = slot_in(a, m->ibits);
+  while (m->idx[j])
+    j = (j + 1) & (m->icap - 1);
+  m->idx[j] = (uint32_t)(i + 1) | key;
+}
+
+/* The new address of element start a of a moved object (itself for a new
+ * one), or NULL. A slot names an object, not an element: any slot whose
+ * object has an element starting at a gives the answer (old and new
+ * addresses of moved objects never overlap: new ones of objects rewritten
+ * in place are not keys). */
+static void *remap_moved(const struct remap *m, uintptr_t a) {
+  if (!m->idx)
+    return NULL;
+  for (size_t j = slot_in(a, m->ibits); m->idx[j];
+       j = (j + 1) & (m->icap - 1)) {
+    uint32_t v = m->idx[j];
+    const struct moved *o = &m->moved[(v & ~NEW_KEY) - 1];
+    size_t elem = moved_elem(o, m->types);
+    if (v & NEW_KEY) {
+      uintptr_t base = (uintptr_t)moved_final(o);
+      if (a - base < o->new_size && (a - base) % elem == 0)
+        return (void *)a;
+      continue;
+    }
+    size_t step = o->trailing ? o->old_size : m->types[o->which].old_size;
+    if (a - o->old_addr < o->old_size && (a - o->old_addr) % step == 0)
+      return moved_final(o) + (a - o->old_addr) / step * elem;
+  }
+  return NULL;
 }
 
 static void remap_put(struct remap *m, uintptr_t old, void *new_addr) {
@@ -978,6 +1051,9 @@ DSU_EXPORT void *dsu_relocated(const void *old) {
 }
 
 static void *remap_get(const struct remap *m, uintptr_t old) {
+  void *to = remap_moved(m, old);
+  if (to || !m->old_addr)
+    return to;
   size_t j = remap_slot(m, old);
   while (m->old_addr[j]) {
     if (m->old_addr[j] == old)
@@ -1482,11 +1558,21 @@ static int run_hook(void (*fn)(void)) {
   return guarded(NULL, NULL, NULL, call_hook);
 }
 
+/* Frees the old objects of the list of moved objects (those that moved by
+ * the C library's allocator: not those rewritten in place, nor those the
+ * program's own allocator takes back), and the list. */
+static void free_moved_old(struct vec *v) {
+  for (size_t i = 0; i < v->n; i++) {
+    const struct moved *m = &((const struct moved *)v->data)[i];
+    if (!m->in_place && !m->pooled)
+      free((void *)m->old_addr);
+  }
+  free(v->data);
+}
+
 static void *free_in_background(void *arg) {
   struct vec *v = arg;
-  for (size_t i = 0; i < v->n; i++)
-    free(((void **)v->data)[i]);
-  free(v->data);
+  free_moved_old(v);
   free(v);
   return NULL;
 }
@@ -1518,9 +1604,7 @@ static void free_old_objects(struct vec *old) {
     }
     free(v);
   }
-  for (size_t i = 0; i < old->n; i++)
-    free(((void **)old->data)[i]);
-  free(old->data);
+  free_moved_old(old);
   memset(old, 0, sizeof *old);
 }
 
@@ -1570,6 +1654,12 @@ void dsu_transform_finish(void) {
   memset(&finishing, 0, sizeof finishing);
 }
 
+static uint64_t cpu_now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 int dsu_transform_state(
     const struct dsu_type_xform *types, const struct dsu_global_xform *globals,
     const struct dsu_global_init *inits, const struct dsu_pointer_field *fields,
@@ -1578,11 +1668,10 @@ int dsu_transform_state(
     char *err, size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
-  struct remap map = {0, 0, 0, 0};
-  struct remap in_place_contents = {0, 0, 0, 0}; /* old address -> new_obj */
-  size_t in_place = 0, npooled = 0;
+  struct remap map;
+  memset(&map, 0, sizeof map);
+  size_t npooled = 0;
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
-  struct vec old_objects = {0, 0, 0, sizeof(void *)};
   struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
   struct ranges ranges = {0, 0, 0, NULL, 0};
   struct dsu_heap_object *heap = NULL; /* every tracked object */
@@ -1598,16 +1687,19 @@ int dsu_transform_state(
   protect_begin();
 
   /* With DSU_TRANSFORM_PROFILE set, the time of each phase goes to stderr
-   * (bench/transform.sh reads it). */
+   * (bench/transform.sh reads it); =cpu: the thread's CPU time, which on a
+   * loaded machine says more of the transfer than the wall clock does. */
   static const char *const phase_name[] = {
       "snapshot", "scan",     "map",    "transformers",
       "globals",  "pointers", "commit", "tracking"};
   uint64_t phase_at[9] = {0};
-  int profile = dsu_getenv("DSU_TRANSFORM_PROFILE") != NULL;
+  const char *profile_env = dsu_getenv("DSU_TRANSFORM_PROFILE");
+  int profile = profile_env != NULL;
+  int profile_cpu = profile && strcmp(profile_env, "cpu") == 0;
 #define PHASE(k)                                                               \
   do {                                                                         \
     if (profile)                                                               \
-      phase_at[k] = dsu_now_ns();                                              \
+      phase_at[k] = profile_cpu ? cpu_now_ns() : dsu_now_ns();                 \
   } while (0)
   PHASE(0);
 
@@ -1705,7 +1797,6 @@ int dsu_transform_state(
         e->addr,     e->size,       obj,         new_size,
         which,       trailing != 0, pooled != 0, e->foreign && !pooled,
         in_slab != 0};
-    in_place += e->foreign && !pooled;
     npooled += pooled;
     if (in_slab)
       per_type[which]++;
@@ -1801,15 +1892,21 @@ int dsu_transform_state(
     if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
       nglobals += g->old_size / types[g->elem_type - 1].old_size;
   }
-  /* Old addresses of every element, and new ones of those not in slabs. */
-  size_t entries = elements;
+  /* Old addresses of every element, and new ones of those not in slabs
+   * (single elements). */
+  size_t entries = 2 * elements;
   for (size_t i = 0; i < moved.n; i++)
-    entries += !((struct moved *)moved.data)[i].slab;
-  if (remap_init(&map, entries + 2 * nglobals) != 0 ||
-      remap_init(&in_place_contents, in_place) != 0) {
+    entries -= ((struct moved *)moved.data)[i].slab;
+  if (moved.n >= NEW_KEY) {
+    snprintf(err, errsize, "too many objects to transform (%zu)", moved.n);
+    goto abort;
+  }
+  if (remap_init(&map, 2 * nglobals, entries) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
+  map.moved = moved.data;
+  map.types = types;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
@@ -1822,15 +1919,14 @@ int dsu_transform_state(
       remap_prefetch(&map, (uintptr_t)moved_final(ahead));
     }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
-      void *to = moved_final(m) + k * moved_elem(m, types);
-      remap_put(&map, m->old_addr + off, to);
+      remap_put_moved(&map, m->old_addr + off, i, 0);
       /* New addresses of relocated objects map to themselves; those of
        * objects rewritten in place overlap old ones, and do not. */
       if (!here && !m->slab) /* slab members: relocate() knows them */
-        remap_put(&map, (uintptr_t)to, to);
+        remap_put_moved(&map,
+                        (uintptr_t)moved_final(m) + k * moved_elem(m, types), i,
+                        NEW_KEY);
     }
-    if (here)
-      remap_put(&in_place_contents, m->old_addr, m->new_obj);
   }
   block_src.moved = moved.data;
   block_src.nmoved = moved.n;
@@ -2120,8 +2216,8 @@ int dsu_transform_state(
      * (if memory is short for this list, it leaks, never wrongly freed). */
     if (m->pooled)
       (void)push(&old_pooled, &back);
-    else if (!in_place && push(&old_objects, &gone) != 0)
-      free(gone); /* out of memory: the hook cannot see it, but no leak */
+    /* The others go with the list of moved objects, after the commit
+     * hook. */
   }
   for (size_t i = 0; i < nxslabs; i++)
     track_slab(xslabs[i].base, xslabs[i].stride, xslabs[i].count,
@@ -2141,7 +2237,8 @@ int dsu_transform_state(
     fprintf(stderr,
             "dsu: transform: %zu objects moved, %zu of them into %zu slabs\n",
             moved.n, in_slabs, nxslabs);
-    fprintf(stderr, "dsu: transform phases (ms):");
+    fprintf(stderr,
+            "dsu: transform phases (%s ms):", profile_cpu ? "CPU" : "wall");
     for (int k = 0; k < 8; k++)
       fprintf(stderr, " %s %.2f", phase_name[k],
               (double)(phase_at[k + 1] - phase_at[k]) / 1e6);
@@ -2149,11 +2246,11 @@ int dsu_transform_state(
   }
 #undef PHASE
   finishing.map = map;
-  finishing.old_objects = old_objects;
+  finishing.old_objects = moved; /* the map reads it until then */
+  memset(&moved, 0, sizeof moved);
   finishing.old_pooled = old_pooled;
   finishing.hooks = hooks;
   memset(&map, 0, sizeof map);
-  memset(&old_objects, 0, sizeof old_objects);
   memset(&old_pooled, 0, sizeof old_pooled);
   /* The commit goes through: untouched globals of an unchanged type take
    * their new initialiser. */
@@ -2206,12 +2303,10 @@ out:
   memset(&block_src, 0, sizeof block_src);
   free(fix.data);
   free(blockv.data);
-  free(old_objects.data);
   free(old_pooled.data);
   free(ranges.start);
   free(heap);
   remap_free(&map);
-  remap_free(&in_place_contents);
   free(fresh);
   return rc;
 }
