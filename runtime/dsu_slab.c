@@ -51,7 +51,7 @@
 /* Addresses reserved for slabs: 256 GB, reserved at the first slab (no
  * memory, a PROT_NONE mapping). When they run out, updates use calloc. */
 #define REGION_BYTES ((size_t)1 << 38)
-#define HUGE_PAGE ((size_t)2 << 20) /* slabs are cut in multiples */
+#define PAGE ((size_t)4096) /* slabs are cut in multiples */
 #define MAX_SLABS 4096
 
 struct slab {
@@ -170,20 +170,17 @@ void *dsu_slab_make(size_t size, size_t count, size_t *stride) {
   size_t st = (size + 15) & ~(size_t)15;
   if (st / 16 > (REGION_BYTES / 16) / count)
     return NULL;
-  size_t bytes = (st * count + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  size_t bytes = (st * count + PAGE - 1) & ~(PAGE - 1);
   uint64_t *bits = malloc((count + 63) / 64 * sizeof *bits);
   if (!bits)
     return NULL;
   pthread_mutex_lock(&slab_lock);
   void *at = NULL;
   if (!region_base) {
-    /* One huge page more, to start on one. */
-    void *r = mmap(NULL, REGION_BYTES + HUGE_PAGE, PROT_NONE,
+    void *r = mmap(NULL, REGION_BYTES, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (r != MAP_FAILED) {
-      __atomic_store_n(&region_base,
-                       ((uintptr_t)r + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1),
-                       __ATOMIC_RELAXED);
+      __atomic_store_n(&region_base, (uintptr_t)r, __ATOMIC_RELAXED);
       region_size = REGION_BYTES;
     }
   }

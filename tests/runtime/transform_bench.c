@@ -164,8 +164,6 @@ int main(int argc, char **argv) {
         return 1;
       }
       if (k % 3 == 2) { /* grown and shrunk back: moved by realloc */
-        /* The instrumentation passes the old address after the call, as
-         * an address only. */
         uintptr_t was = (uintptr_t)x;
         struct node2 *y = realloc(x, 4096);
         if (!y)
