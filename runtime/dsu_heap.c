@@ -27,7 +27,9 @@
  *    walk over every log lists exactly the live objects (dsu_heap_snapshot):
  *    a freed object's byte is 0 or names another log, or a newer record of
  *    the same log supersedes it, and a live object's newest record is
- *    always kept. A thread that exits leaves its log to the next new thread.
+ *    always kept. A thread that exits leaves its log to the next new thread
+ *    (so does, in a child process, every thread but the one that forked;
+ *    the locks are taken around fork(), see fork_prepare).
  *    The rare objects the shadow cannot say (not 8-aligned, two live
  *    objects in one granule, over 64 kB, more than 126 logs) go to a table
  *    under a mutex, which a free consults only when a counter per bucket of
@@ -551,6 +553,50 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   l->limit = n + window < l->cap ? n + window : l->cap;
   pthread_mutex_unlock(&l->lock);
   return rc;
+}
+
+/* ---------------------------------------------------------------- fork */
+
+/* fork() in a threaded program copies the locks as they are: a lock another
+ * thread held (a compaction's keep_lock, a snapshot's logs_lock) stays held
+ * in the child forever, and the child's next allocation that needs it hangs
+ * (and a compaction caught halfway leaves its log's shadow bytes SEEN). So
+ * the forking thread takes every lock of the tracking first, in the one
+ * order every path takes them (a snapshot's: logs_lock, heap_lock, each
+ * log's lock by id, keep_lock; then shadow_lock and the slabs' lock, which
+ * are taken alone), and both processes release them after. In the child the
+ * other threads' logs are orphans: their threads are gone, so the child's
+ * new threads take them over (their records stay true: the objects were
+ * copied with the memory). */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&logs_lock);
+  pthread_mutex_lock(&heap_lock);
+  for (int i = 1; i <= nlogs; i++)
+    pthread_mutex_lock(&logs[i]->lock);
+  pthread_mutex_lock(&keep_lock);
+  pthread_mutex_lock(&shadow_lock);
+  dsu_slab_fork_lock(1);
+}
+
+static void fork_release(void) {
+  dsu_slab_fork_lock(0);
+  pthread_mutex_unlock(&shadow_lock);
+  pthread_mutex_unlock(&keep_lock);
+  for (int i = nlogs; i >= 1; i--)
+    pthread_mutex_unlock(&logs[i]->lock);
+  pthread_mutex_unlock(&heap_lock);
+  pthread_mutex_unlock(&logs_lock);
+}
+
+static void fork_child(void) {
+  for (int i = 1; i <= nlogs; i++)
+    if (logs[i] != my_log)
+      logs[i]->orphan = 1;
+  fork_release();
+}
+
+__attribute__((constructor)) static void heap_at_fork(void) {
+  pthread_atfork(fork_prepare, fork_release, fork_child);
 }
 
 /* ------------------------------------------------------------ tracking */

@@ -43,6 +43,8 @@ void dsu_transform_finish(void);
 int dsu_slabs_usable(void);
 void *dsu_slab_make(size_t size, size_t count, size_t *stride);
 void dsu_slab_unmake(void *base);
+/* Takes (1) or releases (0) the slabs' lock around a fork (dsu_heap.c). */
+void dsu_slab_fork_lock(int lock);
 /* The process's free, realloc, ... when libdsu's are in effect. */
 void dsu_free(void *p);
 void *dsu_realloc(void *p, size_t size);

@@ -217,6 +217,13 @@ void *dsu_slab_make(size_t size, size_t count, size_t *stride) {
   return at;
 }
 
+void dsu_slab_fork_lock(int lock) {
+  if (lock)
+    pthread_mutex_lock(&slab_lock);
+  else
+    pthread_mutex_unlock(&slab_lock);
+}
+
 void dsu_slab_unmake(void *base) {
   struct slab *s = slab_of((uintptr_t)base);
   if (!s)
