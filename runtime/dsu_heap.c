@@ -985,6 +985,7 @@ struct remap {
   uint32_t *idx;
   size_t icap;
   unsigned ibits; /* icap == 1 << ibits */
+  int mixed;      /* idx by a mixed hash (see islot) */
   const struct moved *moved;
   const struct dsu_type_xform *types;
 };
@@ -1033,18 +1034,40 @@ static size_t remap_slot(const struct remap *m, uintptr_t old) {
   return slot_in(old, m->bits);
 }
 
+/* The index table's slot. The stretch hash keeps neighbours in
+ * neighbouring slots (at a million objects it made the map 4 times and the
+ * pointer pass 6 times faster than a mixed hash: the misses are the cost).
+ * But two stretches densely filled (a slab's members every other granule)
+ * can fill a whole run of slots between them, and every other key whose
+ * slot falls in the run walks to its end: one update of 666,666 objects
+ * spent minutes probing. So the map is built again with a mixed hash when
+ * a key probes too far (remap_put_moved). */
+#define PROBE_LIMIT 256
+static inline size_t islot(const struct remap *m, uintptr_t a) {
+  if (!m->mixed)
+    return slot_in(a, m->ibits);
+  uint64_t h = (uint64_t)a >> 4;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return (size_t)(h >> (64 - m->ibits));
+}
+
 static void remap_prefetch(const struct remap *m, uintptr_t a) {
-  __builtin_prefetch(&m->idx[slot_in(a, m->ibits)], 1);
+  __builtin_prefetch(&m->idx[islot(m, a)], 1);
 }
 
 /* Element address a of moved object i (an old one, or with NEW_KEY a new
  * one) goes into the index table. */
-static void remap_put_moved(struct remap *m, uintptr_t a, size_t i,
-                            uint32_t key) {
-  size_t j = slot_in(a, m->ibits);
-  while (m->idx[j])
+static int remap_put_moved(struct remap *m, uintptr_t a, size_t i,
+                           uint32_t key) {
+  size_t j = islot(m, a), probes = 0;
+  while (m->idx[j]) {
     j = (j + 1) & (m->icap - 1);
+    probes++;
+  }
   m->idx[j] = (uint32_t)(i + 1) | key;
+  return probes > PROBE_LIMIT;
 }
 
 /* The new address of element start a of a moved object (itself for a new
@@ -1055,8 +1078,7 @@ static void remap_put_moved(struct remap *m, uintptr_t a, size_t i,
 static void *remap_moved(const struct remap *m, uintptr_t a) {
   if (!m->idx)
     return NULL;
-  for (size_t j = slot_in(a, m->ibits); m->idx[j];
-       j = (j + 1) & (m->icap - 1)) {
+  for (size_t j = islot(m, a); m->idx[j]; j = (j + 1) & (m->icap - 1)) {
     uint32_t v = m->idx[j];
     const struct moved *o = &m->moved[(v & ~NEW_KEY) - 1];
     size_t elem = moved_elem(o, m->types);
@@ -1541,8 +1563,10 @@ struct ranges {
   uintptr_t *start; /* (start, length) pairs */
   size_t n;
   int built;
-  const struct dsu_heap_object *objects; /* the heap, from the snapshot */
+  const struct dsu_heap_object *objects; /* those that stay */
   size_t nobjects;
+  const struct moved *moved; /* and those that move */
+  size_t nmoved;
 };
 
 static int range_order(const void *a, const void *b) {
@@ -1559,14 +1583,17 @@ static int holds_pointers(struct ranges *r,
     r->built = 1;
     /* Pairs (start, length) sorted by start, in one array. */
     uintptr_t *pairs =
-        malloc((r->nobjects ? r->nobjects : 1) * 2 * sizeof *pairs);
+        malloc((r->nobjects + r->nmoved + 1) * 2 * sizeof *pairs);
     if (!pairs)
       return 0; /* out of memory: refused, never guessed */
     size_t n = 0;
-    for (size_t i = 0; i < r->nobjects; i++) {
+    for (size_t i = 0; i < r->nobjects; i++, n++) {
       pairs[2 * n] = r->objects[i].addr;
       pairs[2 * n + 1] = r->objects[i].size;
-      n++;
+    }
+    for (size_t i = 0; i < r->nmoved; i++, n++) {
+      pairs[2 * n] = r->moved[i].old_addr;
+      pairs[2 * n + 1] = r->moved[i].old_size;
     }
     qsort(pairs, n, 2 * sizeof *pairs, range_order);
     r->start = pairs;
@@ -1719,7 +1746,7 @@ int dsu_transform_state(
   size_t npooled = 0;
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
-  struct ranges ranges = {0, 0, 0, NULL, 0};
+  struct ranges ranges = {0, 0, 0, NULL, 0, NULL, 0};
   struct dsu_heap_object *heap = NULL; /* every tracked object */
   size_t nheap = 0;
   int ran_transformers = 0;
@@ -1772,8 +1799,6 @@ int dsu_transform_state(
   }
 
   PHASE(1);
-  ranges.objects = heap;
-  ranges.nobjects = nheap;
   struct tag_cache xform_of = {{0}, {0}, 0};
   struct tag_cache trailing_of = {{0}, {0}, 0};
   size_t elements = 0, candidates = 0;
@@ -1794,11 +1819,16 @@ int dsu_transform_state(
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
+  /* The objects that stay are moved to the front of the heap's list: the
+   * pass over their pointers below need not skip the others one by one. */
+  size_t nstay = 0;
   for (size_t i = 0; i < nheap; i++) {
     struct dsu_heap_object *e = &heap[i];
     int which = xform_index(&xform_of, types, e->tag);
-    if (which < 0)
+    if (which < 0) {
+      heap[nstay++] = *e; /* nstay <= i: never over one still to read */
       continue;
+    }
     const struct dsu_type_xform *t = &types[which];
     int trailing; /* a strlen per object, without the cache */
     if (!cached(&trailing_of, e->tag, &trailing)) {
@@ -1854,6 +1884,10 @@ int dsu_transform_state(
     elements += n;
   }
   stats->objects = elements;
+  ranges.objects = heap;
+  ranges.nobjects = nstay;
+  ranges.moved = moved.data;
+  ranges.nmoved = moved.n;
 
   /* The slabs, one per type, and each object's place in its own: in the
    * order of the list (of the logs), which is mostly the order of the old
@@ -1953,7 +1987,14 @@ int dsu_transform_state(
   }
   map.moved = moved.data;
   map.types = types;
-  for (size_t i = 0; i < moved.n; i++) {
+  for (size_t i = 0, far = 0; i < moved.n; i++) {
+    if (far > 16 && !map.mixed) { /* runs of full slots: start again */
+      map.mixed = 1;
+      memset(map.idx, 0, map.icap * sizeof *map.idx);
+      i = (size_t)-1; /* the loop's i++ makes it 0 */
+      far = 0;
+      continue;
+    }
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
     int here = m->in_place;
@@ -1965,13 +2006,13 @@ int dsu_transform_state(
       remap_prefetch(&map, (uintptr_t)moved_final(ahead));
     }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
-      remap_put_moved(&map, m->old_addr + off, i, 0);
+      far += remap_put_moved(&map, m->old_addr + off, i, 0);
       /* New addresses of relocated objects map to themselves; those of
        * objects rewritten in place overlap old ones, and do not. */
       if (!here && !m->slab) /* slab members: relocate() knows them */
-        remap_put_moved(&map,
-                        (uintptr_t)moved_final(m) + k * moved_elem(m, types), i,
-                        NEW_KEY);
+        far += remap_put_moved(
+            &map, (uintptr_t)moved_final(m) + k * moved_elem(m, types), i,
+            NEW_KEY);
     }
   }
   block_src.moved = moved.data;
@@ -2142,7 +2183,7 @@ int dsu_transform_state(
      * few steps ahead is prefetched: with a large heap nearly every object
      * is a cache miss. */
     for (size_t i = 0, pass = 0; pass < 2; i++) {
-      if (i == (pass == 0 ? nheap : moved.n)) {
+      if (i == (pass == 0 ? nstay : moved.n)) {
         pass++;
         i = (size_t)-1;
         continue;
@@ -2152,9 +2193,7 @@ int dsu_transform_state(
       const char *tag;
       if (pass == 0) {
         struct dsu_heap_object *e = &heap[i];
-        if (xform_index(&xform_of, types, e->tag) >= 0)
-          continue; /* moved: its new contents are read in pass 1 */
-        if (i + PREFETCH_AHEAD < nheap)
+        if (i + PREFETCH_AHEAD < nstay)
           __builtin_prefetch((void *)heap[i + PREFETCH_AHEAD].addr);
         base = (char *)e->addr;
         size = e->size;
