@@ -648,9 +648,13 @@ to_table:
  * apart from base) at a commit, all at once: one record each, put after the
  * old records of the committing thread's log, with no compaction (they are
  * all live; tracking them one by one compacted the log again and again, a
- * third of the pause at a million objects). No address of a slab was ever
- * used before, so no record anywhere names one: where in the log the records
- * go does not matter, and no byte of theirs is set yet. */
+ * third of the pause at a million objects). No address of a slab was given
+ * out before, so no live record names one and where in the log the records
+ * go does not matter. Unless a byte of the shadow says otherwise: an object
+ * freed where dsu could not see it, whose memory was unmapped before the
+ * slabs' addresses were reserved, leaves its byte and a record that could
+ * be newer than these; then the slab is tracked one object at a time, each
+ * record at the end of the log. */
 static void track_slab(uintptr_t base, size_t stride, size_t count, size_t size,
                        const char *tag) {
   struct heap_log *l = my_log;
@@ -661,6 +665,8 @@ static void track_slab(uintptr_t base, size_t stride, size_t count, size_t size,
   for (uintptr_t a = base; ok && a < base + stride * count;
        a = (a | (((uintptr_t)1 << REGION_SHIFT) - 1)) + 1)
     ok = shadow_for_write(a) != NULL;
+  for (size_t i = 0; ok && i < count; i++)
+    ok = __atomic_load_n(shadow_at(base + i * stride), __ATOMIC_RELAXED) == 0;
   if (ok) {
     pthread_mutex_lock(&l->lock);
     size_t n = l->n, old = l->old;

@@ -27,9 +27,11 @@
  * and shrinks only as a whole.
  *
  * Addresses of the region are never handed out twice (slabs are cut from
- * it in order, and an empty slab keeps its addresses), so no record of the
- * heap tracking can name a member's address from before the slab existed:
- * dsu_heap.c may record a whole slab at once, anywhere in a log.
+ * it in order, and an empty slab keeps its addresses), so no live record of
+ * the heap tracking names a member's address from before the slab existed:
+ * dsu_heap.c may record a whole slab at once, anywhere in a log (it checks
+ * the shadow first: memory unmapped before the region was reserved may have
+ * left a stale byte).
  *
  * Slabs are used only where the process's free, realloc and
  * malloc_usable_size are this file's (dlsym says so); otherwise (a
