@@ -105,8 +105,10 @@
 #define PREFETCH_AHEAD 32
 
 /* Below this many objects to move, each gets its own calloc (a slab costs a
- * few system calls). */
+ * few system calls); and a type with fewer than SLAB_MIN_TYPE of them gets
+ * no slab (a process has at most 4096, see dsu_slab.c). */
 #define SLAB_MIN 256
+#define SLAB_MIN_TYPE 64
 
 /* --------------------------------------------------------------- shadow */
 
@@ -1903,8 +1905,10 @@ int dsu_transform_state(
     goto abort;
   }
   for (size_t k = 0; slab_ok && k < ntypes; k++) {
-    if (!per_type[k])
+    if (per_type[k] < SLAB_MIN_TYPE) {
+      per_type[k] = 0; /* calloc'd below */
       continue;
+    }
     size_t stride = 0;
     void *base = dsu_slab_make(types[k].new_size, per_type[k], &stride);
     if (!base)
