@@ -29,5 +29,5 @@ for n in "${SIZES[@]}"; do
   objs=$(sed -n 's/.* \([0-9]*\) objects and.*/\1/p' "$WORK/apply")
   [ "$(sed -n 2p "$WORK/out")" = "sum2 $n $(sed -n 1p "$WORK/out" | cut -d' ' -f3)" ] || { echo "wrong output after update"; cat "$WORK/out"; exit 1; }
   awk -v n="$objs" -v ns="$ns" 'BEGIN {printf "transform %8d objects: pause %8.2f ms, %6.1f million objects/s\n", n, ns / 1e6, n / (ns / 1e9) / 1e6}'
-  sed -n 's/^dsu: transform phases (ms): /  phases (ms): /p' "$WORK/err"
+  sed -n 's/^dsu: transform phases (\([^)]*\)): /  phases (\1): /p' "$WORK/err"
 done

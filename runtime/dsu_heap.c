@@ -27,7 +27,9 @@
  *    walk over every log lists exactly the live objects (dsu_heap_snapshot):
  *    a freed object's byte is 0 or names another log, or a newer record of
  *    the same log supersedes it, and a live object's newest record is
- *    always kept. A thread that exits leaves its log to the next new thread.
+ *    always kept. A thread that exits leaves its log to the next new thread
+ *    (so does, in a child process, every thread but the one that forked;
+ *    the locks are taken around fork(), see fork_prepare).
  *    The rare objects the shadow cannot say (not 8-aligned, two live
  *    objects in one granule, over 64 kB, more than 126 logs) go to a table
  *    under a mutex, which a free consults only when a counter per bucket of
@@ -37,7 +39,12 @@
  *
  *  1. every tracked object whose tag is the old tag of a changed type (arrays
  *     allocated with calloc(n, sizeof(T)) hold n elements) gets a new object
- *     of the new size, filled element by element by the type's transformer;
+ *     of the new size, filled element by element by the type's transformer.
+ *     Single objects that move, when a type has many, are cut from one slab
+ *     per type (dsu_slab.c: one mmap, not a calloc each; the program frees
+ *     and reallocates them as its own, through libdsu's free and realloc);
+ *     arrays, objects with data after them and objects of program-owned
+ *     allocators are allocated one by one as before;
  *  2. every global whose type changed gets its new storage filled; a global
  *     array of a changed struct moves element by element;
  *  3. every place that may hold a pointer to a relocated object (fields of
@@ -57,7 +64,19 @@
  *     says that slot is a pointer;
  *  4. only if all of that succeeded: the redirections are written, the table
  *     tracking is updated and the old objects are freed. Before that point the
- * program cannot see anything: new objects are private, writes are recorded.
+ * program cannot see anything: new objects are private (pointers in their
+ * new contents are redirected at once, an abort throws them away), writes to
+ * anything else are recorded. The tracking of a slab's members is written
+ * at once, after the old records of the committing thread's log (no address
+ * of a slab was ever used, so no record can supersede them).
+ *
+ * What the pause costs at a million small objects is mostly memory: every
+ * byte per object of a temporary list is a megabyte the kernel zeroes inside
+ * the pause (about 0.5 ms per MB on a small VM), so the lists are lean: the
+ * list of moved objects is 40 bytes an object, the snapshot writes objects
+ * straight from the logs, the relocation map leaves out the new addresses
+ * of slab members (relocate() knows the slabs' ranges), and pointers in new
+ * contents need no list of writes.
  *
  * A transformer that returns non-zero, crashes (SIGSEGV, SIGBUS, SIGFPE,
  * also a stack overflow, on an alternate stack), aborts (SIGABRT) or runs
@@ -84,6 +103,12 @@
 
 /* How many objects ahead the loops over the heap prefetch. */
 #define PREFETCH_AHEAD 32
+
+/* Below this many objects to move, each gets its own calloc (a slab costs a
+ * few system calls); and a type with fewer than SLAB_MIN_TYPE of them gets
+ * no slab (a process has at most 4096, see dsu_slab.c). */
+#define SLAB_MIN 256
+#define SLAB_MIN_TYPE 64
 
 /* --------------------------------------------------------------- shadow */
 
@@ -532,6 +557,50 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   return rc;
 }
 
+/* ---------------------------------------------------------------- fork */
+
+/* fork() in a threaded program copies the locks as they are: a lock another
+ * thread held (a compaction's keep_lock, a snapshot's logs_lock) stays held
+ * in the child forever, and the child's next allocation that needs it hangs
+ * (and a compaction caught halfway leaves its log's shadow bytes SEEN). So
+ * the forking thread takes every lock of the tracking first, in the one
+ * order every path takes them (a snapshot's: logs_lock, heap_lock, each
+ * log's lock by id, keep_lock; then shadow_lock and the slabs' lock, which
+ * are taken alone), and both processes release them after. In the child the
+ * other threads' logs are orphans: their threads are gone, so the child's
+ * new threads take them over (their records stay true: the objects were
+ * copied with the memory). */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&logs_lock);
+  pthread_mutex_lock(&heap_lock);
+  for (int i = 1; i <= nlogs; i++)
+    pthread_mutex_lock(&logs[i]->lock);
+  pthread_mutex_lock(&keep_lock);
+  pthread_mutex_lock(&shadow_lock);
+  dsu_slab_fork_lock(1);
+}
+
+static void fork_release(void) {
+  dsu_slab_fork_lock(0);
+  pthread_mutex_unlock(&shadow_lock);
+  pthread_mutex_unlock(&keep_lock);
+  for (int i = nlogs; i >= 1; i--)
+    pthread_mutex_unlock(&logs[i]->lock);
+  pthread_mutex_unlock(&heap_lock);
+  pthread_mutex_unlock(&logs_lock);
+}
+
+static void fork_child(void) {
+  for (int i = 1; i <= nlogs; i++)
+    if (logs[i] != my_log)
+      logs[i]->orphan = 1;
+  fork_release();
+}
+
+__attribute__((constructor)) static void heap_at_fork(void) {
+  pthread_atfork(fork_prepare, fork_release, fork_child);
+}
+
 /* ------------------------------------------------------------ tracking */
 
 static inline void untrack(uintptr_t a);
@@ -575,6 +644,65 @@ to_table:
       __atomic_store_n(s, 0, __ATOMIC_RELAXED);
   }
   table_insert(a, size, tag, foreign);
+}
+
+/* Records the `count` objects of a new slab (dsu_slab.c, `stride` bytes
+ * apart from base) at a commit, all at once: one record each, put after the
+ * old records of the committing thread's log, with no compaction (they are
+ * all live; tracking them one by one compacted the log again and again, a
+ * third of the pause at a million objects). No address of a slab was given
+ * out before, so no live record names one and where in the log the records
+ * go does not matter. Unless a byte of the shadow says otherwise: an object
+ * freed where dsu could not see it, whose memory was unmapped before the
+ * slabs' addresses were reserved, leaves its byte and a record that could
+ * be newer than these; then the slab is tracked one object at a time, each
+ * record at the end of the log. */
+static void track_slab(uintptr_t base, size_t stride, size_t count, size_t size,
+                       const char *tag) {
+  struct heap_log *l = my_log;
+  if (!l)
+    l = take_log();
+  int ok = l->id && size <= RECORD_SIZE_MAX && !(base & 15) && !(stride & 15);
+  /* Every leaf of the shadow the slab needs, before any record goes in. */
+  for (uintptr_t a = base; ok && a < base + stride * count;
+       a = (a | (((uintptr_t)1 << REGION_SHIFT) - 1)) + 1)
+    ok = shadow_for_write(a) != NULL;
+  for (size_t i = 0; ok && i < count; i++)
+    ok = __atomic_load_n(shadow_at(base + i * stride), __ATOMIC_RELAXED) == 0;
+  if (ok) {
+    pthread_mutex_lock(&l->lock);
+    size_t n = l->n, old = l->old;
+    size_t limit = l->limit > n ? l->limit : n;
+    if (limit + count > l->cap) {
+      struct record *r = realloc(l->rec, (limit + count) * sizeof *r);
+      if (r) {
+        l->rec = r;
+        l->cap = limit + count;
+      } else {
+        ok = 0;
+      }
+    }
+    if (ok) {
+      memmove(l->rec + old + count, l->rec + old, (n - old) * sizeof *l->rec);
+      struct record *e = l->rec + old;
+      uintptr_t word = ((uintptr_t)size << 48);
+      for (size_t i = 0; i < count; i++) {
+        uintptr_t a = base + i * stride;
+        e[i].word = a | word;
+        e[i].tag = tag;
+        __atomic_store_n(shadow_at(a), (unsigned char)l->id, __ATOMIC_RELAXED);
+      }
+      l->old = old + count;
+      l->old_live += count;
+      l->limit = limit + count;
+      __atomic_store_n(&l->n, n + count, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (ok)
+      return;
+  }
+  for (size_t i = 0; i < count; i++)
+    track(base + i * stride, size, tag, 0);
 }
 
 /* The log id of the tracked object at a, or 0 (in the table, or none);
@@ -684,18 +812,53 @@ DSU_EXPORT void __dsu_track_foreign_realloc(void *old, void *p, size_t size,
   retrack(old, p, size, tag, 1);
 }
 
-/* Every tracked object once, from the logs (newest record of each address
- * first, as keep_live) and the table, into a new array. The heap is
+/* keep_live for a snapshot: the live objects of l's records [0, hi), newest
+ * first, written to out as objects (through no copy of the records: at a
+ * million objects each copy is 16 MB of fresh memory, 8 ms of the pause). */
+static size_t list_live(const struct heap_log *l, size_t hi,
+                        struct dsu_heap_object *out) {
+  pthread_mutex_lock(&keep_lock); /* as keep_live: SEEN is not a log's */
+  size_t k = 0;
+  for (size_t i = hi; i-- > 0;) {
+    const struct record *e = &l->rec[i];
+    uintptr_t addr = record_addr(e);
+    if (i >= PREFETCH_AHEAD)
+      __builtin_prefetch(shadow_at(record_addr(&l->rec[i - PREFETCH_AHEAD])));
+    unsigned char *s = shadow_at(addr);
+    unsigned char half = (unsigned char)placement(addr);
+    unsigned char mine = (unsigned char)(l->id | half);
+    if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine ||
+        !__atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      continue;
+    out[k].addr = addr;
+    out[k].size = e->word >> 48;
+    out[k].foreign = (e->word & FOREIGN_BIT) != 0;
+    out[k].tag = e->tag;
+    k++;
+  }
+  for (size_t j = 0; j < k; j++) {
+    unsigned char half = (unsigned char)placement(out[j].addr);
+    unsigned char seen = (unsigned char)(SEEN | half);
+    __atomic_compare_exchange_n(shadow_at(out[j].addr), &seen,
+                                (unsigned char)(l->id | half), 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  }
+  pthread_mutex_unlock(&keep_lock);
+  return k;
+}
+
+/* Every tracked object once, from the logs (newest record of each address,
+ * newest first, as keep_live) and the table, into a new array. The heap is
  * exact when every thread that allocates is quiescent (at an update); at
  * other times objects freed meanwhile may be listed. */
 int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
   pthread_mutex_lock(&logs_lock);
   pthread_mutex_lock(&heap_lock);
-  size_t total = table_live, scratch_cap = 0, n = 0;
+  size_t total = table_live, n = 0;
   for (int i = 1; i <= nlogs; i++)
     total += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
   struct dsu_heap_object *all = malloc((total ? total : 1) * sizeof *all);
-  struct record *scratch = NULL;
   int ok = all != NULL;
   for (size_t i = 0; ok && i < capacity; i++)
     if (table[i].addr > 1)
@@ -704,30 +867,18 @@ int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
     struct heap_log *l = logs[i];
     pthread_mutex_lock(&l->lock);
     size_t hi = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
-    if (hi > scratch_cap) {
-      struct record *more = realloc(scratch, hi * sizeof *more);
-      ok = more != NULL;
-      scratch = ok ? more : scratch;
-      scratch_cap = ok ? hi : scratch_cap;
-    }
-    if (ok && n + hi > total) { /* it grew meanwhile (not at an update) */
+    if (n + hi > total) { /* it grew meanwhile (not at an update) */
       struct dsu_heap_object *more = realloc(all, (n + hi) * sizeof *all);
       ok = more != NULL;
       all = ok ? more : all;
       total = ok ? n + hi : total;
     }
-    size_t kept = ok ? keep_live(l, 0, hi, scratch, 0, NULL) : 0;
+    if (ok)
+      n += list_live(l, hi, all + n);
     pthread_mutex_unlock(&l->lock);
-    for (size_t k = 0; k < kept; k++, n++) {
-      all[n].addr = record_addr(&scratch[k]);
-      all[n].size = scratch[k].word >> 48;
-      all[n].foreign = (scratch[k].word & FOREIGN_BIT) != 0;
-      all[n].tag = scratch[k].tag;
-    }
   }
   pthread_mutex_unlock(&heap_lock);
   pthread_mutex_unlock(&logs_lock);
-  free(scratch);
   if (!ok) {
     free(all);
     all = NULL;
@@ -749,21 +900,51 @@ size_t dsu_heap_tracked(void) {
 
 /* ------------------------------------------------------- transformation */
 
+/* 40 bytes: at a million objects, each byte of this is a megabyte of fresh
+ * memory, and the kernel zeroes it inside the pause (0.5 ms per MB on a
+ * small VM). */
 struct moved {
   uintptr_t old_addr;
   size_t old_size; /* whole object */
   void *new_obj;   /* the new contents, private until commit */
-  char *final;     /* where they end up: new_obj, or old_addr in place */
   size_t new_size;
-  const char *new_tag;
-  size_t new_elem; /* element size of the new layout */
-  int which;       /* index of the type transformer */
-  int trailing;    /* one object with data after it (tag ends in '+') */
+  int which;             /* index of the type transformer */
+  unsigned trailing : 1; /* one object with data after it (tag ends in '+') */
   /* An object the program frees itself whose new layout does not fit in
-   * place: new_obj (== final) comes from the type's alloc, and the old
-   * object goes back through its dealloc after the commit. */
-  int pooled;
+   * place: new_obj (the final place) comes from the type's alloc, and the
+   * old object goes back through its dealloc after the commit. */
+  unsigned pooled : 1;
+  unsigned in_place : 1; /* rewritten at old_addr at the commit */
+  unsigned slab : 1;     /* new_obj is a member of a slab of this update's */
 };
+
+/* Where the new contents end up. */
+static inline char *moved_final(const struct moved *m) {
+  return m->in_place ? (char *)m->old_addr : (char *)m->new_obj;
+}
+
+static inline const char *moved_tag(const struct moved *m,
+                                    const struct dsu_type_xform *types) {
+  return m->trailing ? types[m->which].new_trailing_tag
+                     : types[m->which].new_tag;
+}
+
+/* The element size of the new layout. */
+static inline size_t moved_elem(const struct moved *m,
+                                const struct dsu_type_xform *types) {
+  return m->trailing ? m->new_size : types[m->which].new_size;
+}
+
+/* The slabs of this update's new objects (dsu_slab.c), one per type at
+ * most; live until dsu_transform_finish. Their members are new addresses:
+ * they map to themselves (a transformer may store them). */
+struct xslab {
+  uintptr_t base;
+  size_t stride, count, size;
+  const char *tag;
+};
+static struct xslab *xslabs;
+static size_t nxslabs;
 
 /* An old object to give back to the program's deallocator at the end. */
 struct pooled_old {
@@ -797,28 +978,47 @@ static int push(struct vec *v, const void *item) {
 }
 
 /* Old element address -> new element address, for every element of every
- * relocated object and every global given new storage. Open addressing. */
+ * relocated object and every global given new storage. Open addressing, in
+ * two tables: the moved objects' elements by their object's index in the
+ * list of moved objects (1 + i, the top bit set where the key is a new
+ * address), 4 bytes a slot, the element found again from the object's
+ * entry, since at a million objects each byte of a slot is 2 MB the kernel
+ * zeroes inside the pause (pairs of addresses took 16); and the globals'
+ * addresses, in pairs. */
 struct remap {
   uintptr_t *old_addr;
   void **new_addr;
   size_t cap;
   unsigned bits; /* cap == 1 << bits */
+  uint32_t *idx;
+  size_t icap;
+  unsigned ibits; /* icap == 1 << ibits */
+  int mixed;      /* idx by a mixed hash (see islot) */
+  const struct moved *moved;
+  const struct dsu_type_xform *types;
 };
+#define NEW_KEY 0x80000000u
 
-static int remap_init(struct remap *m, size_t elements) {
-  size_t cap = 1024;
-  while (cap < elements * 2)
+static int remap_init(struct remap *m, size_t globals, size_t elements) {
+  size_t cap = 64, icap = 1024;
+  while (cap < globals * 2)
     cap *= 2;
+  while (icap < elements * 2)
+    icap *= 2;
   m->old_addr = calloc(cap, sizeof *m->old_addr);
   m->new_addr = malloc(cap * sizeof *m->new_addr);
   m->cap = cap;
   m->bits = (unsigned)__builtin_ctzl(cap);
-  return m->old_addr && m->new_addr ? 0 : -1;
+  m->idx = calloc(icap, sizeof *m->idx);
+  m->icap = icap;
+  m->ibits = (unsigned)__builtin_ctzl(icap);
+  return m->old_addr && m->new_addr && m->idx ? 0 : -1;
 }
 
 static void remap_free(struct remap *m) {
   free(m->old_addr);
   free(m->new_addr);
+  free(m->idx);
   memset(m, 0, sizeof *m);
 }
 
@@ -832,16 +1032,75 @@ static void remap_free(struct remap *m) {
  * neighbouring slots too; the logs walk it in allocation order, where that
  * hash made every lookup a miss (the pause for 1,000,000 list nodes grew
  * from 382 to 470 ms). */
-static size_t remap_slot(const struct remap *m, uintptr_t old) {
-  uint64_t stretch = (uint64_t)old >> (4 + m->bits);
-  return (size_t)((old >> 4) ^ (stretch * 0x9e3779b97f4a7c15ull >> 20)) &
-         (m->cap - 1);
+static inline size_t slot_in(uintptr_t a, unsigned bits) {
+  uint64_t stretch = (uint64_t)a >> (4 + bits);
+  return (size_t)((a >> 4) ^ (stretch * 0x9e3779b97f4a7c15ull >> 20)) &
+         (((size_t)1 << bits) - 1);
 }
 
-static void remap_prefetch(const struct remap *m, uintptr_t old) {
-  size_t j = remap_slot(m, old);
-  __builtin_prefetch(&m->old_addr[j], 1);
-  __builtin_prefetch(&m->new_addr[j], 1);
+static size_t remap_slot(const struct remap *m, uintptr_t old) {
+  return slot_in(old, m->bits);
+}
+
+/* The index table's slot. The stretch hash keeps neighbours in
+ * neighbouring slots (at a million objects it made the map 4 times and the
+ * pointer pass 6 times faster than a mixed hash: the misses are the cost).
+ * But two stretches densely filled (a slab's members every other granule)
+ * can fill a whole run of slots between them, and every other key whose
+ * slot falls in the run walks to its end: one update of 666,666 objects
+ * spent minutes probing. So the map is built again with a mixed hash when
+ * a key probes too far (remap_put_moved). */
+#define PROBE_LIMIT 256
+static inline size_t islot(const struct remap *m, uintptr_t a) {
+  if (!m->mixed)
+    return slot_in(a, m->ibits);
+  uint64_t h = (uint64_t)a >> 4;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return (size_t)(h >> (64 - m->ibits));
+}
+
+static void remap_prefetch(const struct remap *m, uintptr_t a) {
+  __builtin_prefetch(&m->idx[islot(m, a)], 1);
+}
+
+/* Element address a of moved object i (an old one, or with NEW_KEY a new
+ * one) goes into the index table. */
+static int remap_put_moved(struct remap *m, uintptr_t a, size_t i,
+                           uint32_t key) {
+  size_t j = islot(m, a), probes = 0;
+  while (m->idx[j]) {
+    j = (j + 1) & (m->icap - 1);
+    probes++;
+  }
+  m->idx[j] = (uint32_t)(i + 1) | key;
+  return probes > PROBE_LIMIT;
+}
+
+/* The new address of element start a of a moved object (itself for a new
+ * one), or NULL. A slot names an object, not an element: any slot whose
+ * object has an element starting at a gives the answer (old and new
+ * addresses of moved objects never overlap: new ones of objects rewritten
+ * in place are not keys). */
+static void *remap_moved(const struct remap *m, uintptr_t a) {
+  if (!m->idx)
+    return NULL;
+  for (size_t j = islot(m, a); m->idx[j]; j = (j + 1) & (m->icap - 1)) {
+    uint32_t v = m->idx[j];
+    const struct moved *o = &m->moved[(v & ~NEW_KEY) - 1];
+    size_t elem = moved_elem(o, m->types);
+    if (v & NEW_KEY) {
+      uintptr_t base = (uintptr_t)moved_final(o);
+      if (a - base < o->new_size && (a - base) % elem == 0)
+        return (void *)a;
+      continue;
+    }
+    size_t step = o->trailing ? o->old_size : m->types[o->which].old_size;
+    if (a - o->old_addr < o->old_size && (a - o->old_addr) % step == 0)
+      return moved_final(o) + (a - o->old_addr) / step * elem;
+  }
+  return NULL;
 }
 
 static void remap_put(struct remap *m, uintptr_t old, void *new_addr) {
@@ -868,6 +1127,9 @@ DSU_EXPORT void *dsu_relocated(const void *old) {
 }
 
 static void *remap_get(const struct remap *m, uintptr_t old) {
+  void *to = remap_moved(m, old);
+  if (to || !m->old_addr)
+    return to;
   size_t j = remap_slot(m, old);
   while (m->old_addr[j]) {
     if (m->old_addr[j] == old)
@@ -922,9 +1184,15 @@ static int ensure_blocks(void) {
   for (size_t i = 0; i < block_src.nmoved; i++) {
     const struct moved *m = &block_src.moved[i];
     const struct dsu_type_xform *t = &block_src.types[m->which];
-    struct block x = {m->old_addr, m->old_size, t->old_size,
-                      m->final,    t->new_size, t->moves,
-                      0,           0,           t};
+    struct block x = {m->old_addr,
+                      m->old_size,
+                      t->old_size,
+                      moved_final(m),
+                      t->new_size,
+                      t->moves,
+                      0,
+                      0,
+                      t};
     if (m->trailing) {
       x.old_elem = m->old_size;
       x.new_elem = m->new_size;
@@ -1037,6 +1305,13 @@ static int relocate(const struct remap *m, uintptr_t v, void **to) {
   if (exact) {
     *to = exact;
     return MOVED;
+  }
+  for (size_t i = 0; i < nxslabs; i++) {
+    const struct xslab *x = &xslabs[i];
+    if (v - x->base < x->stride * x->count && (v - x->base) % x->stride == 0) {
+      *to = (void *)v;
+      return MOVED;
+    }
   }
   if (ensure_blocks() != 0)
     return UNMAPPABLE; /* out of memory: refuse rather than guess */
@@ -1296,8 +1571,10 @@ struct ranges {
   uintptr_t *start; /* (start, length) pairs */
   size_t n;
   int built;
-  const struct dsu_heap_object *objects; /* the heap, from the snapshot */
+  const struct dsu_heap_object *objects; /* those that stay */
   size_t nobjects;
+  const struct moved *moved; /* and those that move */
+  size_t nmoved;
 };
 
 static int range_order(const void *a, const void *b) {
@@ -1314,14 +1591,17 @@ static int holds_pointers(struct ranges *r,
     r->built = 1;
     /* Pairs (start, length) sorted by start, in one array. */
     uintptr_t *pairs =
-        malloc((r->nobjects ? r->nobjects : 1) * 2 * sizeof *pairs);
+        malloc((r->nobjects + r->nmoved + 1) * 2 * sizeof *pairs);
     if (!pairs)
       return 0; /* out of memory: refused, never guessed */
     size_t n = 0;
-    for (size_t i = 0; i < r->nobjects; i++) {
+    for (size_t i = 0; i < r->nobjects; i++, n++) {
       pairs[2 * n] = r->objects[i].addr;
       pairs[2 * n + 1] = r->objects[i].size;
-      n++;
+    }
+    for (size_t i = 0; i < r->nmoved; i++, n++) {
+      pairs[2 * n] = r->moved[i].old_addr;
+      pairs[2 * n + 1] = r->moved[i].old_size;
     }
     qsort(pairs, n, 2 * sizeof *pairs, range_order);
     r->start = pairs;
@@ -1359,11 +1639,21 @@ static int run_hook(void (*fn)(void)) {
   return guarded(NULL, NULL, NULL, call_hook);
 }
 
+/* Frees the old objects of the list of moved objects (those that moved by
+ * the C library's allocator: not those rewritten in place, nor those the
+ * program's own allocator takes back), and the list. */
+static void free_moved_old(struct vec *v) {
+  for (size_t i = 0; i < v->n; i++) {
+    const struct moved *m = &((const struct moved *)v->data)[i];
+    if (!m->in_place && !m->pooled)
+      free((void *)m->old_addr);
+  }
+  free(v->data);
+}
+
 static void *free_in_background(void *arg) {
   struct vec *v = arg;
-  for (size_t i = 0; i < v->n; i++)
-    free(((void **)v->data)[i]);
-  free(v->data);
+  free_moved_old(v);
   free(v);
   return NULL;
 }
@@ -1395,9 +1685,7 @@ static void free_old_objects(struct vec *old) {
     }
     free(v);
   }
-  for (size_t i = 0; i < old->n; i++)
-    free(((void **)old->data)[i]);
-  free(old->data);
+  free_moved_old(old);
   memset(old, 0, sizeof *old);
 }
 
@@ -1441,7 +1729,16 @@ void dsu_transform_finish(void) {
   rblocks = NULL;
   blocks = NULL;
   nblocks = 0;
+  free(xslabs);
+  xslabs = NULL;
+  nxslabs = 0;
   memset(&finishing, 0, sizeof finishing);
+}
+
+static uint64_t cpu_now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 int dsu_transform_state(
@@ -1452,32 +1749,38 @@ int dsu_transform_state(
     char *err, size_t errsize) {
   struct vec moved = {0, 0, 0, sizeof(struct moved)};
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
-  struct remap map = {0, 0, 0, 0};
-  struct remap in_place_contents = {0, 0, 0, 0}; /* old address -> new_obj */
-  size_t in_place = 0, npooled = 0;
+  struct remap map;
+  memset(&map, 0, sizeof map);
+  size_t npooled = 0;
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
-  struct vec old_objects = {0, 0, 0, sizeof(void *)};
   struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
-  struct ranges ranges = {0, 0, 0, NULL, 0};
+  struct ranges ranges = {0, 0, 0, NULL, 0, NULL, 0};
   struct dsu_heap_object *heap = NULL; /* every tracked object */
   size_t nheap = 0;
   int ran_transformers = 0;
   int rc = -1;
   size_t ninits = 0;
   unsigned char *fresh = NULL; /* per inits entry: still its old initialiser */
+  size_t *per_type = NULL;     /* per type: objects for its slab */
+  size_t redirected = 0;       /* pointers in new contents, written */
+  int *fidx = NULL;            /* lists of pointer fields per tag */
   memset(stats, 0, sizeof *stats);
   protect_begin();
 
   /* With DSU_TRANSFORM_PROFILE set, the time of each phase goes to stderr
-   * (bench/transform.sh reads it). */
+   * (bench/transform.sh reads it); =cpu: the thread's CPU time, which on a
+   * loaded machine says more of the transfer than the wall clock does. */
   static const char *const phase_name[] = {
-      "scan", "map", "transformers", "globals", "pointers", "commit"};
-  uint64_t phase_at[7] = {0};
-  int profile = dsu_getenv("DSU_TRANSFORM_PROFILE") != NULL;
+      "snapshot", "scan",     "map",    "transformers",
+      "globals",  "pointers", "commit", "tracking"};
+  uint64_t phase_at[9] = {0};
+  const char *profile_env = dsu_getenv("DSU_TRANSFORM_PROFILE");
+  int profile = profile_env != NULL;
+  int profile_cpu = profile && strcmp(profile_env, "cpu") == 0;
 #define PHASE(k)                                                               \
   do {                                                                         \
     if (profile)                                                               \
-      phase_at[k] = dsu_now_ns();                                              \
+      phase_at[k] = profile_cpu ? cpu_now_ns() : dsu_now_ns();                 \
   } while (0)
   PHASE(0);
 
@@ -1502,9 +1805,10 @@ int dsu_transform_state(
     snprintf(err, errsize, "out of memory listing the heap");
     goto abort;
   }
-  ranges.objects = heap;
-  ranges.nobjects = nheap;
+
+  PHASE(1);
   struct tag_cache xform_of = {{0}, {0}, 0};
+  struct tag_cache trailing_of = {{0}, {0}, 0};
   size_t elements = 0, candidates = 0;
   for (size_t i = 0; i < nheap; i++)
     candidates += xform_index(&xform_of, types, heap[i].tag) >= 0;
@@ -1513,13 +1817,32 @@ int dsu_transform_state(
     goto abort;
   }
   moved.cap = candidates;
+  /* Objects per type that go to slabs; slabs only when many move. */
+  size_t ntypes = 0;
+  for (const struct dsu_type_xform *t = types; t && t->old_tag; t++)
+    ntypes++;
+  per_type = calloc(ntypes ? ntypes : 1, sizeof *per_type);
+  int slab_ok = candidates >= SLAB_MIN && dsu_slabs_usable();
+  if (!per_type) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  /* The objects that stay are moved to the front of the heap's list: the
+   * pass over their pointers below need not skip the others one by one. */
+  size_t nstay = 0;
   for (size_t i = 0; i < nheap; i++) {
     struct dsu_heap_object *e = &heap[i];
     int which = xform_index(&xform_of, types, e->tag);
-    if (which < 0)
+    if (which < 0) {
+      heap[nstay++] = *e; /* nstay <= i: never over one still to read */
       continue;
+    }
     const struct dsu_type_xform *t = &types[which];
-    int trailing = dsu_tag_has_data_after(e->tag);
+    int trailing; /* a strlen per object, without the cache */
+    if (!cached(&trailing_of, e->tag, &trailing)) {
+      trailing = dsu_tag_has_data_after(e->tag);
+      remember(&trailing_of, e->tag, trailing);
+    }
     size_t n = t->old_size ? e->size / t->old_size : 0;
     if (trailing && e->size >= t->old_size && e->size >= t->old_tail) {
       n = 1; /* one object, and its data */
@@ -1550,20 +1873,18 @@ int dsu_transform_state(
                t->old_tag, (void *)e->addr, new_size, (size_t)e->size);
       goto abort;
     }
-    void *obj = pooled ? NULL : calloc(1, new_size);
-    struct moved m = {e->addr,
-                      e->size,
-                      obj,
-                      e->foreign ? (char *)e->addr : (char *)obj,
-                      new_size,
-                      trailing ? t->new_trailing_tag : t->new_tag,
-                      trailing ? new_size : t->new_size,
-                      which,
-                      trailing,
-                      pooled};
-    in_place += e->foreign && !pooled;
+    /* A single object that moves (the most common) gets its new place in
+     * its type's slab, below; the others are allocated one by one. */
+    int in_slab = slab_ok && !pooled && !e->foreign && !trailing && n == 1;
+    void *obj = pooled || in_slab ? NULL : calloc(1, new_size);
+    struct moved m = {
+        e->addr,     e->size,       obj,         new_size,
+        which,       trailing != 0, pooled != 0, e->foreign && !pooled,
+        in_slab != 0};
     npooled += pooled;
-    if ((!obj && !pooled) || push(&moved, &m) != 0) {
+    if (in_slab)
+      per_type[which]++;
+    if ((!obj && !pooled && !in_slab) || push(&moved, &m) != 0) {
       free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
@@ -1571,6 +1892,57 @@ int dsu_transform_state(
     elements += n;
   }
   stats->objects = elements;
+  ranges.objects = heap;
+  ranges.nobjects = nstay;
+  ranges.moved = moved.data;
+  ranges.nmoved = moved.n;
+
+  /* The slabs, one per type, and each object's place in its own: in the
+   * order of the list (of the logs), which is mostly the order of the old
+   * addresses. A type whose slab cannot be had gets calloc'd objects. */
+  if (slab_ok && ntypes && !(xslabs = calloc(ntypes, sizeof *xslabs))) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  for (size_t k = 0; slab_ok && k < ntypes; k++) {
+    if (per_type[k] < SLAB_MIN_TYPE) {
+      per_type[k] = 0; /* calloc'd below */
+      continue;
+    }
+    size_t stride = 0;
+    void *base = dsu_slab_make(types[k].new_size, per_type[k], &stride);
+    if (!base)
+      continue;
+    struct xslab x = {(uintptr_t)base, stride, per_type[k], types[k].new_size,
+                      types[k].new_tag};
+    per_type[k] = nxslabs + 1; /* from here: 1 + its slab's index, or 0 */
+    xslabs[nxslabs++] = x;
+  }
+  if (slab_ok) {
+    size_t *next = calloc(nxslabs ? nxslabs : 1, sizeof *next);
+    if (!next) {
+      snprintf(err, errsize, "out of memory transforming");
+      goto abort;
+    }
+    for (size_t i = 0; i < moved.n; i++) {
+      struct moved *m = &((struct moved *)moved.data)[i];
+      if (!m->slab)
+        continue;
+      size_t k = per_type[m->which];
+      if (k) {
+        const struct xslab *x = &xslabs[k - 1];
+        m->new_obj = (void *)(x->base + next[k - 1]++ * x->stride);
+      } else if (!(m->new_obj = calloc(1, m->new_size))) {
+        free(next);
+        snprintf(err, errsize, "out of memory transforming %s",
+                 types[m->which].old_tag);
+        goto abort;
+      } else {
+        m->slab = 0;
+      }
+    }
+    free(next);
+  }
 
   /* Objects that move through the program's own allocator get their new
    * blocks now: the allocator is program code that may allocate and free
@@ -1597,11 +1969,10 @@ int dsu_transform_state(
       }
       memset(block, 0, m->new_size);
       m->new_obj = block;
-      m->final = block;
     }
   }
 
-  PHASE(1);
+  PHASE(2);
   /* Every new address is known before any transformer runs, so that
    * dsu_relocated() can answer for objects not transformed yet. New
    * addresses map to themselves: a transformer may store them. */
@@ -1611,32 +1982,48 @@ int dsu_transform_state(
     if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
       nglobals += g->old_size / types[g->elem_type - 1].old_size;
   }
-  if (remap_init(&map, 2 * (elements + nglobals)) != 0 ||
-      remap_init(&in_place_contents, in_place) != 0) {
+  /* Old addresses of every element, and new ones of those not in slabs
+   * (single elements). */
+  size_t entries = 2 * elements;
+  for (size_t i = 0; i < moved.n; i++)
+    entries -= ((struct moved *)moved.data)[i].slab;
+  if (moved.n >= NEW_KEY) {
+    snprintf(err, errsize, "too many objects to transform (%zu)", moved.n);
+    goto abort;
+  }
+  if (remap_init(&map, 2 * nglobals, entries) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
-  for (size_t i = 0; i < moved.n; i++) {
+  map.moved = moved.data;
+  map.types = types;
+  for (size_t i = 0, far = 0; i < moved.n; i++) {
+    if (far > 16 && !map.mixed) { /* runs of full slots: start again */
+      map.mixed = 1;
+      memset(map.idx, 0, map.icap * sizeof *map.idx);
+      i = (size_t)-1; /* the loop's i++ makes it 0 */
+      far = 0;
+      continue;
+    }
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
-    int here = m->final != (char *)m->new_obj;
+    int here = m->in_place;
     size_t step = m->trailing ? m->old_size : t->old_size;
     if (i + PREFETCH_AHEAD < moved.n) { /* the map's slots, a miss each */
       const struct moved *ahead =
           &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
       remap_prefetch(&map, ahead->old_addr);
-      remap_prefetch(&map, (uintptr_t)ahead->final);
+      remap_prefetch(&map, (uintptr_t)moved_final(ahead));
     }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
-      void *to = m->final + k * m->new_elem;
-      remap_put(&map, m->old_addr + off, to);
+      far += remap_put_moved(&map, m->old_addr + off, i, 0);
       /* New addresses of relocated objects map to themselves; those of
        * objects rewritten in place overlap old ones, and do not. */
-      if (!here)
-        remap_put(&map, (uintptr_t)to, to);
+      if (!here && !m->slab) /* slab members: relocate() knows them */
+        far += remap_put_moved(
+            &map, (uintptr_t)moved_final(m) + k * moved_elem(m, types), i,
+            NEW_KEY);
     }
-    if (here)
-      remap_put(&in_place_contents, m->old_addr, m->new_obj);
   }
   block_src.moved = moved.data;
   block_src.nmoved = moved.n;
@@ -1672,12 +2059,12 @@ int dsu_transform_state(
   block_src.globals = blockv.data;
   block_src.nglobals = blockv.n;
   ran_transformers = 1; /* from here on, the rollback hook has work */
-  PHASE(2);
+  PHASE(3);
   active_map = &map;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
-    size_t n = m->new_size / m->new_elem;
+    size_t n = m->new_size / moved_elem(m, types);
     if (i + PREFETCH_AHEAD < moved.n) {
       const struct moved *ahead =
           &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
@@ -1698,7 +2085,7 @@ int dsu_transform_state(
              m->old_size - t->old_tail);
   }
 
-  PHASE(3);
+  PHASE(4);
   /* 2. Globals whose type changed; one the program never changed keeps
    * the new initialiser its new storage holds. */
   for (const struct dsu_global_xform *g = globals; g && g->name; g++) {
@@ -1718,7 +2105,7 @@ int dsu_transform_state(
     stats->globals++;
   }
 
-  PHASE(4);
+  PHASE(5);
   /* 3. Pointers to relocated objects: every place that may hold one must
    * hold null or the start of a relocated element; anything else is a
    * reference the update cannot account for. */
@@ -1767,6 +2154,11 @@ int dsu_transform_state(
                  name_, v_);                                                   \
         goto abort;                                                            \
       }                                                                        \
+      if (private_) { /* new contents: no one sees them before commit */       \
+        *(void **)(slot_addr) = to_;                                           \
+        redirected++;                                                          \
+        break;                                                                 \
+      }                                                                        \
       struct fixup f_ = {(void **)(slot_addr), to_};                           \
       if (push(&fix, &f_) != 0) {                                              \
         snprintf(err, errsize, "out of memory fixing pointers");               \
@@ -1774,18 +2166,34 @@ int dsu_transform_state(
       }                                                                        \
     }                                                                          \
   } while (0)
+    /* Slots in the new contents of moved objects are written at once (an
+     * abort throws them away); others are written at the commit. */
+    int private_ = 0;
     for (const struct dsu_global_pointer *g = gptrs; g && g->addr; g++)
       for (size_t k = 0; k < (g->count ? g->count : 1); k++)
         CHECK_SLOT((char *)g->addr + k * g->stride, g->where, g->inner,
                    g->count ? k : (size_t)-1);
-    struct tag_cache fields_of = {{0}, {0}, 0}; /* tag -> has pointer fields */
+    /* tag -> the index in fidx of the list of its pointer fields (-1 ends
+     * it), or -1 if it has none: comparing the tag with every field's, for
+     * every object, cost more than reading the fields. A tag past the
+     * cache's size gets the last list, made again each time. */
+    struct tag_cache fields_of = {{0}, {0}, 0};
+    size_t nfields = 0;
+    for (const struct dsu_pointer_field *f = fields; f && f->tag; f++)
+      nfields++;
+    size_t nfidx = 0;
+    fidx = malloc((nfields + 1) * (TAG_CACHE + 1) * sizeof *fidx);
+    if (!fidx) {
+      snprintf(err, errsize, "out of memory fixing pointers");
+      goto abort;
+    }
     /* Two passes: the tracked objects that stay where they are, in table
      * order, then the transformed ones, in the order of the list of moved
      * objects, whose new contents are at hand (no lookups). The object a
      * few steps ahead is prefetched: with a large heap nearly every object
      * is a cache miss. */
     for (size_t i = 0, pass = 0; pass < 2; i++) {
-      if (i == (pass == 0 ? nheap : moved.n)) {
+      if (i == (pass == 0 ? nstay : moved.n)) {
         pass++;
         i = (size_t)-1;
         continue;
@@ -1795,10 +2203,8 @@ int dsu_transform_state(
       const char *tag;
       if (pass == 0) {
         struct dsu_heap_object *e = &heap[i];
-        if (i + PREFETCH_AHEAD < nheap)
+        if (i + PREFETCH_AHEAD < nstay)
           __builtin_prefetch((void *)heap[i + PREFETCH_AHEAD].addr);
-        if (xform_index(&xform_of, types, e->tag) >= 0)
-          continue;
         base = (char *)e->addr;
         size = e->size;
         tag = e->tag;
@@ -1807,28 +2213,35 @@ int dsu_transform_state(
         if (i + PREFETCH_AHEAD < moved.n)
           __builtin_prefetch(
               ((struct moved *)moved.data)[i + PREFETCH_AHEAD].new_obj);
+        private_ = 1;
         base = m->new_obj; /* the new contents, also of objects in place */
         size = m->new_size;
-        tag = m->new_tag;
+        tag = moved_tag(m, types);
         /* One object with data after it: its data holds no fields. */
         elem = m->trailing ? size : types[m->which].new_size;
       }
-      int has_fields;
-      if (!cached(&fields_of, tag, &has_fields)) {
-        has_fields = 0;
+      int first;
+      if (!cached(&fields_of, tag, &first)) {
+        size_t start =
+            fields_of.n < TAG_CACHE ? nfidx : TAG_CACHE * (nfields + 1);
+        size_t k = start;
         for (const struct dsu_pointer_field *f = fields; f && f->tag; f++)
-          has_fields |= dsu_tag_is(tag, f->tag);
-        remember(&fields_of, tag, has_fields);
+          if (dsu_tag_is(tag, f->tag))
+            fidx[k++] = (int)(f - fields);
+        fidx[k++] = -1;
+        first = k - start > 1 ? (int)start : -1;
+        if (fields_of.n < TAG_CACHE)
+          nfidx = k;
+        remember(&fields_of, tag, first);
       }
-      if (!has_fields)
+      if (first < 0)
         continue;
       /* An object that does not move is one object of its type or an array
        * of them (the table gives the type's size), or one object with data
        * after it. */
       int whole = !elem && dsu_tag_has_data_after(tag);
-      for (const struct dsu_pointer_field *f = fields; f && f->tag; f++) {
-        if (!dsu_tag_is(tag, f->tag))
-          continue;
+      for (int j = first; fidx[j] >= 0; j++) {
+        const struct dsu_pointer_field *f = &fields[fidx[j]];
         size_t step = dsu_field_step(f, size, elem, whole);
         if (f->offset == (size_t)-2) {
           /* Untyped pointers: nothing says a slot holds a pointer, so one
@@ -1865,39 +2278,45 @@ int dsu_transform_state(
   protect_end();
   active_map = NULL;
 
-  PHASE(5);
+  PHASE(6);
   /* 4. Commit: from here on nothing can fail. */
   for (size_t i = 0; i < fix.n; i++) {
     struct fixup *f = &((struct fixup *)fix.data)[i];
     *f->where = f->value;
   }
-  stats->pointers = fix.n;
+  stats->pointers = fix.n + redirected;
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
-    if (m->final != (char *)m->new_obj) {
-      memcpy(m->final, m->new_obj, m->new_size);
+    if (m->in_place) {
+      memcpy(moved_final(m), m->new_obj, m->new_size);
       free(m->new_obj);
       m->new_obj = NULL;
     }
   }
+  PHASE(7);
   /* The transformed objects replace the old ones in the tracking: objects
    * that stay are not touched. An object rewritten in place gets a newer
    * record of its address, which supersedes the old one. */
   for (size_t i = 0; i < moved.n; i++) {
     const struct moved *m = &((struct moved *)moved.data)[i];
-    int in_place = m->final == (char *)m->old_addr;
+    int in_place = m->in_place;
     if (!in_place)
       untrack(m->old_addr);
-    track((uintptr_t)m->final, m->new_size, m->new_tag, in_place || m->pooled);
+    if (!m->slab) /* the slabs' members are recorded below, at once */
+      track((uintptr_t)moved_final(m), m->new_size, moved_tag(m, types),
+            in_place || m->pooled);
     void *gone = (void *)m->old_addr;
     struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
     /* Moved through the program's allocator: given back to it at the end
      * (if memory is short for this list, it leaks, never wrongly freed). */
     if (m->pooled)
       (void)push(&old_pooled, &back);
-    else if (!in_place && push(&old_objects, &gone) != 0)
-      free(gone); /* out of memory: the hook cannot see it, but no leak */
+    /* The others go with the list of moved objects, after the commit
+     * hook. */
   }
+  for (size_t i = 0; i < nxslabs; i++)
+    track_slab(xslabs[i].base, xslabs[i].stride, xslabs[i].count,
+               xslabs[i].size, xslabs[i].tag);
   /* The old objects, the map and the blocks live until
    * dsu_transform_finish(), after the new code is installed. */
   /* A commit hook may ask where anything went once the relocation list is
@@ -1905,21 +2324,28 @@ int dsu_transform_state(
    * back, as for objects that did not move). */
   if (hooks && hooks->commit)
     (void)ensure_blocks();
-  PHASE(6);
+  PHASE(8);
   if (profile) {
-    fprintf(stderr, "dsu: transform phases (ms):");
-    for (int k = 0; k < 6; k++)
+    size_t in_slabs = 0;
+    for (size_t i = 0; i < nxslabs; i++)
+      in_slabs += xslabs[i].count;
+    fprintf(stderr,
+            "dsu: transform: %zu objects moved, %zu of them into %zu slabs\n",
+            moved.n, in_slabs, nxslabs);
+    fprintf(stderr,
+            "dsu: transform phases (%s ms):", profile_cpu ? "CPU" : "wall");
+    for (int k = 0; k < 8; k++)
       fprintf(stderr, " %s %.2f", phase_name[k],
               (double)(phase_at[k + 1] - phase_at[k]) / 1e6);
     fprintf(stderr, "\n");
   }
 #undef PHASE
   finishing.map = map;
-  finishing.old_objects = old_objects;
+  finishing.old_objects = moved; /* the map reads it until then */
+  memset(&moved, 0, sizeof moved);
   finishing.old_pooled = old_pooled;
   finishing.hooks = hooks;
   memset(&map, 0, sizeof map);
-  memset(&old_objects, 0, sizeof old_objects);
   memset(&old_pooled, 0, sizeof old_pooled);
   /* The commit goes through: untouched globals of an unchanged type take
    * their new initialiser. */
@@ -1945,8 +2371,14 @@ abort:
   free(rblocks);
   rblocks = NULL;
   for (size_t i = 0; i < moved.n; i++)
-    if (!((struct moved *)moved.data)[i].pooled)
+    if (!((struct moved *)moved.data)[i].pooled &&
+        !((struct moved *)moved.data)[i].slab)
       free(((struct moved *)moved.data)[i].new_obj);
+  for (size_t i = 0; i < nxslabs; i++)
+    dsu_slab_unmake((void *)xslabs[i].base);
+  free(xslabs);
+  xslabs = NULL;
+  nxslabs = 0;
 out:
   /* New blocks of the program's allocator go back to it on a rollback. */
   if (rc != 0 && npooled) {
@@ -1961,15 +2393,15 @@ out:
     protect_end();
   }
   free(moved.data);
+  free(per_type);
+  free(fidx);
   memset(&block_src, 0, sizeof block_src);
   free(fix.data);
   free(blockv.data);
-  free(old_objects.data);
   free(old_pooled.data);
   free(ranges.start);
   free(heap);
   remap_free(&map);
-  remap_free(&in_place_contents);
   free(fresh);
   return rc;
 }

@@ -35,6 +35,22 @@ int dsu_transform_state(
     char *err, size_t errsize);
 void dsu_transform_finish(void);
 
+/* Slabs of transformed objects (dsu_slab.c). dsu_slab_make cuts a slab of
+ * `count` objects of `size` bytes, zeroed, all live, `*stride` bytes apart,
+ * from addresses never used before; NULL if slabs cannot be had (then
+ * objects come from calloc). dsu_slab_unmake takes back a slab no one was
+ * given (a rollback). */
+int dsu_slabs_usable(void);
+void *dsu_slab_make(size_t size, size_t count, size_t *stride);
+void dsu_slab_unmake(void *base);
+/* Takes (1) or releases (0) the slabs' lock around a fork (dsu_heap.c). */
+void dsu_slab_fork_lock(int lock);
+/* The process's free, realloc, ... when libdsu's are in effect. */
+void dsu_free(void *p);
+void *dsu_realloc(void *p, size_t size);
+size_t dsu_malloc_usable_size(void *p);
+void *dsu_reallocarray(void *p, size_t n, size_t size);
+
 /* Whether dsu_heap.c handles sig itself while state is transformed (crash
  * protection, the deadline). */
 int dsu_heap_protects(int sig);
