@@ -384,6 +384,21 @@ static struct heap_log *take_log(void) {
  * dead record is kept, to go at the next compaction; a live one is never
  * dropped. The kept records end up at out[0, k), oldest first (out may be
  * rec + lo); *below counts those that came from below split. */
+/* Whether record i of l (walked newest first, from lo up) is the live one
+ * of its address: its shadow byte names l and it turns to SEEN here. Under
+ * keep_lock; prefetches the byte of the record PREFETCH_AHEAD below. */
+static int claim_record(const struct heap_log *l, size_t i, size_t lo,
+                        uintptr_t addr) {
+  if (i >= lo + PREFETCH_AHEAD)
+    __builtin_prefetch(shadow_at(record_addr(&l->rec[i - PREFETCH_AHEAD])));
+  unsigned char *s = shadow_at(addr);
+  unsigned char half = (unsigned char)placement(addr);
+  unsigned char mine = (unsigned char)(l->id | half);
+  return s && __atomic_load_n(s, __ATOMIC_RELAXED) == mine &&
+         __atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
                         struct record *out, size_t split, size_t *below) {
   /* One walk at a time: SEEN does not say whose it is, so a walk putting
@@ -394,15 +409,7 @@ static size_t keep_live(const struct heap_log *l, size_t lo, size_t hi,
   struct record *end = out + (hi - lo);
   for (size_t i = hi; i-- > lo;) {
     const struct record *e = &l->rec[i];
-    uintptr_t addr = record_addr(e);
-    if (i >= lo + PREFETCH_AHEAD)
-      __builtin_prefetch(shadow_at(record_addr(&l->rec[i - PREFETCH_AHEAD])));
-    unsigned char *s = shadow_at(addr);
-    unsigned char half = (unsigned char)placement(addr);
-    unsigned char mine = (unsigned char)(l->id | half);
-    if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine ||
-        !__atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
-                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    if (!claim_record(l, i, lo, record_addr(e)))
       continue;
     out[--k] = *e; /* i >= lo + k: never over a record still to be read */
     kept_below += i < split;
@@ -822,14 +829,7 @@ static size_t list_live(const struct heap_log *l, size_t hi,
   for (size_t i = hi; i-- > 0;) {
     const struct record *e = &l->rec[i];
     uintptr_t addr = record_addr(e);
-    if (i >= PREFETCH_AHEAD)
-      __builtin_prefetch(shadow_at(record_addr(&l->rec[i - PREFETCH_AHEAD])));
-    unsigned char *s = shadow_at(addr);
-    unsigned char half = (unsigned char)placement(addr);
-    unsigned char mine = (unsigned char)(l->id | half);
-    if (!s || __atomic_load_n(s, __ATOMIC_RELAXED) != mine ||
-        !__atomic_compare_exchange_n(s, &mine, (unsigned char)(SEEN | half), 0,
-                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    if (!claim_record(l, i, 0, addr))
       continue;
     out[k].addr = addr;
     out[k].size = e->word >> 48;

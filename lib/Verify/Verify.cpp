@@ -1031,6 +1031,16 @@ RealRun runRealProcess(const VerifyCase &C, const TempDir &Tmp, StringRef Tag,
 
 namespace {
 
+/// The first words of a replay's report: what runs, patched where, on what.
+void printReplayHeader(raw_ostream &OS, const VerifyCase &C) {
+  OS << "replay: " << C.Old << " with " << C.Patch;
+  if (C.UpdateAt)
+    OS << " applied at update-point visit " << C.UpdateAt
+       << (C.ForceAt.empty() ? "" : " (forced)");
+  OS << ", requests " << quoted(C.Stdin)
+     << (C.Tcp ? " on one TCP connection (the socket model, preloaded)" : "");
+}
+
 /// The replay of a case whose spec assertion failed, with the spec's file:
 /// the spec runs natively on the real process's replies
 /// (runSpecOnRealSession), which must be the predicted ones and fail the
@@ -1051,13 +1061,8 @@ Expected<int> replaySpecCase(const VerifyCase &C, StringRef IncludeDir,
   auto R = runSpecOnRealSession(SO);
   if (!R)
     return R.takeError();
-  OS << "replay: " << C.Old << " with " << C.Patch;
-  if (C.UpdateAt)
-    OS << " applied at update-point visit " << C.UpdateAt
-       << (C.ForceAt.empty() ? "" : " (forced)");
-  OS << ", requests " << quoted(C.Stdin)
-     << (C.Tcp ? " on one TCP connection (the socket model, preloaded)" : "")
-     << ", the spec " << C.SpecFile << " run natively\n";
+  printReplayHeader(OS, C);
+  OS << ", the spec " << C.SpecFile << " run natively\n";
   OS << R->Report;
   OS << "  the real process" << (C.Tcp ? " (on the connection)" : "") << ": "
      << quoted(R->Updated)
@@ -1113,13 +1118,8 @@ Expected<int> dsu::replayVerifyCase(const VerifyCase &C, raw_ostream &OS,
   RealRun Real = runRealProcess(C, *Tmp, "real", true, NetSo);
   int RC = Real.RC;
   std::string Stdout = Real.Out, Stderr = Real.Err, ErrMsg = Real.ErrMsg;
-  OS << "replay: " << C.Old << " with " << C.Patch;
-  if (C.UpdateAt)
-    OS << " applied at update-point visit " << C.UpdateAt
-       << (C.ForceAt.empty() ? "" : " (forced)");
-  OS << ", requests " << quoted(C.Stdin)
-     << (C.Tcp ? " on one TCP connection (the socket model, preloaded)" : "")
-     << "\n";
+  printReplayHeader(OS, C);
+  OS << "\n";
   for (StringRef L : split(Stderr, '\n'))
     if (L.starts_with("dsu: test:") || L.starts_with("dsu-net: "))
       OS << "  " << L << "\n";
