@@ -174,6 +174,9 @@ private:
   /// The error checks of a division or shift: reports the failing outcome
   /// and returns the state that continues (null when none does).
   ExecutionState *checkDivisor(ExecutionState &S, const SVal &R);
+  /// \p L, or its low half zero-extended when the path proves the high half
+  /// zero and \p R is a constant divisor.
+  SVal narrowDividend(ExecutionState &S, const SVal &L, const SVal &R);
   ExecutionState *checkShift(ExecutionState &S, const SVal &R);
   void executeFloat(ExecutionState &S, const llvm::Instruction *I);
   void executeGEP(ExecutionState &S, const llvm::GetElementPtrInst *I);

@@ -192,14 +192,11 @@ SVal ExprBuilder::wrap(Z3_ast E) {
   }
 
 BINARY(mul, X *Y, Z3_mk_bvmul)
-BINARY(udiv, Y.isZero() ? APInt::getAllOnes(X.getBitWidth()) : X.udiv(Y),
-       Z3_mk_bvudiv)
 BINARY(sdiv,
        Y.isZero() ? (X.isNegative() ? APInt(X.getBitWidth(), 1)
                                     : APInt::getAllOnes(X.getBitWidth()))
                   : X.sdiv(Y),
        Z3_mk_bvsdiv)
-BINARY(urem, Y.isZero() ? X : X.urem(Y), Z3_mk_bvurem)
 BINARY(srem, Y.isZero() ? X : X.srem(Y), Z3_mk_bvsrem)
 BINARY(shl,
        Y.uge(X.getBitWidth()) ? APInt(X.getBitWidth(), 0)
@@ -216,6 +213,94 @@ BINARY(ashr,
            : X.ashr((unsigned)Y.getZExtValue()),
        Z3_mk_bvashr)
 #undef BINARY
+
+/// The operand Y of a zero extension E = zext(Y) (Z3's zero_ext, or a concat
+/// whose high part is the numeral 0), or null.
+static Z3_ast zeroExtended(ExprContext &Ctx, Z3_ast E) {
+  Z3_context Z = Ctx.z3();
+  if (Z3_get_ast_kind(Z, E) != Z3_APP_AST)
+    return nullptr;
+  Z3_app App = Z3_to_app(Z, E);
+  switch (Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App))) {
+  case Z3_OP_ZERO_EXT:
+    return Z3_get_app_arg(Z, App, 0);
+  case Z3_OP_CONCAT: {
+    APInt High;
+    if (Z3_get_app_num_args(Z, App) == 2 &&
+        Ctx.numeralValue(Z3_get_app_arg(Z, App, 0), High) && High.isZero())
+      return Z3_get_app_arg(Z, App, 1);
+    return nullptr;
+  }
+  default:
+    return nullptr;
+  }
+}
+
+// Unsigned division and remainder by a constant. Z3 bit-blasts a division
+// into a divider circuit as wide as its operands, and a 64-bit one per
+// digit (ll2string's loop: v % 10, v /= 10) made the queries of a number
+// printed back from a request take seconds. Two exact rewrites keep the
+// circuits small: the division of a zero-extended value happens at the
+// value's own width (zext(y) / c = zext(y / c) when c fits in y's width,
+// and 0 when it does not; likewise for the remainder), and a quotient of a
+// quotient is one division ((x / a) / b = x / (a * b), or 0 when a * b
+// passes the width). The executor narrows a wide dividend first when the
+// path proves it small (Executor::narrowDivision).
+SVal ExprBuilder::udiv(const SVal &A, const SVal &B) {
+  assert(A.width() == B.width() && "width mismatch");
+  if (A.isConcrete() && B.isConcrete()) {
+    const APInt &X = A.value(), &Y = B.value();
+    return SVal::concrete(Y.isZero() ? APInt::getAllOnes(X.getBitWidth())
+                                     : X.udiv(Y));
+  }
+  if (!A.isConcrete() && B.isConcrete() && !B.value().isZero()) {
+    const APInt &C = B.value();
+    if (C.isOne())
+      return A;
+    if (Z3_ast Y = zeroExtendedOperand(A)) {
+      unsigned K = Ctx.width(Y);
+      if (C.getActiveBits() > K)
+        return SVal::concrete(APInt(A.width(), 0));
+      return zext(udiv(wrap(Y), SVal::concrete(C.trunc(K))), A.width());
+    }
+    Z3_ast E = bv(A);
+    Z3_app App =
+        Z3_get_ast_kind(Z, E) == Z3_APP_AST ? Z3_to_app(Z, E) : nullptr;
+    APInt Inner;
+    Z3_decl_kind Kind = App ? Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App))
+                            : Z3_OP_UNINTERPRETED;
+    if ((Kind == Z3_OP_BUDIV || Kind == Z3_OP_BUDIV_I) &&
+        Ctx.numeralValue(Z3_get_app_arg(Z, App, 1), Inner) && !Inner.isZero()) {
+      bool Overflow = false;
+      APInt Product = Inner.umul_ov(C, Overflow);
+      if (Overflow)
+        return SVal::concrete(APInt(A.width(), 0));
+      return wrap(
+          Z3_mk_bvudiv(Z, Z3_get_app_arg(Z, App, 0), Ctx.numeral(Product)));
+    }
+  }
+  return wrap(Z3_mk_bvudiv(Z, bv(A), bv(B)));
+}
+
+SVal ExprBuilder::urem(const SVal &A, const SVal &B) {
+  assert(A.width() == B.width() && "width mismatch");
+  if (A.isConcrete() && B.isConcrete()) {
+    const APInt &X = A.value(), &Y = B.value();
+    return SVal::concrete(Y.isZero() ? X : X.urem(Y));
+  }
+  if (!A.isConcrete() && B.isConcrete() && !B.value().isZero()) {
+    const APInt &C = B.value();
+    if (C.isOne())
+      return SVal::concrete(APInt(A.width(), 0));
+    if (Z3_ast Y = zeroExtendedOperand(A)) {
+      unsigned K = Ctx.width(Y);
+      if (C.getActiveBits() > K)
+        return A;
+      return zext(urem(wrap(Y), SVal::concrete(C.trunc(K))), A.width());
+    }
+  }
+  return wrap(Z3_mk_bvurem(Z, bv(A), bv(B)));
+}
 
 static bool splitAddend(ExprContext &Ctx, Z3_ast E, APInt &C, Z3_ast &Rest) {
   Z3_context Z = Ctx.z3();
@@ -343,6 +428,29 @@ SVal ExprBuilder::cmp(CmpKind K, const SVal &A, const SVal &B) {
     Z3_ast E = Z3_mk_eq(Z, boolean(A), boolean(B));
     return wrap(K == CmpKind::Eq ? E : Z3_mk_not(Z, E));
   }
+  // x / c == 0 is x < c: no divider circuit for a loop that runs while a
+  // quotient is not zero (printing a number). Also through a zero
+  // extension: zext(y) == 0 is y == 0.
+  if ((K == CmpKind::Eq || K == CmpKind::Ne) &&
+      (A.isConcrete() != B.isConcrete())) {
+    const SVal &Con = A.isConcrete() ? A : B;
+    const SVal &Sym = A.isConcrete() ? B : A;
+    if (Con.value().isZero()) {
+      if (Z3_ast Y = zeroExtendedOperand(Sym))
+        return cmp(K, wrap(Y), SVal::concrete(APInt(Ctx.width(Y), 0)));
+      Z3_ast E = bv(Sym);
+      Z3_app App =
+          Z3_get_ast_kind(Z, E) == Z3_APP_AST ? Z3_to_app(Z, E) : nullptr;
+      Z3_decl_kind Kind = App ? Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App))
+                              : Z3_OP_UNINTERPRETED;
+      APInt Divisor;
+      if ((Kind == Z3_OP_BUDIV || Kind == Z3_OP_BUDIV_I) &&
+          Ctx.numeralValue(Z3_get_app_arg(Z, App, 1), Divisor) &&
+          !Divisor.isZero())
+        return cmp(K == CmpKind::Eq ? CmpKind::Ult : CmpKind::Uge,
+                   wrap(Z3_get_app_arg(Z, App, 0)), SVal::concrete(Divisor));
+    }
+  }
   Z3_ast X = bv(A), Y = bv(B);
   Z3_ast E = nullptr;
   switch (K) {
@@ -402,11 +510,23 @@ SVal ExprBuilder::sext(const SVal &A, unsigned W) {
   return wrap(Z3_mk_sign_ext(Z, W - A.width(), bv(A)));
 }
 
+Z3_ast ExprBuilder::zeroExtendedOperand(const SVal &A) {
+  return A.isConcrete() ? nullptr : zeroExtended(Ctx, bv(A));
+}
+
 SVal ExprBuilder::trunc(const SVal &A, unsigned W) {
   if (W == A.width())
     return A;
   if (A.isConcrete())
     return SVal::concrete(A.value().trunc(W));
+  // The low bits of a zero extension are its operand's.
+  if (Z3_ast Y = zeroExtendedOperand(A)) {
+    unsigned K = Ctx.width(Y);
+    if (W == K)
+      return wrap(Y);
+    if (W < K)
+      return wrap(Z3_mk_extract(Z, W - 1, 0, Y));
+  }
   return wrap(Z3_mk_extract(Z, W - 1, 0, bv(A)));
 }
 

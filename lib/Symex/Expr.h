@@ -127,6 +127,9 @@ public:
   SVal zextOrTrunc(const SVal &A, unsigned W);
   SVal sextOrTrunc(const SVal &A, unsigned W);
   SVal select(const SVal &Cond, const SVal &T, const SVal &F);
+  /// The operand Y when \p A is zext(Y) (a zero extension, or a concat
+  /// whose high part is the numeral 0), else null.
+  Z3_ast zeroExtendedOperand(const SVal &A);
   /// Bits [Lo, Lo+W) of \p A.
   SVal extract(const SVal &A, unsigned Lo, unsigned W);
   /// \p Hi above \p Lo.

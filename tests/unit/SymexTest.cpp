@@ -36,6 +36,51 @@ TEST(SymexExpr, KeepsPointerBaseVisible) {
   EXPECT_EQ(C.str(P.sym()), "(bvadd #x00000000000003f0 x)");
 }
 
+// Division by a constant happens at the dividend's own width, and a
+// quotient of a quotient is one division: each rewrite is checked equal to
+// the plain Z3 term by the solver, and small by its text.
+TEST(SymexExpr, DividesAtTheValuesWidth) {
+  ExprContext C;
+  ExprBuilder B(C);
+  Z3_context Z = C.z3();
+  SVal Byte = SVal::symbolic(C.variable("x", 8), 8);
+  // 16 bits for y: Z3 takes half a minute to prove the 64-bit identity.
+  SVal Wide = SVal::symbolic(C.variable("y", 16), 16);
+  SVal X = B.zext(Byte, 64);
+  auto Ten = SVal::concrete(64, 10), Big = SVal::concrete(64, 1000);
+  auto ProvedEqual = [&](const SVal &Rewritten, Z3_ast Plain) {
+    Z3_solver S = Z3_mk_solver(Z);
+    Z3_solver_inc_ref(Z, S);
+    Z3_solver_assert(Z, S, Z3_mk_not(Z, Z3_mk_eq(Z, B.bv(Rewritten), Plain)));
+    bool Equal = Z3_solver_check(Z, S) == Z3_L_FALSE;
+    Z3_solver_dec_ref(Z, S);
+    return Equal;
+  };
+  SVal Q = B.udiv(X, Ten), R = B.urem(X, Ten);
+  EXPECT_EQ(C.str(Q.sym()), "((_ zero_extend 56) (bvudiv x #x0a))");
+  EXPECT_EQ(C.str(R.sym()), "((_ zero_extend 56) (bvurem x #x0a))");
+  EXPECT_TRUE(ProvedEqual(Q, Z3_mk_bvudiv(Z, B.bv(X), B.bv(Ten))));
+  EXPECT_TRUE(ProvedEqual(R, Z3_mk_bvurem(Z, B.bv(X), B.bv(Ten))));
+  // A divisor wider than the value: the quotient is 0, the remainder x.
+  EXPECT_TRUE(B.udiv(X, Big).isConcrete());
+  EXPECT_EQ(B.udiv(X, Big).zext(), 0u);
+  EXPECT_TRUE(ProvedEqual(B.urem(X, Big), Z3_mk_bvurem(Z, B.bv(X), B.bv(Big))));
+  // (y / 10) / 10 is y / 100; (y / 2^10) / 2^10 is 0.
+  auto Ten16 = SVal::concrete(16, 10);
+  SVal Twice = B.udiv(B.udiv(Wide, Ten16), Ten16);
+  EXPECT_EQ(C.str(Twice.sym()), "(bvudiv y #x0064)");
+  EXPECT_TRUE(ProvedEqual(
+      Twice,
+      Z3_mk_bvudiv(Z, Z3_mk_bvudiv(Z, B.bv(Wide), B.bv(Ten16)), B.bv(Ten16))));
+  // y / 100 == 0 is y < 100; zext(x) != 0 is x != 0.
+  EXPECT_EQ(C.str(B.cmp(CmpKind::Eq, Twice, SVal::concrete(16, 0)).sym()),
+            "(bvult y #x0064)");
+  EXPECT_EQ(C.str(B.cmp(CmpKind::Ne, X, SVal::concrete(64, 0)).sym()),
+            "(not (= x #x00))");
+  SVal Huge = SVal::concrete(APInt::getOneBitSet(16, 10));
+  EXPECT_TRUE(B.udiv(B.udiv(Wide, Huge), Huge).isConcrete());
+}
+
 static Z3_ast eq(ExprContext &C, Z3_ast A, uint64_t V) {
   return Z3_mk_eq(C.z3(), A, C.numeral(APInt(8, V)));
 }

@@ -356,26 +356,43 @@ W void *__dsu_memset_loop(void *d, int c, size_t n) {
 
 /* ---- stdlib.h conversions --------------------------------------------- */
 
-static int digit_value(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A' + 10;
-  return 99;
+/* The value of character c as a digit of base (2-36), or base when it is
+ * not one. Written for a symbolic c: for a base up to 10 the test is one
+ * unsigned range comparison (one fork, "digit or not"), and letters are
+ * tested only for a larger base; a test per range ('0'-'9', 'a'-'z',
+ * 'A'-'Z') split every non-digit character into several paths that all stop
+ * the number. The digit is computed in 8 bits and widened, so the value
+ * built from it has no sign extension in it. */
+static unsigned digit_in_base(unsigned c, unsigned base) {
+  unsigned decimal = base < 10 ? base : 10;
+  if (IN_RANGE(c, '0', '0' + decimal - 1))
+    return (unsigned char)(c - '0');
+  if (base > 10 && IN_RANGE(c | 0x20, 'a', 'a' + base - 11))
+    return (unsigned char)((c | 0x20) - 'a' + 10);
+  return base;
 }
 
+/* Digits of base from s, after blanks and a sign. *most is the largest
+ * value the digits read could have made (concrete: base^n - 1 for n
+ * digits): while base * most + base - 1 fits, no overflow test is built at
+ * all, so a short symbolic number costs no 64-bit comparison; past that
+ * the test is one branch-free term. */
 static unsigned long parse_unsigned(const char *s, char **end, int base,
-                                    int *neg, int *overflow) {
+                                    int *neg, int *overflow,
+                                    unsigned long *most) {
   const char *p = s;
   while (isspace((unsigned char)*p))
     ++p;
   *neg = 0;
-  if (*p == '+' || *p == '-')
-    *neg = *p++ == '-';
+  if (*p == '-') {
+    *neg = 1;
+    ++p;
+  } else if (*p == '+') {
+    ++p;
+  }
   if ((base == 0 || base == 16) && p[0] == '0' &&
-      (p[1] == 'x' || p[1] == 'X') && digit_value((unsigned char)p[2]) < 16) {
+      (p[1] == 'x' || p[1] == 'X') &&
+      digit_in_base((unsigned char)p[2], 16) < 16) {
     p += 2;
     base = 16;
   } else if (base == 0) {
@@ -383,14 +400,21 @@ static unsigned long parse_unsigned(const char *s, char **end, int base,
   }
   unsigned long v = 0;
   const char *start = p;
+  const unsigned long limit = ULONG_MAX / (unsigned)base,
+                      last = ULONG_MAX % (unsigned)base;
   *overflow = 0;
+  *most = 0;
   for (;; ++p) {
-    int d = digit_value((unsigned char)*p);
-    if (d >= base)
+    unsigned d = digit_in_base((unsigned char)*p, (unsigned)base);
+    if (d >= (unsigned)base)
       break;
-    if (v > (ULONG_MAX - d) / base)
-      *overflow = 1;
-    v = v * base + d;
+    if (*most > (ULONG_MAX - (unsigned)base + 1) / (unsigned)base) {
+      *overflow |= (v > limit) | ((v == limit) & (d > last));
+      *most = ULONG_MAX;
+    } else {
+      *most = *most * (unsigned)base + (unsigned)base - 1;
+    }
+    v = v * (unsigned)base + d;
   }
   if (end)
     *end = (char *)(p == start ? s : p);
@@ -399,9 +423,12 @@ static unsigned long parse_unsigned(const char *s, char **end, int base,
 
 W long strtol(const char *s, char **end, int base) {
   int neg, ov;
-  unsigned long v = parse_unsigned(s, end, base, &neg, &ov);
-  if (ov || (!neg && v > (unsigned long)LONG_MAX) ||
-      (neg && v > (unsigned long)LONG_MAX + 1)) {
+  unsigned long most;
+  unsigned long v = parse_unsigned(s, end, base, &neg, &ov, &most);
+  /* Out of range only if the digits could make more than LONG_MAX. */
+  if (most > (unsigned long)LONG_MAX &&
+      (ov || (!neg && v > (unsigned long)LONG_MAX) ||
+       (neg && v > (unsigned long)LONG_MAX + 1))) {
     dsu_errno = 34;
     return neg ? LONG_MIN : LONG_MAX;
   }
@@ -409,7 +436,8 @@ W long strtol(const char *s, char **end, int base) {
 }
 W unsigned long strtoul(const char *s, char **end, int base) {
   int neg, ov;
-  unsigned long v = parse_unsigned(s, end, base, &neg, &ov);
+  unsigned long most;
+  unsigned long v = parse_unsigned(s, end, base, &neg, &ov, &most);
   if (ov) {
     dsu_errno = 34;
     return ULONG_MAX;
