@@ -1265,13 +1265,13 @@ void Executor::executeBinary(ExecutionState &S, const BinaryOperator *I) {
     V = B.mul(L, R);
     break;
   case Instruction::UDiv:
-    V = B.udiv(narrowDividend(*T, L, R), R);
+    V = divideByConstant(*T, /*WantRemainder=*/false, L, R);
     break;
   case Instruction::SDiv:
     V = B.sdiv(L, R);
     break;
   case Instruction::URem:
-    V = B.urem(narrowDividend(*T, L, R), R);
+    V = divideByConstant(*T, /*WantRemainder=*/true, L, R);
     break;
   case Instruction::SRem:
     V = B.srem(L, R);
@@ -1299,27 +1299,6 @@ void Executor::executeBinary(ExecutionState &S, const BinaryOperator *I) {
     return;
   }
   setResult(*T, I, V);
-}
-
-SVal Executor::narrowDividend(ExecutionState &S, const SVal &L, const SVal &R) {
-  // A wide symbolic dividend the path proves to fit in half its width is
-  // divided at that width (ExprBuilder::udiv sees the zero extension): a
-  // 64-bit divider circuit per digit made the queries about a number a
-  // program prints back take seconds. One question, asked once per value
-  // (the answer is cached), and none when the division is narrow already.
-  unsigned W = L.width();
-  if (L.isConcrete() || !R.isConcrete() || R.value().isZero() || W < 32 ||
-      B.zeroExtendedOperand(L))
-    return L;
-  unsigned Half = W / 2;
-  SVal Wide =
-      B.cmp(CmpKind::Uge, L, SVal::concrete(APInt::getOneBitSet(W, Half)));
-  if (Wide.isConcrete())
-    return Wide.value().getBoolValue() ? L : B.zext(B.trunc(L, Half), W);
-  bool May = true;
-  if (!mayBeTrue(S, B.boolean(Wide), May) || May)
-    return L; // a solver failure here only costs the narrowing
-  return B.zext(B.trunc(L, Half), W);
 }
 
 ExecutionState *Executor::checkDivisor(ExecutionState &S, const SVal &R) {

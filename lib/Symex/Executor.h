@@ -174,6 +174,12 @@ private:
   /// The error checks of a division or shift: reports the failing outcome
   /// and returns the state that continues (null when none does).
   ExecutionState *checkDivisor(ExecutionState &S, const SVal &R);
+  // Division.cpp: unsigned division and remainder without wide divider
+  // circuits where the path allows.
+  SVal divideByConstant(ExecutionState &S, bool WantRemainder, const SVal &L,
+                        const SVal &R);
+  bool divideLinear(ExecutionState &S, const SVal &L, const llvm::APInt &D,
+                    SVal &Quotient, SVal &Remainder);
   /// \p L, or its low half zero-extended when the path proves the high half
   /// zero and \p R is a constant divisor.
   SVal narrowDividend(ExecutionState &S, const SVal &L, const SVal &R);

@@ -303,12 +303,20 @@ W char *strndup(const char *s, size_t max) {
   }
   return d;
 }
+/* Branch-free: the difference at the first byte that differs, built from
+ * the last byte back (a mask keeps the later result where this byte is
+ * equal). A test per byte forked a path per position of the first
+ * difference, and each such path asked the solver to show the bytes before
+ * it equal: for a number printed back and compared with its text (redis's
+ * integer encoding), one hard question per digit instead of one. */
 W int memcmp(const void *a, const void *b, size_t n) {
   const unsigned char *x = a, *y = b;
-  for (size_t i = 0; i < n; ++i)
-    if (x[i] != y[i])
-      return x[i] - y[i];
-  return 0;
+  int r = 0;
+  for (size_t i = n; i > 0; --i) {
+    int d = x[i - 1] - y[i - 1];
+    r = d | (-(d == 0) & r);
+  }
+  return r;
 }
 W int bcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 W char *stpcpy(char *d, const char *s) {
