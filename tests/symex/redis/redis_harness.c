@@ -23,7 +23,7 @@
  *   REDIS_CHECK_SETGET  SET k v then GET k, with k 1-REDIS_KEY_MAX (4) and
  *                       v 1-REDIS_VALUE_MAX (8) symbolic bytes (any byte:
  *                       digits too, so integer encoding is explored); GET
- *                       must return v. ctest runs 2 and 2 (redis.sh).
+ *                       must return v. ctest runs 2 and 4 (redis.sh).
  */
 #define main redis_main
 #include "redis.c"
