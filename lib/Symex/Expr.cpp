@@ -142,6 +142,41 @@ const std::vector<unsigned> &ExprContext::variables(Z3_ast E) {
   return *Slot;
 }
 
+bool ExprContext::hasDivision(Z3_ast E) {
+  if (Z3_get_ast_kind(Ctx, E) != Z3_APP_AST)
+    return false;
+  unsigned Id = id(E);
+  auto It = DivisionCache.find(Id);
+  if (It != DivisionCache.end())
+    return It->second;
+  Z3_app App = Z3_to_app(Ctx, E);
+  unsigned N = Z3_get_app_num_args(Ctx, App);
+  bool Result = false;
+  switch (Z3_get_decl_kind(Ctx, Z3_get_app_decl(Ctx, App))) {
+  case Z3_OP_BUDIV:
+  case Z3_OP_BUDIV_I:
+  case Z3_OP_BUREM:
+  case Z3_OP_BUREM_I:
+  case Z3_OP_BSDIV:
+  case Z3_OP_BSDIV_I:
+  case Z3_OP_BSREM:
+  case Z3_OP_BSREM_I:
+  case Z3_OP_BSMOD:
+  case Z3_OP_BSMOD_I: {
+    APInt Divisor;
+    Result = !(N == 2 && numeralValue(Z3_get_app_arg(Ctx, App, 1), Divisor) &&
+               Divisor.isPowerOf2());
+    break;
+  }
+  default:
+    break;
+  }
+  for (unsigned I = 0; I < N && !Result; ++I)
+    Result = hasDivision(Z3_get_app_arg(Ctx, App, I));
+  DivisionCache[Id] = Result;
+  return Result;
+}
+
 //===----------------------------------------------------------------------===//
 // ExprBuilder
 //===----------------------------------------------------------------------===//

@@ -49,6 +49,9 @@ public:
   std::string str(Z3_ast E) const;
   /// The ids of the variables in \p E, sorted (cached per term).
   const std::vector<unsigned> &variables(Z3_ast E);
+  /// Whether \p E holds a division or remainder whose divisor is not a
+  /// power of two (cached per term): the solver picks its method by it.
+  bool hasDivision(Z3_ast E);
   /// The variable term whose id is \p Id.
   Z3_ast variableById(unsigned Id) const { return VarById.lookup(Id); }
 
@@ -57,6 +60,7 @@ private:
   llvm::DenseMap<unsigned, Z3_sort> Sorts;
   llvm::DenseMap<unsigned, std::unique_ptr<std::vector<unsigned>>> VarCache;
   llvm::DenseMap<unsigned, Z3_ast> VarById;
+  llvm::DenseMap<unsigned, bool> DivisionCache;
 };
 
 /// A concrete or symbolic value of a fixed bit width.
