@@ -21,20 +21,21 @@
  *    (1/16 of that heap);
  *  - for the other objects (sizes of arrays and of objects with data after
  *    them beyond the first few of their tag, and every kind once the
- *    classes are spent) each thread appends (address, size, tag) records of 16
- * bytes to its own log. The log is compacted by its thread when its young
- * window fills: a record stays while the shadow byte of its address names the
- *    log and no newer record of the log has the address (keep_young, with a
- *    set of the addresses kept; keep_live, which marks the bytes instead,
- *    one walk at a time). Most objects die young, inside the window, which
- *    stays in cache. Records that survive two windows move to the log's old
- *    part, compacted again each time it grows by a quarter;
+ *    classes are spent) each thread appends (address, size, tag) records
+ *    of 16 bytes to its own log. The log is compacted by its thread when
+ *    its young window fills: a record stays while the shadow byte of its
+ *    address names the log and no newer record of the log has the address
+ *    (keep_young, with a set of the addresses kept; keep_live, which marks
+ *    the bytes instead, one walk at a time). Most objects die young, inside
+ *    the window, which stays in cache. Records that survive two windows
+ *    move to the log's old part, compacted again each time it grows by a
+ *    quarter;
  *  - at an update, every thread that allocates is quiescent; the shadow's
  *    pages that ever held a class byte (a bitmap after each leaf) are read
  *    for the objects of a class, and the same walk over every log lists
- *    exactly the other live objects (dsu_heap_snapshot):
- *    a freed object's byte is 0 or names another log or a class, or a newer
- * record of the same log supersedes it, and a live object's newest record is
+ *    exactly the other live objects (dsu_heap_snapshot): a freed object's
+ *    byte is 0 or names another log or a class, or a newer record of the
+ *    same log supersedes it, and a live object's newest record is
  *    always kept. A thread that exits leaves its log to the next new thread
  *    (so does, in a child process, every thread but the one that forked;
  *    the locks are taken around fork(), see fork_prepare).
