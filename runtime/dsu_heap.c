@@ -219,9 +219,15 @@ static size_t table_live;
 #define PRESENCE_BITS 16
 static unsigned char presence[1u << PRESENCE_BITS];
 
+/* A bucket is 256 bytes of addresses (the buckets wrap every 16 MB): every
+ * allocation and every untracked free reads its counter, and a hash of the
+ * address made each read a cache miss (a quarter of track() on redis, whose
+ * dict tables keep the table in use); by address, the counters read follow
+ * the heap's own locality, 1/256 of its size, as the shadow's do at 1/16. A
+ * false positive costs a locked lookup: only the neighbours of an object
+ * in the table pay it. */
 static size_t presence_of(uintptr_t a) {
-  return (size_t)(((uint64_t)a >> 3) * 0x9e3779b97f4a7c15ull >>
-                  (64 - PRESENCE_BITS));
+  return (size_t)(a >> 8) & ((1u << PRESENCE_BITS) - 1);
 }
 
 /* May the table hold a? False means certainly not. */
@@ -620,11 +626,18 @@ static struct heap_class classes[MAX_CLASSES];
 static int nclasses;
 static pthread_mutex_t class_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define CLASS_CACHE 64
+/* The per-thread cache holds, for each tag it met, the tag's classes and
+ * whether the tag can get more; a size with no class of a full tag (an
+ * sds string of a new length) goes to the logs without the lock, and
+ * cannot evict the tag's hot entries (a cache keyed by size did: redis
+ * spent 1% of its time in class_assign). */
+#define CLASS_CACHE 128 /* two ways: two hot tags may share a slot */
 struct class_slot {
   const char *tag;
-  uint32_t key;
-  unsigned char cls; /* 0: the triple has no class (it goes to the logs) */
+  uint32_t key[CLASS_PER_TAG];
+  unsigned char cls[CLASS_PER_TAG];
+  unsigned char n;    /* classes of tag known to this thread */
+  unsigned char full; /* tag can get no other class */
 };
 static __thread struct class_slot class_cache[CLASS_CACHE]
     __attribute__((tls_model("initial-exec")));
@@ -633,39 +646,52 @@ static inline uint32_t class_key(size_t size, int foreign) {
   return (uint32_t)size | (foreign ? (uint32_t)1 << 31 : 0);
 }
 
+/* Fills c with tag's classes, one for key made if it can be; returns key's
+ * class or 0. */
 __attribute__((noinline)) static unsigned char
 class_assign(struct class_slot *c, const char *tag, uint32_t key) {
   pthread_mutex_lock(&class_lock);
-  int same_tag = 0, found = -1;
-  for (int i = 0; i < nclasses && found < 0; i++) {
-    same_tag += classes[i].tag == tag;
-    if (classes[i].tag == tag && classes[i].key == key)
-      found = i;
-  }
-  if (found < 0 && same_tag < CLASS_PER_TAG && nclasses < MAX_CLASSES) {
+  int found = -1;
+  c->tag = tag;
+  c->n = 0;
+  for (int i = 0; i < nclasses; i++)
+    if (classes[i].tag == tag) {
+      found = classes[i].key == key ? i : found;
+      c->key[c->n] = classes[i].key;
+      c->cls[c->n++] = (unsigned char)(CLASS_FIRST + i);
+    }
+  if (found < 0 && c->n < CLASS_PER_TAG && nclasses < MAX_CLASSES) {
     classes[nclasses].tag = tag;
     classes[nclasses].key = key;
     found = nclasses;
+    c->key[c->n] = key;
+    c->cls[c->n++] = (unsigned char)(CLASS_FIRST + found);
     /* The entry is written before any byte names it (the release pairs
      * with the snapshot's acquire). */
     __atomic_store_n(&nclasses, nclasses + 1, __ATOMIC_RELEASE);
   }
+  c->full = c->n == CLASS_PER_TAG || nclasses == MAX_CLASSES;
   pthread_mutex_unlock(&class_lock);
-  c->tag = tag;
-  c->key = key;
-  c->cls = found < 0 ? 0 : (unsigned char)(CLASS_FIRST + found);
-  return c->cls;
+  return found < 0 ? 0 : (unsigned char)(CLASS_FIRST + found);
 }
 
 /* The class of (tag, size, foreign), or 0. */
 static inline __attribute__((always_inline)) unsigned char
 class_of(const char *tag, size_t size, int foreign) {
   uint32_t key = class_key(size, foreign);
-  size_t h = (size_t)((((uintptr_t)tag >> 3) ^ key) * 0x9e3779b97f4a7c15ull >>
-                      58); /* CLASS_CACHE slots */
+  size_t h = (size_t)((uintptr_t)tag * 0x9e3779b97f4a7c15ull >> 58) * 2;
   struct class_slot *c = &class_cache[h];
-  if (__builtin_expect(c->tag == tag && c->key == key, 1))
-    return c->cls;
+  if (c->tag != tag && class_cache[h + 1].tag == tag)
+    c++;
+  if (__builtin_expect(c->tag == tag, 1)) {
+    for (unsigned i = 0; i < c->n; i++)
+      if (c->key[i] == key)
+        return c->cls[i];
+    if (c->full)
+      return 0;
+  } else if (c->tag && !class_cache[h + 1].tag) {
+    c++; /* a new tag takes the empty way */
+  }
   return class_assign(c, tag, key);
 }
 
