@@ -10,7 +10,8 @@
 # connections, pipelined GETs and SETs over KEYS keys), ROUNDS times, builds
 # alternated; reported: requests per second, server CPU per request (utime
 # + stime from /proc over the measured load) and peak RSS (VmHWM), medians,
-# each as a ratio against clang-19.
+# and the instructions of a fixed run under callgrind, each as a ratio
+# against clang-19.
 # usage: bench/memcached.sh [REQUESTS] [ROUNDS] [VERSION]   (default 400000 3 1.2.5)
 source "$(dirname "$0")/common.sh"
 N=${1:-400000}
@@ -57,12 +58,33 @@ run() {
   echo "$(( after - before )) $peak" >> "$WORK/$b.cpu"
 }
 for _ in $(seq "$ROUNDS"); do for b in "${BUILDS[@]}"; do run "$b"; done; done
+# Instructions executed by the server for a fixed request sequence (the
+# same seed each time), under callgrind: exact and repeatable, unlike CPU
+# time on a shared 2-core VM.
+CGN=$((N / 8))
+for b in "${BUILDS[@]}"; do
+  port=$((21000 + RANDOM % 20000))
+  DSU_DISABLE=1 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.$b" \
+    "$WORK/$b/memcached-$V/memcached" -p "$port" -U 0 -u root -m 256 > /dev/null 2> "$WORK/vg.$b" &
+  vpid=$!
+  for _ in $(seq 200); do
+    "$WORK/mcload" "$port" 1 1 1 > /dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$WORK/mcload" "$port" 4 $((3 * KEYS)) "$KEYS" 1 16 > /dev/null
+  "$WORK/mcload" "$port" 8 "$CGN" "$KEYS" 0.1 16 > /dev/null
+  kill -INT "$vpid"; wait "$vpid" 2> /dev/null || true
+  grep -o 'Collected : [0-9]*' "$WORK/vg.$b" | awk '{print $3}' > "$WORK/ir.$b"
+done
 echo "memcached $V, $N requests (10% SET, $KEYS keys, 8 connections, pipeline 16), $ROUNDS rounds (medians)"
 cpu() { awk -v tick="$TICK" -v n="$N" '{print $1 / tick / n * 1e6}' "$WORK/$1.cpu" | median; }
 peak() { awk '{print $2}' "$WORK/$1.cpu" | median; }
 base_rps=$(median < "$WORK/clang.rps"); base_cpu=$(cpu clang); base_peak=$(peak clang)
+base_ir=$(cat "$WORK/ir.clang")
 for b in "${BUILDS[@]}"; do
-  r=$(median < "$WORK/$b.rps"); c=$(cpu "$b"); p=$(peak "$b")
-  printf '%-8s %8.0f rps (%sx), CPU per request %.2f us (%sx clang-19), peak RSS %s kB (%sx)\n' \
-    "$b" "$r" "$(ratio "$r" "$base_rps")" "$c" "$(ratio "$c" "$base_cpu")" "$p" "$(ratio "$p" "$base_peak")"
+  r=$(median < "$WORK/$b.rps"); c=$(cpu "$b"); p=$(peak "$b"); i=$(cat "$WORK/ir.$b")
+  printf '%-8s %8.0f rps (%sx), CPU per request %.2f us (%sx clang-19), peak RSS %s kB (%sx), instructions %s (%sx)\n' \
+    "$b" "$r" "$(ratio "$r" "$base_rps")" "$c" "$(ratio "$c" "$base_cpu")" "$p" "$(ratio "$p" "$base_peak")" \
+    "$i" "$(ratio "$i" "$base_ir")"
 done
+echo "(instructions: the server's, under callgrind, for the fill and $CGN requests)"

@@ -638,7 +638,7 @@ struct class_slot {
   unsigned char cls[CLASS_PER_TAG];
   unsigned char n;    /* classes of tag known to this thread */
   unsigned char full; /* tag can get no other class */
-};
+} __attribute__((aligned(64))); /* a line each, indexed by a shift */
 static __thread struct class_slot class_cache[CLASS_CACHE]
     __attribute__((tls_model("initial-exec")));
 
@@ -679,7 +679,8 @@ class_assign(struct class_slot *c, const char *tag, uint32_t key) {
 static inline __attribute__((always_inline)) unsigned char
 class_of(const char *tag, size_t size, int foreign) {
   uint32_t key = class_key(size, foreign);
-  size_t h = (size_t)((uintptr_t)tag * 0x9e3779b97f4a7c15ull >> 58) * 2;
+  /* Tags are string constants, tens of bytes apart. */
+  size_t h = (size_t)((uintptr_t)tag >> 4) % (CLASS_CACHE / 2) * 2;
   struct class_slot *c = &class_cache[h];
   if (c->tag != tag && class_cache[h + 1].tag == tag)
     c++;
