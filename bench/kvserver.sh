@@ -26,6 +26,9 @@ make -s -C "$EX" VERSION=v1 SRCDIR="$WORK/wrapsrc" CC="$BIN/dsu-cc" BUILD="$WORK
   CFLAGS="-O2 -fdsu-allocator=zmalloc:zfree,zcalloc:zfree,zrealloc:zfree" > /dev/null
 cc -O2 -o "$WORK/kvload" "$EX/client/kvload.c"
 run() { # run BUILD -> prints rps
+  # Removed first: the child truncates it only once it runs, and until then
+  # the last server's "listening on" line would send the load to a dead port.
+  rm -f "$WORK/srv.out"
   "$WORK/$1/v1/kvserver" -p 0 > "$WORK/srv.out" 2>/dev/null &
   local pid=$!
   for _ in $(seq 100); do grep -q '^listening on' "$WORK/srv.out" && break; sleep 0.05; done
