@@ -11,27 +11,36 @@
  *
  *  - a shadow byte per 16-byte granule of the address space says whether a
  *    tracked object starts there (at the granule's start or 8 bytes in, as
- *    zmalloc's blocks after their size header) and which thread's log holds
- *    its record. A free clears the byte; an untracked free reads it, sees 0
- *    and returns. The shadow is reserved a gigabyte of addresses at a time
- *    and costs memory only where tracked objects live (1/16 of that heap);
- *  - each thread appends (address, size, tag) records of 16 bytes to its
- *    own log. The log is compacted by its thread when its young window
- *    fills: a record stays while the shadow byte of its address names the
- *    log and no newer record of the log has the address (keep_young, with a
- *    set of the addresses kept; keep_live, which marks the bytes instead,
- *    one walk at a time). Most objects die young, inside the window, which
- *    stays in cache. Records that survive two windows move to the log's old
- *    part, compacted again each time it grows by a quarter;
- *  - at an update, every thread that allocates is quiescent, and the same
- *    walk over every log lists exactly the live objects (dsu_heap_snapshot):
- *    a freed object's byte is 0 or names another log, or a newer record of
- *    the same log supersedes it, and a live object's newest record is
+ *    zmalloc's blocks after their size header) and either which thread's
+ *    log holds its record or, for most objects, the object's class: its
+ *    tag, size and allocator, when that triple is one of the 63 the process
+ *    gave a class to (see class_of). Such an object has no record at all:
+ *    its allocation is one store. A free clears the byte; an untracked free
+ *    reads it, sees 0 and returns. The shadow is reserved a gigabyte of
+ *    addresses at a time and costs memory only where tracked objects live
+ *    (1/16 of that heap);
+ *  - for the other objects (sizes of arrays and of objects with data after
+ *    them beyond the first few of their tag, and every kind once the
+ *    classes are spent) each thread appends (address, size, tag) records
+ *    of 16 bytes to its own log. The log is compacted by its thread when
+ *    its young window fills: a record stays while the shadow byte of its
+ *    address names the log and no newer record of the log has the address
+ *    (keep_young, with a set of the addresses kept; keep_live, which marks
+ *    the bytes instead, one walk at a time). Most objects die young, inside
+ *    the window, which stays in cache. Records that survive two windows
+ *    move to the log's old part, compacted again each time it grows by a
+ *    quarter;
+ *  - at an update, every thread that allocates is quiescent; the shadow's
+ *    pages that ever held a class byte (a bitmap after each leaf) are read
+ *    for the objects of a class, and the same walk over every log lists
+ *    exactly the other live objects (dsu_heap_snapshot): a freed object's
+ *    byte is 0 or names another log or a class, or a newer record of the
+ *    same log supersedes it, and a live object's newest record is
  *    always kept. A thread that exits leaves its log to the next new thread
  *    (so does, in a child process, every thread but the one that forked;
  *    the locks are taken around fork(), see fork_prepare).
  *    The rare objects the shadow cannot say (not 8-aligned, two live
- *    objects in one granule, over 64 kB, more than 126 logs) go to a table
+ *    objects in one granule, over 64 kB, more than 63 logs) go to a table
  *    under a mutex, which a free consults only when a counter per bucket of
  *    addresses says it may hold the address.
  *
@@ -120,17 +129,32 @@
 #define REGION_SHIFT 30
 #define GRANULE_SHIFT 4
 #define LEAF_BYTES ((size_t)1 << (REGION_SHIFT - GRANULE_SHIFT))
-/* A shadow byte: 0, or the id of the log that holds the object's record
- * (1..MAX_LOGS), ORed with AT_HALF when the object starts 8 bytes into the
- * granule (zmalloc's size header, slab items). SEEN replaces the id while a
- * compaction or a snapshot walks the records (see keep_live). */
+/* A shadow byte: 0, the id of the log that holds the object's record
+ * (1..MAX_LOGS), or the object's class (CLASS_FIRST..CLASS_LAST: its tag,
+ * size and foreign flag, see class_of; such an object has no record), ORed
+ * with AT_HALF when the object starts 8 bytes into the granule (zmalloc's
+ * size header, slab items). SEEN replaces a log id while a compaction or a
+ * snapshot walks the records (see keep_live); it is never a class. */
 #define AT_HALF 0x80
 #define ID_MASK 0x7f
 #define SEEN 0x7f
-#define MAX_LOGS 126
+#define MAX_LOGS 63
+#define CLASS_FIRST 0x40
+#define CLASS_LAST 0x7e
+#define MAX_CLASSES (CLASS_LAST - CLASS_FIRST + 1)
 
 static unsigned char *shadow_dir[(size_t)1 << (ADDRESS_BITS - REGION_SHIFT)];
 static pthread_mutex_t shadow_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* After each leaf, a bit per 4 kB page of it that ever held a class byte:
+ * a snapshot reads only those pages to find the objects that have no
+ * record (not the residency of the pages, which swapping would hide). The
+ * leaves are listed for the snapshot, in the order they were made. */
+#define SHADOW_PAGE_SHIFT 12
+#define LEAF_MAP_BYTES (LEAF_BYTES >> SHADOW_PAGE_SHIFT >> 3)
+#define MAX_LEAVES 4096
+static size_t leaf_regions[MAX_LEAVES];
+static int nleaves; /* written under shadow_lock, read with acquire */
 
 /* The byte of address a, or NULL when no leaf covers it. */
 static inline __attribute__((always_inline)) unsigned char *
@@ -144,20 +168,29 @@ shadow_at(uintptr_t a) {
   return leaf + ((a >> GRANULE_SHIFT) & (LEAF_BYTES - 1));
 }
 
-static unsigned char *shadow_for_write(uintptr_t a) {
-  unsigned char *s = shadow_at(a);
-  if (s || (a >> ADDRESS_BITS))
-    return s;
+/* The byte of address a, its leaf made if need be (NULL if it cannot be). */
+__attribute__((noinline)) static unsigned char *shadow_make(uintptr_t a) {
+  if (a >> ADDRESS_BITS)
+    return NULL;
   pthread_mutex_lock(&shadow_lock);
   unsigned char **slot = &shadow_dir[a >> REGION_SHIFT];
-  if (!*slot) {
-    void *leaf = mmap(NULL, LEAF_BYTES, PROT_READ | PROT_WRITE,
+  if (!*slot && nleaves < MAX_LEAVES) {
+    void *leaf = mmap(NULL, LEAF_BYTES + LEAF_MAP_BYTES, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (leaf != MAP_FAILED) /* else: such objects go to the table */
+    if (leaf != MAP_FAILED) { /* else: such objects go to the table */
+      leaf_regions[nleaves] = a >> REGION_SHIFT;
+      __atomic_store_n(&nleaves, nleaves + 1, __ATOMIC_RELEASE);
       __atomic_store_n(slot, (unsigned char *)leaf, __ATOMIC_RELEASE);
+    }
   }
   pthread_mutex_unlock(&shadow_lock);
   return shadow_at(a);
+}
+
+static inline __attribute__((always_inline)) unsigned char *
+shadow_for_write(uintptr_t a) {
+  unsigned char *s = shadow_at(a);
+  return __builtin_expect(s != NULL, 1) ? s : shadow_make(a);
 }
 
 /* What the shadow says of an object starting at a (0 or AT_HALF), or -1:
@@ -186,9 +219,15 @@ static size_t table_live;
 #define PRESENCE_BITS 16
 static unsigned char presence[1u << PRESENCE_BITS];
 
+/* A bucket is 256 bytes of addresses (the buckets wrap every 16 MB): every
+ * allocation and every untracked free reads its counter, and a hash of the
+ * address made each read a cache miss (a quarter of track() on redis, whose
+ * dict tables keep the table in use); by address, the counters read follow
+ * the heap's own locality, 1/256 of its size, as the shadow's do at 1/16. A
+ * false positive costs a locked lookup: only the neighbours of an object
+ * in the table pay it. */
 static size_t presence_of(uintptr_t a) {
-  return (size_t)(((uint64_t)a >> 3) * 0x9e3779b97f4a7c15ull >>
-                  (64 - PRESENCE_BITS));
+  return (size_t)(a >> 8) & ((1u << PRESENCE_BITS) - 1);
 }
 
 /* May the table hold a? False means certainly not. */
@@ -564,6 +603,169 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
   return rc;
 }
 
+/* -------------------------------------------------------------- classes */
+
+/* Most tracked objects are of a few kinds: one tag, one size (sizeof the
+ * type), one allocator. Such an object needs no record: its shadow byte can
+ * name the kind itself, a class, and a snapshot finds it by reading the
+ * shadow. The allocation then costs one store to the shadow and no append,
+ * no walk of a young window and no log memory (records were 16 bytes an
+ * object; redis's dictEntry is 24). A class is a (tag, size, foreign) triple,
+ * made on first sight, never retired, and there are MAX_CLASSES; a tag
+ * gets at most CLASS_PER_TAG sizes, so the classes are not all spent on
+ * the first lengths of an object with data after it or of an array (those
+ * sizes, and every kind once the classes are spent, go to the logs as
+ * before). Each thread remembers its triples in a small cache, so the lock
+ * is taken once per triple and thread. */
+#define CLASS_PER_TAG 8
+struct heap_class {
+  const char *tag;
+  uint32_t key; /* size | foreign << 31 */
+};
+static struct heap_class classes[MAX_CLASSES];
+static int nclasses;
+static pthread_mutex_t class_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The per-thread cache holds, for each tag it met, the tag's classes and
+ * whether the tag can get more; a size with no class of a full tag (an
+ * sds string of a new length) goes to the logs without the lock, and
+ * cannot evict the tag's hot entries (a cache keyed by size did: redis
+ * spent 1% of its time in class_assign). */
+#define CLASS_CACHE 128 /* two ways: two hot tags may share a slot */
+struct class_slot {
+  const char *tag;
+  uint32_t key[CLASS_PER_TAG];
+  unsigned char cls[CLASS_PER_TAG];
+  unsigned char n;    /* classes of tag known to this thread */
+  unsigned char full; /* tag can get no other class */
+} __attribute__((aligned(64))); /* a line each, indexed by a shift */
+static __thread struct class_slot class_cache[CLASS_CACHE]
+    __attribute__((tls_model("initial-exec")));
+
+static inline uint32_t class_key(size_t size, int foreign) {
+  return (uint32_t)size | (foreign ? (uint32_t)1 << 31 : 0);
+}
+
+/* Fills c with tag's classes, one for key made if it can be; returns key's
+ * class or 0. */
+__attribute__((noinline)) static unsigned char
+class_assign(struct class_slot *c, const char *tag, uint32_t key) {
+  pthread_mutex_lock(&class_lock);
+  int found = -1;
+  c->tag = tag;
+  c->n = 0;
+  for (int i = 0; i < nclasses; i++)
+    if (classes[i].tag == tag) {
+      found = classes[i].key == key ? i : found;
+      c->key[c->n] = classes[i].key;
+      c->cls[c->n++] = (unsigned char)(CLASS_FIRST + i);
+    }
+  if (found < 0 && c->n < CLASS_PER_TAG && nclasses < MAX_CLASSES) {
+    classes[nclasses].tag = tag;
+    classes[nclasses].key = key;
+    found = nclasses;
+    c->key[c->n] = key;
+    c->cls[c->n++] = (unsigned char)(CLASS_FIRST + found);
+    /* The entry is written before any byte names it (the release pairs
+     * with the snapshot's acquire). */
+    __atomic_store_n(&nclasses, nclasses + 1, __ATOMIC_RELEASE);
+  }
+  c->full = c->n == CLASS_PER_TAG || nclasses == MAX_CLASSES;
+  pthread_mutex_unlock(&class_lock);
+  return found < 0 ? 0 : (unsigned char)(CLASS_FIRST + found);
+}
+
+/* The class of (tag, size, foreign), or 0. */
+static inline __attribute__((always_inline)) unsigned char
+class_of(const char *tag, size_t size, int foreign) {
+  uint32_t key = class_key(size, foreign);
+  /* Tags are string constants, tens of bytes apart. */
+  size_t h = (size_t)((uintptr_t)tag >> 4) % (CLASS_CACHE / 2) * 2;
+  struct class_slot *c = &class_cache[h];
+  if (c->tag != tag && class_cache[h + 1].tag == tag)
+    c++;
+  if (__builtin_expect(c->tag == tag, 1)) {
+    for (unsigned i = 0; i < c->n; i++)
+      if (c->key[i] == key)
+        return c->cls[i];
+    if (c->full)
+      return 0;
+  } else if (c->tag && !class_cache[h + 1].tag) {
+    c++; /* a new tag takes the empty way */
+  }
+  return class_assign(c, tag, key);
+}
+
+static inline int is_class(unsigned char v) {
+  v &= ID_MASK;
+  return v >= CLASS_FIRST && v <= CLASS_LAST;
+}
+
+/* Notes that the shadow page of s (in the leaf of address a) holds a class
+ * byte, for the snapshot. */
+static inline __attribute__((always_inline)) void
+mark_class_page(uintptr_t a, unsigned char *s) {
+  unsigned char *leaf = shadow_dir[a >> REGION_SHIFT];
+  size_t page = (size_t)(s - leaf) >> SHADOW_PAGE_SHIFT;
+  uint64_t *map = (uint64_t *)(void *)(leaf + LEAF_BYTES);
+  uint64_t bit = (uint64_t)1 << (page & 63);
+  if (__builtin_expect(
+          !(__atomic_load_n(&map[page >> 6], __ATOMIC_RELAXED) & bit), 0))
+    __atomic_fetch_or(&map[page >> 6], bit, __ATOMIC_RELAXED);
+}
+
+/* Appends the objects the shadow names by class to *all (n of cap, grown
+ * as needed). Returns -1 when memory is short. */
+static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
+  int leaves = __atomic_load_n(&nleaves, __ATOMIC_ACQUIRE);
+  int ncls = __atomic_load_n(&nclasses, __ATOMIC_ACQUIRE);
+  if (!ncls)
+    return 0;
+  for (int li = 0; li < leaves; li++) {
+    size_t region = leaf_regions[li];
+    const unsigned char *leaf =
+        __atomic_load_n(&shadow_dir[region], __ATOMIC_ACQUIRE);
+    const uint64_t *map = (const uint64_t *)(const void *)(leaf + LEAF_BYTES);
+    for (size_t w = 0; w < LEAF_MAP_BYTES / 8; w++) {
+      uint64_t bits = __atomic_load_n(&map[w], __ATOMIC_RELAXED);
+      while (bits) {
+        size_t page = w * 64 + (size_t)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        const unsigned char *p = leaf + (page << SHADOW_PAGE_SHIFT);
+        for (size_t j = 0; j < ((size_t)1 << SHADOW_PAGE_SHIFT); j += 8) {
+          uint64_t word;
+          memcpy(&word, p + j, sizeof word); /* mostly zero: skipped whole */
+          if (!word)
+            continue;
+          for (size_t b = 0; b < 8; b++) {
+            unsigned char v = __atomic_load_n(p + j + b, __ATOMIC_RELAXED);
+            if (!is_class(v) || (v & ID_MASK) - CLASS_FIRST >= ncls)
+              continue;
+            if (*n == *cap) {
+              size_t more = *cap ? 2 * *cap : 1024;
+              struct dsu_heap_object *bigger =
+                  realloc(*all, more * sizeof **all);
+              if (!bigger)
+                return -1;
+              *all = bigger;
+              *cap = more;
+            }
+            const struct heap_class *k = &classes[(v & ID_MASK) - CLASS_FIRST];
+            struct dsu_heap_object *o = &(*all)[(*n)++];
+            size_t granule = (page << SHADOW_PAGE_SHIFT) + j + b;
+            o->addr = (region << REGION_SHIFT) + (granule << GRANULE_SHIFT) +
+                      (v & AT_HALF ? 8 : 0);
+            o->size = k->key & ~((uint32_t)1 << 31);
+            o->foreign = k->key >> 31;
+            o->tag = k->tag;
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
+
 /* ---------------------------------------------------------------- fork */
 
 /* fork() in a threaded program copies the locks as they are: a lock another
@@ -572,10 +774,10 @@ __attribute__((noinline, cold)) static int compact_log(struct heap_log *l) {
  * (and a compaction caught halfway leaves its log's shadow bytes SEEN). So
  * the forking thread takes every lock of the tracking first, in the one
  * order every path takes them (a snapshot's: logs_lock, heap_lock, each
- * log's lock by id, keep_lock; then shadow_lock and the slabs' lock, which
- * are taken alone), and both processes release them after. In the child the
- * other threads' logs are orphans: their threads are gone, so the child's
- * new threads take them over (their records stay true: the objects were
+ * log's lock by id, keep_lock; then shadow_lock, class_lock and the slabs'
+ * lock, which are taken alone), and both processes release them after. In the
+ * child the other threads' logs are orphans: their threads are gone, so the
+ * child's new threads take them over (their records stay true: the objects were
  * copied with the memory). */
 static void fork_prepare(void) {
   pthread_mutex_lock(&logs_lock);
@@ -584,11 +786,13 @@ static void fork_prepare(void) {
     pthread_mutex_lock(&logs[i]->lock);
   pthread_mutex_lock(&keep_lock);
   pthread_mutex_lock(&shadow_lock);
+  pthread_mutex_lock(&class_lock);
   dsu_slab_fork_lock(1);
 }
 
 static void fork_release(void) {
   dsu_slab_fork_lock(0);
+  pthread_mutex_unlock(&class_lock);
   pthread_mutex_unlock(&shadow_lock);
   pthread_mutex_unlock(&keep_lock);
   for (int i = nlogs; i >= 1; i--)
@@ -619,9 +823,9 @@ static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
   if (__builtin_expect(!l, 0))
     l = take_log();
   int half = placement(a);
-  unsigned char *s = l->id && half >= 0 && size <= RECORD_SIZE_MAX
-                         ? shadow_for_write(a)
-                         : NULL;
+  /* A thread that got no log (id 0) can still use the classes. */
+  unsigned char *s =
+      half >= 0 && size <= RECORD_SIZE_MAX ? shadow_for_write(a) : NULL;
   if (__builtin_expect(s != NULL, 1)) {
     unsigned char v = __atomic_load_n(s, __ATOMIC_RELAXED);
     /* Empty, or the same address (its object was freed where dsu could
@@ -629,6 +833,14 @@ static void track(uintptr_t a, size_t size, const char *tag, int foreign) {
     if (v == 0 || (v & AT_HALF) == half) {
       if (table_may_hold(a))
         table_remove(a); /* a stale entry of the same address */
+      unsigned char cls = class_of(tag, size, foreign);
+      if (__builtin_expect(cls != 0, 1)) { /* no record: the byte says it */
+        mark_class_page(a, s);
+        __atomic_store_n(s, (unsigned char)(cls | half), __ATOMIC_RELAXED);
+        return;
+      }
+      if (!l->id)
+        goto to_table;
       if (__builtin_expect(l->n >= l->limit, 0)) {
         if (compact_log(l) != 0)
           goto to_table;
@@ -759,6 +971,8 @@ static const char *tag_of(uintptr_t a) {
     sched_yield();
   if (!v)
     return NULL;
+  if (is_class(v))
+    return classes[(v & ID_MASK) - CLASS_FIRST].tag;
   pthread_mutex_lock(&logs_lock);
   struct heap_log *l = logs[v & ID_MASK];
   pthread_mutex_unlock(&logs_lock);
@@ -848,8 +1062,9 @@ static size_t list_live(const struct heap_log *l, size_t hi,
   return k;
 }
 
-/* Every tracked object once, from the logs (newest record of each address,
- * newest first, as keep_live) and the table, into a new array. The heap is
+/* Every tracked object once, from the table, the logs (newest record of
+ * each address, newest first, as keep_live) and the shadow's class bytes
+ * (in address order), into a new array. The heap is
  * exact when every thread that allocates is quiescent (at an update); at
  * other times objects freed meanwhile may be listed. */
 int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
@@ -877,6 +1092,8 @@ int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
       n += list_live(l, hi, all + n);
     pthread_mutex_unlock(&l->lock);
   }
+  if (ok)
+    ok = list_classed(&all, &n, &total) == 0;
   pthread_mutex_unlock(&heap_lock);
   pthread_mutex_unlock(&logs_lock);
   if (!ok) {

@@ -7,6 +7,7 @@
 # memcached: an update point in clock_handler (the one-second timer
 # callback libevent calls), DSU_LIVE_COUNT on the free-connection array
 # (only its first freecurr entries are set) and the slab allocator named.
+# MC_EXTRA_CFLAGS adds to the compile flags (bench/memcached.sh).
 recipe_memcached() {
   local v=$1 log=$2 d="$WORK/memcached-$1"
   tar xzf "$REAL/memcached-$v.tar.gz" -C "$WORK"
@@ -15,7 +16,7 @@ recipe_memcached() {
          -e 's|^static conn \*\*freeconns;|static conn **freeconns DSU_LIVE_COUNT(freecurr);|' \
          "$d/memcached.c"
   (cd "$d" && ./autogen.sh && ./configure CC="$DSU_CC" \
-     CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline -fdsu-allocator=do_slabs_alloc:do_slabs_free" &&
+     CFLAGS="-O2 -D_GNU_SOURCE -fgnu89-inline -fdsu-allocator=do_slabs_alloc:do_slabs_free ${MC_EXTRA_CFLAGS:-}" &&
      make memcached) > "$log" 2>&1
 }
 

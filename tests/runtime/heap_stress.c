@@ -14,7 +14,12 @@
  * given last: an object missing (the update would not transform it) or a
  * freed one listed (it would transform freed memory) fails the test.
  *
- * usage: heap_stress [ROUNDS] [THREADS] [OPERATIONS-PER-THREAD] [SLOTS]
+ * With SIZES small (2), nearly every object is of a kind (tag, size,
+ * allocator) the runtime gives a class, whose objects have no record, only
+ * their shadow byte; with the default (200) most kinds get none and go to
+ * the logs. Both must list the heap exactly.
+ *
+ * usage: heap_stress [ROUNDS] [THREADS] [OPERATIONS-PER-THREAD] [SLOTS] [SIZES]
  */
 #include "dsu_internal.h"
 
@@ -48,6 +53,7 @@ struct slot {
 static struct slot slots[MAX_SLOTS];
 static int nslots = 65536;
 static int ops_per_thread;
+static int nsizes = 200;
 static volatile int workers_running;
 
 static uint64_t next_random(uint64_t *s) {
@@ -75,7 +81,7 @@ static void fill(struct slot *s, uint64_t r) {
                         : r % 16 < 15 ? MISALIGNED
                                       : PAIR);
   s->tag = tags[(r >> 8) % 4];
-  s->size = 16 + (r >> 16) % 200;
+  s->size = 16 + (r >> 16) % nsizes;
   switch (s->kind) {
   case PLAIN:
     if ((r >> 40) % 64 == 0) /* larger than a log record says: the table */
@@ -128,7 +134,7 @@ static void *worker(void *arg) {
     case 5: /* realloc at an untyped site keeps the tag */
     case 6: /* ... at a typed one takes the new tag */
       if (s->obj && s->kind == PLAIN) {
-        size_t size = 16 + (r >> 8) % 300;
+        size_t size = 16 + (r >> 8) % (nsizes + nsizes / 2);
         const char *tag = r % 8 == 6 ? tags[(r >> 20) % 4] : NULL;
         void *p = realloc(s->obj, size);
         __dsu_track_realloc(s->obj, p, size, tag);
@@ -227,6 +233,8 @@ int main(int argc, char **argv) {
   ops_per_thread = argc > 3 ? atoi(argv[3]) : 200000;
   if (argc > 4 && atoi(argv[4]) > 0 && atoi(argv[4]) <= MAX_SLOTS)
     nslots = atoi(argv[4]);
+  if (argc > 5 && atoi(argv[5]) > 0)
+    nsizes = atoi(argv[5]);
   for (int i = 0; i < MAX_SLOTS; i++)
     pthread_mutex_init(&slots[i].lock, NULL);
   int errors = 0;
