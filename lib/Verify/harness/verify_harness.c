@@ -51,10 +51,11 @@ extern void __dsu_symex_note(const char *text);
  * version's own failures are not the update's, and it gives no reply to
  * compare with (a request it cannot serve is not one it understood). */
 extern void __dsu_symex_excuse_errors(int on);
-/* Under the conformable form the old version alone may fail after the
- * update without making the path unjudgeable: its failure ends only its
- * fiber (__dsu_symex_excuse_errors(2)), and the path is ended excused
- * (__dsu_symex_excused_exit) only if some reply it owes is missing. */
+/* Under the conformable and post-update forms the old version alone may
+ * fail after the update without making the path unjudgeable: its failure
+ * ends only its fiber (__dsu_symex_excuse_errors(2)), and the path is ended
+ * excused (__dsu_symex_excused_exit) only if some reply it owes is missing:
+ * one on the old side, or one a spec reads (dsu_spec_old_reply). */
 extern int __dsu_symex_fiber_failed(int id);
 extern void __dsu_symex_excused_exit(void);
 
@@ -223,6 +224,15 @@ static int old_error(int i) {
 
 static void report(const char *what);
 
+/* 1 if the old version alone wrote its whole reply to request i (i = -1:
+ * what it wrote before any request): it did not fail, or it failed after
+ * reading the first byte of request i + 1, where that reply ends. A reply
+ * of a run that failed while writing it, or before, is not the old
+ * version's reply and judges nothing. */
+static int old_reply_complete(int i) {
+  return old_failed_in == -2 || i + 1 < started[OLD];
+}
+
 #if DSU_V_HAVE_SPEC
 /* <dsu/spec.h>, for the --spec file's dsu_spec(). */
 extern void dsu_spec(void);
@@ -236,6 +246,12 @@ const char *dsu_spec_reply(int i, int *len) {
   return out[MERGED] + reply_begin(MERGED, i);
 }
 const char *dsu_spec_old_reply(int i, int *len) {
+  /* A spec that reads a reply the old version never completed cannot be
+   * judged on this path: it ends unjudged, with the old version's failure
+   * named, as where the failure is on the old side. A spec that does not
+   * read it (one over the updated program's replies) is judged. */
+  if (!old_reply_complete(i))
+    __dsu_symex_excused_exit();
   *len = reply_end(OLD, i) - reply_begin(OLD, i);
   return out[OLD] + reply_begin(OLD, i);
 }
@@ -279,6 +295,12 @@ static void report(const char *what) {
 #if DSU_V_HAVE_NEW
   report_run(NEW);
 #endif
+  /* The old version's replies from this one on (-1: what it wrote before
+   * any request) are not complete, as it failed; n: every one is. */
+  int cut = -1;
+  while (cut < n && old_reply_complete(cut))
+    cut++;
+  printf("old-cut %d\n", cut);
 }
 
 /* A byte of a request: from the alphabet, or any but the newline. */
@@ -366,16 +388,19 @@ static void run_new(void) {
 #endif
 
 /* Lets run r go on until it needs input not drawn yet, or ends. The old
- * version's own failures are not the update's: while it runs they end the
- * path unjudged (and are counted). Under the conformable form they end
- * only its run: the replies after the update are judged against the new
- * version's, and the path ends unjudged only if the failure falls on the
- * old side (old_side_failed), where the merged run's own failures are
- * excused as well. */
+ * version's own failures are not the update's: under the
+ * backward-compatible form, which judges every request against the old
+ * version's reply, they end the path unjudged (and are counted). Under the
+ * conformable and post-update forms they end only its run: the replies
+ * after the update are judged against the new version's or by the spec,
+ * and the path ends unjudged only if the failure falls on the old side
+ * (old_side_failed), where the merged run's own failures are excused as
+ * well, or if the spec reads an old reply the failure cut short
+ * (dsu_spec_old_reply). */
 static void resume(int r) {
   if (finished[r])
     return;
-  int excuse = r == OLD ? (DSU_V_FORM == 1 ? 2 : 1)
+  int excuse = r == OLD ? (DSU_V_FORM != 0 ? 2 : 1)
                         : (r == MERGED && old_side_failed() ? 2 : 0);
   if (excuse)
     __dsu_symex_excuse_errors(excuse);
