@@ -85,6 +85,19 @@
 // merged run the prefix before an update-point visit is shared by every
 // timing that parts there (the executor forks at the choice).
 //
+// What the timings cannot share, they need not repeat. The runs that
+// answer request k after the merged run has forked do so once per timing
+// alive: under the conformable and post-update forms the old version
+// alone is stopped on a timing once the update has committed and it has
+// answered the requests on the old side (harness old_wanted), as nothing
+// after is judged against it. And the same question about a request's
+// bytes, asked on each timing, is the same question to the solver: the
+// executor names a symbolic object's variables by its name and how many
+// of that name the path made before (lib/Symex variableBase), not by how
+// many objects of any name, so the timing choices made before a request
+// is drawn do not rename it, and the query cache answers every timing
+// after the first.
+//
 // A path on which the old version alone fails (a memory error, a failed
 // assertion) is not judged: the harness excuses errors while it runs
 // (__dsu_symex_excuse_errors), the executor ends such a path without a

@@ -59,6 +59,24 @@ extern void __dsu_symex_excuse_errors(int on);
 extern int __dsu_symex_fiber_failed(int id);
 extern void __dsu_symex_excused_exit(void);
 
+/* PREFIX followed by N in decimal, into buf (of at least 32 bytes). The
+ * harness names objects and notes this way rather than with snprintf: its
+ * code runs on every path and every timing, interpreted like the
+ * programs', and the library model's formatter costs hundreds of
+ * instructions a call where this costs tens. */
+static void name_number(char *buf, const char *prefix, long n) {
+  char digits[24];
+  int k = 0;
+  do
+    digits[k++] = (char)('0' + n % 10);
+  while ((n /= 10) > 0 && k < (int)sizeof digits);
+  while (*prefix)
+    *buf++ = *prefix++;
+  while (k > 0)
+    *buf++ = digits[--k];
+  *buf = 0;
+}
+
 static char in[DSU_V_LINES * DSU_V_LINE_MAX + 1];
 static int in_len;
 static int line_start[DSU_V_LINES + 1];
@@ -162,7 +180,14 @@ void __dsu_verify_committed(long visit, const char *where) {
   if (old_failed_in > -2 && !old_side_failed())
     __dsu_symex_excuse_errors(0); /* from here the merged run is new code */
   commit_visit = visit;
-  strncpy(commit_where, where, sizeof commit_where - 1);
+  /* Up to its end, not strncpy's padding of the whole buffer: this runs at
+   * every commit of every timing. */
+  size_t k = 0;
+  while (k + 1 < sizeof commit_where && where[k]) {
+    commit_where[k] = where[k];
+    k++;
+  }
+  commit_where[k] = 0;
 }
 
 /* Reply i of run r (i = -1: what it wrote before reading any request). */
@@ -223,6 +248,35 @@ static int old_error(int i) {
 }
 
 static void report(const char *what);
+static void resume(int r);
+
+/* The old version alone is needed, past the commit, only by the
+ * backward-compatible form (every reply is judged against it) and by a spec
+ * that reads its replies (dsu_spec_old_reply). The other forms judge the
+ * requests after the update against the new version's replies or by the
+ * spec, so the harness stops resuming it once the merged run has committed
+ * and it has answered every request on the old side (old_wanted): it is
+ * then waiting for the first byte of the first request after the update,
+ * so its reply to the request in flight at the commit is whole. Before, it
+ * ran on every timing branch to the end, each time the same requests. Its
+ * failures in those requests would not have been on the old side, so they
+ * change no verdict. Where the rest of it is needed after all (a spec reads
+ * an old reply, a report shows them), catch_up_old runs it to its end. */
+static int old_wanted(int k) {
+#if DSU_V_FORM == 0 || DSU_V_BASELINE
+  (void)k;
+  return 1;
+#else
+  /* Round k answers request k (k = DSU_V_LINES: the end of the input,
+   * which may still add to the last reply). */
+  return committed_before < 0 || k < committed_before ||
+         committed_before == DSU_V_LINES;
+#endif
+}
+static void catch_up_old(void) {
+  if (at_end)
+    resume(OLD);
+}
 
 /* 1 if the old version alone wrote its whole reply to request i (i = -1:
  * what it wrote before any request): it did not fail, or it failed after
@@ -246,6 +300,7 @@ const char *dsu_spec_reply(int i, int *len) {
   return out[MERGED] + reply_begin(MERGED, i);
 }
 const char *dsu_spec_old_reply(int i, int *len) {
+  catch_up_old();
   /* A spec that reads a reply the old version never completed cannot be
    * judged on this path: it ends unjudged, with the old version's failure
    * named, as where the failure is on the old side. A spec that does not
@@ -281,6 +336,7 @@ static void report_run(int r) {
  * the spec's assertion. */
 static void report(const char *what) {
   int n = DSU_V_LINES;
+  catch_up_old(); /* every old reply is shown */
   printf("dsu-verify-report %d %d %ld %s\n", n, committed_before, commit_visit,
          commit_where[0] ? commit_where : "-");
   printf("spec %s\n", what);
@@ -326,7 +382,7 @@ static void draw_request(int i) {
    * '?' bytes symbolic (the object "request i" holds them in order), the
    * others the form's own. */
   static const char *const forms[DSU_V_NFORMS] = DSU_V_FORMS;
-  snprintf(name, sizeof name, "form %d", i + 1);
+  name_number(name, "form ", i + 1);
   int sym = klee_range(0, DSU_V_NFORMS, name);
   int f = 0;
   while (f < DSU_V_NFORMS - 1 && sym != f)
@@ -337,7 +393,7 @@ static void draw_request(int i) {
   for (int j = 0; j < len; j++)
     holes += form[j] == '?';
   if (holes) {
-    snprintf(name, sizeof name, "request %d", i + 1);
+    name_number(name, "request ", i + 1);
     klee_make_symbolic(bytes, (size_t)holes, name);
   }
   for (int j = 0, k = 0; j < len; j++) {
@@ -350,14 +406,14 @@ static void draw_request(int i) {
   in[p + len] = '\n';
   p += len + 1;
 #else
-  snprintf(name, sizeof name, "length %d", i + 1);
+  name_number(name, "length ", i + 1);
   int sym = klee_range(1, DSU_V_LINE_MAX + 1, name);
   /* One path per length: the layout of the input stays concrete. */
   int len = 1;
   while (len < DSU_V_LINE_MAX && sym != len)
     len++;
   if (len > 1) {
-    snprintf(name, sizeof name, "request %d", i + 1);
+    name_number(name, "request ", i + 1);
     klee_make_symbolic(in + p, (size_t)(len - 1), name);
   }
   for (int j = 0; j < len - 1; j++)
@@ -434,7 +490,8 @@ int main(int argc, char **argv) {
       draw_request(k);
     else
       at_end = 1;
-    resume(OLD);
+    if (old_wanted(k))
+      resume(OLD);
 #if DSU_V_FORM == 0 && !DSU_V_BASELINE
     /* Backward-compatible: a sequence the old version rejects is not
      * judged, so the path ends as soon as the old version's reply to
@@ -490,7 +547,7 @@ int main(int argc, char **argv) {
 #endif
   if (committed_before >= 0) {
     char note[64];
-    snprintf(note, sizeof note, "dsu-verify-updated %ld", commit_visit);
+    name_number(note, "dsu-verify-updated ", commit_visit);
     __dsu_symex_note(note);
   } else
     __dsu_symex_note("dsu-verify-not-updated");
