@@ -433,9 +433,14 @@ static inline int dsu_tag_is(const char *tag, const char *want) {
     return 1;
   if (!tag || !want)
     return 0;
-  size_t n = strlen(want);
-  return strncmp(tag, want, n) == 0 &&
-         (tag[n] == 0 || (tag[n] == '+' && tag[n + 1] == 0));
+  /* One pass, no library calls: the merged program runs this for every
+   * tracked object against every type and field of the patch at each
+   * commit, interpreted under dsu symex and dsu verify. */
+  while (*want && *tag == *want) {
+    tag++;
+    want++;
+  }
+  return !*want && (*tag == 0 || (*tag == '+' && tag[1] == 0));
 }
 
 /* Whether objects tagged `tag` have data after them (a '+'). */

@@ -498,6 +498,34 @@ void Executor::handleUnmodelled(ExecutionState &S, const CallBase *Call,
 // Primitives of the handlers
 //===----------------------------------------------------------------------===//
 
+/// NAME as an SMT symbol: what is not a letter, digit or '_' becomes '_'.
+static std::string symbolName(const std::string &Name) {
+  std::string Base = Name;
+  for (char &C : Base)
+    if (!isalnum((unsigned char)C) && C != '_')
+      C = '_';
+  return Base;
+}
+
+/// The base name of the variables of a new symbolic object NAME on S's
+/// path: NAME as a symbol, '#', and how many objects of that symbol the
+/// path made before. Counted per name rather than over all the path's
+/// objects, so that two paths that made the same objects of a name name
+/// them alike whatever else each made in between: dsu verify's update
+/// timings part into paths that made different numbers of
+/// dsu_merge_choose objects before the next request is drawn, and with
+/// per-path numbering each drew "request 2" as a variable of its own, so
+/// that the same question about its bytes, asked on every timing, missed
+/// the solver's cache each time. Names stay unique on a path.
+static std::string variableBase(const ExecutionState &S,
+                                const std::string &Name) {
+  std::string Base = symbolName(Name);
+  unsigned Before = 0;
+  for (const SymbolicObject &O : S.Symbolics)
+    Before += symbolName(O.Name) == Base;
+  return Base + "#" + std::to_string(Before);
+}
+
 void Executor::makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
                             const std::string &Name, bool IsStdin) {
   const MemObject *O = concreteObject(S, Addr, N, true);
@@ -506,11 +534,7 @@ void Executor::makeSymbolic(ExecutionState &S, uint64_t Addr, uint64_t N,
   SymbolicObject SO;
   SO.Name = Name;
   SO.IsStdin = IsStdin;
-  std::string Base = Name;
-  for (char &C : Base)
-    if (!isalnum((unsigned char)C) && C != '_')
-      C = '_';
-  Base += "#" + std::to_string(S.Symbolics.size());
+  std::string Base = variableBase(S, Name);
   MemObject &W = S.Mem.writable(O->Base);
   for (uint64_t I = 0; I < N; ++I) {
     Z3_ast V = Ctx.variable(Base + "[" + std::to_string(I) + "]", 8);
@@ -524,11 +548,7 @@ SVal Executor::freshSymbolic(ExecutionState &S, const std::string &Name,
                              unsigned Bytes) {
   SymbolicObject SO;
   SO.Name = Name;
-  std::string Base = Name;
-  for (char &C : Base)
-    if (!isalnum((unsigned char)C) && C != '_')
-      C = '_';
-  Base += "#" + std::to_string(S.Symbolics.size());
+  std::string Base = variableBase(S, Name);
   SVal R;
   for (unsigned I = 0; I < Bytes; ++I) {
     Z3_ast V = Ctx.variable(Base + "[" + std::to_string(I) + "]", 8);

@@ -491,8 +491,13 @@ Expected<SpecRunResult> dsu::runSpecOnRealSession(const SpecRunOptions &O) {
 
   // The session, for the native runtime (spec_native.c) and the report.
   int N = (int)Requests.size();
-  std::string Session =
-      std::to_string(N) + " " + std::to_string(R.CommittedBefore) + "\n";
+  // The old version alone killed (a crash: what dsu verify's executor sees
+  // as its failure) finished the replies to the requests before the last it
+  // began; a spec that reads a later one cannot be judged on this session.
+  int OldCut = OldAlone->Status < 0 ? (int)OldAlone->ReplyAt.size() - 1 : N;
+  std::string Session = std::to_string(N) + " " +
+                        std::to_string(R.CommittedBefore) + " " +
+                        std::to_string(OldCut) + "\n";
   auto Item = [&](StringRef Bytes) {
     Session += std::to_string(Bytes.size()) + "\n" + Bytes.str() + "\n";
   };
@@ -581,6 +586,9 @@ Expected<SpecRunResult> dsu::runSpecOnRealSession(const SpecRunOptions &O) {
     return R;
   case 2:
     return failure("the spec misused <dsu/spec.h>: " + Text);
+  case 4:
+    R.Unjudged = Text.str();
+    return R;
   default:
     return failure("the spec failed on this session (exit status " +
                    std::to_string(RC) + ")" + (Log.empty() ? "" : ":\n" + Log));

@@ -85,6 +85,19 @@
 // merged run the prefix before an update-point visit is shared by every
 // timing that parts there (the executor forks at the choice).
 //
+// What the timings cannot share, they need not repeat. The runs that
+// answer request k after the merged run has forked do so once per timing
+// alive: under the conformable and post-update forms the old version
+// alone is stopped on a timing once the update has committed and it has
+// answered the requests on the old side (harness old_wanted), as nothing
+// after is judged against it. And the same question about a request's
+// bytes, asked on each timing, is the same question to the solver: the
+// executor names a symbolic object's variables by its name and how many
+// of that name the path made before (lib/Symex variableBase), not by how
+// many objects of any name, so the timing choices made before a request
+// is drawn do not rename it, and the query cache answers every timing
+// after the first.
+//
 // A path on which the old version alone fails (a memory error, a failed
 // assertion) is not judged: the harness excuses errors while it runs
 // (__dsu_symex_excuse_errors), the executor ends such a path without a
@@ -128,6 +141,7 @@
 #include "llvm/Support/Program.h"
 
 #include <chrono>
+#include <climits>
 #include <map>
 
 #include "EmbeddedVerifyHarness.inc"
@@ -316,6 +330,10 @@ struct Report {
   std::string In;
   std::vector<size_t> LineStart;
   std::map<int, RunReport> Runs;
+  /// The old version alone failed: its replies from request OldCut on (-1
+  /// for what it wrote before any) are not complete; as many as the
+  /// requests if it did not.
+  int OldCut = INT_MAX;
   std::string request(int I) const {
     size_t B = LineStart[I];
     size_t E = (size_t)I + 1 < LineStart.size() ? LineStart[I + 1] : In.size();
@@ -381,6 +399,10 @@ std::optional<Report> parseReport(StringRef T) {
     RR.Out = T.take_front(OutLen).str();
     T = T.drop_front(OutLen + 1);
     R.Runs[Run] = std::move(RR);
+  }
+  if (T.consume_front("old-cut ")) {
+    if (Line().getAsInteger(10, R.OldCut))
+      return std::nullopt;
   }
   if (!R.Runs.count(OldRun) || !R.Runs.count(MergedRun) ||
       (int)R.LineStart.size() != R.Lines)
@@ -745,6 +767,11 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   if (!Run)
     return Run.takeError();
   Res.ExploreSeconds = Run->Stats.Seconds;
+  Res.Instructions = Run->Stats.Instructions;
+  Res.Forks = Run->Stats.Forks;
+  Res.Queries = Run->Stats.Queries;
+  Res.Z3Queries = Run->Stats.Z3Queries;
+  Res.SolverSeconds = Run->Stats.SolverSeconds;
   Res.OldFailedPaths = Run->Stats.PathsExcused;
   for (const symex::ErrorReport &E : Run->Excused)
     Res.OldFailures.push_back(symex::formatLocation(unprefixed(E.Where)) +
@@ -873,7 +900,9 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
          << (Rep->CommittedBefore >= 0 && I >= Rep->CommittedBefore ? "after"
                                                                     : "before")
          << " the update)\n    old alone: "
-         << quoted(Rep->Runs[OldRun].reply(I))
+         << (I < Rep->OldCut
+                 ? quoted(Rep->Runs[OldRun].reply(I))
+                 : std::string("(failed before its reply was complete)"))
          << "\n    updated program: " << quoted(Rep->Runs[MergedRun].reply(I))
          << "\n";
   } else if (Rep && !Failure) {
@@ -1070,7 +1099,9 @@ Expected<int> replaySpecCase(const VerifyCase &C, StringRef IncludeDir,
   if (!C.Where.empty() && R->Where != C.Where)
     OS << "  predicted commit at " << C.Where << ", real "
        << (R->Where.empty() ? std::string("none") : R->Where) << "\n";
-  if (!R->Holds)
+  if (!R->Unjudged.empty())
+    OS << "  the spec natively: not judged: " << R->Unjudged << "\n";
+  else if (!R->Holds)
     OS << "  the spec natively: " << R->Place
        << ": assertion failed: " << R->Assertion << "\n";
   else
@@ -1082,7 +1113,10 @@ Expected<int> replaySpecCase(const VerifyCase &C, StringRef IncludeDir,
     return 0;
   }
   OS << "replay: NOT REPRODUCED: ";
-  if (R->Holds)
+  if (!R->Unjudged.empty())
+    OS << "the spec cannot be judged on the real process (" << R->Unjudged
+       << ")";
+  else if (R->Holds)
     OS << "the spec holds on the real process";
   else if (R->Assertion != C.Spec)
     OS << "another assertion fails on the real process ('" << R->Assertion

@@ -290,6 +290,56 @@ entry() {
     pair crashfix "$P/crashfix"
     crashfix_transformers
     expect crashfix counterexample --form conformable --transformers "$WORK/crashfix-off.c" "${CRASHFIX[@]}" ;;
+  crashfix-spec-good)
+    # A post-update spec over the updated program's replies alone
+    # (specs/crashfix_spec.c: after the update, r counts every h before
+    # it): the paths where the old version alone dies on an r after the
+    # update are judged by it, and hold; those where it dies on the old
+    # side are not, and are named.
+    pair crashfix "$P/crashfix"
+    expect crashfix holds --form post-update --spec "$HERE/specs/crashfix_spec.c" "${CRASHFIX[@]}"
+    CHECKS=$((CHECKS + 1))
+    grep -q "^note: not judged: the old version alone fails: [^ ]*crashfix/v1/main.c:27: " "$WORK"/crashfix.*.out &&
+      pass "crashfix-spec-good: the old version's failures on the old side are named" ||
+      fail "crashfix-spec-good: the old version's failures are not named" ;;
+  crashfix-spec-misconvert)
+    # The same spec with hits mis-converted: r after the update shows it,
+    # on paths where the old version alone dies on that r (there was a
+    # false holds when post-update left every such path unjudged). The
+    # replay runs the spec natively on the real process.
+    pair crashfix "$P/crashfix"
+    crashfix_transformers
+    expect crashfix counterexample --form post-update --spec "$HERE/specs/crashfix_spec.c" --transformers "$WORK/crashfix-off.c" "${CRASHFIX[@]}"
+    replayed_natively crashfix
+    CHECKS=$((CHECKS + 1))
+    grep -q "^    old alone: (failed before its reply was complete)" "$WORK"/crashfix.*.out &&
+      pass "crashfix-spec-misconvert: the old version's missing reply is shown as such" ||
+      fail "crashfix-spec-misconvert: the old version's missing reply is not shown as such" ;;
+  crashfix-spec-old-replies)
+    # A spec that reads the old version's replies (specs/crashfix_old_spec.c:
+    # after the update, h is answered as by the old version): where the old
+    # version alone died on an earlier r, it gave no reply to that h, and
+    # the path is not judged (named), in both forms that keep running the
+    # updated program after the old version's failure; it is never judged
+    # against the empty output of a run that ended (there was a false
+    # counterexample under conformable).
+    pair crashfix "$P/crashfix"
+    expect crashfix holds --form conformable --spec "$HERE/specs/crashfix_old_spec.c" --stdin-lines 3 --line-max 2 --alphabet hr --old-error '^?'
+    expect crashfix holds --form post-update --spec "$HERE/specs/crashfix_old_spec.c" --stdin-lines 3 --line-max 2 --alphabet hr --old-error '^?'
+    # Natively (dsu spec-run) alike: on h, r, h updated at visit 1 the old
+    # version alone dies on the r; the spec that reads its reply to the
+    # last h is not judged (exit 2), the one that reads no old reply is.
+    crashfix_transformers
+    "$DSU" patch "$WORK/crashfix-1" "$WORK/crashfix-2" -o "$WORK/crashfix-off.patch" \
+      --transformers "$WORK/crashfix-off.c" > "$WORK/crashfix-off.patch.log" 2>&1 ||
+      { cat "$WORK/crashfix-off.patch.log"; fail "dsu patch crashfix (off)"; finish; }
+    printf 'h\nr\nh\n' > "$WORK/hrh"
+    spec_run 2 "^spec-run: not judged: dsu_spec_old_reply\(2\): the old version alone failed before finishing that reply" \
+      "$WORK/crashfix-1" --spec "$HERE/specs/crashfix_old_spec.c" --requests "$WORK/hrh" --patch "$WORK/crashfix.patch" --update-at 1
+    spec_run 0 "^spec-run: the spec holds on this session" \
+      "$WORK/crashfix-1" --spec "$HERE/specs/crashfix_spec.c" --requests "$WORK/hrh" --patch "$WORK/crashfix.patch" --update-at 1
+    spec_run 1 "the spec's assertion 'after the update, r counts every h before it' fails" \
+      "$WORK/crashfix-1" --spec "$HERE/specs/crashfix_spec.c" --requests "$WORK/hrh" --patch "$WORK/crashfix-off.patch" --update-at 1 ;;
   swap-good-bc)
     # Unsafe at bump's point: the update waits for the loop's, and holds.
     pair swap "$P/swap"
@@ -466,7 +516,9 @@ entry() {
 
 ENTRIES="counter-good-bc counter-good-conformable counter-drop counter-misconvert
 counter-spec-good counter-spec-drop spec-run tcp-spec
-swap-good-bc swap-good-conformable swap-forced swap-forced-forms timing-good-bc timing-good-conformable
+swap-good-bc swap-good-conformable swap-forced swap-forced-forms crashfix-good-conformable
+crashfix-misconvert crashfix-spec-good crashfix-spec-misconvert crashfix-spec-old-replies
+timing-good-bc timing-good-conformable
 timing-faulty active tcp-good tcp-nonblocking tcp-faulty tcp-unmodelled kvserver-tcp-good
 kvserver-tcp-good-conformable kvserver-tcp-misconvert kvserver-tcp-faulty
 scenario-static-names scenario-static-names-conformable scenario-globals usage

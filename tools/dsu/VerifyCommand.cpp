@@ -172,6 +172,13 @@ int dsu::runVerifyCommand(const ArgList &Args) {
                      (unsigned long long)R->Paths,
                      (unsigned long long)R->UpdatedPaths, R->Seconds,
                      R->ExploreSeconds);
+  if (!Quiet)
+    errs() << format("dsu verify: %llu instructions, %llu forks, %llu solver "
+                     "queries (%llu to Z3, %.2f s)\n",
+                     (unsigned long long)R->Instructions,
+                     (unsigned long long)R->Forks,
+                     (unsigned long long)R->Queries,
+                     (unsigned long long)R->Z3Queries, R->SolverSeconds);
   for (const std::string &F : R->OldFailures)
     outs() << "note: not judged: the old version alone fails: " << F << "\n";
   switch (R->V) {
@@ -322,6 +329,10 @@ int dsu::runSpecRunCommand(const ArgList &Args) {
                    : "")
          << "\n"
          << R->Report;
+  if (!R->Unjudged.empty()) {
+    outs() << "spec-run: not judged: " << R->Unjudged << "\n";
+    return 2;
+  }
   if (R->Holds) {
     outs() << "spec-run: the spec holds on this session\n";
     return 0;

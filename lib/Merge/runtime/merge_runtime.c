@@ -544,9 +544,12 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
       }
     } else if (f->offset == (size_t)-1) {
       size_t in_use = dsu_live_bytes(xu->live, base, size);
+      /* The null slots (most of a hash table's) skipped here rather than
+       * in a call: this loop runs over every slot at every commit. */
       for (size_t off = 0; off + sizeof(void *) <= in_use;
            off += sizeof(void *))
-        if (check_slot(base + off, f->where, f->inner) != 0)
+        if (*(char **)(base + off) &&
+            check_slot(base + off, f->where, f->inner) != 0)
           return -1;
     } else {
       /* An object that does not move (elem 0) is an array of its type (the
@@ -735,11 +738,38 @@ static void rollback(const char *where) {
   _exit(97);
 }
 
+/* Appends s (or n in decimal) to the string being built at *p, up to end
+ * (truncated as snprintf truncates). The commit's messages are built so
+ * rather than with snprintf and fprintf: under dsu symex and dsu verify
+ * this code is interpreted at every commit of every update timing, where
+ * the C library model's formatter costs thousands of instructions a
+ * message; the bytes are the same. */
+static void append(char **p, char *end, const char *s) {
+  while (*s && *p + 1 < end)
+    *(*p)++ = *s++;
+  **p = 0;
+}
+static void append_long(char **p, char *end, long n) {
+  char digits[24];
+  int k = 0;
+  unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
+  if (n < 0)
+    append(p, end, "-");
+  do
+    digits[k++] = (char)('0' + u % 10);
+  while ((u /= 10) > 0);
+  while (k > 0 && *p + 1 < end)
+    *(*p)++ = digits[--k];
+  **p = 0;
+}
+
 static void commit(const char *file, int line) {
   xu = next_update();
   const struct dsu_patch_info *info = xu->info;
-  char where[512];
-  snprintf(where, sizeof where, "%s:%d", file ? file : "?", line);
+  char where[512], *w = where;
+  append(&w, where + sizeof where, file ? file : "?");
+  append(&w, where + sizeof where, ":");
+  append_long(&w, where + sizeof where, line);
   /* As the runtime: state transfer (and the commit hook) when the patch
    * exports transformer tables, even empty ones. */
   int state = xu->types || xu->globals || xu->inits;
@@ -768,10 +798,16 @@ static void commit(const char *file, int line) {
     xu->hooks->commit();
   if (state)
     transform_finish();
-  snprintf(committed_at[updated], sizeof committed_at[updated], "%s", where);
+  char *c = committed_at[updated];
+  append(&c, committed_at[updated] + sizeof committed_at[updated], where);
   updated++;
-  fprintf(stderr, "dsu: merge: updated at update point %ld (%s)\n",
-          requested_at, where);
+  char message[600], *m = message, *end = message + sizeof message;
+  append(&m, end, "dsu: merge: updated at update point ");
+  append_long(&m, end, requested_at);
+  append(&m, end, " (");
+  append(&m, end, where);
+  append(&m, end, ")\n");
+  fputs(message, stderr);
   if (__dsu_merge_committed)
     __dsu_merge_committed(requested_at, where);
   requested_at = 0;

@@ -9,9 +9,12 @@
  *
  *   spec SESSION RESULT
  *
- * SESSION is written by lib/Verify: a header line "N COMMITTED_BEFORE"
- * (COMMITTED_BEFORE: the requests the updated process had begun to read
- * when the update committed, -1 if it did not), then N requests, then
+ * SESSION is written by lib/Verify: a header line "N COMMITTED_BEFORE
+ * OLD_CUT" (COMMITTED_BEFORE: the requests the updated process had begun to
+ * read when the update committed, -1 if it did not; OLD_CUT: the first
+ * request whose reply the old version alone did not finish, as it was
+ * killed (-1: what it wrote before any request), N if it was not), then N
+ * requests, then
  * N + 1 replies of the updated process and N + 1 of the old version alone
  * (the first of each: what it wrote before reading any request), each item
  * a line with its length followed by its bytes and a newline. The replies
@@ -21,7 +24,10 @@
  *
  * Exit status: 0 the spec held (RESULT is empty); 1 an assertion failed
  * (RESULT: "FILE:LINE" then the assertion's text); 2 the spec misused the
- * API (RESULT: what it did); anything else, the spec crashed.
+ * API (RESULT: what it did); 4 the spec read an old reply the old
+ * version's failure cut short, and the session cannot be judged (RESULT:
+ * "-" then which), as dsu verify leaves such a path unjudged; anything
+ * else, the spec crashed.
  */
 #include <dsu/spec.h>
 #include <stdio.h>
@@ -33,7 +39,7 @@ struct item {
   int len;
 };
 
-static int nreq, committed_before = -1;
+static int nreq, committed_before = -1, old_cut;
 static struct item *requests, *replies, *old_replies;
 static const char *result_path;
 
@@ -79,6 +85,14 @@ const char *dsu_spec_reply(int i, int *len) {
 const char *dsu_spec_old_reply(int i, int *len) {
   if (i < -1 || i >= nreq)
     misuse("dsu_spec_old_reply", i);
+  if (i >= old_cut) {
+    char text[160];
+    snprintf(text, sizeof text,
+             "dsu_spec_old_reply(%d): the old version alone failed before "
+             "finishing that reply",
+             i);
+    finish(4, "-", text);
+  }
   *len = old_replies[i + 1].len;
   return old_replies[i + 1].bytes;
 }
@@ -109,8 +123,8 @@ int main(int argc, char **argv) {
   }
   result_path = argv[2];
   FILE *f = fopen(argv[1], "rb");
-  if (!f || fscanf(f, "%d %d", &nreq, &committed_before) != 2 || nreq < 0 ||
-      fgetc(f) != '\n') {
+  if (!f || fscanf(f, "%d %d %d", &nreq, &committed_before, &old_cut) != 3 ||
+      nreq < 0 || fgetc(f) != '\n') {
     fprintf(stderr, "%s: not a session\n", argv[1]);
     return 3;
   }

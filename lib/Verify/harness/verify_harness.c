@@ -51,12 +51,31 @@ extern void __dsu_symex_note(const char *text);
  * version's own failures are not the update's, and it gives no reply to
  * compare with (a request it cannot serve is not one it understood). */
 extern void __dsu_symex_excuse_errors(int on);
-/* Under the conformable form the old version alone may fail after the
- * update without making the path unjudgeable: its failure ends only its
- * fiber (__dsu_symex_excuse_errors(2)), and the path is ended excused
- * (__dsu_symex_excused_exit) only if some reply it owes is missing. */
+/* Under the conformable and post-update forms the old version alone may
+ * fail after the update without making the path unjudgeable: its failure
+ * ends only its fiber (__dsu_symex_excuse_errors(2)), and the path is ended
+ * excused (__dsu_symex_excused_exit) only if some reply it owes is missing:
+ * one on the old side, or one a spec reads (dsu_spec_old_reply). */
 extern int __dsu_symex_fiber_failed(int id);
 extern void __dsu_symex_excused_exit(void);
+
+/* PREFIX followed by N in decimal, into buf (of at least 32 bytes). The
+ * harness names objects and notes this way rather than with snprintf: its
+ * code runs on every path and every timing, interpreted like the
+ * programs', and the library model's formatter costs hundreds of
+ * instructions a call where this costs tens. */
+static void name_number(char *buf, const char *prefix, long n) {
+  char digits[24];
+  int k = 0;
+  do
+    digits[k++] = (char)('0' + n % 10);
+  while ((n /= 10) > 0 && k < (int)sizeof digits);
+  while (*prefix)
+    *buf++ = *prefix++;
+  while (k > 0)
+    *buf++ = digits[--k];
+  *buf = 0;
+}
 
 static char in[DSU_V_LINES * DSU_V_LINE_MAX + 1];
 static int in_len;
@@ -161,7 +180,14 @@ void __dsu_verify_committed(long visit, const char *where) {
   if (old_failed_in > -2 && !old_side_failed())
     __dsu_symex_excuse_errors(0); /* from here the merged run is new code */
   commit_visit = visit;
-  strncpy(commit_where, where, sizeof commit_where - 1);
+  /* Up to its end, not strncpy's padding of the whole buffer: this runs at
+   * every commit of every timing. */
+  size_t k = 0;
+  while (k + 1 < sizeof commit_where && where[k]) {
+    commit_where[k] = where[k];
+    k++;
+  }
+  commit_where[k] = 0;
 }
 
 /* Reply i of run r (i = -1: what it wrote before reading any request). */
@@ -222,6 +248,44 @@ static int old_error(int i) {
 }
 
 static void report(const char *what);
+static void resume(int r);
+
+/* The old version alone is needed, past the commit, only by the
+ * backward-compatible form (every reply is judged against it) and by a spec
+ * that reads its replies (dsu_spec_old_reply). The other forms judge the
+ * requests after the update against the new version's replies or by the
+ * spec, so the harness stops resuming it once the merged run has committed
+ * and it has answered every request on the old side (old_wanted): it is
+ * then waiting for the first byte of the first request after the update,
+ * so its reply to the request in flight at the commit is whole. Before, it
+ * ran on every timing branch to the end, each time the same requests. Its
+ * failures in those requests would not have been on the old side, so they
+ * change no verdict. Where the rest of it is needed after all (a spec reads
+ * an old reply, a report shows them), catch_up_old runs it to its end. */
+static int old_wanted(int k) {
+#if DSU_V_FORM == 0 || DSU_V_BASELINE
+  (void)k;
+  return 1;
+#else
+  /* Round k answers request k (k = DSU_V_LINES: the end of the input,
+   * which may still add to the last reply). */
+  return committed_before < 0 || k < committed_before ||
+         committed_before == DSU_V_LINES;
+#endif
+}
+static void catch_up_old(void) {
+  if (at_end)
+    resume(OLD);
+}
+
+/* 1 if the old version alone wrote its whole reply to request i (i = -1:
+ * what it wrote before any request): it did not fail, or it failed after
+ * reading the first byte of request i + 1, where that reply ends. A reply
+ * of a run that failed while writing it, or before, is not the old
+ * version's reply and judges nothing. */
+static int old_reply_complete(int i) {
+  return old_failed_in == -2 || i + 1 < started[OLD];
+}
 
 #if DSU_V_HAVE_SPEC
 /* <dsu/spec.h>, for the --spec file's dsu_spec(). */
@@ -236,6 +300,13 @@ const char *dsu_spec_reply(int i, int *len) {
   return out[MERGED] + reply_begin(MERGED, i);
 }
 const char *dsu_spec_old_reply(int i, int *len) {
+  catch_up_old();
+  /* A spec that reads a reply the old version never completed cannot be
+   * judged on this path: it ends unjudged, with the old version's failure
+   * named, as where the failure is on the old side. A spec that does not
+   * read it (one over the updated program's replies) is judged. */
+  if (!old_reply_complete(i))
+    __dsu_symex_excused_exit();
   *len = reply_end(OLD, i) - reply_begin(OLD, i);
   return out[OLD] + reply_begin(OLD, i);
 }
@@ -265,6 +336,7 @@ static void report_run(int r) {
  * the spec's assertion. */
 static void report(const char *what) {
   int n = DSU_V_LINES;
+  catch_up_old(); /* every old reply is shown */
   printf("dsu-verify-report %d %d %ld %s\n", n, committed_before, commit_visit,
          commit_where[0] ? commit_where : "-");
   printf("spec %s\n", what);
@@ -279,6 +351,12 @@ static void report(const char *what) {
 #if DSU_V_HAVE_NEW
   report_run(NEW);
 #endif
+  /* The old version's replies from this one on (-1: what it wrote before
+   * any request) are not complete, as it failed; n: every one is. */
+  int cut = -1;
+  while (cut < n && old_reply_complete(cut))
+    cut++;
+  printf("old-cut %d\n", cut);
 }
 
 /* A byte of a request: from the alphabet, or any but the newline. */
@@ -304,7 +382,7 @@ static void draw_request(int i) {
    * '?' bytes symbolic (the object "request i" holds them in order), the
    * others the form's own. */
   static const char *const forms[DSU_V_NFORMS] = DSU_V_FORMS;
-  snprintf(name, sizeof name, "form %d", i + 1);
+  name_number(name, "form ", i + 1);
   int sym = klee_range(0, DSU_V_NFORMS, name);
   int f = 0;
   while (f < DSU_V_NFORMS - 1 && sym != f)
@@ -315,7 +393,7 @@ static void draw_request(int i) {
   for (int j = 0; j < len; j++)
     holes += form[j] == '?';
   if (holes) {
-    snprintf(name, sizeof name, "request %d", i + 1);
+    name_number(name, "request ", i + 1);
     klee_make_symbolic(bytes, (size_t)holes, name);
   }
   for (int j = 0, k = 0; j < len; j++) {
@@ -328,14 +406,14 @@ static void draw_request(int i) {
   in[p + len] = '\n';
   p += len + 1;
 #else
-  snprintf(name, sizeof name, "length %d", i + 1);
+  name_number(name, "length ", i + 1);
   int sym = klee_range(1, DSU_V_LINE_MAX + 1, name);
   /* One path per length: the layout of the input stays concrete. */
   int len = 1;
   while (len < DSU_V_LINE_MAX && sym != len)
     len++;
   if (len > 1) {
-    snprintf(name, sizeof name, "request %d", i + 1);
+    name_number(name, "request ", i + 1);
     klee_make_symbolic(in + p, (size_t)(len - 1), name);
   }
   for (int j = 0; j < len - 1; j++)
@@ -366,16 +444,19 @@ static void run_new(void) {
 #endif
 
 /* Lets run r go on until it needs input not drawn yet, or ends. The old
- * version's own failures are not the update's: while it runs they end the
- * path unjudged (and are counted). Under the conformable form they end
- * only its run: the replies after the update are judged against the new
- * version's, and the path ends unjudged only if the failure falls on the
- * old side (old_side_failed), where the merged run's own failures are
- * excused as well. */
+ * version's own failures are not the update's: under the
+ * backward-compatible form, which judges every request against the old
+ * version's reply, they end the path unjudged (and are counted). Under the
+ * conformable and post-update forms they end only its run: the replies
+ * after the update are judged against the new version's or by the spec,
+ * and the path ends unjudged only if the failure falls on the old side
+ * (old_side_failed), where the merged run's own failures are excused as
+ * well, or if the spec reads an old reply the failure cut short
+ * (dsu_spec_old_reply). */
 static void resume(int r) {
   if (finished[r])
     return;
-  int excuse = r == OLD ? (DSU_V_FORM == 1 ? 2 : 1)
+  int excuse = r == OLD ? (DSU_V_FORM != 0 ? 2 : 1)
                         : (r == MERGED && old_side_failed() ? 2 : 0);
   if (excuse)
     __dsu_symex_excuse_errors(excuse);
@@ -409,7 +490,8 @@ int main(int argc, char **argv) {
       draw_request(k);
     else
       at_end = 1;
-    resume(OLD);
+    if (old_wanted(k))
+      resume(OLD);
 #if DSU_V_FORM == 0 && !DSU_V_BASELINE
     /* Backward-compatible: a sequence the old version rejects is not
      * judged, so the path ends as soon as the old version's reply to
@@ -465,7 +547,7 @@ int main(int argc, char **argv) {
 #endif
   if (committed_before >= 0) {
     char note[64];
-    snprintf(note, sizeof note, "dsu-verify-updated %ld", commit_visit);
+    name_number(note, "dsu-verify-updated ", commit_visit);
     __dsu_symex_note(note);
   } else
     __dsu_symex_note("dsu-verify-not-updated");

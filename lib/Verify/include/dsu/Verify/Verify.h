@@ -104,6 +104,11 @@ struct VerifyResult {
   std::vector<std::string> OldFailures;
   double Seconds = 0;        ///< The whole verification.
   double ExploreSeconds = 0; ///< Of which the exploration (lib/Symex).
+  /// What the exploration cost, for `dsu verify`'s statistics line: where
+  /// the time goes (instructions run, forks, solver queries and how many
+  /// reached Z3, the solver's seconds).
+  uint64_t Instructions = 0, Forks = 0, Queries = 0, Z3Queries = 0;
+  double SolverSeconds = 0;
 };
 
 /// Verifies the update Old -> New in the given form. Fails (a tool failure)
@@ -141,6 +146,10 @@ struct SpecRunOptions {
 
 struct SpecRunResult {
   bool Holds = true;
+  /// Not empty: the session cannot be judged, and why (the spec read a
+  /// reply of the old version alone that its failure cut short; dsu verify
+  /// leaves such a path unjudged). Holds is then true: no assertion failed.
+  std::string Unjudged;
   std::string Assertion; ///< Failed: the assertion's text.
   std::string Place;     ///< Failed: its FILE:LINE.
   /// The requests the updated process had begun to read when the update
