@@ -38,24 +38,48 @@ Z3_ast MemoryOps::positionTree(const MemObject &O, Z3_ast Off, unsigned N,
   return mkIte(Z, IsSet, Right, Left);
 }
 
-const MemObject *AddressSpace::find(uint64_t Addr) const {
-  auto It = Objects.upper_bound(Addr);
-  if (It == Objects.begin())
+AddressSpace::Chunk &AddressSpace::chunkForWrite(uint64_t Base) {
+  std::shared_ptr<Chunk> &P = Chunks[Base >> ChunkBits];
+  if (!P)
+    P = std::make_shared<Chunk>();
+  else if (P.use_count() > 1)
+    P = std::make_shared<Chunk>(*P);
+  return *P;
+}
+
+const MemObject *AddressSpace::byBase(uint64_t Base) const {
+  auto C = Chunks.find(Base >> ChunkBits);
+  if (C == Chunks.end())
     return nullptr;
-  --It;
-  return It->second->contains(Addr) ? It->second.get() : nullptr;
+  auto It = C->second->find(Base);
+  return It == C->second->end() ? nullptr : It->second.get();
+}
+
+const MemObject *AddressSpace::find(uint64_t Addr) const {
+  const MemObject *O = nearest(Addr);
+  return O && O->contains(Addr) ? O : nullptr;
 }
 
 const MemObject *AddressSpace::nearest(uint64_t Addr) const {
-  auto It = Objects.upper_bound(Addr);
-  if (It == Objects.begin())
-    return nullptr;
-  --It;
-  return It->second.get();
+  uint64_t Key = Addr >> ChunkBits;
+  // The chunks at or below Addr's, from Addr's down: the first object at or
+  // below Addr is the answer (an object may start in a lower chunk).
+  for (auto C = Chunks.upper_bound(Key); C != Chunks.begin();) {
+    --C;
+    const Chunk &Objects = *C->second;
+    if (C->first == Key) {
+      auto It = Objects.upper_bound(Addr);
+      if (It != Objects.begin())
+        return std::prev(It)->second.get();
+    } else if (!Objects.empty()) {
+      return Objects.rbegin()->second.get();
+    }
+  }
+  return nullptr;
 }
 
 MemObject &AddressSpace::writable(uint64_t Base) {
-  auto &P = Objects.at(Base);
+  auto &P = chunkForWrite(Base).at(Base);
   if (P.use_count() > 1)
     P = std::make_shared<MemObject>(*P);
   P->CachedArray = nullptr;

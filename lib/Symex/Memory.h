@@ -88,17 +88,23 @@ struct ObjectFamily {
   uint64_t member(uint64_t K) const { return First + K * Stride; }
 };
 
+/// The objects of one path, by base address. Copying an address space (a
+/// fork) is cheap: the objects sit in chunks of ChunkBytes of address
+/// space, shared between copies and copied (the chunk's index, not its
+/// objects) when a path first binds or writes an object in one. A flat map
+/// copied per fork was a tenth of a redis run (tens of thousands of
+/// objects, thousands of forks).
 class AddressSpace {
 public:
-  void bind(std::shared_ptr<MemObject> O) { Objects[O->Base] = std::move(O); }
+  void bind(std::shared_ptr<MemObject> O) {
+    uint64_t Base = O->Base;
+    chunkForWrite(Base)[Base] = std::move(O);
+  }
   /// The object containing \p Addr, or null.
   const MemObject *find(uint64_t Addr) const;
   /// The object containing \p Addr or the last one below it, or null.
   const MemObject *nearest(uint64_t Addr) const;
-  const MemObject *byBase(uint64_t Base) const {
-    auto It = Objects.find(Base);
-    return It == Objects.end() ? nullptr : It->second.get();
-  }
+  const MemObject *byBase(uint64_t Base) const;
   /// A private copy of the object at \p Base (copy-on-write). Forgets what
   /// is known about the family the object belongs to.
   MemObject &writable(uint64_t Base);
@@ -106,7 +112,12 @@ public:
   std::vector<ObjectFamily> Families;
 
 private:
-  std::map<uint64_t, std::shared_ptr<MemObject>> Objects;
+  using Chunk = std::map<uint64_t, std::shared_ptr<MemObject>>;
+  static constexpr unsigned ChunkBits = 14;
+  /// The chunk holding bases in [Key << ChunkBits, (Key + 1) << ChunkBits),
+  /// made private to this address space.
+  Chunk &chunkForWrite(uint64_t Base);
+  std::map<uint64_t, std::shared_ptr<Chunk>> Chunks;
 };
 
 /// Reads and writes object contents, building terms where needed.
