@@ -271,6 +271,20 @@ static Z3_ast zeroExtended(ExprContext &Ctx, Z3_ast E) {
   }
 }
 
+/// Whether \p E is X / C (unsigned) with C a non-zero numeral.
+static bool quotientByNumeral(ExprContext &Ctx, Z3_ast E, Z3_ast &X, APInt &C) {
+  Z3_context Z = Ctx.z3();
+  if (Z3_get_ast_kind(Z, E) != Z3_APP_AST)
+    return false;
+  Z3_app App = Z3_to_app(Z, E);
+  Z3_decl_kind Kind = Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App));
+  if ((Kind != Z3_OP_BUDIV && Kind != Z3_OP_BUDIV_I) ||
+      !Ctx.numeralValue(Z3_get_app_arg(Z, App, 1), C) || C.isZero())
+    return false;
+  X = Z3_get_app_arg(Z, App, 0);
+  return true;
+}
+
 // Unsigned division and remainder by a constant. Z3 bit-blasts a division
 // into a divider circuit as wide as its operands, and a 64-bit one per
 // digit (ll2string's loop: v % 10, v /= 10) made the queries of a number
@@ -298,20 +312,14 @@ SVal ExprBuilder::udiv(const SVal &A, const SVal &B) {
         return SVal::concrete(APInt(A.width(), 0));
       return zext(udiv(wrap(Y), SVal::concrete(C.trunc(K))), A.width());
     }
-    Z3_ast E = bv(A);
-    Z3_app App =
-        Z3_get_ast_kind(Z, E) == Z3_APP_AST ? Z3_to_app(Z, E) : nullptr;
+    Z3_ast X;
     APInt Inner;
-    Z3_decl_kind Kind = App ? Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App))
-                            : Z3_OP_UNINTERPRETED;
-    if ((Kind == Z3_OP_BUDIV || Kind == Z3_OP_BUDIV_I) &&
-        Ctx.numeralValue(Z3_get_app_arg(Z, App, 1), Inner) && !Inner.isZero()) {
+    if (quotientByNumeral(Ctx, bv(A), X, Inner)) {
       bool Overflow = false;
       APInt Product = Inner.umul_ov(C, Overflow);
       if (Overflow)
         return SVal::concrete(APInt(A.width(), 0));
-      return wrap(
-          Z3_mk_bvudiv(Z, Z3_get_app_arg(Z, App, 0), Ctx.numeral(Product)));
+      return wrap(Z3_mk_bvudiv(Z, X, Ctx.numeral(Product)));
     }
   }
   return wrap(Z3_mk_bvudiv(Z, bv(A), bv(B)));
@@ -473,17 +481,11 @@ SVal ExprBuilder::cmp(CmpKind K, const SVal &A, const SVal &B) {
     if (Con.value().isZero()) {
       if (Z3_ast Y = zeroExtendedOperand(Sym))
         return cmp(K, wrap(Y), SVal::concrete(APInt(Ctx.width(Y), 0)));
-      Z3_ast E = bv(Sym);
-      Z3_app App =
-          Z3_get_ast_kind(Z, E) == Z3_APP_AST ? Z3_to_app(Z, E) : nullptr;
-      Z3_decl_kind Kind = App ? Z3_get_decl_kind(Z, Z3_get_app_decl(Z, App))
-                              : Z3_OP_UNINTERPRETED;
+      Z3_ast X;
       APInt Divisor;
-      if ((Kind == Z3_OP_BUDIV || Kind == Z3_OP_BUDIV_I) &&
-          Ctx.numeralValue(Z3_get_app_arg(Z, App, 1), Divisor) &&
-          !Divisor.isZero())
-        return cmp(K == CmpKind::Eq ? CmpKind::Ult : CmpKind::Uge,
-                   wrap(Z3_get_app_arg(Z, App, 0)), SVal::concrete(Divisor));
+      if (quotientByNumeral(Ctx, bv(Sym), X, Divisor))
+        return cmp(K == CmpKind::Eq ? CmpKind::Ult : CmpKind::Uge, wrap(X),
+                   SVal::concrete(Divisor));
     }
   }
   Z3_ast X = bv(A), Y = bv(B);
