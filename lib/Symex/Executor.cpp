@@ -1879,6 +1879,7 @@ void Executor::finish() {
   Stats.CacheHits = SStats.CacheHits;
   Stats.ModelHits = SStats.ModelHits;
   Stats.Z3Queries = SStats.Z3Queries;
+  Stats.EnumerationAnswers = SStats.EnumerationAnswers;
   Stats.SlicedAway = SStats.SlicedAway;
   Stats.ConstraintsIn = SStats.ConstraintsIn;
   Stats.SolverSeconds = SStats.Z3Seconds;

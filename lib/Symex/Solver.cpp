@@ -51,6 +51,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Solver.h"
+#include "Evaluate.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -58,6 +59,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -132,24 +134,53 @@ public:
     Z3_params_dec_ref(Z, P);
   }
   ~Z3Solver() override {
-    for (Z3_model M : Recent)
-      Z3_model_dec_ref(Ctx.z3(), M);
+    for (RecentModel &R : Recent)
+      if (R.M)
+        Z3_model_dec_ref(Ctx.z3(), R.M);
     for (Z3_solver Each : {Simple, S, General})
       Z3_solver_dec_ref(Ctx.z3(), Each);
   }
 
   llvm::Expected<SatResult> check(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
                                   std::vector<APInt> *Values) override {
+    // A Z3 error raised while the terms were built (they may be null) is
+    // the answer, before anything evaluates them.
+    std::string Failure;
+    if (ExprContext::takeFailure(Failure))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "solver failure (" + Failure + ")");
+    // The question's terms, compiled for the native evaluator: the
+    // conditions (constraints and expression), then the wanted terms.
+    std::vector<Z3_ast> Terms(Q.Constraints.begin(), Q.Constraints.end());
+    if (Q.Expr)
+      Terms.push_back(Q.Expr);
+    size_t NumConditions = Terms.size();
+    Terms.insert(Terms.end(), Wanted.begin(), Wanted.end());
+    TermEvaluator::Program P;
+    if (Opts.Native && Eval.compile(Terms, P)) {
+      std::optional<SatResult> R =
+          checkNatively(Q, P, Terms, NumConditions, Wanted.size(), Values);
+      if (R)
+        return *R;
+    } else {
+      for (size_t I = 0; I < Recent.size(); ++I)
+        if (Recent[I].M && satisfies(Recent[I].M, Q)) {
+          ++Stats.ModelHits;
+          if (Values && !valuesOf(Recent[I].M, Wanted, *Values))
+            break; // a failed evaluation: ask Z3 instead
+          // Most recently useful first.
+          std::rotate(Recent.begin(), Recent.begin() + I,
+                      Recent.begin() + I + 1);
+          return SatResult::Sat;
+        }
+    }
+    return askZ3(Q, Wanted, Values);
+  }
+
+private:
+  llvm::Expected<SatResult> askZ3(const Query &Q, llvm::ArrayRef<Z3_ast> Wanted,
+                                  std::vector<APInt> *Values) {
     Z3_context Z = Ctx.z3();
-    for (size_t I = 0; I < Recent.size(); ++I)
-      if (satisfies(Recent[I], Q)) {
-        ++Stats.ModelHits;
-        if (Values && !valuesOf(Recent[I], Wanted, *Values))
-          break; // a failed evaluation: ask Z3 instead
-        // Most recently useful first.
-        std::rotate(Recent.begin(), Recent.begin() + I, Recent.begin() + I + 1);
-        return SatResult::Sat;
-      }
     ++Stats.Z3Queries;
     auto Start = std::chrono::steady_clock::now();
     // A failure while the terms were built (they may be null) is reported
@@ -202,13 +233,9 @@ public:
       Z3_model_inc_ref(Z, M);
       if (Values)
         valuesOf(M, Wanted, *Values);
-      if (Opts.RecentModels) {
-        Recent.insert(Recent.begin(), M);
-        if (Recent.size() > Opts.RecentModels) {
-          Z3_model_dec_ref(Z, Recent.back());
-          Recent.pop_back();
-        }
-      } else
+      if (Opts.RecentModels)
+        remember(M, assignmentOf(M));
+      else
         Z3_model_dec_ref(Z, M);
     }
     Stats.Z3Seconds +=
@@ -242,7 +269,264 @@ public:
     return Result;
   }
 
-private:
+  /// A total assignment: the values of some variables, sorted by id; every
+  /// other variable is 0.
+  using Assignment = std::vector<std::pair<unsigned, uint64_t>>;
+  struct RecentModel {
+    Z3_model M = nullptr; ///< Owned; null for a model found natively.
+    Assignment Values;
+  };
+
+  /// Puts a model first in the recent list (taking M's reference).
+  void remember(Z3_model M, Assignment Values) {
+    Recent.insert(Recent.begin(), RecentModel{M, std::move(Values)});
+    if (Recent.size() > Opts.RecentModels) {
+      if (Recent.back().M)
+        Z3_model_dec_ref(Ctx.z3(), Recent.back().M);
+      Recent.pop_back();
+    }
+  }
+
+  /// The values Z3's model M gives the variables it mentions.
+  Assignment assignmentOf(Z3_model M) {
+    Z3_context Z = Ctx.z3();
+    Assignment A;
+    unsigned N = Z3_model_get_num_consts(Z, M);
+    for (unsigned I = 0; I < N; ++I) {
+      Z3_func_decl D = Z3_model_get_const_decl(Z, M, I);
+      Z3_ast Var = Z3_mk_app(Z, D, 0, nullptr);
+      Z3_ast Val = Z3_model_get_const_interp(Z, M, D);
+      uint64_t V = 0;
+      if (Val && Ctx.variableById(Ctx.id(Var)) == Var &&
+          Z3_get_numeral_uint64(Z, Val, &V))
+        A.push_back({Ctx.id(Var), V});
+    }
+    std::string Failure;
+    ExprContext::takeFailure(Failure);
+    std::sort(A.begin(), A.end());
+    return A;
+  }
+
+  /// Runs P under A (variables A does not mention are 0).
+  void runUnder(const TermEvaluator::Program &P, const Assignment &A) {
+    VarValues.assign(P.VarIds.size(), 0);
+    auto It = A.begin();
+    for (size_t I = 0; I < P.VarIds.size(); ++I) {
+      while (It != A.end() && It->first < P.VarIds[I])
+        ++It;
+      if (It != A.end() && It->first == P.VarIds[I])
+        VarValues[I] = It->second;
+    }
+    Eval.run(P, VarValues);
+  }
+
+  bool allTrue(const TermEvaluator::Program &P, size_t NumConditions) {
+    for (size_t I = 0; I < NumConditions; ++I)
+      if (!Eval.value(P, I))
+        return false;
+    return true;
+  }
+
+  void valuesFrom(const TermEvaluator::Program &P, size_t First, size_t Count,
+                  std::vector<APInt> &Values) {
+    Values.clear();
+    for (size_t I = First; I < First + Count; ++I)
+      Values.push_back(APInt(Eval.width(P, I), Eval.value(P, I)));
+  }
+
+  /// The question answered without Z3, when it can be: by a recent model,
+  /// or by trying every value of variables with small domains (see
+  /// enumerate). None when Z3 must answer.
+  std::optional<SatResult> checkNatively(const Query &Q,
+                                         const TermEvaluator::Program &P,
+                                         llvm::ArrayRef<Z3_ast> Terms,
+                                         size_t NumConditions, size_t NumWanted,
+                                         std::vector<APInt> *Values) {
+    for (size_t I = 0; I < Recent.size(); ++I) {
+      runUnder(P, Recent[I].Values);
+      if (!allTrue(P, NumConditions))
+        continue;
+      ++Stats.ModelHits;
+      if (Values)
+        valuesFrom(P, NumConditions, NumWanted, *Values);
+      if (CrossCheck)
+        crossCheck(Q, SatResult::Sat, Recent[I].Values);
+      std::rotate(Recent.begin(), Recent.begin() + I, Recent.begin() + I + 1);
+      return SatResult::Sat;
+    }
+    Assignment Found;
+    std::optional<SatResult> R =
+        enumerate(P, Terms.take_front(NumConditions), Found);
+    if (!R)
+      return std::nullopt;
+    ++Stats.EnumerationAnswers;
+    if (CrossCheck)
+      crossCheck(Q, *R, Found);
+    if (*R == SatResult::Sat) {
+      if (Values) {
+        runUnder(P, Found);
+        valuesFrom(P, NumConditions, NumWanted, *Values);
+      }
+      if (Opts.RecentModels)
+        remember(nullptr, std::move(Found));
+    }
+    return R;
+  }
+
+  /// Decides the conditions by trying values, when every variable has at
+  /// most 8 bits: a variable's domain is the values that satisfy the
+  /// conditions over it alone (an alphabet, a range), and a depth-first
+  /// search assigns the variables in turn, checking each condition as soon
+  /// as its variables are assigned. Exhaustive, so Unsat is a proof as
+  /// much as Sat is; None when the search would take longer than Z3 is
+  /// likely to (a step budget).
+  std::optional<SatResult> enumerate(const TermEvaluator::Program &P,
+                                     llvm::ArrayRef<Z3_ast> Conditions,
+                                     Assignment &Found) {
+    const std::vector<unsigned> &Vars = P.VarIds;
+    for (unsigned Id : Vars)
+      if (Ctx.width(Ctx.variableById(Id)) > MaxEnumeratedBits)
+        return std::nullopt;
+    auto IndexOf = [&](unsigned Id) {
+      return size_t(std::lower_bound(Vars.begin(), Vars.end(), Id) -
+                    Vars.begin());
+    };
+    // Conditions by the last variable they read; those over one variable
+    // alone make its domain.
+    std::vector<std::vector<Z3_ast>> Unit(Vars.size()), AtLevel(Vars.size());
+    std::vector<Z3_ast> Closed;
+    // A variable no condition reads (one only a wanted term reads) is not
+    // searched: 0 serves.
+    std::vector<bool> Read(Vars.size(), false);
+    for (Z3_ast C : Conditions) {
+      const std::vector<unsigned> &CV = Ctx.variables(C);
+      for (unsigned Id : CV)
+        Read[IndexOf(Id)] = true;
+      if (CV.empty())
+        Closed.push_back(C);
+      else if (CV.size() == 1)
+        Unit[IndexOf(CV[0])].push_back(C);
+      else
+        AtLevel[IndexOf(CV.back())].push_back(C);
+    }
+    unsigned Budget = EnumerationBudget;
+    TermEvaluator::Program Check;
+    if (!Closed.empty()) {
+      if (!Eval.compile(Closed, Check))
+        return std::nullopt;
+      Eval.run(Check, {});
+      if (!allTrue(Check, Closed.size()))
+        return SatResult::Unsat;
+    }
+    std::vector<std::vector<uint8_t>> Domains(Vars.size());
+    for (size_t I = 0; I < Vars.size(); ++I) {
+      unsigned Values = 1u << Ctx.width(Ctx.variableById(Vars[I]));
+      if (Unit[I].empty()) {
+        for (unsigned V = 0; V < (Read[I] ? Values : 1); ++V)
+          Domains[I].push_back(uint8_t(V));
+        continue;
+      }
+      if (!Eval.compile(Unit[I], Check))
+        return std::nullopt;
+      for (unsigned V = 0; V < Values; ++V) {
+        uint64_t Value = V;
+        Eval.run(Check, llvm::ArrayRef<uint64_t>(Value));
+        if (allTrue(Check, Unit[I].size()))
+          Domains[I].push_back(uint8_t(V));
+      }
+      if (Budget < Values)
+        return std::nullopt;
+      Budget -= Values;
+      if (Domains[I].empty())
+        return SatResult::Unsat;
+    }
+    std::vector<TermEvaluator::Program> Levels(Vars.size());
+    for (size_t I = 0; I < Vars.size(); ++I)
+      if (!AtLevel[I].empty() && !Eval.compile(AtLevel[I], Levels[I]))
+        return std::nullopt;
+    // Depth-first over the domains; Choice[I] indexes Domains[I].
+    Found.clear();
+    for (unsigned Id : Vars)
+      Found.push_back({Id, 0});
+    std::vector<size_t> Choice(Vars.size(), 0);
+    size_t Depth = 0;
+    if (Vars.empty())
+      return SatResult::Sat;
+    while (true) {
+      if (Choice[Depth] == Domains[Depth].size()) {
+        // Every value of this variable tried: back to the previous one.
+        Choice[Depth] = 0;
+        if (Depth == 0)
+          return SatResult::Unsat;
+        ++Choice[--Depth];
+        continue;
+      }
+      Found[Depth].second = Domains[Depth][Choice[Depth]];
+      bool Holds = true;
+      if (!AtLevel[Depth].empty()) {
+        if (Budget == 0)
+          return std::nullopt;
+        --Budget;
+        runUnder(Levels[Depth], Found);
+        Holds = allTrue(Levels[Depth], AtLevel[Depth].size());
+      }
+      if (!Holds) {
+        ++Choice[Depth];
+        continue;
+      }
+      if (Depth + 1 == Vars.size())
+        return SatResult::Sat;
+      ++Depth;
+    }
+  }
+
+  /// DSU_CHECK_NATIVE_SOLVER=1: every native answer is checked by Z3 (the
+  /// verdict, and a Sat assignment evaluated by Z3_model_eval); a
+  /// difference is a bug in the evaluator, reported and fatal.
+  void crossCheck(const Query &Q, SatResult Native, const Assignment &A) {
+    Z3_context Z = Ctx.z3();
+    Z3_solver_reset(Z, General);
+    for (Z3_ast C : Q.Constraints)
+      Z3_solver_assert(Z, General, C);
+    if (Q.Expr)
+      Z3_solver_assert(Z, General, Q.Expr);
+    Z3_lbool R = Z3_solver_check(Z, General);
+    bool Agrees =
+        R == Z3_L_UNDEF || (R == Z3_L_TRUE) == (Native == SatResult::Sat);
+    if (Agrees && Native == SatResult::Sat) {
+      Z3_model M = Z3_mk_model(Z);
+      Z3_model_inc_ref(Z, M);
+      std::set<unsigned> Given;
+      for (auto &[Id, V] : A) {
+        Z3_ast Var = Ctx.variableById(Id);
+        Given.insert(Id);
+        Z3_add_const_interp(Z, M, Z3_get_app_decl(Z, Z3_to_app(Z, Var)),
+                            Ctx.numeral(APInt(Ctx.width(Var), V)));
+      }
+      auto Zeroes = [&](Z3_ast E) {
+        for (unsigned Id : Ctx.variables(E))
+          if (Given.insert(Id).second) {
+            Z3_ast Var = Ctx.variableById(Id);
+            Z3_add_const_interp(Z, M, Z3_get_app_decl(Z, Z3_to_app(Z, Var)),
+                                Ctx.numeral(APInt(Ctx.width(Var), 0)));
+          }
+      };
+      for (Z3_ast C : Q.Constraints)
+        Zeroes(C);
+      if (Q.Expr)
+        Zeroes(Q.Expr);
+      Agrees = satisfies(M, Q);
+      Z3_model_dec_ref(Z, M);
+    }
+    if (!Agrees) {
+      llvm::errs() << "dsu symex: internal error: the native evaluator's "
+                   << (Native == SatResult::Sat ? "sat" : "unsat")
+                   << " answer differs from z3's on:\n";
+      printQuery(llvm::errs(), Ctx, Q);
+      abort();
+    }
+  }
+
   /// Whether the query's expression and constraints are all true under M.
   bool satisfies(Z3_model M, const Query &Q) {
     Z3_context Z = Ctx.z3();
@@ -284,8 +568,18 @@ private:
   SolverOptions Opts;
   SolverStats &Stats;
   Z3_solver Simple, S, General;
-  /// The last models Z3 found, most recently useful first (owned).
-  std::vector<Z3_model> Recent;
+  /// The last models found, most recently useful first.
+  std::vector<RecentModel> Recent;
+  TermEvaluator Eval{Ctx};
+  std::vector<uint64_t> VarValues; ///< runUnder's scratch.
+  static constexpr unsigned MaxEnumeratedBits = 8;
+  /// Condition evaluations one enumeration may spend before Z3 is asked
+  /// instead (a few milliseconds at most).
+  static constexpr unsigned EnumerationBudget = 20000;
+  const bool CrossCheck = [] {
+    const char *E = getenv("DSU_CHECK_NATIVE_SOLVER");
+    return E && *E && *E != '0';
+  }();
 };
 
 class CachingSolver : public Solver {

@@ -33,6 +33,8 @@ struct SolverStats {
   uint64_t CacheHits = 0;     ///< Answered by the query cache.
   uint64_t ModelHits = 0;     ///< Answered Sat by a recent model.
   uint64_t Z3Queries = 0;     ///< Reached Z3.
+  /// Decided by trying every value of small variables (no Z3).
+  uint64_t EnumerationAnswers = 0;
   uint64_t SlicedAway = 0;    ///< Constraints dropped by independence.
   uint64_t ConstraintsIn = 0; ///< Constraints offered to the slicer.
   double Z3Seconds = 0;
@@ -53,6 +55,9 @@ struct SolverOptions {
   bool Independence = true;
   /// How many recent models to try on a question before Z3 (0: none).
   unsigned RecentModels = 8;
+  /// Whether terms are evaluated natively (recent models, small domains
+  /// enumerated) before Z3 is asked.
+  bool Native = true;
   unsigned TimeoutMs = 10000;
   /// When set, every query that reaches Z3 is printed as SMT-LIB.
   llvm::raw_ostream *Dump = nullptr;

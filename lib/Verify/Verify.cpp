@@ -771,6 +771,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
   Res.Forks = Run->Stats.Forks;
   Res.Queries = Run->Stats.Queries;
   Res.Z3Queries = Run->Stats.Z3Queries;
+  Res.EnumerationAnswers = Run->Stats.EnumerationAnswers;
   Res.SolverSeconds = Run->Stats.SolverSeconds;
   Res.OldFailedPaths = Run->Stats.PathsExcused;
   for (const symex::ErrorReport &E : Run->Excused)

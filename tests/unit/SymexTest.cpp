@@ -2,6 +2,7 @@
 // (slicing and caching), memory, test-case format. Expr.h, Memory.h and
 // Solver.h are lib/Symex's private headers: these tests reach inside.
 #include "dsu/Symex/Symex.h"
+#include "Evaluate.h"
 #include "Expr.h"
 #include "Memory.h"
 #include "Solver.h"
@@ -9,6 +10,7 @@
 #include "gtest/gtest.h"
 #include <functional>
 #include <map>
+#include <random>
 
 using namespace dsu::symex;
 using llvm::APInt;
@@ -81,6 +83,215 @@ TEST(SymexExpr, DividesAtTheValuesWidth) {
   EXPECT_TRUE(B.udiv(B.udiv(Wide, Huge), Huge).isConcrete());
 }
 
+// Random terms over every operation the native evaluator covers, at widths
+// that catch masking mistakes, and Z3's simplification of each (n-ary
+// forms, rotations), evaluated natively and by Z3_model_eval under random
+// assignments: the two must agree on every value.
+TEST(SymexEvaluate, AgreesWithZ3OnRandomTerms) {
+  ExprContext C;
+  Z3_context Z = C.z3();
+  std::mt19937_64 Rng(20261201);
+  std::vector<Z3_ast> Vars = {C.variable("a", 8),  C.variable("b", 8),
+                              C.variable("c", 16), C.variable("d", 32),
+                              C.variable("e", 64), C.variable("f", 3)};
+  const unsigned Widths[] = {1, 3, 8, 13, 16, 32, 63, 64};
+  auto Numeral = [&](unsigned W) {
+    uint64_t V = Rng() % 4 == 0 ? Rng() % 4 : Rng();
+    return C.numeral(APInt(W, W == 64 ? V : V & ((1ull << W) - 1)));
+  };
+  std::function<Z3_ast(unsigned, int)> BV;
+  std::function<Z3_ast(int)> Bool;
+  BV = [&](unsigned W, int Depth) -> Z3_ast {
+    if (Depth == 0 || Rng() % 6 == 0) {
+      if (Rng() % 3 == 0)
+        return Numeral(W);
+      Z3_ast V = Vars[Rng() % Vars.size()];
+      unsigned VW = C.width(V);
+      if (VW == W)
+        return V;
+      if (VW > W)
+        return Z3_mk_extract(Z, W - 1, 0, V);
+      return Rng() % 2 ? Z3_mk_zero_ext(Z, W - VW, V)
+                       : Z3_mk_sign_ext(Z, W - VW, V);
+    }
+    auto Sub = [&] { return BV(W, Depth - 1); };
+    switch (Rng() % 24) {
+    case 0:
+      return Z3_mk_bvadd(Z, Sub(), Sub());
+    case 1:
+      return Z3_mk_bvsub(Z, Sub(), Sub());
+    case 2:
+      return Z3_mk_bvmul(Z, Sub(), Sub());
+    case 3:
+      return Z3_mk_bvudiv(Z, Sub(), Sub());
+    case 4:
+      return Z3_mk_bvurem(Z, Sub(), Sub());
+    case 5:
+      return Z3_mk_bvsdiv(Z, Sub(), Sub());
+    case 6:
+      return Z3_mk_bvsrem(Z, Sub(), Sub());
+    case 7:
+      return Z3_mk_bvand(Z, Sub(), Sub());
+    case 8:
+      return Z3_mk_bvor(Z, Sub(), Sub());
+    case 9:
+      return Z3_mk_bvxor(Z, Sub(), Sub());
+    case 10:
+      return Z3_mk_bvnot(Z, Sub());
+    case 11:
+      return Z3_mk_bvneg(Z, Sub());
+    case 12:
+    case 13:
+    case 14: {
+      // Shift amounts mostly in range, sometimes past the width.
+      Z3_ast Amount =
+          Rng() % 3
+              ? C.numeral(APInt(W, Rng() % (W + 2) %
+                                       (W == 1 ? 2 : 1ull << std::min(W, 63u))))
+              : Sub();
+      Z3_ast V = Sub();
+      return Rng() % 3 == 0   ? Z3_mk_bvshl(Z, V, Amount)
+             : Rng() % 2 == 0 ? Z3_mk_bvlshr(Z, V, Amount)
+                              : Z3_mk_bvashr(Z, V, Amount);
+    }
+    case 15:
+      return Z3_mk_ite(Z, Bool(Depth - 1), Sub(), Sub());
+    case 16:
+      if (W >= 2) {
+        unsigned Hi = 1 + Rng() % (W - 1);
+        return Z3_mk_concat(Z, BV(Hi, Depth - 1), BV(W - Hi, Depth - 1));
+      }
+      return Sub();
+    case 17: {
+      unsigned From = W + Rng() % (65 - W);
+      unsigned Lo = Rng() % (From - W + 1);
+      return Z3_mk_extract(Z, Lo + W - 1, Lo, BV(From, Depth - 1));
+    }
+    case 18:
+      if (W >= 2) {
+        unsigned From = 1 + Rng() % (W - 1);
+        return Rng() % 2 ? Z3_mk_zero_ext(Z, W - From, BV(From, Depth - 1))
+                         : Z3_mk_sign_ext(Z, W - From, BV(From, Depth - 1));
+      }
+      return Sub();
+    case 19:
+      return Rng() % 2 ? Z3_mk_rotate_left(Z, Rng() % (W + 3), Sub())
+                       : Z3_mk_rotate_right(Z, Rng() % (W + 3), Sub());
+    case 20:
+      if (W % 2 == 0)
+        return Z3_mk_repeat(Z, 2, BV(W / 2, Depth - 1));
+      return Sub();
+    case 21:
+      return Rng() % 3 == 0   ? Z3_mk_bvnand(Z, Sub(), Sub())
+             : Rng() % 2 == 0 ? Z3_mk_bvnor(Z, Sub(), Sub())
+                              : Z3_mk_bvxnor(Z, Sub(), Sub());
+    case 22:
+      if (W == 1) {
+        unsigned OW = Widths[Rng() % 8];
+        Z3_ast Ops[] = {BV(OW, Depth - 1), BV(OW, Depth - 1)};
+        return Rng() % 3 == 0 ? Z3_mk_bvredor(Z, Ops[0])
+               : Rng() % 2 == 0
+                   ? Z3_mk_bvredand(Z, Ops[0])
+                   : Z3_mk_ite(Z, Z3_mk_eq(Z, Ops[0], Ops[1]),
+                               C.numeral(APInt(1, 1)), C.numeral(APInt(1, 0)));
+      }
+      return Sub();
+    default:
+      return Numeral(W);
+    }
+  };
+  Bool = [&](int Depth) -> Z3_ast {
+    unsigned W = Widths[Rng() % 8];
+    auto Op = [&] { return BV(W, Depth > 0 ? Depth - 1 : 0); };
+    if (Depth <= 0)
+      return Z3_mk_eq(Z, Op(), Op());
+    switch (Rng() % 16) {
+    case 0:
+      return Z3_mk_eq(Z, Op(), Op());
+    case 1: {
+      Z3_ast Args[] = {Op(), Op()};
+      return Z3_mk_distinct(Z, 2, Args);
+    }
+    case 2:
+      return Z3_mk_bvule(Z, Op(), Op());
+    case 3:
+      return Z3_mk_bvult(Z, Op(), Op());
+    case 4:
+      return Z3_mk_bvuge(Z, Op(), Op());
+    case 5:
+      return Z3_mk_bvugt(Z, Op(), Op());
+    case 6:
+      return Z3_mk_bvsle(Z, Op(), Op());
+    case 7:
+      return Z3_mk_bvslt(Z, Op(), Op());
+    case 8:
+      return Z3_mk_bvsge(Z, Op(), Op());
+    case 9:
+      return Z3_mk_bvsgt(Z, Op(), Op());
+    case 10: {
+      Z3_ast Args[] = {Bool(Depth - 1), Bool(Depth - 1), Bool(Depth - 1)};
+      return Rng() % 2 ? Z3_mk_and(Z, 3, Args) : Z3_mk_or(Z, 3, Args);
+    }
+    case 11:
+      return Z3_mk_not(Z, Bool(Depth - 1));
+    case 12:
+      return Z3_mk_xor(Z, Bool(Depth - 1), Bool(Depth - 1));
+    case 13:
+      return Z3_mk_implies(Z, Bool(Depth - 1), Bool(Depth - 1));
+    case 14:
+      return Z3_mk_iff(Z, Bool(Depth - 1), Bool(Depth - 1));
+    default:
+      return Z3_mk_ite(Z, Bool(Depth - 1), Bool(Depth - 1), Bool(Depth - 1));
+    }
+  };
+  TermEvaluator Eval(C);
+  unsigned Compared = 0, Simplified = 0;
+  for (int T = 0; T < 1500; ++T) {
+    Z3_ast Term = T % 3 == 0 ? Bool(4) : BV(Widths[Rng() % 8], 4);
+    Z3_ast Forms[] = {Term, Z3_simplify(Z, Term)};
+    for (int F = 0; F < 2; ++F) {
+      TermEvaluator::Program P;
+      bool Compiled = Eval.compile(llvm::ArrayRef<Z3_ast>(Forms[F]), P);
+      // Every term built above is covered; Z3's simplifier may produce
+      // operators the evaluator leaves to Z3.
+      if (F == 0)
+        ASSERT_TRUE(Compiled) << C.str(Term);
+      if (!Compiled)
+        continue;
+      Simplified += F;
+      for (int A = 0; A < 4; ++A) {
+        Z3_model M = Z3_mk_model(Z);
+        Z3_model_inc_ref(Z, M);
+        std::vector<uint64_t> Values;
+        for (unsigned Id : P.VarIds) {
+          Z3_ast V = C.variableById(Id);
+          unsigned W = C.width(V);
+          uint64_t X = A == 0 ? 0 : A == 1 ? ~0ull : Rng();
+          if (W < 64)
+            X &= (1ull << W) - 1;
+          Values.push_back(X);
+          Z3_add_const_interp(Z, M, Z3_get_app_decl(Z, Z3_to_app(Z, V)),
+                              C.numeral(APInt(W, X)));
+        }
+        Eval.run(P, Values);
+        Z3_ast Out = nullptr;
+        ASSERT_TRUE(Z3_model_eval(Z, M, Forms[F], true, &Out));
+        uint64_t Expected = 0;
+        if (C.isBool(Forms[F]))
+          Expected = Z3_get_bool_value(Z, Out) == Z3_L_TRUE;
+        else
+          ASSERT_TRUE(Z3_get_numeral_uint64(Z, Out, &Expected));
+        ASSERT_EQ(Eval.value(P, 0), Expected)
+            << C.str(Forms[F]) << " with values " << Values.size();
+        Z3_model_dec_ref(Z, M);
+        ++Compared;
+      }
+    }
+  }
+  EXPECT_GT(Simplified, 700u);
+  EXPECT_GT(Compared, 8000u);
+}
+
 static Z3_ast eq(ExprContext &C, Z3_ast A, uint64_t V) {
   return Z3_mk_eq(C.z3(), A, C.numeral(APInt(8, V)));
 }
@@ -109,6 +320,7 @@ TEST(SymexSolver, CachesRepeatedQueries) {
   ExprContext C;
   SolverStats Stats;
   SolverOptions O;
+  O.Native = false; // Z3 and the layers above it
   auto S = createSolver(C, O, Stats);
   Z3_ast A = C.variable("a", 8);
   std::vector<Z3_ast> PC = {Z3_mk_bvugt(C.z3(), A, C.numeral(APInt(8, 10)))};
@@ -126,6 +338,7 @@ TEST(SymexSolver, RecentModelsAnswerSat) {
   ExprContext C;
   SolverStats Stats;
   SolverOptions O;
+  O.Native = false; // Z3 and the layers above it
   auto S = createSolver(C, O, Stats);
   Z3_context Z = C.z3();
   Z3_ast A = C.variable("a", 8);
@@ -159,10 +372,56 @@ TEST(SymexSolver, RecentModelsAnswerSat) {
   EXPECT_EQ(Off.ModelHits, 0u);
 }
 
+// Small domains are decided by trying their values, Sat and Unsat alike,
+// and models found either way answer later questions natively.
+TEST(SymexSolver, NativeEvaluationAnswersWithoutZ3) {
+  ExprContext C;
+  SolverStats Stats;
+  auto S = createSolver(C, SolverOptions(), Stats);
+  Z3_context Z = C.z3();
+  Z3_ast A = C.variable("a", 8), Bv = C.variable("b", 8);
+  Z3_ast W = C.variable("w", 16);
+  auto InAlphabet = [&](Z3_ast V) {
+    Z3_ast Either[] = {eq(C, V, 'a'), eq(C, V, '1')};
+    return Z3_mk_or(Z, 2, Either);
+  };
+  std::vector<Z3_ast> PC = {InAlphabet(A), InAlphabet(Bv)};
+  Query Q;
+  Q.Constraints = PC;
+  // a + 3b = 'a' + 3 * '1': only a = 'a', b = '1' (mod 256 too).
+  Q.Expr =
+      Z3_mk_eq(Z, Z3_mk_bvadd(Z, A, Z3_mk_bvmul(Z, C.numeral(APInt(8, 3)), Bv)),
+               C.numeral(APInt(8, ('a' + 3 * '1') & 0xff)));
+  std::vector<APInt> V;
+  ASSERT_EQ(*S->check(Q, {A, Bv}, &V), SatResult::Sat);
+  ASSERT_EQ(V.size(), 2u);
+  EXPECT_EQ(V[0].getZExtValue(), uint64_t('a'));
+  EXPECT_EQ(V[1].getZExtValue(), uint64_t('1'));
+  // a * b = 5 holds for no letter of the alphabet.
+  Q.Expr = Z3_mk_eq(Z, Z3_mk_bvmul(Z, A, Bv), C.numeral(APInt(8, 5)));
+  EXPECT_EQ(*S->check(Q, {}, nullptr), SatResult::Unsat);
+  EXPECT_EQ(Stats.EnumerationAnswers, 2u);
+  EXPECT_EQ(Stats.Z3Queries, 0u);
+  // A 16-bit variable is Z3's; its model then answers a weaker question.
+  std::vector<Z3_ast> Wide = {Z3_mk_bvugt(Z, W, C.numeral(APInt(16, 1000)))};
+  Q.Constraints = Wide;
+  Q.Expr = Z3_mk_bvult(Z, W, C.numeral(APInt(16, 2000)));
+  ASSERT_EQ(*S->check(Q, {}, nullptr), SatResult::Sat);
+  EXPECT_EQ(Stats.Z3Queries, 1u);
+  Q.Expr = Z3_mk_bvult(Z, W, C.numeral(APInt(16, 3000)));
+  ASSERT_EQ(*S->check(Q, {W}, &V), SatResult::Sat);
+  EXPECT_EQ(Stats.Z3Queries, 1u);
+  EXPECT_EQ(Stats.ModelHits, 1u);
+  ASSERT_EQ(V.size(), 1u);
+  EXPECT_GT(V[0].getZExtValue(), 1000u);
+  EXPECT_LT(V[0].getZExtValue(), 2000u);
+}
+
 TEST(SymexSolver, UnsatStaysUnsatWithMoreConstraints) {
   ExprContext C;
   SolverStats Stats;
   SolverOptions O;
+  O.Native = false; // Z3 and the layers above it
   auto S = createSolver(C, O, Stats);
   Z3_context Z = C.z3();
   Z3_ast A = C.variable("a", 8);
@@ -251,7 +510,9 @@ TEST(SymexMemory, SymbolicOffsetSwitchesToArray) {
   auto S = createSolver(C, SolverOptions(), Stats);
   Query Q;
   Q.Expr = Z3_mk_not(C.z3(), Z3_mk_eq(C.z3(), R.sym(), C.numeral(APInt(8, 9))));
-  EXPECT_EQ(*S->check(Q, {}, nullptr), SatResult::Unsat);
+  auto Answer = S->check(Q, {}, nullptr);
+  ASSERT_TRUE(!!Answer) << llvm::toString(Answer.takeError());
+  EXPECT_EQ(*Answer, SatResult::Unsat);
 }
 
 TEST(SymexTestCase, RoundTrips) {

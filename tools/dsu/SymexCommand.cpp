@@ -239,11 +239,13 @@ int dsuSymexMain(int argc, char **argv) {
                      (unsigned long long)S.Forks);
     outs() << format(
         "  solver: %llu queries, %llu cache hits, %llu by recent models, "
-        "%llu to z3 in %.3fs, %llu of %llu constraints sliced away\n",
+        "%llu by enumeration, %llu to z3 in %.3fs, %llu of %llu constraints "
+        "sliced away\n",
         (unsigned long long)S.Queries, (unsigned long long)S.CacheHits,
-        (unsigned long long)S.ModelHits, (unsigned long long)S.Z3Queries,
-        S.SolverSeconds, (unsigned long long)S.SlicedAway,
-        (unsigned long long)S.ConstraintsIn);
+        (unsigned long long)S.ModelHits,
+        (unsigned long long)S.EnumerationAnswers,
+        (unsigned long long)S.Z3Queries, S.SolverSeconds,
+        (unsigned long long)S.SlicedAway, (unsigned long long)S.ConstraintsIn);
     outs() << format(
         "  coverage: %llu of %llu lines (%.1f%%)\n",
         (unsigned long long)S.LinesCovered, (unsigned long long)S.LinesTotal,

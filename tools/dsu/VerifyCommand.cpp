@@ -174,10 +174,11 @@ int dsu::runVerifyCommand(const ArgList &Args) {
                      R->ExploreSeconds);
   if (!Quiet)
     errs() << format("dsu verify: %llu instructions, %llu forks, %llu solver "
-                     "queries (%llu to Z3, %.2f s)\n",
+                     "queries (%llu by enumeration, %llu to Z3, %.2f s)\n",
                      (unsigned long long)R->Instructions,
                      (unsigned long long)R->Forks,
                      (unsigned long long)R->Queries,
+                     (unsigned long long)R->EnumerationAnswers,
                      (unsigned long long)R->Z3Queries, R->SolverSeconds);
   for (const std::string &F : R->OldFailures)
     outs() << "note: not judged: the old version alone fails: " << F << "\n";

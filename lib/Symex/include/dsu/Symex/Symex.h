@@ -139,6 +139,8 @@ struct Statistics {
   uint64_t CacheHits = 0;
   uint64_t ModelHits = 0; ///< Answered Sat by a recent model, not Z3.
   uint64_t Z3Queries = 0;
+  /// Decided by trying every value of small variables, not Z3.
+  uint64_t EnumerationAnswers = 0;
   uint64_t SlicedAway = 0;
   uint64_t ConstraintsIn = 0;
   double SolverSeconds = 0;

@@ -108,6 +108,7 @@ struct VerifyResult {
   /// the time goes (instructions run, forks, solver queries and how many
   /// reached Z3, the solver's seconds).
   uint64_t Instructions = 0, Forks = 0, Queries = 0, Z3Queries = 0;
+  uint64_t EnumerationAnswers = 0; ///< Decided without Z3 by enumeration.
   double SolverSeconds = 0;
 };
 
