@@ -966,6 +966,8 @@ void Executor::step(ExecutionState &S) {
                           std::to_string(Opts.MaxInstructions) + ") reached");
     return;
   }
+  if (ProfileFunctions)
+    ++InstructionsIn[I];
   execute(S, I);
 }
 
@@ -1873,6 +1875,28 @@ Expected<RunResult> Executor::run() {
 }
 
 void Executor::finish() {
+  if (ProfileFunctions) {
+    // DSU_DEBUG_PROFILE=N: the N functions that ran the most instructions,
+    // on standard error (profiling, not output).
+    // By the function each instruction's source line belongs to, so that
+    // code inlined into a caller is counted as its own function's.
+    std::map<std::string, uint64_t> ByFunction;
+    for (auto &[I, N] : InstructionsIn) {
+      std::string Name = I->getFunction()->getName().str();
+      if (const DebugLoc &D = I->getDebugLoc())
+        if (auto *SP = D->getScope()->getSubprogram())
+          Name = SP->getName().str() + " (in " + Name + ")";
+      ByFunction[Name] += N;
+    }
+    std::vector<std::pair<uint64_t, std::string>> Top;
+    for (auto &[Name, N] : ByFunction)
+      Top.push_back({N, Name});
+    std::sort(Top.rbegin(), Top.rend());
+    Top.resize(std::min<size_t>(Top.size(), ProfileFunctions));
+    for (auto &[N, Name] : Top)
+      fprintf(stderr, "profile: %10llu %s\n", (unsigned long long)N,
+              Name.c_str());
+  }
 
   Stats.StatesLeft = Live.size();
   Stats.Queries = SStats.Queries;

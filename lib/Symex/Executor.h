@@ -269,6 +269,8 @@ private:
   /// The hooks of a merged program's runtime (lib/Merge/runtime).
   void handleMergeChoice(ExecutionState &S, const llvm::CallBase *Call,
                          llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleMergeSkipNull(ExecutionState &S, const llvm::CallBase *Call,
+                           llvm::StringRef Name, std::vector<SVal> &Args);
   void handleMergeViolation(ExecutionState &S, const llvm::CallBase *Call,
                             llvm::StringRef Name, std::vector<SVal> &Args);
   void handleMergeUnmodelled(ExecutionState &S, const llvm::CallBase *Call,
@@ -408,6 +410,13 @@ private:
   std::string StopReason;
   std::chrono::steady_clock::time_point Start;
   double LastProgress = 0;
+  /// DSU_DEBUG_PROFILE=N: how often each instruction ran, the top N
+  /// functions printed at the end (0: not counted).
+  const unsigned ProfileFunctions = [] {
+    const char *E = getenv("DSU_DEBUG_PROFILE");
+    return E ? unsigned(atoi(E)) : 0u;
+  }();
+  llvm::DenseMap<const llvm::Instruction *, uint64_t> InstructionsIn;
 };
 
 } // namespace dsu::symex

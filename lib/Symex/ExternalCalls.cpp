@@ -79,6 +79,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"__dsu_merge_violation", &Executor::handleMergeViolation},
       {"__dsu_merge_unmodelled", &Executor::handleMergeUnmodelled},
       {"__dsu_merge_committed", &Executor::handleIgnore},
+      {"__dsu_merge_skip_null", &Executor::handleMergeSkipNull},
       // A model of the environment (dsu verify's socket model) that meets
       // behaviour it does not cover: the path is not explored.
       {"__dsu_symex_unmodelled", &Executor::handleUnmodelled},
@@ -469,6 +470,39 @@ void Executor::handleMergeChoice(ExecutionState &S, const CallBase *Call,
   SVal V = freshSymbolic(S, "dsu_merge_choose", 4);
   addConstraint(S, B.boolean(B.cmp(CmpKind::Ule, V, SVal::concrete(32, 1))));
   externalReturn(S, Call, V);
+}
+
+void Executor::handleMergeSkipNull(ExecutionState &S, const CallBase *Call,
+                                   StringRef Name, std::vector<SVal> &Args) {
+  // (base, off, end): the first slot from off on, in steps of 8 bytes and
+  // below end, not known to be null. Only concrete zero bytes are skipped:
+  // a slot with a symbolic byte, or anything this does not look into (a
+  // symbolic argument, an object in array form, a slot past the object),
+  // is returned for the merge runtime to test itself.
+  SVal Base = externalArg(Args, 0), Off = externalArg(Args, 1),
+       End = externalArg(Args, 2);
+  if (!Base.isConcrete() || !Off.isConcrete() || !End.isConcrete()) {
+    externalReturn(S, Call, Off);
+    return;
+  }
+  uint64_t At = Off.zext();
+  const MemObject *O = S.Mem.find(Base.zext());
+  if (O && !O->Array && O->Alive) {
+    uint64_t First = Base.zext() - O->Base;
+    auto KnownNull = [&](uint64_t Slot) {
+      if (First + Slot + 8 > O->Size)
+        return false;
+      for (unsigned I = 0; I < 8; ++I) {
+        const Byte &Bt = O->Bytes[First + Slot + I];
+        if (Bt.E || Bt.Val)
+          return false;
+      }
+      return true;
+    };
+    while (At + 8 <= End.zext() && KnownNull(At))
+      At += 8;
+  }
+  externalReturn(S, Call, SVal::concrete(64, At));
 }
 
 void Executor::handleMergeViolation(ExecutionState &S, const CallBase *Call,

@@ -195,6 +195,18 @@ extern void __dsu_merge_unmodelled(const char *message) __attribute__((weak));
 extern void __dsu_merge_committed(long visit, const char *where)
     __attribute__((weak));
 
+/* The offset of the first pointer-sized slot of base, from off on in steps
+ * of a pointer and below end, that is not known to be null (end or past it
+ * if none). `dsu symex` answers it natively from its memory, so that the
+ * scans of a commit do not interpret a loop over every slot of a mostly
+ * empty hash table; natively it is null and the loops below test each
+ * slot themselves. */
+extern size_t __dsu_merge_skip_null(const char *base, size_t off, size_t end)
+    __attribute__((weak));
+static size_t skip_null(const char *base, size_t off, size_t end) {
+  return __dsu_merge_skip_null ? __dsu_merge_skip_null(base, off, end) : off;
+}
+
 /* Ends the run where the model of the runtime stops (status 96). */
 static void unmodelled(const char *message) {
   fprintf(stderr, "dsu: merge: %s\n", message);
@@ -530,8 +542,8 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
     if (!dsu_tag_is(tag, f->tag))
       continue;
     if (f->offset == (size_t)-2) {
-      for (size_t off = 0; off + sizeof(void *) <= size;
-           off += sizeof(void *)) {
+      for (size_t off = skip_null(base, 0, size); off + sizeof(void *) <= size;
+           off = skip_null(base, off + sizeof(void *), size)) {
         char *v = *(char **)(base + off), *to;
         if (v && relocate(v, &to) != NOT_MOVED) {
           snprintf(failure, sizeof failure,
@@ -546,8 +558,9 @@ static int check_object(char *base, size_t size, const char *tag, size_t elem) {
       size_t in_use = dsu_live_bytes(xu->live, base, size);
       /* The null slots (most of a hash table's) skipped here rather than
        * in a call: this loop runs over every slot at every commit. */
-      for (size_t off = 0; off + sizeof(void *) <= in_use;
-           off += sizeof(void *))
+      for (size_t off = skip_null(base, 0, in_use);
+           off + sizeof(void *) <= in_use;
+           off = skip_null(base, off + sizeof(void *), in_use))
         if (*(char **)(base + off) &&
             check_slot(base + off, f->where, f->inner) != 0)
           return -1;
