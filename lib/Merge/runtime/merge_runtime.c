@@ -877,12 +877,25 @@ void __dsu_update_point(const char *file, int line) {
     return;
   const char *base = file ? strrchr(file, '/') : NULL;
   base = base ? base + 1 : (file ? file : "?");
-  if (!requested_at && dsu_merge_choose(merge_point_index(base, line), n))
+  int safe = -1; /* not known yet */
+  if (!requested_at) {
+    /* A tool that makes the choice (__dsu_merge_choice) is asked only at
+     * visits where the update can commit at once: one requested at an
+     * unsafe visit commits at the next safe one, the same execution as one
+     * requested there, and exploring both would only repeat it. Natively
+     * the choice is the runtime's DSU_TEST_UPDATE_AT=K, which may fall on
+     * an unsafe visit and then waits for a safe one. */
+    if (__dsu_merge_choice &&
+        !(safe = point_ok(next_update(), base, line) || forced(base, line)))
+      return;
+    if (!dsu_merge_choose(merge_point_index(base, line), n))
+      return;
     requested_at = n;
-  if (!requested_at ||
-      (!point_ok(next_update(), base, line) && !forced(base, line)))
-    return;
-  commit(file, line);
+  }
+  if (safe < 0)
+    safe = point_ok(next_update(), base, line) || forced(base, line);
+  if (safe)
+    commit(file, line);
 }
 
 int dsu_update_fd(void) { return -1; }
