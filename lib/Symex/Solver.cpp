@@ -574,8 +574,10 @@ private:
   std::vector<uint64_t> VarValues; ///< runUnder's scratch.
   static constexpr unsigned MaxEnumeratedBits = 8;
   /// Condition evaluations one enumeration may spend before Z3 is asked
-  /// instead (a few milliseconds at most).
-  static constexpr unsigned EnumerationBudget = 20000;
+  /// instead. A search that gives up is pure loss: 20,000 made sort_holds
+  /// 1.7x slower than no enumeration, 2,000 makes it 1.5x faster (and
+  /// still decides every question of kvparse and the kvserver verify).
+  static constexpr unsigned EnumerationBudget = 2000;
   const bool CrossCheck = [] {
     const char *E = getenv("DSU_CHECK_NATIVE_SOLVER");
     return E && *E && *E != '0';
