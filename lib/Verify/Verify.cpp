@@ -133,6 +133,7 @@
 #include "dsu/Symex/Symex.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Linker/Linker.h"
 #include "llvm/Support/FileSystem.h"
@@ -708,6 +709,7 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
         {"__dsu_output", "__dsu_verify_output_" + Name}};
     if (O.Tcp)
       Redirect = {{"__dsu_net_getc", "__dsu_verify_getc_" + Name},
+                  {"__dsu_net_read", "__dsu_verify_read_" + Name},
                   {"__dsu_net_eof", "__dsu_verify_eof_" + Name},
                   {"__dsu_net_reply", "__dsu_verify_reply_" + Name},
                   {"__dsu_stdin_getc", "__dsu_verify_stdin_empty"},
@@ -715,8 +717,14 @@ Expected<VerifyResult> dsu::verifyUpdate(const Build &Old, const Build &New,
                   {"__dsu_output", "__dsu_verify_not_a_reply"}};
     if (R == MergedRun)
       Redirect["__dsu_merge_committed"] = "__dsu_verify_committed";
-    else
+    else {
       Redirect["__dsu_merge_choice"] = "__dsu_verify_never";
+      // A version alone holds no update for its runtime to weigh: its
+      // update points return at once instead of checking at every visit
+      // whether an update never chosen could commit there.
+      if (GlobalVariable *Updates = (*M)->getNamedGlobal("__dsu_merge_updates"))
+        Updates->setInitializer(ConstantInt::get(Updates->getValueType(), 0));
+    }
     prefixProgram(**M, "__dsu_v_" + Name + ".", Redirect);
     if (L.linkInModule(std::move(*M)))
       return failure("internal error: cannot link the " + Name +

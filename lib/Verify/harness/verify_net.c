@@ -90,6 +90,11 @@
 #ifdef __DSU_SYMEX__
 /* The harness's, for this run (lib/Verify redirects them). */
 int __dsu_net_getc(void);
+/* Up to n bytes of the current request, to its end: what __dsu_net_getc
+ * would give byte by byte, copied in one piece (the read of every request
+ * of every run on every path is interpreted; a byte loop was a tenth of a
+ * verification's instructions). */
+long __dsu_net_read(unsigned char *buf, size_t n);
 int __dsu_net_eof(void);
 void __dsu_net_reply(const char *buf, size_t n);
 /* The libc model's output hook (standard output and error). */
@@ -424,6 +429,11 @@ static ssize_t connection_read(struct sock *s, void *buf, size_t n,
   }
   unsigned char *p = buf;
   size_t i = 0;
+#ifdef __DSU_SYMEX__
+  long got = __dsu_net_read(p, n);
+  i = got > 0 ? (size_t)got : 0;
+  n = i; /* the byte loop below has nothing left to do */
+#endif
   while (i < n) {
     int c = net_getc();
     if (c < 0)
