@@ -228,6 +228,8 @@ private:
                     llvm::StringRef Name, std::vector<SVal> &Args);
   void handleIsSymbolic(ExecutionState &S, const llvm::CallBase *Call,
                         llvm::StringRef Name, std::vector<SVal> &Args);
+  void handleBytesDiffer(ExecutionState &S, const llvm::CallBase *Call,
+                         llvm::StringRef Name, std::vector<SVal> &Args);
   void handleIgnore(ExecutionState &S, const llvm::CallBase *Call,
                     llvm::StringRef Name, std::vector<SVal> &Args);
   void handleNote(ExecutionState &S, const llvm::CallBase *Call,

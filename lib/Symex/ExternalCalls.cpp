@@ -43,6 +43,7 @@ const StringMap<Executor::ExternalHandler> &Executor::externalHandlers() {
       {"klee_warning_once", &Executor::handleIgnore},
       {"klee_print_expr", &Executor::handleIgnore},
       {"__dsu_symex_note", &Executor::handleNote},
+      {"__dsu_symex_bytes_differ", &Executor::handleBytesDiffer},
       {"__dsu_symex_excuse_errors", &Executor::handleExcuseErrors},
       {"__dsu_symex_fiber_new", &Executor::handleFiberNew},
       {"__dsu_symex_fiber_switch", &Executor::handleFiberSwitch},
@@ -189,6 +190,37 @@ void Executor::handleIsSymbolic(ExecutionState &S, const CallBase *Call,
                                 StringRef Name, std::vector<SVal> &Args) {
   externalReturn(S, Call,
                  SVal::concrete(32, !externalArg(Args, 0).isConcrete()));
+}
+
+void Executor::handleBytesDiffer(ExecutionState &S, const CallBase *Call,
+                                 StringRef Name, std::vector<SVal> &Args) {
+  // (a, b, n): 1 if the n bytes at a and b differ anywhere, as one term
+  // (no fork): the comparison of replies that `dsu verify`'s harness makes
+  // at the end of every path, without interpreting a byte loop.
+  SVal A = externalArg(Args, 0), Bp = externalArg(Args, 1),
+       N = externalArg(Args, 2);
+  if (!A.isConcrete() || !Bp.isConcrete() || !N.isConcrete()) {
+    terminateEarly(S, "__dsu_symex_bytes_differ with a symbolic argument");
+    return;
+  }
+  uint64_t Len = N.zext();
+  SVal Differ = SVal::concrete(1, 0);
+  if (Len) {
+    const MemObject *OA = concreteObject(S, A.zext(), Len, false);
+    if (!OA)
+      return;
+    const MemObject *OB = concreteObject(S, Bp.zext(), Len, false);
+    if (!OB)
+      return;
+    for (uint64_t K = 0; K < Len; ++K) {
+      SVal X = Mem.readByte(*OA, A.zext() - OA->Base + K);
+      SVal Y = Mem.readByte(*OB, Bp.zext() - OB->Base + K);
+      Differ = B.orOp(Differ, B.cmp(CmpKind::Ne, X, Y));
+      if (Differ.isConcrete() && Differ.zext())
+        break; // differs whatever the rest holds
+    }
+  }
+  externalReturn(S, Call, B.zext(Differ, 32));
 }
 
 void Executor::handleIgnore(ExecutionState &S, const CallBase *Call,

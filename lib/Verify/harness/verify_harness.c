@@ -58,6 +58,8 @@ extern void __dsu_symex_excuse_errors(int on);
  * one on the old side, or one a spec reads (dsu_spec_old_reply). */
 extern int __dsu_symex_fiber_failed(int id);
 extern void __dsu_symex_excused_exit(void);
+/* 1 if the n bytes at a and b differ, as one term (the executor's). */
+extern int __dsu_symex_bytes_differ(const void *a, const void *b, size_t n);
 
 /* PREFIX followed by N in decimal, into buf (of at least 32 bytes). The
  * harness names objects and notes this way rather than with snprintf: its
@@ -234,11 +236,8 @@ static int differ(int a, int b, int i) {
   int lb = reply_end(b, i) - reply_begin(b, i);
   if (la != lb)
     return 1;
-  int d = 0;
-  const char *x = out[a] + reply_begin(a, i), *y = out[b] + reply_begin(b, i);
-  for (int k = 0; k < la; k++)
-    d |= x[k] ^ y[k];
-  return d != 0;
+  return __dsu_symex_bytes_differ(out[a] + reply_begin(a, i),
+                                  out[b] + reply_begin(b, i), (size_t)la);
 }
 
 /* --old-error: the matcher of Kernighan and Pike (c . ^ $ *), on the reply
