@@ -414,8 +414,12 @@ private:
     std::vector<bool> Read(Vars.size(), false);
     for (Z3_ast C : Conditions) {
       const std::vector<unsigned> &CV = Ctx.variables(C);
-      for (unsigned Id : CV)
-        Read[IndexOf(Id)] = true;
+      for (unsigned Id : CV) {
+        size_t I = IndexOf(Id);
+        if (I == Vars.size() || Vars[I] != Id)
+          return std::nullopt; // a variable the compiled terms do not read
+        Read[I] = true;
+      }
       if (CV.empty())
         Closed.push_back(C);
       else if (CV.size() == 1)
@@ -511,24 +515,22 @@ private:
       Z3_model M = Z3_mk_model(Z);
       Z3_model_inc_ref(Z, M);
       std::set<unsigned> Given;
-      for (auto &[Id, V] : A) {
+      auto Give = [&](unsigned Id, uint64_t V) {
+        if (!Given.insert(Id).second)
+          return;
         Z3_ast Var = Ctx.variableById(Id);
-        Given.insert(Id);
         Z3_add_const_interp(Z, M, Z3_get_app_decl(Z, Z3_to_app(Z, Var)),
                             Ctx.numeral(APInt(Ctx.width(Var), V)));
-      }
-      auto Zeroes = [&](Z3_ast E) {
-        for (unsigned Id : Ctx.variables(E))
-          if (Given.insert(Id).second) {
-            Z3_ast Var = Ctx.variableById(Id);
-            Z3_add_const_interp(Z, M, Z3_get_app_decl(Z, Z3_to_app(Z, Var)),
-                                Ctx.numeral(APInt(Ctx.width(Var), 0)));
-          }
       };
+      for (auto &[Id, V] : A)
+        Give(Id, V);
+      // The variables the assignment leaves out are 0, as natively.
       for (Z3_ast C : Q.Constraints)
-        Zeroes(C);
+        for (unsigned Id : Ctx.variables(C))
+          Give(Id, 0);
       if (Q.Expr)
-        Zeroes(Q.Expr);
+        for (unsigned Id : Ctx.variables(Q.Expr))
+          Give(Id, 0);
       Agrees = satisfies(M, Q);
       Z3_model_dec_ref(Z, M);
     }

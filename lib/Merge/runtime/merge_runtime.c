@@ -35,7 +35,7 @@
  * K2-th visit, if the first has committed by then). It is a function of its
  * own, never inlined, so that an executor can make its answer symbolic.
  *
- * Four hooks let a tool that runs the merged program take part, each a
+ * Five hooks let a tool that runs the merged program take part, each a
  * weak declaration (null natively, where the behaviour above holds):
  *   __dsu_merge_choice(point, visit)  the answer of dsu_merge_choose: `dsu
  *                                     symex` makes it a symbolic choice (so
@@ -49,7 +49,10 @@
  *                                     not explored, never as a success.
  *   __dsu_merge_committed(visit, where) the update committed (`dsu verify`'s
  *                                     harness counts the requests read
- *                                     before it).
+ *                                     before it);
+ *   __dsu_merge_skip_null(base, off, end) where the commit's scan of
+ *                                     pointer slots goes next: symex skips
+ *                                     the slots it knows to be null.
  *
  * Heap objects of changed types are transformed by a model of the
  * runtime's state transfer (runtime/dsu_heap.c), written again here, small

@@ -120,30 +120,31 @@ static void wait_for_input(int r) {
     __dsu_symex_fiber_switch(0);
 }
 
-static int next_byte(int r) {
+/* Run r is about to read at pos[r]: waits for the input to be drawn, and
+ * notes where r's output stood when it reads a request's first byte; 0 at
+ * the end of the input. */
+static int begin_read(int r) {
   reading[r] = 1;
   wait_for_input(r);
   if (pos[r] >= in_len)
-    return -1;
+    return 0;
   if (started[r] < DSU_V_LINES && pos[r] == line_start[started[r]]) {
     reply_at[r][started[r]] = out_len[r];
     started[r]++;
   }
-  return (unsigned char)in[pos[r]++];
+  return 1;
+}
+
+static int next_byte(int r) {
+  return begin_read(r) ? (unsigned char)in[pos[r]++] : -1;
 }
 
 /* Up to n bytes of run r's current request, to its end (newline
  * included), as next_byte would give them one by one; -1 at the end of the
  * input. */
 static long read_bytes(int r, unsigned char *buf, size_t n) {
-  reading[r] = 1;
-  wait_for_input(r);
-  if (pos[r] >= in_len)
+  if (!begin_read(r))
     return -1;
-  if (started[r] < DSU_V_LINES && pos[r] == line_start[started[r]]) {
-    reply_at[r][started[r]] = out_len[r];
-    started[r]++;
-  }
   /* pos[r] is in request started[r] - 1, which ends where the next one
    * starts (set when it was drawn). */
   size_t left = (size_t)(line_start[started[r]] - pos[r]);
