@@ -715,15 +715,26 @@ mark_class_page(uintptr_t a, unsigned char *s) {
     __atomic_fetch_or(&map[page >> 6], bit, __ATOMIC_RELAXED);
 }
 
+static int region_order(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* Appends the objects the shadow names by class to *all (n of cap, grown
- * as needed). Returns -1 when memory is short. */
+ * as needed), in address order (the state transfer's list of moved objects
+ * then needs no sorting). Returns -1 when memory is short. */
 static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
   int leaves = __atomic_load_n(&nleaves, __ATOMIC_ACQUIRE);
   int ncls = __atomic_load_n(&nclasses, __ATOMIC_ACQUIRE);
-  if (!ncls)
+  if (!ncls || !leaves)
     return 0;
+  size_t *order = malloc((size_t)leaves * sizeof *order);
+  if (!order)
+    return -1;
+  memcpy(order, leaf_regions, (size_t)leaves * sizeof *order);
+  qsort(order, (size_t)leaves, sizeof *order, region_order);
   for (int li = 0; li < leaves; li++) {
-    size_t region = leaf_regions[li];
+    size_t region = order[li];
     const unsigned char *leaf =
         __atomic_load_n(&shadow_dir[region], __ATOMIC_ACQUIRE);
     const uint64_t *map = (const uint64_t *)(const void *)(leaf + LEAF_BYTES);
@@ -746,8 +757,10 @@ static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
               size_t more = *cap ? 2 * *cap : 1024;
               struct dsu_heap_object *bigger =
                   realloc(*all, more * sizeof **all);
-              if (!bigger)
+              if (!bigger) {
+                free(order);
                 return -1;
+              }
               *all = bigger;
               *cap = more;
             }
@@ -764,6 +777,7 @@ static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
       }
     }
   }
+  free(order);
   return 0;
 }
 
@@ -1134,23 +1148,40 @@ size_t dsu_heap_tracked(void) {
 
 /* ------------------------------------------------------- transformation */
 
-/* 40 bytes: at a million objects, each byte of this is a megabyte of fresh
+/* 24 bytes: at a million objects, each byte of this is a megabyte of fresh
  * memory, and the kernel zeroes it inside the pause (0.5 ms per MB on a
- * small VM). */
+ * small VM). The new size follows from the old one and the type (see
+ * moved_size). The list is sorted by old address (misaligned ones last):
+ * the relocation map is an index of it (see struct starts). */
+#define MOVED_SIZE_MAX (((uint64_t)1 << 40) - 1)
+#define MOVED_TYPES_MAX 0xffff
 struct moved {
   uintptr_t old_addr;
-  size_t old_size; /* whole object */
-  void *new_obj;   /* the new contents, private until commit */
-  size_t new_size;
-  int which;             /* index of the type transformer */
-  unsigned trailing : 1; /* one object with data after it (tag ends in '+') */
+  void *new_obj;          /* the new contents, private until commit */
+  uint64_t old_size : 40; /* whole object */
+  uint64_t which : 16;    /* index of the type transformer */
+  uint64_t trailing : 1;  /* one object with data after it (tag ends '+') */
   /* An object the program frees itself whose new layout does not fit in
    * place: new_obj (the final place) comes from the type's alloc, and the
    * old object goes back through its dealloc after the commit. */
-  unsigned pooled : 1;
-  unsigned in_place : 1; /* rewritten at old_addr at the commit */
-  unsigned slab : 1;     /* new_obj is a member of a slab of this update's */
+  uint64_t pooled : 1;
+  uint64_t in_place : 1; /* rewritten at old_addr at the commit */
+  uint64_t slab : 1;     /* new_obj is a member of a slab of this update's */
+  uint64_t single : 1;   /* one object of its type: the type gives sizes */
 };
+
+static size_t trailing_size(const struct dsu_type_xform *t, size_t old_size);
+
+/* The size of the new contents. */
+static inline size_t moved_size(const struct moved *m,
+                                const struct dsu_type_xform *types) {
+  const struct dsu_type_xform *t = &types[m->which];
+  if (m->single)
+    return t->new_size;
+  if (m->trailing)
+    return trailing_size(t, m->old_size);
+  return m->old_size / t->old_size * t->new_size;
+}
 
 /* Where the new contents end up. */
 static inline char *moved_final(const struct moved *m) {
@@ -1166,7 +1197,7 @@ static inline const char *moved_tag(const struct moved *m,
 /* The element size of the new layout. */
 static inline size_t moved_elem(const struct moved *m,
                                 const struct dsu_type_xform *types) {
-  return m->trailing ? m->new_size : types[m->which].new_size;
+  return m->trailing ? moved_size(m, types) : types[m->which].new_size;
 }
 
 /* The slabs of this update's new objects (dsu_slab.c), one per type at
@@ -1211,15 +1242,164 @@ static int push(struct vec *v, const void *item) {
   return 0;
 }
 
+/* The relocation map's index of the moved objects' starts. The list of
+ * moved objects is sorted by old address, so an object's place in it is its
+ * rank among the starts: a bit per 8 bytes of address says where an object
+ * starts, and per 64 bits (512 bytes of addresses) the number of starts
+ * before them in the region (a gigabyte of addresses) counts to the word; a
+ * popcount of the word below the bit gives the rest (one popcount: the
+ * runtime is built for any x86-64, without the instruction). A lookup reads
+ * a word of bits, its count and the object's entry, and the bits and
+ * counts of a million objects (32 MB of heap) are 768 kB that stay in
+ * cache, where a hash table of them was 8 MB of fresh memory
+ * with a cache miss per insert and per lookup (and, filled densely, long
+ * runs to probe). Both arrays of a region are reserved whole and cost
+ * memory only where objects are. Misaligned starts are not in the index
+ * (they sort last, past the aligned ones, and go to the hash table). */
+#define START_WORDS ((size_t)1 << (REGION_SHIFT - 3 - 6))
+#define START_BYTES (START_WORDS * (sizeof(uint64_t) + sizeof(uint32_t)))
+struct start_leaf {
+  uintptr_t region;
+  uint64_t *bits;  /* START_WORDS */
+  uint32_t *count; /* START_WORDS: starts before the word, in the region */
+  size_t first;    /* index of the region's first object in the list */
+};
+struct starts {
+  struct start_leaf *leaf; /* by region, ascending */
+  size_t n;
+};
+
+static void starts_free(struct starts *st) {
+  for (size_t i = 0; i < st->n; i++)
+    munmap(st->leaf[i].bits, START_BYTES);
+  free(st->leaf);
+  memset(st, 0, sizeof *st);
+}
+
+/* Indexes the aligned starts of list[0, n) (sorted, aligned first). */
+static int starts_build(struct starts *st, const struct moved *list, size_t n) {
+  size_t regions = 0;
+  uintptr_t last = (uintptr_t)-1;
+  for (size_t i = 0; i < n && !(list[i].old_addr & 7); i++)
+    if (list[i].old_addr >> REGION_SHIFT != last) {
+      last = list[i].old_addr >> REGION_SHIFT;
+      regions++;
+    }
+  if (!regions)
+    return 0;
+  if (!(st->leaf = calloc(regions, sizeof *st->leaf)))
+    return -1;
+  struct start_leaf *l = NULL;
+  size_t word = (size_t)-1;
+  for (size_t i = 0; i < n && !(list[i].old_addr & 7); i++) {
+    uintptr_t a = list[i].old_addr;
+    if (!l || a >> REGION_SHIFT != l->region) {
+      void *mem = mmap(NULL, START_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (mem == MAP_FAILED)
+        return -1;
+      l = &st->leaf[st->n++];
+      l->region = a >> REGION_SHIFT;
+      l->bits = mem;
+      l->count = (uint32_t *)(l->bits + START_WORDS);
+      l->first = i;
+      word = (size_t)-1;
+    }
+    size_t bit = (a & (((uintptr_t)1 << REGION_SHIFT) - 1)) >> 3;
+    if (bit >> 6 != word) { /* the first start of its word */
+      word = bit >> 6;
+      l->count[word] = (uint32_t)(i - l->first);
+    }
+    l->bits[bit >> 6] |= (uint64_t)1 << (bit & 63);
+  }
+  return 0;
+}
+
+/* The index in the list of the object starting at a, or -1. */
+static inline size_t starts_find(const struct starts *st, uintptr_t a) {
+  if ((a & 7) || !st->n)
+    return (size_t)-1;
+  uintptr_t region = a >> REGION_SHIFT;
+  size_t lo = 0, hi = st->n;
+  while (hi - lo > 1) { /* a few regions at most */
+    size_t mid = lo + (hi - lo) / 2;
+    if (st->leaf[mid].region <= region)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  const struct start_leaf *l = &st->leaf[lo];
+  if (l->region != region)
+    return (size_t)-1;
+  size_t bit = (a & (((uintptr_t)1 << REGION_SHIFT) - 1)) >> 3;
+  const uint64_t *w = &l->bits[bit >> 6];
+  uint64_t below = (uint64_t)1 << (bit & 63);
+  if (!(*w & below))
+    return (size_t)-1;
+  return l->first + l->count[bit >> 6] +
+         (size_t)__builtin_popcountll(*w & (below - 1));
+}
+
+/* Sorts the list of moved objects by old address, misaligned ones last (a
+ * radix sort, 12 bits a pass, through a buffer of the list's size). The
+ * objects of classes come in address order already: only objects from the
+ * logs or the table, when they move, make the list unsorted. */
+static inline uint64_t moved_key(const struct moved *m) {
+  return (m->old_addr >> 3) | (m->old_addr & 7 ? (uint64_t)1 << 45 : 0);
+}
+
+static int sort_moved(struct moved **list, size_t n) {
+  struct moved *a = *list;
+  size_t i = 1;
+  while (i < n && moved_key(&a[i - 1]) < moved_key(&a[i]))
+    i++;
+  if (i >= n)
+    return 0;
+  struct moved *b = malloc(n * sizeof *b);
+  size_t *count = calloc(4 << 12, sizeof *count);
+  if (!b || !count) {
+    free(b);
+    free(count);
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
+    uint64_t k = moved_key(&a[i]);
+    for (int d = 0; d < 4; d++)
+      count[(d << 12) + (k >> (12 * d) & 0xfff)]++;
+  }
+  for (int d = 0; d < 4; d++) {
+    size_t *c = count + (d << 12), sum = 0;
+    if (c[moved_key(&a[0]) >> (12 * d) & 0xfff] == n)
+      continue; /* one digit for all: nothing to do */
+    for (size_t j = 0; j < 4096; j++) {
+      size_t here = c[j];
+      c[j] = sum;
+      sum += here;
+    }
+    for (i = 0; i < n; i++)
+      b[c[moved_key(&a[i]) >> (12 * d) & 0xfff]++] = a[i];
+    struct moved *t = a;
+    a = b;
+    b = t;
+  }
+  free(b);
+  free(count);
+  *list = a;
+  return 0;
+}
+
 /* Old element address -> new element address, for every element of every
- * relocated object and every global given new storage. Open addressing, in
- * two tables: the moved objects' elements by their object's index in the
- * list of moved objects (1 + i, the top bit set where the key is a new
- * address), 4 bytes a slot, the element found again from the object's
- * entry, since at a million objects each byte of a slot is 2 MB the kernel
- * zeroes inside the pause (pairs of addresses took 16); and the globals'
- * addresses, in pairs. */
+ * relocated object and every global given new storage. The moved objects'
+ * starts are in the index above; the rest in open addressing, in two
+ * tables: the moved objects' other elements (and misaligned starts, and
+ * the new addresses of objects not in slabs, which map to themselves) by
+ * their object's index in the list of moved objects (1 + i, the top bit
+ * set where the key is a new address), 4 bytes a slot, the element found
+ * again from the object's entry, since at a million objects each byte of a
+ * slot is 2 MB the kernel zeroes inside the pause (pairs of addresses took
+ * 16); and the globals' addresses, in pairs. */
 struct remap {
+  struct starts starts;
   uintptr_t *old_addr;
   void **new_addr;
   size_t cap;
@@ -1243,13 +1423,14 @@ static int remap_init(struct remap *m, size_t globals, size_t elements) {
   m->new_addr = malloc(cap * sizeof *m->new_addr);
   m->cap = cap;
   m->bits = (unsigned)__builtin_ctzl(cap);
-  m->idx = calloc(icap, sizeof *m->idx);
+  m->idx = elements ? calloc(icap, sizeof *m->idx) : NULL;
   m->icap = icap;
   m->ibits = (unsigned)__builtin_ctzl(icap);
-  return m->old_addr && m->new_addr && m->idx ? 0 : -1;
+  return m->old_addr && m->new_addr && (m->idx || !elements) ? 0 : -1;
 }
 
 static void remap_free(struct remap *m) {
+  starts_free(&m->starts);
   free(m->old_addr);
   free(m->new_addr);
   free(m->idx);
@@ -1296,7 +1477,8 @@ static inline size_t islot(const struct remap *m, uintptr_t a) {
 }
 
 static void remap_prefetch(const struct remap *m, uintptr_t a) {
-  __builtin_prefetch(&m->idx[islot(m, a)], 1);
+  if (m->idx)
+    __builtin_prefetch(&m->idx[islot(m, a)], 1);
 }
 
 /* Element address a of moved object i (an old one, or with NEW_KEY a new
@@ -1326,7 +1508,7 @@ static void *remap_moved(const struct remap *m, uintptr_t a) {
     size_t elem = moved_elem(o, m->types);
     if (v & NEW_KEY) {
       uintptr_t base = (uintptr_t)moved_final(o);
-      if (a - base < o->new_size && (a - base) % elem == 0)
+      if (a - base < moved_size(o, m->types) && (a - base) % elem == 0)
         return (void *)a;
       continue;
     }
@@ -1361,6 +1543,9 @@ DSU_EXPORT void *dsu_relocated(const void *old) {
 }
 
 static void *remap_get(const struct remap *m, uintptr_t old) {
+  size_t i = starts_find(&m->starts, old);
+  if (i != (size_t)-1)
+    return moved_final(&m->moved[i]);
   void *to = remap_moved(m, old);
   if (to || !m->old_addr)
     return to;
@@ -1429,7 +1614,7 @@ static int ensure_blocks(void) {
                       t};
     if (m->trailing) {
       x.old_elem = m->old_size;
-      x.new_elem = m->new_size;
+      x.new_elem = moved_size(m, block_src.types);
       x.old_tail = t->old_tail;
       x.new_tail = t->new_tail;
     }
@@ -2110,11 +2295,21 @@ int dsu_transform_state(
     /* A single object that moves (the most common) gets its new place in
      * its type's slab, below; the others are allocated one by one. */
     int in_slab = slab_ok && !pooled && !e->foreign && !trailing && n == 1;
+    if (e->size > MOVED_SIZE_MAX || which > MOVED_TYPES_MAX) {
+      snprintf(err, errsize, "a heap object of %s at %p is too large to move",
+               t->old_tag, (void *)e->addr);
+      goto abort;
+    }
     void *obj = pooled || in_slab ? NULL : calloc(1, new_size);
-    struct moved m = {
-        e->addr,     e->size,       obj,         new_size,
-        which,       trailing != 0, pooled != 0, e->foreign && !pooled,
-        in_slab != 0};
+    struct moved m = {e->addr,
+                      obj,
+                      e->size,
+                      (uint64_t)which,
+                      trailing != 0,
+                      pooled != 0,
+                      e->foreign && !pooled,
+                      in_slab != 0,
+                      !trailing && n == 1};
     npooled += pooled;
     if (in_slab)
       per_type[which]++;
@@ -2126,6 +2321,15 @@ int dsu_transform_state(
     elements += n;
   }
   stats->objects = elements;
+  /* In address order: the order of the relocation map's index, and of the
+   * slab members' places (the old neighbours stay neighbours). */
+  void *unsorted = moved.data;
+  if (sort_moved((struct moved **)&moved.data, moved.n) != 0) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  if (moved.data != unsorted)
+    moved.cap = moved.n;
   ranges.objects = heap;
   ranges.nobjects = nstay;
   ranges.moved = moved.data;
@@ -2166,7 +2370,7 @@ int dsu_transform_state(
       if (k) {
         const struct xslab *x = &xslabs[k - 1];
         m->new_obj = (void *)(x->base + next[k - 1]++ * x->stride);
-      } else if (!(m->new_obj = calloc(1, m->new_size))) {
+      } else if (!(m->new_obj = calloc(1, moved_size(m, types)))) {
         free(next);
         snprintf(err, errsize, "out of memory transforming %s",
                  types[m->which].old_tag);
@@ -2190,7 +2394,8 @@ int dsu_transform_state(
         continue;
       const struct dsu_type_xform *t = &types[m->which];
       void *block = NULL;
-      int r = run_allocator(t->alloc, NULL, &block, m->new_size);
+      size_t new_size = moved_size(m, types);
+      int r = run_allocator(t->alloc, NULL, &block, new_size);
       if (r != 0 || !block) {
         if (r != 0)
           describe_failure(err, errsize, "the program's allocator", r);
@@ -2198,10 +2403,10 @@ int dsu_transform_state(
           snprintf(err, errsize,
                    "the program's allocator gave no block of %zu bytes to "
                    "move a heap object of %s at %p into",
-                   m->new_size, t->old_tag, (void *)m->old_addr);
+                   new_size, t->old_tag, (void *)m->old_addr);
         goto abort;
       }
-      memset(block, 0, m->new_size);
+      memset(block, 0, new_size);
       m->new_obj = block;
     }
   }
@@ -2216,22 +2421,28 @@ int dsu_transform_state(
     if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
       nglobals += g->old_size / types[g->elem_type - 1].old_size;
   }
-  /* Old addresses of every element, and new ones of those not in slabs
-   * (single elements). */
-  size_t entries = 2 * elements;
-  for (size_t i = 0; i < moved.n; i++)
-    entries -= ((struct moved *)moved.data)[i].slab;
+  /* The starts of aligned objects go to the index; to the hash table go
+   * the other elements of arrays, misaligned starts, and the new addresses
+   * of objects not in slabs. */
+  size_t entries = 0;
+  for (size_t i = 0; i < moved.n; i++) {
+    const struct moved *m = &((struct moved *)moved.data)[i];
+    size_t n =
+        m->single || m->trailing ? 1 : m->old_size / types[m->which].old_size;
+    entries += n - !(m->old_addr & 7) + (m->in_place || m->slab ? 0 : n);
+  }
   if (moved.n >= NEW_KEY) {
     snprintf(err, errsize, "too many objects to transform (%zu)", moved.n);
     goto abort;
   }
-  if (remap_init(&map, 2 * nglobals, entries) != 0) {
+  if (remap_init(&map, 2 * nglobals, entries) != 0 ||
+      starts_build(&map.starts, moved.data, moved.n) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
   map.moved = moved.data;
   map.types = types;
-  for (size_t i = 0, far = 0; i < moved.n; i++) {
+  for (size_t i = 0, far = 0; entries && i < moved.n; i++) {
     if (far > 16 && !map.mixed) { /* runs of full slots: start again */
       map.mixed = 1;
       memset(map.idx, 0, map.icap * sizeof *map.idx);
@@ -2240,6 +2451,8 @@ int dsu_transform_state(
       continue;
     }
     struct moved *m = &((struct moved *)moved.data)[i];
+    if (m->single && !(m->old_addr & 7) && (m->in_place || m->slab))
+      continue; /* all in the index */
     const struct dsu_type_xform *t = &types[m->which];
     int here = m->in_place;
     size_t step = m->trailing ? m->old_size : t->old_size;
@@ -2250,7 +2463,8 @@ int dsu_transform_state(
       remap_prefetch(&map, (uintptr_t)moved_final(ahead));
     }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
-      far += remap_put_moved(&map, m->old_addr + off, i, 0);
+      if (k || (m->old_addr & 7)) /* aligned starts: in the index */
+        far += remap_put_moved(&map, m->old_addr + off, i, 0);
       /* New addresses of relocated objects map to themselves; those of
        * objects rewritten in place overlap old ones, and do not. */
       if (!here && !m->slab) /* slab members: relocate() knows them */
@@ -2298,7 +2512,7 @@ int dsu_transform_state(
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     const struct dsu_type_xform *t = &types[m->which];
-    size_t n = m->new_size / moved_elem(m, types);
+    size_t n = moved_size(m, types) / moved_elem(m, types);
     if (i + PREFETCH_AHEAD < moved.n) {
       const struct moved *ahead =
           &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
@@ -2449,7 +2663,7 @@ int dsu_transform_state(
               ((struct moved *)moved.data)[i + PREFETCH_AHEAD].new_obj);
         private_ = 1;
         base = m->new_obj; /* the new contents, also of objects in place */
-        size = m->new_size;
+        size = moved_size(m, types);
         tag = moved_tag(m, types);
         /* One object with data after it: its data holds no fields. */
         elem = m->trailing ? size : types[m->which].new_size;
@@ -2522,7 +2736,7 @@ int dsu_transform_state(
   for (size_t i = 0; i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     if (m->in_place) {
-      memcpy(moved_final(m), m->new_obj, m->new_size);
+      memcpy(moved_final(m), m->new_obj, moved_size(m, types));
       free(m->new_obj);
       m->new_obj = NULL;
     }
@@ -2537,8 +2751,8 @@ int dsu_transform_state(
     if (!in_place)
       untrack(m->old_addr);
     if (!m->slab) /* the slabs' members are recorded below, at once */
-      track((uintptr_t)moved_final(m), m->new_size, moved_tag(m, types),
-            in_place || m->pooled);
+      track((uintptr_t)moved_final(m), moved_size(m, types),
+            moved_tag(m, types), in_place || m->pooled);
     void *gone = (void *)m->old_addr;
     struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
     /* Moved through the program's allocator: given back to it at the end
@@ -2621,7 +2835,7 @@ out:
       struct moved *m = &((struct moved *)moved.data)[i];
       if (m->pooled && m->new_obj &&
           run_allocator(NULL, types[m->which].dealloc, &m->new_obj,
-                        m->new_size) != 0)
+                        moved_size(m, types)) != 0)
         break; /* the deallocator crashed: the rest leak */
     }
     protect_end();
