@@ -2312,7 +2312,23 @@ int dsu_transform_state(
   size_t elements = 0, candidates = 0;
   for (size_t i = 0; i < nheap; i++)
     candidates += xform_index(&xform_of, types, heap[i].tag) >= 0;
-  if (candidates && !(moved.data = malloc(candidates * moved.elem))) {
+  /* The list of moved objects takes the snapshot's own memory when most
+   * objects move (an entry of each is 24 bytes), and the objects that stay
+   * get a new array: at a million objects each array is 24 MB of fresh
+   * memory that the kernel zeroes inside the pause, and only the smaller
+   * one is new. */
+  _Static_assert(sizeof(struct moved) == sizeof(struct dsu_heap_object),
+                 "a moved entry takes the place of a snapshot entry");
+  struct dsu_heap_object *listed = heap;
+  int in_snapshot = candidates > nheap - candidates;
+  if (in_snapshot) {
+    heap = malloc((nheap - candidates ? nheap - candidates : 1) * sizeof *heap);
+    moved.data = listed; /* owned by moved from here on */
+    if (!heap) {
+      snprintf(err, errsize, "out of memory transforming");
+      goto abort;
+    }
+  } else if (candidates && !(moved.data = malloc(candidates * moved.elem))) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
@@ -2331,7 +2347,9 @@ int dsu_transform_state(
    * pass over their pointers below need not skip the others one by one. */
   size_t nstay = 0;
   for (size_t i = 0; i < nheap; i++) {
-    struct dsu_heap_object *e = &heap[i];
+    /* A copy: in the snapshot's memory, the moved entry written below may
+     * take this very place (moved.n <= i: never one still to read). */
+    struct dsu_heap_object here = listed[i], *e = &here;
     int which = xform_index(&xform_of, types, e->tag);
     if (which < 0) {
       heap[nstay++] = *e; /* nstay <= i: never over one still to read */
@@ -2395,7 +2413,13 @@ int dsu_transform_state(
     nin_place += e->foreign && !pooled;
     if (in_slab)
       per_type[which]++;
-    if ((!obj && !pooled && !in_slab) || push(&moved, &m) != 0) {
+    if (!obj && !pooled && !in_slab) {
+      snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
+      goto abort;
+    }
+    if (moved.n < moved.cap) { /* sized by the count above: always */
+      memcpy((struct moved *)moved.data + moved.n++, &m, sizeof m);
+    } else {
       free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
