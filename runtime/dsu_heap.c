@@ -1346,6 +1346,15 @@ static int starts_build(struct starts *st, const struct moved *list, size_t n) {
   return 0;
 }
 
+/* The bits set in x, inline: the runtime is built for any x86-64, where
+ * __builtin_popcountll is a call into libgcc. */
+static inline size_t ones(uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* The index in the list of the object starting at a, or -1. */
 static inline size_t starts_find(const struct starts *st, uintptr_t a) {
   if ((a & 7) || !st->n)
@@ -1367,8 +1376,7 @@ static inline size_t starts_find(const struct starts *st, uintptr_t a) {
   uint64_t below = (uint64_t)1 << (bit & 63);
   if (!(*w & below))
     return (size_t)-1;
-  return l->first + l->count[bit >> 6] +
-         (size_t)__builtin_popcountll(*w & (below - 1));
+  return l->first + l->count[bit >> 6] + ones(*w & (below - 1));
 }
 
 /* Sorts the list of moved objects by old address, misaligned ones last (a
