@@ -15,6 +15,10 @@
  * another type, which stay, point at array elements. After the update,
  * every link and every reference must lead to the new node it led to before
  * (same value), every array element to its place in its new array.
+ * Objects at addresses that are not 8-aligned (a program's own allocator,
+ * tracked in the table) are not in the map's index but in its hash table:
+ * two of them, which shrink and are rewritten in place, point at each
+ * other.
  *
  * usage: transform_order [N]
  */
@@ -27,6 +31,7 @@
 
 void __dsu_track_alloc(void *p, size_t size, const char *tag);
 void __dsu_track_free(void *p);
+void __dsu_track_foreign(void *p, size_t size, const char *tag);
 
 struct node1 {
   int value;
@@ -42,6 +47,17 @@ struct ref {
   int index;
 };
 
+struct rec1 {
+  long a, b;
+  struct rec1 *peer;
+};
+struct rec2 {
+  long a;
+  struct rec2 *peer;
+};
+
+#define TAGREC1 "struct rec#55555555"
+#define TAGREC2 "struct rec#66666666"
 #define TAG1 "struct node#11111111"
 #define TAG2 "struct node#22222222"
 #define TAGREF "struct ref#44444444"
@@ -57,6 +73,16 @@ static int xform(void *n, const void *o) {
   b->weight = 2L * a->value;
   return 0;
 }
+
+static int xform_rec(void *n, const void *o) {
+  struct rec1 a;
+  memcpy(&a, o, sizeof a); /* misaligned */
+  struct rec2 b = {a.a + a.b, (struct rec2 *)a.peer};
+  memcpy(n, &b, sizeof b);
+  return 0;
+}
+
+static struct rec1 *rec_head;
 
 static unsigned long seed = 12345;
 static unsigned long next_random(void) {
@@ -126,17 +152,33 @@ int main(int argc, char **argv) {
     refs[a]->index = arrays[a][a + 1].value;
   }
 
-  struct dsu_type_xform types[2] = {
+  /* Two misaligned objects of the program's own allocator (never freed). */
+  char *pool = malloc(128);
+  struct rec1 *r1 = (struct rec1 *)(pool + 1), *r2 = (struct rec1 *)(pool + 43);
+  struct rec1 v1 = {1, 2, r2}, v2 = {30, 40, r1};
+  memcpy(r1, &v1, sizeof v1);
+  memcpy(r2, &v2, sizeof v2);
+  __dsu_track_foreign(r1, sizeof *r1, TAGREC1);
+  __dsu_track_foreign(r2, sizeof *r2, TAGREC1);
+  rec_head = r1;
+
+  struct dsu_type_xform types[3] = {
       {TAG1, TAG2, sizeof(struct node1), sizeof(struct node2), xform, NULL,
        sizeof(struct node1), sizeof(struct node2), NULL, NULL, NULL},
+      {TAGREC1, TAGREC2, sizeof(struct rec1), sizeof(struct rec2), xform_rec,
+       NULL, sizeof(struct rec1), sizeof(struct rec2), NULL, NULL, NULL},
       {0}};
-  struct dsu_pointer_field fields[3] = {
+  struct dsu_pointer_field fields[4] = {
       {TAG2, offsetof(struct node2, next), "struct node.next", 0,
        sizeof(struct node2), 0, 0},
       {TAGREF, offsetof(struct ref, to), "struct ref.to", 0, sizeof(struct ref),
        0, 0},
+      {TAGREC2, offsetof(struct rec2, peer), "struct rec.peer", 0,
+       sizeof(struct rec2), 0, 0},
       {0}};
-  struct dsu_global_pointer gptrs[2] = {{&head, "global head", 0, 0, 0}, {0}};
+  struct dsu_global_pointer gptrs[3] = {{&head, "global head", 0, 0, 0},
+                                        {&rec_head, "global rec_head", 0, 0, 0},
+                                        {0}};
   struct dsu_transform_stats stats;
   char err[512];
   if (dsu_transform_state(types, NULL, NULL, fields, gptrs, NULL, NULL, &stats,
@@ -145,9 +187,18 @@ int main(int argc, char **argv) {
     return 1;
   }
   dsu_transform_finish();
-  if ((long)stats.objects != total) {
+  if ((long)stats.objects != total + 2) {
     fprintf(stderr, "transform_order: %zu objects moved, not %ld\n",
-            stats.objects, total);
+            stats.objects, total + 2);
+    return 1;
+  }
+  /* In place, at the same misaligned addresses, still each other's peer. */
+  struct rec2 n1, n2;
+  memcpy(&n1, r1, sizeof n1);
+  memcpy(&n2, r2, sizeof n2);
+  if (rec_head != r1 || n1.a != 3 || n2.a != 70 ||
+      n1.peer != (struct rec2 *)r2 || n2.peer != (struct rec2 *)r1) {
+    fprintf(stderr, "transform_order: misaligned objects wrong\n");
     return 1;
   }
   k = 0;
