@@ -1150,13 +1150,27 @@ static size_t list_live(const struct heap_log *l, size_t hi,
  * (in address order), into a new array. The heap is
  * exact when every thread that allocates is quiescent (at an update); at
  * other times objects freed meanwhile may be listed. */
-int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
+/* An array for the next state transfer's snapshot, made ready while its
+ * patch loaded (dsu_transform_prepare): malloc'd, its pages populated. */
+static struct dsu_heap_object *spare_list;
+static size_t spare_cap;
+
+static int snapshot(struct dsu_heap_object **out, size_t *count,
+                    int use_spare) {
   pthread_mutex_lock(&logs_lock);
   pthread_mutex_lock(&heap_lock);
   size_t total = table_live, n = 0;
   for (int i = 1; i <= nlogs; i++)
     total += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
-  struct dsu_heap_object *all = malloc((total ? total : 1) * sizeof *all);
+  struct dsu_heap_object *all = NULL;
+  if (use_spare && spare_list && spare_cap >= total) {
+    all = spare_list;
+    total = spare_cap;
+    spare_list = NULL;
+    spare_cap = 0;
+  } else {
+    all = malloc((total ? total : 1) * sizeof *all);
+  }
   int ok = all != NULL;
   for (size_t i = 0; ok && i < capacity; i++)
     if (table[i].addr > 1)
@@ -1187,6 +1201,10 @@ int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
   *out = all;
   *count = n;
   return ok ? 0 : -1;
+}
+
+int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
+  return snapshot(out, count, 0);
 }
 
 size_t dsu_heap_tracked(void) {
@@ -2330,7 +2348,7 @@ int dsu_transform_state(
    * objects is exact; objects the committing thread itself allocates from
    * here on (a program allocator below) are known by address. The list is
    * sized first: growing it by doubling copied it over and over. */
-  if (dsu_heap_snapshot(&heap, &nheap) != 0) {
+  if (snapshot(&heap, &nheap, 1) != 0) {
     snprintf(err, errsize, "out of memory listing the heap");
     goto abort;
   }
@@ -2977,5 +2995,97 @@ out:
   free(heap);
   remap_free(&map);
   free(fresh);
+  dsu_transform_unprepare();
   return rc;
+}
+
+/* The pause of a large transfer is mostly fresh memory: the kernel zeroes
+ * each page the pause touches first (about 2 MB per ms on a small VM), and
+ * a million small objects take 24 MB of snapshot and 32 MB of slab. While
+ * the patch loads, before the program stops, the runtime counts the
+ * objects the shadow names by class (an estimate: the program runs on),
+ * and has the snapshot's array and the slabs' pages made and populated
+ * then, with an eighth to spare; the transfer uses them and makes the rest
+ * at the pause as before, so an estimate too small costs time, never
+ * correctness. Objects with log records are not counted (they are few
+ * where classes are used). */
+void dsu_transform_prepare(const struct dsu_type_xform *types) {
+  dsu_transform_unprepare();
+  if (!types || !types[0].old_tag)
+    return;
+  int leaves = __atomic_load_n(&nleaves, __ATOMIC_ACQUIRE);
+  int ncls = __atomic_load_n(&nclasses, __ATOMIC_ACQUIRE);
+  size_t per_class[MAX_CLASSES] = {0}, listed = 0;
+  for (int li = 0; ncls && li < leaves; li++) {
+    const unsigned char *leaf =
+        __atomic_load_n(&shadow_dir[leaf_regions[li]], __ATOMIC_ACQUIRE);
+    const uint64_t *map = (const uint64_t *)(const void *)(leaf + LEAF_BYTES);
+    for (size_t w = 0; w < LEAF_MAP_BYTES / 8; w++)
+      for (uint64_t bits = __atomic_load_n(&map[w], __ATOMIC_RELAXED); bits;
+           bits &= bits - 1) {
+        size_t page = w * 64 + (size_t)__builtin_ctzll(bits);
+        const unsigned char *p = leaf + (page << SHADOW_PAGE_SHIFT);
+        for (size_t j = 0; j < ((size_t)1 << SHADOW_PAGE_SHIFT); j += 8) {
+          uint64_t word;
+          memcpy(&word, p + j, sizeof word);
+          for (; word; word >>= 8) {
+            unsigned char v = (unsigned char)word;
+            if (is_class(v) && (v & ID_MASK) - CLASS_FIRST < ncls)
+              per_class[(v & ID_MASK) - CLASS_FIRST]++;
+          }
+        }
+      }
+  }
+  size_t ntypes = 0;
+  for (const struct dsu_type_xform *t = types; t->old_tag; t++)
+    ntypes++;
+  size_t *per_type = calloc(ntypes, sizeof *per_type);
+  if (!per_type)
+    return;
+  struct tag_cache xform_of = {{0}, {0}, 0};
+  size_t moving = 0;
+  for (int c = 0; c < ncls; c++) {
+    listed += per_class[c];
+    int which = xform_index(&xform_of, types, classes[c].tag);
+    /* Single objects of the C library's allocator: those go to slabs. */
+    if (which >= 0 && !(classes[c].key >> 31) &&
+        (classes[c].key & ~((uint32_t)1 << 31)) == types[which].old_size &&
+        !dsu_tag_has_data_after(classes[c].tag)) {
+      per_type[which] += per_class[c];
+      moving += per_class[c];
+    }
+  }
+  size_t bytes = 0;
+  for (size_t k = 0; moving >= SLAB_MIN && k < ntypes; k++)
+    if (per_type[k] >= SLAB_MIN_TYPE) {
+      size_t count = per_type[k] + per_type[k] / 8 + 16;
+      size_t stride = (types[k].new_size + 15) & ~(size_t)15;
+      bytes += (stride * count + 4095) & ~(size_t)4095;
+    }
+  free(per_type);
+  if (bytes)
+    dsu_slab_prepare(bytes);
+  pthread_mutex_lock(&heap_lock);
+  listed += table_live;
+  pthread_mutex_unlock(&heap_lock);
+  pthread_mutex_lock(&logs_lock);
+  for (int i = 1; i <= nlogs; i++)
+    listed += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
+  pthread_mutex_unlock(&logs_lock);
+  if (listed >= 4096) {
+    size_t cap = listed + listed / 8;
+    struct dsu_heap_object *a = malloc(cap * sizeof *a);
+    if (a) {
+      populate(a, cap * sizeof *a);
+      spare_list = a;
+      spare_cap = cap;
+    }
+  }
+}
+
+void dsu_transform_unprepare(void) {
+  free(spare_list);
+  spare_list = NULL;
+  spare_cap = 0;
+  dsu_slab_unprepare();
 }
