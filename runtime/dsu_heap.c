@@ -1346,24 +1346,33 @@ static void starts_free(struct starts *st) {
   memset(st, 0, sizeof *st);
 }
 
-/* Indexes the aligned starts of list[0, n) (sorted, aligned first). */
-static int starts_build(struct starts *st, const struct moved *list, size_t n) {
-  size_t regions = 0;
-  uintptr_t last = (uintptr_t)-1;
-  for (size_t i = 0; i < n && !(list[i].old_addr & 7); i++)
-    if (list[i].old_addr >> REGION_SHIFT != last) {
-      last = list[i].old_addr >> REGION_SHIFT;
-      regions++;
-    }
-  if (!regions)
-    return 0;
-  if (!(st->leaf = calloc(regions, sizeof *st->leaf)))
-    return -1;
+/* Indexes the aligned starts of list[0, n) (sorted, aligned first), and
+ * counts in *entries what the hash table must hold besides (see struct
+ * remap): one pass over the list, which at a million objects is 24 MB. */
+static int starts_build(struct starts *st, const struct moved *list, size_t n,
+                        const struct dsu_type_xform *types, size_t *entries) {
   struct start_leaf *l = NULL;
-  size_t word = (size_t)-1;
-  for (size_t i = 0; i < n && !(list[i].old_addr & 7); i++) {
-    uintptr_t a = list[i].old_addr;
+  size_t word = (size_t)-1, cap = 0, more = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct moved *m = &list[i];
+    uintptr_t a = m->old_addr;
+    if (!m->single || !m->slab) {
+      size_t k =
+          m->single || m->trailing ? 1 : m->old_size / types[m->which].old_size;
+      more += k - !(a & 7) + (m->in_place || m->slab ? 0 : k);
+    }
+    if (a & 7) {
+      more += m->single && m->slab; /* its start, not counted above */
+      continue;
+    }
     if (!l || a >> REGION_SHIFT != l->region) {
+      if (st->n == cap) {
+        cap = cap ? 2 * cap : 4;
+        struct start_leaf *bigger = realloc(st->leaf, cap * sizeof *bigger);
+        if (!bigger)
+          return -1;
+        st->leaf = bigger;
+      }
       void *mem = mmap(NULL, START_BYTES, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
       if (mem == MAP_FAILED)
@@ -1382,6 +1391,7 @@ static int starts_build(struct starts *st, const struct moved *list, size_t n) {
     }
     l->bits[bit >> 6] |= (uint64_t)1 << (bit & 63);
   }
+  *entries = more;
   return 0;
 }
 
@@ -2582,18 +2592,12 @@ int dsu_transform_state(
    * the other elements of arrays, misaligned starts, and the new addresses
    * of objects not in slabs. */
   size_t entries = 0;
-  for (size_t i = 0; i < moved.n; i++) {
-    const struct moved *m = &((struct moved *)moved.data)[i];
-    size_t n =
-        m->single || m->trailing ? 1 : m->old_size / types[m->which].old_size;
-    entries += n - !(m->old_addr & 7) + (m->in_place || m->slab ? 0 : n);
-  }
   if (moved.n >= NEW_KEY) {
     snprintf(err, errsize, "too many objects to transform (%zu)", moved.n);
     goto abort;
   }
-  if (remap_init(&map, 2 * nglobals, entries) != 0 ||
-      starts_build(&map.starts, moved.data, moved.n) != 0) {
+  if (starts_build(&map.starts, moved.data, moved.n, types, &entries) != 0 ||
+      remap_init(&map, 2 * nglobals, entries) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
