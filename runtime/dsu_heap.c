@@ -2721,7 +2721,12 @@ int dsu_transform_state(
   do {                                                                         \
     void *v_ = *(void *const *)(slot_addr), *to_ = NULL;                       \
     if (v_) {                                                                  \
-      int r_ = relocate(&map, (uintptr_t)v_, &to_);                            \
+      /* The start of a moved object, inline; the rest through relocate. */    \
+      size_t at_ = starts_find(&map.starts, (uintptr_t)v_);                    \
+      int r_ =                                                                 \
+          at_ != (size_t)-1                                                    \
+              ? (to_ = moved_final(&((struct moved *)moved.data)[at_]), MOVED) \
+              : relocate(&map, (uintptr_t)v_, &to_);                           \
       if (r_ == NOT_MOVED && (inner) == 2 &&                                   \
           !holds_pointers(&ranges, gptrs, (uintptr_t)v_)) {                    \
         char name_[256];                                                       \
