@@ -962,10 +962,16 @@ static void track_slab(uintptr_t base, size_t stride, size_t count, size_t size,
    * million objects). */
   unsigned char cls = ok ? class_of(tag, size, 0) : 0;
   if (cls) {
+    /* Leaf by leaf, page by page: the members are in address order. */
+    size_t page = (size_t)-1;
     for (size_t i = 0; i < count; i++) {
       uintptr_t a = base + i * stride;
       unsigned char *s = shadow_at(a);
-      mark_class_page(a, s);
+      size_t p = (size_t)((uintptr_t)s >> SHADOW_PAGE_SHIFT);
+      if (p != page) {
+        mark_class_page(a, s);
+        page = p;
+      }
       __atomic_store_n(s, cls, __ATOMIC_RELAXED);
     }
     return;
@@ -3072,8 +3078,23 @@ void dsu_transform_prepare(const struct dsu_type_xform *types) {
       bytes += (stride * count + 4095) & ~(size_t)4095;
     }
   free(per_type);
-  if (bytes)
-    dsu_slab_prepare(bytes);
+  char *ready = bytes ? dsu_slab_prepare(bytes) : NULL;
+  /* And the shadow's bytes of those addresses, which the commit writes. */
+  for (uintptr_t a = (uintptr_t)ready; ready && a < (uintptr_t)ready + bytes;) {
+    uintptr_t end = ((a >> REGION_SHIFT) + 1) << REGION_SHIFT;
+    if (end > (uintptr_t)ready + bytes)
+      end = (uintptr_t)ready + bytes;
+    unsigned char *from = shadow_for_write(a);
+    if (!from)
+      break;
+    uintptr_t p = (uintptr_t)from & ~(uintptr_t)4095;
+    uintptr_t q = ((uintptr_t)from + ((end - a) >> GRANULE_SHIFT) + 4095) &
+                  ~(uintptr_t)4095;
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise((void *)p, q - p, MADV_POPULATE_WRITE);
+#endif
+    a = end;
+  }
   pthread_mutex_lock(&heap_lock);
   listed += table_live;
   pthread_mutex_unlock(&heap_lock);

@@ -51,7 +51,7 @@ void *dsu_slab_make(size_t size, size_t count, size_t *stride);
 void dsu_slab_unmake(void *base);
 /* Maps and populates `bytes` of the slabs' addresses ahead of an update
  * (outside its pause); dsu_slab_unprepare gives back what it did not use. */
-void dsu_slab_prepare(size_t bytes);
+void *dsu_slab_prepare(size_t bytes); /* where the prepared bytes start */
 void dsu_slab_unprepare(void);
 /* Takes (1) or releases (0) the slabs' lock around a fork (dsu_heap.c). */
 void dsu_slab_fork_lock(int lock);

@@ -187,10 +187,11 @@ static void reserve_region(void) {
  * program stops, and the slabs are cut from those pages first (they were
  * never handed out, so they are zero). What the update does not use goes
  * back to the system when it ends (dsu_slab_unprepare). */
-void dsu_slab_prepare(size_t bytes) {
+void *dsu_slab_prepare(size_t bytes) {
+  void *ready = NULL;
   bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
   if (!bytes || !dsu_slabs_usable())
-    return;
+    return NULL;
   pthread_mutex_lock(&slab_lock);
   reserve_region();
   size_t span = region_span;
@@ -202,7 +203,10 @@ void dsu_slab_prepare(size_t bytes) {
     if (at != MAP_FAILED)
       prepared = bytes;
   }
+  if (prepared)
+    ready = (void *)(region_base + span);
   pthread_mutex_unlock(&slab_lock);
+  return ready;
 }
 
 void dsu_slab_unprepare(void) {
