@@ -64,8 +64,10 @@
  *     object dsu never saw, in a pool or a slab, must not meet new code in
  *     its old layout). A pointer into the middle of a relocated element
  *     moves with the field it points into when the new layout keeps that
- *     field (relocate(): exact starts by hash, the rest by binary search
- *     over the sorted ranges of old objects), and is refused otherwise.
+ *     field (relocate(): exact starts by the index of the list of moved
+ *     objects sorted by old address, see struct starts; other elements of
+ *     arrays by hash; the rest by binary search over the sorted ranges of
+ *     old objects), and is refused otherwise.
  *     Pointers to types that changed types hold by value (a list link, a
  *     char buffer) are redirected when they point into a relocated object
  *     and left alone when they do not. Arrays of void * are scanned too: a
@@ -83,10 +85,15 @@
  * What the pause costs at a million small objects is mostly memory: every
  * byte per object of a temporary list is a megabyte the kernel zeroes inside
  * the pause (about 0.5 ms per MB on a small VM), so the lists are lean: the
- * list of moved objects is 40 bytes an object, the snapshot writes objects
- * straight from the logs, the relocation map leaves out the new addresses
- * of slab members (relocate() knows the slabs' ranges), and pointers in new
- * contents need no list of writes.
+ * list of moved objects is 24 bytes an object and takes the snapshot's own
+ * array when most objects move, the snapshot writes objects straight from
+ * the logs, the relocation map is a bit per 8 bytes of old addresses and a
+ * count per 64 of them over that list (no entry for slab members' new
+ * addresses: relocate() knows the slabs' ranges), and pointers in new
+ * contents need no list of writes. The snapshot's array and the slabs'
+ * pages are made while the patch loads, before the program stops
+ * (dsu_transform_prepare), and each pass over a million objects is a few
+ * milliseconds of memory traffic, so passes are few.
  *
  * A transformer that returns non-zero, crashes (SIGSEGV, SIGBUS, SIGFPE,
  * also a stack overflow, on an alternate stack), aborts (SIGABRT) or runs
