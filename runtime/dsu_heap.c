@@ -2330,6 +2330,7 @@ int dsu_transform_state(
   size_t ninits = 0;
   unsigned char *fresh = NULL; /* per inits entry: still its old initialiser */
   size_t *per_type = NULL;     /* per type: objects for its slab */
+  size_t *next = NULL;         /* per slab: members given out */
   size_t redirected = 0;       /* pointers in new contents, written */
   int *fidx = NULL;            /* lists of pointer fields per tag */
   memset(stats, 0, sizeof *stats);
@@ -2378,8 +2379,57 @@ int dsu_transform_state(
   struct tag_cache xform_of = {{0}, {0}, 0};
   struct tag_cache trailing_of = {{0}, {0}, 0};
   size_t elements = 0, candidates = 0;
-  for (size_t i = 0; i < nheap; i++)
-    candidates += xform_index(&xform_of, types, heap[i].tag) >= 0;
+  /* Objects per type that go to slabs (single objects of the C library's
+   * allocator), counted with the objects that move, so that the slabs are
+   * cut before the list is written and each entry gets its place as it is
+   * written (a pass over the list less); slabs only when many move. */
+  size_t ntypes = 0;
+  for (const struct dsu_type_xform *t = types; t && t->old_tag; t++)
+    ntypes++;
+  per_type = calloc(ntypes ? ntypes : 1, sizeof *per_type);
+  if (!per_type) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  for (size_t i = 0; i < nheap; i++) {
+    const struct dsu_heap_object *e = &heap[i];
+    int which = xform_index(&xform_of, types, e->tag);
+    if (which < 0)
+      continue;
+    candidates++;
+    if (e->foreign || e->size != types[which].old_size)
+      continue;
+    int trailing;
+    if (!cached(&trailing_of, e->tag, &trailing)) {
+      trailing = dsu_tag_has_data_after(e->tag);
+      remember(&trailing_of, e->tag, trailing);
+    }
+    per_type[which] += !trailing;
+  }
+  int slab_ok = candidates >= SLAB_MIN && dsu_slabs_usable();
+  if (slab_ok && ntypes && !(xslabs = calloc(ntypes, sizeof *xslabs))) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  for (size_t k = 0; k < ntypes; k++) {
+    size_t stride = 0;
+    void *base = slab_ok && per_type[k] >= SLAB_MIN_TYPE
+                     ? dsu_slab_make(types[k].new_size, per_type[k], &stride)
+                     : NULL;
+    if (!base) { /* calloc'd one by one */
+      per_type[k] = 0;
+      continue;
+    }
+    struct xslab x = {(uintptr_t)base, stride, per_type[k], types[k].new_size,
+                      types[k].new_tag};
+    per_type[k] = nxslabs + 1; /* from here: 1 + its slab's index, or 0 */
+    xslabs[nxslabs++] = x;
+  }
+  next = nxslabs ? calloc(nxslabs, sizeof *next) : NULL;
+  if (nxslabs && !next) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
   /* The list of moved objects takes the snapshot's own memory when most
    * objects move (an entry of each is 24 bytes), and the objects that stay
    * get a new array: at a million objects each array is 24 MB of fresh
@@ -2405,16 +2455,6 @@ int dsu_transform_state(
     populate(moved.data, candidates * moved.elem);
   }
   moved.cap = candidates;
-  /* Objects per type that go to slabs; slabs only when many move. */
-  size_t ntypes = 0;
-  for (const struct dsu_type_xform *t = types; t && t->old_tag; t++)
-    ntypes++;
-  per_type = calloc(ntypes ? ntypes : 1, sizeof *per_type);
-  int slab_ok = candidates >= SLAB_MIN && dsu_slabs_usable();
-  if (!per_type) {
-    snprintf(err, errsize, "out of memory transforming");
-    goto abort;
-  }
   /* The objects that stay are moved to the front of the heap's list: the
    * pass over their pointers below need not skip the others one by one. */
   size_t nstay = 0;
@@ -2469,14 +2509,19 @@ int dsu_transform_state(
       goto abort;
     }
     /* A single object that moves (the most common) gets its new place in
-     * its type's slab, below; the others are allocated one by one. */
-    int in_slab = slab_ok && !pooled && !e->foreign && !trailing && n == 1;
+     * its type's slab, next in it; the others are allocated one by one. */
+    size_t k = per_type[which];
+    int in_slab = k && !e->foreign && !trailing && n == 1 &&
+                  next[k - 1] < xslabs[k - 1].count;
     if (e->size > MOVED_SIZE_MAX || which > MOVED_TYPES_MAX) {
       snprintf(err, errsize, "a heap object of %s at %p is too large to move",
                t->old_tag, (void *)e->addr);
       goto abort;
     }
-    void *obj = pooled || in_slab ? NULL : calloc(1, new_size);
+    void *obj = pooled    ? NULL
+                : in_slab ? (void *)(xslabs[k - 1].base +
+                                     next[k - 1]++ * xslabs[k - 1].stride)
+                          : calloc(1, new_size);
     struct moved m = {e->addr,
                       obj,
                       e->size,
@@ -2488,9 +2533,7 @@ int dsu_transform_state(
                       !trailing && n == 1};
     npooled += pooled;
     nin_place += e->foreign && !pooled;
-    if (in_slab)
-      per_type[which]++;
-    if (!obj && !pooled && !in_slab) {
+    if (!obj && !pooled) {
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
     }
@@ -2499,7 +2542,8 @@ int dsu_transform_state(
     if (moved.n < moved.cap) { /* sized by the count above: always */
       memcpy((struct moved *)moved.data + moved.n++, &m, sizeof m);
     } else {
-      free(obj);
+      if (!in_slab)
+        free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
     }
@@ -2520,52 +2564,10 @@ int dsu_transform_state(
   ranges.moved = moved.data;
   ranges.nmoved = moved.n;
 
-  /* The slabs, one per type, and each object's place in its own: in the
-   * order of the list (of the logs), which is mostly the order of the old
-   * addresses. A type whose slab cannot be had gets calloc'd objects. */
-  if (slab_ok && ntypes && !(xslabs = calloc(ntypes, sizeof *xslabs))) {
-    snprintf(err, errsize, "out of memory transforming");
-    goto abort;
-  }
-  for (size_t k = 0; slab_ok && k < ntypes; k++) {
-    if (per_type[k] < SLAB_MIN_TYPE) {
-      per_type[k] = 0; /* calloc'd below */
-      continue;
-    }
-    size_t stride = 0;
-    void *base = dsu_slab_make(types[k].new_size, per_type[k], &stride);
-    if (!base)
-      continue;
-    struct xslab x = {(uintptr_t)base, stride, per_type[k], types[k].new_size,
-                      types[k].new_tag};
-    per_type[k] = nxslabs + 1; /* from here: 1 + its slab's index, or 0 */
-    xslabs[nxslabs++] = x;
-  }
-  if (slab_ok) {
-    size_t *next = calloc(nxslabs ? nxslabs : 1, sizeof *next);
-    if (!next) {
-      snprintf(err, errsize, "out of memory transforming");
-      goto abort;
-    }
-    for (size_t i = 0; i < moved.n; i++) {
-      struct moved *m = &((struct moved *)moved.data)[i];
-      if (!m->slab)
-        continue;
-      size_t k = per_type[m->which];
-      if (k) {
-        const struct xslab *x = &xslabs[k - 1];
-        m->new_obj = (void *)(x->base + next[k - 1]++ * x->stride);
-      } else if (!(m->new_obj = calloc(1, moved_size(m, types)))) {
-        free(next);
-        snprintf(err, errsize, "out of memory transforming %s",
-                 types[m->which].old_tag);
-        goto abort;
-      } else {
-        m->slab = 0;
-      }
-    }
-    free(next);
-  }
+  /* A slab's members not given out (none, since the count and the list
+   * agree) must not be tracked as objects. */
+  for (size_t k = 0; k < nxslabs; k++)
+    xslabs[k].count = next[k];
 
   /* Objects that move through the program's own allocator get their new
    * blocks now: the allocator is program code that may allocate and free
@@ -3013,6 +3015,7 @@ out:
   }
   free(moved.data);
   free(per_type);
+  free(next);
   free(fidx);
   memset(&block_src, 0, sizeof block_src);
   free(fix.data);
