@@ -494,6 +494,9 @@ static void handle_apply(int c, pid_t peer, const char *args,
     reply(c, "ERR %s", err);
     goto out;
   }
+  /* Memory the state transfer will need, made before the program can
+   * stop for it (the request is still ours alone while it loads). */
+  dsu_transform_prepare(req->types);
 
   pthread_mutex_lock(&dsu_lock);
   dsu_publish_locked();

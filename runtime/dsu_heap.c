@@ -64,8 +64,10 @@
  *     object dsu never saw, in a pool or a slab, must not meet new code in
  *     its old layout). A pointer into the middle of a relocated element
  *     moves with the field it points into when the new layout keeps that
- *     field (relocate(): exact starts by hash, the rest by binary search
- *     over the sorted ranges of old objects), and is refused otherwise.
+ *     field (relocate(): exact starts by the index of the list of moved
+ *     objects sorted by old address, see struct starts; other elements of
+ *     arrays by hash; the rest by binary search over the sorted ranges of
+ *     old objects), and is refused otherwise.
  *     Pointers to types that changed types hold by value (a list link, a
  *     char buffer) are redirected when they point into a relocated object
  *     and left alone when they do not. Arrays of void * are scanned too: a
@@ -76,16 +78,22 @@
  * program cannot see anything: new objects are private (pointers in their
  * new contents are redirected at once, an abort throws them away), writes to
  * anything else are recorded. The tracking of a slab's members is written
- * at once, after the old records of the committing thread's log (no address
- * of a slab was ever used, so no record can supersede them).
+ * at once: their class bytes, or records after the old records of the
+ * committing thread's log (no address of a slab was ever used, so no record
+ * can supersede them).
  *
  * What the pause costs at a million small objects is mostly memory: every
  * byte per object of a temporary list is a megabyte the kernel zeroes inside
  * the pause (about 0.5 ms per MB on a small VM), so the lists are lean: the
- * list of moved objects is 40 bytes an object, the snapshot writes objects
- * straight from the logs, the relocation map leaves out the new addresses
- * of slab members (relocate() knows the slabs' ranges), and pointers in new
- * contents need no list of writes.
+ * list of moved objects is 24 bytes an object and takes the snapshot's own
+ * array when most objects move, the snapshot writes objects straight from
+ * the logs, the relocation map is a bit per 8 bytes of old addresses and a
+ * count per 64 of them over that list (no entry for slab members' new
+ * addresses: relocate() knows the slabs' ranges), and pointers in new
+ * contents need no list of writes. The snapshot's array and the slabs'
+ * pages are made while the patch loads, before the program stops
+ * (dsu_transform_prepare), and each pass over a million objects is a few
+ * milliseconds of memory traffic, so passes are few.
  *
  * A transformer that returns non-zero, crashes (SIGSEGV, SIGBUS, SIGFPE,
  * also a stack overflow, on an alternate stack), aborts (SIGABRT) or runs
@@ -714,15 +722,78 @@ mark_class_page(uintptr_t a, unsigned char *s) {
     __atomic_fetch_or(&map[page >> 6], bit, __ATOMIC_RELAXED);
 }
 
+/* Faults in the pages of a new array of the state transfer at once: one
+ * system call instead of a page fault per 4 kB, which on this kind of VM
+ * cost as much again as the kernel's zeroing of the page (the arrays of a
+ * million objects are 24 MB each). Pages already there are left alone;
+ * a kernel without MADV_POPULATE_WRITE (before 5.14) faults them one by
+ * one as before. */
+static void populate(void *p, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  if (bytes < ((size_t)1 << 20))
+    return;
+  uintptr_t from = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+  uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+  if (to > from)
+    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+static int region_order(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* Appends the objects the shadow names by class to *all (n of cap, grown
- * as needed). Returns -1 when memory is short. */
+ * as needed), in address order (the state transfer's list of moved objects
+ * then needs no sorting). Returns -1 when memory is short. */
 static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
   int leaves = __atomic_load_n(&nleaves, __ATOMIC_ACQUIRE);
   int ncls = __atomic_load_n(&nclasses, __ATOMIC_ACQUIRE);
-  if (!ncls)
+  if (!ncls || !leaves)
     return 0;
+  size_t *order = malloc((size_t)leaves * sizeof *order);
+  if (!order)
+    return -1;
+  memcpy(order, leaf_regions, (size_t)leaves * sizeof *order);
+  qsort(order, (size_t)leaves, sizeof *order, region_order);
+  /* Counted first, for one allocation of the list: growing it by doubling
+   * copied it over and over (a tenth of the snapshot's time at a million
+   * objects); the count reads the 1/16 of the heap the shadow is. */
+  size_t classed = 0;
   for (int li = 0; li < leaves; li++) {
-    size_t region = leaf_regions[li];
+    const unsigned char *leaf =
+        __atomic_load_n(&shadow_dir[order[li]], __ATOMIC_ACQUIRE);
+    const uint64_t *map = (const uint64_t *)(const void *)(leaf + LEAF_BYTES);
+    for (size_t w = 0; w < LEAF_MAP_BYTES / 8; w++)
+      for (uint64_t bits = __atomic_load_n(&map[w], __ATOMIC_RELAXED); bits;
+           bits &= bits - 1) {
+        size_t page = w * 64 + (size_t)__builtin_ctzll(bits);
+        const unsigned char *p = leaf + (page << SHADOW_PAGE_SHIFT);
+        for (size_t j = 0; j < ((size_t)1 << SHADOW_PAGE_SHIFT); j += 8) {
+          uint64_t word;
+          memcpy(&word, p + j, sizeof word);
+          for (; word; word >>= 8)
+            classed += is_class((unsigned char)word);
+        }
+      }
+  }
+  if (*n + classed > *cap) {
+    struct dsu_heap_object *bigger =
+        realloc(*all, (*n + classed) * sizeof **all);
+    if (!bigger) {
+      free(order);
+      return -1;
+    }
+    *all = bigger;
+    *cap = *n + classed;
+  }
+  populate(*all + *n, classed * sizeof **all);
+  for (int li = 0; li < leaves; li++) {
+    size_t region = order[li];
     const unsigned char *leaf =
         __atomic_load_n(&shadow_dir[region], __ATOMIC_ACQUIRE);
     const uint64_t *map = (const uint64_t *)(const void *)(leaf + LEAF_BYTES);
@@ -745,8 +816,10 @@ static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
               size_t more = *cap ? 2 * *cap : 1024;
               struct dsu_heap_object *bigger =
                   realloc(*all, more * sizeof **all);
-              if (!bigger)
+              if (!bigger) {
+                free(order);
                 return -1;
+              }
               *all = bigger;
               *cap = more;
             }
@@ -763,6 +836,7 @@ static int list_classed(struct dsu_heap_object **all, size_t *n, size_t *cap) {
       }
     }
   }
+  free(order);
   return 0;
 }
 
@@ -866,7 +940,8 @@ to_table:
 }
 
 /* Records the `count` objects of a new slab (dsu_slab.c, `stride` bytes
- * apart from base) at a commit, all at once: one record each, put after the
+ * apart from base) at a commit, all at once: as a class when the kind gets
+ * one (a byte each), else one record each, put after the
  * old records of the committing thread's log, with no compaction (they are
  * all live; tracking them one by one compacted the log again and again, a
  * third of the pause at a million objects). No address of a slab was given
@@ -881,13 +956,34 @@ static void track_slab(uintptr_t base, size_t stride, size_t count, size_t size,
   struct heap_log *l = my_log;
   if (!l)
     l = take_log();
-  int ok = l->id && size <= RECORD_SIZE_MAX && !(base & 15) && !(stride & 15);
+  int ok = size <= RECORD_SIZE_MAX && !(base & 15) && !(stride & 15);
   /* Every leaf of the shadow the slab needs, before any record goes in. */
   for (uintptr_t a = base; ok && a < base + stride * count;
        a = (a | (((uintptr_t)1 << REGION_SHIFT) - 1)) + 1)
     ok = shadow_for_write(a) != NULL;
   for (size_t i = 0; ok && i < count; i++)
     ok = __atomic_load_n(shadow_at(base + i * stride), __ATOMIC_RELAXED) == 0;
+  /* Members of one kind (tag, size, the C library's free) are a class, as
+   * track() would make them one by one: a byte each and no record (the
+   * records were 16 MB of fresh memory and a tenth of the pause at a
+   * million objects). */
+  unsigned char cls = ok ? class_of(tag, size, 0) : 0;
+  if (cls) {
+    /* Leaf by leaf, page by page: the members are in address order. */
+    size_t page = (size_t)-1;
+    for (size_t i = 0; i < count; i++) {
+      uintptr_t a = base + i * stride;
+      unsigned char *s = shadow_at(a);
+      size_t p = (size_t)((uintptr_t)s >> SHADOW_PAGE_SHIFT);
+      if (p != page) {
+        mark_class_page(a, s);
+        page = p;
+      }
+      __atomic_store_n(s, cls, __ATOMIC_RELAXED);
+    }
+    return;
+  }
+  ok = ok && l->id;
   if (ok) {
     pthread_mutex_lock(&l->lock);
     size_t n = l->n, old = l->old;
@@ -1067,13 +1163,27 @@ static size_t list_live(const struct heap_log *l, size_t hi,
  * (in address order), into a new array. The heap is
  * exact when every thread that allocates is quiescent (at an update); at
  * other times objects freed meanwhile may be listed. */
-int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
+/* An array for the next state transfer's snapshot, made ready while its
+ * patch loaded (dsu_transform_prepare): malloc'd, its pages populated. */
+static struct dsu_heap_object *spare_list;
+static size_t spare_cap;
+
+static int snapshot(struct dsu_heap_object **out, size_t *count,
+                    int use_spare) {
   pthread_mutex_lock(&logs_lock);
   pthread_mutex_lock(&heap_lock);
   size_t total = table_live, n = 0;
   for (int i = 1; i <= nlogs; i++)
     total += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
-  struct dsu_heap_object *all = malloc((total ? total : 1) * sizeof *all);
+  struct dsu_heap_object *all = NULL;
+  if (use_spare && spare_list && spare_cap >= total) {
+    all = spare_list;
+    total = spare_cap;
+    spare_list = NULL;
+    spare_cap = 0;
+  } else {
+    all = malloc((total ? total : 1) * sizeof *all);
+  }
   int ok = all != NULL;
   for (size_t i = 0; ok && i < capacity; i++)
     if (table[i].addr > 1)
@@ -1106,6 +1216,10 @@ int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
   return ok ? 0 : -1;
 }
 
+int dsu_heap_snapshot(struct dsu_heap_object **out, size_t *count) {
+  return snapshot(out, count, 0);
+}
+
 size_t dsu_heap_tracked(void) {
   struct dsu_heap_object *all;
   size_t n;
@@ -1117,23 +1231,40 @@ size_t dsu_heap_tracked(void) {
 
 /* ------------------------------------------------------- transformation */
 
-/* 40 bytes: at a million objects, each byte of this is a megabyte of fresh
+/* 24 bytes: at a million objects, each byte of this is a megabyte of fresh
  * memory, and the kernel zeroes it inside the pause (0.5 ms per MB on a
- * small VM). */
+ * small VM). The new size follows from the old one and the type (see
+ * moved_size). The list is sorted by old address (misaligned ones last):
+ * the relocation map is an index of it (see struct starts). */
+#define MOVED_SIZE_MAX (((uint64_t)1 << 40) - 1)
+#define MOVED_TYPES_MAX 0xffff
 struct moved {
   uintptr_t old_addr;
-  size_t old_size; /* whole object */
-  void *new_obj;   /* the new contents, private until commit */
-  size_t new_size;
-  int which;             /* index of the type transformer */
-  unsigned trailing : 1; /* one object with data after it (tag ends in '+') */
+  void *new_obj;          /* the new contents, private until commit */
+  uint64_t old_size : 40; /* whole object */
+  uint64_t which : 16;    /* index of the type transformer */
+  uint64_t trailing : 1;  /* one object with data after it (tag ends '+') */
   /* An object the program frees itself whose new layout does not fit in
    * place: new_obj (the final place) comes from the type's alloc, and the
    * old object goes back through its dealloc after the commit. */
-  unsigned pooled : 1;
-  unsigned in_place : 1; /* rewritten at old_addr at the commit */
-  unsigned slab : 1;     /* new_obj is a member of a slab of this update's */
+  uint64_t pooled : 1;
+  uint64_t in_place : 1; /* rewritten at old_addr at the commit */
+  uint64_t slab : 1;     /* new_obj is a member of a slab of this update's */
+  uint64_t single : 1;   /* one object of its type: the type gives sizes */
 };
+
+static size_t trailing_size(const struct dsu_type_xform *t, size_t old_size);
+
+/* The size of the new contents. */
+static inline size_t moved_size(const struct moved *m,
+                                const struct dsu_type_xform *types) {
+  const struct dsu_type_xform *t = &types[m->which];
+  if (m->single)
+    return t->new_size;
+  if (m->trailing)
+    return trailing_size(t, m->old_size);
+  return m->old_size / t->old_size * t->new_size;
+}
 
 /* Where the new contents end up. */
 static inline char *moved_final(const struct moved *m) {
@@ -1149,7 +1280,7 @@ static inline const char *moved_tag(const struct moved *m,
 /* The element size of the new layout. */
 static inline size_t moved_elem(const struct moved *m,
                                 const struct dsu_type_xform *types) {
-  return m->trailing ? m->new_size : types[m->which].new_size;
+  return m->trailing ? moved_size(m, types) : types[m->which].new_size;
 }
 
 /* The slabs of this update's new objects (dsu_slab.c), one per type at
@@ -1194,15 +1325,180 @@ static int push(struct vec *v, const void *item) {
   return 0;
 }
 
+/* The relocation map's index of the moved objects' starts. The list of
+ * moved objects is sorted by old address, so an object's place in it is its
+ * rank among the starts: a bit per 8 bytes of address says where an object
+ * starts, and per 64 bits (512 bytes of addresses) the number of starts
+ * before them in the region (a gigabyte of addresses) counts to the word; a
+ * popcount of the word below the bit gives the rest (one popcount: the
+ * runtime is built for any x86-64, without the instruction). A lookup reads
+ * a word of bits, its count and the object's entry, and the bits and
+ * counts of a million objects (32 MB of heap) are 768 kB that stay in
+ * cache, where a hash table of them was 8 MB of fresh memory
+ * with a cache miss per insert and per lookup (and, filled densely, long
+ * runs to probe). Both arrays of a region are reserved whole and cost
+ * memory only where objects are. Misaligned starts are not in the index
+ * (they sort last, past the aligned ones, and go to the hash table). */
+#define START_WORDS ((size_t)1 << (REGION_SHIFT - 3 - 6))
+#define START_BYTES (START_WORDS * (sizeof(uint64_t) + sizeof(uint32_t)))
+struct start_leaf {
+  uintptr_t region;
+  uint64_t *bits;  /* START_WORDS */
+  uint32_t *count; /* START_WORDS: starts before the word, in the region */
+  size_t first;    /* index of the region's first object in the list */
+};
+struct starts {
+  struct start_leaf *leaf; /* by region, ascending */
+  size_t n;
+};
+
+static void starts_free(struct starts *st) {
+  for (size_t i = 0; i < st->n; i++)
+    munmap(st->leaf[i].bits, START_BYTES);
+  free(st->leaf);
+  memset(st, 0, sizeof *st);
+}
+
+/* Indexes the aligned starts of list[0, n) (sorted, aligned first), and
+ * counts in *entries what the hash table must hold besides (see struct
+ * remap): one pass over the list, which at a million objects is 24 MB. */
+static int starts_build(struct starts *st, const struct moved *list, size_t n,
+                        const struct dsu_type_xform *types, size_t *entries) {
+  struct start_leaf *l = NULL;
+  size_t word = (size_t)-1, cap = 0, more = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct moved *m = &list[i];
+    uintptr_t a = m->old_addr;
+    if (!m->single || !m->slab) {
+      size_t k =
+          m->single || m->trailing ? 1 : m->old_size / types[m->which].old_size;
+      more += k - !(a & 7) + (m->in_place || m->slab ? 0 : k);
+    }
+    if (a & 7) {
+      more += m->single && m->slab; /* its start, not counted above */
+      continue;
+    }
+    if (!l || a >> REGION_SHIFT != l->region) {
+      if (st->n == cap) {
+        cap = cap ? 2 * cap : 4;
+        struct start_leaf *bigger = realloc(st->leaf, cap * sizeof *bigger);
+        if (!bigger)
+          return -1;
+        st->leaf = bigger;
+      }
+      void *mem = mmap(NULL, START_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (mem == MAP_FAILED)
+        return -1;
+      l = &st->leaf[st->n++];
+      l->region = a >> REGION_SHIFT;
+      l->bits = mem;
+      l->count = (uint32_t *)(l->bits + START_WORDS);
+      l->first = i;
+      word = (size_t)-1;
+    }
+    size_t bit = (a & (((uintptr_t)1 << REGION_SHIFT) - 1)) >> 3;
+    if (bit >> 6 != word) { /* the first start of its word */
+      word = bit >> 6;
+      l->count[word] = (uint32_t)(i - l->first);
+    }
+    l->bits[bit >> 6] |= (uint64_t)1 << (bit & 63);
+  }
+  *entries = more;
+  return 0;
+}
+
+/* The bits set in x, inline: the runtime is built for any x86-64, where
+ * __builtin_popcountll is a call into libgcc. */
+static inline size_t ones(uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The index in the list of the object starting at a, or -1. */
+static inline size_t starts_find(const struct starts *st, uintptr_t a) {
+  if ((a & 7) || !st->n)
+    return (size_t)-1;
+  uintptr_t region = a >> REGION_SHIFT;
+  size_t lo = 0, hi = st->n;
+  while (hi - lo > 1) { /* a few regions at most */
+    size_t mid = lo + (hi - lo) / 2;
+    if (st->leaf[mid].region <= region)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  const struct start_leaf *l = &st->leaf[lo];
+  if (l->region != region)
+    return (size_t)-1;
+  size_t bit = (a & (((uintptr_t)1 << REGION_SHIFT) - 1)) >> 3;
+  const uint64_t *w = &l->bits[bit >> 6];
+  uint64_t below = (uint64_t)1 << (bit & 63);
+  if (!(*w & below))
+    return (size_t)-1;
+  return l->first + l->count[bit >> 6] + ones(*w & (below - 1));
+}
+
+/* Sorts the list of moved objects by old address, misaligned ones last (a
+ * radix sort, 12 bits a pass, through a buffer of the list's size). The
+ * objects of classes come in address order already: only objects from the
+ * logs or the table, when they move, make the list unsorted. */
+static inline uint64_t moved_key(const struct moved *m) {
+  return (m->old_addr >> 3) | (m->old_addr & 7 ? (uint64_t)1 << 45 : 0);
+}
+
+static int sort_moved(struct moved **list, size_t n, int sorted) {
+  struct moved *a = *list;
+  size_t i;
+  if (sorted)
+    return 0;
+  struct moved *b = malloc(n * sizeof *b);
+  size_t *count = calloc(4 << 12, sizeof *count);
+  if (!b || !count) {
+    free(b);
+    free(count);
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
+    uint64_t k = moved_key(&a[i]);
+    for (int d = 0; d < 4; d++)
+      count[(d << 12) + (k >> (12 * d) & 0xfff)]++;
+  }
+  for (int d = 0; d < 4; d++) {
+    size_t *c = count + (d << 12), sum = 0;
+    if (c[moved_key(&a[0]) >> (12 * d) & 0xfff] == n)
+      continue; /* one digit for all: nothing to do */
+    for (size_t j = 0; j < 4096; j++) {
+      size_t here = c[j];
+      c[j] = sum;
+      sum += here;
+    }
+    for (i = 0; i < n; i++)
+      b[c[moved_key(&a[i]) >> (12 * d) & 0xfff]++] = a[i];
+    struct moved *t = a;
+    a = b;
+    b = t;
+  }
+  free(b);
+  free(count);
+  *list = a;
+  return 0;
+}
+
 /* Old element address -> new element address, for every element of every
- * relocated object and every global given new storage. Open addressing, in
- * two tables: the moved objects' elements by their object's index in the
- * list of moved objects (1 + i, the top bit set where the key is a new
- * address), 4 bytes a slot, the element found again from the object's
- * entry, since at a million objects each byte of a slot is 2 MB the kernel
- * zeroes inside the pause (pairs of addresses took 16); and the globals'
- * addresses, in pairs. */
+ * relocated object and every global given new storage. The moved objects'
+ * starts are in the index above; the rest in open addressing, in two
+ * tables: the moved objects' other elements (and misaligned starts, and
+ * the new addresses of objects not in slabs, which map to themselves) by
+ * their object's index in the list of moved objects (1 + i, the top bit
+ * set where the key is a new address), 4 bytes a slot, the element found
+ * again from the object's entry, since at a million objects each byte of a
+ * slot is 2 MB the kernel zeroes inside the pause (pairs of addresses took
+ * 16); and the globals' addresses, in pairs. */
 struct remap {
+  struct starts starts;
   uintptr_t *old_addr;
   void **new_addr;
   size_t cap;
@@ -1226,13 +1522,14 @@ static int remap_init(struct remap *m, size_t globals, size_t elements) {
   m->new_addr = malloc(cap * sizeof *m->new_addr);
   m->cap = cap;
   m->bits = (unsigned)__builtin_ctzl(cap);
-  m->idx = calloc(icap, sizeof *m->idx);
+  m->idx = elements ? calloc(icap, sizeof *m->idx) : NULL;
   m->icap = icap;
   m->ibits = (unsigned)__builtin_ctzl(icap);
-  return m->old_addr && m->new_addr && m->idx ? 0 : -1;
+  return m->old_addr && m->new_addr && (m->idx || !elements) ? 0 : -1;
 }
 
 static void remap_free(struct remap *m) {
+  starts_free(&m->starts);
   free(m->old_addr);
   free(m->new_addr);
   free(m->idx);
@@ -1279,7 +1576,8 @@ static inline size_t islot(const struct remap *m, uintptr_t a) {
 }
 
 static void remap_prefetch(const struct remap *m, uintptr_t a) {
-  __builtin_prefetch(&m->idx[islot(m, a)], 1);
+  if (m->idx)
+    __builtin_prefetch(&m->idx[islot(m, a)], 1);
 }
 
 /* Element address a of moved object i (an old one, or with NEW_KEY a new
@@ -1309,7 +1607,7 @@ static void *remap_moved(const struct remap *m, uintptr_t a) {
     size_t elem = moved_elem(o, m->types);
     if (v & NEW_KEY) {
       uintptr_t base = (uintptr_t)moved_final(o);
-      if (a - base < o->new_size && (a - base) % elem == 0)
+      if (a - base < moved_size(o, m->types) && (a - base) % elem == 0)
         return (void *)a;
       continue;
     }
@@ -1344,6 +1642,9 @@ DSU_EXPORT void *dsu_relocated(const void *old) {
 }
 
 static void *remap_get(const struct remap *m, uintptr_t old) {
+  size_t i = starts_find(&m->starts, old);
+  if (i != (size_t)-1)
+    return moved_final(&m->moved[i]);
   void *to = remap_moved(m, old);
   if (to || !m->old_addr)
     return to;
@@ -1412,7 +1713,7 @@ static int ensure_blocks(void) {
                       t};
     if (m->trailing) {
       x.old_elem = m->old_size;
-      x.new_elem = m->new_size;
+      x.new_elem = moved_size(m, block_src.types);
       x.old_tail = t->old_tail;
       x.new_tail = t->new_tail;
     }
@@ -1681,6 +1982,56 @@ static int guarded(dsu_xform_fn fn, void *n, const void *o, int (*gfn)(void)) {
   }
   in_user_code = 0;
   return -1000 - (int)xform_signal;
+}
+
+/* Runs the type transformers of list[0, n), as guarded() runs one, but with
+ * one sigsetjmp for them all (one per object was a tenth of the pause at a
+ * million objects): a crash, an abort or the deadline anywhere in the loop
+ * leaves it, and *failed names the object whose transformer was running
+ * (the loop's own code between the calls takes no lock and calls nothing
+ * that could be left halfway). Returns 0, a transformer's non-zero result,
+ * or -1000 minus the signal number. */
+static volatile size_t xform_next;
+static int run_transformers(struct moved *list, size_t n,
+                            const struct dsu_type_xform *types,
+                            size_t *failed) {
+  xform_signal = 0;
+  xform_next = 0;
+  if (deadline_passed) {
+    *failed = 0;
+    return -1000 - DSU_DEADLINE_SIGNAL;
+  }
+  if (sigsetjmp(xform_jump, 0) != 0) {
+    in_user_code = 0;
+    *failed = xform_next;
+    return -1000 - (int)xform_signal;
+  }
+  in_user_code = 1;
+  for (size_t i = xform_next; i < n; i = ++xform_next) {
+    const struct moved *m = &list[i];
+    const struct dsu_type_xform *t = &types[m->which];
+    size_t count = m->single || m->trailing ? 1 : m->old_size / t->old_size;
+    if (i + PREFETCH_AHEAD < n) {
+      const struct moved *ahead = &list[i + PREFETCH_AHEAD];
+      __builtin_prefetch((void *)ahead->old_addr);
+      __builtin_prefetch(ahead->new_obj, 1);
+    }
+    for (size_t k = 0; k < count; k++) {
+      int r = t->fn((char *)m->new_obj + k * t->new_size,
+                    (const char *)m->old_addr + k * t->old_size);
+      if (r != 0) {
+        in_user_code = 0;
+        *failed = i;
+        return r;
+      }
+    }
+    if (m->trailing) /* the data after the object, as it was */
+      memcpy((char *)m->new_obj + t->new_tail,
+             (const char *)m->old_addr + t->old_tail,
+             m->old_size - t->old_tail);
+  }
+  in_user_code = 0;
+  return 0;
 }
 
 /* A slot's name for messages: `where`, with the index of a slot of a range
@@ -1968,7 +2319,7 @@ int dsu_transform_state(
   struct vec fix = {0, 0, 0, sizeof(struct fixup)};
   struct remap map;
   memset(&map, 0, sizeof map);
-  size_t npooled = 0;
+  size_t npooled = 0, nin_place = 0;
   struct vec blockv = {0, 0, 0, sizeof(struct block)};
   struct vec old_pooled = {0, 0, 0, sizeof(struct pooled_old)};
   struct ranges ranges = {0, 0, 0, NULL, 0, NULL, 0};
@@ -1979,6 +2330,7 @@ int dsu_transform_state(
   size_t ninits = 0;
   unsigned char *fresh = NULL; /* per inits entry: still its old initialiser */
   size_t *per_type = NULL;     /* per type: objects for its slab */
+  size_t *next = NULL;         /* per slab: members given out */
   size_t redirected = 0;       /* pointers in new contents, written */
   int *fidx = NULL;            /* lists of pointer fields per tag */
   memset(stats, 0, sizeof *stats);
@@ -2018,7 +2370,7 @@ int dsu_transform_state(
    * objects is exact; objects the committing thread itself allocates from
    * here on (a program allocator below) are known by address. The list is
    * sized first: growing it by doubling copied it over and over. */
-  if (dsu_heap_snapshot(&heap, &nheap) != 0) {
+  if (snapshot(&heap, &nheap, 1) != 0) {
     snprintf(err, errsize, "out of memory listing the heap");
     goto abort;
   }
@@ -2027,28 +2379,91 @@ int dsu_transform_state(
   struct tag_cache xform_of = {{0}, {0}, 0};
   struct tag_cache trailing_of = {{0}, {0}, 0};
   size_t elements = 0, candidates = 0;
-  for (size_t i = 0; i < nheap; i++)
-    candidates += xform_index(&xform_of, types, heap[i].tag) >= 0;
-  if (candidates && !(moved.data = malloc(candidates * moved.elem))) {
-    snprintf(err, errsize, "out of memory transforming");
-    goto abort;
-  }
-  moved.cap = candidates;
-  /* Objects per type that go to slabs; slabs only when many move. */
+  /* Objects per type that go to slabs (single objects of the C library's
+   * allocator), counted with the objects that move, so that the slabs are
+   * cut before the list is written and each entry gets its place as it is
+   * written (a pass over the list less); slabs only when many move. */
   size_t ntypes = 0;
   for (const struct dsu_type_xform *t = types; t && t->old_tag; t++)
     ntypes++;
   per_type = calloc(ntypes ? ntypes : 1, sizeof *per_type);
-  int slab_ok = candidates >= SLAB_MIN && dsu_slabs_usable();
   if (!per_type) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
+  for (size_t i = 0; i < nheap; i++) {
+    const struct dsu_heap_object *e = &heap[i];
+    int which = xform_index(&xform_of, types, e->tag);
+    if (which < 0)
+      continue;
+    candidates++;
+    if (e->foreign || e->size != types[which].old_size)
+      continue;
+    int trailing;
+    if (!cached(&trailing_of, e->tag, &trailing)) {
+      trailing = dsu_tag_has_data_after(e->tag);
+      remember(&trailing_of, e->tag, trailing);
+    }
+    per_type[which] += !trailing;
+  }
+  int slab_ok = candidates >= SLAB_MIN && dsu_slabs_usable();
+  if (slab_ok && ntypes && !(xslabs = calloc(ntypes, sizeof *xslabs))) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  for (size_t k = 0; k < ntypes; k++) {
+    size_t stride = 0;
+    void *base = slab_ok && per_type[k] >= SLAB_MIN_TYPE
+                     ? dsu_slab_make(types[k].new_size, per_type[k], &stride)
+                     : NULL;
+    if (!base) { /* calloc'd one by one */
+      per_type[k] = 0;
+      continue;
+    }
+    struct xslab x = {(uintptr_t)base, stride, per_type[k], types[k].new_size,
+                      types[k].new_tag};
+    per_type[k] = nxslabs + 1; /* from here: 1 + its slab's index, or 0 */
+    xslabs[nxslabs++] = x;
+  }
+  next = nxslabs ? calloc(nxslabs, sizeof *next) : NULL;
+  if (nxslabs && !next) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  /* The list of moved objects takes the snapshot's own memory when most
+   * objects move (an entry of each is 24 bytes), and the objects that stay
+   * get a new array: at a million objects each array is 24 MB of fresh
+   * memory that the kernel zeroes inside the pause, and only the smaller
+   * one is new. */
+  _Static_assert(sizeof(struct moved) == sizeof(struct dsu_heap_object),
+                 "a moved entry takes the place of a snapshot entry");
+  struct dsu_heap_object *listed = heap;
+  int in_snapshot = candidates > nheap - candidates;
+  if (in_snapshot) {
+    heap = malloc((nheap - candidates ? nheap - candidates : 1) * sizeof *heap);
+    if (heap)
+      populate(heap, (nheap - candidates) * sizeof *heap);
+    moved.data = listed; /* owned by moved from here on */
+    if (!heap) {
+      snprintf(err, errsize, "out of memory transforming");
+      goto abort;
+    }
+  } else if (candidates && !(moved.data = malloc(candidates * moved.elem))) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  } else if (candidates) {
+    populate(moved.data, candidates * moved.elem);
+  }
+  moved.cap = candidates;
   /* The objects that stay are moved to the front of the heap's list: the
    * pass over their pointers below need not skip the others one by one. */
   size_t nstay = 0;
+  int sorted = 1; /* the list so far is in the order sort_moved makes */
+  uint64_t last_key = 0;
   for (size_t i = 0; i < nheap; i++) {
-    struct dsu_heap_object *e = &heap[i];
+    /* A copy: in the snapshot's memory, the moved entry written below may
+     * take this very place (moved.n <= i: never one still to read). */
+    struct dsu_heap_object here = listed[i], *e = &here;
     int which = xform_index(&xform_of, types, e->tag);
     if (which < 0) {
       heap[nstay++] = *e; /* nstay <= i: never over one still to read */
@@ -2060,7 +2475,10 @@ int dsu_transform_state(
       trailing = dsu_tag_has_data_after(e->tag);
       remember(&trailing_of, e->tag, trailing);
     }
-    size_t n = t->old_size ? e->size / t->old_size : 0;
+    /* (A division per object was a sixth of this loop.) */
+    size_t n = e->size == t->old_size ? 1
+               : t->old_size          ? e->size / t->old_size
+                                      : 0;
     if (trailing && e->size >= t->old_size && e->size >= t->old_tail) {
       n = 1; /* one object, and its data */
     } else if (trailing) {
@@ -2091,75 +2509,65 @@ int dsu_transform_state(
       goto abort;
     }
     /* A single object that moves (the most common) gets its new place in
-     * its type's slab, below; the others are allocated one by one. */
-    int in_slab = slab_ok && !pooled && !e->foreign && !trailing && n == 1;
-    void *obj = pooled || in_slab ? NULL : calloc(1, new_size);
-    struct moved m = {
-        e->addr,     e->size,       obj,         new_size,
-        which,       trailing != 0, pooled != 0, e->foreign && !pooled,
-        in_slab != 0};
+     * its type's slab, next in it; the others are allocated one by one. */
+    size_t k = per_type[which];
+    int in_slab = k && !e->foreign && !trailing && n == 1 &&
+                  next[k - 1] < xslabs[k - 1].count;
+    if (e->size > MOVED_SIZE_MAX || which > MOVED_TYPES_MAX) {
+      snprintf(err, errsize, "a heap object of %s at %p is too large to move",
+               t->old_tag, (void *)e->addr);
+      goto abort;
+    }
+    void *obj = pooled    ? NULL
+                : in_slab ? (void *)(xslabs[k - 1].base +
+                                     next[k - 1]++ * xslabs[k - 1].stride)
+                          : calloc(1, new_size);
+    struct moved m = {e->addr,
+                      obj,
+                      e->size,
+                      (uint64_t)which,
+                      trailing != 0,
+                      pooled != 0,
+                      e->foreign && !pooled,
+                      in_slab != 0,
+                      !trailing && n == 1};
     npooled += pooled;
-    if (in_slab)
-      per_type[which]++;
-    if ((!obj && !pooled && !in_slab) || push(&moved, &m) != 0) {
-      free(obj);
+    nin_place += e->foreign && !pooled;
+    if (!obj && !pooled) {
+      snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
+      goto abort;
+    }
+    sorted = sorted && moved_key(&m) > last_key;
+    last_key = moved_key(&m);
+    if (moved.n < moved.cap) { /* sized by the count above: always */
+      memcpy((struct moved *)moved.data + moved.n++, &m, sizeof m);
+    } else {
+      if (!in_slab)
+        free(obj);
       snprintf(err, errsize, "out of memory transforming %s", t->old_tag);
       goto abort;
     }
     elements += n;
   }
   stats->objects = elements;
+  /* In address order: the order of the relocation map's index, and of the
+   * slab members' places (the old neighbours stay neighbours). */
+  void *unsorted = moved.data;
+  if (sort_moved((struct moved **)&moved.data, moved.n, sorted) != 0) {
+    snprintf(err, errsize, "out of memory transforming");
+    goto abort;
+  }
+  if (moved.data != unsorted)
+    moved.cap = moved.n;
   ranges.objects = heap;
   ranges.nobjects = nstay;
   ranges.moved = moved.data;
   ranges.nmoved = moved.n;
 
-  /* The slabs, one per type, and each object's place in its own: in the
-   * order of the list (of the logs), which is mostly the order of the old
-   * addresses. A type whose slab cannot be had gets calloc'd objects. */
-  if (slab_ok && ntypes && !(xslabs = calloc(ntypes, sizeof *xslabs))) {
-    snprintf(err, errsize, "out of memory transforming");
-    goto abort;
-  }
-  for (size_t k = 0; slab_ok && k < ntypes; k++) {
-    if (per_type[k] < SLAB_MIN_TYPE) {
-      per_type[k] = 0; /* calloc'd below */
-      continue;
-    }
-    size_t stride = 0;
-    void *base = dsu_slab_make(types[k].new_size, per_type[k], &stride);
-    if (!base)
-      continue;
-    struct xslab x = {(uintptr_t)base, stride, per_type[k], types[k].new_size,
-                      types[k].new_tag};
-    per_type[k] = nxslabs + 1; /* from here: 1 + its slab's index, or 0 */
-    xslabs[nxslabs++] = x;
-  }
-  if (slab_ok) {
-    size_t *next = calloc(nxslabs ? nxslabs : 1, sizeof *next);
-    if (!next) {
-      snprintf(err, errsize, "out of memory transforming");
-      goto abort;
-    }
-    for (size_t i = 0; i < moved.n; i++) {
-      struct moved *m = &((struct moved *)moved.data)[i];
-      if (!m->slab)
-        continue;
-      size_t k = per_type[m->which];
-      if (k) {
-        const struct xslab *x = &xslabs[k - 1];
-        m->new_obj = (void *)(x->base + next[k - 1]++ * x->stride);
-      } else if (!(m->new_obj = calloc(1, m->new_size))) {
-        free(next);
-        snprintf(err, errsize, "out of memory transforming %s",
-                 types[m->which].old_tag);
-        goto abort;
-      } else {
-        m->slab = 0;
-      }
-    }
-    free(next);
-  }
+  /* A slab's members not given out (none, since the count and the list
+   * agree) must not be tracked as objects. */
+  for (size_t k = 0; k < nxslabs; k++)
+    xslabs[k].count = next[k];
 
   /* Objects that move through the program's own allocator get their new
    * blocks now: the allocator is program code that may allocate and free
@@ -2173,7 +2581,8 @@ int dsu_transform_state(
         continue;
       const struct dsu_type_xform *t = &types[m->which];
       void *block = NULL;
-      int r = run_allocator(t->alloc, NULL, &block, m->new_size);
+      size_t new_size = moved_size(m, types);
+      int r = run_allocator(t->alloc, NULL, &block, new_size);
       if (r != 0 || !block) {
         if (r != 0)
           describe_failure(err, errsize, "the program's allocator", r);
@@ -2181,10 +2590,10 @@ int dsu_transform_state(
           snprintf(err, errsize,
                    "the program's allocator gave no block of %zu bytes to "
                    "move a heap object of %s at %p into",
-                   m->new_size, t->old_tag, (void *)m->old_addr);
+                   new_size, t->old_tag, (void *)m->old_addr);
         goto abort;
       }
-      memset(block, 0, m->new_size);
+      memset(block, 0, new_size);
       m->new_obj = block;
     }
   }
@@ -2199,22 +2608,22 @@ int dsu_transform_state(
     if (g->elem_type > 0 && types && types[g->elem_type - 1].old_size)
       nglobals += g->old_size / types[g->elem_type - 1].old_size;
   }
-  /* Old addresses of every element, and new ones of those not in slabs
-   * (single elements). */
-  size_t entries = 2 * elements;
-  for (size_t i = 0; i < moved.n; i++)
-    entries -= ((struct moved *)moved.data)[i].slab;
+  /* The starts of aligned objects go to the index; to the hash table go
+   * the other elements of arrays, misaligned starts, and the new addresses
+   * of objects not in slabs. */
+  size_t entries = 0;
   if (moved.n >= NEW_KEY) {
     snprintf(err, errsize, "too many objects to transform (%zu)", moved.n);
     goto abort;
   }
-  if (remap_init(&map, 2 * nglobals, entries) != 0) {
+  if (starts_build(&map.starts, moved.data, moved.n, types, &entries) != 0 ||
+      remap_init(&map, 2 * nglobals, entries) != 0) {
     snprintf(err, errsize, "out of memory transforming");
     goto abort;
   }
   map.moved = moved.data;
   map.types = types;
-  for (size_t i = 0, far = 0; i < moved.n; i++) {
+  for (size_t i = 0, far = 0; entries && i < moved.n; i++) {
     if (far > 16 && !map.mixed) { /* runs of full slots: start again */
       map.mixed = 1;
       memset(map.idx, 0, map.icap * sizeof *map.idx);
@@ -2223,6 +2632,8 @@ int dsu_transform_state(
       continue;
     }
     struct moved *m = &((struct moved *)moved.data)[i];
+    if (m->single && !(m->old_addr & 7) && (m->in_place || m->slab))
+      continue; /* all in the index */
     const struct dsu_type_xform *t = &types[m->which];
     int here = m->in_place;
     size_t step = m->trailing ? m->old_size : t->old_size;
@@ -2233,7 +2644,8 @@ int dsu_transform_state(
       remap_prefetch(&map, (uintptr_t)moved_final(ahead));
     }
     for (size_t off = 0, k = 0; off < m->old_size; off += step, k++) {
-      far += remap_put_moved(&map, m->old_addr + off, i, 0);
+      if (k || (m->old_addr & 7)) /* aligned starts: in the index */
+        far += remap_put_moved(&map, m->old_addr + off, i, 0);
       /* New addresses of relocated objects map to themselves; those of
        * objects rewritten in place overlap old ones, and do not. */
       if (!here && !m->slab) /* slab members: relocate() knows them */
@@ -2278,28 +2690,15 @@ int dsu_transform_state(
   ran_transformers = 1; /* from here on, the rollback hook has work */
   PHASE(3);
   active_map = &map;
-  for (size_t i = 0; i < moved.n; i++) {
-    struct moved *m = &((struct moved *)moved.data)[i];
-    const struct dsu_type_xform *t = &types[m->which];
-    size_t n = m->new_size / moved_elem(m, types);
-    if (i + PREFETCH_AHEAD < moved.n) {
-      const struct moved *ahead =
-          &((struct moved *)moved.data)[i + PREFETCH_AHEAD];
-      __builtin_prefetch((void *)ahead->old_addr);
-      __builtin_prefetch(ahead->new_obj, 1);
+  {
+    size_t failed;
+    int r = run_transformers(moved.data, moved.n, types, &failed);
+    if (r != 0) {
+      describe_failure(
+          err, errsize,
+          types[((struct moved *)moved.data)[failed].which].new_tag, r);
+      goto abort;
     }
-    for (size_t k = 0; k < n; k++) {
-      int r = guarded(t->fn, (char *)m->new_obj + k * t->new_size,
-                      (const char *)m->old_addr + k * t->old_size, NULL);
-      if (r != 0) {
-        describe_failure(err, errsize, t->new_tag, r);
-        goto abort;
-      }
-    }
-    if (m->trailing) /* the data after the object, as it was */
-      memcpy((char *)m->new_obj + t->new_tail,
-             (const char *)m->old_addr + t->old_tail,
-             m->old_size - t->old_tail);
   }
 
   PHASE(4);
@@ -2342,7 +2741,12 @@ int dsu_transform_state(
   do {                                                                         \
     void *v_ = *(void *const *)(slot_addr), *to_ = NULL;                       \
     if (v_) {                                                                  \
-      int r_ = relocate(&map, (uintptr_t)v_, &to_);                            \
+      /* The start of a moved object, inline; the rest through relocate. */    \
+      size_t at_ = starts_find(&map.starts, (uintptr_t)v_);                    \
+      int r_ =                                                                 \
+          at_ != (size_t)-1                                                    \
+              ? (to_ = moved_final(&((struct moved *)moved.data)[at_]), MOVED) \
+              : relocate(&map, (uintptr_t)v_, &to_);                           \
       if (r_ == NOT_MOVED && (inner) == 2 &&                                   \
           !holds_pointers(&ranges, gptrs, (uintptr_t)v_)) {                    \
         char name_[256];                                                       \
@@ -2432,7 +2836,7 @@ int dsu_transform_state(
               ((struct moved *)moved.data)[i + PREFETCH_AHEAD].new_obj);
         private_ = 1;
         base = m->new_obj; /* the new contents, also of objects in place */
-        size = m->new_size;
+        size = moved_size(m, types);
         tag = moved_tag(m, types);
         /* One object with data after it: its data holds no fields. */
         elem = m->trailing ? size : types[m->which].new_size;
@@ -2502,10 +2906,10 @@ int dsu_transform_state(
     *f->where = f->value;
   }
   stats->pointers = fix.n + redirected;
-  for (size_t i = 0; i < moved.n; i++) {
+  for (size_t i = 0; nin_place && i < moved.n; i++) {
     struct moved *m = &((struct moved *)moved.data)[i];
     if (m->in_place) {
-      memcpy(moved_final(m), m->new_obj, m->new_size);
+      memcpy(moved_final(m), m->new_obj, moved_size(m, types));
       free(m->new_obj);
       m->new_obj = NULL;
     }
@@ -2520,8 +2924,8 @@ int dsu_transform_state(
     if (!in_place)
       untrack(m->old_addr);
     if (!m->slab) /* the slabs' members are recorded below, at once */
-      track((uintptr_t)moved_final(m), m->new_size, moved_tag(m, types),
-            in_place || m->pooled);
+      track((uintptr_t)moved_final(m), moved_size(m, types),
+            moved_tag(m, types), in_place || m->pooled);
     void *gone = (void *)m->old_addr;
     struct pooled_old back = {gone, m->old_size, types[m->which].dealloc};
     /* Moved through the program's allocator: given back to it at the end
@@ -2604,13 +3008,14 @@ out:
       struct moved *m = &((struct moved *)moved.data)[i];
       if (m->pooled && m->new_obj &&
           run_allocator(NULL, types[m->which].dealloc, &m->new_obj,
-                        m->new_size) != 0)
+                        moved_size(m, types)) != 0)
         break; /* the deallocator crashed: the rest leak */
     }
     protect_end();
   }
   free(moved.data);
   free(per_type);
+  free(next);
   free(fidx);
   memset(&block_src, 0, sizeof block_src);
   free(fix.data);
@@ -2620,5 +3025,112 @@ out:
   free(heap);
   remap_free(&map);
   free(fresh);
+  dsu_transform_unprepare();
   return rc;
+}
+
+/* The pause of a large transfer is mostly fresh memory: the kernel zeroes
+ * each page the pause touches first (about 2 MB per ms on a small VM), and
+ * a million small objects take 24 MB of snapshot and 32 MB of slab. While
+ * the patch loads, before the program stops, the runtime counts the
+ * objects the shadow names by class (an estimate: the program runs on),
+ * and has the snapshot's array and the slabs' pages made and populated
+ * then, with an eighth to spare; the transfer uses them and makes the rest
+ * at the pause as before, so an estimate too small costs time, never
+ * correctness. Objects with log records are not counted (they are few
+ * where classes are used). */
+void dsu_transform_prepare(const struct dsu_type_xform *types) {
+  dsu_transform_unprepare();
+  if (!types || !types[0].old_tag)
+    return;
+  int leaves = __atomic_load_n(&nleaves, __ATOMIC_ACQUIRE);
+  int ncls = __atomic_load_n(&nclasses, __ATOMIC_ACQUIRE);
+  size_t per_class[MAX_CLASSES] = {0}, listed = 0;
+  for (int li = 0; ncls && li < leaves; li++) {
+    const unsigned char *leaf =
+        __atomic_load_n(&shadow_dir[leaf_regions[li]], __ATOMIC_ACQUIRE);
+    const uint64_t *map = (const uint64_t *)(const void *)(leaf + LEAF_BYTES);
+    for (size_t w = 0; w < LEAF_MAP_BYTES / 8; w++)
+      for (uint64_t bits = __atomic_load_n(&map[w], __ATOMIC_RELAXED); bits;
+           bits &= bits - 1) {
+        size_t page = w * 64 + (size_t)__builtin_ctzll(bits);
+        const unsigned char *p = leaf + (page << SHADOW_PAGE_SHIFT);
+        for (size_t j = 0; j < ((size_t)1 << SHADOW_PAGE_SHIFT); j += 8) {
+          uint64_t word;
+          memcpy(&word, p + j, sizeof word);
+          for (; word; word >>= 8) {
+            unsigned char v = (unsigned char)word;
+            if (is_class(v) && (v & ID_MASK) - CLASS_FIRST < ncls)
+              per_class[(v & ID_MASK) - CLASS_FIRST]++;
+          }
+        }
+      }
+  }
+  size_t ntypes = 0;
+  for (const struct dsu_type_xform *t = types; t->old_tag; t++)
+    ntypes++;
+  size_t *per_type = calloc(ntypes, sizeof *per_type);
+  if (!per_type)
+    return;
+  struct tag_cache xform_of = {{0}, {0}, 0};
+  size_t moving = 0;
+  for (int c = 0; c < ncls; c++) {
+    listed += per_class[c];
+    int which = xform_index(&xform_of, types, classes[c].tag);
+    /* Single objects of the C library's allocator: those go to slabs. */
+    if (which >= 0 && !(classes[c].key >> 31) &&
+        (classes[c].key & ~((uint32_t)1 << 31)) == types[which].old_size &&
+        !dsu_tag_has_data_after(classes[c].tag)) {
+      per_type[which] += per_class[c];
+      moving += per_class[c];
+    }
+  }
+  size_t bytes = 0;
+  for (size_t k = 0; moving >= SLAB_MIN && k < ntypes; k++)
+    if (per_type[k] >= SLAB_MIN_TYPE) {
+      size_t count = per_type[k] + per_type[k] / 8 + 16;
+      size_t stride = (types[k].new_size + 15) & ~(size_t)15;
+      bytes += (stride * count + 4095) & ~(size_t)4095;
+    }
+  free(per_type);
+  char *ready = bytes ? dsu_slab_prepare(bytes) : NULL;
+  /* And the shadow's bytes of those addresses, which the commit writes. */
+  for (uintptr_t a = (uintptr_t)ready; ready && a < (uintptr_t)ready + bytes;) {
+    uintptr_t end = ((a >> REGION_SHIFT) + 1) << REGION_SHIFT;
+    if (end > (uintptr_t)ready + bytes)
+      end = (uintptr_t)ready + bytes;
+    unsigned char *from = shadow_for_write(a);
+    if (!from)
+      break;
+    uintptr_t p = (uintptr_t)from & ~(uintptr_t)4095;
+    uintptr_t q = ((uintptr_t)from + ((end - a) >> GRANULE_SHIFT) + 4095) &
+                  ~(uintptr_t)4095;
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise((void *)p, q - p, MADV_POPULATE_WRITE);
+#endif
+    a = end;
+  }
+  pthread_mutex_lock(&heap_lock);
+  listed += table_live;
+  pthread_mutex_unlock(&heap_lock);
+  pthread_mutex_lock(&logs_lock);
+  for (int i = 1; i <= nlogs; i++)
+    listed += __atomic_load_n(&logs[i]->n, __ATOMIC_ACQUIRE);
+  pthread_mutex_unlock(&logs_lock);
+  if (listed >= 4096) {
+    size_t cap = listed + listed / 8;
+    struct dsu_heap_object *a = malloc(cap * sizeof *a);
+    if (a) {
+      populate(a, cap * sizeof *a);
+      spare_list = a;
+      spare_cap = cap;
+    }
+  }
+}
+
+void dsu_transform_unprepare(void) {
+  free(spare_list);
+  spare_list = NULL;
+  spare_cap = 0;
+  dsu_slab_unprepare();
 }

@@ -34,6 +34,12 @@ int dsu_transform_state(
     const struct dsu_live_range *live, struct dsu_transform_stats *stats,
     char *err, size_t errsize);
 void dsu_transform_finish(void);
+/* While a patch that changes types loads (before the program can stop for
+ * it): the memory its transfer is expected to need, made ready (see
+ * dsu_heap.c); dsu_transform_unprepare gives it back when the request ends
+ * (dsu_transform_state does so itself). */
+void dsu_transform_prepare(const struct dsu_type_xform *types);
+void dsu_transform_unprepare(void);
 
 /* Slabs of transformed objects (dsu_slab.c). dsu_slab_make cuts a slab of
  * `count` objects of `size` bytes, zeroed, all live, `*stride` bytes apart,
@@ -43,6 +49,10 @@ void dsu_transform_finish(void);
 int dsu_slabs_usable(void);
 void *dsu_slab_make(size_t size, size_t count, size_t *stride);
 void dsu_slab_unmake(void *base);
+/* Maps and populates `bytes` of the slabs' addresses ahead of an update
+ * (outside its pause); dsu_slab_unprepare gives back what it did not use. */
+void *dsu_slab_prepare(size_t bytes); /* where the prepared bytes start */
+void dsu_slab_unprepare(void);
 /* Takes (1) or releases (0) the slabs' lock around a fork (dsu_heap.c). */
 void dsu_slab_fork_lock(int lock);
 /* The process's free, realloc, ... when libdsu's are in effect. */

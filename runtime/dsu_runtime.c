@@ -96,6 +96,7 @@ void dsu_publish_locked(void) {
 
 void *dsu_forget_request_locked(void) {
   void *handle = dsu_req.handle;
+  dsu_transform_unprepare(); /* if it never reached the transfer */
   dsu_req.state = REQ_NONE;
   dsu_req.handle = NULL;
   dsu_req.info = NULL;

@@ -68,6 +68,9 @@ static size_t nslabs;                /* published with release */
 static uintptr_t region_base;
 static size_t region_span; /* bytes cut so far; published with release */
 static size_t region_size;
+/* Bytes of the region from region_span on that are mapped and populated
+ * already, ahead of the next update's slabs (dsu_slab_prepare). */
+static size_t prepared;
 static pthread_mutex_t slab_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ------------------------------------------------ the next allocator */
@@ -166,6 +169,57 @@ int dsu_slabs_usable(void) {
   return u;
 }
 
+/* The region's addresses, reserved at the first use (under slab_lock). */
+static void reserve_region(void) {
+  if (region_base)
+    return;
+  void *r = mmap(NULL, REGION_BYTES, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r != MAP_FAILED) {
+    __atomic_store_n(&region_base, (uintptr_t)r, __ATOMIC_RELAXED);
+    region_size = REGION_BYTES;
+  }
+}
+
+/* Zeroing the slabs' pages is the largest part of a large update's pause
+ * (the kernel zeroes about 2 MB per ms on a small VM): the runtime asks for
+ * the bytes it expects its slabs to take while the patch loads, before the
+ * program stops, and the slabs are cut from those pages first (they were
+ * never handed out, so they are zero). What the update does not use goes
+ * back to the system when it ends (dsu_slab_unprepare). */
+void *dsu_slab_prepare(size_t bytes) {
+  void *ready = NULL;
+  bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
+  if (!bytes || !dsu_slabs_usable())
+    return NULL;
+  pthread_mutex_lock(&slab_lock);
+  reserve_region();
+  size_t span = region_span;
+  if (region_base && prepared < bytes && bytes <= region_size - span) {
+    void *at =
+        mmap((void *)(region_base + span + prepared), bytes - prepared,
+             PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
+    if (at != MAP_FAILED)
+      prepared = bytes;
+  }
+  if (prepared)
+    ready = (void *)(region_base + span);
+  pthread_mutex_unlock(&slab_lock);
+  return ready;
+}
+
+void dsu_slab_unprepare(void) {
+  pthread_mutex_lock(&slab_lock);
+  if (prepared) {
+    /* Reserved again, without memory. */
+    mmap((void *)(region_base + region_span), prepared, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    prepared = 0;
+  }
+  pthread_mutex_unlock(&slab_lock);
+}
+
 void *dsu_slab_make(size_t size, size_t count, size_t *stride) {
   if (!count || !size || !dsu_slabs_usable())
     return NULL;
@@ -178,24 +232,25 @@ void *dsu_slab_make(size_t size, size_t count, size_t *stride) {
     return NULL;
   pthread_mutex_lock(&slab_lock);
   void *at = NULL;
-  if (!region_base) {
-    void *r = mmap(NULL, REGION_BYTES, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r != MAP_FAILED) {
-      __atomic_store_n(&region_base, (uintptr_t)r, __ATOMIC_RELAXED);
-      region_size = REGION_BYTES;
-    }
-  }
+  reserve_region();
   size_t span = region_span;
   if (region_base && nslabs < MAX_SLABS && bytes <= region_size - span) {
     /* Populated: the kernel zeroes the pages in one call rather than one
      * fault each. (Huge pages, MADV_HUGEPAGE, were as often much slower:
-     * the kernel compacts memory to find them, inside the pause.) */
-    at = mmap((void *)(region_base + span), bytes, PROT_READ | PROT_WRITE,
-              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
+     * the kernel compacts memory to find them, inside the pause.) Pages
+     * prepared ahead are taken first. */
+    size_t ready = prepared < bytes ? prepared : bytes;
+    at = (void *)(region_base + span);
+    if (ready < bytes &&
+        mmap((void *)(region_base + span + ready), bytes - ready,
+             PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1,
+             0) == MAP_FAILED)
+      at = MAP_FAILED;
     if (at == MAP_FAILED) {
       at = NULL;
     } else {
+      prepared -= ready;
       memset(bits, 0xff, (count + 63) / 64 * sizeof *bits);
       if (count % 64)
         bits[count / 64] = ((uint64_t)1 << (count % 64)) - 1;
